@@ -1,0 +1,93 @@
+"""One error hierarchy for tierbook, and the one place that maps errors to exit codes.
+
+Every problem names where it is: ``file:line:column: path: message``.  Commands collect
+all problems they can find, sort them by position, and raise them together.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable
+
+EXIT_OK = 0
+EXIT_INVALID = 1  # invalid ruleset or data, or a failed gate
+EXIT_USAGE = 2
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One located problem: a ruleset error, a bad input cell, a failed check."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+    code: str = field(default="invalid", compare=False)
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line:
+            where += f":{self.line}:{self.column}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+class TierbookError(Exception):
+    """Base of every error tierbook raises on purpose."""
+
+    exit_code = EXIT_INVALID
+
+    def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
+        self.problems = sorted(problems)
+        super().__init__(message)
+
+    def render(self) -> str:
+        if not self.problems:
+            return str(self)
+        return "\n".join(str(p) for p in self.problems)
+
+
+class UsageError(TierbookError):
+    exit_code = EXIT_USAGE
+
+
+class RulesetError(TierbookError):
+    """A ruleset that cannot be loaded or is invalid."""
+
+
+class DataError(TierbookError):
+    """Account or event data that cannot be read."""
+
+
+class EngineError(TierbookError):
+    """A rule that failed while evaluating an account; names the rule id."""
+
+    def __init__(self, message: str, rule_id: str = "", account_id: str = "") -> None:
+        self.rule_id = rule_id
+        self.account_id = account_id
+        super().__init__(message)
+
+
+class StoreError(TierbookError):
+    """The trace store is missing, unreadable, or has no such run or account."""
+
+
+def suggest(name: str, known: Iterable[str]) -> str:
+    """A did-you-mean suffix for a misspelt name, or an empty string."""
+    matches = difflib.get_close_matches(str(name), sorted(set(known)), n=1, cutoff=0.6)
+    return f" (did you mean '{matches[0]}'?)" if matches else ""
+
+
+def closest(name: str, known: Iterable[str], n: int = 5) -> list[str]:
+    return difflib.get_close_matches(str(name), sorted(set(known)), n=n, cutoff=0.3)
