@@ -11,6 +11,8 @@ import click
 from tierbook import commands
 from tierbook.errors import EXIT_USAGE, TierbookError
 
+from .options import evaluation_options
+
 FORMATS = click.Choice(["text", "json"])
 
 
@@ -67,6 +69,80 @@ def validate(rulesets: tuple[str, ...], fmt: str, base: str | None) -> None:
         return 1 if report.problems else 0
 
     _run(go)
+
+
+@main.command()
+@click.argument("ruleset", required=False)
+@click.argument("accounts", required=False)
+@evaluation_options
+@click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for model.md, accounts.csv/.jsonl, tiers.png, report.json.")
+@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
+              help="skip: segment the good rows and write rejects.csv with reasons.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--no-chart", is_flag=True, help="Do not draw tiers.png.")
+def segment(ruleset: str | None, accounts: str | None, as_of: Any, engine: str, store: str | None,
+            no_memo: bool, out_dir: str, on_error: str, fmt: str, no_chart: bool) -> None:
+    """Segment a portfolio: bands, tiers, flags, capacity, gates, model document.
+
+    RULESET defaults to the shipped cs-segmentation-model; ACCOUNTS to the bundled sample
+    portfolio (CSV, JSON Lines or Parquet)."""
+
+    def go() -> int:
+        result = commands.segment(ruleset, accounts, as_of=as_of, engine=engine,
+                                  store_path=store, memo=not no_memo, out_dir=out_dir,
+                                  on_error=on_error, chart=not no_chart,
+                                  progress=_progress_printer())
+        if result.evaluation.engine_note:
+            click.echo(f"note: {result.evaluation.engine_note}", err=True)
+        if fmt == "json":
+            click.echo(json.dumps(result.as_json(), indent=2))
+        else:
+            from tierbook.report import terminal_summary
+            click.echo(terminal_summary(result))
+        click.echo(f"trace: run {result.run_id} in {result.store_path} "
+                   f"(tierbook explain ACCOUNT_ID)", err=True)
+        return 0 if result.ok else 1
+
+    _run(go)
+
+
+@main.command()
+@click.argument("account_id")
+@click.option("--run", "run_id", type=int, help="Run id (default: the latest complete run).")
+@click.option("--level", type=click.Choice(["full", "fired", "why-not"]), default="full",
+              show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--store", "store", type=click.Path(dir_okay=False), envvar="TIERBOOK_STORE",
+              help="Trace store (default: $TIERBOOK_STORE or .tierbook/traces.sqlite).")
+def explain(account_id: str, run_id: int | None, level: str, fmt: str, store: str | None) -> None:
+    """The chain of rules that placed ACCOUNT_ID, with its own values against each condition."""
+
+    def go() -> int:
+        from tierbook.explain import render_text
+
+        x = commands.explain(account_id, run_id=run_id, store_path=store)
+        if fmt == "json":
+            if level == "fired":
+                x.pop("why_not")
+            elif level == "why-not":
+                x.pop("firings")
+            click.echo(json.dumps(x, indent=2, default=str))
+        else:
+            click.echo(render_text(x, level))
+        return 0
+
+    _run(go)
+
+
+def _progress_printer() -> Callable[[int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(n: int) -> None:
+        if n % 10000 == 0:
+            click.echo(f"\r  evaluated {n:,} accounts", err=True, nl=False)
+    return show
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import Problem, RulesetError
-from .ruleset import check_document, content_hash, resolve_ruleset_path
+import datetime as dt
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import Problem, RulesetError, UsageError
+from .ruleset import check_document, content_hash, resolve_ruleset_path, ruleset_from_document
 from .yamlsafe import load_file
+
+SAMPLE_PORTFOLIO = "examples/portfolio.csv"
 
 
 @dataclass
@@ -58,3 +65,55 @@ def _version_bump_problems(base: str, doc) -> list[Problem]:  # type: ignore[no-
                             f"{new_version}: every change to the rules is a new version",
                             "version-not-bumped")]
     return []
+
+
+def sample_portfolio() -> str:
+    """The bundled sample: from the source tree, or the copy shipped in the wheel."""
+    here = Path(SAMPLE_PORTFOLIO)
+    if here.exists():
+        return str(here)
+    shipped = resources.files("tierbook.examples").joinpath("portfolio.csv")
+    if shipped.is_file():
+        return str(shipped)
+    raise UsageError("no ACCOUNTS given and the bundled sample portfolio was not found")
+
+
+def load(ruleset_arg: str | None) -> tuple[Any, str]:
+    """A validated ruleset and its text (for the trace store)."""
+    path = resolve_ruleset_path(ruleset_arg)
+    doc = load_file(path, ruleset_arg or path)
+    text = Path(path).read_text("utf-8")
+    return ruleset_from_document(doc), text
+
+
+def segment(ruleset_arg: str | None, accounts: str | None, *, as_of: dt.date, engine: str = "auto",
+            store_path: str | None = None, memo: bool = True, out_dir: str | None = None,
+            on_error: str = "fail", chart: bool = True,
+            progress: Callable[[int], None] | None = None) -> Any:
+    from .segment import segment as run_segment, store_run, write_outputs
+    from .store import TraceStore
+
+    ruleset, text = load(ruleset_arg)
+    accounts_path = accounts or sample_portfolio()
+    result = run_segment(ruleset, accounts_path, as_of=as_of, engine=engine, on_error=on_error,
+                         memo=memo, accounts_display=accounts or SAMPLE_PORTFOLIO, progress=progress)
+    if out_dir:
+        write_outputs(result, out_dir, chart=chart)
+    store = TraceStore(store_path)
+    try:
+        result.run_id = store_run(result, store, text)
+        result.store_path = str(store.path)
+    finally:
+        store.close()
+    return result
+
+
+def explain(account_id: str, run_id: int | None = None, store_path: str | None = None) -> dict[str, Any]:
+    from .explain import explain as do_explain
+    from .store import TraceStore
+
+    store = TraceStore(store_path, create=False)
+    try:
+        return do_explain(store, account_id, run_id)
+    finally:
+        store.close()

@@ -1,0 +1,34 @@
+"""Options shared by every command that evaluates accounts (SPEC section 2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable
+
+import click
+
+from tierbook.evaluate import ENGINES
+
+
+def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed([
+        click.option("--as-of", "as_of", callback=parse_date, metavar="DATE",
+                     help="Date that date rules compare against (default: today)."),
+        click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
+                     help="auto uses durable-rules where it imports, else the native executor."),
+        click.option("--store", "store", type=click.Path(dir_okay=False), envvar="TIERBOOK_STORE",
+                     help="Trace store (SQLite). Default: $TIERBOOK_STORE or .tierbook/traces.sqlite."),
+        click.option("--no-memo", is_flag=True,
+                     help="Run the engine for every account instead of once per class."),
+    ]):
+        fn = option(fn)
+    return fn

@@ -1,0 +1,129 @@
+"""`tierbook segment`: read -> evaluate -> capacity and calibration -> gates -> report.
+
+Output is written into a temporary folder beside ``--out`` and swapped in only when
+everything is written, so a failed run never leaves partial files over a good model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable
+
+from . import report
+from .capacity import calibrate, roll_up
+from .errors import DataError
+from .evaluate import evaluate
+from .gates import GateContext, run_gates
+from .model import Ruleset
+from .read import read_portfolio
+from .segment_types import SegmentResult
+from .store import TraceStore
+from .trace import bands_to_json, firing_records
+
+
+def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str = "auto",
+            on_error: str = "fail", memo: bool = True, accounts_display: str | None = None,
+            progress: Callable[[int], None] | None = None) -> SegmentResult:
+    portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error, display=accounts_display)
+    arr_field = ruleset.role("arr") or "arr"
+    ev = evaluate(ruleset, portfolio.accounts, as_of, engine=engine, memo=memo, progress=progress)
+    tiers = [d.tier for d in ev.decisions]
+    arrs = [float(d.values.get(arr_field) or 0.0) for d in ev.decisions]
+    capacity = roll_up(ruleset, tiers, arrs)
+
+    def resegment(bands: Any) -> dict[str, int]:
+        trial = evaluate(ruleset, portfolio.accounts, as_of, engine=ev.engine, memo=True, bands=bands)
+        return dict(Counter(d.tier for d in trial.decisions))
+
+    calibration = calibrate(ruleset, ev.bands, dict(Counter(tiers)), resegment)
+
+    def reclassify(trials: list[tuple[int, float]]) -> list[str]:
+        out = []
+        for index, new_arr in trials:
+            inputs = dict(portfolio.accounts[index])
+            inputs[arr_field] = new_arr
+            out.append(ev.classify(inputs).tier)
+        return out
+
+    input_arr = sum(float(a.get(arr_field) or 0.0) for a in portfolio.accounts)
+    input_arr += sum(r.get("arr") or 0.0 for r in portfolio.rejects)
+    ctx = GateContext(ruleset, ev, capacity, round(input_arr, 2), arr_field, dict(portfolio.gaps),
+                      portfolio.missing_columns, reclassify)
+    gates = run_gates(ctx, as_of)
+    return SegmentResult(ruleset, ev, capacity, calibration, gates, portfolio.file,
+                         portfolio.sha256, sum(arrs), arr_field, dict(portfolio.gaps),
+                         dict(portfolio.defaulted), portfolio.missing_columns, portfolio.rejects)
+
+
+def store_run(result: SegmentResult, store: TraceStore, ruleset_text: str, command: str = "segment",
+              label: str = "") -> int:
+    ev = result.evaluation
+    run_id = store.begin_run(command=command, ruleset=result.ruleset, ruleset_text=ruleset_text,
+                             input_file=result.input_file, input_sha256=result.input_sha256,
+                             engine=ev.engine, as_of=ev.as_of, bands=bands_to_json(ev.bands),
+                             label=label)
+    try:
+        counts = Counter(d.path_id for d in ev.decisions)
+        store.write_paths(run_id, ((pid, counts.get(pid, 0), firing_records(ev.network, path))
+                                   for pid, path in enumerate(ev.paths)))
+        inputs_ids = [i.id for i in result.ruleset.inputs] + [d.id for d in result.ruleset.derived]
+        score_ids = [s.id for s in result.ruleset.scores]
+        store.write_decisions(run_id, ({
+            "account_id": d.account_id, "tier": d.tier, "cell": d.cell, "flags": d.flags,
+            "bands": d.bands, "decisions": d.decisions, "comments": d.comments,
+            "reviews": d.reviews, "motion": d.motion, "path_id": d.path_id,
+            "scores": {s: d.values.get(s) for s in score_ids}
+                      | {f"{s}.parts": d.parts.get(s) for s in score_ids},
+            "inputs": {k: d.values.get(k) for k in inputs_ids},
+        } for d in ev.decisions))
+        store.finish_run(run_id, len(ev.decisions))
+    except BaseException:
+        store.fail_run(run_id)
+        raise
+    return run_id
+
+
+def write_outputs(result: SegmentResult, out_dir: str, chart: bool = True) -> None:
+    """All files, written to a temporary folder and then swapped in."""
+    target = Path(out_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        rows = report.account_rows(result)
+        files = {
+            "model.md": report.model_markdown(result),
+            "accounts.csv": report.accounts_csv(rows),
+            "accounts.jsonl": report.accounts_jsonl(rows),
+        }
+        if result.rejects:
+            files["rejects.csv"] = "line,account_id,reasons\n" + "".join(
+                f"{r['line']},{report.safe_cell(str(r['account_id'] or ''))},\"{' | '.join(r['reasons']).replace(chr(34), chr(39))}\"\n"
+                for r in result.rejects)
+        import json
+        files["report.json"] = json.dumps(result.as_json(accounts=False), indent=2) + "\n"
+        for name, text in files.items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        if chart:
+            report.tier_chart_png(result, str(tmp / "tiers.png"))
+        _swap_in(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    result.out_dir = str(target)
+
+
+def _swap_in(tmp: Path, target: Path) -> None:
+    if target.exists() and not target.is_dir():
+        raise DataError(f"--out {target} exists and is not a folder")
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.rename(target, old)
+    os.rename(tmp, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

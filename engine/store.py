@@ -1,0 +1,248 @@
+"""The trace store: an embedded SQLite database of runs, decisions and rule firings.
+
+Default location: ``$TIERBOOK_STORE``, else ``.tierbook/traces.sqlite`` in the current
+directory; every command takes ``--store PATH``.  A run is written as ``running`` and
+becomes ``complete`` only when its last row is in; a run left ``running`` by a process
+that died is reported as ``incomplete`` and is never taken as the latest run.
+The schema is documented in docs/trace-store.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .errors import StoreError, closest
+
+SCHEMA_VERSION = 1
+DEFAULT_PATH = Path(".tierbook") / "traces.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rulesets (
+    sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY,
+    command TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'failed')),
+    ruleset_name TEXT NOT NULL,
+    ruleset_version TEXT NOT NULL,
+    ruleset_sha256 TEXT NOT NULL REFERENCES rulesets(sha256),
+    input_file TEXT NOT NULL,
+    input_sha256 TEXT NOT NULL,
+    engine TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    label TEXT NOT NULL DEFAULT '',
+    account_count INTEGER,
+    bands TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS paths (
+    run_id INTEGER NOT NULL REFERENCES runs(run_id),
+    path_id INTEGER NOT NULL,
+    accounts INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, path_id));
+CREATE TABLE IF NOT EXISTS firings (
+    run_id INTEGER NOT NULL,
+    path_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    rule_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    because TEXT NOT NULL,
+    derived TEXT NOT NULL,
+    PRIMARY KEY (run_id, path_id, seq),
+    FOREIGN KEY (run_id, path_id) REFERENCES paths(run_id, path_id));
+CREATE TABLE IF NOT EXISTS decisions (
+    run_id INTEGER NOT NULL REFERENCES runs(run_id),
+    account_id TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    cell TEXT NOT NULL,
+    flags TEXT NOT NULL,
+    bands TEXT NOT NULL,
+    scores TEXT NOT NULL,
+    decisions TEXT NOT NULL,
+    comments TEXT NOT NULL,
+    reviews TEXT NOT NULL,
+    motion TEXT NOT NULL,
+    path_id INTEGER NOT NULL,
+    inputs TEXT NOT NULL,
+    PRIMARY KEY (run_id, account_id));
+CREATE INDEX IF NOT EXISTS firings_rule ON firings(run_id, rule_id);
+CREATE INDEX IF NOT EXISTS decisions_path ON decisions(run_id, path_id);
+"""
+
+
+def default_path() -> Path:
+    env = os.environ.get("TIERBOOK_STORE")
+    return Path(env) if env else DEFAULT_PATH
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+class TraceStore:
+    def __init__(self, path: str | Path | None = None, create: bool = True) -> None:
+        self.path = Path(path) if path else default_path()
+        if not create and not self.path.exists():
+            raise StoreError(f"no trace store at {self.path}: run `tierbook segment` first, or "
+                             "point --store / TIERBOOK_STORE at one")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(self.path)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                            (str(SCHEMA_VERSION),))
+            self.db.commit()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a tierbook trace store ({exc})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- writing -------------------------------------------------------------------------
+    def begin_run(self, *, command: str, ruleset: Any, ruleset_text: str, input_file: str,
+                  input_sha256: str, engine: str, as_of: dt.date, bands: dict[str, Any],
+                  label: str = "") -> int:
+        self.db.execute("INSERT OR IGNORE INTO rulesets VALUES (?, ?, ?, ?)",
+                        (ruleset.sha256, ruleset.name, ruleset.version, ruleset_text))
+        cur = self.db.execute(
+            "INSERT INTO runs (command, started_at, status, ruleset_name, ruleset_version, "
+            "ruleset_sha256, input_file, input_sha256, engine, as_of, label, bands) "
+            "VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (command, _now(), ruleset.name, ruleset.version, ruleset.sha256, input_file,
+             input_sha256, engine, as_of.isoformat(), label, _json(bands)))
+        self.db.commit()
+        return int(cur.lastrowid or 0)
+
+    def write_paths(self, run_id: int, paths: Iterable[tuple[int, int, list[dict[str, Any]]]]) -> None:
+        for path_id, count, firings in paths:
+            self.db.execute("INSERT INTO paths VALUES (?, ?, ?)", (run_id, path_id, count))
+            self.db.executemany(
+                "INSERT INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, path_id, f["seq"], f["rule_id"], f["kind"], f["because"],
+                  _json(f["derived"])) for f in firings])
+
+    def write_decisions(self, run_id: int, rows: Iterable[dict[str, Any]], batch: int = 5000) -> None:
+        """Streamed in batches so a million accounts never sit in memory twice."""
+        sql = "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        chunk = []
+        for r in rows:
+            chunk.append((run_id, r["account_id"], r["tier"], r["cell"], _json(r["flags"]),
+                          _json(r["bands"]), _json(r["scores"]), _json(r["decisions"]),
+                          _json(r["comments"]), _json(r["reviews"]), r["motion"], r["path_id"],
+                          _json(r["inputs"])))
+            if len(chunk) >= batch:
+                self.db.executemany(sql, chunk)
+                chunk = []
+        if chunk:
+            self.db.executemany(sql, chunk)
+
+    def finish_run(self, run_id: int, account_count: int) -> None:
+        self.db.execute("UPDATE runs SET status='complete', finished_at=?, account_count=? "
+                        "WHERE run_id=?", (_now(), account_count, run_id))
+        self.db.commit()
+
+    def fail_run(self, run_id: int) -> None:
+        self.db.rollback()
+        self.db.execute("UPDATE runs SET status='failed', finished_at=? WHERE run_id=?",
+                        (_now(), run_id))
+        self.db.commit()
+
+    # -- reading -------------------------------------------------------------------------
+    def run(self, run_id: int | None = None) -> dict[str, Any]:
+        self.db.row_factory = sqlite3.Row
+        try:
+            if run_id is None:
+                row = self.db.execute("SELECT * FROM runs WHERE status='complete' "
+                                      "ORDER BY run_id DESC LIMIT 1").fetchone()
+                if row is None:
+                    raise StoreError(f"{self.path}: no complete run yet: run `tierbook segment`")
+            else:
+                row = self.db.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
+                if row is None:
+                    ids = [str(r[0]) for r in self.db.execute(
+                        "SELECT run_id FROM runs ORDER BY run_id DESC LIMIT 10")]
+                    raise StoreError(f"no run {run_id} in {self.path}; recent runs: "
+                                     f"{', '.join(ids) or 'none'}")
+                if row["status"] != "complete":
+                    state = "incomplete" if row["status"] == "running" else row["status"]
+                    raise StoreError(f"run {run_id} is {state}: it did not finish, so its "
+                                     "decisions are not reported")
+            out = dict(row)
+            out["bands"] = json.loads(out["bands"])
+            return out
+        finally:
+            self.db.row_factory = None
+
+    def runs(self) -> list[dict[str, Any]]:
+        self.db.row_factory = sqlite3.Row
+        try:
+            rows = [dict(r) for r in self.db.execute("SELECT * FROM runs ORDER BY run_id")]
+        finally:
+            self.db.row_factory = None
+        for r in rows:
+            if r["status"] == "running":
+                r["status"] = "incomplete"
+        return rows
+
+    def ruleset_text(self, sha256: str) -> str:
+        row = self.db.execute("SELECT text FROM rulesets WHERE sha256=?", (sha256,)).fetchone()
+        if row is None:
+            raise StoreError(f"ruleset {sha256[:12]} is not in the store")
+        return str(row[0])
+
+    def decision(self, run_id: int, account_id: str) -> dict[str, Any]:
+        self.db.row_factory = sqlite3.Row
+        try:
+            row = self.db.execute("SELECT * FROM decisions WHERE run_id=? AND account_id=?",
+                                  (run_id, account_id)).fetchone()
+            if row is None:
+                near = closest(account_id, self._ids_like(run_id, account_id))
+                hint = f"; closest ids: {', '.join(near)}" if near else ""
+                raise StoreError(f"no account '{account_id}' in run {run_id}{hint}")
+            out = dict(row)
+            firings = [dict(f) for f in self.db.execute(
+                "SELECT seq, rule_id, kind, because, derived FROM firings "
+                "WHERE run_id=? AND path_id=? ORDER BY seq", (run_id, out["path_id"]))]
+        finally:
+            self.db.row_factory = None
+        for key in ("flags", "bands", "scores", "decisions", "comments", "reviews", "inputs"):
+            out[key] = json.loads(out[key])
+        for f in firings:
+            f["derived"] = json.loads(f["derived"])
+        out["firings"] = firings
+        return out
+
+    def _ids_like(self, run_id: int, account_id: str) -> Iterator[str]:
+        prefix = account_id[:3]
+        rows = self.db.execute("SELECT account_id FROM decisions WHERE run_id=? AND "
+                               "account_id LIKE ? LIMIT 20000", (run_id, f"{prefix}%")).fetchall()
+        if not rows:
+            rows = self.db.execute("SELECT account_id FROM decisions WHERE run_id=? LIMIT 20000",
+                                   (run_id,)).fetchall()
+        return (r[0] for r in rows)
+
+    def history(self, account_id: str) -> list[dict[str, Any]]:
+        self.db.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in self.db.execute(
+                "SELECT r.run_id, r.label, r.command, d.tier, d.cell, d.flags, d.path_id "
+                "FROM decisions d JOIN runs r USING (run_id) WHERE d.account_id=? AND "
+                "r.status='complete' ORDER BY r.run_id", (account_id,))]
+        finally:
+            self.db.row_factory = None
+
+
+def _now() -> str:
+    fixed = os.environ.get("TIERBOOK_FIXED_TIME")  # tests and golden files pin the clock
+    if fixed:
+        return fixed
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()

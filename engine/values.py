@@ -1,0 +1,105 @@
+"""Account values: derived values and scores, computed from an account's typed inputs.
+
+Fixed operations only (ratio, difference, sum, days since/until, weighted and count
+scores); no ruleset text is ever executed.  Unknown (None) propagates: a ratio with a
+blank operand is unknown, a weighted score with a blank component input is unknown unless
+the input declares a default (defaults are applied when the row is read).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable
+
+from . import conditions as C
+from .model import Component, Derived, Ruleset, Score
+
+Values = dict[str, Any]
+
+
+def derive(d: Derived, values: Values, as_of: dt.date) -> float | int | None:
+    args = [values.get(a) for a in d.args]
+    if any(a is None for a in args):
+        return None
+    if d.op == "ratio":
+        num, den = args
+        return None if den == 0 else num / den
+    if d.op == "difference":
+        return args[0] - args[1]
+    if d.op == "sum":
+        return sum(args)
+    if d.op == "days_since":
+        return (as_of - args[0]).days
+    if d.op == "days_until":
+        return (args[0] - as_of).days
+    raise ValueError(d.op)
+
+
+def component_score(c: Component, value: Any) -> float | None:
+    """A 0-1 component score from the component's value (see the schema's `scoring`)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    s = c.scoring
+    if "divide_by" in s:
+        return min(1.0, max(0.0, value / s["divide_by"]))
+    if "points" in s:
+        pts = s["points"]
+        if value <= pts[0][0]:
+            return float(pts[0][1])
+        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+            if value <= x1:
+                return float(y0 + (y1 - y0) * (value - x0) / (x1 - x0))
+        return float(pts[-1][1])
+    if "thresholds" in s:
+        for row in s["thresholds"]:
+            if ("gte" in row and value >= row["gte"]) or ("gt" in row and value > row["gt"]):
+                return float(row["score"])
+        return float(s.get("else", 0.0))
+    return float(min(1.0, max(0.0, value)))
+
+
+def score_parts(score: Score, values: Values,
+                flag_value: Callable[[dict[str, Any]], bool | None]) -> dict[str, float | None]:
+    parts: dict[str, float | None] = {}
+    for c in score.components:
+        if c.when is not None:
+            truth = C.evaluate(c.when, flag_value)
+            parts[c.id] = None if truth is None else (1.0 if truth else 0.0)
+        else:
+            parts[c.id] = component_score(c, values.get(c.input or ""))
+    return parts
+
+
+def compute_score(score: Score, parts: dict[str, float | None]) -> float | None:
+    if any(v is None for v in parts.values()):
+        return None
+    if score.method == "count":
+        return float(sum(parts.values()))  # type: ignore[arg-type]
+    weights = score.effective_weights()
+    total = sum(weights[c.id] * parts[c.id] for c in score.components)  # type: ignore[operator]
+    return round(total * score.scale, score.round)
+
+
+def leaf_truth(values: Values) -> Callable[[dict[str, Any]], bool | None]:
+    def truth(leaf: dict[str, Any]) -> bool | None:
+        if "field" not in leaf:
+            return None  # flags/events are decided by the rule network, not here
+        op, arg = C.leaf_op(leaf)
+        return C.compare(op, values.get(leaf["field"]), arg)
+    return truth
+
+
+def account_values(ruleset: Ruleset, inputs: Values, as_of: dt.date) -> tuple[Values, dict[str, dict[str, float | None]]]:
+    """All values the rules read (inputs, derived, scores) plus each score's parts."""
+    values = dict(inputs)
+    for d in ruleset.derived:
+        values[d.id] = derive(d, values, as_of)
+    parts_by_score = {}
+    truth = leaf_truth(values)
+    for s in ruleset.scores:
+        parts = score_parts(s, values, truth)
+        parts_by_score[s.id] = parts
+        values[s.id] = compute_score(s, parts)
+    return values, parts_by_score
