@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+AS_OF = dt.date(2026, 10, 1)
+SAMPLE = ROOT / "examples" / "portfolio.csv"
+RULESETS = sorted((ROOT / "rulesets").glob("*.yaml"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own trace store and working directory."""
+    monkeypatch.setenv("TIERBOOK_STORE", str(tmp_path / "traces.sqlite"))
+    monkeypatch.setenv("TIERBOOK_FIXED_TIME", "2026-10-01T00:00:00+00:00")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def default_ruleset():
+    from tierbook.ruleset import load_ruleset
+
+    return load_ruleset(str(ROOT / "rulesets" / "cs-segmentation-model.yaml"))
+
+
+@pytest.fixture(scope="session")
+def sample_accounts(default_ruleset):
+    from tierbook.read import read_portfolio
+
+    return read_portfolio(str(SAMPLE), default_ruleset).accounts
+
+
+def durable_available() -> bool:
+    from tierbook import durable_engine
+
+    return durable_engine.AVAILABLE
+
+
+needs_durable = pytest.mark.skipif(
+    not os.environ.get("TIERBOOK_FORCE_DURABLE") and not durable_available(),
+    reason="durable-rules does not import on this Python")

@@ -1,0 +1,159 @@
+"""Reading portfolios as people export them, and the errors a real user would hit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tierbook.errors import DataError
+from tierbook.read import (parse_boolean, parse_date, parse_integer, parse_money, parse_ratio,
+                           read_portfolio)
+
+HEADER = "account_id,account_name,arr,strategic_logo,health_score,design_partner\n"
+
+
+@pytest.mark.parametrize("text,value", [
+    ("$1,200.50", 1200.5), ("1200", 1200.0), (" 1,200 ", 1200.0), ("(1,000)", -1000.0),
+    ("€950", 950.0), ("12.5k", 12500.0), ("1.2M", 1200000.0), ("USD 300", 300.0),
+])
+def test_money_as_exported(text: str, value: float) -> None:
+    assert parse_money(text) == value
+
+
+@pytest.mark.parametrize("text,value", [("12.5%", 0.125), ("85%", 0.85), ("0.85", 0.85), ("1", 1.0)])
+def test_ratio_accepts_fractions_and_percentages(text: str, value: float) -> None:
+    assert parse_ratio(text) == pytest.approx(value)
+
+
+def test_ratio_above_one_without_percent_is_refused() -> None:
+    with pytest.raises(ValueError, match="write percentages with %"):
+        parse_ratio("85")
+
+
+@pytest.mark.parametrize("text,value", [("Yes", True), ("TRUE", True), ("1", True), ("y", True),
+                                        ("No", False), ("false", False), ("0", False)])
+def test_booleans(text: str, value: bool) -> None:
+    assert parse_boolean(text) is value
+
+
+def test_dates_iso_and_us() -> None:
+    assert parse_date("2026-02-03").isoformat() == "2026-02-03"
+    assert parse_date("02/03/2026").isoformat() == "2026-02-03"
+    assert parse_date("2026-02-03T10:00:00Z").isoformat() == "2026-02-03"
+
+
+def test_integer_refuses_fractions() -> None:
+    assert parse_integer("1,200") == 1200
+    with pytest.raises(ValueError, match="whole number"):
+        parse_integer("3.5")
+
+
+def _write(tmp_path: Path, text: str, name: str = "accounts.csv") -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_bad_cells_name_row_column_and_value(tmp_path: Path, default_ruleset) -> None:
+    path = _write(tmp_path, HEADER + "A1,Acme,$1,200.50,0.5,70,yes\nA2,Beta,twelve,0.5,70,maybe\n")
+    # "$1,200.50" unquoted splits across columns: a real export quotes it
+    with pytest.raises(DataError) as err:
+        read_portfolio(path, default_ruleset, display="accounts.csv")
+    text = err.value.render()
+    assert "accounts.csv:3:3: arr: 'twelve' is not a number" in text
+    assert "accounts.csv:3:6: design_partner: 'maybe' is not a yes/no value (true/false, yes/no, 1/0)" in text
+
+
+def test_quoted_currency_values_read(tmp_path: Path, default_ruleset) -> None:
+    path = _write(tmp_path, HEADER + 'A1,Acme,"$1,200.50",50%,70,Yes\n')
+    p = read_portfolio(path, default_ruleset)
+    assert p.accounts[0]["arr"] == 1200.5
+    assert p.accounts[0]["strategic_logo"] == 0.5
+    assert p.accounts[0]["design_partner"] is True
+
+
+def test_duplicate_account_ids(tmp_path: Path, default_ruleset) -> None:
+    path = _write(tmp_path, HEADER + "A1,Acme,100,0.1,70,no\nA1,Acme2,200,0.1,70,no\n")
+    with pytest.raises(DataError) as err:
+        read_portfolio(path, default_ruleset, display="accounts.csv")
+    assert err.value.render() == ("accounts.csv:3:1: account_id: duplicate account id 'A1' "
+                                  "(first on line 2)")
+
+
+def test_empty_file(tmp_path: Path, default_ruleset) -> None:
+    with pytest.raises(DataError) as err:
+        read_portfolio(_write(tmp_path, ""), default_ruleset, display="accounts.csv")
+    assert err.value.render() == ("accounts.csv:1:1: file is empty: expected a header row and "
+                                  "one row per account")
+
+
+def test_header_only_file(tmp_path: Path, default_ruleset) -> None:
+    with pytest.raises(DataError) as err:
+        read_portfolio(_write(tmp_path, HEADER), default_ruleset, display="accounts.csv")
+    assert err.value.render() == "accounts.csv:2:1: no account rows"
+
+
+def test_wrong_delimiter(tmp_path: Path, default_ruleset) -> None:
+    path = _write(tmp_path, HEADER.replace(",", ";") + "A1;Acme;100;0.1;70;no\n")
+    with pytest.raises(DataError) as err:
+        read_portfolio(path, default_ruleset, display="accounts.csv")
+    assert "looks semicolon-delimited" in err.value.render()
+
+
+def test_missing_required_column_suggests(tmp_path: Path, default_ruleset) -> None:
+    path = _write(tmp_path, "account_id,ar,health_score\nA1,100,50\n")
+    with pytest.raises(DataError) as err:
+        read_portfolio(path, default_ruleset, display="accounts.csv")
+    assert err.value.render() == (
+        "accounts.csv:1:1: arr: missing required column 'arr' (or AnnualRevenue, annualrevenue, "
+        "ARR, Annual Revenue) (did you mean 'ar'?)")
+
+
+def test_blank_required_value(tmp_path: Path, default_ruleset) -> None:
+    path = _write(tmp_path, HEADER + "A1,Acme,,0.1,70,no\n")
+    with pytest.raises(DataError) as err:
+        read_portfolio(path, default_ruleset, display="accounts.csv")
+    assert err.value.render() == "accounts.csv:2:3: arr: required value is blank"
+
+
+def test_skip_mode_keeps_good_rows_and_reasons(tmp_path: Path, default_ruleset) -> None:
+    path = _write(tmp_path, HEADER + "A1,Acme,100,0.1,70,no\nA2,Beta,lots,0.1,70,no\n")
+    p = read_portfolio(path, default_ruleset, on_error="skip", display="accounts.csv")
+    assert [a["account_id"] for a in p.accounts] == ["A1"]
+    assert p.rejects == [{"line": 3, "account_id": "A2", "arr": None,
+                          "reasons": ["accounts.csv:3:3: arr: 'lots' is not a number"]}]
+
+
+def test_blank_optional_is_unknown_and_defaults_apply(tmp_path: Path, default_ruleset) -> None:
+    path = _write(tmp_path, HEADER + "A1,Acme,100,,,\n")
+    p = read_portfolio(path, default_ruleset)
+    account = p.accounts[0]
+    assert account["strategic_logo"] == 0  # declared default
+    assert account["health_score"] is None  # unknown, not zero
+    assert p.defaulted["strategic_logo"] == 1 and p.gaps["health_score"] == 1
+
+
+def test_crm_aliases_match(tmp_path: Path, default_ruleset) -> None:
+    path = _write(tmp_path, 'Id,Name,AnnualRevenue,NumberOfEmployees\n001,Acme,"$5,000.00",12\n')
+    p = read_portfolio(path, default_ruleset)
+    assert p.accounts[0]["account_id"] == "001"
+    assert p.accounts[0]["arr"] == 5000.0
+    assert p.columns["arr"] == "AnnualRevenue"
+
+
+def test_jsonl_with_typed_values(tmp_path: Path, default_ruleset) -> None:
+    lines = [{"hs_object_id": "7", "annualrevenue": 1500, "design_partner": True},
+             {"hs_object_id": "8", "annualrevenue": "2,500", "design_partner": "no"}]
+    path = _write(tmp_path, "".join(json.dumps(x) + "\n" for x in lines), "a.jsonl")
+    p = read_portfolio(path, default_ruleset)
+    assert [(a["account_id"], a["arr"], a["design_partner"]) for a in p.accounts] == [
+        ("7", 1500.0, True), ("8", 2500.0, False)]
+
+
+def test_out_of_range_value(tmp_path: Path, default_ruleset) -> None:
+    path = _write(tmp_path, HEADER + "A1,Acme,100,0.1,170,no\n")
+    with pytest.raises(DataError) as err:
+        read_portfolio(path, default_ruleset, display="accounts.csv")
+    assert err.value.render() == "accounts.csv:2:5: health_score: '170' is outside 0..100"
