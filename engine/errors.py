@@ -89,5 +89,19 @@ def suggest(name: str, known: Iterable[str]) -> str:
     return f" (did you mean '{matches[0]}'?)" if matches else ""
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: a missing or extra character in an id counts as one."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
 def closest(name: str, known: Iterable[str], n: int = 5) -> list[str]:
-    return difflib.get_close_matches(str(name), sorted(set(known)), n=n, cutoff=0.3)
+    """The known names nearest to a mistyped one, nearest first."""
+    ranked = sorted(set(known), key=lambda k: (edit_distance(name.casefold(), k.casefold()), k))
+    limit = max(2, len(name) // 2)
+    return [k for k in ranked[:n] if edit_distance(name.casefold(), k.casefold()) <= limit]

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Generate tierbook's sample portfolio, two raw CRM exports and 8 quarters of events.
 
 Deterministic and stdlib-only: every random draw comes from a ``random.Random`` seeded
@@ -11,7 +10,7 @@ always give byte-identical files.
         --portfolio /tmp/p.csv --events /tmp/e.csv   # benchmark input (only these two)
 
 The portfolio is streamed row by row; the event generator keeps a compact per-account
-state in typed arrays (about 40 bytes an account), so a million accounts fit easily.
+state in typed arrays (about 50 bytes an account), so a million accounts fit easily.
 
 What the data is shaped to exercise (see /work/shared/SPEC.md sections 1-2):
 - ARR is a long-tailed mixture of five segments (PLG to enterprise), so the top 10% of
@@ -29,12 +28,15 @@ What the data is shaped to exercise (see /work/shared/SPEC.md sections 1-2):
 from __future__ import annotations
 
 import argparse
+import bisect
 import csv
 import datetime as dt
 import math
+import operator
 import os
 import random
 import re
+import statistics
 import sys
 import time
 from array import array
@@ -105,7 +107,7 @@ CSMS = ("Dana Ortiz", "Priya Raman", "Marcus Bell", "Sofia Lindqvist", "Kenji Wa
         "Chloe Dubois", "Ravi Iyer", "Elena Petrova")
 # Enterprise CSMs take high-touch accounts, the others mid-touch; two do both. Uneven
 # weights leave the territories unbalanced, which territory rebalancing should notice.
-_HIGH_CSMS = tuple(range(0, 8))
+_HIGH_CSMS = tuple(range(8))
 _MID_CSMS = tuple(range(6, 18))
 _CSM_WEIGHTS = (1.0, 1.6, 0.8, 1.2, 2.0, 0.9, 1.1, 1.4, 0.7, 1.8, 1.0, 1.3, 0.6, 1.5, 1.0,
                 2.2, 0.9, 1.2)
@@ -131,6 +133,10 @@ _SUFFIX = ("Analytics", "Health", "Logistics", "Software", "Systems", "Financial
 _QUALIFIERS = ("", " Group", " Holdings", " International", " Global", " & Co",
                " Americas", " Europe", " Asia Pacific", " Worldwide", " Ventures",
                " Enterprises", " Industries")
+_SECTOR_FRAMEWORK = {
+    "Health": "HIPAA", "Clinics": "HIPAA", "Pharma": "HIPAA", "Biotech": "HIPAA",
+    "Bank": "PCI", "Payments": "PCI", "Financial": "SOC2", "Insurance": "SOC2",
+}
 _INDUSTRY = {
     "Health": "Healthcare", "Clinics": "Healthcare", "Biotech": "Biotechnology",
     "Pharma": "Pharmaceuticals", "Financial": "Financial Services", "Capital":
@@ -149,32 +155,70 @@ _INDUSTRY = {
 
 
 def _clamp(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
-    return lo if x < lo else hi if x > hi else x
+    return lo if x < lo else min(x, hi)
+
+
+# Text of the values written most often, looked up rather than formatted (speed).
+_RATIO_TEXT = tuple(f"{i / 100:.2f}" for i in range(101))
+_INT_TEXT = tuple(str(i) for i in range(101))
+_BOOL_TEXT = ("false", "true")
 
 
 def _ratio(x: float) -> str:
-    return f"{_clamp(x):.2f}"
+    """A 0-1 ratio, clamped, as text with 2 decimals."""
+    return _RATIO_TEXT[0 if x <= 0.0 else 100 if x >= 1.0 else int(x * 100.0 + 0.5)]
 
 
 def _int100(x: float) -> str:
-    return str(int(round(_clamp(x, 0.0, 100.0))))
+    """A 0-100 score, clamped and rounded half up, as text."""
+    return _INT_TEXT[0 if x <= 0.0 else 100 if x >= 100.0 else int(x + 0.5)]
 
 
 def _bool(flag: bool) -> str:
-    return "true" if flag else "false"
+    return _BOOL_TEXT[flag]
+
+
+# Standard normal quantiles: one table lookup per draw is several times faster than
+# random.gauss, which matters at a million accounts.
+_Z_SIZE = 8192
+_Z = tuple(statistics.NormalDist().inv_cdf((i + 0.5) / _Z_SIZE) for i in range(_Z_SIZE))
+
+
+def _gauss(rnd: random.Random, mu: float, sigma: float) -> float:
+    return mu + sigma * _Z[int(rnd.random() * _Z_SIZE)]
 
 
 def _randint(rnd: random.Random, lo: int, hi: int) -> int:
     return lo + int(rnd.random() * (hi - lo + 1))
 
 
-def _weighted(rnd: random.Random, weights: Sequence[float]) -> int:
-    x = rnd.random() * sum(weights)
-    for i, w in enumerate(weights):
-        x -= w
-        if x < 0:
-            return i
-    return len(weights) - 1
+def _cumulative(weights: Iterable[float]) -> tuple[float, ...]:
+    total, out = 0.0, []
+    for w in weights:
+        total += w
+        out.append(total)
+    return tuple(out)
+
+
+def _pick(rnd: random.Random, cumulative: Sequence[float]) -> int:
+    """Index drawn with the weights whose running totals are ``cumulative``."""
+    return min(bisect.bisect_right(cumulative, rnd.random() * cumulative[-1]),
+               len(cumulative) - 1)
+
+
+_FRAMEWORK_CUM = _cumulative(w for _, w in FRAMEWORKS)
+_HIGH_CSM_CUM = _cumulative(_CSM_WEIGHTS[i] for i in _HIGH_CSMS)
+_MID_CSM_CUM = _cumulative(_CSM_WEIGHTS[i] for i in _MID_CSMS)
+_ISO: dict[int, str] = {}
+_SEGMENT_CUM: dict[Sequence[tuple[float, float, float]], tuple[float, ...]] = {}
+
+
+def _iso(ordinal: int) -> str:
+    """ISO text of a date given as its ordinal (cached: a portfolio uses few dates)."""
+    text = _ISO.get(ordinal)
+    if text is None:
+        text = _ISO[ordinal] = dt.date.fromordinal(ordinal).isoformat()
+    return text
 
 
 def _anniversary(start: dt.date, year: int) -> dt.date:
@@ -228,17 +272,40 @@ def _permute(i: int) -> int:
             return x
 
 
-def company_name(index: int) -> str:
-    """The unique company name of account number ``index + 1`` (independent of the seed)."""
+def _company(index: int) -> tuple[str, str]:
+    """(name, sector word) of account number ``index + 1``."""
     block, rest = divmod(index, _NAME_SPACE)
     p = _permute(rest)
     p, s = divmod(p, len(_SUFFIX))
     f, w = divmod(p, len(_SECOND))
     qualifier = _QUALIFIERS[block] if block < len(_QUALIFIERS) else f" {block + 1}"
-    return f"{_FIRST[f]}{_SECOND[w]} {_SUFFIX[s]}{qualifier}"
+    return f"{_FIRST[f]}{_SECOND[w]} {_SUFFIX[s]}{qualifier}", _SUFFIX[s]
+
+
+def company_name(index: int) -> str:
+    """The unique company name of account number ``index + 1`` (independent of the seed)."""
+    return _company(index)[0]
 
 
 # -------------------------------------------------------------------------- portfolio
+
+_CONTRACT_DATES: dict[tuple[dt.date, int], tuple[str, str]] = {}
+
+
+def _contract_dates(as_of: dt.date, age_days: int) -> tuple[str, str]:
+    """(start_date, renewal_date) of a contract signed ``age_days`` before ``as_of``:
+    it renews on the first anniversary on or after ``as_of`` (never on its start day)."""
+    key = (as_of, age_days)
+    cached = _CONTRACT_DATES.get(key)
+    if cached is None:
+        start = as_of - dt.timedelta(days=age_days)
+        renewal = _anniversary(start, as_of.year)
+        if renewal < as_of:
+            renewal = _anniversary(start, as_of.year + 1)
+        if renewal == start:
+            renewal = _anniversary(start, start.year + 1)
+        cached = _CONTRACT_DATES[key] = (start.isoformat(), renewal.isoformat())
+    return cached
 
 
 def _make_account(rnd: random.Random, number: int, width: int, as_of: dt.date,
@@ -246,8 +313,11 @@ def _make_account(rnd: random.Random, number: int, width: int, as_of: dt.date,
                   start_date: dt.date | None = None) -> dict[str, str]:
     """One account as CSV-ready text. ``start_date`` given: a new account signed that day."""
     r = rnd.random
-    gauss = rnd.gauss
-    seg = _weighted(rnd, [s[0] for s in segments])
+    z, zs = _Z, _Z_SIZE  # normal draw inlined as mu + sigma * z[int(r() * zs)] (hot loop)
+    cumulative = _SEGMENT_CUM.get(segments)
+    if cumulative is None:
+        cumulative = _SEGMENT_CUM[segments] = _cumulative(s[0] for s in segments)
+    seg = _pick(rnd, cumulative)
     _, lo, hi = segments[seg]
     if r() < 0.002:
         arr = lo  # exactly on a band boundary: bands are half-open [lower, upper)
@@ -255,10 +325,16 @@ def _make_account(rnd: random.Random, number: int, width: int, as_of: dt.date,
         arr = round(lo * (hi / lo) ** r(), 2)
     t = _clamp((math.log10(arr) - 2.0) / 4.5)  # 0 at $100, ~1 at $3M
 
-    # Regulation first: it raises regulatory_exposure.
+    # Regulation first: it raises regulatory_exposure. The sector in the name makes some
+    # frameworks likely (clinics under HIPAA, payments under PCI).
+    name, sector = _company(number - 1)
     u = r()
-    framework = "" if u < 0.02 else ("none" if u < 0.80 else
-                                     FRAMEWORKS[_weighted(rnd, [w for _, w in FRAMEWORKS])][0])
+    if u < 0.02:
+        framework = ""
+    elif sector in _SECTOR_FRAMEWORK and u < 0.62:
+        framework = _SECTOR_FRAMEWORK[sector]
+    else:
+        framework = "none" if u < 0.87 else FRAMEWORKS[_pick(rnd, _FRAMEWORK_CUM)][0]
     regulated = framework not in ("", "none")
 
     # Strategic value follows ARR only loosely (spec: strategic value is NOT revenue).
@@ -268,38 +344,33 @@ def _make_account(rnd: random.Random, number: int, width: int, as_of: dt.date,
     elif u < 0.19:
         base = 0.04 + 0.22 * r()  # large but commodity
     else:
-        base = 0.12 + 0.48 * t + gauss(0.0, 0.11)
-    logo = _clamp(base + 0.15 * (t - 0.5) + gauss(0.0, 0.10))
-    potential = _clamp(base + gauss(0.0, 0.12))
-    influence = _clamp(base + gauss(0.0, 0.12))
-    reference = _clamp(base + gauss(0.0, 0.12))
-    exposure = _clamp(0.6 * base + (0.35 if regulated else 0.0) + gauss(0.0, 0.10))
+        base = 0.12 + 0.48 * t + 0.11 * z[int(r() * zs)]
+    logo = _clamp(base + 0.15 * (t - 0.5) + 0.10 * z[int(r() * zs)])
+    potential = _clamp(base + 0.12 * z[int(r() * zs)])
+    influence = _clamp(base + 0.12 * z[int(r() * zs)])
+    reference = _clamp(base + 0.12 * z[int(r() * zs)])
+    exposure = _clamp(0.6 * base + (0.35 if regulated else 0.0) + 0.10 * z[int(r() * zs)])
 
-    health = _clamp(gauss(67.0 + 8.0 * t, 16.0), 3.0, 99.0)
+    health = _clamp(67.0 + 8.0 * t + 16.0 * z[int(r() * zs)], 3.0, 99.0)
     hn = health / 100.0
 
     if start_date is None:
-        start = as_of - dt.timedelta(days=_randint(rnd, 0, 6 * 365))
-        renewal = _anniversary(start, as_of.year)
-        if renewal < as_of:
-            renewal = _anniversary(start, as_of.year + 1)
-        if renewal == start:
-            renewal = _anniversary(start, start.year + 1)
+        start_text, renewal_text = _contract_dates(as_of, _randint(rnd, 0, 6 * 365))
     else:
-        start = start_date
-        renewal = _anniversary(start, start.year + 1)
+        start_text = start_date.isoformat()
+        renewal_text = _anniversary(start_date, start_date.year + 1).isoformat()
 
     advocacy = ""
     if r() < 0.03 + 0.17 * reference and start_date is None:
         days = _randint(rnd, 5, 360) if r() < 0.5 else _randint(rnd, 372, 725)
-        advocacy = (as_of - dt.timedelta(days=days)).isoformat()
+        advocacy = _iso(as_of.toordinal() - days)
 
-    price = math.exp(gauss(math.log(120.0 + 480.0 * t), 0.35))  # per seat per year
-    licensed = max(2, int(round(arr / price)))
+    price = math.exp(math.log(120.0 + 480.0 * t) + 0.35 * z[int(r() * zs)])  # per seat a year
+    licensed = max(2, round(arr / price))
     if r() < 0.15:
-        used = int(math.ceil(licensed * (0.81 + 0.34 * r())))
+        used = math.ceil(licensed * (0.81 + 0.34 * r()))
     else:
-        used = min(int(round(licensed * (0.15 + 0.65 * r()))), int(licensed * 0.8))
+        used = min(round(licensed * (0.15 + 0.65 * r())), int(licensed * 0.8))
 
     intent = r() < 0.04 + 0.15 * potential
     design_partner = r() < 0.01 + 0.05 * influence
@@ -320,29 +391,31 @@ def _make_account(rnd: random.Random, number: int, width: int, as_of: dt.date,
         tier = tier + 1 if tier == 0 or (tier < 3 and r() < 0.5) else tier - 1
     csm = ""
     if tier == 3:
-        csm = CSMS[_HIGH_CSMS[_weighted(rnd, [_CSM_WEIGHTS[i] for i in _HIGH_CSMS])]]
+        csm = CSMS[_HIGH_CSMS[_pick(rnd, _HIGH_CSM_CUM)]]
     elif tier == 2:
-        csm = CSMS[_MID_CSMS[_weighted(rnd, [_CSM_WEIGHTS[i] for i in _MID_CSMS])]]
+        csm = CSMS[_MID_CSMS[_pick(rnd, _MID_CSM_CUM)]]
     coverage = tier if r() >= 0.1 else min(3, max(0, tier + (1 if r() < 0.5 else -1)))
 
     available = _randint(rnd, 8, 20)
-    features_used = max(1, min(available, int(round(available * (0.15 + 0.7 * hn + gauss(0, 0.1))))))
+    adoption = 0.15 + 0.7 * hn + 0.1 * z[int(r() * zs)]
+    features_used = max(1, min(available, round(available * adoption)))
     u = r()
     escalations = 0 if u < 0.80 + 0.15 * hn else _randint(rnd, 1, 5 if health < 50 else 2)
     requests = 0
     if r() < 0.15 + 0.45 * potential:
         requests = _randint(rnd, 1, 6) if r() < 0.5 else 1
     teams = 1 if r() < 0.55 - 0.35 * t else _randint(rnd, 2, 2 + int(6 * t))
-    scores = [_int100(health + gauss(0.0, 10.0)) for _ in range(5)]
-    previous = health + gauss(0.0, 6.0) + (20.0 + 15.0 * r() if r() < 0.05 else 0.0)
-    usage_change = gauss(0.04, 0.12) - (0.25 if health < 45 and r() < 0.4 else 0.0)
+    scores = [_int100(health + 10.0 * z[int(r() * zs)]) for _ in range(5)]
+    previous = health + 6.0 * z[int(r() * zs)] + (20.0 + 15.0 * r() if r() < 0.05 else 0.0)
+    usage_change = 0.04 + 0.12 * z[int(r() * zs)] - (0.25 if health < 45 and r() < 0.4 else 0.0)
     missed = 0 if r() < 0.6 + 0.35 * hn else _randint(rnd, 1, 3)
     contacts = (0.6 * r(), 0.3 + 1.7 * r(), 1.5 + 4.5 * r(), 4.0 + 8.0 * r())[tier]
     estimated = max(arr, round(arr * (1.0 + potential * (0.2 + 2.8 * r())), 2))
 
+    B = _BOOL_TEXT
     return {
         "account_id": f"{ID_PREFIX}{number:0{width}d}",
-        "account_name": company_name(number - 1),
+        "account_name": name,
         "arr": f"{arr:.2f}",
         "strategic_logo": _ratio(logo),
         "expansion_potential": _ratio(potential),
@@ -352,46 +425,46 @@ def _make_account(rnd: random.Random, number: int, width: int, as_of: dt.date,
         "public_advocacy_date": advocacy,
         "seats_licensed": str(licensed),
         "seats_used": str(used),
-        "expansion_intent": _bool(intent),
+        "expansion_intent": B[intent],
         "regulated_framework": framework,
-        "design_partner": _bool(design_partner),
+        "design_partner": B[design_partner],
         "health_score": "" if r() < 0.03 else _int100(health),
-        "churn_signal": _bool(churn_signal),
-        "reference_agreement": _bool(reference_agreement),
-        "m_and_a_in_progress": _bool(m_and_a),
-        "sku_count": str(sku),
+        "churn_signal": B[churn_signal],
+        "reference_agreement": B[reference_agreement],
+        "m_and_a_in_progress": B[m_and_a],
+        "sku_count": _INT_TEXT[sku],
         "current_tier": TIERS[tier],
         "csm": csm,
-        "dau_mau": _ratio(0.04 + 0.55 * hn + gauss(0.0, 0.07)),
-        "core_features_used": str(features_used),
-        "core_features_available": str(available),
-        "csat": _int100(45.0 + 0.5 * health + gauss(0.0, 8.0)),
-        "open_escalations": str(escalations),
-        "exec_access": _bool(r() < 0.15 + 0.6 * t),
-        "champion_active": _bool(r() < 0.25 + 0.65 * hn),
-        "nps": str(int(round(_clamp(-70.0 + 1.5 * health + gauss(0.0, 18.0), -100.0, 100.0)))),
-        "higher_tier_feature_requests": str(requests),
-        "company_growth_signal": _bool(r() < 0.06 + 0.25 * potential),
-        "teams_using": str(min(teams, 8)),
-        "api_usage_spike": _bool(r() < 0.03 + 0.1 * influence),
+        "dau_mau": _ratio(0.04 + 0.55 * hn + 0.07 * z[int(r() * zs)]),
+        "core_features_used": _INT_TEXT[features_used],
+        "core_features_available": _INT_TEXT[available],
+        "csat": _int100(45.0 + 0.5 * health + 8.0 * z[int(r() * zs)]),
+        "open_escalations": _INT_TEXT[escalations],
+        "exec_access": B[r() < 0.15 + 0.6 * t],
+        "champion_active": B[r() < 0.25 + 0.65 * hn],
+        "nps": str(round(_clamp(-70.0 + 1.5 * health + 18.0 * z[int(r() * zs)], -100.0, 100.0))),
+        "higher_tier_feature_requests": _INT_TEXT[requests],
+        "company_growth_signal": B[r() < 0.06 + 0.25 * potential],
+        "teams_using": _INT_TEXT[min(teams, 8)],
+        "api_usage_spike": B[r() < 0.03 + 0.1 * influence],
         "usage_score": scores[0],
         "engagement_score": scores[1],
         "support_score": scores[2],
         "outcomes_score": scores[3],
         "relationship_score": scores[4],
         "previous_health_score": _int100(previous),
-        "exec_sponsor_left": _bool(r() < 0.04),
-        "competitive_rfp": _bool(r() < (0.02 if health >= 50 else 0.08)),
-        "escalations_increasing": _bool(r() < (0.04 if escalations == 0 else 0.3)),
+        "exec_sponsor_left": B[r() < 0.04],
+        "competitive_rfp": B[r() < (0.02 if health >= 50 else 0.08)],
+        "escalations_increasing": B[r() < (0.04 if escalations == 0 else 0.3)],
         "usage_change": f"{_clamp(usage_change, -0.35, 0.5):.2f}",
-        "missed_qbrs": str(missed),
-        "renewal_conversation_delayed": _bool(r() < 0.03 + 0.1 * (1.0 - hn)),
-        "start_date": start.isoformat(),
-        "renewal_date": renewal.isoformat(),
+        "missed_qbrs": _INT_TEXT[missed],
+        "renewal_conversation_delayed": B[r() < 0.03 + 0.1 * (1.0 - hn)],
+        "start_date": start_text,
+        "renewal_date": renewal_text,
         "monthly_contacts": f"{contacts:.1f}",
         "estimated_potential_arr": f"{estimated:.2f}",
         "current_coverage": COVERAGE[coverage],
-        "use_case_complexity": str(max(1, min(5, int(round(1.0 + 4.0 * t + gauss(0.0, 0.8)))))),
+        "use_case_complexity": str(max(1, min(5, round(1.0 + 4.0 * t + 0.8 * z[int(r() * zs)])))),
     }
 
 
@@ -425,9 +498,19 @@ _SIGNAL_FIELDS: tuple[tuple[str, float], ...] = (
     ("regulated_framework", 1), ("strategic_logo", 1), ("expansion_potential", 1),
     ("product_influence", 1), ("reference_value", 1), ("current_coverage", 1),
 )
-_SIGNAL_WEIGHTS = [w for _, w in _SIGNAL_FIELDS]
+_SIGNAL_CUM = _cumulative(w for _, w in _SIGNAL_FIELDS)
 _COLUMN_ORDER = {c: i for i, c in enumerate(PORTFOLIO_COLUMNS)}
 _ID_RE = re.compile(r"^(.*?)(\d+)$")
+
+
+def _int_or(row: Mapping[str, str], column: str, default: int) -> int:
+    text = row.get(column, "")
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:  # "72.0" from a spreadsheet
+        return round(float(text))
 
 
 class _Book:
@@ -436,6 +519,7 @@ class _Book:
     def __init__(self) -> None:
         self.prefix = ID_PREFIX
         self.width = 5
+        self.id_format = f"{ID_PREFIX}{{:05d}}"
         self.number = array("q")
         self.arr = array("d")
         self.health = array("h")  # -1: unknown
@@ -444,7 +528,7 @@ class _Book:
         self.bits = array("B")
         self.sku = array("b")
         self.teams = array("b")
-        self.renewal = array("h")  # renewal_date as days since AS_OF
+        self.renewal = array("i")  # quarter of renewal_date, as year * 4 + quarter - 1
         self.alive = array("b")
 
     def __len__(self) -> int:
@@ -456,11 +540,13 @@ class _Book:
             raise ValueError(f"account_id {row['account_id']!r} does not end in a number")
         if not self.number:
             self.prefix, self.width = m.group(1), len(m.group(2))
-        self.number.append(int(m.group(2)))
+            self.id_format = f"{self.prefix}{{:0{self.width}d}}"
+        number = int(m.group(2))
+        self.number.append(number)
         self.arr.append(float(row["arr"]))
-        self.health.append(int(row["health_score"]) if row.get("health_score") else -1)
-        self.licensed.append(int(row["seats_licensed"]))
-        self.used.append(int(row["seats_used"]))
+        self.health.append(_int_or(row, "health_score", -1))
+        self.licensed.append(max(1, _int_or(row, "seats_licensed", 1)))
+        self.used.append(_int_or(row, "seats_used", 0))
         bits = 0
         for flag, column in ((_CHAMPION, "champion_active"), (_INTENT, "expansion_intent"),
                              (_CHURN_SIGNAL, "churn_signal"), (_EXEC_ACCESS, "exec_access"),
@@ -468,13 +554,17 @@ class _Book:
             if row.get(column) == "true":
                 bits |= flag
         self.bits.append(bits)
-        self.sku.append(int(row["sku_count"]))
-        self.teams.append(int(row["teams_using"]))
-        self.renewal.append((dt.date.fromisoformat(row["renewal_date"]) - AS_OF).days)
+        self.sku.append(min(5, max(1, _int_or(row, "sku_count", 1))))
+        self.teams.append(min(8, max(1, _int_or(row, "teams_using", 1))))
+        if row.get("renewal_date"):
+            day = dt.date.fromisoformat(row["renewal_date"])
+            self.renewal.append(day.year * 4 + (day.month - 1) // 3)
+        else:  # unknown: spread renewals over the year
+            self.renewal.append(AS_OF.year * 4 + (AS_OF.month - 1) // 3 + number % 4)
         self.alive.append(1)
 
     def account_id(self, i: int) -> str:
-        return f"{self.prefix}{self.number[i]:0{self.width}d}"
+        return self.id_format.format(self.number[i])
 
 
 def _churn_probability(arr: float, health: int, bits: int) -> float:
@@ -499,31 +589,34 @@ def _signal_value(rnd: random.Random, book: _Book, i: int, field: str, quarter: 
              "churn_signal": _CHURN_SIGNAL, "exec_access": _EXEC_ACCESS,
              "company_growth_signal": _GROWTH}
     if field == "health_score":
-        delta = -(20.0 + 15.0 * r()) if r() < 0.25 else rnd.gauss(-2.0, 10.0)
-        new = int(round(_clamp(h + delta, 0.0, 100.0)))
+        delta = -(20.0 + 15.0 * r()) if r() < 0.25 else _gauss(rnd, -2.0, 10.0)
+        new = round(_clamp(h + delta, 0.0, 100.0))
         book.health[i] = new
         return [("health_score", str(new)), ("previous_health_score", str(h))]
     if field in flags:
         book.bits[i] = bits ^ flags[field]
         return [(field, _bool(not bits & flags[field]))]
     if field == "seats_used":
-        book.used[i] = max(0, int(round(book.licensed[i] * (0.3 + 0.8 * r()))))
+        book.used[i] = max(0, round(book.licensed[i] * (0.3 + 0.8 * r())))
         return [(field, str(book.used[i]))]
     if field == "seats_licensed":
-        book.licensed[i] = max(book.licensed[i] + 1, int(math.ceil(book.licensed[i] * (1.1 + 0.4 * r()))))
+        licensed = book.licensed[i]
+        book.licensed[i] = max(licensed + 1, math.ceil(licensed * (1.1 + 0.4 * r())))
         return [(field, str(book.licensed[i]))]
     if field == "public_advocacy_date":
-        return [(field, (_quarter_start(quarter) + dt.timedelta(days=_randint(rnd, 0, 88))).isoformat())]
+        day = _quarter_start(quarter) + dt.timedelta(days=_randint(rnd, 0, 88))
+        return [(field, day.isoformat())]
     if field == "dau_mau":
-        return [(field, _ratio(0.04 + 0.55 * h / 100.0 + rnd.gauss(0.0, 0.07)))]
+        return [(field, _ratio(0.04 + 0.55 * h / 100.0 + _gauss(rnd, 0.0, 0.07)))]
     if field == "csat":
-        return [(field, _int100(45.0 + 0.5 * h + rnd.gauss(0.0, 8.0)))]
+        return [(field, _int100(45.0 + 0.5 * h + _gauss(rnd, 0.0, 8.0)))]
     if field == "nps":
-        return [(field, str(int(round(_clamp(-70.0 + 1.5 * h + rnd.gauss(0.0, 18.0), -100.0, 100.0)))))]
+        nps = _clamp(-70.0 + 1.5 * h + _gauss(rnd, 0.0, 18.0), -100.0, 100.0)
+        return [(field, str(round(nps)))]
     if field == "open_escalations":
         return [(field, str(0 if r() < 0.4 else _randint(rnd, 1, 5 if h < 50 else 2)))]
     if field == "usage_change":
-        return [(field, f"{_clamp(rnd.gauss(-0.05 if h < 50 else 0.05, 0.18), -0.35, 0.5):.2f}")]
+        return [(field, f"{_clamp(_gauss(rnd, -0.05 if h < 50 else 0.05, 0.18), -0.35, 0.5):.2f}")]
     if field == "higher_tier_feature_requests":
         return [(field, str(_randint(rnd, 0, 6)))]
     if field == "missed_qbrs":
@@ -543,11 +636,166 @@ def _signal_value(rnd: random.Random, book: _Book, i: int, field: str, quarter: 
     if field == "monthly_contacts":
         return [(field, f"{12.0 * r() * r():.1f}")]
     if field == "regulated_framework":
-        return [(field, FRAMEWORKS[_weighted(rnd, [w for _, w in FRAMEWORKS])][0])]
+        return [(field, FRAMEWORKS[_pick(rnd, _FRAMEWORK_CUM)][0])]
     if field == "current_coverage":
         return [(field, COVERAGE[_randint(rnd, 0, 3)])]
     # strategic-value factors
     return [(field, _ratio(0.1 + 0.85 * r()))]
+
+
+# An event row as a tuple in EVENT_COLUMNS order (cheaper than a dict at 6M events).
+_EventTuple = tuple[str, str, str, str, str]
+
+
+class _Simulation:
+    """Quarter-by-quarter events for the accounts of a book (ids ascending)."""
+
+    def __init__(self, book: _Book, quarters: Sequence[str], seed: int) -> None:
+        self.book = book
+        self.quarters = list(quarters)
+        self.rnd = random.Random(f"tierbook-events:{seed}")
+        self.new_rnd = random.Random(f"tierbook-new-accounts:{seed}")
+        self.initial = n0 = len(book)
+        self.next_number = (max(book.number) if n0 else 0) + 1
+        self.new_per_quarter = max(1, round(n0 / 150))
+        self.csms = max(1, round(CAPACITY_CHANGE_CSMS * n0 / DEFAULT_ACCOUNTS))
+        # Index into quarters of each account's next renewal (it renews every 4th quarter
+        # after); a renewal_date already past rolls forward by whole years.
+        start = int(self.quarters[0][:4]) * 4 + int(self.quarters[0][5]) - 1
+        self.renewal_first = array("h", ((q - start) % 4 if q < start else min(q - start, 999)
+                                         for q in book.renewal))
+        # Programs: a few accounts just below an ARR threshold cross it (on renewal or by
+        # an expansion); ~1.2% show HIGH expansion signals for two consecutive quarters.
+        self.program = array("b", bytes(n0))
+        self.program_quarter = array("b", bytes(n0))
+        self.program_target = array("d", bytes(8 * n0))
+        r = self.rnd.random
+        last = len(self.quarters) - 1
+        for i in range(n0):
+            arr = book.arr[i]
+            for threshold in ARR_THRESHOLDS:
+                if 0.85 * threshold <= arr < threshold and r() < 0.12:
+                    first = self.renewal_first[i]
+                    if first <= last and r() < 0.5:
+                        self.program[i], self.program_quarter[i] = _CROSSER_RENEWAL, first
+                    else:
+                        self.program[i] = _CROSSER_EXPANSION
+                        self.program_quarter[i] = _randint(self.rnd, 0, max(0, last - 2))
+                    self.program_target[i] = threshold
+                    break
+            else:
+                if last >= 1 and r() < 0.012:
+                    self.program[i] = _EXPANDER
+                    self.program_quarter[i] = _randint(self.rnd, 0, last - 1)
+
+    def rows(self) -> Iterator[_EventTuple]:
+        book, r = self.book, self.rnd.random
+        alive, renewal_first, initial = book.alive, self.renewal_first, self.initial
+        programs, program_quarter = self.program, self.program_quarter
+        for k, quarter in enumerate(self.quarters):
+            if k == 2:
+                yield (quarter, "", "capacity_change", "csms", str(self.csms))
+            if k == 3:
+                yield (quarter, "", "product_launch", "",
+                       "AI Copilot add-on launched: product influence now counts AI usage")
+            for i in range(len(book)):
+                if not alive[i]:
+                    continue
+                u = r()  # one draw decides signal (<.10), expansion, contraction, churn
+                first = renewal_first[i]
+                renews = first <= k and (k - first) % 4 == 0
+                program = programs[i] if i < initial else _NORMAL
+                if program != _NORMAL:
+                    start = program_quarter[i]
+                    active = start == k or (program == _EXPANDER and start + 1 == k)
+                    if not active:
+                        program = -program  # still protected from churn and contraction
+                if u < 0.165 or renews or program > 0:
+                    yield from self._account(i, k, quarter, u, renews, program)
+            yield from self._new_accounts(k, quarter)
+
+    def _account(self, i: int, k: int, quarter: str, u: float, renews: bool, program: int
+                 ) -> Iterator[_EventTuple]:
+        """One account's events of a quarter: signals, expansion or contraction, renewal or
+        churn. ``program`` > 0: its program acts this quarter; < 0: it is in one."""
+        book, rnd, r = self.book, self.rnd, self.rnd.random
+        account = book.account_id(i)
+        signals: dict[str, str] = {}
+        if u < 0.10:
+            for _ in range(1 if r() < 0.6 else 2 if r() < 0.7 else 3):
+                field = _SIGNAL_FIELDS[_pick(rnd, _SIGNAL_CUM)][0]
+                signals.update(_signal_value(rnd, book, i, field, quarter))
+        if program == _EXPANDER:
+            second = self.program_quarter[i] + 1 == k
+            licensed = book.licensed[i]
+            share = (0.9 + 0.25 * r()) if second else (0.82 + 0.15 * r())
+            book.used[i] = max(int(licensed * 0.8) + 1, math.ceil(licensed * share))
+            book.bits[i] |= _GROWTH
+            signals["seats_used"] = str(book.used[i])
+            requests = _randint(rnd, 4, 6) if second else _randint(rnd, 3, 4)
+            signals["higher_tier_feature_requests"] = str(requests)
+            signals["company_growth_signal"] = "true"
+        for field in sorted(signals, key=_COLUMN_ORDER.__getitem__):
+            yield (quarter, account, "signal", field, signals[field])
+
+        churn = False
+        if program == _NORMAL:
+            health, bits = book.health[i], book.bits[i]
+            if renews:
+                churn = r() < _churn_probability(book.arr[i], health, bits)
+            elif 0.16 <= u < 0.165:  # mid-term churn of an unhealthy account
+                churn = 0 <= health < 50 or bool(bits & _CHURN_SIGNAL)
+        if churn:
+            book.alive[i] = 0
+            yield (quarter, account, "churn", "", "")
+            return
+
+        arr = book.arr[i]
+        amount = 0.0
+        if program == _CROSSER_EXPANSION:
+            amount = round(max(0.0, self.program_target[i] * (1.01 + 0.11 * r()) - arr), 2)
+        elif 0.10 <= u < 0.14:
+            amount = max(1.0, round(arr * (0.08 + 0.42 * r()), 2))
+        elif 0.14 <= u < 0.16 and program == _NORMAL:
+            amount = round(arr * (0.05 + 0.25 * r()), 2)
+            if 0 < amount < arr:
+                yield (quarter, account, "contraction", "arr", f"{amount:.2f}")
+                arr = round(arr - amount, 2)
+            amount = 0.0
+        if amount > 0:
+            yield (quarter, account, "expansion", "arr", f"{amount:.2f}")
+            arr = round(arr + amount, 2)
+        if renews:
+            if program == _CROSSER_RENEWAL:
+                new_arr = max(arr, round(self.program_target[i] * (1.01 + 0.11 * r()), 2))
+            elif program != _NORMAL:
+                new_arr = round(arr * (1.0 + 0.15 * r()), 2)
+            else:  # -15%..+30%; unhealthy accounts renew flat or down
+                health = book.health[i]
+                top = 0.30 if health >= 60 or health < 0 else 0.10
+                new_arr = max(1.0, round(arr * (0.85 + (top + 0.15) * r()), 2))
+            yield (quarter, account, "renewal", "arr", f"{new_arr:.2f}")
+            arr = new_arr
+        book.arr[i] = arr
+
+    def _new_accounts(self, k: int, quarter: str) -> Iterator[_EventTuple]:
+        """Accounts signed during the quarter: a new_account row, then one signal per
+        non-blank field. Ids continue the sequence, so they sort after existing ones."""
+        rnd, book = self.new_rnd, self.book
+        base = self.new_per_quarter
+        start = _quarter_start(quarter)
+        for _ in range(_randint(rnd, base - base // 5, base + base // 5)):
+            signed = start + dt.timedelta(days=_randint(rnd, 0, 89))
+            row = _make_account(rnd, self.next_number, book.width, AS_OF,
+                                NEW_ACCOUNT_SEGMENTS, start_date=signed)
+            row["account_id"] = book.id_format.format(self.next_number)
+            self.next_number += 1
+            yield (quarter, row["account_id"], "new_account", "", "")
+            for field in PORTFOLIO_COLUMNS[1:]:
+                if row[field] != "":
+                    yield (quarter, row["account_id"], "signal", field, row[field])
+            book.add(row)
+            self.renewal_first.append(k + 4)
 
 
 def iter_events(book: _Book, quarters: Sequence[str], seed: int) -> Iterator[dict[str, str]]:
@@ -555,148 +803,8 @@ def iter_events(book: _Book, quarters: Sequence[str], seed: int) -> Iterator[dic
 
     ``book`` holds the accounts in ascending id order; new accounts are appended to it.
     """
-    rnd = random.Random(f"tierbook-events:{seed}")
-    new_rnd = random.Random(f"tierbook-new-accounts:{seed}")
-    r = rnd.random
-    n0 = len(book)
-    quarter_days = [(_quarter_start(q) - AS_OF).days for q in quarters]
-
-    def quarter_index(days: int) -> int:
-        k = 0
-        while k + 1 < len(quarter_days) and quarter_days[k + 1] <= days:
-            k += 1
-        return k if days >= quarter_days[0] else -1
-
-    # Programs: a few accounts just below an ARR threshold cross it (on renewal or by an
-    # expansion), and ~1.2% show HIGH expansion signals for two consecutive quarters.
-    program = array("b", bytes(n0))
-    program_quarter = array("b", bytes(n0))
-    program_target = array("d", bytes(8 * n0))
-    for i in range(n0):
-        arr = book.arr[i]
-        for threshold in ARR_THRESHOLDS:
-            if 0.85 * threshold <= arr < threshold and r() < 0.12:
-                first = quarter_index(book.renewal[i])
-                if 0 <= first < len(quarters) and r() < 0.5:
-                    program[i], program_quarter[i] = _CROSSER_RENEWAL, first
-                else:
-                    program[i] = _CROSSER_EXPANSION
-                    program_quarter[i] = _randint(rnd, 0, max(0, len(quarters) - 3))
-                program_target[i] = threshold
-                break
-        else:
-            if len(quarters) >= 2 and r() < 0.012:
-                program[i] = _EXPANDER
-                program_quarter[i] = _randint(rnd, 0, len(quarters) - 2)
-
-    next_number = (max(book.number) if n0 else 0) + 1
-    new_base = max(1, round(n0 / 150))
-    renewal_first = array("h", (quarter_index(d) for d in book.renewal))
-    signal_total = sum(_SIGNAL_WEIGHTS)
-
-    for k, quarter in enumerate(quarters):
-        def event(account: str, kind: str, field: str = "", value: str = "") -> dict[str, str]:
-            return {"quarter": quarter, "account_id": account, "type": kind,
-                    "field": field, "value": value}
-
-        if k == 2:
-            csms = max(1, round(CAPACITY_CHANGE_CSMS * n0 / DEFAULT_ACCOUNTS))
-            yield event("", "capacity_change", "csms", str(csms))
-        if k == 3:
-            yield event("", "product_launch", "",
-                        "AI Copilot add-on launched: product influence now counts AI adoption")
-
-        for i in range(len(book)):
-            if not book.alive[i]:
-                continue
-            u = r()
-            first = renewal_first[i]
-            renews = 0 <= first <= k and (k - first) % 4 == 0
-            prog = program[i] if i < n0 else _NORMAL
-            in_program = prog != _NORMAL and (
-                program_quarter[i] == k or (prog == _EXPANDER and program_quarter[i] + 1 == k))
-            if u >= 0.165 and not renews and not in_program:
-                continue
-            account = book.account_id(i)
-            protected = prog != _NORMAL
-
-            signals: dict[str, str] = {}
-            if u < 0.10:
-                for _ in range(1 if r() < 0.6 else 2 if r() < 0.7 else 3):
-                    x = r() * signal_total
-                    for field, w in _SIGNAL_FIELDS:
-                        x -= w
-                        if x < 0:
-                            break
-                    signals.update(_signal_value(rnd, book, i, field, quarter))
-            if in_program and prog == _EXPANDER:
-                second = program_quarter[i] + 1 == k
-                lic = book.licensed[i]
-                used = max(int(lic * 0.8) + 1,
-                           int(math.ceil(lic * ((0.9 + 0.25 * r()) if second else (0.82 + 0.15 * r())))))
-                book.used[i] = used
-                book.bits[i] |= _GROWTH
-                signals["seats_used"] = str(used)
-                signals["higher_tier_feature_requests"] = str(_randint(rnd, 4, 6) if second else _randint(rnd, 3, 4))
-                signals["company_growth_signal"] = "true"
-            for field in sorted(signals, key=_COLUMN_ORDER.__getitem__):
-                yield event(account, "signal", field, signals[field])
-
-            churn = False
-            if not protected:
-                if renews:
-                    churn = r() < _churn_probability(book.arr[i], book.health[i], book.bits[i])
-                elif 0.16 <= u < 0.165:
-                    h = book.health[i]
-                    churn = (0 <= h < 50) or bool(book.bits[i] & _CHURN_SIGNAL)
-
-            arr = book.arr[i]
-            if not churn:
-                if in_program and prog == _CROSSER_EXPANSION:
-                    target = program_target[i] * (1.01 + 0.11 * r())
-                    if target > arr:
-                        amount = round(target - arr, 2)
-                        yield event(account, "expansion", "arr", f"{amount:.2f}")
-                        arr = round(arr + amount, 2)
-                elif 0.10 <= u < 0.14:
-                    amount = max(1.0, round(arr * (0.08 + 0.42 * r()), 2))
-                    yield event(account, "expansion", "arr", f"{amount:.2f}")
-                    arr = round(arr + amount, 2)
-                elif 0.14 <= u < 0.16 and not protected:
-                    amount = round(arr * (0.05 + 0.25 * r()), 2)
-                    if 0 < amount < arr:
-                        yield event(account, "contraction", "arr", f"{amount:.2f}")
-                        arr = round(arr - amount, 2)
-                if renews:
-                    if in_program and prog == _CROSSER_RENEWAL:
-                        new_arr = max(arr, round(program_target[i] * (1.01 + 0.11 * r()), 2))
-                    elif protected:
-                        new_arr = round(arr * (1.0 + 0.15 * r()), 2)
-                    else:
-                        h = book.health[i]
-                        top = 0.30 if h >= 60 or h < 0 else 0.10
-                        new_arr = max(1.0, round(arr * (0.85 + (top + 0.15) * r()), 2))
-                    yield event(account, "renewal", "arr", f"{new_arr:.2f}")
-                    arr = new_arr
-                book.arr[i] = arr
-            else:
-                book.alive[i] = 0
-                yield event(account, "churn")
-
-        # New accounts sign during the quarter; ids continue the sequence.
-        start = _quarter_start(quarter)
-        for _ in range(_randint(new_rnd, new_base - new_base // 5, new_base + new_base // 5)):
-            signed = start + dt.timedelta(days=_randint(new_rnd, 0, 89))
-            row = _make_account(new_rnd, next_number, book.width, AS_OF,
-                                NEW_ACCOUNT_SEGMENTS, start_date=signed)
-            row["account_id"] = f"{book.prefix}{next_number:0{book.width}d}"
-            next_number += 1
-            yield event(row["account_id"], "new_account")
-            for field in PORTFOLIO_COLUMNS[1:]:
-                if row[field] != "":
-                    yield event(row["account_id"], "signal", field, row[field])
-            book.add(row)
-            renewal_first.append(k + 4)
+    for row in _Simulation(book, quarters, seed).rows():
+        yield dict(zip(EVENT_COLUMNS, row))
 
 
 def generate_events(accounts: Iterable[Mapping[str, str]], quarters: Sequence[str],
@@ -718,8 +826,8 @@ def _crm_rows(accounts: Iterable[Mapping[str, str]], seed: int, style: str
     for row in accounts:
         arr = float(row["arr"])
         t = _clamp((math.log10(arr) - 2.0) / 4.5)
-        employees = max(1, int(10 ** (0.7 + 3.8 * t + rnd.gauss(0.0, 0.35))))
-        words = row["account_name"].split()
+        employees = max(1, int(10 ** (0.7 + 3.8 * t + _gauss(rnd, 0.0, 0.35))))
+        words = row.get("account_name", "").split()
         industry = _INDUSTRY.get(words[1] if len(words) > 1 else "", "Technology")
         percent = rnd.random() < 0.12
         out: dict[str, str] = {}
@@ -765,6 +873,19 @@ def write_csv(rows: Iterable[Mapping[str, str]], path: str | os.PathLike[str],
     Written to a temporary file beside ``path`` and renamed, so a failure never leaves a
     half-written file in place of a good one.
     """
+    values = operator.itemgetter(*columns)
+
+    def cells(row: Mapping[str, str]) -> Sequence[str]:
+        try:
+            return values(row)
+        except KeyError:  # a column the row lacks is written blank
+            return [row.get(c, "") for c in columns]
+
+    return _write_cells(map(cells, rows), path, columns)
+
+
+def _write_cells(rows: Iterable[Sequence[str]], path: str | os.PathLike[str],
+                 columns: Sequence[str]) -> int:
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     count = 0
@@ -773,7 +894,7 @@ def write_csv(rows: Iterable[Mapping[str, str]], path: str | os.PathLike[str],
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(columns)
             for row in rows:
-                writer.writerow([row.get(c, "") for c in columns])
+                writer.writerow(row)
                 count += 1
         os.replace(tmp, path)
     finally:
@@ -790,7 +911,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
                         help="random seed (default %(default)s)")
     parser.add_argument("--quarters", type=int, default=DEFAULT_QUARTER_COUNT,
-                        help="quarters of events from %s (default %%(default)s)" % DEFAULT_QUARTERS[0])
+                        help=f"quarters of events from {DEFAULT_QUARTERS[0]} (default %(default)s)")
     parser.add_argument("--out-dir", help="write all four files here (default: beside this "
                         "script, unless a single file path below is given)")
     for name in ("portfolio", "events", "salesforce", "hubspot"):
@@ -837,8 +958,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for _ in portfolio():
             pass
     if "events" in targets:
-        count = write_csv(iter_events(book, quarters, args.seed), targets["events"],
-                          EVENT_COLUMNS)
+        count = _write_cells(_Simulation(book, quarters, args.seed).rows(), targets["events"],
+                             EVENT_COLUMNS)
         print(f"wrote {targets['events']} ({count} events)", file=sys.stderr)
     if "salesforce" in targets:
         count = write_csv(_crm_rows(head, args.seed, "salesforce"), targets["salesforce"],

@@ -1,0 +1,108 @@
+"""The trace store and `tierbook explain`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tierbook.cli.main import main
+from tierbook.store import TraceStore
+
+from .conftest import SAMPLE
+
+ARGS = ["--as-of", "2026-10-01"]
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def segmented(tmp_path: Path) -> Path:
+    assert run("segment", "cs-segmentation-model", str(SAMPLE), *ARGS, "--no-chart").exit_code == 0
+    return tmp_path / "traces.sqlite"
+
+
+def test_explain_prints_the_chain_with_the_accounts_values(segmented: Path) -> None:
+    result = run("explain", "ACC-00046")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert out.startswith("ACC-00046: ")
+    assert "ruleset cs-segmentation-model 1.0.0" in out and "run 1 (segment, as of 2026-10-01)" in out
+    for part in ("├─ inputs used", "├─ scores", "├─ rules fired", "└─ why not", "[band] arr_band.",
+                 "[cell] tier_grid.", "[motion] motion."):
+        assert part in out
+    assert "✓ arr >= " in out and "(arr = " in out
+
+
+def test_explain_json_matches_the_segment_decision(segmented: Path) -> None:
+    data = json.loads(run("segment", "cs-segmentation-model", str(SAMPLE), *ARGS, "--format",
+                          "json", "--no-chart").stdout)
+    by_id = {a["account_id"]: a for a in data["accounts"]}
+    for account_id in ("ACC-00001", "ACC-00046", "ACC-02999"):
+        x = json.loads(run("explain", account_id, "--format", "json").stdout)
+        assert x["tier"] == by_id[account_id]["tier"]
+        assert x["flags"] == by_id[account_id]["flags"]
+        assert x["run"]["run_id"] == 2  # the latest complete run
+        assert x["ruleset"]["sha256"] == data["ruleset"]["sha256"]
+        assert [f["seq"] for f in x["firings"]] == list(range(1, len(x["firings"]) + 1))
+        for f in x["firings"]:
+            assert f["because"] and f["rule_id"]
+            assert all(c["result"] is True for c in f["conditions"]), f
+
+
+def test_why_not_names_the_failing_condition_and_the_value(segmented: Path) -> None:
+    x = json.loads(run("explain", "ACC-00046", "--format", "json").stdout)
+    tier_lines = x["why_not"]["tier"]
+    assert tier_lines and all(line.startswith("would be ") and "; it is " in line for line in tier_lines)
+    assert any(line.startswith("not expansion_ready: ") for line in x["why_not"]["flags"])
+
+
+def test_unknown_account_lists_the_closest_ids(segmented: Path) -> None:
+    result = CliRunner().invoke(main, ["explain", "ACC-0046"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("no account 'ACC-0046' in run 1; closest ids: ")
+    assert "ACC-00046" in result.stderr
+
+
+def test_unknown_run(segmented: Path) -> None:
+    result = CliRunner().invoke(main, ["explain", "ACC-00046", "--run", "7"])
+    assert result.exit_code == 1
+    assert "no run 7 in" in result.stderr and "recent runs: 1" in result.stderr
+
+
+def test_no_store_yet(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["explain", "ACC-00046", "--store", str(tmp_path / "none.sqlite")])
+    assert result.exit_code == 1
+    assert "no trace store at" in result.stderr
+
+
+def test_an_interrupted_run_is_never_the_latest(segmented: Path) -> None:
+    store = TraceStore(segmented)
+    run_id = store.db.execute("SELECT max(run_id) FROM runs").fetchone()[0]
+    store.db.execute("INSERT INTO runs (command, started_at, status, ruleset_name, ruleset_version, "
+                     "ruleset_sha256, input_file, input_sha256, engine, as_of) SELECT command, "
+                     "started_at, 'running', ruleset_name, ruleset_version, ruleset_sha256, "
+                     "input_file, input_sha256, engine, as_of FROM runs WHERE run_id=?", (run_id,))
+    store.db.commit()
+    assert store.run()["run_id"] == run_id
+    assert store.runs()[-1]["status"] == "incomplete"
+    store.close()
+    result = CliRunner().invoke(main, ["explain", "ACC-00046", "--run", str(run_id + 1)])
+    assert result.exit_code == 1 and "is incomplete" in result.stderr
+
+
+def test_store_is_plain_sqlite_anyone_can_query(segmented: Path) -> None:
+    db = sqlite3.connect(segmented)
+    (status, count, engine), = db.execute("SELECT status, account_count, engine FROM runs")
+    assert status == "complete" and count == 3000
+    assert db.execute("SELECT count(*) FROM decisions").fetchone()[0] == 3000
+    # which accounts did the strategic_champion flag fire for? (documented query)
+    n = db.execute("SELECT count(*) FROM decisions d JOIN firings f ON f.run_id = d.run_id AND "
+                   "f.path_id = d.path_id WHERE f.rule_id = 'strategic_champion'").fetchone()[0]
+    assert n > 0
+    assert db.execute("SELECT sum(accounts) FROM paths").fetchone()[0] == 3000
