@@ -1,0 +1,53 @@
+"""The README stays true: its commands run, and CI runs exactly its test command."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from tierbook.cli.main import main
+
+from .conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def sh_blocks() -> list[str]:
+    return re.findall(r"```sh\n(.*?)```", README, flags=re.S)
+
+
+def test_two_setup_commands_and_ci_runs_the_test_command() -> None:
+    blocks = sh_blocks()
+    demo, tests = blocks[0].strip(), blocks[1].strip()
+    assert demo.endswith("tierbook segment --as-of 2026-10-01")
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    assert ci_lines[-1] == tests
+
+
+def test_every_tierbook_example_in_the_readme_runs(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    shutil.copytree(ROOT / "rulesets", tmp_path / "rulesets")
+    commands = []
+    for block in sh_blocks():
+        for line in block.strip().splitlines():
+            tail = line.split("&&")[-1].strip()
+            if tail.startswith("tierbook "):
+                commands.append(shlex.split(tail)[1:])
+    assert len(commands) >= 4
+    runner = CliRunner()
+    for args in commands:
+        if args[0] == "validate":  # the README's shell glob
+            args = ["validate"] + sorted(str(p.relative_to(tmp_path)) for p in
+                                         (tmp_path / "rulesets").glob("*.yaml"))
+        result = runner.invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == 0, (args, result.output)
+    explained = runner.invoke(main, ["explain", "ACC-00046"]).stdout
+    quoted = re.search(r"```text\n(.*?)```", README, flags=re.S).group(1).splitlines()
+    for line in quoted:
+        if "…" not in line:
+            assert line in explained.splitlines(), line
