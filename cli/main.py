@@ -135,6 +135,42 @@ def explain(account_id: str, run_id: int | None, level: str, fmt: str, store: st
     _run(go)
 
 
+@main.command()
+@click.option("--base", required=True, help="The ruleset before the change: a file, a shipped "
+              "name, or git:REF:PATH (e.g. git:main:rulesets/cs-segmentation-model.yaml).")
+@click.option("--head", required=True, help="The ruleset after the change (same forms).")
+@click.argument("accounts", required=False)
+@evaluation_options
+@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
+              show_default=True, help="markdown is ready to post as a pull-request comment.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 0 when nothing changes, 2 when something does, 1 on error.")
+def plan(base: str, head: str, accounts: str | None, as_of: Any, engine: str, store: str | None,
+         no_memo: bool, on_error: str, fmt: str, detailed_exitcode: bool) -> None:
+    """What changing the ruleset from BASE to HEAD does to the portfolio: accounts that move
+    tier, ARR moved, CSMs needed, gates and flags."""
+
+    def go() -> int:
+        from tierbook import plan as planning
+
+        p = commands.plan(base, head, accounts, as_of=as_of, engine=engine, store_path=store,
+                          memo=not no_memo, on_error=on_error)
+        for w in p.warnings:
+            click.echo(f"warning: {w}", err=True)
+        if fmt == "json":
+            click.echo(json.dumps(p.as_json(), indent=2))
+        elif fmt == "markdown":
+            click.echo(planning.render_markdown(p), nl=False)
+        else:
+            click.echo(planning.render_text(p))
+        if detailed_exitcode:
+            return 2 if p.changed else 0
+        return 0
+
+    _run(go)
+
+
 def _progress_printer() -> Callable[[int], None] | None:
     if not sys.stderr.isatty():
         return None

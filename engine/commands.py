@@ -79,11 +79,44 @@ def sample_portfolio() -> str:
 
 
 def load(ruleset_arg: str | None) -> tuple[Any, str]:
-    """A validated ruleset and its text (for the trace store)."""
-    path = resolve_ruleset_path(ruleset_arg)
-    doc = load_file(path, ruleset_arg or path)
-    text = Path(path).read_text("utf-8")
-    return ruleset_from_document(doc), text
+    """A validated ruleset and its text (for the trace store): a path, a shipped ruleset
+    name, or git:REF:PATH."""
+    from .sources import load_document
+
+    doc = load_document(ruleset_arg) if ruleset_arg else load_file(
+        resolve_ruleset_path(None), "cs-segmentation-model")
+    return ruleset_from_document(doc), doc.text
+
+
+def _segment_and_store(ruleset: Any, text: str, accounts: str | None, *, as_of: dt.date,
+                       engine: str, store_path: str | None, memo: bool, on_error: str,
+                       command: str, label: str = "") -> Any:
+    from .segment import segment as run_segment, store_run
+    from .store import TraceStore
+
+    accounts_path = accounts or sample_portfolio()
+    result = run_segment(ruleset, accounts_path, as_of=as_of, engine=engine, on_error=on_error,
+                         memo=memo, accounts_display=accounts or SAMPLE_PORTFOLIO)
+    store = TraceStore(store_path)
+    try:
+        result.run_id = store_run(result, store, text, command=command, label=label)
+        result.store_path = str(store.path)
+    finally:
+        store.close()
+    return result
+
+
+def plan(base: str, head: str, accounts: str | None, *, as_of: dt.date, engine: str = "auto",
+         store_path: str | None = None, memo: bool = True, on_error: str = "fail") -> Any:
+    from .plan import compare
+
+    sides = []
+    for spec, label in ((base, "base"), (head, "head")):
+        ruleset, text = load(spec)
+        sides.append(_segment_and_store(ruleset, text, accounts, as_of=as_of, engine=engine,
+                                        store_path=store_path, memo=memo, on_error=on_error,
+                                        command="plan", label=f"{label}: {spec}"))
+    return compare(*sides)
 
 
 def segment(ruleset_arg: str | None, accounts: str | None, *, as_of: dt.date, engine: str = "auto",

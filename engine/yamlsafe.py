@@ -48,6 +48,7 @@ class Document:
     file: str
     data: Any
     positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    text: str = ""
 
     def where(self, path: Path) -> tuple[int, int]:
         """Line and column of the nearest node at or above ``path``."""
@@ -158,7 +159,7 @@ def load_text(text: str, file: str) -> Document:
     data = builder.build(root, ())
     if builder.problems:
         raise RulesetError("YAML problems", builder.problems)
-    return Document(file, data, builder.positions)
+    return Document(file, data, builder.positions, text)
 
 
 def load_file(path: str, display: str | None = None) -> Document:

@@ -1,0 +1,169 @@
+"""`tierbook plan` against hand-computed movements, and the version-bump rule."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from tierbook.cli.main import main
+
+from .conftest import ROOT
+
+ARGS = ["--as-of", "2026-10-01"]
+FACTORS = ("strategic_logo", "expansion_potential", "product_influence", "reference_value",
+           "regulatory_exposure")
+# account: (ARR, every strategic factor) -> strategic value equals the factor
+ACCOUNTS = {"A1": (600000, 0.62), "A2": (50000, 0.62), "A3": (50000, 0.45), "A4": (5000, 0.62),
+            "A5": (5000, 0.2), "A6": (200000, 0.2), "A7": (20000, 0.2), "A8": (500, 0.45)}
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def base_data() -> dict:
+    data = yaml.safe_load((ROOT / "rulesets" / "cs-segmentation-model.yaml").read_text())
+    arr = data["bands"][0]
+    arr["method"] = "log"  # eight accounts say nothing about concentration: pin the log bands
+    del arr["auto"], arr["quartile"]
+    data["capacity"].pop("calibration")
+    books = {"high_touch_enterprise": 1, "mid_touch": 2, "tech_touch": 3, "plg_self_serve": 1000}
+    for tier in data["tiers"]:
+        tier["book_size"] = {"min": books[tier["id"]], "target": books[tier["id"]]}
+    data["gates"] = [g for g in data["gates"] if g["kind"] != "stability"]
+    return data
+
+
+def write(path: Path, data: dict) -> str:
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return str(path)
+
+
+def head_data(version: str = "1.1.0") -> dict:
+    data = copy.deepcopy(base_data())
+    data["metadata"]["version"] = version
+    sv = data["bands"][1]["bands"]
+    sv[1]["lte"], sv[2]["gt"] = 0.65, 0.65                       # a moved threshold
+    data["grid"]["cells"]["high"][0] = "high_touch_enterprise"   # a changed grid cell
+    data["flags"].append({"id": "big_logo", "when": {"field": "strategic_logo", "gte": 0.6},
+                          "because": "Recognisable brand"})      # a new flag
+    return data
+
+
+@pytest.fixture
+def portfolio(tmp_path: Path) -> str:
+    lines = ["account_id,arr," + ",".join(FACTORS)]
+    for account, (arr, sv) in ACCOUNTS.items():
+        lines.append(f"{account},{arr}," + ",".join([str(sv)] * len(FACTORS)))
+    path = tmp_path / "p.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_plan_counts_matrix_arr_and_capacity(tmp_path: Path, portfolio: str) -> None:
+    base = write(tmp_path / "base.yaml", base_data())
+    head = write(tmp_path / "head.yaml", head_data())
+    result = run("plan", "--base", base, "--head", head, portfolio, *ARGS, "--format", "json")
+    assert result.exit_code == 0, result.output
+    p = json.loads(result.stdout)
+    assert p["accounts_changing_tier"] == 4
+    assert [(m["account_id"], m["before"], m["after"], m["arr"]) for m in p["moves"]] == [
+        ("A1", "high_touch_enterprise", "mid_touch", 600000.0),
+        ("A6", "mid_touch", "high_touch_enterprise", 200000.0),
+        ("A2", "high_touch_enterprise", "mid_touch", 50000.0),
+        ("A4", "mid_touch", "tech_touch", 5000.0)]
+    assert p["moves"][1]["before_rule"] == "tier_grid.high.low"
+    assert p["moves"][1]["after_rule"] == "tier_grid.high.low"
+    assert p["moves"][0]["after_rule"] == "tier_grid.high.medium"
+    m = p["matrix"]
+    assert m["high_touch_enterprise"] == {"high_touch_enterprise": 0, "mid_touch": 2,
+                                          "tech_touch": 0, "plg_self_serve": 0}
+    assert m["mid_touch"] == {"high_touch_enterprise": 1, "mid_touch": 1, "tech_touch": 1,
+                              "plg_self_serve": 0}
+    assert m["tech_touch"]["tech_touch"] == 2 and m["plg_self_serve"]["plg_self_serve"] == 1
+    arr = p["arr_moved"]
+    assert arr["high_touch_enterprise"]["mid_touch"] == 650000.0
+    assert arr["mid_touch"]["high_touch_enterprise"] == 200000.0
+    assert arr["mid_touch"]["tech_touch"] == 5000.0
+    per_tier = {r["tier"]: (r["needed_before"], r["needed_after"]) for r in p["capacity"]["per_tier"]}
+    assert per_tier == {"high_touch_enterprise": (2, 1), "mid_touch": (2, 2), "tech_touch": (1, 1),
+                        "plg_self_serve": (1, 1)}
+    assert p["capacity"]["delta"] == {"needed_before": 6, "needed_after": 5, "available_before": 26,
+                                      "available_after": 26, "gap_before": -20, "gap_after": -21,
+                                      "gap_delta": -1}
+    assert p["flags_gained"] == {"big_logo": 3} and p["flags_lost"] == {}
+    assert p["warnings"] == []
+
+
+def test_text_and_markdown(tmp_path: Path, portfolio: str) -> None:
+    base = write(tmp_path / "base.yaml", base_data())
+    head = write(tmp_path / "head.yaml", head_data())
+    text = run("plan", "--base", base, "--head", head, portfolio, *ARGS).stdout
+    assert text.splitlines()[1] == "4 account(s) change tier, $855,000 ARR moves"
+    assert "  A1      $600,000  high_touch_enterprise -> mid_touch  [tier_grid.high.high -> " \
+           "tier_grid.high.medium]" in text
+    md = run("plan", "--base", base, "--head", head, portfolio, *ARGS, "--format", "markdown").stdout
+    assert md.startswith("### tierbook plan: `cs-segmentation-model` 1.0.0 → 1.1.0")
+    assert "<details><summary>4 account(s) change tier</summary>" in md
+    assert "| **high_touch_enterprise** | 0 | **2** | 0 | 0 |" in md
+
+
+def test_detailed_exitcode(tmp_path: Path, portfolio: str) -> None:
+    base = write(tmp_path / "base.yaml", base_data())
+    head = write(tmp_path / "head.yaml", head_data())
+    same = run("plan", "--base", base, "--head", base, portfolio, *ARGS, "--detailed-exitcode")
+    assert same.exit_code == 0 and "No changes." in same.stdout
+    assert run("plan", "--base", base, "--head", head, portfolio, *ARGS,
+               "--detailed-exitcode").exit_code == 2
+    broken = CliRunner().invoke(main, ["plan", "--base", base, "--head", str(tmp_path / "nope.yaml"),
+                                       portfolio, *ARGS, "--detailed-exitcode"])
+    assert broken.exit_code == 1 and "nope.yaml: file not found" in broken.stderr
+
+
+def test_gate_status_change_is_reported(tmp_path: Path, portfolio: str) -> None:
+    base = write(tmp_path / "base.yaml", base_data())
+    strict = head_data()
+    next(g for g in strict["gates"] if g["kind"] == "tier_share_cap")["max_share"] = 0.3
+    head = write(tmp_path / "head.yaml", strict)
+    p = json.loads(run("plan", "--base", base, "--head", head, portfolio, *ARGS, "--format",
+                       "json").stdout)
+    assert p["gate_changes"] == [{"id": "mid_touch_under_60_percent", "before": "passed",
+                                  "after": "failed",
+                                  "detail": "mid_touch holds 37.5% of accounts (3 of 8); cap 30%"}]
+
+
+def test_unbumped_version_warns_and_validate_base_fails(tmp_path: Path, portfolio: str) -> None:
+    base = write(tmp_path / "base.yaml", base_data())
+    head = write(tmp_path / "head.yaml", head_data(version="1.0.0"))
+    result = run("plan", "--base", base, "--head", head, portfolio, *ARGS)
+    assert "warning: the rules changed but the version is still 1.0.0" in result.stderr
+    v = CliRunner().invoke(main, ["validate", "--base", base, head])
+    assert v.exit_code == 1
+    assert "$.metadata.version: the rules changed since" in v.stdout
+    bumped = write(tmp_path / "bumped.yaml", head_data())
+    assert CliRunner().invoke(main, ["validate", "--base", base, bumped]).exit_code == 0
+
+
+def test_git_ref_sources(tmp_path: Path, portfolio: str) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-C", str(repo)]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    write(repo / "ruleset.yaml", base_data())
+    subprocess.run(git + ["add", "."], check=True)
+    subprocess.run(git + ["commit", "-qm", "base"], check=True)
+    write(repo / "ruleset.yaml", head_data())
+    import os
+    os.chdir(repo)
+    p = json.loads(run("plan", "--base", "git:HEAD:ruleset.yaml", "--head", "ruleset.yaml",
+                       portfolio, *ARGS, "--format", "json").stdout)
+    assert p["accounts_changing_tier"] == 4 and p["base"]["version"] == "1.0.0"
+    bad = CliRunner().invoke(main, ["plan", "--base", "git:nosuchref:ruleset.yaml", "--head",
+                                    "ruleset.yaml", portfolio, *ARGS])
+    assert bad.exit_code == 1 and "git:nosuchref:ruleset.yaml: cannot read from git" in bad.stderr
