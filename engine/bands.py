@@ -124,14 +124,15 @@ def _target_shares(bs: BandSet, values: Sequence[float]) -> tuple[tuple[Band, ..
 
 
 def _nice_threshold(below: float, above: float, step: float) -> float:
-    """A round number in (below, above] when one exists, else the midpoint."""
-    for s in (step * 100, step * 10, step * 5, step, step / 10, 1.0, 0.01):
+    """A multiple of ``step`` between the two accounts the cut falls between: the roundest
+    one in (below, above] when one exists, else the multiple nearest their midpoint."""
+    for s in (step * 100, step * 10, step * 5, step):
         candidate = math.ceil(below / s) * s
         if candidate == below:
             candidate += s
         if below < candidate <= above:
             return round(candidate, 2)
-    return round((below + above) / 2, 2)
+    return round(max(step, round((below + above) / 2 / step) * step), 2)
 
 
 def resolve_band_set(bs: BandSet, values: Sequence[float]) -> ResolvedBands:

@@ -64,7 +64,7 @@ def _formula(f: Formula) -> dict[str, Any] | None:
         states = frozenset(f[2])
         if states in _STATES:
             return {field: _STATES[states]}
-        return {field: {"$neq": _NOT[states]}}
+        return {"$neq": {field: _NOT[states]}}
     parts = [p for p in (_formula(s) for s in f[1]) if p is not None]
     if kind == "or" and not parts:
         return {"t": "never"}

@@ -38,13 +38,13 @@ def _allowed_keys(error: ValidationError) -> list[str]:
     return list(props)
 
 
-def _message(error: ValidationError) -> tuple[tuple[Any, ...], str]:
+def _message(error: ValidationError) -> tuple[tuple[Any, ...], str] | tuple[tuple[Any, ...], str, bool]:
     path = tuple(error.absolute_path)
     kw = error.validator
     if kw == "additionalProperties":
         extras = re.findall(r"'([^']+)'", error.message.split("(")[-1])
         key = extras[0] if extras else "?"
-        return path + (key,), f"unknown key '{key}'" + suggest(key, _allowed_keys(error))
+        return path + (key,), f"unknown key '{key}'" + suggest(key, _allowed_keys(error)), True
     if kw == "required":
         missing = re.findall(r"'([^']+)'", error.message)[:1]
         return path, f"missing required key '{missing[0] if missing else '?'}'"
@@ -60,8 +60,7 @@ def _message(error: ValidationError) -> tuple[tuple[Any, ...], str]:
                     return path, f"expected exactly one of: {', '.join(keys)}"
                 return path, f"only one of {', '.join(present)} may be given"
         if error.context:
-            inner = best_match(error.context)
-            return _message(inner)
+            return _message(best_match(error.context))
         return path, error.message
     if kw == "maxProperties" and isinstance(error.instance, dict) and "field" in error.instance:
         ops = [k for k in error.instance if k != "field"]
@@ -77,6 +76,12 @@ def _message(error: ValidationError) -> tuple[tuple[Any, ...], str]:
         return path, f"must be {error.validator_value!r}"
     if kw == "format":
         return path, f"{error.instance!r} is not a valid {error.validator_value} (expected YYYY-MM-DD)"
+    if kw == "pattern" and path == ("metadata", "version"):
+        return path, (f"{error.instance!r} is not a valid semantic version: use "
+                      "MAJOR.MINOR.PATCH, e.g. 1.0.0")
+    if kw == "minLength" and path and path[-1] == "reason":
+        return path, (f"reason {error.instance!r} is too short: say why the gate is waived "
+                      f"(at least {error.validator_value} characters)")
     if kw == "pattern" and path and path[-1] == "id":
         return path, (f"{error.instance!r} is not a valid id: use lower-case letters, digits and "
                       "underscores, starting with a letter")
@@ -92,6 +97,7 @@ def _message(error: ValidationError) -> tuple[tuple[Any, ...], str]:
 def schema_problems(doc: Document) -> list[Problem]:
     problems = []
     for error in _validator().iter_errors(doc.data):
-        path, message = _message(error)
-        problems.append(doc.problem(path, message, code="schema"))
+        found = _message(error)
+        at_key = len(found) == 3 and bool(found[2])
+        problems.append(doc.problem(found[0], found[1], code="schema", at_key=at_key))
     return sorted(set(problems))

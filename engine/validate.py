@@ -13,6 +13,7 @@ from typing import Any, Iterable
 from . import conditions as C
 from .errors import Problem, suggest
 from .model import NUMERIC_TYPES
+from .read import normalise
 from .yamlsafe import Document
 
 Path = tuple[str | int, ...]
@@ -40,17 +41,23 @@ class _Checker:
 
     # -- names ---------------------------------------------------------------------------
     def collect_names(self) -> None:
-        seen_alias: dict[str, str] = {}
+        # columns are matched ignoring case and separators (read.normalise): so are aliases
+        seen_alias: dict[str, tuple[str, str]] = {}
+        for item in self.d["inputs"]:
+            seen_alias.setdefault(normalise(item["id"]), (item["id"], item["id"]))
         for i, item in enumerate(self.d["inputs"]):
             self._value(item["id"], "input", ("inputs", i, "id"))
             self.value_types[item["id"]] = item["type"]
             for j, alias in enumerate(item.get("aliases", [])):
-                key = alias.casefold()
-                if key in seen_alias and seen_alias[key] != item["id"]:
+                key = normalise(alias)
+                owner = seen_alias.get(key)
+                if owner and owner[0] != item["id"]:
                     self.error(("inputs", i, "aliases", j),
-                               f"alias '{alias}' is already claimed by input '{seen_alias[key]}'",
+                               f"alias '{alias}' is already claimed by input '{owner[0]}' "
+                               f"('{owner[1]}'; columns match ignoring case and separators)",
                                "duplicate-alias")
-                seen_alias[key] = item["id"]
+                else:
+                    seen_alias[key] = (item["id"], alias)
             self._input_checks(item, ("inputs", i))
         for i, item in enumerate(self.d.get("derived", [])):
             self._value(item["id"], "derived", ("derived", i, "id"))
@@ -161,8 +168,10 @@ class _Checker:
                     if self.ref(arg, path, ("input", "derived"), "value") and \
                             self.value_types.get(arg) != "date":
                         self.error(path, f"'{arg}' is not a date input")
-                else:
-                    self.numeric_ref(arg, path, "operand")
+                elif self.ref(arg, path, ("input", "derived"), "operand (an input or derived value)"):
+                    if self.value_types.get(arg) not in NUMERIC_TYPES | {"number"}:
+                        self.error(path, f"'{arg}' is a {self.value_types.get(arg)} value; "
+                                   "operand must be numeric", "type")
 
     def check_scores(self) -> None:
         for i, s in enumerate(self.d.get("scores", [])):
@@ -257,7 +266,9 @@ class _Checker:
         for j, band in enumerate(bands):
             lo, _ = lower(band)
             hi, _ = upper(band)
-            if lo is not None and hi is not None and lo >= hi:
+            lo_inc = "gte" in band
+            hi_inc = "lte" in band
+            if lo is not None and hi is not None and (lo > hi or (lo == hi and not (lo_inc and hi_inc))):
                 self.error(path + (j,), f"band '{band['id']}' is empty: lower bound {lo:g} "
                            f"is not below upper bound {hi:g}", "band-empty")
             if j > 0 and lo is None:
@@ -279,8 +290,31 @@ class _Checker:
                 self.error(path + (j,), f"bands {name} overlap at {lo:g}"
                            + ("" if lo == hi else f" to {hi:g}"), "band-overlap")
 
+    def _check_grid_axis_open(self, set_id: str, key: str) -> None:
+        """Every account needs a tier: the bands of a grid axis may not leave values out."""
+        i, b = next(((i, b) for i, b in enumerate(self.d["bands"]) if b["id"] == set_id), (None, None))
+        if b is None:
+            return
+        for variant in ("bands", "log"):
+            block = b.get(variant)
+            bands = block if variant == "bands" else (block or {}).get("bands")
+            if not bands or b["method"] == "target_shares" and variant == "bands":
+                continue
+            path = ("bands", i) + ((variant,) if variant == "bands" else (variant, "bands"))
+            if "gt" in bands[0] or "gte" in bands[0]:
+                self.error(path + (0,), f"band set '{set_id}' is a grid axis ({key}): its first "
+                           "band must be open below (no gt/gte), or values under it get no tier",
+                           "band-gap")
+            if "lt" in bands[-1] or "lte" in bands[-1]:
+                self.error(path + (len(bands) - 1,), f"band set '{set_id}' is a grid axis "
+                           f"({key}): its last band must be open above (no lt/lte), or values "
+                           "over it get no tier", "band-gap")
+
     def check_grid(self) -> None:
         g = self.d["grid"]
+        for key in ("rows", "columns"):
+            if g.get(key):
+                self._check_grid_axis_open(g[key], key)
         row_set = g["rows"]
         ok_rows = self.ref(row_set, ("grid", "rows"), ("band",), "band set")
         col_set = g.get("columns")
@@ -325,7 +359,7 @@ class _Checker:
         for i, tier in enumerate(self.tiers):
             if tier not in used:
                 self.error(("tiers", i, "id"), f"tier '{tier}' is in no grid cell: it is unreachable",
-                           "unreachable-rule")
+                           "unreachable-tier")
 
     # -- conditions ----------------------------------------------------------------------
     def condition(self, cond: dict[str, Any], path: Path, transitions: bool = False,
@@ -588,7 +622,7 @@ class _Checker:
                     walk(a)
             elif name in scores:
                 for c in scores[name]["components"]:
-                    if "input" in c:
+                    if "input" in c:  # `when` components are never unknown: not true scores 0
                         walk(c["input"])
             elif name in bands:
                 walk(bands[name]["over"])

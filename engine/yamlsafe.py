@@ -9,6 +9,7 @@ which defeats "billion laughs" documents; custom tags are refused.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from .errors import Problem, RulesetError
 
 MAX_BYTES = 1_000_000
+_EXPONENT_FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
 MAX_NODES = 200_000
 
 Path = tuple[str | int, ...]
@@ -49,6 +51,7 @@ class Document:
     data: Any
     positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
     text: str = ""
+    key_positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
 
     def where(self, path: Path) -> tuple[int, int]:
         """Line and column of the nearest node at or above ``path``."""
@@ -59,8 +62,10 @@ class Document:
             probe = probe[:-1]
         return self.positions.get((), (1, 1))
 
-    def problem(self, path: Path, message: str, code: str = "invalid") -> Problem:
-        line, column = self.where(path)
+    def problem(self, path: Path, message: str, code: str = "invalid", at_key: bool = False
+                ) -> Problem:
+        """A located problem; ``at_key`` points at the mapping key rather than its value."""
+        line, column = (self.key_positions.get(tuple(path)) if at_key else None) or self.where(path)
         return Problem(self.file, line, column, json_path(path), message, code)
 
 
@@ -68,6 +73,7 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.positions: dict[Path, tuple[int, int]] = {}
+        self.key_positions: dict[Path, tuple[int, int]] = {}
         self.count = 0
         self.problems: list[Problem] = []
         self._scalars = SafeConstructor()
@@ -90,7 +96,8 @@ class _Builder:
             )
         self.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if node.tag not in _STANDARD_TAGS:
-            self._fail(node, path, f"custom tag '{node.tag}' is not allowed", "custom-tag")
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self._fail(node, path, f"custom tag '{tag}' is not allowed", "custom-tag")
             return None
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
@@ -109,17 +116,26 @@ class _Builder:
                                "duplicate-key")
                     continue
                 seen[key] = key_node.start_mark.line + 1
+                self.key_positions.setdefault(
+                    path + (key,), (key_node.start_mark.line + 1, key_node.start_mark.column + 1))
                 out[key] = self.build(value_node, path + (key,))
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         if node.tag == "tag:yaml.org,2002:timestamp":
             return str(node.value)  # dates stay ISO strings; the schema checks their format
+        if (node.tag == "tag:yaml.org,2002:str" and node.style is None
+                and _EXPONENT_FLOAT.match(node.value)):
+            return float(node.value)  # YAML 1.2 reads 1e6 as a number; YAML 1.1 as text
         try:
             return self._scalars.construct_object(node)
         except ConstructorError as exc:
             self._fail(node, path, f"cannot read value: {exc.problem}", "bad-scalar")
-            return None
+        except (ValueError, KeyError, TypeError):
+            kind = node.tag.rsplit(":", 1)[-1]
+            self._fail(node, path, f"cannot read value: {node.value!r} is not a{'n' if kind[0] in 'aeiou' else ''} {kind}",
+                       "bad-scalar")
+        return None
 
 
 def load_text(text: str, file: str) -> Document:
@@ -140,7 +156,8 @@ def load_text(text: str, file: str) -> Document:
         raise RulesetError("YAML syntax error", [Problem(file, line, col, "", message, "syntax")])
     except yaml.YAMLError as exc:
         raise RulesetError("YAML error", [Problem(file, 1, 1, "", f"YAML error: {exc}", "syntax")])
-    nodes = [n for n in nodes if n is not None]
+    nodes = [n for n in nodes if n is not None and not (
+        isinstance(n, yaml.ScalarNode) and n.tag == "tag:yaml.org,2002:null" and n.value == "")]
     if not nodes:
         raise RulesetError("empty file", [Problem(file, 1, 1, "$", "file is empty", "empty")])
     if len(nodes) > 1:
@@ -159,7 +176,7 @@ def load_text(text: str, file: str) -> Document:
     data = builder.build(root, ())
     if builder.problems:
         raise RulesetError("YAML problems", builder.problems)
-    return Document(file, data, builder.positions, text)
+    return Document(file, data, builder.positions, text, builder.key_positions)
 
 
 def load_file(path: str, display: str | None = None) -> Document:
@@ -179,6 +196,9 @@ def load_file(path: str, display: str | None = None) -> Document:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise RulesetError("not UTF-8", [Problem(
-            name, 0, 0, "", f"file is not UTF-8 text (byte {exc.start})", "encoding")])
+            name, line, column, "", f"file is not UTF-8 text (byte {exc.start + 1}); "
+            "save it as UTF-8", "encoding")])
     return load_text(text, name)
