@@ -171,6 +171,32 @@ def plan(base: str, head: str, accounts: str | None, as_of: Any, engine: str, st
     _run(go)
 
 
+@main.command("test")
+@click.argument("paths", nargs=-1)
+@click.option("--coverage", is_flag=True, help="List rules, grid cells and flags no case exercises.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT",
+              help="Fail when rule coverage of any ruleset is below PCT percent.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+def test_command(paths: tuple[str, ...], coverage: bool, fail_under: float | None, fmt: str) -> None:
+    """Run rule test cases (YAML files; default: rulesets/tests) and report rule coverage."""
+
+    def go() -> int:
+        from tierbook.testing import render_text, run_tests
+
+        report = run_tests(list(paths))
+        if fmt == "json":
+            click.echo(json.dumps(report.as_dict(), indent=2))
+        else:
+            click.echo(render_text(report, coverage or fail_under is not None))
+        low = [c for c in report.coverage.values()
+               if fail_under is not None and c.percent < fail_under]
+        for c in low:
+            click.echo(f"coverage of {c.ruleset} is {c.percent:.1f}%, under {fail_under:g}%", err=True)
+        return 1 if report.failed or low else 0
+
+    _run(go)
+
+
 def _progress_printer() -> Callable[[int], None] | None:
     if not sys.stderr.isatty():
         return None
