@@ -197,6 +197,74 @@ def test_command(paths: tuple[str, ...], coverage: bool, fail_under: float | Non
     _run(go)
 
 
+@main.command()
+@click.argument("ruleset", required=False)
+@click.argument("accounts", required=False)
+@click.argument("events", required=False)
+@evaluation_options
+@click.option("--out", "out_dir", default="out-replay", show_default=True,
+              type=click.Path(file_okay=False),
+              help="Folder for replay.txt/.json, tiers_by_quarter.png/.csv, flows.png/.csv.")
+@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
+              help="skip: leave out bad events and report them.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--no-chart", is_flag=True, help="Do not draw the PNG charts.")
+def replay(ruleset: str | None, accounts: str | None, events: str | None, as_of: Any, engine: str,
+           store: str | None, no_memo: bool, out_dir: str, on_error: str, fmt: str,
+           no_chart: bool) -> None:
+    """Replay quarterly EVENTS on the portfolio: tier movement, promotions, demotions,
+    reviews and re-calibration triggers, quarter by quarter.
+
+    Defaults: the shipped ruleset, examples/portfolio.csv and examples/events.csv."""
+
+    def go() -> int:
+        from tierbook import replay_report
+
+        r = commands.replay(ruleset, accounts, events, as_of=as_of, engine=engine,
+                            store_path=store, memo=not no_memo, on_error=on_error,
+                            out_dir=out_dir, chart=not no_chart)
+        if fmt == "json":
+            click.echo(json.dumps(r.as_json(), indent=2))
+        else:
+            click.echo(replay_report.render_text(r))
+        click.echo(f"trace: replay {r.replay_id} (tierbook history ACCOUNT_ID); wrote {out_dir}",
+                   err=True)
+        return 0
+
+    _run(go)
+
+
+@main.command()
+@click.argument("account_id")
+@click.option("--replay", "replay_id", type=int, help="Replay id (default: the latest).")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--store", "store", type=click.Path(dir_okay=False), envvar="TIERBOOK_STORE",
+              help="Trace store (default: $TIERBOOK_STORE or .tierbook/traces.sqlite).")
+def history(account_id: str, replay_id: int | None, fmt: str, store: str | None) -> None:
+    """ACCOUNT_ID's path through the quarters of a replay, with the rule behind each move."""
+
+    def go() -> int:
+        rows = commands.history(account_id, store_path=store, replay_id=replay_id)
+        if fmt == "json":
+            click.echo(json.dumps({"account_id": account_id, "quarters": rows}, indent=2))
+            return 0
+        click.echo(f"{account_id}")
+        for r in rows:
+            if r["outcome"] == "moved":
+                what = f"{r['from_tier']} -> {r['to_tier']}  ({r['rule_id']}: {r['because']})"
+            elif r["outcome"] in ("held", "review"):
+                what = (f"{r['from_tier']}, {r['outcome']}: evaluated {r['evaluated_tier']} "
+                        f"({r['rule_id']}: {r['because']})")
+            else:
+                what = r["to_tier"] + (f" (evaluated {r['evaluated_tier']}, no rule moves it)"
+                                       if r["evaluated_tier"] != r["to_tier"] else "")
+            flags = f"  flags: {', '.join(r['flags'])}" if r["flags"] else ""
+            click.echo(f"  {r['quarter']}  {what}{flags}")
+        return 0
+
+    _run(go)
+
+
 def _progress_printer() -> Callable[[int], None] | None:
     if not sys.stderr.isatty():
         return None

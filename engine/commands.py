@@ -150,3 +150,95 @@ def explain(account_id: str, run_id: int | None = None, store_path: str | None =
         return do_explain(store, account_id, run_id)
     finally:
         store.close()
+
+
+SAMPLE_EVENTS = "examples/events.csv"
+
+
+def sample_events() -> str:
+    here = Path(SAMPLE_EVENTS)
+    if here.exists():
+        return str(here)
+    shipped = resources.files("tierbook.examples").joinpath("events.csv")
+    if shipped.is_file():
+        return str(shipped)
+    raise UsageError("no EVENTS given and the bundled sample events were not found")
+
+
+def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | None, *,
+           as_of: dt.date, engine: str = "auto", store_path: str | None = None,
+           memo: bool = True, on_error: str = "fail", out_dir: str | None = None,
+           chart: bool = True) -> Any:
+    import hashlib
+
+    from .events import read_events
+    from .read import read_portfolio
+    from .replay import replay as run_replay
+    from .segment import store_evaluation
+    from .store import TraceStore
+
+    ruleset, text = load(ruleset_arg)
+    accounts_path = accounts or sample_portfolio()
+    events_file = events_path or sample_events()
+    shown = events_path or SAMPLE_EVENTS
+    portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error,
+                               display=accounts or SAMPLE_PORTFOLIO)
+    events, skipped = read_events(events_file, shown, on_error=on_error)
+    digest = hashlib.sha256(Path(events_file).read_bytes()).hexdigest()
+    store = TraceStore(store_path)
+    state: dict[str, Any] = {}
+
+    def on_quarter(q: Any, ev: Any) -> None:
+        q.run_id = store_evaluation(store, ev, text, shown, digest, command="replay",
+                                    label=q.quarter)
+        replay_id = state.setdefault("replay_id", q.run_id)
+        outcome = {m["account_id"]: ("moved", m) for m in q.moves}
+        outcome.update({m["account_id"]: ("held", m) for m in q.held})
+        outcome.update({m["account_id"]: ("review", m) for m in q.reviews})
+        rows = []
+        for d in ev.decisions:
+            kind, m = outcome.get(d.account_id, ("stay", None))
+            if m is None:
+                rows.append({"account_id": d.account_id, "from": d.tier, "to": d.tier,
+                             "evaluated": d.tier, "outcome": "stay"})
+            else:
+                rows.append({"account_id": d.account_id, "from": m["from"],
+                             "to": m["to"] if kind == "moved" else m["from"],
+                             "evaluated": m["evaluated"], "outcome": kind, "rule": m["rule"],
+                             "because": m["because"]})
+        store.write_movements(replay_id, q.quarter, q.run_id, rows)
+
+    try:
+        result = run_replay(ruleset, portfolio.accounts, events, as_of=as_of, engine=engine,
+                            memo=memo, on_error=on_error, events_file=shown, skipped=skipped,
+                            on_quarter=on_quarter)
+    finally:
+        store.close()
+    result.replay_id = state.get("replay_id")
+    if out_dir:
+        _write_replay(result, out_dir, chart)
+    return result
+
+
+def _write_replay(result: Any, out_dir: str, chart: bool) -> None:
+    from . import replay_report
+    from .segment import atomic_folder
+
+    def write(tmp: Path) -> None:
+        for name, body in replay_report.files(result).items():
+            (tmp / name).write_text(body, encoding="utf-8")
+        if chart:
+            replay_report.charts_png(result, str(tmp / "tiers_by_quarter.png"),
+                                     str(tmp / "flows.png"))
+    atomic_folder(out_dir, write)
+
+
+def history(account_id: str, store_path: str | None = None, replay_id: int | None = None
+            ) -> list[dict[str, Any]]:
+    from .store import TraceStore
+
+    store = TraceStore(store_path, create=False)
+    try:
+        return store.history(account_id, replay_id)
+    finally:
+        store.close()

@@ -79,6 +79,16 @@ def accounts_csv(rows: Sequence[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
+def rejects_csv(rejects: Sequence[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["line", "account_id", "reasons"])
+    for r in rejects:
+        writer.writerow([r["line"], safe_cell(str(r["account_id"] or "")),
+                         safe_cell(" | ".join(r["reasons"]))])
+    return buf.getvalue()
+
+
 def accounts_jsonl(rows: Sequence[dict[str, Any]]) -> str:
     return "".join(json.dumps(r, sort_keys=False, ensure_ascii=False) + "\n" for r in rows)
 

@@ -7,6 +7,7 @@ everything is written, so a failed run never leaves partial files over a good mo
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import tempfile
@@ -17,7 +18,7 @@ from typing import Any, Callable
 from . import report
 from .capacity import calibrate, roll_up
 from .errors import DataError
-from .evaluate import evaluate
+from .evaluate import Evaluation, evaluate
 from .gates import GateContext, run_gates
 from .model import Ruleset
 from .read import read_portfolio
@@ -62,17 +63,23 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
 
 def store_run(result: SegmentResult, store: TraceStore, ruleset_text: str, command: str = "segment",
               label: str = "") -> int:
-    ev = result.evaluation
-    run_id = store.begin_run(command=command, ruleset=result.ruleset, ruleset_text=ruleset_text,
-                             input_file=result.input_file, input_sha256=result.input_sha256,
+    return store_evaluation(store, result.evaluation, ruleset_text, result.input_file,
+                            result.input_sha256, command=command, label=label)
+
+
+def store_evaluation(store: TraceStore, ev: Evaluation, ruleset_text: str, input_file: str,
+                     input_sha256: str, command: str, label: str = "") -> int:
+    """One evaluation as one run: paths and firings once per class, a row per account."""
+    run_id = store.begin_run(command=command, ruleset=ev.ruleset, ruleset_text=ruleset_text,
+                             input_file=input_file, input_sha256=input_sha256,
                              engine=ev.engine, as_of=ev.as_of, bands=bands_to_json(ev.bands),
                              label=label)
     try:
         counts = Counter(d.path_id for d in ev.decisions)
         store.write_paths(run_id, ((pid, counts.get(pid, 0), firing_records(ev.network, path))
                                    for pid, path in enumerate(ev.paths)))
-        inputs_ids = [i.id for i in result.ruleset.inputs] + [d.id for d in result.ruleset.derived]
-        score_ids = [s.id for s in result.ruleset.scores]
+        inputs_ids = [i.id for i in ev.ruleset.inputs] + [d.id for d in ev.ruleset.derived]
+        score_ids = [s.id for s in ev.ruleset.scores]
         store.write_decisions(run_id, ({
             "account_id": d.account_id, "tier": d.tier, "cell": d.cell, "flags": d.flags,
             "bands": d.bands, "decisions": d.decisions, "comments": d.comments,
@@ -90,40 +97,43 @@ def store_run(result: SegmentResult, store: TraceStore, ruleset_text: str, comma
 
 def write_outputs(result: SegmentResult, out_dir: str, chart: bool = True) -> None:
     """All files, written to a temporary folder and then swapped in."""
-    target = Path(out_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+
+    def write(tmp: Path) -> None:
         rows = report.account_rows(result)
         files = {
             "model.md": report.model_markdown(result),
             "accounts.csv": report.accounts_csv(rows),
             "accounts.jsonl": report.accounts_jsonl(rows),
+            "report.json": json.dumps(result.as_json(accounts=False), indent=2) + "\n",
         }
         if result.rejects:
-            files["rejects.csv"] = "line,account_id,reasons\n" + "".join(
-                f"{r['line']},{report.safe_cell(str(r['account_id'] or ''))},\"{' | '.join(r['reasons']).replace(chr(34), chr(39))}\"\n"
-                for r in result.rejects)
-        import json
-        files["report.json"] = json.dumps(result.as_json(accounts=False), indent=2) + "\n"
+            files["rejects.csv"] = report.rejects_csv(result.rejects)
         for name, text in files.items():
             (tmp / name).write_text(text, encoding="utf-8")
         if chart:
             report.tier_chart_png(result, str(tmp / "tiers.png"))
-        _swap_in(tmp, target)
+
+    atomic_folder(out_dir, write)
+    result.out_dir = str(Path(out_dir))
+
+
+def atomic_folder(out_dir: str, write: Callable[[Path], None]) -> None:
+    """Write a folder's files beside it, then swap it in: a failed run leaves the
+    previous good folder untouched."""
+    target = Path(out_dir)
+    if target.exists() and not target.is_dir():
+        raise DataError(f"--out {target} exists and is not a folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        write(tmp)
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.rename(target, old)
+        os.rename(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    result.out_dir = str(target)
-
-
-def _swap_in(tmp: Path, target: Path) -> None:
-    if target.exists() and not target.is_dir():
-        raise DataError(f"--out {target} exists and is not a folder")
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.rename(target, old)
-    os.rename(tmp, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -72,7 +72,20 @@ CREATE TABLE IF NOT EXISTS decisions (
     path_id INTEGER NOT NULL,
     inputs TEXT NOT NULL,
     PRIMARY KEY (run_id, account_id));
+CREATE TABLE IF NOT EXISTS movements (
+    replay_id INTEGER NOT NULL,
+    quarter TEXT NOT NULL,
+    run_id INTEGER NOT NULL REFERENCES runs(run_id),
+    account_id TEXT NOT NULL,
+    from_tier TEXT NOT NULL,
+    to_tier TEXT NOT NULL,
+    evaluated_tier TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    because TEXT NOT NULL,
+    PRIMARY KEY (replay_id, quarter, account_id));
 CREATE INDEX IF NOT EXISTS firings_rule ON firings(run_id, rule_id);
+CREATE INDEX IF NOT EXISTS movements_account ON movements(account_id, replay_id);
 CREATE INDEX IF NOT EXISTS decisions_path ON decisions(run_id, path_id);
 """
 
@@ -230,15 +243,42 @@ class TraceStore:
                                    (run_id,)).fetchall()
         return (r[0] for r in rows)
 
-    def history(self, account_id: str) -> list[dict[str, Any]]:
+    def write_movements(self, replay_id: int, quarter: str, run_id: int,
+                        rows: Iterable[dict[str, Any]]) -> None:
+        self.db.executemany(
+            "INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(replay_id, quarter, run_id, r["account_id"], r["from"], r["to"], r["evaluated"],
+              r["outcome"], r.get("rule", ""), r.get("because", "")) for r in rows])
+        self.db.commit()
+
+    def latest_replay(self) -> int:
+        row = self.db.execute("SELECT max(m.replay_id) FROM movements m JOIN runs r ON "
+                              "r.run_id = m.replay_id WHERE r.status='complete'").fetchone()
+        if row is None or row[0] is None:
+            raise StoreError(f"{self.path}: no replay yet: run `tierbook replay`")
+        return int(row[0])
+
+    def history(self, account_id: str, replay_id: int | None = None) -> list[dict[str, Any]]:
+        """One account's path through the quarters of a replay (default: the latest)."""
+        replay = self.latest_replay() if replay_id is None else replay_id
         self.db.row_factory = sqlite3.Row
         try:
-            return [dict(r) for r in self.db.execute(
-                "SELECT r.run_id, r.label, r.command, d.tier, d.cell, d.flags, d.path_id "
-                "FROM decisions d JOIN runs r USING (run_id) WHERE d.account_id=? AND "
-                "r.status='complete' ORDER BY r.run_id", (account_id,))]
+            rows = [dict(r) for r in self.db.execute(
+                "SELECT m.quarter, m.run_id, m.from_tier, m.to_tier, m.evaluated_tier, m.outcome, "
+                "m.rule_id, m.because, d.flags FROM movements m LEFT JOIN decisions d ON "
+                "d.run_id = m.run_id AND d.account_id = m.account_id "
+                "WHERE m.replay_id=? AND m.account_id=? ORDER BY m.quarter", (replay, account_id))]
+            if not rows:
+                ids = (r[0] for r in self.db.execute(
+                    "SELECT DISTINCT account_id FROM movements WHERE replay_id=?", (replay,)))
+                near = closest(account_id, ids)
+                hint = f"; closest ids: {', '.join(near)}" if near else ""
+                raise StoreError(f"no account '{account_id}' in replay {replay}{hint}")
         finally:
             self.db.row_factory = None
+        for r in rows:
+            r["flags"] = json.loads(r["flags"]) if r["flags"] else []
+        return rows
 
 
 def _now() -> str:

@@ -23,6 +23,8 @@ from .yamlsafe import Document, load_file
 
 EXPECT_KEYS = ("tier", "flags", "bands", "scores", "decisions", "fired", "not_fired", "comments",
                "reviews", "motion")
+TRANSITION_EXPECT = ("outcome", "to", "rule")
+TRANSITION_KEYS = ("tier", "evaluated_tier", "events", "history", "account")
 DEFAULT_TOLERANCE = 1e-6
 
 
@@ -179,11 +181,13 @@ def _typed_account(ruleset: Ruleset, raw: dict[str, Any], doc: Document, path: t
             account[key] = _typed(inputs[key], value, _parser(inputs[key]))
         except BadValue as exc:
             problems.append(doc.problem(path + (key,), f"{value!r} {exc}"))
-    if problems:
-        raise RulesetError("bad test account", problems)
     for inp in ruleset.inputs:
         if account.get(inp.id) is None:
+            if inp.required and inp.role != "account_id":
+                problems.append(doc.problem(path, f"required input '{inp.id}' is missing"))
             account[inp.id] = inp.default if inp.default is not None else None
+    if problems:
+        raise RulesetError("bad test account", problems)
     return account
 
 
@@ -229,12 +233,17 @@ def _run_file(file: str, report: TestReport, cache: dict[str, Ruleset]) -> None:
         path = ("cases", i)
         line = doc.where(path)[0]
         name = str(case.get("name", f"case {i + 1}"))
-        unknown = [k for k in case if k not in ("name", "account", "expect", "bands", "as_of")]
+        unknown = [k for k in case if k not in ("name", "account", "expect", "bands", "as_of",
+                                                "transition")]
         if unknown:
             raise RulesetError("bad case", [doc.problem(path + (unknown[0],),
                                                         f"unknown key '{unknown[0]}'", at_key=True)])
         bands = pinned_bands(ruleset, {**file_bands, **(case.get("bands") or {})}, doc,
                              path + ("bands",) if case.get("bands") else ("bands",))
+        if "transition" in case:
+            report.results.append(_run_transition(doc, path, line, name, ruleset, case, bands,
+                                                  defaults, as_of, cov))
+            continue
         raw = {**defaults, **(case.get("account") or {})}
         raw.setdefault("account_id", f"case-{i + 1}")
         account = _typed_account(ruleset, raw, doc, path + ("account",))
@@ -255,6 +264,67 @@ def _run_file(file: str, report: TestReport, cache: dict[str, Ruleset]) -> None:
         if result.failures:
             result.trace = [f"{r.id}: {r.because}" for r in fired]
         report.results.append(result)
+
+
+def _run_transition(doc: Document, path: tuple[Any, ...], line: int, name: str, ruleset: Ruleset,
+                    case: dict[str, Any], bands: dict[str, ResolvedBands], defaults: dict[str, Any],
+                    as_of: dt.date, cov: Coverage) -> CaseResult:
+    """A transition case: the held tier, this quarter's events and history, and an account
+    (evaluated by the rules) or an evaluated tier given outright."""
+    from .transitions import History, decide
+
+    t = case["transition"] or {}
+    tpath = path + ("transition",)
+    bad = [k for k in t if k not in TRANSITION_KEYS]
+    if bad:
+        raise RulesetError("bad transition", [doc.problem(tpath + (bad[0],), f"unknown key "
+                                                          f"'{bad[0]}' (use {', '.join(TRANSITION_KEYS)})",
+                                                          at_key=True)])
+    expect = case.get("expect") or {}
+    bad = [k for k in expect if k not in TRANSITION_EXPECT]
+    if bad:
+        raise RulesetError("bad expect", [doc.problem(path + ("expect", bad[0]),
+                                                      f"unknown expectation '{bad[0]}' (use "
+                                                      f"{', '.join(TRANSITION_EXPECT)})", at_key=True)])
+    held = str(t.get("tier", ""))
+    if held not in ruleset.tier_ids:
+        raise RulesetError("bad tier", [doc.problem(tpath + ("tier",), f"unknown tier {held!r}")])
+    values: dict[str, Any] = {}
+    current: dict[str, Any] = {}
+    evaluated = str(t.get("evaluated_tier", ""))
+    if "account" in t or not evaluated:
+        raw = {**defaults, **(t.get("account") or {})}
+        raw.setdefault("account_id", "transition-case")
+        account = _typed_account(ruleset, raw, doc, tpath + ("account",))
+        d = evaluate(ruleset, [account], as_of, engine="auto", bands=bands).decisions[0]
+        evaluated = evaluated or d.tier
+        current = dict(d.bands) | {k: v for k, v in d.decisions.items() if not isinstance(v, list)}
+        values = dict(d.values) | dict(d.bands) | dict(d.decisions)
+        values["__flags__"] = d.flags
+    if evaluated not in ruleset.tier_ids:
+        raise RulesetError("bad tier", [doc.problem(tpath + ("evaluated_tier",),
+                                                    f"unknown tier {evaluated!r}")])
+    h = t.get("history") or {}
+    history = History(
+        quarters_in_tier=int(h.get("quarters_in_tier", 1)),
+        previous_tier=str(h.get("previous_tier", held)),
+        quarters_since={str(k): int(v) for k, v in (h.get("quarters_since") or {}).items()},
+        consecutive={str(k): (current.get(k), int(v)) for k, v in (h.get("consecutive") or {}).items()})
+    out = decide(ruleset, held=held, evaluated=evaluated, values=values,
+                 events=set(t.get("events") or []), history=history,
+                 replay_quarters=int(h.get("replay_quarters", 0)))
+    if out.rule:
+        cov.covered.add(out.rule)
+    result = CaseResult(doc.file, line, name, ruleset.name)
+    got = {"outcome": out.outcome, "to": out.review_to if out.outcome in ("held", "review") else out.to,
+           "rule": out.rule}
+    for key in TRANSITION_EXPECT:
+        if key in expect and expect[key] != got[key]:
+            result.failures.append(f"{key}: expected {expect[key]!r}, got {got[key]!r}")
+    if result.failures:
+        result.trace = [f"held {held}, evaluated {evaluated}: {out.outcome}"
+                        + (f" by {out.rule}" if out.rule else "")]
+    return result
 
 
 def _compare(expect: dict[str, Any], ev: Evaluation, d: Any, fired: list[str]) -> list[str]:

@@ -301,7 +301,11 @@ class _Checker:
             if not bands or b["method"] == "target_shares" and variant == "bands":
                 continue
             path = ("bands", i) + ((variant,) if variant == "bands" else (variant, "bands"))
-            if "gt" in bands[0] or "gte" in bands[0]:
+            floor = self._lowest_value(b["over"])
+            first = bands[0]
+            covered_below = floor is not None and (
+                ("gte" in first and floor >= first["gte"]) or ("gt" in first and floor > first["gt"]))
+            if ("gt" in first or "gte" in first) and not covered_below:
                 self.error(path + (0,), f"band set '{set_id}' is a grid axis ({key}): its first "
                            "band must be open below (no gt/gte), or values under it get no tier",
                            "band-gap")
@@ -309,6 +313,16 @@ class _Checker:
                 self.error(path + (len(bands) - 1,), f"band set '{set_id}' is a grid axis "
                            f"({key}): its last band must be open above (no lt/lte), or values "
                            "over it get no tier", "band-gap")
+
+    def _lowest_value(self, name: str) -> float | None:
+        """The smallest value a banded value can take, where the ruleset says so."""
+        for item in self.d["inputs"]:
+            if item["id"] == name:
+                return item.get("min")
+        for s in self.d.get("scores", []):
+            if s["id"] == name:
+                return 0.0  # component scores are 0-1 and weights non-negative
+        return None
 
     def check_grid(self) -> None:
         g = self.d["grid"]

@@ -9,6 +9,7 @@ the input declares a default (defaults are applied when the row is read).
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 
 from . import conditions as C
@@ -62,24 +63,33 @@ def component_score(c: Component, value: Any) -> float | None:
 
 def score_parts(score: Score, values: Values,
                 flag_value: Callable[[dict[str, Any]], bool | None]) -> dict[str, float | None]:
+    """Each component's 0-1 score.  A condition component scores 1 only when its condition
+    is true: a blank input leaves it unmet (0), like any rule that needs the input."""
     parts: dict[str, float | None] = {}
     for c in score.components:
         if c.when is not None:
-            truth = C.evaluate(c.when, flag_value)
-            parts[c.id] = None if truth is None else (1.0 if truth else 0.0)
+            parts[c.id] = 1.0 if C.evaluate(c.when, flag_value) is True else 0.0
         else:
             parts[c.id] = component_score(c, values.get(c.input or ""))
     return parts
 
 
+def round_half_up(value: float, digits: int) -> float:
+    """Round like people (and the seeds' Math.round) do, after removing float noise:
+    0.30*40 + 0.25*50 + ... = 49.49999999999999 is 49.5, which rounds to 50."""
+    exact = Decimal(repr(round(value, 9)))
+    return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
 def compute_score(score: Score, parts: dict[str, float | None]) -> float | None:
+    if score.method == "count":
+        # the number of components known to hold; a blank indicator is not counted
+        return float(sum(v for v in parts.values() if v is not None))
     if any(v is None for v in parts.values()):
         return None
-    if score.method == "count":
-        return float(sum(parts.values()))  # type: ignore[arg-type]
     weights = score.effective_weights()
     total = sum(weights[c.id] * parts[c.id] for c in score.components)  # type: ignore[operator]
-    return round(total * score.scale, score.round)
+    return round_half_up(total * score.scale, score.round)
 
 
 def leaf_truth(values: Values) -> Callable[[dict[str, Any]], bool | None]:
@@ -91,10 +101,37 @@ def leaf_truth(values: Values) -> Callable[[dict[str, Any]], bool | None]:
     return truth
 
 
+def derived_order(ruleset: Ruleset) -> list[Derived]:
+    """Derived values after the derived values they read (the validator rejects cycles)."""
+    cached = _ORDER.get(id(ruleset))
+    if cached is not None and cached[0] is ruleset:
+        return cached[1]
+    by_id = {d.id: d for d in ruleset.derived}
+    order: list[Derived] = []
+    seen: set[str] = set()
+
+    def visit(d: Derived) -> None:
+        if d.id in seen:
+            return
+        seen.add(d.id)
+        for arg in d.args:
+            if arg in by_id:
+                visit(by_id[arg])
+        order.append(d)
+
+    for d in ruleset.derived:
+        visit(d)
+    _ORDER[id(ruleset)] = (ruleset, order)
+    return order
+
+
+_ORDER: dict[int, tuple[Ruleset, list[Derived]]] = {}
+
+
 def account_values(ruleset: Ruleset, inputs: Values, as_of: dt.date) -> tuple[Values, dict[str, dict[str, float | None]]]:
     """All values the rules read (inputs, derived, scores) plus each score's parts."""
     values = dict(inputs)
-    for d in ruleset.derived:
+    for d in derived_order(ruleset):
         values[d.id] = derive(d, values, as_of)
     parts_by_score = {}
     truth = leaf_truth(values)

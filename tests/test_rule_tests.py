@@ -25,10 +25,28 @@ def write_tests(tmp_path: Path, cases: str, ruleset: str = RULESET) -> str:
     return str(path)
 
 
-def test_shipped_test_files_pass() -> None:
-    result = run("test", str(ROOT / "rulesets" / "tests"))
+def test_shipped_test_files_pass_with_full_rule_coverage() -> None:
+    result = run("test", str(ROOT / "rulesets" / "tests"), "--fail-under", "100")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1].endswith(" passed, 0 failed")
+    data = json.loads(run("test", str(ROOT / "rulesets" / "tests"), "--format", "json").stdout)
+    assert set(data["coverage"]) == {"cs-segmentation-model", "keep-segment", "customer-success",
+                                     "priority-model"}
+    assert all(c["percent"] == 100.0 and c["missing"] == [] for c in data["coverage"].values())
+
+
+def test_transition_case_failure_is_readable(tmp_path: Path) -> None:
+    path = write_tests(tmp_path, """\
+  - name: promotion expected
+    transition: {tier: tech_touch, evaluated_tier: mid_touch, events: [signal]}
+    expect: {outcome: moved, to: mid_touch, rule: promote_on_arr_crossing}
+""")
+    result = run("test", path)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[1:4] == [
+        "  outcome: expected 'moved', got 'stay'",
+        "  to: expected 'mid_touch', got 'tech_touch'",
+        "  rule: expected 'promote_on_arr_crossing', got ''"]
 
 
 def test_a_broken_rule_fails_with_a_readable_diff_and_the_trace(tmp_path: Path) -> None:
@@ -86,8 +104,9 @@ def test_bad_test_files_name_the_place(tmp_path: Path) -> None:
     path = write_tests(tmp_path, "  - name: typo\n    account: {ar: 500}\n    expect: {teir: x}\n")
     result = run("test", path)
     assert result.exit_code == 1
-    assert result.stderr.strip() == (f"{path}:6:15: $.cases[0].account.ar: unknown input 'ar' "
-                                     "(did you mean 'arr'?)")
+    assert result.stderr.strip().splitlines() == [
+        f"{path}:6:14: $.cases[0].account: required input 'arr' is missing",
+        f"{path}:6:15: $.cases[0].account.ar: unknown input 'ar' (did you mean 'arr'?)"]
     path = write_tests(tmp_path, "  - name: typo\n    account: {arr: 500}\n    expect: {teir: x}\n")
     assert "unknown expectation 'teir'" in run("test", path).stderr
     assert run("test", str(tmp_path / "missing")).exit_code == 2

@@ -98,9 +98,8 @@ def reference(ruleset: Any, bands: dict[str, Any], inputs: dict[str, Any], as_of
     for s in ruleset.scores:
         parts = []
         for c in s.components:
-            if c.when is not None:
-                r = holds(c.when, env, set())
-                parts.append(None if r == UNKNOWN else float(bool(r)))
+            if c.when is not None:  # met only when true; unknown is unmet
+                parts.append(1.0 if holds(c.when, env, set()) is True else 0.0)
                 continue
             v = env.get(c.input)
             if v is None:
@@ -132,13 +131,17 @@ def reference(ruleset: Any, bands: dict[str, Any], inputs: dict[str, Any], as_of
             else:
                 x = v
             parts.append(max(0.0, min(1.0, float(x))))
-        if any(p is None for p in parts):
+        if s.method == "count":
+            env[s.id] = float(sum(p for p in parts if p is not None))
+        elif any(p is None for p in parts):
             env[s.id] = None
-        elif s.method == "count":
-            env[s.id] = float(sum(parts))
         else:
             total_w = sum(c.weight for c in s.components)
-            env[s.id] = round(sum(c.weight / total_w * p for c, p in zip(s.components, parts)) * s.scale, s.round)
+            raw = sum(c.weight / total_w * p for c, p in zip(s.components, parts)) * s.scale
+            # half-up rounding on the value without float noise, done with fractions
+            from fractions import Fraction
+            q = Fraction(round(raw, 9)).limit_denominator(10**9) * 10**s.round
+            env[s.id] = float((q + Fraction(1, 2)).__floor__()) / 10**s.round
     out_bands, rows = {}, {}
     for set_id, rb in bands.items():
         v = env.get(rb.over)

@@ -1,0 +1,254 @@
+"""`tierbook replay`: each transition rule and trigger on hand-built event histories,
+including the boundaries (exactly 20%, exactly two quarters) and the review-only demotion."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from tierbook.cli.main import main
+
+from .conftest import ROOT, SAMPLE
+
+ARGS = ["--as-of", "2026-10-01", "--no-chart"]
+FACTORS = ("strategic_logo", "expansion_potential", "product_influence", "reference_value",
+           "regulatory_exposure")
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def ruleset(tmp_path: Path, csms: int = 20) -> str:
+    data = yaml.safe_load((ROOT / "rulesets" / "cs-segmentation-model.yaml").read_text())
+    arr = data["bands"][0]
+    arr["method"] = "log"
+    del arr["auto"], arr["quartile"]
+    data["capacity"] = {"total": csms}
+    data["gates"] = []
+    for tier in data["tiers"]:
+        tier["targets"] = {"churn_rate": 0.05}
+    data["transitions"] = {"min_dwell_quarters": 1, "rules": [
+        {"id": "promote_on_arr_crossing", "action": "promote", "to": "evaluated",
+         "when": {"all": [{"field": "evaluated_direction", "eq": "up"},
+                          {"any": [{"event": "renewal"}, {"event": "expansion"}]}]},
+         "because": "ARR crossed a threshold on renewal or expansion"},
+        {"id": "promote_after_two_high_quarters", "action": "promote", "to": "next",
+         "when": {"all": [{"field": "sv_band", "eq": "high"},
+                          {"field": "history.consecutive.sv_band", "gte": 2}]},
+         "because": "High strategic value two quarters running"},
+        {"id": "demote_on_renewal_drop", "action": "demote", "to": "evaluated",
+         "when": {"all": [{"field": "evaluated_direction", "eq": "down"}, {"event": "renewal"}]},
+         "because": "ARR dropped below a threshold on renewal"},
+        {"id": "review_enterprise_without_expansion", "action": "review", "to": "mid_touch",
+         "when": {"all": [{"field": "tier", "eq": "high_touch_enterprise"},
+                          {"field": "history.quarters_since.expansion", "gte": 4}]},
+         "because": "Four quarters without an expansion signal: review, never move automatically"},
+    ]}
+    path = tmp_path / "rs.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return str(path)
+
+
+def portfolio(tmp_path: Path, accounts: dict[str, tuple[float, float]]) -> str:
+    lines = ["account_id,arr," + ",".join(FACTORS)]
+    for account, (arr, sv) in accounts.items():
+        lines.append(f"{account},{arr}," + ",".join([str(sv)] * len(FACTORS)))
+    path = tmp_path / "p.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def events(tmp_path: Path, rows: list[str], name: str = "e.csv") -> str:
+    path = tmp_path / name
+    path.write_text("quarter,account_id,type,field,value\n" + "\n".join(rows) + "\n")
+    return str(path)
+
+
+def replay(tmp_path: Path, accounts: dict, rows: list[str], csms: int = 20) -> dict:
+    result = run("replay", ruleset(tmp_path, csms), portfolio(tmp_path, accounts),
+                 events(tmp_path, rows), *ARGS, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def outcome(q: dict, account: str) -> tuple[str, str, str]:
+    for kind in ("moves", "held", "reviews"):
+        for m in q[kind]:
+            if m["account_id"] == account:
+                return kind, m["to"], m["rule"]
+    return "stay", "", ""
+
+
+def test_promote_when_arr_crosses_a_threshold_on_renewal(tmp_path: Path) -> None:
+    data = replay(tmp_path, {"A": (50000, 0.2), "B": (50000, 0.2)},
+                  ["2026Q4,A,renewal,arr,200000", "2026Q4,B,signal,arr,200000"])
+    q = data["quarters"][0]
+    assert outcome(q, "A") == ("moves", "mid_touch", "promote_on_arr_crossing")
+    # the same crossing without a renewal or expansion moves nobody: it is drift
+    assert outcome(q, "B") == ("stay", "", "")
+    assert q["drift"] == 1
+    assert q["transitions"]["tech_touch"]["mid_touch"] == 1
+    assert q["transitions"]["tech_touch"]["tech_touch"] == 1
+
+
+def test_expansion_event_also_promotes(tmp_path: Path) -> None:
+    data = replay(tmp_path, {"A": (90000, 0.2)}, ["2026Q4,A,expansion,arr,20000"])
+    assert outcome(data["quarters"][0], "A") == ("moves", "mid_touch", "promote_on_arr_crossing")
+
+
+def test_minimum_dwell_holds_a_second_move(tmp_path: Path) -> None:
+    data = replay(tmp_path, {"A": (50000, 0.2)}, [
+        "2026Q4,A,renewal,arr,200000",            # tech -> mid
+        "2027Q1,A,signal,strategic_logo,0.9", "2027Q1,A,signal,expansion_potential,0.9",
+        "2027Q1,A,signal,product_influence,0.9", "2027Q1,A,signal,reference_value,0.9",
+        "2027Q1,A,signal,regulatory_exposure,0.9", "2027Q1,A,expansion,arr,1000",  # -> enterprise
+        "2027Q2,A,expansion,arr,1000"])
+    q1, q2, q3 = data["quarters"]
+    assert outcome(q1, "A") == ("moves", "mid_touch", "promote_on_arr_crossing")
+    assert outcome(q2, "A") == ("held", "high_touch_enterprise", "promote_on_arr_crossing")
+    assert "held: 0 of 1 minimum quarter(s) in mid_touch" in q2["held"][0]["because"]
+    assert outcome(q3, "A") == ("moves", "high_touch_enterprise", "promote_on_arr_crossing")
+
+
+def test_demote_only_on_renewal(tmp_path: Path) -> None:
+    data = replay(tmp_path, {"A": (200000, 0.2), "B": (200000, 0.2)},
+                  ["2026Q4,A,renewal,arr,50000", "2026Q4,B,contraction,arr,150000"])
+    q = data["quarters"][0]
+    assert outcome(q, "A") == ("moves", "tech_touch", "demote_on_renewal_drop")
+    assert outcome(q, "B") == ("stay", "", "")
+
+
+def test_promote_after_exactly_two_consecutive_quarters(tmp_path: Path) -> None:
+    signals = [f"2026Q4,A,signal,{f},0.9" for f in FACTORS]
+    data = replay(tmp_path, {"A": (500, 0.45), "Z": (500, 0.1)},
+                  signals + ["2027Q1,Z,signal,sku_count,2", "2027Q2,Z,signal,sku_count,3"])
+    q1, q2, q3 = data["quarters"]
+    # tech_touch (low ARR, medium value); high value from 2026Q4 on, no renewal
+    assert outcome(q1, "A") == ("stay", "", "")          # one quarter high: not yet
+    assert outcome(q2, "A") == ("moves", "mid_touch", "promote_after_two_high_quarters")
+    assert outcome(q3, "A") == ("stay", "", "")
+
+
+def test_review_only_demotion_after_four_quarters_without_expansion(tmp_path: Path) -> None:
+    rows = [f"{q},Z,signal,sku_count,{n}" for n, q in enumerate(
+        ["2026Q4", "2027Q1", "2027Q2", "2027Q3", "2027Q4"], start=2)]
+    data = replay(tmp_path, {"E": (600000, 0.9), "X": (600000, 0.9), "Z": (500, 0.1)},
+                  sorted(rows + ["2027Q2,X,expansion,arr,10000"]))
+    quarters = data["quarters"]
+    assert [outcome(q, "E")[0] for q in quarters] == ["stay", "stay", "stay", "reviews", "reviews"]
+    assert outcome(quarters[3], "E") == ("reviews", "mid_touch", "review_enterprise_without_expansion")
+    assert all(q["tiers"]["high_touch_enterprise"]["accounts"] == 2 for q in quarters)  # never moved
+    assert [outcome(q, "X")[0] for q in quarters] == ["stay"] * 5  # expansion in 2027Q2 resets it
+
+
+def test_tier_arr_trigger_fires_at_exactly_20_percent(tmp_path: Path) -> None:
+    data = replay(tmp_path, {"E": (600000, 0.9), "M": (200000, 0.2)},
+                  ["2026Q4,E,renewal,arr,714000", "2027Q1,E,renewal,arr,720000",
+                   "2027Q2,M,renewal,arr,160000.01"])
+    q1, q2, q3 = data["quarters"]
+    assert [t for t in q1["triggers"] if t["kind"] == "tier_arr_change"] == []  # +19%
+    (fired,) = [t for t in q2["triggers"] if t["kind"] == "tier_arr_change"]
+    assert fired["tier"] == "high_touch_enterprise" and fired["figures"]["change"] == 0.2
+    assert fired["detail"] == "high_touch_enterprise ARR $600,000 -> $720,000 (+20.0%; threshold ±20%)"
+    assert {t["tier"] for t in q3["triggers"] if t["kind"] == "tier_arr_change"} == {
+        "high_touch_enterprise"}  # mid_touch at -19.99999%: not yet
+
+
+def test_capacity_trigger_at_exactly_15_percent(tmp_path: Path) -> None:
+    data = replay(tmp_path, {"A": (500, 0.1)}, ["2026Q4,,capacity_change,csms,22",
+                                                "2027Q1,,capacity_change,csms,23"], csms=20)
+    q1, q2 = data["quarters"]
+    assert [t["id"] for t in q1["triggers"]] == []
+    assert [t["id"] for t in q2["triggers"]] == ["csm_capacity_change"]
+    assert q2["capacity"]["available"] == 23
+
+
+def test_churn_trigger_needs_two_consecutive_quarters_above_1_5x_target(tmp_path: Path) -> None:
+    accounts = {f"P{i}": (500, 0.1) for i in range(20)}
+    data = replay(tmp_path, accounts, ["2026Q4,P0,churn,,", "2026Q4,P1,churn,,",
+                                       "2027Q1,P2,churn,,", "2027Q1,P3,churn,,",
+                                       "2027Q2,P4,churn,,"])
+    q1, q2, q3 = data["quarters"]
+    churn = lambda q: [t for t in q["triggers"] if t["kind"] == "tier_churn_over_target"]  # noqa: E731
+    assert churn(q1) == []  # 10% > 7.5% once
+    (fired,) = churn(q2)    # 2/18 = 11.1% > 7.5% twice running
+    assert fired["tier"] == "plg_self_serve" and fired["figures"]["quarters"] == 2
+    assert churn(q3) == []  # 1/16 = 6.25%: the streak is broken
+    assert q1["churned"]["plg_self_serve"] == 2
+
+
+def test_product_launch_trigger(tmp_path: Path) -> None:
+    data = replay(tmp_path, {"A": (500, 0.1)}, ["2026Q4,,product_launch,,AI add-on"])
+    assert [(t["id"], t["detail"]) for t in data["quarters"][0]["triggers"]] == [
+        ("strategic_value_redefined", "AI add-on")]
+
+
+def test_new_accounts_and_flags_raised_and_cleared(tmp_path: Path) -> None:
+    data = replay(tmp_path, {"A": (500, 0.1)}, [
+        "2026Q4,N1,new_account,,", "2026Q4,N1,signal,arr,50000", "2026Q4,A,signal,sku_count,3",
+        "2027Q1,A,signal,sku_count,1"])
+    q1, q2 = data["quarters"]
+    assert q1["new_accounts"] == 1 and q1["tiers"]["tech_touch"]["accounts"] == 1
+    assert q1["flags"]["raised"] == [{"account_id": "A", "flag": "multi_product", "rule": "multi_product"}]
+    assert q2["flags"]["cleared"] == [{"account_id": "A", "flag": "multi_product", "rule": "multi_product"}]
+
+
+def test_bad_events_name_the_line(tmp_path: Path) -> None:
+    rs = ruleset(tmp_path)
+    p = portfolio(tmp_path, {"A": (500, 0.1)})
+    cases = {
+        "2026Q4,B,renewal,arr,100": "e.csv:2:1: account_id: unknown account 'B'",
+        "2026Q4,A,renewal,arr,lots": "e.csv:2:1: value: renewal needs a non-negative ARR, got 'lots'",
+        "2026Q4,A,renewl,arr,100": "e.csv:2:1: type: unknown event type 'renewl' (did you mean 'renewal'?)",
+        "26Q4,A,renewal,arr,100": "e.csv:2:1: quarter: '26Q4' is not a quarter like 2026Q3",
+        "2026Q4,A,signal,health_score,great": "e.csv:2:1: health_score: 'great' is not a number",
+    }
+    for row, message in cases.items():
+        result = CliRunner().invoke(main, ["replay", rs, p, events(tmp_path, [row]), *ARGS])
+        assert result.exit_code == 1, row
+        assert result.stderr.strip().endswith(message.split("e.csv", 1)[1]), (row, result.stderr)
+    after_churn = CliRunner().invoke(main, ["replay", rs, p, events(tmp_path, [
+        "2026Q4,A,churn,,", "2027Q1,A,renewal,arr,5"]), *ARGS])
+    assert "e.csv:3:1: account_id: account 'A' churned in 2026Q4; no events may follow" in after_churn.stderr
+    order = CliRunner().invoke(main, ["replay", rs, p, events(tmp_path, [
+        "2027Q1,A,renewal,arr,5", "2026Q4,A,renewal,arr,5"]), *ARGS])
+    assert "e.csv:3:1: quarter: quarter 2026Q4 comes after 2027Q1: events must be in quarter order" in order.stderr
+
+
+def test_skip_leaves_out_bad_events_and_reports_them(tmp_path: Path) -> None:
+    result = run("replay", ruleset(tmp_path), portfolio(tmp_path, {"A": (50000, 0.2)}),
+                 events(tmp_path, ["2026Q4,B,renewal,arr,100", "2026Q4,A,renewal,arr,200000"]),
+                 *ARGS, "--on-error", "skip", "--format", "json")
+    data = json.loads(result.stdout)
+    assert [s["line"] for s in data["skipped_events"]] == [2]
+    assert outcome(data["quarters"][0], "A")[0] == "moves"
+
+
+def test_bundled_replay_is_deterministic_and_history_reads_it(tmp_path: Path) -> None:
+    a = run("replay", "--as-of", "2026-10-01", "cs-segmentation-model", str(SAMPLE),
+            str(ROOT / "examples" / "events.csv"), "--out", "a")
+    b = run("replay", "--as-of", "2026-10-01", "cs-segmentation-model", str(SAMPLE),
+            str(ROOT / "examples" / "events.csv"), "--out", "b")
+    assert a.exit_code == b.exit_code == 0
+    for name in ("replay.json", "replay.txt", "tiers_by_quarter.csv", "flows.csv",
+                 "tiers_by_quarter.png", "flows.png"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    data = json.loads((tmp_path / "a" / "replay.json").read_text())
+    assert [q["quarter"] for q in data["quarters"]] == [
+        "2026Q4", "2027Q1", "2027Q2", "2027Q3", "2027Q4", "2028Q1", "2028Q2", "2028Q3"]
+    assert set(data["quarters"][0]) >= {"quarter", "tiers", "transitions", "moves", "held",
+                                        "reviews", "flags", "triggers", "capacity"}
+    mover = data["quarters"][0]["moves"][0]
+    hist = run("history", mover["account_id"])
+    assert hist.exit_code == 0
+    assert (f"  2026Q4  {mover['from']} -> {mover['to']}  ({mover['rule']}: {mover['because']})"
+            in hist.stdout.splitlines())
+    h = json.loads(run("history", mover["account_id"], "--format", "json").stdout)
+    assert len(h["quarters"]) >= 1 and h["quarters"][0]["outcome"] == "moved"
+    missing = CliRunner().invoke(main, ["history", "ACC-0001"])
+    assert missing.exit_code == 1 and "closest ids: ACC-00001" in missing.stderr
