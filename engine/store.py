@@ -106,8 +106,8 @@ class TraceStore:
             raise StoreError(f"no trace store at {self.path}: run `tierbook segment` first, or "
                              "point --store / TIERBOOK_STORE at one")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path)
         try:
-            self.db = sqlite3.connect(self.path)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
@@ -115,6 +115,7 @@ class TraceStore:
                             (str(SCHEMA_VERSION),))
             self.db.commit()
         except sqlite3.DatabaseError as exc:
+            self.db.close()
             raise StoreError(f"{self.path}: not a tierbook trace store ({exc})") from None
 
     def close(self) -> None:

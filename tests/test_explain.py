@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from pathlib import Path
@@ -97,7 +98,11 @@ def test_an_interrupted_run_is_never_the_latest(segmented: Path) -> None:
 
 
 def test_store_is_plain_sqlite_anyone_can_query(segmented: Path) -> None:
-    db = sqlite3.connect(segmented)
+    with contextlib.closing(sqlite3.connect(segmented)) as db:
+        _query_documented_tables(db)
+
+
+def _query_documented_tables(db: sqlite3.Connection) -> None:
     (status, count, engine), = db.execute("SELECT status, account_count, engine FROM runs")
     assert status == "complete" and count == 3000
     assert db.execute("SELECT count(*) FROM decisions").fetchone()[0] == 3000
