@@ -265,6 +265,41 @@ def history(account_id: str, replay_id: int | None, fmt: str, store: str | None)
     _run(go)
 
 
+@main.command()
+@click.argument("ruleset", required=False)
+@click.argument("accounts", required=False)
+@evaluation_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Where to write the new ruleset version.")
+@click.option("--in-place", is_flag=True, help="Rewrite RULESET itself (review the diff).")
+@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True)
+def calibrate(ruleset: str | None, accounts: str | None, as_of: Any, engine: str,
+              store: str | None, no_memo: bool, output: str | None, in_place: bool,
+              on_error: str) -> None:
+    """Write the capacity calibration `segment` recommends as a new ruleset version:
+    thresholds moved, version bumped, a changelog line saying why."""
+
+    def go() -> int:
+        result, proposal, path = commands.calibrate(
+            ruleset, accounts, as_of=as_of, engine=engine, output=output, in_place=in_place,
+            on_error=on_error, store_path=store, memo=not no_memo)
+        click.echo(f"{result.calibration.reason}")
+        if proposal is None:
+            click.echo("nothing to calibrate: no new version written")
+            return 0
+        for step in result.calibration.steps:
+            click.echo(f"  round {step.round}: {step.lever} {step.boundary_from:g} -> "
+                       f"{step.boundary_to:g}: {result.calibration.tier} "
+                       f"{step.tier_accounts_before} -> {step.tier_accounts_after} accounts, "
+                       f"CSMs needed {step.needed_before} -> {step.needed_after}")
+        click.echo(f"wrote {path}: version {proposal.old_version} -> {proposal.new_version}; "
+                   f"review it with tierbook plan --base {ruleset or 'cs-segmentation-model'} "
+                   f"--head {path}")
+        return 0
+
+    _run(go)
+
+
 def _progress_printer() -> Callable[[int], None] | None:
     if not sys.stderr.isatty():
         return None

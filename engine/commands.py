@@ -242,3 +242,36 @@ def history(account_id: str, store_path: str | None = None, replay_id: int | Non
         return store.history(account_id, replay_id)
     finally:
         store.close()
+
+
+def calibrate(ruleset_arg: str | None, accounts: str | None, *, as_of: dt.date,
+              engine: str = "auto", output: str | None = None, in_place: bool = False,
+              on_error: str = "fail", store_path: str | None = None, memo: bool = True) -> Any:
+    """Write the recommended capacity calibration as a new ruleset version."""
+    import os
+    import tempfile
+
+    from .calibration import propose
+    from .sources import load_document
+
+    if not output and not in_place:
+        raise UsageError("give --output FILE for the new version, or --in-place to rewrite "
+                         "the ruleset file (review the diff before merging)")
+    doc = load_document(ruleset_arg) if ruleset_arg else load_file(
+        resolve_ruleset_path(None), "cs-segmentation-model")
+    if in_place and (not ruleset_arg or not Path(ruleset_arg).is_file()):
+        raise UsageError("--in-place needs a ruleset file path (not a shipped name or git ref)")
+    ruleset = ruleset_from_document(doc)
+    result = _segment_and_store(ruleset, doc.text, accounts, as_of=as_of, engine=engine,
+                                store_path=store_path, memo=memo, on_error=on_error,
+                                command="calibrate")
+    if result.calibration.direction == "none" or not result.calibration.steps:
+        return result, None, ""
+    proposal = propose(doc, result.calibration, as_of)
+    target = Path(ruleset_arg if in_place else output)  # type: ignore[arg-type]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(proposal.text)
+    os.replace(tmp, target)
+    return result, proposal, str(target)
