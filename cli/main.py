@@ -300,6 +300,33 @@ def calibrate(ruleset: str | None, accounts: str | None, as_of: Any, engine: str
     _run(go)
 
 
+@main.command()
+@click.argument("ruleset", required=False)
+@click.argument("accounts", required=False)
+@evaluation_options
+@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+def align(ruleset: str | None, accounts: str | None, as_of: Any, engine: str, store: str | None,
+          no_memo: bool, on_error: str, fmt: str) -> None:
+    """Coverage alignment: accounts covered differently from their recommended tier, the
+    changes of highest impact, expansion ranking and CSM territory rebalancing.
+
+    RULESET defaults to the shipped priority-model."""
+
+    def go() -> int:
+        from tierbook.alignment import markdown
+
+        result, alignment = commands.align(ruleset, accounts, as_of=as_of, engine=engine,
+                                           store_path=store, memo=not no_memo, on_error=on_error)
+        if fmt == "json":
+            click.echo(json.dumps(alignment.as_json(), indent=2))
+        else:
+            click.echo("\n".join(markdown(alignment, result.ruleset.tier_ids)))
+        return 0
+
+    _run(go)
+
+
 def _progress_printer() -> Callable[[int], None] | None:
     if not sys.stderr.isatty():
         return None

@@ -275,3 +275,18 @@ def calibrate(ruleset_arg: str | None, accounts: str | None, *, as_of: dt.date,
         fh.write(proposal.text)
     os.replace(tmp, target)
     return result, proposal, str(target)
+
+
+def align(ruleset_arg: str | None, accounts: str | None, *, as_of: dt.date, engine: str = "auto",
+          store_path: str | None = None, memo: bool = True, on_error: str = "fail") -> Any:
+    """Coverage alignment, expansion ranking and territory rebalancing (SPEC 1.4)."""
+    from .alignment import align as run_align
+
+    ruleset, text = load(ruleset_arg or "priority-model")
+    if not ruleset.alignment:
+        raise UsageError(f"ruleset {ruleset.name} declares no `alignment` (the priority-model "
+                         "ruleset does)")
+    result = _segment_and_store(ruleset, text, accounts, as_of=as_of, engine=engine,
+                                store_path=store_path, memo=memo, on_error=on_error,
+                                command="align")
+    return result, run_align(result)

@@ -56,4 +56,8 @@ def extra_sections(result: "SegmentResult") -> list[list[str]]:
             lines.append(f"| {t.label} | {csms} | {cap.accounts:,} | {_money(cap.arr)} | {per} | {target} |")
         lines.append("")
         out.append(lines)
+    from .alignment import align, markdown
+    alignment = align(result)
+    if alignment is not None:
+        out.append(markdown(alignment, rs.tier_ids))
     return out

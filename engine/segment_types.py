@@ -82,6 +82,10 @@ class SegmentResult:
             "gates": [g.as_dict() for g in self.gates],
             "passed": self.ok,
         }
+        from .alignment import align
+        alignment = align(self)
+        if alignment is not None:
+            out["alignment"] = alignment.as_json()
         if accounts:
             out["accounts"] = [{
                 "account_id": d.account_id, "tier": d.tier, "cell": d.cell,

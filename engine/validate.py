@@ -560,6 +560,28 @@ class _Checker:
                 self.error(("tiers", i, "book_size", "target"), "target is outside min..max")
         del book
 
+    def check_alignment(self) -> None:
+        a = self.d.get("alignment")
+        if not a:
+            return
+        self.ref(a["current"], ("alignment", "current"), ("input",), "input")
+        e = a.get("expansion")
+        if e:
+            self.numeric_ref(e["potential"], ("alignment", "expansion", "potential"), "potential")
+            if "readiness" in e:
+                self.numeric_ref(e["readiness"], ("alignment", "expansion", "readiness"), "readiness")
+            for j, sig in enumerate(e.get("signals", [])):
+                if sig not in self.flags and self.value_types.get(sig) != "boolean":
+                    self.error(("alignment", "expansion", "signals", j),
+                               f"signal '{sig}' is neither a boolean input nor a flag"
+                               + suggest(sig, self.flags + [k for k, t in self.value_types.items()
+                                                            if t == "boolean"]), "unknown-reference")
+        t = a.get("territory")
+        if t:
+            self.ref(t["csm"], ("alignment", "territory", "csm"), ("input",), "input")
+            if "complexity" in t:
+                self.numeric_ref(t["complexity"], ("alignment", "territory", "complexity"), "complexity")
+
     # -- dependencies --------------------------------------------------------------------
     def check_cycles(self) -> None:
         deps: dict[str, set[str]] = defaultdict(set)
@@ -655,6 +677,7 @@ class _Checker:
         self.check_flags_and_declarations()
         self.check_capacity_gates_triggers()
         self.check_cycles()
+        self.check_alignment()
         if not self.problems:
             self.check_tier_inputs_known()
         return self.problems
