@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, Callable
 
 import click
 
 from tierbook import commands
-from tierbook.errors import EXIT_USAGE, TierbookError
+from tierbook.errors import EXIT_INTERNAL, TierbookError
 
 from .options import evaluation_options
 
@@ -23,6 +24,15 @@ def _run(fn: Callable[[], int]) -> None:
     except TierbookError as exc:
         click.echo(exc.render(), err=True)
         sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # a bug, not bad input: say so plainly, keep the traceback handy
+        if os.environ.get("TIERBOOK_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc}\n"
+                   "This is a bug in tierbook, not in your input; rerun with TIERBOOK_DEBUG=1 "
+                   "for the traceback and report it.", err=True)
+        sys.exit(EXIT_INTERNAL)
     sys.exit(code)
 
 

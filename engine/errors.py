@@ -13,6 +13,7 @@ from typing import Iterable
 EXIT_OK = 0
 EXIT_INVALID = 1  # invalid ruleset or data, or a failed gate
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3  # a bug in tierbook itself
 
 
 @dataclass(frozen=True, order=True)

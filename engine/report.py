@@ -9,8 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import textwrap
 from typing import Any, Sequence
 
+from .conditions import describe
 from .segment_types import SegmentResult
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -54,7 +56,7 @@ def account_rows(result: SegmentResult) -> list[dict[str, Any]]:
         row["flags"] = list(d.flags)
         row["comments"] = list(d.comments)
         row["reviews"] = list(d.reviews)
-        row["motion"] = rs.tier(d.motion).motion.get("motion", rs.tier(d.motion).treatment)
+        row["motion"] = rs.tier(d.motion).motion.get("motion", rs.tier(d.motion).label)
         rows.append(row)
     return rows
 
@@ -143,8 +145,19 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
             w(f"| {b.label or b.id} (`{b.id}`) | {b.interval_text(_num)} | {b.row} | {counts.get(b.id, 0):,} |")
         w("")
         if rb.method == "target_shares":
+            w("| band | accounts | target | ARR | target |")
+            w("|---|---|---|---|---|")
+            targets = {b.id: b for b in bs.variants["declared"]}
             for s in rb.figures.get("shares", []):
-                w(f"- {s['band']}: {s['account_share']:.1%} of accounts, {s['arr_share']:.1%} of ARR")
+                b = targets[s["band"]]
+                def judged(share: float, rng: Any) -> tuple[str, str]:
+                    if not rng:
+                        return f"{share:.1%}", "-"
+                    ok = rng[0] <= share <= rng[1]
+                    return f"{share:.1%} {'✓' if ok else '✗'}", f"{rng[0]:.0%}-{rng[1]:.0%}"
+                acc, acc_t = judged(s["account_share"], b.target_account_share)
+                arr, arr_t = judged(s["arr_share"], b.target_arr_share)
+                w(f"| {s['band']} | {acc} | {acc_t} | {arr} | {arr_t} |")
             w("")
     for s in rs.scores:
         w(f"### {s.label} (`{s.id}`)")
@@ -160,11 +173,18 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
         else:
             w("Count of components that hold.")
         w("")
-        w("| component | input | weight | effective weight |")
-        w("|---|---|---|---|")
-        for c in s.components:
-            src = c.input or "condition"
-            w(f"| {c.label or c.id} | `{src}` | {c.weight:g} | {eff[c.id]:.4g} |")
+        if s.method == "weighted":
+            w("| component | input | weight | effective weight |")
+            w("|---|---|---|---|")
+            for c in s.components:
+                src = f"`{c.input}`" if c.input else f"`{describe(c.when)}`"
+                w(f"| {c.label or c.id} | {src} | {c.weight:g} | {eff[c.id]:.4g} |")
+        else:
+            w("| component | counts when |")
+            w("|---|---|")
+            for c in s.components:
+                src = f"`{describe(c.when)}`" if c.when else f"`{c.input}` scores 1"
+                w(f"| {c.label or c.id} | {src} |")
         w("")
     w("## 3. Tier Definitions")
     w("")
@@ -201,7 +221,15 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
             if key in t.motion:
                 w(f"- {key.capitalize()}: {', '.join(t.motion[key])}")
         for key, value in t.targets.items():
-            w(f"- Target {key.replace('_', ' ')}: {value}")
+            if key == "churn_rate":
+                text = f"{value:.1%} per quarter"
+            elif key.startswith("arr_per_csm"):
+                text = money(value)
+            elif isinstance(value, list):
+                text = f"{value[0]:.0%}-{value[1]:.0%}"
+            else:
+                text = str(value)
+            w(f"- Target {key.replace('_', ' ')}: {text}")
         w("")
     w("## 4. Override Flag Library")
     w("")
@@ -209,7 +237,6 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
         counts = result.flag_counts()
         w("| flag | trigger | rule | unlocks | accounts |")
         w("|---|---|---|---|---|")
-        from .conditions import describe
         for f in rs.flags:
             w(f"| `{f.id}` | {f.trigger or f.because} | `{describe(f.when)}` | "
               f"{', '.join(f.unlocks)} | {counts.get(f.id, 0):,} |")
@@ -219,8 +246,7 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     for c in rs.compatible:
         w(f"- Compatible `{c['id']}`: {c.get('tier', 'any tier')} with {', '.join(c.get('flags', []))}: {c['because']}")
     for r in rs.review_hints:
-        from .conditions import describe as _d
-        w(f"- Review hint `{r.id}`: when `{_d(r.when)}`: {r.hint}")
+        w(f"- Review hint `{r.id}`: when `{describe(r.when)}`: {r.hint}")
     w("")
     for extra in result.extra_sections():
         out.extend(extra)
@@ -365,20 +391,28 @@ def terminal_summary(result: SegmentResult, width: int = 72) -> str:
     n = len(result.evaluation.decisions)
     inner = width - 4
     lines: list[str] = []
-    def row(text: str = "") -> None:
-        lines.append("│ " + text[:inner].ljust(inner) + " │")
+    def row(text: str = "", wrap: int = 1) -> None:
+        """One boxed row; long text wraps onto at most ``wrap`` rows, then ends in '…'."""
+        parts = textwrap.wrap(text, inner, subsequent_indent="    ") or [""]
+        if len(parts) > wrap:
+            parts = parts[:wrap]
+            parts[-1] = parts[-1][:inner - 1].rstrip() + "…"
+        for part in parts:
+            lines.append("│ " + part.ljust(inner) + " │")
     def rule(left: str = "├", right: str = "┤") -> None:
         lines.append(left + "─" * (width - 2) + right)
     rule("┌", "┐")
-    row(f"tierbook segment · {rs.name} {rs.version} · {n:,} accounts · as of {result.evaluation.as_of}")
-    row(f"engine {result.evaluation.engine} · book ARR {money(result.total_arr)}")
+    row(f"tierbook segment · {rs.name} {rs.version} · engine {result.evaluation.engine}")
+    row(f"{n:,} accounts · book ARR {money(result.total_arr)} · as of {result.evaluation.as_of}")
     rule()
     for rb in result.evaluation.bands.values():
-        row(f"{rb.id}: {rb.method}" + (f" ({rb.reason[:inner - len(rb.id) - 12]})" if rb.declared_method != rb.method or rb.method == 'auto' else ""))
-    arr_bands = result.evaluation.bands.get(result.arr_band_id) if result.arr_band_id else None
-    if arr_bands and arr_bands.declared_method == "auto":
-        f = arr_bands.figures
-        row(f"  top 10% hold {f['top_share']:.1%} of ARR; largest account {f['max_share']:.1%}")
+        if rb.declared_method == "auto":
+            row(f"{rb.id}: {rb.reason}", wrap=3)
+        elif rb.method == "target_shares":
+            row(f"{rb.id}: target shares, thresholds "
+                + ", ".join(money(t) for t in rb.figures.get("thresholds", [])))
+        else:
+            row(f"{rb.id}: {rb.method}")
     rule()
     row(f"{'tier':<24}{'accounts':>10}{'share':>8}{'ARR':>14}{'CSMs':>10}")
     summary = result.tier_summary()
@@ -404,7 +438,7 @@ def terminal_summary(result: SegmentResult, width: int = 72) -> str:
     rule()
     for g in result.gates:
         mark = OK if g.passed else (WARN if g.waived else FAIL)
-        row(f"{mark} {g.id}: {g.detail}")
+        row(f"{mark} {g.id}: {g.detail}", wrap=1 if g.passed else 3)
     rule()
     status = "PASSED" if result.ok else "FAILED"
     row(f"{OK if result.ok else FAIL} {status} · wrote {result.out_dir}" if result.out_dir else f"{status}")

@@ -16,13 +16,13 @@ def _money(v: float) -> str:
 def extra_sections(result: "SegmentResult") -> list[list[str]]:
     rs = result.ruleset
     out: list[list[str]] = []
-    health = [s for s in rs.scores if s.scale == 100]
+    health = [s for s in rs.scores if s.method == "weighted" and "health" in s.id]
     if health:
         lines = ["## Health Framework", ""]
         for s in health:
-            lines += [f"`{s.id}` (0-100):", "", "| signal | weight | points |", "|---|---|---|"]
+            lines += [f"`{s.id}` (0-{s.scale:g}):", "", "| signal | weight | points |", "|---|---|---|"]
             for c in s.components:
-                lines.append(f"| {c.label or c.id} | {c.weight:.0%} | 0-{c.weight * 100:g} |")
+                lines.append(f"| {c.label or c.id} | {c.weight * 100:g}% | 0-{c.weight * s.scale:g} |")
             lines.append("")
             for b in rs.bands:
                 if b.over == s.id:
