@@ -12,7 +12,9 @@ import click
 from tierbook import commands
 from tierbook.errors import EXIT_INTERNAL, TierbookError
 
-from .options import evaluation_options
+from tierbook.evaluate import ENGINES
+
+from .options import evaluation_options, parse_date
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -187,13 +189,17 @@ def plan(base: str, head: str, accounts: str | None, as_of: Any, engine: str, st
 @click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT",
               help="Fail when rule coverage of any ruleset is below PCT percent.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
-def test_command(paths: tuple[str, ...], coverage: bool, fail_under: float | None, fmt: str) -> None:
+@click.option("--as-of", "as_of", metavar="DATE", help="Override the test files' as_of dates.")
+@click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True)
+def test_command(paths: tuple[str, ...], coverage: bool, fail_under: float | None, fmt: str,
+                 as_of: str | None, engine: str) -> None:
     """Run rule test cases (YAML files; default: rulesets/tests) and report rule coverage."""
 
     def go() -> int:
         from tierbook.testing import render_text, run_tests
 
-        report = run_tests(list(paths))
+        report = run_tests(list(paths), as_of=parse_date(None, None, as_of) if as_of else None,
+                           engine=engine)
         if fmt == "json":
             click.echo(json.dumps(report.as_dict(), indent=2))
         else:

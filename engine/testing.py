@@ -26,6 +26,8 @@ EXPECT_KEYS = ("tier", "flags", "bands", "scores", "decisions", "fired", "not_fi
 TRANSITION_EXPECT = ("outcome", "to", "rule")
 TRANSITION_KEYS = ("tier", "evaluated_tier", "events", "history", "account")
 DEFAULT_TOLERANCE = 1e-6
+_ENGINE = "auto"
+_AS_OF: dt.date | None = None
 
 
 @dataclass
@@ -200,7 +202,10 @@ def _load_ruleset(spec: str, test_file: str, cache: dict[str, Ruleset]) -> Rules
     return cache[path]
 
 
-def run_tests(paths: list[str]) -> TestReport:
+def run_tests(paths: list[str], as_of: dt.date | None = None, engine: str = "auto") -> TestReport:
+    """Run every case; ``as_of`` overrides the files' dates, ``engine`` picks the executor."""
+    global _ENGINE, _AS_OF
+    _ENGINE, _AS_OF = engine, as_of
     report = TestReport()
     cache: dict[str, Ruleset] = {}
     problems: list[Problem] = []
@@ -223,7 +228,7 @@ def _run_file(file: str, report: TestReport, cache: dict[str, Ruleset]) -> None:
             raise RulesetError("bad test file", [doc.problem((), f"missing '{key}'")])
     ruleset = _load_ruleset(str(data["ruleset"]), file, cache)
     try:
-        as_of = dt.date.fromisoformat(str(data.get("as_of", dt.date.today().isoformat())))
+        as_of = _AS_OF or dt.date.fromisoformat(str(data.get("as_of", dt.date.today().isoformat())))
     except ValueError:
         raise RulesetError("bad as_of", [doc.problem(("as_of",), "as_of must be YYYY-MM-DD")])
     cov = report.coverage.setdefault(ruleset.name, Coverage(ruleset.name, rule_universe(ruleset)))
@@ -248,7 +253,7 @@ def _run_file(file: str, report: TestReport, cache: dict[str, Ruleset]) -> None:
         raw.setdefault("account_id", f"case-{i + 1}")
         account = _typed_account(ruleset, raw, doc, path + ("account",))
         case_as_of = dt.date.fromisoformat(str(case["as_of"])) if "as_of" in case else as_of
-        ev = evaluate(ruleset, [account], case_as_of, engine="auto", bands=bands)
+        ev = evaluate(ruleset, [account], case_as_of, engine=_ENGINE, bands=bands)
         decision = ev.decisions[0]
         fired = [ev.network.rules[i] for i, _ in ev.fired(decision)]
         cov.covered.update(r.id for r in fired)
@@ -296,7 +301,7 @@ def _run_transition(doc: Document, path: tuple[Any, ...], line: int, name: str, 
         raw = {**defaults, **(t.get("account") or {})}
         raw.setdefault("account_id", "transition-case")
         account = _typed_account(ruleset, raw, doc, tpath + ("account",))
-        d = evaluate(ruleset, [account], as_of, engine="auto", bands=bands).decisions[0]
+        d = evaluate(ruleset, [account], as_of, engine=_ENGINE, bands=bands).decisions[0]
         evaluated = evaluated or d.tier
         current = dict(d.bands) | {k: v for k, v in d.decisions.items() if not isinstance(v, list)}
         values = dict(d.values) | dict(d.bands) | dict(d.decisions)
