@@ -40,9 +40,7 @@ def explain(store: TraceStore, account_id: str, run_id: int | None = None) -> di
         })
     scores = {k: v for k, v in record["scores"].items() if not k.endswith(".parts")}
     parts = {k[:-6]: v for k, v in record["scores"].items() if k.endswith(".parts")}
-    used = sorted({c["field"] for f in firings for c in f["conditions"]
-                   if c["field"] in record["inputs"]} | {
-        c.input for s in ruleset.scores for c in s.components if c.input})
+    used = sorted(_inputs_used(ruleset, firings, record["inputs"]))
     return {
         "account_id": account_id,
         "run": {"run_id": run["run_id"], "command": run["command"], "as_of": run["as_of"],
@@ -63,6 +61,29 @@ def explain(store: TraceStore, account_id: str, run_id: int | None = None) -> di
         "firings": firings,
         "why_not": {"tier": why_not_grid(network, record), "flags": why_not_flags(network, record)},
     }
+
+
+def _inputs_used(ruleset: Any, firings: list[dict[str, Any]], inputs: dict[str, Any]) -> set[str]:
+    """Inputs and derived values behind the fired conditions and the scores, with the
+    inputs each derived value is computed from."""
+    from . import conditions as C
+
+    names = {c["field"] for f in firings for c in f["conditions"]}
+    for s in ruleset.scores:
+        for c in s.components:
+            if c.input:
+                names.add(c.input)
+            elif c.when:
+                names |= {leaf["field"] for _, leaf in C.iter_leaves(c.when) if "field" in leaf}
+    derived = {d.id: d for d in ruleset.derived}
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        for arg in derived[name].args if name in derived else ():
+            if arg not in names:
+                names.add(arg)
+                pending.append(arg)
+    return {n for n in names if n in inputs}
 
 
 def _implicit(rule: Any, record: dict[str, Any]) -> list[dict[str, Any]]:

@@ -19,7 +19,6 @@ from .yamlsafe import Document
 Path = tuple[str | int, ...]
 DERIVED_OPS = ("ratio", "difference", "sum", "days_since", "days_until")
 TRANSITION_FIELDS = {"evaluated_tier", "evaluated_direction", "previous_tier"}
-HISTORY_FIELDS = ("history.quarters_in_tier", "history.quarters_since.", "history.consecutive.")
 WEIGHT_TOLERANCE = 1e-9
 
 
@@ -398,10 +397,41 @@ class _Checker:
             self.error(path, f"{rule + ' ' if rule else ''}can never fire: {reason} "
                        "(unreachable rule)", "unreachable-rule")
 
+    def _history_field(self, name: str, p: Path) -> None:
+        """history.quarters_in_tier, history.quarters_since.<event type>,
+        history.consecutive.<band set or decision>."""
+        if name == "history.quarters_in_tier":
+            return
+        if name.startswith("history.quarters_since."):
+            kind = name.split(".", 2)[2]
+            if kind not in EVENT_TYPES:
+                self.error(p + ("field",), f"unknown event type '{kind}' in '{name}'"
+                           + suggest(kind, EVENT_TYPES), "unknown-reference")
+            return
+        if name.startswith("history.consecutive."):
+            key = name.split(".", 2)[2]
+            known = list(self.band_ids) + list(self.decision_values)
+            if key not in known:
+                self.error(p + ("field",), f"unknown band set or decision '{key}' in '{name}'"
+                           + suggest(key, known), "unknown-reference")
+            return
+        options = ["history.quarters_in_tier", "history.quarters_since.<event type>",
+                   "history.consecutive.<band set or decision>"]
+        self.error(p + ("field",), f"unknown history field '{name}'"
+                   + (suggest(name, ["history.quarters_in_tier"]) or f" (use {', '.join(options)})"),
+                   "unknown-reference")
+
     def _leaf(self, leaf: dict[str, Any], p: Path, transitions: bool) -> None:
         name = leaf["field"]
         op, arg = C.leaf_op(leaf)
-        if transitions and (name in TRANSITION_FIELDS or name.startswith(HISTORY_FIELDS)):
+        if transitions and name.startswith("history."):
+            self._history_field(name, p)
+            return
+        if transitions and name == "evaluated_direction":
+            self._values_in(op, arg, ["up", "down", "same"], "direction", p)
+            return
+        if transitions and name in TRANSITION_FIELDS:
+            self._values_in(op, arg, self.tiers, "tier", p)
             return
         if name == "tier" or (transitions and name in ("evaluated_tier", "previous_tier")):
             self._values_in(op, arg, self.tiers, "tier", p)
