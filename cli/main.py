@@ -14,7 +14,7 @@ from tierbook.errors import EXIT_INTERNAL, TierbookError
 
 from tierbook.evaluate import ENGINES
 
-from .options import evaluation_options, parse_date
+from .options import evaluation_options, on_error_option, parse_date
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -89,8 +89,7 @@ def validate(rulesets: tuple[str, ...], fmt: str, base: str | None) -> None:
 @evaluation_options
 @click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
               help="Folder for model.md, accounts.csv/.jsonl, tiers.png, report.json.")
-@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
-              help="skip: segment the good rows and write rejects.csv with reasons.")
+@on_error_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--no-chart", is_flag=True, help="Do not draw tiers.png.")
 def segment(ruleset: str | None, accounts: str | None, as_of: Any, engine: str, store: str | None,
@@ -153,7 +152,7 @@ def explain(account_id: str, run_id: int | None, level: str, fmt: str, store: st
 @click.option("--head", required=True, help="The ruleset after the change (same forms).")
 @click.argument("accounts", required=False)
 @evaluation_options
-@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True)
+@on_error_option
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
               show_default=True, help="markdown is ready to post as a pull-request comment.")
 @click.option("--detailed-exitcode", is_flag=True,
@@ -221,8 +220,7 @@ def test_command(paths: tuple[str, ...], coverage: bool, fail_under: float | Non
 @click.option("--out", "out_dir", default="out-replay", show_default=True,
               type=click.Path(file_okay=False),
               help="Folder for replay.txt/.json, tiers_by_quarter.png/.csv, flows.png/.csv.")
-@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
-              help="skip: leave out bad events and report them.")
+@on_error_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--no-chart", is_flag=True, help="Do not draw the PNG charts.")
 def replay(ruleset: str | None, accounts: str | None, events: str | None, as_of: Any, engine: str,
@@ -288,7 +286,7 @@ def history(account_id: str, replay_id: int | None, fmt: str, store: str | None)
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Where to write the new ruleset version.")
 @click.option("--in-place", is_flag=True, help="Rewrite RULESET itself (review the diff).")
-@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True)
+@on_error_option
 def calibrate(ruleset: str | None, accounts: str | None, as_of: Any, engine: str,
               store: str | None, no_memo: bool, output: str | None, in_place: bool,
               on_error: str) -> None:
@@ -320,7 +318,7 @@ def calibrate(ruleset: str | None, accounts: str | None, as_of: Any, engine: str
 @click.argument("ruleset", required=False)
 @click.argument("accounts", required=False)
 @evaluation_options
-@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True)
+@on_error_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 def align(ruleset: str | None, accounts: str | None, as_of: Any, engine: str, store: str | None,
           no_memo: bool, on_error: str, fmt: str) -> None:

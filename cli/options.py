@@ -32,3 +32,9 @@ def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     ]):
         fn = option(fn)
     return fn
+
+
+on_error_option = click.option(
+    "--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
+    help="fail: stop at bad input before writing anything; skip: leave out bad rows or "
+         "events and report them.")

@@ -67,15 +67,19 @@ def _version_bump_problems(base: str, doc) -> list[Problem]:  # type: ignore[no-
     return []
 
 
-def sample_portfolio() -> str:
-    """The bundled sample: from the source tree, or the copy shipped in the wheel."""
-    here = Path(SAMPLE_PORTFOLIO)
+def _bundled(relative: str, what: str) -> str:
+    """A bundled sample file: from the source tree, or the copy shipped in the wheel."""
+    here = Path(relative)
     if here.exists():
         return str(here)
-    shipped = resources.files("tierbook.examples").joinpath("portfolio.csv")
+    shipped = resources.files("tierbook.examples").joinpath(here.name)
     if shipped.is_file():
         return str(shipped)
-    raise UsageError("no ACCOUNTS given and the bundled sample portfolio was not found")
+    raise UsageError(f"no {what} given and the bundled sample ({relative}) was not found")
+
+
+def sample_portfolio() -> str:
+    return _bundled(SAMPLE_PORTFOLIO, "ACCOUNTS")
 
 
 def load(ruleset_arg: str | None) -> tuple[Any, str]:
@@ -90,13 +94,19 @@ def load(ruleset_arg: str | None) -> tuple[Any, str]:
 
 def _segment_and_store(ruleset: Any, text: str, accounts: str | None, *, as_of: dt.date,
                        engine: str, store_path: str | None, memo: bool, on_error: str,
-                       command: str, label: str = "") -> Any:
+                       command: str, label: str = "",
+                       progress: Callable[[int], None] | None = None,
+                       write: Callable[[Any], None] | None = None) -> Any:
+    """Segment, write the files (if asked), then keep the run in the trace store."""
     from .segment import segment as run_segment, store_run
     from .store import TraceStore
 
     accounts_path = accounts or sample_portfolio()
     result = run_segment(ruleset, accounts_path, as_of=as_of, engine=engine, on_error=on_error,
-                         memo=memo, accounts_display=accounts or SAMPLE_PORTFOLIO)
+                         memo=memo, accounts_display=accounts or SAMPLE_PORTFOLIO,
+                         progress=progress)
+    if write is not None:
+        write(result)
     store = TraceStore(store_path)
     try:
         result.run_id = store_run(result, store, text, command=command, label=label)
@@ -123,22 +133,14 @@ def segment(ruleset_arg: str | None, accounts: str | None, *, as_of: dt.date, en
             store_path: str | None = None, memo: bool = True, out_dir: str | None = None,
             on_error: str = "fail", chart: bool = True,
             progress: Callable[[int], None] | None = None) -> Any:
-    from .segment import segment as run_segment, store_run, write_outputs
-    from .store import TraceStore
+    from .segment import write_outputs
 
     ruleset, text = load(ruleset_arg)
-    accounts_path = accounts or sample_portfolio()
-    result = run_segment(ruleset, accounts_path, as_of=as_of, engine=engine, on_error=on_error,
-                         memo=memo, accounts_display=accounts or SAMPLE_PORTFOLIO, progress=progress)
-    if out_dir:
-        write_outputs(result, out_dir, chart=chart)
-    store = TraceStore(store_path)
-    try:
-        result.run_id = store_run(result, store, text)
-        result.store_path = str(store.path)
-    finally:
-        store.close()
-    return result
+    return _segment_and_store(ruleset, text, accounts, as_of=as_of, engine=engine,
+                              store_path=store_path, memo=memo, on_error=on_error,
+                              command="segment", progress=progress,
+                              write=(lambda r: write_outputs(r, out_dir, chart=chart))
+                              if out_dir else None)
 
 
 def explain(account_id: str, run_id: int | None = None, store_path: str | None = None) -> dict[str, Any]:
@@ -156,13 +158,7 @@ SAMPLE_EVENTS = "examples/events.csv"
 
 
 def sample_events() -> str:
-    here = Path(SAMPLE_EVENTS)
-    if here.exists():
-        return str(here)
-    shipped = resources.files("tierbook.examples").joinpath("events.csv")
-    if shipped.is_file():
-        return str(shipped)
-    raise UsageError("no EVENTS given and the bundled sample events were not found")
+    return _bundled(SAMPLE_EVENTS, "EVENTS")
 
 
 def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | None, *,

@@ -10,6 +10,7 @@ from .ruleset import ruleset_from_document
 from .store import TraceStore
 from .trace import (bands_from_json, condition_details, decided_lookup, why_not_flags,
                     why_not_grid)
+from .trace import show_value as _fmt
 from .yamlsafe import load_text
 
 LEVELS = ("full", "fired", "why-not")
@@ -102,16 +103,6 @@ def _implicit(rule: Any, record: dict[str, Any]) -> list[dict[str, Any]]:
                 out.append({"condition": f"tier = {attrs['tier'][0]}", "field": "tier",
                             "value": record["tier"], "result": record["tier"] in attrs["tier"]})
     return out
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "blank"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.2f}"
-    return str(value)
 
 
 def render_text(x: dict[str, Any], level: str = "full") -> str:

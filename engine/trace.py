@@ -78,7 +78,8 @@ def condition_details(cond: dict[str, Any] | None, values: dict[str, Any],
     return out
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A value as a person reads it: blank, true/false, thousands separators."""
     if value is None:
         return "blank"
     if isinstance(value, bool):
@@ -149,7 +150,7 @@ def why_not_flags(network: Network, record: dict[str, Any]) -> list[str]:
         failed = [d for d in condition_details(flag.when, values, record["flags"],
                                                record.get("rows"))
                   if d["result"] is not True]
-        text = "; ".join(f"{d['condition']} ({d['field']} is {_show(d['value'])})"
+        text = "; ".join(f"{d['condition']} ({d['field']} is {show_value(d['value'])})"
                          for d in failed[:3])
         out.append(f"not {flag.id}: {text}")
     return out
