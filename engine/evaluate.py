@@ -9,18 +9,30 @@ runs the executor for every account (the differential test proves the two identi
 from __future__ import annotations
 
 import datetime as dt
+import os
+import pickle
+import signal
 import sys
+import threading
+from array import array
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from itertools import repeat
+from math import isnan, prod
+from operator import add, itemgetter, mul
 from typing import Any, Callable, Sequence
 
 from . import conditions as C
 from .bands import ResolvedBands, resolve_all
 from .compile import Network, compile_network
+from .bulk import bulk as _bulk
 from .errors import EngineError, UsageError
 from .model import Ruleset
 from .native import NativeExecutor
 
 ENGINES = ("auto", "durable-rules", "native")
+
+
 
 
 @dataclass
@@ -163,8 +175,8 @@ def check_complete(network: Network, decision: Decision) -> None:
 
 def compute_values(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.date
                    ) -> list[tuple[dict[str, Any], dict[str, dict[str, float | None]]]]:
-    from .values import account_values
-    return [account_values(ruleset, a, as_of) for a in accounts]
+    from .values import compile_values
+    return list(map(compile_values(ruleset, as_of), accounts))
 
 
 def resolve_bands(ruleset: Ruleset, computed: Sequence[tuple[dict[str, Any], Any]]
@@ -175,34 +187,361 @@ def resolve_bands(ruleset: Ruleset, computed: Sequence[tuple[dict[str, Any], Any
     return resolve_all(ruleset, column)
 
 
+class _FieldCodes(dict):  # type: ignore[type-arg]
+    """One field's values -> a small code per distinct truth of the field's comparisons."""
+
+    def __init__(self, leaves: list[Any], typed: bool) -> None:
+        super().__init__()
+        self.leaves = leaves
+        self.typed = typed  # keys are (type, value): booleans and numbers both occur
+        self.truths: list[tuple[int, ...]] = []
+        self.codes: dict[tuple[int, ...], int] = {}
+
+    def code(self, value: Any) -> int:
+        truth = []
+        for leaf in self.leaves:
+            t = C.compare(leaf.op, value, leaf.arg)
+            truth.append(2 if t is None else (1 if t else 0))
+        code = self.codes.get(tuple(truth))
+        if code is None:
+            code = self.codes[tuple(truth)] = len(self.truths)
+            self.truths.append(tuple(truth))
+        return code
+
+    def __missing__(self, key: Any) -> int:
+        code = self[key] = self.code(key[1] if self.typed else key)
+        return code
+
+
+_NUMBERS = frozenset({int, float})
+_ORDERED_OPS = frozenset({"lt", "lte", "gt", "gte", "between", "exists"})
+
+
+def _thresholds(leaves: list[Any]) -> list[float] | None:
+    """The sorted constants of a field compared only by order (lt ... between, exists) with
+    numbers: for a number, where it falls among them decides every comparison."""
+    out: set[float] = set()
+    for leaf in leaves:
+        if leaf.op not in _ORDERED_OPS:
+            return None
+        if leaf.op == "exists":
+            continue
+        args = leaf.arg if leaf.op == "between" else [leaf.arg]
+        if not isinstance(args, (list, tuple)) or len(args) != (2 if leaf.op == "between" else 1):
+            return None
+        for a in args:
+            if isinstance(a, bool) or not isinstance(a, (int, float)) or a != a:
+                return None
+            out.add(a)
+    return sorted(out)
+
+
+def _codes_by_position(table: _FieldCodes, column: list[Any], bounds: list[float]) -> list[int]:
+    """Codes of a column of numbers (no NaN) through their position among ``bounds``."""
+    n = len(column)
+    # bisect_left + bisect_right: 2i between bounds[i-1] and bounds[i], 2i+1 equal to bounds[i]
+    places = list(map(add, map(bisect_left, [bounds] * n, column),
+                      map(bisect_right, [bounds] * n, column)))
+    # any value of a place decides the place's code (here: its last one)
+    by_place = {place: table.code(value) for place, value in dict(zip(places, column)).items()}
+    return list(map(by_place.__getitem__, places))
+
+
+def class_keys(network: Network, values_list: Sequence[dict[str, Any]]
+               ) -> tuple[Sequence[int], Callable[[int], bytes]]:
+    """Every account's class as a number (a small code per compared field, combined), and
+    the function from that number to the class bits (``class_bits`` of its accounts).
+
+    A field's comparisons are worked out once per distinct value of the field (for numbers
+    compared only by order: once per place among the constants), not once per account.
+    Values are told apart as dict keys are, except that booleans are kept apart from numbers
+    (``True == 1`` but ``gt 0.5`` holds only for the number).
+    """
+    by_field: dict[str, list[Any]] = {}
+    for leaf in network.leaves:
+        by_field.setdefault(leaf.field, []).append(leaf)
+    n = len(values_list)
+    fields = list(by_field.items())
+    names = [name for name, _ in fields]
+    try:  # every account has every field (accounts as read): one pass, then transpose
+        columns: list[Any] = (list(zip(*map(itemgetter(*names), values_list))) if len(names) > 1
+                              else [list(map(itemgetter(names[0]), values_list))] if names else [])
+    except KeyError:
+        columns = [list(map(dict.get, values_list, [name] * n)) for name in names]
+    if not columns and names:
+        columns = [[] for _ in names]
+    code_columns = []
+    tables = []
+    for i, ((name, leaves), column) in enumerate(zip(fields, columns)):
+        columns[i] = None  # let each column go once coded
+        kinds = set(map(type, column))
+        typed = bool in kinds and not kinds.isdisjoint(_NUMBERS)
+        table = _FieldCodes(leaves, typed)
+        bounds = _thresholds(leaves) if kinds <= _NUMBERS and n > 64 else None
+        if bounds is not None and not any(map(isnan, column)):
+            code_columns.append(_codes_by_position(table, column, bounds))
+        else:
+            if typed:
+                column = list(zip(map(type, column), column))
+            code_columns.append(list(map(table.__getitem__, column)))
+        tables.append(table)
+    # one int per account: its codes in mixed radix, the first field most significant
+    radices = [max(1, len(table.truths)) for table in tables]
+    keys: Sequence[int] = [0] * n
+    if code_columns:
+        combined: Any = code_columns[0]
+        for radix, codes in zip(radices[1:], code_columns[1:]):
+            combined = map(add, map(mul, combined, repeat(radix)), codes)
+        keys = array("q", combined) if prod(radices) < 2 ** 62 else list(combined)
+    size = len(network.leaves)
+    layout = [([leaf.index for leaf in leaves], table.truths)
+              for (_, leaves), table in zip(fields, tables)]
+
+    def bits_of(key: int) -> bytes:
+        codes = []
+        for radix in reversed(radices):
+            key, code = divmod(key, radix)
+            codes.append(code)
+        out = bytearray(size)
+        for (indexes, truths), code in zip(layout, reversed(codes)):
+            for i, b in zip(indexes, truths[code]):
+                out[i] = b
+        return bytes(out)
+    return keys, bits_of
+
+
+# Paths already run, per executor and network structure.  The executor sees only the
+# network's rules (formulas over condition bits, fact patterns, outputs, priorities), never
+# the constants the bits were computed with, so a network whose rules are the same gives the
+# same path for the same bits: capacity calibration re-evaluates the portfolio with moved
+# band boundaries, which changes the constants only.  Bounded; --no-memo never uses it.
+_PATH_CACHE: dict[tuple[str, str], dict[bytes, tuple[tuple[int, int], ...]]] = {}
+_PATH_CACHE_NETWORKS = 4
+_PATH_CACHE_PATHS = 200_000
+
+
+def _network_signature(network: Network) -> str:
+    return repr((len(network.leaves), [(r.index, r.id, r.kind, r.disjuncts, r.output)
+                                       for r in network.rules]))
+
+
+def _path_cache(engine: str, network: Network) -> dict[bytes, tuple[tuple[int, int], ...]]:
+    key = (engine, _network_signature(network))
+    cache = _PATH_CACHE.pop(key, None)
+    if cache is None or len(cache) > _PATH_CACHE_PATHS:
+        cache = {}
+    _PATH_CACHE[key] = cache  # most recently used last
+    while len(_PATH_CACHE) > _PATH_CACHE_NETWORKS:
+        del _PATH_CACHE[next(iter(_PATH_CACHE))]
+    return cache
+
+
+@dataclass
+class _Template:
+    """What decoding a path gives, shared by every account on the path."""
+    tier: str
+    cell: str
+    bands: dict[str, str]
+    rows: dict[str, str]
+    decisions: dict[str, Any]
+    flags: list[str]
+    comments: list[str]
+    reviews: list[str]
+    motion: str
+    nested: bool  # a decision collects several values (a list to copy per account)
+    check: bool  # check_complete may fail for some account on this path
+
+
+def _template(network: Network, d: Decision) -> _Template:
+    missing_band = any(set_id not in d.bands for set_id in network.bands)
+    return _Template(d.tier, d.cell, d.bands, d.rows, d.decisions, d.flags, d.comments,
+                     d.reviews, d.motion, any(isinstance(v, list) for v in d.decisions.values()),
+                     missing_band or not d.tier or d.motion != d.tier)
+
+
 def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.date,
              engine: str = "auto", memo: bool = True,
              bands: dict[str, ResolvedBands] | None = None,
-             progress: Callable[[int], None] | None = None) -> Evaluation:
+             progress: Callable[[int], None] | None = None,
+             computed: Sequence[tuple[dict[str, Any], Any]] | None = None) -> Evaluation:
+    """``computed``: the accounts' values from an earlier evaluation of the same accounts
+    and date (calibration re-evaluates with moved band boundaries only)."""
     chosen, note = choose_engine(engine)
-    computed = compute_values(ruleset, accounts, as_of)
-    resolved = bands if bands is not None else resolve_bands(ruleset, computed)
+    with _bulk():
+        if computed is None:
+            computed = compute_values(ruleset, accounts, as_of)
+        resolved = bands if bands is not None else resolve_bands(ruleset, computed)
     network = compile_network(ruleset, resolved)
     executor = make_executor(chosen, network)
     memo_paths: dict[bytes, int] = {}
     paths: list[list[tuple[int, int]]] = []
     decisions: list[Decision] = []
     try:
-        for n, (values, parts) in enumerate(computed):
-            key = class_bits(network, values)
-            path_id = memo_paths.get(key) if memo else None
-            if path_id is None:
-                paths.append(executor.run(key))
-                path_id = len(paths) - 1
-                if memo:
-                    memo_paths[key] = path_id
-            d = Decision(str(values.get("account_id")), values, parts, path_id)
-            decode(network, d, paths[path_id])
-            check_complete(network, d)
-            decisions.append(d)
-            if progress and n % 1000 == 999:
-                progress(n + 1)
+        keys: Sequence[int] | None = None
+        bits_of: Callable[[int], bytes] | None = None
+        try:
+            with _bulk():
+                keys, bits_of = class_keys(network, [v for v, _ in computed])
+        except Exception:  # noqa: BLE001 - a value the fast path cannot key: account by account
+            keys = bits_of = None
+        if keys is None or bits_of is None or not memo:
+            # executor runs all along (the collector stays on: executors leave cyclic garbage)
+            _evaluate_each(network, executor, computed, memo, memo_paths, paths, decisions,
+                           progress, keys, bits_of)
+        else:
+            ran = _path_cache(chosen, network)
+            _run_ahead(executor, ran, keys, bits_of)
+            with _bulk():
+                _evaluate_classes(network, executor, ran, computed, keys, bits_of, memo_paths,
+                                  paths, decisions, progress)
     finally:
         executor.close()
     return Evaluation(ruleset, network, resolved, chosen, note, as_of, decisions, paths,
                       memo_paths)
+
+
+def _evaluate_each(network: Network, executor: Any, computed: Sequence[tuple[dict[str, Any], Any]],
+                   memo: bool, memo_paths: dict[bytes, int], paths: list[list[tuple[int, int]]],
+                   decisions: list[Decision], progress: Callable[[int], None] | None,
+                   keys: Sequence[int] | None,
+                   bits_of: Callable[[int], bytes] | None) -> None:
+    """Account by account (and, without the memo, one executor run per account)."""
+    bits_cache: dict[int, bytes] = {}
+    for n, (values, parts) in enumerate(computed):
+        if keys is not None and bits_of is not None:
+            key = bits_cache.get(keys[n])
+            if key is None:
+                key = bits_cache[keys[n]] = bits_of(keys[n])
+        else:
+            key = class_bits(network, values)
+        path_id = memo_paths.get(key) if memo else None
+        if path_id is None:
+            paths.append(executor.run(key))
+            path_id = len(paths) - 1
+            if memo:
+                memo_paths[key] = path_id
+        d = Decision(str(values.get("account_id")), values, parts, path_id)
+        decode(network, d, paths[path_id])
+        check_complete(network, d)
+        decisions.append(d)
+        if progress and n % 1000 == 999:
+            progress(n + 1)
+
+
+def _evaluate_classes(network: Network, executor: Any,
+                      ran: dict[bytes, tuple[tuple[int, int], ...]],
+                      computed: Sequence[tuple[dict[str, Any], Any]], keys: Sequence[int],
+                      bits_of: Callable[[int], bytes], memo_paths: dict[bytes, int],
+                      paths: list[list[tuple[int, int]]], decisions: list[Decision],
+                      progress: Callable[[int], None] | None) -> None:
+    """One executor run per class; every account of a class decoded from its template.
+
+    Accounts are taken in order and each step happens at the same account as in
+    ``_evaluate_each``, so an error names the same account and rule.  Classes are
+    normally run already (``_run_ahead``); one whose run failed there runs again here."""
+    class_path: dict[int, int] = {}
+    templates: list[_Template] = []
+    append = decisions.append
+    for n, (values, parts) in enumerate(computed):
+        key = keys[n]
+        path_id = class_path.get(key)
+        if path_id is None:
+            bits = bits_of(key)
+            path_id = memo_paths.get(bits)
+            if path_id is None:
+                path = ran.get(bits)
+                if path is None:
+                    path = ran[bits] = tuple(executor.run(bits))
+                paths.append(list(path))
+                path_id = memo_paths[bits] = len(paths) - 1
+                first = Decision(str(values.get("account_id")), values, parts, path_id)
+                decode(network, first, paths[path_id])
+                templates.append(_template(network, first))
+            class_path[key] = path_id
+        t = templates[path_id]
+        d = Decision(str(values.get("account_id")), values, parts, path_id, t.tier, t.cell,
+                     t.bands.copy(), t.rows.copy(),
+                     {k: (list(v) if isinstance(v, list) else v) for k, v in t.decisions.items()}
+                     if t.nested else t.decisions.copy(),
+                     t.flags.copy(), t.comments.copy(), t.reviews.copy(), t.motion)
+        if t.check:
+            check_complete(network, d)
+        append(d)
+        if progress and n % 1000 == 999:
+            progress(n + 1)
+
+
+_PARALLEL_MIN = 256  # classes to run before a second process is worth its fork
+
+
+def _run_here(executor: Any, ran: dict[bytes, tuple[tuple[int, int], ...]],
+              todo: list[bytes]) -> None:
+    for bits in todo:
+        try:
+            ran[bits] = tuple(executor.run(bits))
+        except Exception:  # noqa: BLE001 - left for the account loop, which raises it
+            pass
+
+
+def _run_ahead(executor: Any, ran: dict[bytes, tuple[tuple[int, int], ...]],
+               keys: Sequence[int], bits_of: Callable[[int], bytes]) -> None:
+    """Run every class not run yet before the account loop: when there are many, on two
+    cores (a forked copy of this process, executor and network included, runs the second
+    half of them while this one runs the first half).
+
+    Only results go into ``ran``: a class whose run fails (here or there), or that the
+    other process did not report, is left for the account loop, which runs it again at its
+    first account, so any error is raised exactly where and as it would be without this."""
+    todo = [bits for bits in map(bits_of, dict.fromkeys(keys)) if bits not in ran]
+    if (len(todo) < _PARALLEL_MIN or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2
+            or threading.active_count() > 1):
+        _run_here(executor, ran, todo)
+        return
+    half = len(todo) // 2
+    mine, theirs = todo[:half], todo[half:]
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        _run_here(executor, ran, todo)
+        return
+    if pid == 0:  # the other process: run, report, leave without any clean-up of ours
+        code = 0
+        try:
+            os.close(read_end)
+            found = {}
+            for bits in theirs:
+                try:
+                    found[bits] = tuple(executor.run(bits))
+                except BaseException:  # noqa: BLE001 - left for the account loop
+                    pass
+            data = pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+        except BaseException:  # noqa: BLE001
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    data = b""
+    try:
+        with os.fdopen(read_end, "rb") as inp:
+            _run_here(executor, ran, mine)
+            data = inp.read()
+    except BaseException:  # interrupted: the other half is not wanted any more
+        os.kill(pid, signal.SIGKILL)
+        raise
+    finally:
+        _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return
+    try:
+        found = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - a partial report: those classes run here
+        return
+    wanted = set(theirs)
+    for bits, path in found.items():
+        if bits in wanted:
+            ran[bits] = path

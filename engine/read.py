@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import hashlib
-import io
 import json
 import re
 from collections import Counter
+from contextlib import contextmanager
+from itertools import chain, islice
+from math import isfinite
+from operator import itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -29,15 +33,36 @@ _MONEY_STRIP = re.compile(r"[\s,$€£¥]|USD|EUR|GBP", re.IGNORECASE)
 _SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
 
 
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many acyclic objects: it would
+    otherwise walk every live object again and again (reference counting still frees).
+    Afterwards every object goes straight to the oldest generation (freeze, unfreeze)
+    instead of being walked once more as young."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.freeze()
+            gc.unfreeze()
+            gc.enable()
+
+
 class BadValue(ValueError):
     pass
 
 
 def _number(text: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         pass
+    else:
+        if isfinite(value):
+            return value
+        raise BadValue("is not a finite number")
     s = text.strip()
     negative = s.startswith("(") and s.endswith(")")
     if negative:
@@ -168,8 +193,33 @@ class Portfolio:
         return [a["account_id"] for a in self.accounts]
 
 
+_LINE_BLOCK = 1 << 20  # characters of text split into lines at a time
+_OTHER_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def _line_blocks(text: str) -> Iterator[list[str]]:
+    """The lines of ``text`` exactly as ``io.StringIO(text)`` iterates them (a line ends
+    after each "\\n", which it keeps), a block at a time: StringIO would first copy the
+    whole text into a buffer of four bytes a character."""
+    n, pos = len(text), 0
+    while pos < n:
+        end = text.find("\n", pos + _LINE_BLOCK)
+        end = n if end < 0 else end + 1
+        block = text[pos:end]
+        pos = end
+        if block.count("\r") == block.count("\r\n") and not any(c in block for c in _OTHER_BREAKS):
+            yield block.splitlines(True)  # breaks only at "\n" (or "\r\n") here: same lines
+        else:
+            parts = block.split("\n")
+            last = parts.pop()
+            lines = [part + "\n" for part in parts]
+            if last:
+                lines.append(last)
+            yield lines
+
+
 def _records_csv(text: str, file: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(chain.from_iterable(_line_blocks(text)))
     try:
         headers = next(reader)
     except StopIteration:
@@ -189,7 +239,7 @@ def _records_csv(text: str, file: str) -> tuple[list[str], Iterator[tuple[int, l
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for row in reader:
-                if not row or all(not c.strip() for c in row):
+                if not row or (not row[0].strip() and all(not c.strip() for c in row)):
                     continue
                 yield reader.line_num, row
         except csv.Error as exc:
@@ -242,7 +292,7 @@ def read_portfolio(path: str, ruleset: Ruleset, on_error: str = "fail",
     if suffix == ".parquet":
         headers, records = _records_parquet(path, file)
         return _build(file, digest, headers, iter(records), ruleset, on_error, keyed=True)
-    if not raw.strip():
+    if not raw or raw.isspace():  # (raw.strip() would copy the whole file)
         raise DataError("empty", [Problem(file, 1, 1, "", "file is empty: expected a header row "
                                           "and one row per account", "empty")])
     try:
@@ -250,6 +300,7 @@ def read_portfolio(path: str, ruleset: Ruleset, on_error: str = "fail",
     except UnicodeDecodeError as exc:
         raise DataError("encoding", [Problem(file, 0, 0, "", f"file is not UTF-8 (byte {exc.start}); "
                                              "re-export it as UTF-8 CSV", "encoding")])
+    del raw  # only the text is needed from here on
     if suffix in (".jsonl", ".ndjson", ".json"):
         headers, records = _records_jsonl(text, file)
         return _build(file, digest, headers, iter(records), ruleset, on_error, keyed=True)
@@ -257,12 +308,245 @@ def read_portfolio(path: str, ruleset: Ruleset, on_error: str = "fail",
     return _build(file, digest, headers, rows, ruleset, on_error, keyed=False)
 
 
+_CHUNK = 2048  # CSV rows read a column at a time
+_MEMO_MAX = 1 << 16  # distinct cells remembered per column before the memo starts afresh
+
+
+class _ColumnMemo(dict):  # type: ignore[type-arg]
+    """One CSV column's cells -> typed values, each distinct cell parsed once.
+
+    A blank cell reads as the input's default (None without one) and is remembered in
+    ``blank``; a cell that cannot be read or is out of range is remembered in ``bad`` (its
+    value here is never used: a chunk holding one is read again row by row, which reports it).
+    """
+
+    def __init__(self, inp: Input, parse: Callable[[str], Any]) -> None:
+        super().__init__()
+        self.inp = inp
+        self.parse = parse
+        self.blank: set[str] = set()
+        self.bad: set[str] = set()
+
+    def __missing__(self, raw: str) -> Any:
+        inp = self.inp
+        if not raw.strip():
+            self.blank.add(raw)
+            value = inp.default
+        else:
+            try:
+                value = self.parse(raw)
+            except BadValue:
+                self.bad.add(raw)
+                return None
+            if inp.min is not None and value < inp.min or inp.max is not None and value > inp.max:
+                self.bad.add(raw)
+                return None
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+        self[raw] = value
+        return value
+
+
+def _money_column(inp: Input, col: tuple[str, ...]) -> list[float] | None:
+    """parse_money of every cell when each is a plain number (float() reads it, as
+    parse_money first tries), finite, and inside the input's bounds;
+    else None."""
+    try:
+        vals = list(map(round, map(float, col), [2] * len(col)))
+    except ValueError:
+        return None
+    if not all(map(isfinite, vals)):
+        return None
+    if inp.min is not None and min(vals) < inp.min or inp.max is not None and max(vals) > inp.max:
+        return None
+    return vals
+
+
+class _Builder:
+    """Typed accounts from records, with every problem located (see read_portfolio)."""
+
+    def __init__(self, file: str, headers: list[str], ruleset: Ruleset, on_error: str,
+                 keyed: bool, colmap: dict[str, int]) -> None:
+        self.file, self.headers, self.on_error, self.keyed = file, headers, on_error, keyed
+        self.colmap = colmap
+        self.id_input = ruleset.role("account_id") or "account_id"
+        self.arr_input = ruleset.role("arr") or "arr"
+        self.plan = [(inp, colmap[inp.id], _parser(inp), headers[colmap[inp.id]])
+                     for inp in ruleset.inputs if inp.id in colmap]
+        self.absent = [inp for inp in ruleset.inputs if inp.id not in colmap]
+        self.problems: list[Problem] = []
+        self.accounts: list[dict[str, Any]] = []
+        self.rows: list[int] = []
+        self.gaps: Counter = Counter()
+        self.defaulted: Counter = Counter()
+        self.rejects: list[dict[str, Any]] = []
+        self.seen_ids: dict[Any, int] = {}
+        # the column-at-a-time reading of CSV chunks
+        self.need = max((idx for _, idx, _, _ in self.plan), default=-1) + 1
+        idxs = [idx for _, idx, _, _ in self.plan]
+        self.pick: Callable[[list[str]], tuple[str, ...]] = (
+            itemgetter(*idxs) if len(idxs) > 1 else (lambda row: (row[idxs[0]],)) if idxs
+            else (lambda row: ()))
+        self.columns: list[tuple[Input, _ColumnMemo | None]] = []
+        for inp, _, parse, _ in self.plan:
+            plain = parse is str.strip and inp.min is None and inp.max is None
+            self.columns.append((inp, None if plain else _ColumnMemo(inp, parse)))
+        plan_ids = [inp.id for inp, _, _, _ in self.plan]
+        self.id_pos = plan_ids.index(self.id_input) if self.id_input in plan_ids else None
+
+    def read(self, records: Iterator[Any]) -> None:
+        if self.keyed:
+            self.slow(records)
+            return
+        records = iter(records)
+        while True:
+            chunk: list[tuple[int, list[str]]] = []
+            error: DataError | None = None
+            try:
+                for record in islice(records, _CHUNK):
+                    chunk.append(record)
+            except DataError as exc:  # a CSV error after some rows: those rows come first
+                error = exc
+            if chunk and not self.fast(chunk) and self.slow(chunk):
+                return  # stopped after MAX_PROBLEMS
+            if error is not None:
+                raise error
+            if len(chunk) < _CHUNK:
+                return
+
+    def fast(self, chunk: list[tuple[int, list[str]]]) -> bool:
+        """Read a chunk of CSV rows a column at a time; False (nothing recorded) when any
+        row has a problem, so that the chunk is read again row by row."""
+        lines, rows = zip(*chunk)
+        n = len(rows)
+        if min(map(len, rows)) < self.need:
+            return False
+        cells = list(zip(*map(self.pick, rows))) if self.plan else []
+        out: list[list[Any]] = []
+        blanks: list[tuple[int, int]] = []
+        for (inp, memo), col in zip(self.columns, cells):
+            first = 0  # row of the first blank cell
+            if memo is None:  # text: the stripped cell, blank -> default
+                vals = list(map(str.strip, col))
+                nblank = vals.count("")
+                if nblank:
+                    if inp.required:
+                        return False
+                    first = vals.index("")
+                    default = inp.default
+                    vals = [default if v == "" else v for v in vals]
+            elif inp.type == "money" and (vals := _money_column(inp, col)) is not None:
+                nblank = 0  # plain numbers all (mostly distinct amounts: no memo)
+            else:
+                vals = list(map(memo.__getitem__, col))
+                if memo.bad and not memo.bad.isdisjoint(col):
+                    return False
+                nblank = 0
+                if memo.blank and not memo.blank.isdisjoint(col):
+                    if inp.required:
+                        return False
+                    present = [b for b in memo.blank if b in col]
+                    nblank = sum(col.count(b) for b in present)
+                    first = min(col.index(b) for b in present)
+            out.append(vals)
+            blanks.append((first, nblank))
+        by_key: dict[str, Any] = {inp.id: vals for (inp, _), vals in zip(self.columns, out)}
+        for inp in self.absent:
+            by_key[inp.id] = [inp.default] * n
+        ids = by_key.get(self.id_input) or [None] * n
+        if None in ids or len(set(ids)) != n or not self.seen_ids.keys().isdisjoint(ids):
+            return False  # blank or duplicate ids: row by row
+        # no problem in this chunk: record it exactly as the row-by-row reading would, the
+        # counts' keys in the order rows and columns first meet them
+        counts = [(first, i, inp, nblank)
+                  for i, ((inp, _), (first, nblank)) in enumerate(zip(self.columns, blanks))
+                  if nblank]
+        counts += [(0, len(self.columns) + j, inp, n) for j, inp in enumerate(self.absent)]
+        for _, _, inp, count in sorted(counts, key=lambda c: c[:2]):
+            self.gaps[inp.id] += count
+            if inp.default is not None:
+                self.defaulted[inp.id] += count
+        self.seen_ids.update(zip(ids, lines))
+        by_key["account_id"] = ids
+        keys = list(by_key)
+        self.accounts.extend(map(dict, map(zip, [keys] * n, zip(*by_key.values()))))
+        self.rows.extend(lines)
+        return True
+
+    def slow(self, records: Any) -> bool:
+        """Row by row; True when reading stopped after MAX_PROBLEMS."""
+        file, headers, keyed, colmap = self.file, self.headers, self.keyed, self.colmap
+        id_input, problems = self.id_input, self.problems
+        gaps, defaulted = self.gaps, self.defaulted
+        seen_ids = self.seen_ids
+        for line, record in records:
+            account: dict[str, Any] = {}
+            row_problems: list[Problem] = []
+            for inp, idx, parse, header in self.plan:
+                if keyed:
+                    raw = record.get(header)
+                else:
+                    raw = record[idx] if idx < len(record) else ""
+                if raw is None or (isinstance(raw, str) and not raw.strip()):
+                    value = None
+                else:
+                    try:
+                        value = _typed(inp, raw, parse) if keyed else parse(raw)
+                    except BadValue as exc:
+                        row_problems.append(Problem(file, line, idx + 1, header,
+                                                    f"{str(raw)!r} {exc}", "bad-value"))
+                        continue
+                    if (inp.min is not None and value < inp.min
+                            or inp.max is not None and value > inp.max):
+                        bounds = (f"{inp.min if inp.min is not None else '-inf'}.."
+                                  f"{inp.max if inp.max is not None else 'inf'}")
+                        row_problems.append(Problem(file, line, idx + 1, header,
+                                                    f"{str(raw)!r} is outside {bounds}",
+                                                    "out-of-range"))
+                        continue
+                if value is None:
+                    gaps[inp.id] += 1
+                    if inp.required:
+                        row_problems.append(Problem(file, line, idx + 1, header,
+                                                    "required value is blank", "blank"))
+                    elif inp.default is not None:
+                        value = inp.default
+                        defaulted[inp.id] += 1
+                account[inp.id] = value
+            for inp in self.absent:
+                account[inp.id] = inp.default
+                gaps[inp.id] += 1
+                if inp.default is not None:
+                    defaulted[inp.id] += 1
+            account_id = account.get(id_input)
+            if account_id is not None and not row_problems:
+                if account_id in seen_ids:
+                    row_problems.append(Problem(
+                        file, line, colmap[id_input] + 1, headers[colmap[id_input]],
+                        f"duplicate account id '{account_id}' (first on line {seen_ids[account_id]})",
+                        "duplicate-id"))
+                else:
+                    seen_ids[account_id] = line
+            if row_problems:
+                if self.on_error == "skip":
+                    self.rejects.append({"line": line, "account_id": account_id,
+                                         "arr": account.get(self.arr_input),
+                                         "reasons": [str(p) for p in row_problems]})
+                    continue
+                problems.extend(row_problems)
+                if len(problems) >= MAX_PROBLEMS:
+                    return True
+                continue
+            account["account_id"] = account_id if id_input == "account_id" else account.get(id_input)
+            self.accounts.append(account)
+            self.rows.append(line)
+        return False
+
+
 def _build(file: str, digest: str, headers: list[str], records: Iterator[Any], ruleset: Ruleset,
            on_error: str, keyed: bool) -> Portfolio:
     colmap, ignored = match_columns(ruleset, headers)
     problems: list[Problem] = []
-    id_input = ruleset.role("account_id") or "account_id"
-    arr_input = ruleset.role("arr") or "arr"
     missing = []
     for inp in ruleset.inputs:
         if inp.id not in colmap:
@@ -274,79 +558,16 @@ def _build(file: str, digest: str, headers: list[str], records: Iterator[Any], r
                 missing.append(inp.id)
     if problems:
         raise DataError("missing columns", problems)
-    plan = [(inp, colmap[inp.id], _parser(inp), headers[colmap[inp.id]])
-            for inp in ruleset.inputs if inp.id in colmap]
-    absent = [inp for inp in ruleset.inputs if inp.id not in colmap]
-    accounts: list[dict[str, Any]] = []
-    rows: list[int] = []
-    gaps: Counter = Counter()
-    defaulted: Counter = Counter()
-    rejects: list[dict[str, Any]] = []
-    seen_ids: dict[str, int] = {}
-    for line, record in records:
-        account: dict[str, Any] = {}
-        row_problems: list[Problem] = []
-        for inp, idx, parse, header in plan:
-            if keyed:
-                raw = record.get(header)
-            else:
-                raw = record[idx] if idx < len(record) else ""
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
-                value = None
-            else:
-                try:
-                    value = _typed(inp, raw, parse) if keyed else parse(raw)
-                except BadValue as exc:
-                    row_problems.append(Problem(file, line, idx + 1, header,
-                                                f"{str(raw)!r} {exc}", "bad-value"))
-                    continue
-                if inp.min is not None and value < inp.min or inp.max is not None and value > inp.max:
-                    bounds = f"{inp.min if inp.min is not None else '-inf'}..{inp.max if inp.max is not None else 'inf'}"
-                    row_problems.append(Problem(file, line, idx + 1, header,
-                                                f"{str(raw)!r} is outside {bounds}", "out-of-range"))
-                    continue
-            if value is None:
-                gaps[inp.id] += 1
-                if inp.required:
-                    row_problems.append(Problem(file, line, idx + 1, header,
-                                                "required value is blank", "blank"))
-                elif inp.default is not None:
-                    value = inp.default
-                    defaulted[inp.id] += 1
-            account[inp.id] = value
-        for inp in absent:
-            account[inp.id] = inp.default
-            gaps[inp.id] += 1
-            if inp.default is not None:
-                defaulted[inp.id] += 1
-        account_id = account.get(id_input)
-        if account_id is not None and not row_problems:
-            if account_id in seen_ids:
-                row_problems.append(Problem(
-                    file, line, colmap[id_input] + 1, headers[colmap[id_input]],
-                    f"duplicate account id '{account_id}' (first on line {seen_ids[account_id]})",
-                    "duplicate-id"))
-            else:
-                seen_ids[account_id] = line
-        if row_problems:
-            if on_error == "skip":
-                rejects.append({"line": line, "account_id": account_id,
-                                "arr": account.get(arr_input),
-                                "reasons": [str(p) for p in row_problems]})
-                continue
-            problems.extend(row_problems)
-            if len(problems) >= MAX_PROBLEMS:
-                break
-            continue
-        account["account_id"] = account_id if id_input == "account_id" else account.get(id_input)
-        accounts.append(account)
-        rows.append(line)
+    b = _Builder(file, headers, ruleset, on_error, keyed, colmap)
+    with _bulk():
+        b.read(records)
+    problems = b.problems
     if problems:
         note = f" (stopped after {MAX_PROBLEMS})" if len(problems) >= MAX_PROBLEMS else ""
         raise DataError(f"{file}: {len(problems)} bad value(s){note}", problems)
-    if not accounts:
+    if not b.accounts:
         raise DataError("no accounts", [Problem(file, 2, 1, "", "no account rows"
-                                                + (" left after skipping rejects" if rejects else ""),
+                                                + (" left after skipping rejects" if b.rejects else ""),
                                                 "empty")])
-    return Portfolio(file, digest, accounts, rows, {k: headers[v] for k, v in colmap.items()},
-                     ignored, gaps, defaulted, missing, rejects)
+    return Portfolio(file, digest, b.accounts, b.rows, {k: headers[v] for k, v in colmap.items()},
+                     ignored, b.gaps, b.defaulted, missing, b.rejects)

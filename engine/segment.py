@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import report
+from .bulk import bulk
 from .capacity import calibrate, roll_up
 from .errors import DataError
-from .evaluate import Evaluation, evaluate
+from .evaluate import Evaluation, compute_values, evaluate
 from .gates import GateContext, run_gates
 from .model import Ruleset
 from .read import read_portfolio
@@ -32,13 +33,17 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
             progress: Callable[[int], None] | None = None) -> SegmentResult:
     portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error, display=accounts_display)
     arr_field = ruleset.role("arr") or "arr"
-    ev = evaluate(ruleset, portfolio.accounts, as_of, engine=engine, memo=memo, progress=progress)
+    with bulk():  # values once: calibration rounds move band boundaries, not values
+        computed = compute_values(ruleset, portfolio.accounts, as_of)
+    ev = evaluate(ruleset, portfolio.accounts, as_of, engine=engine, memo=memo, progress=progress,
+                  computed=computed)
     tiers = [d.tier for d in ev.decisions]
     arrs = [float(d.values.get(arr_field) or 0.0) for d in ev.decisions]
     capacity = roll_up(ruleset, tiers, arrs)
 
     def resegment(bands: Any) -> dict[str, int]:
-        trial = evaluate(ruleset, portfolio.accounts, as_of, engine=ev.engine, memo=True, bands=bands)
+        trial = evaluate(ruleset, portfolio.accounts, as_of, engine=ev.engine, memo=True, bands=bands,
+                         computed=computed)
         return dict(Counter(d.tier for d in trial.decisions))
 
     calibration = calibrate(ruleset, ev.bands, dict(Counter(tiers)), resegment)
@@ -80,14 +85,7 @@ def store_evaluation(store: TraceStore, ev: Evaluation, ruleset_text: str, input
                                    for pid, path in enumerate(ev.paths)))
         inputs_ids = [i.id for i in ev.ruleset.inputs] + [d.id for d in ev.ruleset.derived]
         score_ids = [s.id for s in ev.ruleset.scores]
-        store.write_decisions(run_id, ({
-            "account_id": d.account_id, "tier": d.tier, "cell": d.cell, "flags": d.flags,
-            "bands": d.bands, "decisions": d.decisions, "comments": d.comments,
-            "reviews": d.reviews, "motion": d.motion, "path_id": d.path_id,
-            "scores": {s: d.values.get(s) for s in score_ids}
-                      | {f"{s}.parts": d.parts.get(s) for s in score_ids},
-            "inputs": {k: d.values.get(k) for k in inputs_ids},
-        } for d in ev.decisions))
+        store.write_evaluated(run_id, ev.decisions, inputs_ids, score_ids)
         store.finish_run(run_id, len(ev.decisions))
     except BaseException:
         store.fail_run(run_id)

@@ -16,6 +16,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from .bulk import bulk as _bulk
 from .errors import StoreError, closest
 
 SCHEMA_VERSION = 1
@@ -99,6 +100,67 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
+def _encoder() -> Any:
+    """``_json`` without the per-call set-up: the C encoder json.dumps builds for these
+    arguments, built once (no circular-reference check: the rows are plain trees).
+    ``_json`` itself wherever that encoder is missing or does not give the same text."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _json
+    try:
+        encode = make(None, str, json.encoder.encode_basestring_ascii, None, ":", ",", True,
+                      False, True)
+        fast = lambda value: "".join(encode(value, 0))  # noqa: E731
+        probe = {"b": [1, 2.5, None, True, "é\n\"x"], "a": {"z": float("nan"), "y": -0.0},
+                 "d": dt.date(2026, 1, 2), "c": 1e-05, "e": float("inf")}
+        if fast(probe) == _json(probe):
+            return fast
+    except Exception:  # noqa: BLE001 - another Python's encoder: the plain way
+        pass
+    return _json
+
+
+_json_sorted = _encoder()
+
+
+def _plain(value: Any) -> bool:
+    """Text (or None), or a list/dict of text: equal values of this kind encode alike."""
+    if value is None or isinstance(value, str):
+        return True
+    if isinstance(value, list):
+        return all(v is None or isinstance(v, str) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+class _SameJson:
+    """JSON text of values that repeat (a path's flags, bands, ...), encoded once per key
+    as long as the value is plain and equal to the one encoded."""
+
+    def __init__(self) -> None:
+        self.seen: dict[Any, tuple[Any, str]] = {}
+
+    def __call__(self, key: Any, value: Any) -> str:
+        hit = self.seen.get(key)
+        if hit is not None and hit[0] == value:
+            return hit[1]
+        text = _json_sorted(value)
+        if _plain(value):
+            self.seen[key] = (_copy(value), text)
+        return text
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value
+
+
+
+
 class TraceStore:
     def __init__(self, path: str | Path | None = None, create: bool = True) -> None:
         self.path = Path(path) if path else default_path()
@@ -136,13 +198,31 @@ class TraceStore:
         self.db.commit()
         return int(cur.lastrowid or 0)
 
-    def write_paths(self, run_id: int, paths: Iterable[tuple[int, int, list[dict[str, Any]]]]) -> None:
+    def write_paths(self, run_id: int, paths: Iterable[tuple[int, int, list[dict[str, Any]]]],
+                    batch: int = 20000) -> None:
+        with _bulk():
+            self._write_paths(run_id, paths, batch)
+
+    def _write_paths(self, run_id: int, paths: Iterable[tuple[int, int, list[dict[str, Any]]]],
+                     batch: int) -> None:
+        derived = _SameJson()
+        path_rows: list[tuple[int, int, int]] = []
+        firing_rows: list[tuple[Any, ...]] = []
         for path_id, count, firings in paths:
-            self.db.execute("INSERT INTO paths VALUES (?, ?, ?)", (run_id, path_id, count))
-            self.db.executemany(
-                "INSERT INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(run_id, path_id, f["seq"], f["rule_id"], f["kind"], f["because"],
-                  _json(f["derived"])) for f in firings])
+            path_rows.append((run_id, path_id, count))
+            firing_rows.extend([(run_id, path_id, f["seq"], f["rule_id"], f["kind"], f["because"],
+                                 derived(f["rule_id"], f["derived"])) for f in firings])
+            if len(firing_rows) >= batch:
+                self._insert_paths(path_rows, firing_rows)
+                path_rows, firing_rows = [], []
+        self._insert_paths(path_rows, firing_rows)
+
+    def _insert_paths(self, path_rows: list[tuple[int, int, int]],
+                      firing_rows: list[tuple[Any, ...]]) -> None:
+        if path_rows:
+            self.db.executemany("INSERT INTO paths VALUES (?, ?, ?)", path_rows)
+        if firing_rows:
+            self.db.executemany("INSERT INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)", firing_rows)
 
     def write_decisions(self, run_id: int, rows: Iterable[dict[str, Any]], batch: int = 5000) -> None:
         """Streamed in batches so a million accounts never sit in memory twice."""
@@ -153,6 +233,41 @@ class TraceStore:
                           _json(r["bands"]), _json(r["scores"]), _json(r["decisions"]),
                           _json(r["comments"]), _json(r["reviews"]), r["motion"], r["path_id"],
                           _json(r["inputs"])))
+            if len(chunk) >= batch:
+                self.db.executemany(sql, chunk)
+                chunk = []
+        if chunk:
+            self.db.executemany(sql, chunk)
+
+    def write_evaluated(self, run_id: int, decisions: Iterable[Any], inputs_ids: list[str],
+                        score_ids: list[str], batch: int = 5000) -> None:
+        """``write_decisions`` of evaluated accounts (tierbook.evaluate.Decision), the same
+        rows made straight from each decision: a path's flags, bands, decisions, comments
+        and reviews are encoded once per path."""
+        sql = "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        input_keys = sorted(set(inputs_ids))
+        # {s: value} | {"s.parts": parts}: a .parts entry wins a clash, as in the merge
+        score_plan = sorted({(s, False, s) for s in score_ids}
+                            | {(f"{s}.parts", True, s) for s in score_ids})
+        with _bulk():
+            self._write_evaluated(sql, run_id, decisions, input_keys, score_plan, batch)
+
+    def _write_evaluated(self, sql: str, run_id: int, decisions: Iterable[Any],
+                         input_keys: list[str], score_plan: list[tuple[str, bool, str]],
+                         batch: int) -> None:
+        same = _SameJson()
+        chunk: list[tuple[Any, ...]] = []
+        for d in decisions:
+            values, parts, pid = d.values, d.parts, d.path_id
+            get = values.get
+            scores = {}
+            for name, is_parts, sid in score_plan:
+                scores[name] = parts.get(sid) if is_parts else get(sid)
+            chunk.append((run_id, d.account_id, d.tier, d.cell, same(("f", pid), d.flags),
+                          same(("b", pid), d.bands), _json_sorted(scores),
+                          same(("d", pid), d.decisions), same(("c", pid), d.comments),
+                          same(("r", pid), d.reviews), d.motion, pid,
+                          _json_sorted(dict(zip(input_keys, map(get, input_keys))))))
             if len(chunk) >= batch:
                 self.db.executemany(sql, chunk)
                 chunk = []

@@ -140,3 +140,104 @@ def account_values(ruleset: Ruleset, inputs: Values, as_of: dt.date) -> tuple[Va
         parts_by_score[s.id] = parts
         values[s.id] = compute_score(s, parts)
     return values, parts_by_score
+
+
+_SCORE_MEMO_MAX = 4096
+
+
+def _round_half_up_fast(value: float, digits: int) -> float:
+    """round_half_up(value, digits), the same float, mostly without Decimal.
+
+    Away from a tie both roundings pick the same nearest multiple of 10**-digits, whose
+    nearest float ``round`` returns: only values within a hair of a tie (or too large for
+    the test to be sure) go through round_half_up itself."""
+    x = round(value, 9)
+    if 0 < digits <= 9:
+        scaled = x * _TENS[digits]
+        # |scaled| < 1e10: its float error (and the repr's) is < 1e-5, far inside the margin
+        if -1e10 < scaled < 1e10 and not 0.4999 < scaled % 1.0 < 0.5001:
+            return round(x, digits)
+    return round_half_up(value, digits)
+
+
+_TENS = [10.0 ** i for i in range(10)]
+
+
+def compile_values(ruleset: Ruleset, as_of: dt.date
+                   ) -> Callable[[Values], tuple[Values, dict[str, dict[str, float | None]]]]:
+    """``account_values(ruleset, inputs, as_of)`` as one function of ``inputs``.
+
+    The ruleset is looked at once instead of once per account: derived values with their
+    operation picked in advance, weights computed once, and each component's score of a
+    float value remembered (ratios repeat a lot).  Same values, same order, same float
+    operations as account_values, score_parts and compute_score.
+    """
+    steps: list[tuple[str, int, Any]] = []
+    for d in derived_order(ruleset):
+        if d.op == "ratio" and len(d.args) == 2:
+            steps.append((d.id, 0, d.args))
+        elif d.op == "days_since" and len(d.args) == 1:
+            steps.append((d.id, 1, d.args[0]))
+        elif d.op == "days_until" and len(d.args) == 1:
+            steps.append((d.id, 2, d.args[0]))
+        else:
+            steps.append((d.id, 3, d))
+    scores = []
+    for s in ruleset.scores:
+        comps = [(c.id, c.input or "", c, {}) for c in s.components]
+        plain = all(c.when is None for c in s.components)
+        count = s.method == "count"
+        weights = {} if count else s.effective_weights()
+        terms = [] if count else [(weights[c.id], c.id) for c in s.components]
+        scores.append((s, s.id, plain, comps, count, terms, s.scale, s.round))
+    component = component_score
+    rounding = _round_half_up_fast
+
+    def values_of(inputs: Values) -> tuple[Values, dict[str, dict[str, float | None]]]:
+        values = dict(inputs)
+        get = values.get
+        for did, kind, arg in steps:
+            if kind == 0:
+                num, den = get(arg[0]), get(arg[1])
+                values[did] = None if num is None or den is None else (
+                    None if den == 0 else num / den)
+            elif kind == 1:
+                day = get(arg)
+                values[did] = None if day is None else (as_of - day).days
+            elif kind == 2:
+                day = get(arg)
+                values[did] = None if day is None else (day - as_of).days
+            else:
+                values[did] = derive(arg, values, as_of)
+        parts_by_score: dict[str, dict[str, float | None]] = {}
+        truth = None
+        for s, sid, plain, comps, count, terms, scale, digits in scores:
+            if plain:
+                parts: dict[str, float | None] = {}
+                for cid, name, c, memo in comps:
+                    value = get(name)
+                    if value is None:
+                        parts[cid] = None
+                    elif value.__class__ is float:
+                        part = memo.get(value)
+                        if part is None:
+                            if len(memo) >= _SCORE_MEMO_MAX:
+                                memo.clear()
+                            part = memo[value] = component(c, value)
+                        parts[cid] = part
+                    else:
+                        parts[cid] = component(c, value)
+            else:
+                if truth is None:
+                    truth = leaf_truth(values)
+                parts = score_parts(s, values, truth)
+            parts_by_score[sid] = parts
+            if count:
+                values[sid] = float(sum(v for v in parts.values() if v is not None))
+            elif None in parts.values():
+                values[sid] = None
+            else:
+                total = sum([w * parts[cid] for w, cid in terms])  # type: ignore[operator]
+                values[sid] = rounding(total * scale, digits)
+        return values, parts_by_score
+    return values_of

@@ -157,3 +157,12 @@ def test_out_of_range_value(tmp_path: Path, default_ruleset) -> None:
     with pytest.raises(DataError) as err:
         read_portfolio(path, default_ruleset, display="accounts.csv")
     assert err.value.render() == "accounts.csv:2:5: health_score: '170' is outside 0..100"
+
+
+def test_nan_and_infinity_are_bad_values(tmp_path: Path, default_ruleset) -> None:
+    path = _write(tmp_path, HEADER + "A1,Acme,nan,0.1,70,no\nA2,Beta,inf,0.1,70,no\n")
+    with pytest.raises(DataError) as err:
+        read_portfolio(path, default_ruleset, display="accounts.csv")
+    assert err.value.render().splitlines() == [
+        "accounts.csv:2:3: arr: 'nan' is not a finite number",
+        "accounts.csv:3:3: arr: 'inf' is not a finite number"]
