@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gc
 import hashlib
 import json
 import re
 from collections import Counter
-from contextlib import contextmanager
 from itertools import chain, islice
 from math import isfinite
 from operator import itemgetter
@@ -23,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from .bulk import bulk as _bulk
 from .errors import DataError, Problem, suggest
 from .model import Input, Ruleset
 
@@ -31,23 +30,6 @@ _BOOL = {"true": True, "t": True, "yes": True, "y": True, "1": True,
          "false": False, "f": False, "no": False, "n": False, "0": False}
 _MONEY_STRIP = re.compile(r"[\s,$€£¥]|USD|EUR|GBP", re.IGNORECASE)
 _SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
-
-
-@contextmanager
-def _bulk() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many acyclic objects: it would
-    otherwise walk every live object again and again (reference counting still frees).
-    Afterwards every object goes straight to the oldest generation (freeze, unfreeze)
-    instead of being walked once more as young."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
 
 
 class BadValue(ValueError):
