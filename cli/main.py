@@ -104,6 +104,8 @@ def segment(ruleset: str | None, accounts: str | None, as_of: Any, engine: str, 
                                   store_path=store, memo=not no_memo, out_dir=out_dir,
                                   on_error=on_error, chart=not no_chart,
                                   progress=_progress_printer())
+        if sys.stderr.isatty() and len(result.evaluation.decisions) >= 10000:
+            click.echo("", err=True)  # end the progress line
         if result.evaluation.engine_note:
             click.echo(f"note: {result.evaluation.engine_note}", err=True)
         if fmt == "json":
