@@ -229,10 +229,9 @@ class _Sim:
             for flag in sorted(set(st.flags) - set(d.flags)):
                 cleared.append({"account_id": d.account_id, "flag": flag, "rule": flag})
             st.flags = list(d.flags)
-            if st.created_in == quarter:
+            if st.created_in == quarter:  # a new account starts in its evaluated tier
                 st.held = d.tier
-                hist.quarters_in_tier, hist.previous_tier = 0, d.tier
-                hist.quarters_in_tier += 1
+                hist.quarters_in_tier, hist.previous_tier = 1, d.tier
                 continue
             before = st.held
             values = dict(d.values) | dict(d.bands) | dict(d.decisions)

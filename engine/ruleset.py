@@ -85,6 +85,12 @@ def _band_set(b: dict[str, Any]) -> BandSet:
     )
 
 
+def _derived(x: dict[str, Any]) -> Derived:
+    op = next(op for op in DERIVED_OPS if op in x)
+    args = x[op] if isinstance(x[op], list) else [x[op]]
+    return Derived(id=x["id"], op=op, args=tuple(args), description=x.get("description", ""))
+
+
 def _tier(t: dict[str, Any]) -> Tier:
     book = t.get("book_size", {})
     target = book.get("target")
@@ -135,13 +141,7 @@ def build_model(doc: Document, sha256: str) -> Ruleset:
             role=i.get("role", ""), label=i.get("label", i["id"]),
             description=i.get("description", ""),
         ) for i in d["inputs"]),
-        derived=tuple(Derived(
-            id=x["id"], op=next(op for op in DERIVED_OPS if op in x),
-            args=tuple(x[next(op for op in DERIVED_OPS if op in x)]) if isinstance(
-                x[next(op for op in DERIVED_OPS if op in x)], list)
-            else (x[next(op for op in DERIVED_OPS if op in x)],),
-            description=x.get("description", ""),
-        ) for x in d.get("derived", [])),
+        derived=tuple(_derived(x) for x in d.get("derived", [])),
         scores=tuple(Score(
             id=s["id"], method=s["method"], scale=float(s.get("scale", 1)),
             round=int(s.get("round", 4)), label=s.get("label", s["id"]),

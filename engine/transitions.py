@@ -63,16 +63,23 @@ def direction(ruleset: Ruleset, held: str, evaluated: str) -> str:
     return "up" if tier_rank(ruleset, evaluated) < tier_rank(ruleset, held) else "down"
 
 
+def _next(ruleset: Ruleset, held: str, up: bool) -> str | None:
+    """The tier one step up (more touch) or down from ``held``, if there is one."""
+    tiers = ruleset.tier_ids
+    j = tiers.index(held) + (-1 if up else 1)
+    return tiers[j] if 0 <= j < len(tiers) else None
+
+
 def _target(ruleset: Ruleset, rule: TransitionRule, held: str, evaluated: str) -> str | None:
     tiers = ruleset.tier_ids
     i = tiers.index(held)
     if rule.to == "evaluated":
         target = evaluated
     elif rule.to == "next":
-        j = i - 1 if rule.action == "promote" else i + 1
-        if not 0 <= j < len(tiers):
+        found = _next(ruleset, held, up=rule.action == "promote")
+        if found is None:
             return None
-        target = tiers[j]
+        target = found
     else:
         target = rule.to
     if target == held:
@@ -105,12 +112,10 @@ def decide(ruleset: Ruleset, *, held: str, evaluated: str, values: dict[str, Any
     for rule in ruleset.transitions:
         if C.evaluate(rule.when, leaf) is not True:
             continue
-        if rule.action == "review":
-            to = rule.to if rule.to not in ("evaluated", "next") else (
-                evaluated if rule.to == "evaluated" else _target(
-                    ruleset, TransitionRule(rule.id, "demote", rule.when, rule.because, "next"),
-                    held, evaluated) or held)
-            return Outcome("review", held, rule.id, rule.because, review_to=to)
+        if rule.action == "review":  # a review suggests a tier; it never moves the account
+            suggested = {"evaluated": evaluated,
+                         "next": _next(ruleset, held, up=False) or held}.get(rule.to, rule.to)
+            return Outcome("review", held, rule.id, rule.because, review_to=suggested)
         target = _target(ruleset, rule, held, evaluated)
         if target is None:
             continue  # would not move the account: not applicable

@@ -60,7 +60,6 @@ class _Checker:
             self._input_checks(item, ("inputs", i))
         for i, item in enumerate(self.d.get("derived", [])):
             self._value(item["id"], "derived", ("derived", i, "id"))
-            op = next(o for o in DERIVED_OPS if o in item)
             self.value_types[item["id"]] = "number"
         for i, item in enumerate(self.d.get("scores", [])):
             self._value(item["id"], "score", ("scores", i, "id"))
@@ -225,8 +224,6 @@ class _Checker:
             for key in ("bands", "log", "quartile", "auto"):
                 if key in b and key not in needs and not (key == "auto" and method == "auto"):
                     self.error(p + (key,), f"'{key}' is not used by method '{method}'")
-            if "auto" in b and method != "auto":
-                pass
             if "bands" in b:
                 self._intervals(b["bands"], p + ("bands",),
                                 bounded=method != "target_shares", method=method)
@@ -581,14 +578,12 @@ class _Checker:
                 if tier not in self.tiers:
                     self.error(p + ("tiers", j), f"unknown tier '{tier}'" + suggest(tier, self.tiers),
                                "unknown-tier")
-        book = {t["id"]: t.get("book_size") for t in self.d["tiers"]}
         for i, t in enumerate(self.d["tiers"]):
             b = t.get("book_size")
             if b and "max" in b and b["min"] > b["max"]:
                 self.error(("tiers", i, "book_size", "min"), "book size min is greater than max")
             if b and "target" in b and (b["target"] < b["min"] or ("max" in b and b["target"] > b["max"])):
                 self.error(("tiers", i, "book_size", "target"), "target is outside min..max")
-        del book
 
     def check_alignment(self) -> None:
         a = self.d.get("alignment")

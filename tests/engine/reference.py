@@ -12,32 +12,22 @@ from typing import Any
 UNKNOWN = "unknown"
 
 
+_ORDER = {"lt": lambda v, a: v < a, "lte": lambda v, a: v <= a, "gt": lambda v, a: v > a,
+          "gte": lambda v, a: v >= a, "between": lambda v, a: a[0] <= v <= a[1]}
+_MEMBER = {"eq": lambda v, a: v == a, "ne": lambda v, a: not v == a,
+           "in": lambda v, a: any(v == x for x in a), "not_in": lambda v, a: all(v != x for x in a)}
+
+
 def _cmp(op: str, value: Any, arg: Any) -> Any:
+    """One comparison, written independently of tierbook.conditions.compare."""
     if op == "exists":
-        return (value is not None) is bool(arg)
+        return bool(arg) == (value is not None)
     if value is None:
         return UNKNOWN
-    if op == "eq":
-        return value == arg
-    if op == "ne":
-        return value != arg
-    if op == "in":
-        return value in arg
-    if op == "not_in":
-        return value not in arg
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    lo, hi = {"lt": (None, arg), "lte": (None, arg), "gt": (arg, None), "gte": (arg, None),
-              "between": (arg[0], arg[1]) if op == "between" else (None, None)}[op]
-    if op == "lt":
-        return value < hi
-    if op == "lte":
-        return value <= hi
-    if op == "gt":
-        return value > lo
-    if op == "gte":
-        return value >= lo
-    return lo <= value <= hi
+    if op in _MEMBER:
+        return _MEMBER[op](value, arg)
+    numeric = type(value) in (int, float)  # a bool is never ordered against a number
+    return numeric and _ORDER[op](value, arg)
 
 
 def holds(cond: dict[str, Any], env: dict[str, Any], flags: set[str]) -> Any:
