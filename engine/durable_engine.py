@@ -23,7 +23,7 @@ try:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import durable.engine as _de
-        import durable_rules_engine as _dre
+        import durable_rules_engine  # noqa: F401 - the C extension: fails on 3.13+
     AVAILABLE = True
     IMPORT_ERROR = ""
 except Exception as exc:  # noqa: BLE001 - any import failure means "not available here"

@@ -152,8 +152,7 @@ def rule_universe(ruleset: Ruleset) -> dict[str, str]:
     """Every rule of the ruleset, over every band variant it can resolve to."""
     rules: dict[str, str] = {}
     for bs in ruleset.bands:
-        for variant, bands in bs.variants.items():
-            rb = ResolvedBands(bs.id, bs.over, variant, bs.method, bands, "")
+        for bands in bs.variants.values():
             for band in bands:
                 rules.setdefault(f"{bs.id}.{band.id}", "band")
     base = {bs.id: ResolvedBands(bs.id, bs.over, "x", bs.method, next(iter(bs.variants.values())), "")

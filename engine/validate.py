@@ -6,7 +6,6 @@ close to a known one get a did-you-mean suggestion.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from typing import Any, Iterable
 
