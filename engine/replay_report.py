@@ -99,12 +99,12 @@ def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
     fig.savefig(tiers_path, format="png", metadata={"Software": None})
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(10, 4.5), dpi=100)
+    fig, (ax, heat) = plt.subplots(1, 2, figsize=(14, 5), dpi=100,
+                                   gridspec_kw={"width_ratios": [3, 2]})
     quarters = [q.quarter for q in r.quarters]
-    ups = [sum(1 for m in q.moves if rs.tier_ids.index(m["to"]) < rs.tier_ids.index(m["from"]))
-           for q in r.quarters]
-    downs = [sum(1 for m in q.moves if rs.tier_ids.index(m["to"]) > rs.tier_ids.index(m["from"]))
-             for q in r.quarters]
+    ids = rs.tier_ids
+    ups = [sum(1 for m in q.moves if ids.index(m["to"]) < ids.index(m["from"])) for q in r.quarters]
+    downs = [sum(1 for m in q.moves if ids.index(m["to"]) > ids.index(m["from"])) for q in r.quarters]
     held = [len(q.held) for q in r.quarters]
     reviews = [len(q.reviews) for q in r.quarters]
     churn = [sum(q.churned.values()) for q in r.quarters]
@@ -116,11 +116,34 @@ def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
                                               (churn, "churned", "#566573"))):
         ax.bar([i + (k - 2) * width for i in x], data, width, label=label, color=color)
     ax.set_xticks(list(x))
-    ax.set_xticklabels(quarters)
-    ax.set_title("Flow between tiers by quarter")
+    ax.set_xticklabels(quarters, rotation=30)
+    ax.set_title("Movements by quarter")
     ax.set_ylabel("accounts")
     ax.legend(fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
+    # where accounts went, all quarters together: held tier before -> after (or churned)
+    cols = ids + ["churned"]
+    grid = [[0] * len(cols) for _ in ids]
+    for q in r.quarters:
+        for a, row in q.transitions.items():
+            for b, n in row.items():
+                if a != b:
+                    grid[ids.index(a)][ids.index(b)] += n
+        for t, n in q.churned.items():
+            grid[ids.index(t)][-1] += n
+    heat.imshow(grid, cmap="Blues", aspect="auto")
+    heat.set_xticks(range(len(cols)))
+    heat.set_xticklabels([c.replace("_", " ") for c in cols], rotation=30, ha="right", fontsize=8)
+    heat.set_yticks(range(len(ids)))
+    heat.set_yticklabels([t.replace("_", " ") for t in ids], fontsize=8)
+    peak = max((v for row in grid for v in row), default=0) or 1
+    for i, row in enumerate(grid):
+        for j, v in enumerate(row):
+            heat.text(j, i, f"{v:,}", ha="center", va="center", fontsize=9,
+                      color="white" if v > peak * 0.6 else "black")
+    heat.set_title(f"Flow between tiers, {quarters[0]}-{quarters[-1]}" if quarters else "Flow between tiers")
+    heat.set_ylabel("from (held tier)")
+    heat.set_xlabel("to")
     fig.tight_layout()
     fig.savefig(flows_path, format="png", metadata={"Software": None})
     plt.close(fig)
