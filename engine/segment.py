@@ -18,7 +18,7 @@ from typing import Any, Callable
 from . import report
 from .bulk import bulk
 from .capacity import calibrate, roll_up
-from .errors import DataError
+from .errors import DataError, Problem
 from .evaluate import Evaluation, compute_values, evaluate
 from .gates import GateContext, run_gates
 from .model import Ruleset
@@ -35,6 +35,7 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
     arr_field = ruleset.role("arr") or "arr"
     with bulk():  # values once: calibration rounds move band boundaries, not values
         computed = compute_values(ruleset, portfolio.accounts, as_of)
+    computed = _set_aside_unplaceable(ruleset, portfolio, computed, on_error)
     ev = evaluate(ruleset, portfolio.accounts, as_of, engine=engine, memo=memo, progress=progress,
                   computed=computed)
     tiers = [d.tier for d in ev.decisions]
@@ -64,6 +65,35 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
     return SegmentResult(ruleset, ev, capacity, calibration, gates, portfolio.file,
                          portfolio.sha256, sum(arrs), arr_field, dict(portfolio.gaps),
                          dict(portfolio.defaulted), portfolio.missing_columns, portfolio.rejects)
+
+
+def _set_aside_unplaceable(ruleset: Ruleset, portfolio: Any, computed: list[Any],
+                           on_error: str) -> list[Any]:
+    """Accounts whose grid axes cannot be computed (say, a ratio over a zero denominator)
+    cannot get a tier: a data problem of that row, reported like a bad cell."""
+    axes = [ruleset.band_set(b).over for b in (ruleset.grid.rows, ruleset.grid.columns) if b]
+    bad = [i for i, (values, _) in enumerate(computed)
+           if any(values.get(name) is None for name in axes)]
+    if not bad:
+        return computed
+    problems = []
+    for i in bad:
+        values = computed[i][0]
+        missing = [name for name in axes if values.get(name) is None]
+        problems.append(Problem(portfolio.file, portfolio.rows[i], 1, missing[0],
+                                f"account {values.get('account_id')} cannot be placed in the grid: "
+                                f"'{missing[0]}' is unknown for it (a blank or zero value it is "
+                                "computed from)", "unplaceable"))
+    if on_error != "skip":
+        raise DataError(f"{portfolio.file}: {len(bad)} account(s) cannot be placed", problems[:200])
+    keep = sorted(set(range(len(computed))) - set(bad))
+    for i, p in zip(bad, problems):
+        portfolio.rejects.append({"line": portfolio.rows[i], "account_id": computed[i][0].get("account_id"),
+                                  "arr": computed[i][0].get(ruleset.role("arr") or "arr"),
+                                  "reasons": [str(p)]})
+    portfolio.accounts = [portfolio.accounts[i] for i in keep]
+    portfolio.rows = [portfolio.rows[i] for i in keep]
+    return [computed[i] for i in keep]
 
 
 def store_run(result: SegmentResult, store: TraceStore, ruleset_text: str, command: str = "segment",

@@ -147,3 +147,24 @@ def test_quartile_method_when_arr_is_not_long_tailed(tmp_path: Path) -> None:
 def test_unknown_engine_is_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["segment", "--engine", "drools"])
     assert result.exit_code == 2
+
+
+def test_an_account_the_grid_cannot_place_is_a_row_error(tmp_path: Path) -> None:
+    """A ratio over zero leaves a grid axis unknown: a data problem of that row."""
+    text = (ROOT / "rulesets" / "cs-segmentation-model.yaml").read_text()
+    text = text.replace("    over: strategic_value\n", "    over: seat_utilization\n", 1)
+    for seats in ("seats_licensed", "seats_used"):
+        text = text.replace(f"{{id: {seats}, type: integer,", f"{{id: {seats}, type: integer, required: true,")
+    (tmp_path / "rs.yaml").write_text(text)
+    src = tmp_path / "p.csv"
+    src.write_text("account_id,arr,seats_licensed,seats_used\nA1,500,10,5\nA2,600,0,0\n")
+    result = run("segment", str(tmp_path / "rs.yaml"), str(src), *ARGS, "--out", "o")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"{src}:3:1: seat_utilization: account A2 cannot be placed in the grid: "
+        "'seat_utilization' is unknown for it (a blank or zero value it is computed from)")
+    skipped = run("segment", str(tmp_path / "rs.yaml"), str(src), *ARGS, "--out", "o",
+                  "--on-error", "skip", "--format", "json")
+    data = json.loads(skipped.stdout)
+    assert data["input"]["accounts"] == 1 and data["input"]["rejected"] == 1
+    assert "A2" in (tmp_path / "o" / "rejects.csv").read_text()
