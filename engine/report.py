@@ -248,8 +248,6 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     for r in rs.review_hints:
         w(f"- Review hint `{r.id}`: when `{describe(r.when)}`: {r.hint}")
     w("")
-    for extra in result.extra_sections():
-        out.extend(extra)
     w("## 5. Customer Segmentation Table")
     w("")
     score_ids = [s.id for s in rs.scores]
@@ -330,6 +328,8 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
         detail = gr.detail + (f" — waived: {gr.waiver_reason}" if gr.waived else "")
         w(f"| `{gr.id}` | {gr.status} | {_md(detail)} |")
     w("")
+    for extra in result.extra_sections():  # the method's own sections, after the eight
+        out.extend(extra)
     return "\n".join(out)
 
 
