@@ -153,6 +153,9 @@ def atomic_folder(out_dir: str, write: Callable[[Path], None]) -> None:
         raise DataError(f"--out {target} exists and is not a folder")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the output folder is not
     try:
         write(tmp)
         old = None

@@ -168,3 +168,15 @@ def test_an_account_the_grid_cannot_place_is_a_row_error(tmp_path: Path) -> None
     data = json.loads(skipped.stdout)
     assert data["input"]["accounts"] == 1 and data["input"]["rejected"] == 1
     assert "A2" in (tmp_path / "o" / "rejects.csv").read_text()
+
+
+def test_output_folder_has_ordinary_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+    umask = os.umask(0o022)
+    try:
+        assert run("segment", "cs-segmentation-model", str(SAMPLE), *ARGS, "--out", "o",
+                   "--no-chart").exit_code == 0
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "o").stat().st_mode) == 0o755
