@@ -128,18 +128,12 @@ def derived_order(ruleset: Ruleset) -> list[Derived]:
 _ORDER: dict[int, tuple[Ruleset, list[Derived]]] = {}
 
 
-def account_values(ruleset: Ruleset, inputs: Values, as_of: dt.date) -> tuple[Values, dict[str, dict[str, float | None]]]:
-    """All values the rules read (inputs, derived, scores) plus each score's parts."""
-    values = dict(inputs)
-    for d in derived_order(ruleset):
-        values[d.id] = derive(d, values, as_of)
-    parts_by_score = {}
-    truth = leaf_truth(values)
-    for s in ruleset.scores:
-        parts = score_parts(s, values, truth)
-        parts_by_score[s.id] = parts
-        values[s.id] = compute_score(s, parts)
-    return values, parts_by_score
+def account_values(ruleset: Ruleset, inputs: Values, as_of: dt.date
+                   ) -> tuple[Values, dict[str, dict[str, float | None]]]:
+    """All values the rules read (inputs, derived, scores) plus each score's parts, for one
+    account: the same compiled computation every evaluation uses, so the stability gate and
+    `classify` can never drift from the main run."""
+    return compile_values(ruleset, as_of)(inputs)
 
 
 _SCORE_MEMO_MAX = 4096
@@ -165,12 +159,13 @@ _TENS = [10.0 ** i for i in range(10)]
 
 def compile_values(ruleset: Ruleset, as_of: dt.date
                    ) -> Callable[[Values], tuple[Values, dict[str, dict[str, float | None]]]]:
-    """``account_values(ruleset, inputs, as_of)`` as one function of ``inputs``.
+    """An account's values as one function of its inputs: derived values in dependency
+    order (``derive``), then each score's parts (``component_score`` / ``score_parts``) and
+    total (``compute_score``).
 
     The ruleset is looked at once instead of once per account: derived values with their
     operation picked in advance, weights computed once, and each component's score of a
-    float value remembered (ratios repeat a lot).  Same values, same order, same float
-    operations as account_values, score_parts and compute_score.
+    float value remembered (ratios repeat a lot).
     """
     steps: list[tuple[str, int, Any]] = []
     for d in derived_order(ruleset):

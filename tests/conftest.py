@@ -48,3 +48,18 @@ def durable_available() -> bool:
 needs_durable = pytest.mark.skipif(
     not os.environ.get("TIERBOOK_FORCE_DURABLE") and not durable_available(),
     reason="durable-rules does not import on this Python")
+
+
+FACTORS = ("strategic_logo", "expansion_potential", "product_influence", "reference_value",
+           "regulatory_exposure")
+
+
+def write_portfolio(tmp_path: Path, accounts: dict[str, tuple[float, float]]) -> str:
+    """A portfolio for the default ruleset: account -> (ARR, every strategic factor), so the
+    account's strategic value equals that factor."""
+    lines = ["account_id,arr," + ",".join(FACTORS)]
+    for account, (arr, sv) in accounts.items():
+        lines.append(f"{account},{arr}," + ",".join([str(sv)] * len(FACTORS)))
+    path = tmp_path / "p.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)

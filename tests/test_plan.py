@@ -13,11 +13,9 @@ from click.testing import CliRunner
 
 from tierbook.cli.main import main
 
-from .conftest import ROOT
+from .conftest import ROOT, write_portfolio
 
 ARGS = ["--as-of", "2026-10-01"]
-FACTORS = ("strategic_logo", "expansion_potential", "product_influence", "reference_value",
-           "regulatory_exposure")
 # account: (ARR, every strategic factor) -> strategic value equals the factor
 ACCOUNTS = {"A1": (600000, 0.62), "A2": (50000, 0.62), "A3": (50000, 0.45), "A4": (5000, 0.62),
             "A5": (5000, 0.2), "A6": (200000, 0.2), "A7": (20000, 0.2), "A8": (500, 0.45)}
@@ -58,12 +56,7 @@ def head_data(version: str = "1.1.0") -> dict:
 
 @pytest.fixture
 def portfolio(tmp_path: Path) -> str:
-    lines = ["account_id,arr," + ",".join(FACTORS)]
-    for account, (arr, sv) in ACCOUNTS.items():
-        lines.append(f"{account},{arr}," + ",".join([str(sv)] * len(FACTORS)))
-    path = tmp_path / "p.csv"
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
+    return write_portfolio(tmp_path, ACCOUNTS)
 
 
 def test_plan_counts_matrix_arr_and_capacity(tmp_path: Path, portfolio: str) -> None:

@@ -11,13 +11,9 @@ from click.testing import CliRunner
 
 from tierbook.cli.main import main
 
-from .conftest import ROOT, SAMPLE
+from .conftest import FACTORS, ROOT, SAMPLE, write_portfolio
 
 ARGS = ["--as-of", "2026-10-01", "--no-chart"]
-FACTORS = ("strategic_logo", "expansion_potential", "product_influence", "reference_value",
-           "regulatory_exposure")
-
-
 def run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
@@ -53,15 +49,6 @@ def ruleset(tmp_path: Path, csms: int = 20) -> str:
     return str(path)
 
 
-def portfolio(tmp_path: Path, accounts: dict[str, tuple[float, float]]) -> str:
-    lines = ["account_id,arr," + ",".join(FACTORS)]
-    for account, (arr, sv) in accounts.items():
-        lines.append(f"{account},{arr}," + ",".join([str(sv)] * len(FACTORS)))
-    path = tmp_path / "p.csv"
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
-
-
 def events(tmp_path: Path, rows: list[str], name: str = "e.csv") -> str:
     path = tmp_path / name
     path.write_text("quarter,account_id,type,field,value\n" + "\n".join(rows) + "\n")
@@ -69,7 +56,7 @@ def events(tmp_path: Path, rows: list[str], name: str = "e.csv") -> str:
 
 
 def replay(tmp_path: Path, accounts: dict, rows: list[str], csms: int = 20) -> dict:
-    result = run("replay", ruleset(tmp_path, csms), portfolio(tmp_path, accounts),
+    result = run("replay", ruleset(tmp_path, csms), write_portfolio(tmp_path, accounts),
                  events(tmp_path, rows), *ARGS, "--format", "json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
@@ -199,7 +186,7 @@ def test_new_accounts_and_flags_raised_and_cleared(tmp_path: Path) -> None:
 
 def test_bad_events_name_the_line(tmp_path: Path) -> None:
     rs = ruleset(tmp_path)
-    p = portfolio(tmp_path, {"A": (500, 0.1)})
+    p = write_portfolio(tmp_path, {"A": (500, 0.1)})
     cases = {
         "2026Q4,B,renewal,arr,100": "e.csv:2:1: account_id: unknown account 'B'",
         "2026Q4,A,renewal,arr,lots": "e.csv:2:1: value: renewal needs a non-negative ARR, got 'lots'",
@@ -220,7 +207,7 @@ def test_bad_events_name_the_line(tmp_path: Path) -> None:
 
 
 def test_skip_leaves_out_bad_events_and_reports_them(tmp_path: Path) -> None:
-    result = run("replay", ruleset(tmp_path), portfolio(tmp_path, {"A": (50000, 0.2)}),
+    result = run("replay", ruleset(tmp_path), write_portfolio(tmp_path, {"A": (50000, 0.2)}),
                  events(tmp_path, ["2026Q4,B,renewal,arr,100", "2026Q4,A,renewal,arr,200000"]),
                  *ARGS, "--on-error", "skip", "--format", "json")
     data = json.loads(result.stdout)
