@@ -224,26 +224,11 @@ class TraceStore:
         if firing_rows:
             self.db.executemany("INSERT INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)", firing_rows)
 
-    def write_decisions(self, run_id: int, rows: Iterable[dict[str, Any]], batch: int = 5000) -> None:
-        """Streamed in batches so a million accounts never sit in memory twice."""
-        sql = "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        chunk = []
-        for r in rows:
-            chunk.append((run_id, r["account_id"], r["tier"], r["cell"], _json(r["flags"]),
-                          _json(r["bands"]), _json(r["scores"]), _json(r["decisions"]),
-                          _json(r["comments"]), _json(r["reviews"]), r["motion"], r["path_id"],
-                          _json(r["inputs"])))
-            if len(chunk) >= batch:
-                self.db.executemany(sql, chunk)
-                chunk = []
-        if chunk:
-            self.db.executemany(sql, chunk)
-
     def write_evaluated(self, run_id: int, decisions: Iterable[Any], inputs_ids: list[str],
                         score_ids: list[str], batch: int = 5000) -> None:
-        """``write_decisions`` of evaluated accounts (tierbook.evaluate.Decision), the same
-        rows made straight from each decision: a path's flags, bands, decisions, comments
-        and reviews are encoded once per path."""
+        """One `decisions` row per evaluated account (tierbook.evaluate.Decision), streamed
+        in batches so a million accounts never sit in memory twice; a path's flags, bands,
+        decisions, comments and reviews are encoded once per path."""
         sql = "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         input_keys = sorted(set(inputs_ids))
         # {s: value} | {"s.parts": parts}: a .parts entry wins a clash, as in the merge
