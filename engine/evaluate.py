@@ -63,6 +63,7 @@ class Evaluation:
     decisions: list[Decision]
     paths: list[list[tuple[int, int]]]  # path id -> [(rule index, disjunct)]
     memo: dict[bytes, int] = field(default_factory=dict)
+    layout: ClassLayout | None = None  # the accounts' classes (None: evaluated one by one)
 
     def fired(self, decision: Decision) -> list[tuple[int, int]]:
         return self.paths[decision.path_id]
@@ -247,8 +248,74 @@ def _codes_by_position(table: _FieldCodes, column: list[Any], bounds: list[float
     return list(map(by_place.__getitem__, places))
 
 
-def class_keys(network: Network, values_list: Sequence[dict[str, Any]]
-               ) -> tuple[Sequence[int], Callable[[int], bytes]]:
+def _field_codes(leaves: list[Any], column: list[Any]) -> tuple[_FieldCodes, list[int]]:
+    """One field's column of values -> (its table of truths, each account's code)."""
+    kinds = set(map(type, column))
+    typed = bool in kinds and not kinds.isdisjoint(_NUMBERS)
+    table = _FieldCodes(leaves, typed)
+    bounds = _thresholds(leaves) if kinds <= _NUMBERS and len(column) > 64 else None
+    if bounds is not None and not any(map(isnan, column)):
+        return table, _codes_by_position(table, column, bounds)
+    if typed:
+        column = list(zip(map(type, column), column))
+    return table, list(map(table.__getitem__, column))
+
+
+def _columns(names: list[str], values_list: Sequence[dict[str, Any]]) -> list[Any]:
+    n = len(values_list)
+    try:  # every account has every field (accounts as read): one pass, then transpose
+        columns: list[Any] = (list(zip(*map(itemgetter(*names), values_list))) if len(names) > 1
+                              else [list(map(itemgetter(names[0]), values_list))] if names else [])
+    except KeyError:
+        columns = [list(map(dict.get, values_list, [name] * n)) for name in names]
+    if not columns and names:
+        columns = [[] for _ in names]
+    return columns
+
+
+def _by_field(network: Network) -> dict[str, list[Any]]:
+    by_field: dict[str, list[Any]] = {}
+    for leaf in network.leaves:
+        by_field.setdefault(leaf.field, []).append(leaf)
+    return by_field
+
+
+def _signature(leaves: list[Any]) -> tuple[Any, ...]:
+    return tuple((leaf.op, repr(leaf.arg)) for leaf in leaves)
+
+
+@dataclass
+class ClassLayout:
+    """How an evaluation numbered its classes: per compared field (in key order, the first
+    most significant) its comparisons, the distinct truths they took, and the key of every
+    account.  Enough to recount tiers under moved band boundaries (``tier_counts``)."""
+    fields: list[tuple[str, tuple[Any, ...], list[tuple[int, ...]]]]  # name, signature, truths
+    keys: Sequence[int]
+
+    @property
+    def radices(self) -> list[int]:
+        return [max(1, len(truths)) for _, _, truths in self.fields]
+
+    def codes(self, key: int) -> list[int]:
+        """The per-field codes of a class key."""
+        out = []
+        for radix in reversed(self.radices):
+            key, code = divmod(key, radix)
+            out.append(code)
+        out.reverse()
+        return out
+
+
+def _bits_from_truths(network: Network, truths: dict[str, tuple[int, ...]]) -> bytes:
+    out = bytearray(len(network.leaves))
+    for name, leaves in _by_field(network).items():
+        for leaf, b in zip(leaves, truths[name]):
+            out[leaf.index] = b
+    return bytes(out)
+
+
+def class_index(network: Network, values_list: Sequence[dict[str, Any]]
+                ) -> tuple[ClassLayout, Callable[[int], bytes]]:
     """Every account's class as a number (a small code per compared field, combined), and
     the function from that number to the class bits (``class_bits`` of its accounts).
 
@@ -257,35 +324,18 @@ def class_keys(network: Network, values_list: Sequence[dict[str, Any]]
     Values are told apart as dict keys are, except that booleans are kept apart from numbers
     (``True == 1`` but ``gt 0.5`` holds only for the number).
     """
-    by_field: dict[str, list[Any]] = {}
-    for leaf in network.leaves:
-        by_field.setdefault(leaf.field, []).append(leaf)
+    fields = list(_by_field(network).items())
     n = len(values_list)
-    fields = list(by_field.items())
-    names = [name for name, _ in fields]
-    try:  # every account has every field (accounts as read): one pass, then transpose
-        columns: list[Any] = (list(zip(*map(itemgetter(*names), values_list))) if len(names) > 1
-                              else [list(map(itemgetter(names[0]), values_list))] if names else [])
-    except KeyError:
-        columns = [list(map(dict.get, values_list, [name] * n)) for name in names]
-    if not columns and names:
-        columns = [[] for _ in names]
+    columns = _columns([name for name, _ in fields], values_list)
     code_columns = []
     tables = []
     for i, ((name, leaves), column) in enumerate(zip(fields, columns)):
         columns[i] = None  # let each column go once coded
-        kinds = set(map(type, column))
-        typed = bool in kinds and not kinds.isdisjoint(_NUMBERS)
-        table = _FieldCodes(leaves, typed)
-        bounds = _thresholds(leaves) if kinds <= _NUMBERS and n > 64 else None
-        if bounds is not None and not any(map(isnan, column)):
-            code_columns.append(_codes_by_position(table, column, bounds))
-        else:
-            if typed:
-                column = list(zip(map(type, column), column))
-            code_columns.append(list(map(table.__getitem__, column)))
+        table, codes = _field_codes(leaves, column)
+        code_columns.append(codes)
         tables.append(table)
-    # one int per account: its codes in mixed radix, the first field most significant
+    layout_fields = [(name, _signature(leaves), table.truths)
+                     for (name, leaves), table in zip(fields, tables)]
     radices = [max(1, len(table.truths)) for table in tables]
     keys: Sequence[int] = [0] * n
     if code_columns:
@@ -294,8 +344,8 @@ def class_keys(network: Network, values_list: Sequence[dict[str, Any]]
             combined = map(add, map(mul, combined, repeat(radix)), codes)
         keys = array("q", combined) if prod(radices) < 2 ** 62 else list(combined)
     size = len(network.leaves)
-    layout = [([leaf.index for leaf in leaves], table.truths)
-              for (_, leaves), table in zip(fields, tables)]
+    positions = [([leaf.index for leaf in leaves], table.truths)
+                 for (_, leaves), table in zip(fields, tables)]
 
     def bits_of(key: int) -> bytes:
         codes = []
@@ -303,11 +353,18 @@ def class_keys(network: Network, values_list: Sequence[dict[str, Any]]
             key, code = divmod(key, radix)
             codes.append(code)
         out = bytearray(size)
-        for (indexes, truths), code in zip(layout, reversed(codes)):
+        for (indexes, truths), code in zip(positions, reversed(codes)):
             for i, b in zip(indexes, truths[code]):
                 out[i] = b
         return bytes(out)
-    return keys, bits_of
+    return ClassLayout(layout_fields, keys), bits_of
+
+
+def class_keys(network: Network, values_list: Sequence[dict[str, Any]]
+               ) -> tuple[Sequence[int], Callable[[int], bytes]]:
+    """``class_index`` as (every account's key, key -> class bits)."""
+    layout, bits_of = class_index(network, values_list)
+    return layout.keys, bits_of
 
 
 # Paths already run, per executor and network structure.  The executor sees only the
@@ -379,11 +436,13 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
     try:
         keys: Sequence[int] | None = None
         bits_of: Callable[[int], bytes] | None = None
+        layout: ClassLayout | None = None
         try:
             with _bulk():
-                keys, bits_of = class_keys(network, [v for v, _ in computed])
+                layout, bits_of = class_index(network, [v for v, _ in computed])
+            keys = layout.keys
         except Exception:  # noqa: BLE001 - a value the fast path cannot key: account by account
-            keys = bits_of = None
+            keys = bits_of = layout = None
         if keys is None or bits_of is None or not memo:
             # executor runs all along (the collector stays on: executors leave cyclic garbage)
             _evaluate_each(network, executor, computed, memo, memo_paths, paths, decisions,
@@ -397,7 +456,7 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
     finally:
         executor.close()
     return Evaluation(ruleset, network, resolved, chosen, note, as_of, decisions, paths,
-                      memo_paths)
+                      memo_paths, layout)
 
 
 def _evaluate_each(network: Network, executor: Any, computed: Sequence[tuple[dict[str, Any], Any]],

@@ -23,6 +23,7 @@ from .evaluate import Evaluation, compute_values, evaluate
 from .gates import GateContext, run_gates
 from .model import Ruleset
 from .read import read_portfolio
+from .recount import Recounter
 from .segment_types import SegmentResult
 from .store import TraceStore
 from .trace import bands_to_json, firing_records
@@ -42,12 +43,9 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
     arrs = [float(d.values.get(arr_field) or 0.0) for d in ev.decisions]
     capacity = roll_up(ruleset, tiers, arrs)
 
-    def resegment(bands: Any) -> dict[str, int]:
-        trial = evaluate(ruleset, portfolio.accounts, as_of, engine=ev.engine, memo=True, bands=bands,
-                         computed=computed)
-        return dict(Counter(d.tier for d in trial.decisions))
-
-    calibration = calibrate(ruleset, ev.bands, dict(Counter(tiers)), resegment)
+    # each round only recounts tiers with one boundary moved (tierbook.recount)
+    calibration = calibrate(ruleset, ev.bands, dict(Counter(tiers)),
+                            Recounter(ev))
 
     def reclassify(trials: list[tuple[int, float]]) -> list[str]:
         out = []
