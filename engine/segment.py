@@ -26,7 +26,7 @@ from .read import read_portfolio
 from .recount import Recounter
 from .segment_types import SegmentResult
 from .store import TraceStore
-from .trace import bands_to_json, firing_records
+from .trace import bands_to_json, firing_records, path_decided
 
 
 def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str = "auto",
@@ -109,7 +109,8 @@ def store_evaluation(store: TraceStore, ev: Evaluation, ruleset_text: str, input
                              label=label)
     try:
         counts = Counter(d.path_id for d in ev.decisions)
-        store.write_paths(run_id, ((pid, counts.get(pid, 0), firing_records(ev.network, path))
+        store.write_paths(run_id, ((pid, counts.get(pid, 0), path_decided(ev.network, path),
+                                    firing_records(ev.network, path))
                                    for pid, path in enumerate(ev.paths)))
         inputs_ids = [i.id for i in ev.ruleset.inputs] + [d.id for d in ev.ruleset.derived]
         score_ids = [s.id for s in ev.ruleset.scores]

@@ -14,12 +14,14 @@ import json
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from itertools import repeat
+from typing import Any, Iterable, Iterator, Sequence
 
+from . import jsoncols
 from .bulk import bulk as _bulk
 from .errors import StoreError, closest
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_PATH = Path(".tierbook") / "traces.sqlite"
 
 _SCHEMA = """
@@ -47,6 +49,14 @@ CREATE TABLE IF NOT EXISTS paths (
     run_id INTEGER NOT NULL REFERENCES runs(run_id),
     path_id INTEGER NOT NULL,
     accounts INTEGER NOT NULL DEFAULT 0,
+    tier TEXT NOT NULL DEFAULT '',
+    cell TEXT NOT NULL DEFAULT '',
+    flags TEXT NOT NULL DEFAULT '[]',
+    bands TEXT NOT NULL DEFAULT '{}',
+    decisions TEXT NOT NULL DEFAULT '{}',
+    comments TEXT NOT NULL DEFAULT '[]',
+    reviews TEXT NOT NULL DEFAULT '[]',
+    motion TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (run_id, path_id));
 CREATE TABLE IF NOT EXISTS firings (
     run_id INTEGER NOT NULL,
@@ -58,21 +68,17 @@ CREATE TABLE IF NOT EXISTS firings (
     derived TEXT NOT NULL,
     PRIMARY KEY (run_id, path_id, seq),
     FOREIGN KEY (run_id, path_id) REFERENCES paths(run_id, path_id));
-CREATE TABLE IF NOT EXISTS decisions (
+CREATE TABLE IF NOT EXISTS accounts (
     run_id INTEGER NOT NULL REFERENCES runs(run_id),
     account_id TEXT NOT NULL,
-    tier TEXT NOT NULL,
-    cell TEXT NOT NULL,
-    flags TEXT NOT NULL,
-    bands TEXT NOT NULL,
-    scores TEXT NOT NULL,
-    decisions TEXT NOT NULL,
-    comments TEXT NOT NULL,
-    reviews TEXT NOT NULL,
-    motion TEXT NOT NULL,
     path_id INTEGER NOT NULL,
+    scores TEXT NOT NULL,
     inputs TEXT NOT NULL,
     PRIMARY KEY (run_id, account_id));
+CREATE VIEW IF NOT EXISTS decisions AS
+    SELECT a.run_id, a.account_id, p.tier, p.cell, p.flags, p.bands, a.scores, p.decisions,
+           p.comments, p.reviews, p.motion, a.path_id, a.inputs
+    FROM accounts a JOIN paths p ON p.run_id = a.run_id AND p.path_id = a.path_id;
 CREATE TABLE IF NOT EXISTS movements (
     replay_id INTEGER NOT NULL,
     quarter TEXT NOT NULL,
@@ -87,7 +93,6 @@ CREATE TABLE IF NOT EXISTS movements (
     PRIMARY KEY (replay_id, quarter, account_id));
 CREATE INDEX IF NOT EXISTS firings_rule ON firings(run_id, rule_id);
 CREATE INDEX IF NOT EXISTS movements_account ON movements(account_id, replay_id);
-CREATE INDEX IF NOT EXISTS decisions_path ON decisions(run_id, path_id);
 """
 
 
@@ -172,6 +177,12 @@ class TraceStore:
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            version = self._schema_version()
+            if version is not None and version > SCHEMA_VERSION:
+                raise StoreError(f"{self.path}: trace store schema {version} was written by a "
+                                 f"newer tierbook (this one reads schema {SCHEMA_VERSION})")
+            if version == 1:
+                _migrate_v1(self.db)
             self.db.executescript(_SCHEMA)
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                             (str(SCHEMA_VERSION),))
@@ -179,6 +190,17 @@ class TraceStore:
         except sqlite3.DatabaseError as exc:
             self.db.close()
             raise StoreError(f"{self.path}: not a tierbook trace store ({exc})") from None
+        except StoreError:
+            self.db.close()
+            raise
+
+    def _schema_version(self) -> int | None:
+        has_meta = self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND "
+                                   "name='meta'").fetchone()
+        if not has_meta:
+            return None
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row and str(row[0]).isdigit() else None
 
     def close(self) -> None:
         self.db.close()
@@ -198,18 +220,26 @@ class TraceStore:
         self.db.commit()
         return int(cur.lastrowid or 0)
 
-    def write_paths(self, run_id: int, paths: Iterable[tuple[int, int, list[dict[str, Any]]]],
+    def write_paths(self, run_id: int,
+                    paths: Iterable[tuple[int, int, dict[str, Any], list[dict[str, Any]]]],
                     batch: int = 20000) -> None:
+        """Each path once: (path id, accounts on it, what it decides, its firings).  What
+        a path decides (tier, cell, flags, bands, decisions, comments, reviews, motion) is
+        the same for every account on it, so it is kept here, not on each account."""
         with _bulk():
             self._write_paths(run_id, paths, batch)
 
-    def _write_paths(self, run_id: int, paths: Iterable[tuple[int, int, list[dict[str, Any]]]],
+    def _write_paths(self, run_id: int,
+                     paths: Iterable[tuple[int, int, dict[str, Any], list[dict[str, Any]]]],
                      batch: int) -> None:
         derived = _SameJson()
-        path_rows: list[tuple[int, int, int]] = []
+        path_rows: list[tuple[Any, ...]] = []
         firing_rows: list[tuple[Any, ...]] = []
-        for path_id, count, firings in paths:
-            path_rows.append((run_id, path_id, count))
+        for path_id, count, decided, firings in paths:
+            path_rows.append((run_id, path_id, count, decided["tier"], decided["cell"],
+                              _json_sorted(decided["flags"]), _json_sorted(decided["bands"]),
+                              _json_sorted(decided["decisions"]), _json_sorted(decided["comments"]),
+                              _json_sorted(decided["reviews"]), decided["motion"]))
             firing_rows.extend([(run_id, path_id, f["seq"], f["rule_id"], f["kind"], f["because"],
                                  derived(f["rule_id"], f["derived"])) for f in firings])
             if len(firing_rows) >= batch:
@@ -217,47 +247,42 @@ class TraceStore:
                 path_rows, firing_rows = [], []
         self._insert_paths(path_rows, firing_rows)
 
-    def _insert_paths(self, path_rows: list[tuple[int, int, int]],
+    def _insert_paths(self, path_rows: list[tuple[Any, ...]],
                       firing_rows: list[tuple[Any, ...]]) -> None:
         if path_rows:
-            self.db.executemany("INSERT INTO paths VALUES (?, ?, ?)", path_rows)
+            self.db.executemany("INSERT INTO paths VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                path_rows)
         if firing_rows:
             self.db.executemany("INSERT INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)", firing_rows)
 
-    def write_evaluated(self, run_id: int, decisions: Iterable[Any], inputs_ids: list[str],
-                        score_ids: list[str], batch: int = 5000) -> None:
-        """One `decisions` row per evaluated account (tierbook.evaluate.Decision), streamed
-        in batches so a million accounts never sit in memory twice; a path's flags, bands,
-        decisions, comments and reviews are encoded once per path."""
-        sql = "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    def write_evaluated(self, run_id: int, decisions: Sequence[Any], inputs_ids: list[str],
+                        score_ids: list[str], batch: int = 20000) -> None:
+        """One `accounts` row per evaluated account (tierbook.evaluate.Decision): its path,
+        its scores with their parts, and its inputs and derived values, as JSON objects with
+        sorted keys.  Written in batches, each batch's JSON built a column at a time
+        (tierbook.jsoncols), so a million accounts never sit in memory twice as text."""
         input_keys = sorted(set(inputs_ids))
-        # {s: value} | {"s.parts": parts}: a .parts entry wins a clash, as in the merge
-        score_plan = sorted({(s, False, s) for s in score_ids}
-                            | {(f"{s}.parts", True, s) for s in score_ids})
         with _bulk():
-            self._write_evaluated(sql, run_id, decisions, input_keys, score_plan, batch)
+            for start in range(0, len(decisions), batch):
+                self._write_accounts(run_id, decisions[start:start + batch], input_keys,
+                                     score_ids)
 
-    def _write_evaluated(self, sql: str, run_id: int, decisions: Iterable[Any],
-                         input_keys: list[str], score_plan: list[tuple[str, bool, str]],
-                         batch: int) -> None:
-        same = _SameJson()
-        chunk: list[tuple[Any, ...]] = []
-        for d in decisions:
-            values, parts, pid = d.values, d.parts, d.path_id
-            get = values.get
-            scores = {}
-            for name, is_parts, sid in score_plan:
-                scores[name] = parts.get(sid) if is_parts else get(sid)
-            chunk.append((run_id, d.account_id, d.tier, d.cell, same(("f", pid), d.flags),
-                          same(("b", pid), d.bands), _json_sorted(scores),
-                          same(("d", pid), d.decisions), same(("c", pid), d.comments),
-                          same(("r", pid), d.reviews), d.motion, pid,
-                          _json_sorted(dict(zip(input_keys, map(get, input_keys))))))
-            if len(chunk) >= batch:
-                self.db.executemany(sql, chunk)
-                chunk = []
-        if chunk:
-            self.db.executemany(sql, chunk)
+    def _write_accounts(self, run_id: int, chunk: Sequence[Any], input_keys: list[str],
+                        score_ids: list[str]) -> None:
+        values = [d.values for d in chunk]
+        n = len(chunk)
+        # {s: value} | {"s.parts": parts}: a .parts entry wins a clash
+        score_columns: dict[str, list[Any]] = {}
+        for sid in score_ids:
+            score_columns.setdefault(sid, list(map(dict.get, values, repeat(sid))))
+        for sid in score_ids:
+            score_columns[f"{sid}.parts"] = [d.parts.get(sid) for d in chunk]
+        scores = jsoncols.objects(sorted(score_columns.items()), n, _json_sorted)
+        inputs = jsoncols.objects([(k, list(map(dict.get, values, repeat(k))))
+                                   for k in input_keys], n, _json_sorted)
+        self.db.executemany("INSERT INTO accounts VALUES (?, ?, ?, ?, ?)",
+                            zip(repeat(run_id), [d.account_id for d in chunk],
+                                [d.path_id for d in chunk], scores, inputs))
 
     def finish_run(self, run_id: int, account_count: int) -> None:
         self.db.execute("UPDATE runs SET status='complete', finished_at=?, account_count=? "
@@ -380,6 +405,30 @@ class TraceStore:
         for r in rows:
             r["flags"] = json.loads(r["flags"]) if r["flags"] else []
         return rows
+
+
+def _migrate_v1(db: sqlite3.Connection) -> None:
+    """Schema 1 kept a path's decided fields on every account row (table `decisions`);
+    schema 2 keeps them once per path and the accounts in `accounts`, with `decisions` a
+    view of the same columns.  Every run is kept."""
+    kind = db.execute("SELECT type FROM sqlite_master WHERE name='decisions'").fetchone()
+    if kind is None or kind[0] != "table":
+        return
+    columns = (("tier", "''"), ("cell", "''"), ("flags", "'[]'"), ("bands", "'{}'"),
+               ("decisions", "'{}'"), ("comments", "'[]'"), ("reviews", "'[]'"), ("motion", "''"))
+    script = ["BEGIN;"]
+    script += [f"ALTER TABLE paths ADD COLUMN {c} TEXT NOT NULL DEFAULT {d};" for c, d in columns]
+    script += [f"UPDATE paths SET {c} = COALESCE((SELECT d.{c} FROM decisions d WHERE "
+               f"d.run_id = paths.run_id AND d.path_id = paths.path_id LIMIT 1), {dflt});"
+               for c, dflt in columns]
+    script += ["ALTER TABLE decisions RENAME TO decisions_v1;",
+               _SCHEMA,
+               "INSERT INTO accounts SELECT run_id, account_id, path_id, scores, inputs "
+               "FROM decisions_v1;",
+               "DROP TABLE decisions_v1;",
+               f"UPDATE meta SET value='{SCHEMA_VERSION}' WHERE key='schema_version';",
+               "COMMIT;"]
+    db.executescript("\n".join(script))
 
 
 def _now() -> str:

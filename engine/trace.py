@@ -25,6 +25,17 @@ def firing_records(network: Network, path: Sequence[tuple[int, int]]) -> list[di
     return out
 
 
+def path_decided(network: Network, path: Sequence[tuple[int, int]]) -> dict[str, Any]:
+    """What a firing path decides, the same for every account on it."""
+    from .evaluate import Decision, decode
+
+    d = Decision("", {}, {}, 0)
+    decode(network, d, path)
+    return {"tier": d.tier, "cell": d.cell, "flags": d.flags, "bands": d.bands,
+            "decisions": d.decisions, "comments": d.comments, "reviews": d.reviews,
+            "motion": d.motion}
+
+
 def bands_to_json(bands: dict[str, ResolvedBands]) -> dict[str, Any]:
     return {k: {"over": rb.over, "method": rb.method, "declared_method": rb.declared_method,
                 "reason": rb.reason, "figures": rb.figures,

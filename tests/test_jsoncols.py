@@ -1,0 +1,54 @@
+"""tierbook.jsoncols builds the trace store's JSON a column at a time: the text must be
+exactly the one-record-at-a-time encoding, whatever the columns hold."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tierbook.jsoncols import objects
+from tierbook.store import _json, _json_sorted
+
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**12, 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, -0.0, 0.15, 1.0, 1, True, 0, False, float("nan")]),
+    st.text(max_size=8), st.sampled_from(["", "é", 'say "hi"', "a\nb", "\u2028"]),
+    st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2040, 1, 1)),
+)
+PARTS = st.fixed_dictionaries({"b": st.floats(allow_nan=False), "a": st.one_of(st.none(), st.floats())})
+VALUES = st.one_of(SCALARS, PARTS, st.lists(st.text(max_size=3), max_size=3),
+                   st.dictionaries(st.text(max_size=2), SCALARS, max_size=3))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from(["arr", "z", "a b", "é", "parts"]), VALUES,
+                                min_size=5, max_size=5), min_size=1, max_size=30),
+       st.booleans())
+def test_same_text_as_one_record_at_a_time(records, repeated):
+    if repeated:  # repeated values exercise the memo
+        records = records * 3
+    names = sorted(records[0])
+    records = [r for r in records if sorted(r) == names]
+    columns = [(name, [r[name] for r in records]) for name in names]
+    expected = [_json({name: r[name] for name in names}) for r in records]
+    assert objects(columns, len(records), _json_sorted) == expected
+    assert objects(columns, len(records), _json) == expected
+
+
+def test_zero_and_negative_zero_keep_their_sign():
+    column = [0.0, -0.0, 0.0, -0.0]
+    assert objects([("x", column)], 4, _json_sorted) == [
+        '{"x":0.0}', '{"x":-0.0}', '{"x":0.0}', '{"x":-0.0}']
+
+
+def test_equal_numbers_of_different_types_keep_their_text():
+    column = [1, 1.0, True, 1, 1.0, True]
+    assert objects([("x", column)], 6, _json_sorted) == [
+        '{"x":1}', '{"x":1.0}', '{"x":true}'] * 2
+
+
+def test_no_columns():
+    assert objects([], 2, _json_sorted) == ["{}", "{}"]
