@@ -35,8 +35,11 @@ ENGINES = ("auto", "durable-rules", "native")
 
 
 
-@dataclass
+@dataclass(slots=True)
 class Decision:
+    """One account's decision.  Accounts evaluated through one firing path share that
+    path's bands, rows, decisions, flags, comments and reviews objects: read them, never
+    change them in place."""
     account_id: str
     values: dict[str, Any]
     parts: dict[str, dict[str, float | None]]
@@ -405,15 +408,13 @@ class _Template:
     comments: list[str]
     reviews: list[str]
     motion: str
-    nested: bool  # a decision collects several values (a list to copy per account)
     check: bool  # check_complete may fail for some account on this path
 
 
 def _template(network: Network, d: Decision) -> _Template:
     missing_band = any(set_id not in d.bands for set_id in network.bands)
     return _Template(d.tier, d.cell, d.bands, d.rows, d.decisions, d.flags, d.comments,
-                     d.reviews, d.motion, any(isinstance(v, list) for v in d.decisions.values()),
-                     missing_band or not d.tier or d.motion != d.tier)
+                     d.reviews, d.motion, missing_band or not d.tier or d.motion != d.tier)
 
 
 def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.date,
@@ -518,11 +519,9 @@ def _evaluate_classes(network: Network, executor: Any,
                 templates.append(_template(network, first))
             class_path[key] = path_id
         t = templates[path_id]
+        # what the path decided, shared by all its accounts (read only)
         d = Decision(str(values.get("account_id")), values, parts, path_id, t.tier, t.cell,
-                     t.bands.copy(), t.rows.copy(),
-                     {k: (list(v) if isinstance(v, list) else v) for k, v in t.decisions.items()}
-                     if t.nested else t.decisions.copy(),
-                     t.flags.copy(), t.comments.copy(), t.reviews.copy(), t.motion)
+                     t.bands, t.rows, t.decisions, t.flags, t.comments, t.reviews, t.motion)
         if t.check:
             check_complete(network, d)
         append(d)
