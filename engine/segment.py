@@ -37,6 +37,9 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
     with bulk():  # values once: calibration rounds move band boundaries, not values
         computed = compute_values(ruleset, portfolio.accounts, as_of)
     computed = _set_aside_unplaceable(ruleset, portfolio, computed, on_error)
+    # each account's values hold its inputs too: keep one dict per account, not two
+    portfolio.accounts = [values for values, _ in computed]
+    input_ids = ["account_id"] + [i.id for i in ruleset.inputs]
     ev = evaluate(ruleset, portfolio.accounts, as_of, engine=engine, memo=memo, progress=progress,
                   computed=computed)
     tiers = [d.tier for d in ev.decisions]
@@ -50,7 +53,8 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
     def reclassify(trials: list[tuple[int, float]]) -> list[str]:
         out = []
         for index, new_arr in trials:
-            inputs = dict(portfolio.accounts[index])
+            values = portfolio.accounts[index]
+            inputs = {k: values[k] for k in input_ids if k in values}
             inputs[arr_field] = new_arr
             out.append(ev.classify(inputs).tier)
         return out
