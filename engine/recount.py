@@ -20,23 +20,26 @@ from typing import Any
 from .bands import ResolvedBands
 from .bulk import bulk as _bulk
 from .compile import compile_network
-from .evaluate import (Decision, Evaluation, _by_field, _columns, _field_codes, _path_cache,
-                       _signature, decode, evaluate, make_executor)
+from .evaluate import (Decision, Evaluation, _by_field, _columns, _field_codes,
+                       _network_signature, _path_cache, _signature, decode, evaluate,
+                       make_executor)
 
 
 class Recounter:
     """``recounter(bands)``: accounts per tier if ``ev``'s accounts were evaluated with
-    ``bands`` instead.  Keeps the value columns of the fields it has recoded, since
-    calibration moves the same few boundaries round after round."""
+    ``bands`` instead.  Keeps, between calls (calibration moves the same few boundaries
+    round after round): the value columns of the fields it recoded, each class's condition
+    bits for the fields that did not change, and each firing path's tier."""
 
     def __init__(self, ev: Evaluation) -> None:
         self.ev = ev
         self.columns: dict[str, list[Any]] = {}
-        self.truths: dict[int, dict[str, tuple[int, ...]]] = {}
+        self.class_bits: dict[Any, dict[int, bytes]] = {}
+        self.tiers: dict[str, dict[tuple[tuple[int, int], ...], str]] = {}
 
     def __call__(self, bands: dict[str, ResolvedBands]) -> dict[str, int]:
         with _bulk():
-            counts = _recount(self.ev, bands, self.columns, self.truths)
+            counts = _recount(self, bands)
         if counts is None:
             ev = self.ev
             trial = evaluate(ev.ruleset, [], ev.as_of, engine=ev.engine, memo=True, bands=bands,
@@ -50,12 +53,8 @@ def tier_counts(ev: Evaluation, bands: dict[str, ResolvedBands]) -> dict[str, in
     return Recounter(ev)(bands)
 
 
-def _recount(ev: Evaluation, bands: dict[str, ResolvedBands],
-             cache: dict[str, list[Any]] | None = None,
-             key_truths: dict[int, dict[str, tuple[int, ...]]] | None = None
-             ) -> Counter[str] | None:
-    cache = {} if cache is None else cache
-    key_truths = {} if key_truths is None else key_truths
+def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] | None:
+    ev = state.ev
     layout = ev.layout
     if layout is None:
         return None
@@ -65,60 +64,64 @@ def _recount(ev: Evaluation, bands: dict[str, ResolvedBands],
     if set(by_field) != set(base):
         return None
     changed = [name for name, leaves in by_field.items() if _signature(leaves) != base[name][0]]
-    tables = []
-    code_columns = []
-    todo = [name for name in changed if name not in cache]
+    positions = {name: tuple(leaf.index for leaf in leaves) for name, leaves in by_field.items()}
+    todo = [name for name in changed if name not in state.columns]
     if todo:
-        cache.update(zip(todo, _columns(todo, [d.values for d in ev.decisions])))
+        state.columns.update(zip(todo, _columns(todo, [d.values for d in ev.decisions])))
+    recoded = []  # (leaf positions, truths by code) of each changed field
+    code_columns = []
     for name in changed:
-        table, codes = _field_codes(by_field[name], cache[name])
-        tables.append(table)
+        table, codes = _field_codes(by_field[name], state.columns[name])
+        recoded.append((positions[name], table.truths))
         code_columns.append(codes)
     groups: Counter[Any] = Counter(zip(layout.keys, *code_columns))
-    positions = [(name, [leaf.index for leaf in leaves]) for name, leaves in by_field.items()]
-    names = [name for name, _, _ in layout.fields]
+
+    # a class's bits with the fields that did not change, for this leaf layout
+    same = tuple((i, name, positions[name]) for i, (name, _, _) in enumerate(layout.fields)
+                 if name not in changed)
+    class_bits = state.class_bits.setdefault(same, {})
+    size = len(network.leaves)
     ran = _path_cache(ev.engine, network)
+    tier_of_path = state.tiers.setdefault(_network_signature(network), {})
     executor: Any = None
-    tier_of: dict[bytes, str] = {}
-    tier_of_path: dict[tuple[tuple[int, int], ...], str] = {}
     counts: Counter[str] = Counter()
     try:
         for (key, *codes), count in groups.items():
-            base_truths = key_truths.get(key)
-            if base_truths is None:
-                base_truths = key_truths[key] = {
-                    name: layout.fields[i][2][code]
-                    for i, (name, code) in enumerate(zip(names, layout.codes(key)))}
-            truths = base_truths.copy()
-            for name, table, code in zip(changed, tables, codes):
-                truths[name] = table.truths[code]
-            out = bytearray(len(network.leaves))
-            for name, indexes in positions:
-                for i, b in zip(indexes, truths[name]):
-                    out[i] = b
-            bits = bytes(out)
-            tier = tier_of.get(bits)
+            unchanged = class_bits.get(key)
+            if unchanged is None:
+                out = bytearray(size)
+                key_codes = layout.codes(key)
+                for i, _, indexes in same:
+                    for j, b in zip(indexes, layout.fields[i][2][key_codes[i]]):
+                        out[j] = b
+                unchanged = class_bits[key] = bytes(out)
+            if recoded:
+                out = bytearray(unchanged)
+                for (indexes, truths), code in zip(recoded, codes):
+                    for j, b in zip(indexes, truths[code]):
+                        out[j] = b
+                bits = bytes(out)
+            else:
+                bits = unchanged
+            path = ran.get(bits)
+            if path is None:
+                if executor is None:
+                    executor = make_executor(ev.engine, network)
+                try:
+                    path = ran[bits] = tuple(executor.run(bits))
+                except Exception:  # noqa: BLE001 - the full evaluation names the account
+                    return None
+            tier = tier_of_path.get(path)
             if tier is None:
-                path = ran.get(bits)
-                if path is None:
-                    if executor is None:
-                        executor = make_executor(ev.engine, network)
-                    try:
-                        path = ran[bits] = tuple(executor.run(bits))
-                    except Exception:  # noqa: BLE001 - the full evaluation names the account
-                        return None
-                tier = tier_of_path.get(path)
-                if tier is None:
-                    probe = Decision("", {}, {}, 0)
-                    try:
-                        decode(network, probe, path)
-                    except Exception:  # noqa: BLE001 - as above
-                        return None
-                    if (not probe.tier or probe.motion != probe.tier
-                            or any(set_id not in probe.bands for set_id in network.bands)):
-                        return None  # check_complete might fail for an account: full evaluation
-                    tier = tier_of_path[path] = probe.tier
-                tier_of[bits] = tier
+                probe = Decision("", {}, {}, 0)
+                try:
+                    decode(network, probe, path)
+                except Exception:  # noqa: BLE001 - as above
+                    return None
+                if (not probe.tier or probe.motion != probe.tier
+                        or any(set_id not in probe.bands for set_id in network.bands)):
+                    return None  # check_complete might fail for an account: full evaluation
+                tier = tier_of_path[path] = probe.tier
             counts[tier] += count
     finally:
         if executor is not None:
