@@ -39,6 +39,7 @@ def account_rows(result: SegmentResult) -> list[dict[str, Any]]:
     rs = result.ruleset
     arr_field = rs.role("arr") or "arr"
     name_field = rs.role("name")
+    motion = {t.id: t.motion.get("motion", t.label) for t in rs.tiers}
     rows = []
     for d in result.evaluation.decisions:
         row: dict[str, Any] = {"account_id": d.account_id}
@@ -56,29 +57,46 @@ def account_rows(result: SegmentResult) -> list[dict[str, Any]]:
         row["flags"] = list(d.flags)
         row["comments"] = list(d.comments)
         row["reviews"] = list(d.reviews)
-        row["motion"] = rs.tier(d.motion).motion.get("motion", rs.tier(d.motion).label)
+        row["motion"] = motion[d.motion]
         rows.append(row)
     return rows
 
 
 def accounts_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """One line per account: lists joined with ';', ARR to the cent, other numbers to four
+    places without trailing zeros, blanks empty, formulas neutralised; a column at a time."""
     buf = io.StringIO()
     if not rows:
         return ""
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        out = {}
-        for k, v in row.items():
-            if isinstance(v, list):
-                v = ";".join(v)
-            elif isinstance(v, float):
-                v = f"{v:.4f}".rstrip("0").rstrip(".") if k != "arr" else f"{v:.2f}"
-            elif v is None:
-                v = ""
-            out[k] = safe_cell(v)
-        writer.writerow(out)
+    names = list(rows[0])
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(names)
+    columns = [_csv_column(column, name == "arr")
+               for name, column in ((name, [row.get(name, "") for row in rows]) for name in names)]
+    writer.writerows(zip(*columns))
     return buf.getvalue()
+
+
+def _csv_column(column: list[Any], money: bool) -> list[Any]:
+    """A column's cells: lists joined with ';', ARR to the cent, other numbers to four places
+    without trailing zeros, blanks empty, formulas neutralised."""
+    kinds = set(map(type, column))
+    if kinds <= {float, type(None)}:
+        fmt = "{:.2f}".format if money else (lambda v: f"{v:.4f}".rstrip("0").rstrip("."))
+        texts = ["" if v is None else fmt(v) for v in column]
+    elif kinds <= {str}:
+        texts = column
+    else:
+        return [safe_cell(_csv_value(v, money)) for v in column]
+    return [("'" + t) if t.startswith(FORMULA_START) else t for t in texts]
+
+
+def _csv_value(v: Any, money: bool) -> Any:
+    if isinstance(v, list):
+        return ";".join(v)
+    if isinstance(v, float):
+        return f"{v:.2f}" if money else f"{v:.4f}".rstrip("0").rstrip(".")
+    return "" if v is None else v
 
 
 def rejects_csv(rejects: Sequence[dict[str, Any]]) -> str:
@@ -92,7 +110,8 @@ def rejects_csv(rejects: Sequence[dict[str, Any]]) -> str:
 
 
 def accounts_jsonl(rows: Sequence[dict[str, Any]]) -> str:
-    return "".join(json.dumps(r, sort_keys=False, ensure_ascii=False) + "\n" for r in rows)
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(r, ensure_ascii=False)
+    return "".join([encode(r) + "\n" for r in rows])
 
 
 # --- the model document (SPEC 1.1, eight sections in order) -----------------------------
