@@ -177,10 +177,13 @@ def check_complete(network: Network, decision: Decision) -> None:
                           f"missing {', '.join(missing)}", account_id=decision.account_id)
 
 
-def compute_values(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.date
+def compute_values(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.date,
+                   in_place: bool = False
                    ) -> list[tuple[dict[str, Any], dict[str, dict[str, float | None]]]]:
+    """Each account's (values, score parts); ``in_place``: each account's dict becomes its
+    values (derived values and scores added to it) instead of being copied."""
     from .values import compile_values
-    return list(map(compile_values(ruleset, as_of), accounts))
+    return list(map(compile_values(ruleset, as_of, in_place), accounts))
 
 
 def resolve_bands(ruleset: Ruleset, computed: Sequence[tuple[dict[str, Any], Any]]

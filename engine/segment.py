@@ -34,11 +34,11 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
             progress: Callable[[int], None] | None = None) -> SegmentResult:
     portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error, display=accounts_display)
     arr_field = ruleset.role("arr") or "arr"
-    with bulk():  # values once: calibration rounds move band boundaries, not values
-        computed = compute_values(ruleset, portfolio.accounts, as_of)
+    # values once (calibration rounds move band boundaries, not values), each added to the
+    # account's own freshly read dict: one dict per account, not two
+    with bulk():
+        computed = compute_values(ruleset, portfolio.accounts, as_of, in_place=True)
     computed = _set_aside_unplaceable(ruleset, portfolio, computed, on_error)
-    # each account's values hold its inputs too: keep one dict per account, not two
-    portfolio.accounts = [values for values, _ in computed]
     input_ids = ["account_id"] + [i.id for i in ruleset.inputs]
     ev = evaluate(ruleset, portfolio.accounts, as_of, engine=engine, memo=memo, progress=progress,
                   computed=computed)

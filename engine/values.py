@@ -157,11 +157,12 @@ def _round_half_up_fast(value: float, digits: int) -> float:
 _TENS = [10.0 ** i for i in range(10)]
 
 
-def compile_values(ruleset: Ruleset, as_of: dt.date
+def compile_values(ruleset: Ruleset, as_of: dt.date, in_place: bool = False
                    ) -> Callable[[Values], tuple[Values, dict[str, dict[str, float | None]]]]:
     """An account's values as one function of its inputs: derived values in dependency
     order (``derive``), then each score's parts (``component_score`` / ``score_parts``) and
-    total (``compute_score``).
+    total (``compute_score``).  ``in_place``: the inputs dict itself becomes the values
+    (for a caller that owns freshly read inputs and wants no second dict per account).
 
     The ruleset is looked at once instead of once per account: derived values with their
     operation picked in advance, weights computed once, and each component's score of a
@@ -189,7 +190,7 @@ def compile_values(ruleset: Ruleset, as_of: dt.date
     rounding = _round_half_up_fast
 
     def values_of(inputs: Values) -> tuple[Values, dict[str, dict[str, float | None]]]:
-        values = dict(inputs)
+        values = inputs if in_place else dict(inputs)
         get = values.get
         for did, kind, arg in steps:
             if kind == 0:
