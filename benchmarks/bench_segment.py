@@ -19,7 +19,7 @@ stages      read -> values+bands -> evaluate -> store, timed one by one in one p
                          decoding and checking every account's trace
             store        store_run into a fresh SQLite trace store (paths, firings, decisions)
 end to end  what `tierbook segment --store` does, without the report files: read, evaluate,
-            capacity calibration (re-evaluates the portfolio once per calibration round),
+            capacity calibration (each round recounts tiers with one boundary moved),
             quality gates, store.
 """
 
@@ -337,8 +337,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(table(rows))
     print("\nrates are accounts per second; pipeline = read + values+bands + evaluate + store; "
-          "end-to-end = read, evaluate, calibration re-evaluations (evals = evaluations in "
-          "total), gates and store, as `tierbook segment --store` without report files")
+          "end-to-end = read, evaluate, calibration (recounts; evals = full evaluations), "
+          "gates and store, as `tierbook segment --store` without report files")
     if args.json:
         doc = {"python": platform.python_version(), "machine": platform.machine(),
                "cpus": os.cpu_count(), "ruleset": args.ruleset, "seed": args.seed,
