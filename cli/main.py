@@ -14,7 +14,7 @@ from tierbook.errors import EXIT_INTERNAL, TierbookError
 
 from tierbook.evaluate import ENGINES
 
-from .options import evaluation_options, on_error_option, parse_date
+from .options import evaluation_options, on_error_option, to_date
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -199,7 +199,7 @@ def test_command(paths: tuple[str, ...], coverage: bool, fail_under: float | Non
     def go() -> int:
         from tierbook.testing import render_text, run_tests
 
-        report = run_tests(list(paths), as_of=parse_date(None, None, as_of) if as_of else None,
+        report = run_tests(list(paths), as_of=to_date(as_of) if as_of else None,
                            engine=engine)
         if fmt == "json":
             click.echo(json.dumps(report.as_dict(), indent=2))

@@ -10,13 +10,18 @@ import click
 from tierbook.evaluate import ENGINES
 
 
-def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date:
+def to_date(value: str | None) -> dt.date:
+    """--as-of as a date (today when not given); a clear usage error otherwise."""
     if value is None:
         return dt.date.today()
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date:
+    return to_date(value)
 
 
 def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:

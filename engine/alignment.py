@@ -71,7 +71,7 @@ def align(result: SegmentResult) -> Alignment | None:
 
 
 def _expansion(result: SegmentResult, cfg: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for d in result.evaluation.decisions:
         potential = d.values.get(cfg["potential"])
         arr = float(d.values.get(result.arr_field) or 0.0)

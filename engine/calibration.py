@@ -93,8 +93,8 @@ def propose(doc: Document, calibration: Calibration, as_of: dt.date) -> Proposal
     new_version = _bump_minor(old_version)
     edits.append((doc.positions[("metadata", "version")], new_version))
     edits.append((doc.positions[("metadata", "effective_date")], f'"{as_of.isoformat()}"'))
-    for where, new in sorted(edits, reverse=True):  # right to left keeps positions valid
-        _replace_scalar(lines, where, new)
+    for where, text in sorted(edits, reverse=True):  # right to left keeps positions valid
+        _replace_scalar(lines, where, text)
     moved_text = "; ".join(f"{c['band']} {c['boundary']} lower bound {_fmt(c['from'])} -> "
                            f"{_fmt(c['to'])}" for c in changes)
     note = (f"Capacity calibration ({calibration.direction}): {calibration.reason}. "

@@ -126,9 +126,10 @@ def move_lever(rb: ResolvedBands, lever: Lever, direction: int) -> ResolvedBands
         return None
     bands = list(rb.bands)
     i = next(i for i, b in enumerate(bands) if b.id == lever.lower_of)
-    if i > 0 and bands[i - 1].lower is not None and new <= bands[i - 1].lower:
+    below, above = (bands[i - 1].lower if i > 0 else None), bands[i].upper
+    if below is not None and new <= below:
         return None
-    if bands[i].upper is not None and new >= bands[i].upper:
+    if above is not None and new >= above:
         return None
     bands[i] = replace(bands[i], lower=new)
     if i > 0:

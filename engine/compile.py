@@ -331,9 +331,9 @@ class _Compiler:
             self.add(flag.id, "flag", self.p(flag.when, TRUE_ONLY), {"t": "flag", "flag": flag.id},
                      flag.because, flag.when)
         for c in rs.contradictions:
-            cond = {"all": [{"flag": c.flags[0]}, {"flag": c.flags[1]}]}
-            self.add(c.id, "comment", self.p(cond, TRUE_ONLY), {"t": "comment", "id": c.id},
-                     c.because, cond)
+            pair: dict[str, Any] = {"all": [{"flag": c.flags[0]}, {"flag": c.flags[1]}]}
+            self.add(c.id, "comment", self.p(pair, TRUE_ONLY), {"t": "comment", "id": c.id},
+                     c.because, pair)
         for r in rs.review_hints:
             self.add(r.id, "review", self.p(r.when, TRUE_ONLY), {"t": "review", "id": r.id},
                      r.because, r.when)
@@ -384,8 +384,9 @@ def _merge_patterns(pats: tuple[Pattern, ...]) -> tuple[Pattern, ...] | None:
         if value_attr not in attrs:
             continue
         allowed = set(attrs[value_attr])
-        if key in by_key and by_key[key] is not None:
-            allowed &= by_key[key]  # type: ignore[operator]
+        earlier = by_key.get(key)
+        if earlier is not None:
+            allowed &= earlier
             if not allowed:
                 return None
         by_key[key] = allowed

@@ -61,10 +61,10 @@ def read_events(path: str, display: str | None = None, on_error: str = "fail"
                                           "quarter,account_id,type,field,value", "empty")])
     rows: list[tuple[int, dict[str, Any]]] = []
     if p.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        for n, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
+        for n, text_line in enumerate(text.splitlines(), start=1):
+            if text_line.strip():
                 try:
-                    obj = json.loads(line)
+                    obj = json.loads(text_line)
                 except json.JSONDecodeError as exc:
                     raise DataError("bad JSON", [_problem(file, n, "", f"invalid JSON: {exc.msg}")])
                 rows.append((n, obj if isinstance(obj, dict) else {"__bad__": obj}))

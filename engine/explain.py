@@ -95,7 +95,7 @@ def _implicit(rule: Any, record: dict[str, Any]) -> list[dict[str, Any]]:
             attrs = dict(p.attrs)
             if p.type == "band":
                 set_id = attrs["set"][0]
-                wanted = attrs.get("row", attrs.get("band"))
+                wanted: Any = attrs.get("row", attrs.get("band"))  # the allowed names
                 actual = record["rows"].get(set_id) if "row" in attrs else record["bands"].get(set_id)
                 out.append({"condition": f"{set_id} {'row' if 'row' in attrs else 'band'} = {wanted[0]}",
                             "field": set_id, "value": actual, "result": actual in wanted})

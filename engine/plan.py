@@ -125,8 +125,9 @@ def compare(base: SegmentResult, head: SegmentResult) -> Plan:
         sb = gb.status if gb else "absent"
         sh = gh.status if gh else "absent"
         if sb != sh:
+            latest = gh or gb
             changes.append({"id": gid, "before": sb, "after": sh,
-                            "detail": (gh or gb).detail if (gh or gb) else ""})
+                            "detail": latest.detail if latest else ""})
     plan = Plan(base, head, moves, matrix, arr_moved, gained, lost, changes,
                 added=sorted(set(after) - set(before)), removed=sorted(set(before) - set(after)))
     if base.ruleset.sha256 != head.ruleset.sha256 and base.ruleset.version == head.ruleset.version:

@@ -408,6 +408,7 @@ class _Builder:
         blanks: list[tuple[int, int]] = []
         for (inp, memo), col in zip(self.columns, cells):
             first = 0  # row of the first blank cell
+            vals: list[Any] | None
             if memo is None:  # text: the stripped cell, blank -> default
                 vals = list(map(str.strip, col))
                 nblank = vals.count("")

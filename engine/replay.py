@@ -304,26 +304,27 @@ class _Sim:
         start_counts = Counter(start_tier.values())
         for t in self.rs.triggers:
             watched = list(t.tiers) or self.rs.tier_ids
+            threshold = t.threshold if t.threshold is not None else math.inf  # (validated: set)
             if t.kind == "tier_arr_change":
                 for tier in watched:
                     base = self.base_tier_arr.get(tier, 0.0)
                     if base <= 0:
                         continue
                     change = (now[tier] - base) / base
-                    if abs(round(change, 9)) >= t.threshold:
+                    if abs(round(change, 9)) >= threshold:
                         fired.append({"id": t.id, "kind": t.kind, "tier": tier,
                                       "detail": f"{tier} ARR ${base:,.0f} -> ${now[tier]:,.0f} "
-                                                f"({change:+.1%}; threshold ±{t.threshold:.0%})",
+                                                f"({change:+.1%}; threshold ±{threshold:.0%})",
                                       "because": t.because, "figures": {
                                           "base_arr": round(base, 2), "arr": round(now[tier], 2),
                                           "change": round(change, 4)}})
             elif t.kind == "capacity_change":
                 if self.base_csms and self.total_csms is not None:
                     change = (self.total_csms - self.base_csms) / self.base_csms
-                    if abs(round(change, 9)) >= t.threshold:
+                    if abs(round(change, 9)) >= threshold:
                         fired.append({"id": t.id, "kind": t.kind, "because": t.because,
                                       "detail": f"CSMs {self.base_csms} -> {self.total_csms} "
-                                                f"({change:+.1%}; threshold ±{t.threshold:.0%})",
+                                                f"({change:+.1%}; threshold ±{threshold:.0%})",
                                       "figures": {"base": self.base_csms, "csms": self.total_csms,
                                                   "change": round(change, 4)}})
             elif t.kind == "tier_churn_over_target":

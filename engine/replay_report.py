@@ -129,16 +129,16 @@ def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
             for b, n in row.items():
                 if a != b:
                     grid[ids.index(a)][ids.index(b)] += n
-        for t, n in q.churned.items():
-            grid[ids.index(t)][-1] += n
+        for tier_id, n in q.churned.items():
+            grid[ids.index(tier_id)][-1] += n
     heat.imshow(grid, cmap="Blues", aspect="auto")
     heat.set_xticks(range(len(cols)))
     heat.set_xticklabels([c.replace("_", " ") for c in cols], rotation=30, ha="right", fontsize=8)
     heat.set_yticks(range(len(ids)))
     heat.set_yticklabels([t.replace("_", " ") for t in ids], fontsize=8)
     peak = max((v for row in grid for v in row), default=0) or 1
-    for i, row in enumerate(grid):
-        for j, v in enumerate(row):
+    for i, grid_row in enumerate(grid):
+        for j, v in enumerate(grid_row):
             heat.text(j, i, f"{v:,}", ha="center", va="center", fontsize=9,
                       color="white" if v > peak * 0.6 else "black")
     heat.set_title(f"Flow between tiers, {quarters[0]}-{quarters[-1]}" if quarters else "Flow between tiers")

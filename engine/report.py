@@ -196,7 +196,7 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
             w("| component | input | weight | effective weight |")
             w("|---|---|---|---|")
             for c in s.components:
-                src = f"`{c.input}`" if c.input else f"`{describe(c.when)}`"
+                src = f"`{c.input}`" if c.input else f"`{describe(c.when or {})}`"
                 w(f"| {c.label or c.id} | {src} | {c.weight:g} | {eff[c.id]:.4g} |")
         else:
             w("| component | counts when |")
@@ -286,10 +286,11 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     w("")
     w("| tier | accounts | ARR | book size | CSMs needed | CSMs available | gap |")
     w("|---|---|---|---|---|---|---|")
-    for t in result.capacity.per_tier:
-        avail = "" if t.available is None else str(t.available)
-        gap = "" if t.gap is None else f"{t.gap:+d}"
-        w(f"| {t.tier} | {t.accounts:,} | {money(t.arr)} | {t.book_size or '-'} | {t.needed} | {avail} | {gap} |")
+    for tc in result.capacity.per_tier:
+        avail = "" if tc.available is None else str(tc.available)
+        gap = "" if tc.gap is None else f"{tc.gap:+d}"
+        w(f"| {tc.tier} | {tc.accounts:,} | {money(tc.arr)} | {tc.book_size or '-'} | {tc.needed} "
+          f"| {avail} | {gap} |")
     w("")
     w(f"**{result.capacity.statement()}** (gap = needed - available; positive is a shortage).")
     w("")
@@ -310,13 +311,14 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     w("")
     w("## 7. Re-Calibration Triggers")
     w("")
-    for t in rs.triggers:
+    for trig in rs.triggers:
         figure = ""
-        if t.threshold is not None:
-            figure = f" (threshold {t.threshold:.0%})"
-        if t.ratio is not None:
-            figure = f" ({t.ratio:g}x target for {t.consecutive_quarters} consecutive quarters)"
-        w(f"- `{t.id}` ({t.kind}){figure}: {t.because}")
+        if trig.threshold is not None:
+            figure = f" (threshold {trig.threshold:.0%})"
+        if trig.ratio is not None:
+            figure = (f" ({trig.ratio:g}x target for {trig.consecutive_quarters} consecutive "
+                      "quarters)")
+        w(f"- `{trig.id}` ({trig.kind}){figure}: {trig.because}")
     base = rs.raw.get("recalibration", {})
     if base:
         w(f"- Baseline re-run: {base.get('baseline', 'annual')}; never more often than every "

@@ -342,22 +342,23 @@ def _compare(expect: dict[str, Any], ev: Evaluation, d: Any, fired: list[str]) -
         diff("motion", expect["motion"], d.motion)
     for key, got in (("flags", d.flags), ("comments", d.comments), ("reviews", d.reviews)):
         if key in expect:
-            want = sorted(expect[key] or [])
-            if want != sorted(got):
-                missing = sorted(set(want) - set(got))
-                extra = sorted(set(got) - set(want))
-                out.append(f"{key}: expected {want}, got {sorted(got)}"
+            listed = sorted(expect[key] or [])
+            if listed != sorted(got):
+                missing = sorted(set(listed) - set(got))
+                extra = sorted(set(got) - set(listed))
+                out.append(f"{key}: expected {listed}, got {sorted(got)}"
                            + (f" (missing {missing})" if missing else "")
                            + (f" (unexpected {extra})" if extra else ""))
     for set_id, want in (expect.get("bands") or {}).items():
         diff(f"bands.{set_id}", want, d.bands.get(set_id))
     for dec_id, want in (expect.get("decisions") or {}).items():
         diff(f"decisions.{dec_id}", want, d.decisions.get(dec_id))
-    for score_id, want in (expect.get("scores") or {}).items():
+    for score_id, spec in (expect.get("scores") or {}).items():
         tol = DEFAULT_TOLERANCE
-        if isinstance(want, dict):
-            tol = float(want.get("tolerance", tol))
-            want = want.get("value")
+        want = spec
+        if isinstance(spec, dict):
+            tol = float(spec.get("tolerance", tol))
+            want = spec.get("value")
         got = d.values.get(score_id)
         if got is None or want is None or not math.isclose(got, want, abs_tol=tol):
             out.append(f"scores.{score_id}: expected {want} ± {tol:g}, got {got}")

@@ -287,9 +287,10 @@ class _Checker:
 
     def _check_grid_axis_open(self, set_id: str, key: str) -> None:
         """Every account needs a tier: the bands of a grid axis may not leave values out."""
-        i, b = next(((i, b) for i, b in enumerate(self.d["bands"]) if b["id"] == set_id), (None, None))
-        if b is None:
+        found = next(((i, b) for i, b in enumerate(self.d["bands"]) if b["id"] == set_id), None)
+        if found is None:
             return
+        i, b = found
         for variant in ("bands", "log"):
             block = b.get(variant)
             bands = block if variant == "bands" else (block or {}).get("bands")
@@ -542,7 +543,7 @@ class _Checker:
                 self.error(("capacity", "calibration", "tier"), f"unknown tier '{calib['tier']}'"
                            + suggest(calib["tier"], self.tiers), "unknown-tier")
             for i, lever in enumerate(calib["levers"]):
-                p = ("capacity", "calibration", "levers", i)
+                p: Path = ("capacity", "calibration", "levers", i)
                 if not self.ref(lever["band"], p + ("band",), ("band",), "band set"):
                     continue
                 if lever["lower_of"] not in self.band_ids[lever["band"]]:

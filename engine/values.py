@@ -19,7 +19,7 @@ Values = dict[str, Any]
 
 
 def derive(d: Derived, values: Values, as_of: dt.date) -> float | int | None:
-    args = [values.get(a) for a in d.args]
+    args: list[Any] = [values.get(a) for a in d.args]
     if any(a is None for a in args):
         return None
     if d.op == "ratio":
@@ -84,11 +84,12 @@ def round_half_up(value: float, digits: int) -> float:
 def compute_score(score: Score, parts: dict[str, float | None]) -> float | None:
     if score.method == "count":
         # the number of components known to hold; a blank indicator is not counted
-        return float(sum(v for v in parts.values() if v is not None))
+        return float(sum((v for v in parts.values() if v is not None), 0.0))
     if any(v is None for v in parts.values()):
         return None
     weights = score.effective_weights()
-    total = sum(weights[c.id] * parts[c.id] for c in score.components)  # type: ignore[operator]
+    total = sum((weights[c.id] * parts[c.id] for c in score.components),  # type: ignore[operator]
+                0.0)
     return round_half_up(total * score.scale, score.round)
 
 
@@ -180,7 +181,8 @@ def compile_values(ruleset: Ruleset, as_of: dt.date, in_place: bool = False
             steps.append((d.id, 3, d))
     scores = []
     for s in ruleset.scores:
-        comps = [(c.id, c.input or "", c, {}) for c in s.components]
+        comps: list[tuple[str, str, Component, dict[float, float | None]]] = [
+            (c.id, c.input or "", c, {}) for c in s.components]
         plain = all(c.when is None for c in s.components)
         count = s.method == "count"
         weights = {} if count else s.effective_weights()
@@ -229,11 +231,11 @@ def compile_values(ruleset: Ruleset, as_of: dt.date, in_place: bool = False
                 parts = score_parts(s, values, truth)
             parts_by_score[sid] = parts
             if count:
-                values[sid] = float(sum(v for v in parts.values() if v is not None))
+                values[sid] = float(sum((v for v in parts.values() if v is not None), 0.0))
             elif None in parts.values():
                 values[sid] = None
             else:
-                total = sum([w * parts[cid] for w, cid in terms])  # type: ignore[operator]
+                total = sum([w * parts[cid] for w, cid in terms], 0.0)  # type: ignore[operator]
                 values[sid] = rounding(total * scale, digits)
         return values, parts_by_score
     return values_of
