@@ -20,9 +20,9 @@ from typing import Any
 from .bands import ResolvedBands
 from .bulk import bulk as _bulk
 from .compile import compile_network
-from .evaluate import (Decision, Evaluation, _by_field, _columns, _field_codes,
-                       _network_signature, _path_cache, _signature, decode, evaluate,
-                       make_executor)
+from .classes import (field_codes, leaf_signature, leaves_by_field, network_signature,
+                      path_cache, value_columns)
+from .evaluate import Decision, Evaluation, decode, evaluate, make_executor
 
 
 class Recounter:
@@ -59,19 +59,19 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
     if layout is None:
         return None
     network = compile_network(ev.ruleset, bands)
-    by_field = _by_field(network)
+    by_field = leaves_by_field(network)
     base = {name: (signature, truths) for name, signature, truths in layout.fields}
     if set(by_field) != set(base):
         return None
-    changed = [name for name, leaves in by_field.items() if _signature(leaves) != base[name][0]]
+    changed = [name for name, leaves in by_field.items() if leaf_signature(leaves) != base[name][0]]
     positions = {name: tuple(leaf.index for leaf in leaves) for name, leaves in by_field.items()}
     todo = [name for name in changed if name not in state.columns]
     if todo:
-        state.columns.update(zip(todo, _columns(todo, [d.values for d in ev.decisions])))
+        state.columns.update(zip(todo, value_columns(todo, [d.values for d in ev.decisions])))
     recoded = []  # (leaf positions, truths by code) of each changed field
     code_columns = []
     for name in changed:
-        table, codes = _field_codes(by_field[name], state.columns[name])
+        table, codes = field_codes(by_field[name], state.columns[name])
         recoded.append((positions[name], table.truths))
         code_columns.append(codes)
     groups: Counter[Any] = Counter(zip(layout.keys, *code_columns))
@@ -81,8 +81,8 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
                  if name not in changed)
     class_bits = state.class_bits.setdefault(same, {})
     size = len(network.leaves)
-    ran = _path_cache(ev.engine, network)
-    tier_of_path = state.tiers.setdefault(_network_signature(network), {})
+    ran = path_cache(ev.engine, network)
+    tier_of_path = state.tiers.setdefault(network_signature(network), {})
     executor: Any = None
     counts: Counter[str] = Counter()
     try:
