@@ -47,8 +47,7 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
     capacity = roll_up(ruleset, tiers, arrs)
 
     # each round only recounts tiers with one boundary moved (tierbook.recount)
-    calibration = calibrate(ruleset, ev.bands, dict(Counter(tiers)),
-                            Recounter(ev))
+    calibration = calibrate(ruleset, ev.bands, dict(Counter(tiers)), Recounter(ev))
 
     def reclassify(trials: list[tuple[int, float]]) -> list[str]:
         out = []
