@@ -101,7 +101,10 @@ class _Sim:
         self.base_csms = self.total_csms
         self.quarter_count = 0
         self.churn_streak: dict[str, int] = defaultdict(int)
-        base = self._evaluate(list(self.states), as_of)
+        # the values the bands were resolved from are the starting evaluation's values
+        base = evaluate(ruleset, accounts, as_of, engine=self.engine, memo=self.memo,
+                        bands=self.bands, computed=computed)
+        del computed
         for d in base.decisions:
             st = self.states[d.account_id]
             st.held, st.flags = d.tier, list(d.flags)
@@ -210,8 +213,8 @@ class _Sim:
         if self.problems:
             raise DataError(f"{self.file}: {len(self.problems)} bad event(s)", self.problems[:200])
         ids = self._active()
-        ev = self._evaluate(ids, as_of)
-        self.last_eval = ev
+        del self.last_eval  # the previous quarter is stored: do not hold two in memory
+        ev = self.last_eval = self._evaluate(ids, as_of)
         moves, held, reviews, raised, cleared = [], [], [], [], []
         matrix = {t: {u: 0 for u in self.rs.tier_ids} for t in self.rs.tier_ids}
         drift = 0
