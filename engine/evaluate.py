@@ -283,13 +283,15 @@ def _evaluate_classes(network: Network, executor: Any,
     Accounts are taken in order and each step happens at the same account as in
     ``_evaluate_each``, so an error names the same account and rule.  Classes are
     normally run already (``_run_ahead``); one whose run failed there runs again here."""
-    class_path: dict[int, int] = {}
+    # class key -> the Decision fields after account_id, values and parts: the path id and
+    # what the path decided, shared by all its accounts (read only)
+    fields_of: dict[int, tuple[Any, ...]] = {}
+    checked: set[int] = set()  # classes where check_complete may fail for some account
     templates: list[_Template] = []
     append = decisions.append
-    for n, (values, parts) in enumerate(computed):
-        key = keys[n]
-        path_id = class_path.get(key)
-        if path_id is None:
+    for n, ((values, parts), key) in enumerate(zip(computed, keys)):
+        fields = fields_of.get(key)
+        if fields is None:
             bits = bits_of(key)
             path_id = memo_paths.get(bits)
             if path_id is None:
@@ -301,12 +303,13 @@ def _evaluate_classes(network: Network, executor: Any,
                 first = Decision(str(values.get("account_id")), values, parts, path_id)
                 decode(network, first, paths[path_id])
                 templates.append(_template(network, first))
-            class_path[key] = path_id
-        t = templates[path_id]
-        # what the path decided, shared by all its accounts (read only)
-        d = Decision(str(values.get("account_id")), values, parts, path_id, t.tier, t.cell,
-                     t.bands, t.rows, t.decisions, t.flags, t.comments, t.reviews, t.motion)
-        if t.check:
+            t = templates[path_id]
+            fields = fields_of[key] = (path_id, t.tier, t.cell, t.bands, t.rows, t.decisions,
+                                       t.flags, t.comments, t.reviews, t.motion)
+            if t.check:
+                checked.add(key)
+        d = Decision(str(values.get("account_id")), values, parts, *fields)
+        if key in checked:
             check_complete(network, d)
         append(d)
         if progress and n % 1000 == 999:
