@@ -180,25 +180,11 @@ def resolve_bands(ruleset: Ruleset, computed: Sequence[tuple[dict[str, Any], Any
     return resolve_all(ruleset, column)
 
 
-@dataclass
-class _Template:
-    """What decoding a path gives, shared by every account on the path."""
-    tier: str
-    cell: str
-    bands: dict[str, str]
-    rows: dict[str, str]
-    decisions: dict[str, Any]
-    flags: list[str]
-    comments: list[str]
-    reviews: list[str]
-    motion: str
-    check: bool  # check_complete may fail for some account on this path
-
-
-def _template(network: Network, d: Decision) -> _Template:
-    missing_band = any(set_id not in d.bands for set_id in network.bands)
-    return _Template(d.tier, d.cell, d.bands, d.rows, d.decisions, d.flags, d.comments,
-                     d.reviews, d.motion, missing_band or not d.tier or d.motion != d.tier)
+def _may_be_incomplete(network: Network, d: Decision) -> bool:
+    """Whether check_complete may fail for some account on d's path (a band missing only
+    matters when the account's value is known, so it is checked account by account)."""
+    return (any(set_id not in d.bands for set_id in network.bands) or not d.tier
+            or d.motion != d.tier)
 
 
 def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.date,
@@ -278,7 +264,7 @@ def _evaluate_classes(network: Network, executor: Any,
                       bits_of: Callable[[int], bytes], memo_paths: dict[bytes, int],
                       paths: list[list[tuple[int, int]]], decisions: list[Decision],
                       progress: Callable[[int], None] | None) -> None:
-    """One executor run per class; every account of a class decoded from its template.
+    """One executor run per class; every account of a class shares its decoded path.
 
     Accounts are taken in order and each step happens at the same account as in
     ``_evaluate_each``, so an error names the same account and rule.  Classes are
@@ -286,8 +272,8 @@ def _evaluate_classes(network: Network, executor: Any,
     # class key -> the Decision fields after account_id, values and parts: the path id and
     # what the path decided, shared by all its accounts (read only)
     fields_of: dict[int, tuple[Any, ...]] = {}
-    checked: set[int] = set()  # classes where check_complete may fail for some account
-    templates: list[_Template] = []
+    path_fields: list[tuple[Any, ...]] = []  # by path id
+    checked_paths: set[int] = set()  # paths where check_complete may fail for an account
     append = decisions.append
     for n, ((values, parts), key) in enumerate(zip(computed, keys)):
         fields = fields_of.get(key)
@@ -302,14 +288,14 @@ def _evaluate_classes(network: Network, executor: Any,
                 path_id = memo_paths[bits] = len(paths) - 1
                 first = Decision(str(values.get("account_id")), values, parts, path_id)
                 decode(network, first, paths[path_id])
-                templates.append(_template(network, first))
-            t = templates[path_id]
-            fields = fields_of[key] = (path_id, t.tier, t.cell, t.bands, t.rows, t.decisions,
-                                       t.flags, t.comments, t.reviews, t.motion)
-            if t.check:
-                checked.add(key)
+                path_fields.append((path_id, first.tier, first.cell, first.bands, first.rows,
+                                    first.decisions, first.flags, first.comments, first.reviews,
+                                    first.motion))
+                if _may_be_incomplete(network, first):
+                    checked_paths.add(path_id)
+            fields = fields_of[key] = path_fields[path_id]
         d = Decision(str(values.get("account_id")), values, parts, *fields)
-        if key in checked:
+        if fields[0] in checked_paths:
             check_complete(network, d)
         append(d)
         if progress and n % 1000 == 999:

@@ -60,10 +60,11 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
         return None
     network = compile_network(ev.ruleset, bands)
     by_field = leaves_by_field(network)
-    base = {name: (signature, truths) for name, signature, truths in layout.fields}
-    if set(by_field) != set(base):
+    signatures = {name: signature for name, signature, _ in layout.fields}
+    if set(by_field) != set(signatures):
         return None
-    changed = [name for name, leaves in by_field.items() if leaf_signature(leaves) != base[name][0]]
+    changed = [name for name, leaves in by_field.items()
+               if leaf_signature(leaves) != signatures[name]]
     positions = {name: tuple(leaf.index for leaf in leaves) for name, leaves in by_field.items()}
     todo = [name for name in changed if name not in state.columns]
     if todo:

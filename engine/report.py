@@ -82,8 +82,7 @@ def _csv_column(column: list[Any], money: bool) -> list[Any]:
     without trailing zeros, blanks empty, formulas neutralised."""
     kinds = set(map(type, column))
     if kinds <= {float, type(None)}:
-        fmt = "{:.2f}".format if money else (lambda v: f"{v:.4f}".rstrip("0").rstrip("."))
-        texts = ["" if v is None else fmt(v) for v in column]
+        texts = ["" if v is None else _number(v, money) for v in column]
     elif kinds <= {str}:
         texts = column
     else:
@@ -95,8 +94,12 @@ def _csv_value(v: Any, money: bool) -> Any:
     if isinstance(v, list):
         return ";".join(v)
     if isinstance(v, float):
-        return f"{v:.2f}" if money else f"{v:.4f}".rstrip("0").rstrip(".")
+        return _number(v, money)
     return "" if v is None else v
+
+
+def _number(v: float, money: bool) -> str:
+    return f"{v:.2f}" if money else f"{v:.4f}".rstrip("0").rstrip(".")
 
 
 def rejects_csv(rejects: Sequence[dict[str, Any]]) -> str:
