@@ -3,9 +3,10 @@
 The trace store keeps every account's values as a JSON object (sorted keys, compact
 separators, dates as ISO text).  Encoding 100,000 such objects one by one is dominated by
 turning the same numbers into text again and again: a rating of 0.15 or a seat count of 4
-occurs thousands of times.  Here each column is encoded in one pass of the C function
-json itself uses for its type (or, for dates and mixed columns, each distinct value once), and
-each record's text is joined from its columns' pieces.
+occurs thousands of times.  Here a column of few distinct values (a tier, a rating) has each
+value encoded once; any other column is encoded in one pass of the C function json itself
+uses for its type (or, for dates and mixed columns, each distinct value once); and each
+record's text is joined from its columns' pieces.
 
 The text is exactly what ``tierbook.store._json`` gives for each record (the tests compare
 them on generated records); a column this cannot do exactly -- numbers of several types,
@@ -17,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from itertools import repeat
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
-from math import isfinite
+from math import copysign, isfinite
 from typing import Any, Callable, Sequence
 
 _NUMBER_KINDS = frozenset({int, float, bool})
@@ -73,8 +74,40 @@ def _direct(column: Sequence[Any], kinds: set[type]) -> list[str] | None:
     return texts
 
 
+_FEW_MIN = 64  # rows before a column's distinct values are worth counting
+_FEW_SAMPLE = 1024
+_FEW_SHARE = 4  # a column is "few" when at most a quarter of its sample is distinct
+_MEMO_KINDS = frozenset({str, int, float, bool, type(None), dt.date})
+
+
+def _few(column: Sequence[Any], kinds: set[type], encode: Callable[[Any], str]) -> list[str] | None:
+    """Texts of a long column of few distinct values (a tier, a rating, a flag), each
+    distinct value encoded once, or None.  Only where equal values have one text: one kind
+    of number (1, 1.0 and True are equal keys), no NaN (not equal to itself), no -0.0 (equal
+    to 0.0)."""
+    if len(column) < _FEW_MIN or not kinds <= _MEMO_KINDS or len(kinds & _NUMBER_KINDS) > 1:
+        return None
+    sample = column[:_FEW_SAMPLE]
+    if len(set(sample)) * _FEW_SHARE > len(sample):
+        return None
+    distinct = set(column)
+    if len(distinct) * _FEW_SHARE > len(column):
+        return None
+    if float in kinds:
+        floats = [v for v in distinct if v.__class__ is float]
+        if not all(map(isfinite, floats)):
+            return None
+        if 0.0 in distinct and any(copysign(1.0, v) < 0 for v in column if v == 0.0):
+            return None
+    memo = {value: encode(value) for value in distinct}
+    return list(map(memo.__getitem__, column))
+
+
 def _column_texts(column: Sequence[Any], encode: Callable[[Any], str]) -> list[str]:
     kinds = set(map(type, column))
+    texts = _few(column, kinds, encode)
+    if texts is not None:
+        return texts
     texts = _direct(column, kinds)
     if texts is not None:
         return texts

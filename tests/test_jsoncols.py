@@ -52,3 +52,29 @@ def test_equal_numbers_of_different_types_keep_their_text():
 
 def test_no_columns():
     assert objects([], 2, _json_sorted) == ["{}", "{}"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(SCALARS, min_size=1, max_size=6), st.lists(st.integers(0, 5), min_size=64,
+                                                            max_size=300))
+def test_long_columns_of_few_values_same_text(pool, picks):
+    """Long columns of a few distinct values take the memo path (each value encoded once):
+    still the one-record text, for -0.0 beside 0.0, NaN, 1 beside 1.0 and True, dates."""
+    column = [pool[i % len(pool)] for i in picks]
+    expected = [_json({"x": v}) for v in column]
+    assert objects([("x", column)], len(column), _json_sorted) == expected
+
+
+def test_memo_path_is_taken_and_keeps_zero_signs():
+    import tierbook.jsoncols as J
+
+    few = [0.15, 0.0, 0.13, None] * 50
+    assert J._few(few, set(map(type, few)), _json_sorted) is not None
+    signed = [0.15, 0.0, -0.0, None] * 50
+    assert J._few(signed, set(map(type, signed)), _json_sorted) is None
+    assert objects([("x", signed)], 200, _json_sorted)[:4] == [
+        '{"x":0.15}', '{"x":0.0}', '{"x":-0.0}', '{"x":null}']
+    mixed = [1, 1.0, True] * 30
+    assert J._few(mixed, set(map(type, mixed)), _json_sorted) is None
+    many = [float(i) for i in range(200)]
+    assert J._few(many, {float}, _json_sorted) is None
