@@ -410,6 +410,26 @@ def tier_chart_png(result: SegmentResult, path: str) -> None:
 OK, WARN, FAIL = "✓", "!", "✗"
 
 
+def _columns(table: Sequence[tuple[str, ...]], width: int, least: tuple[int, ...]) -> list[str]:
+    """A left-aligned first column and right-aligned columns, each as wide as ``least``
+    says where the width allows and always two spaces wider than its widest cell; a first
+    column too long for ``width`` ends in '…'."""
+    tight = [1 + max(len(r[0]) for r in table)]
+    tight += [2 + max(len(r[i]) for r in table) for i in range(1, len(table[0]))]
+    widths = list(tight)
+    if sum(tight) > width:
+        widths[0] = max(5, width - sum(tight[1:]))
+    else:
+        for i, want in enumerate(least):  # room to spare: toward the usual layout
+            widths[i] += max(0, min(want - widths[i], width - sum(widths)))
+    first = widths[0]
+    out = []
+    for r in table:
+        name = r[0] if len(r[0]) < first else r[0][:first - 2] + "…"
+        out.append(f"{name:<{first}}" + "".join(f"{c:>{w}}" for c, w in zip(r[1:], widths[1:])))
+    return out
+
+
 def terminal_summary(result: SegmentResult, width: int = 72) -> str:
     rs = result.ruleset
     n = len(result.evaluation.decisions)
@@ -417,7 +437,7 @@ def terminal_summary(result: SegmentResult, width: int = 72) -> str:
     lines: list[str] = []
     def row(text: str = "", wrap: int = 1) -> None:
         """One boxed row; long text wraps onto at most ``wrap`` rows, then ends in '…'."""
-        parts = textwrap.wrap(text, inner, subsequent_indent="    ") or [""]
+        parts = textwrap.wrap(text, inner, subsequent_indent="    ", break_on_hyphens=False) or [""]
         if len(parts) > wrap:
             parts = parts[:wrap]
             parts[-1] = parts[-1][:inner - 1].rstrip() + "…"
@@ -426,7 +446,7 @@ def terminal_summary(result: SegmentResult, width: int = 72) -> str:
     def rule(left: str = "├", right: str = "┤") -> None:
         lines.append(left + "─" * (width - 2) + right)
     rule("┌", "┐")
-    row(f"tierbook segment · {rs.name} {rs.version} · engine {result.evaluation.engine}")
+    row(f"tierbook segment · {rs.name} {rs.version} · engine {result.evaluation.engine}", wrap=2)
     row(f"{n:,} accounts · book ARR {money(result.total_arr)} · as of {result.evaluation.as_of}")
     rule()
     for rb in result.evaluation.bands.values():
@@ -438,14 +458,16 @@ def terminal_summary(result: SegmentResult, width: int = 72) -> str:
         else:
             row(f"{rb.id}: {rb.method}")
     rule()
-    row(f"{'tier':<24}{'accounts':>10}{'share':>8}{'ARR':>14}{'CSMs':>10}")
     summary = result.tier_summary()
     caps = {t.tier: t for t in result.capacity.per_tier}
+    table = [("tier", "accounts", "share", "ARR", "CSMs")]
     for t in rs.tiers:
         c, a = summary[t.id]["accounts"], summary[t.id]["arr"]
         cap = caps[t.id]
         csm = f"{cap.needed}/{cap.available}" if cap.available is not None else str(cap.needed)
-        row(f"{t.id:<24}{c:>10,}{pct(c, n):>8}{money(a):>14}{csm:>10}")
+        table.append((t.id, f"{c:,}", pct(c, n), money(a), csm))
+    for line in _columns(table, inner, (24, 10, 8, 14, 10)):
+        row(line)
     rule()
     gap = result.capacity.gap
     sev = OK if not gap or gap <= 0 else WARN
