@@ -17,7 +17,9 @@ stages      read -> values+bands -> evaluate -> store, timed one by one in one p
             evaluate     evaluate(..., bands=resolved) with its values pre-computed: class
                          bits, executor runs (one per class, or per account with --no-memo),
                          decoding and checking every account's trace
-            store        store_run into a fresh SQLite trace store (paths, firings, decisions)
+            store        store_run into a fresh SQLite trace store (paths, firings, decisions);
+                         as in segment, the account rows are built by a second process from
+                         the end of values+bands on (tierbook.staging; --no-staging: in line)
 end to end  what `tierbook segment --store` does, without the report files: read, evaluate,
             capacity calibration (each round recounts tiers with one boundary moved),
             quality gates, store.
@@ -71,7 +73,7 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
     import tierbook.evaluate as E
     from tierbook.commands import load
     from tierbook.read import read_portfolio
-    from tierbook.segment import store_run
+    from tierbook.segment import _stage_rows, store_run
     from tierbook.segment_types import SegmentResult
     from tierbook.store import TraceStore
 
@@ -86,8 +88,11 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
 
     computed = E.compute_values(ruleset, pf.accounts, as_of)
     bands = E.resolve_bands(ruleset, computed)
+    # as segment does: the store's account rows built by a second process from here on
+    staged = _stage_rows(ruleset, computed)
     t2 = time.perf_counter()
     out["values_bands_s"] = t2 - t1
+    out["staged"] = staged is not None
 
     # evaluate() computes the values itself; hand it the ones just timed so that this stage
     # is the rest of evaluation (class bits, executor runs, decoding, trace checks).
@@ -128,7 +133,7 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
 
     result = SegmentResult(ruleset, ev, None, None, [], pf.file, pf.sha256,  # type: ignore[arg-type]
                            0.0, ruleset.role("arr") or "arr", dict(pf.gaps), dict(pf.defaulted),
-                           pf.missing_columns, pf.rejects)
+                           pf.missing_columns, pf.rejects, staged=staged)
     with tempfile.TemporaryDirectory(dir=spec.get("tmp")) as tmp:
         t4 = time.perf_counter()
         store = TraceStore(Path(tmp) / "traces.sqlite")
@@ -288,10 +293,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="folder for generated portfolios (default /tmp/tierbook-bench)")
     ap.add_argument("--tmp", default=None, help="folder for the temporary trace stores")
     ap.add_argument("--json", help="write the results as JSON to this path")
+    ap.add_argument("--no-staging", action="store_true",
+                    help="build the trace store's account rows in line (TIERBOOK_NO_STAGING=1)")
     ap.add_argument("--profile", action="store_true",
                     help="cProfile the 100,000-account end-to-end path (durable-rules) and print "
                          "the top 25 functions by cumulative time, then exit")
     args = ap.parse_args(argv)
+    if args.no_staging:
+        os.environ["TIERBOOK_NO_STAGING"] = "1"  # inherited by every measuring process
     if args.child:
         _child(args.child)
         return 0

@@ -104,15 +104,20 @@ def _segment_and_store(ruleset: Any, text: str, accounts: str | None, *, as_of: 
     accounts_path = accounts or sample_portfolio()
     result = run_segment(ruleset, accounts_path, as_of=as_of, engine=engine, on_error=on_error,
                          memo=memo, accounts_display=accounts or SAMPLE_PORTFOLIO,
-                         progress=progress)
-    if write is not None:
-        write(result)
-    store = TraceStore(store_path)
+                         progress=progress, stage=True)
     try:
-        result.run_id = store_run(result, store, text, command=command, label=label)
-        result.store_path = str(store.path)
+        if write is not None:
+            write(result)
+        store = TraceStore(store_path)
+        try:
+            result.run_id = store_run(result, store, text, command=command, label=label)
+            result.store_path = str(store.path)
+        finally:
+            store.close()
     finally:
-        store.close()
+        if result.staged is not None:  # not stored: the rows built elsewhere are not wanted
+            result.staged.close()
+            result.staged = None
     return result
 
 

@@ -25,13 +25,16 @@ from .model import Ruleset
 from .read import read_portfolio
 from .recount import Recounter
 from .segment_types import SegmentResult
+from .staging import StagedRows
 from .store import TraceStore
 from .trace import bands_to_json, firing_records, path_decided
 
 
 def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str = "auto",
             on_error: str = "fail", memo: bool = True, accounts_display: str | None = None,
-            progress: Callable[[int], None] | None = None) -> SegmentResult:
+            progress: Callable[[int], None] | None = None, stage: bool = False) -> SegmentResult:
+    """``stage``: the result will be stored (``store_run``), so have another process build
+    the accounts' rows for the trace store while this one evaluates (tierbook.staging)."""
     portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error, display=accounts_display)
     arr_field = ruleset.role("arr") or "arr"
     # values once (calibration rounds move band boundaries, not values), each added to the
@@ -39,33 +42,54 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
     with bulk():
         computed = compute_values(ruleset, portfolio.accounts, as_of, in_place=True)
     computed = _set_aside_unplaceable(ruleset, portfolio, computed, on_error)
-    input_ids = ["account_id"] + [i.id for i in ruleset.inputs]
-    ev = evaluate(ruleset, portfolio.accounts, as_of, engine=engine, memo=memo, progress=progress,
-                  computed=computed)
-    tiers = [d.tier for d in ev.decisions]
-    arrs = [float(d.values.get(arr_field) or 0.0) for d in ev.decisions]
-    capacity = roll_up(ruleset, tiers, arrs)
+    staged = _stage_rows(ruleset, computed) if stage else None
+    try:
+        input_ids = ["account_id"] + [i.id for i in ruleset.inputs]
+        ev = evaluate(ruleset, portfolio.accounts, as_of, engine=engine, memo=memo, progress=progress,
+                      computed=computed)
+        tiers = [d.tier for d in ev.decisions]
+        arrs = [float(d.values.get(arr_field) or 0.0) for d in ev.decisions]
+        capacity = roll_up(ruleset, tiers, arrs)
 
-    # each round only recounts tiers with one boundary moved (tierbook.recount)
-    calibration = calibrate(ruleset, ev.bands, dict(Counter(tiers)), Recounter(ev))
+        # each round only recounts tiers with one boundary moved (tierbook.recount)
+        calibration = calibrate(ruleset, ev.bands, dict(Counter(tiers)), Recounter(ev))
 
-    def reclassify(trials: list[tuple[int, float]]) -> list[str]:
-        out = []
-        for index, new_arr in trials:
-            values = portfolio.accounts[index]
-            inputs = {k: values[k] for k in input_ids if k in values}
-            inputs[arr_field] = new_arr
-            out.append(ev.classify(inputs).tier)
-        return out
+        def reclassify(trials: list[tuple[int, float]]) -> list[str]:
+            out = []
+            for index, new_arr in trials:
+                values = portfolio.accounts[index]
+                inputs = {k: values[k] for k in input_ids if k in values}
+                inputs[arr_field] = new_arr
+                out.append(ev.classify(inputs).tier)
+            return out
 
-    input_arr = sum(float(a.get(arr_field) or 0.0) for a in portfolio.accounts)
-    input_arr += sum(r.get("arr") or 0.0 for r in portfolio.rejects)
-    ctx = GateContext(ruleset, ev, capacity, round(input_arr, 2), arr_field, dict(portfolio.gaps),
-                      portfolio.missing_columns, reclassify)
-    gates = run_gates(ctx, as_of)
-    return SegmentResult(ruleset, ev, capacity, calibration, gates, portfolio.file,
-                         portfolio.sha256, sum(arrs), arr_field, dict(portfolio.gaps),
-                         dict(portfolio.defaulted), portfolio.missing_columns, portfolio.rejects)
+        input_arr = sum(float(a.get(arr_field) or 0.0) for a in portfolio.accounts)
+        input_arr += sum(r.get("arr") or 0.0 for r in portfolio.rejects)
+        ctx = GateContext(ruleset, ev, capacity, round(input_arr, 2), arr_field, dict(portfolio.gaps),
+                          portfolio.missing_columns, reclassify)
+        gates = run_gates(ctx, as_of)
+        return SegmentResult(ruleset, ev, capacity, calibration, gates, portfolio.file,
+                             portfolio.sha256, sum(arrs), arr_field, dict(portfolio.gaps),
+                             dict(portfolio.defaulted), portfolio.missing_columns, portfolio.rejects,
+                             staged=staged)
+    except BaseException:
+        if staged is not None:
+            staged.close()
+        raise
+
+
+def _stage_rows(ruleset: Ruleset, computed: list[Any]) -> StagedRows | None:
+    input_keys = sorted(set(_input_ids(ruleset)))
+    return StagedRows.start([v for v, _ in computed], [p for _, p in computed], input_keys,
+                            _score_ids(ruleset))
+
+
+def _input_ids(ruleset: Ruleset) -> list[str]:
+    return [i.id for i in ruleset.inputs] + [d.id for d in ruleset.derived]
+
+
+def _score_ids(ruleset: Ruleset) -> list[str]:
+    return [s.id for s in ruleset.scores]
 
 
 def _set_aside_unplaceable(ruleset: Ruleset, portfolio: Any, computed: list[Any],
@@ -99,29 +123,39 @@ def _set_aside_unplaceable(ruleset: Ruleset, portfolio: Any, computed: list[Any]
 
 def store_run(result: SegmentResult, store: TraceStore, ruleset_text: str, command: str = "segment",
               label: str = "") -> int:
-    return store_evaluation(store, result.evaluation, ruleset_text, result.input_file,
-                            result.input_sha256, command=command, label=label)
+    staged, result.staged = result.staged, None
+    try:
+        return store_evaluation(store, result.evaluation, ruleset_text, result.input_file,
+                                result.input_sha256, command=command, label=label, staged=staged)
+    finally:
+        if staged is not None:
+            staged.close()
 
 
 def store_evaluation(store: TraceStore, ev: Evaluation, ruleset_text: str, input_file: str,
-                     input_sha256: str, command: str, label: str = "") -> int:
-    """One evaluation as one run: paths and firings once per class, a row per account."""
+                     input_sha256: str, command: str, label: str = "",
+                     staged: StagedRows | None = None) -> int:
+    """One evaluation as one run: paths and firings once per class, a row per account
+    (copied from ``staged`` rows where another process built them)."""
     run_id = store.begin_run(command=command, ruleset=ev.ruleset, ruleset_text=ruleset_text,
                              input_file=input_file, input_sha256=input_sha256,
                              engine=ev.engine, as_of=ev.as_of, bands=bands_to_json(ev.bands),
                              label=label)
+    attached = staged is not None and staged.wait() and store.attach_staged(staged.path)
     try:
         counts = Counter(d.path_id for d in ev.decisions)
         store.write_paths(run_id, ((pid, counts.get(pid, 0), path_decided(ev.network, path),
                                     firing_records(ev.network, path))
                                    for pid, path in enumerate(ev.paths)))
-        inputs_ids = [i.id for i in ev.ruleset.inputs] + [d.id for d in ev.ruleset.derived]
-        score_ids = [s.id for s in ev.ruleset.scores]
-        store.write_evaluated(run_id, ev.decisions, inputs_ids, score_ids)
+        store.write_evaluated(run_id, ev.decisions, _input_ids(ev.ruleset), _score_ids(ev.ruleset),
+                              staged=attached)
         store.finish_run(run_id, len(ev.decisions))
     except BaseException:
         store.fail_run(run_id)
         raise
+    finally:
+        if attached:
+            store.detach_staged()
     return run_id
 
 

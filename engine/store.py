@@ -166,6 +166,26 @@ def _copy(value: Any) -> Any:
 
 
 
+def account_texts(values: Sequence[dict[str, Any]], parts: Sequence[dict[str, Any]],
+                  input_keys: list[str], score_ids: list[str]
+                  ) -> tuple[list[str], list[str], list[str]]:
+    """The `accounts` text of some accounts: their ids, their scores with each score's parts
+    ({s: value, "s.parts": {...}}, a .parts entry winning a clash) and their inputs and derived
+    values (``input_keys``, sorted), as JSON objects with sorted keys, built a column at a time
+    (tierbook.jsoncols)."""
+    n = len(values)
+    score_columns: dict[str, list[Any]] = {}
+    for sid in score_ids:
+        score_columns.setdefault(sid, list(map(dict.get, values, repeat(sid))))
+    for sid in score_ids:
+        score_columns[f"{sid}.parts"] = list(map(dict.get, parts, repeat(sid)))
+    scores = jsoncols.objects(sorted(score_columns.items()), n, _json_sorted)
+    inputs = jsoncols.objects([(k, list(map(dict.get, values, repeat(k)))) for k in input_keys],
+                              n, _json_sorted)
+    ids = [str(v.get("account_id")) for v in values]
+    return ids, scores, inputs
+
+
 class TraceStore:
     def __init__(self, path: str | Path | None = None, create: bool = True) -> None:
         self.path = Path(path) if path else default_path()
@@ -256,33 +276,69 @@ class TraceStore:
             self.db.executemany("INSERT INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)", firing_rows)
 
     def write_evaluated(self, run_id: int, decisions: Sequence[Any], inputs_ids: list[str],
-                        score_ids: list[str], batch: int = 20000) -> None:
+                        score_ids: list[str], batch: int = 20000, staged: bool = False) -> None:
         """One `accounts` row per evaluated account (tierbook.evaluate.Decision): its path,
         its scores with their parts, and its inputs and derived values, as JSON objects with
-        sorted keys.  Written in batches, each batch's JSON built a column at a time
-        (tierbook.jsoncols), so a million accounts never sit in memory twice as text."""
+        sorted keys (``account_texts``).  ``staged``: the rows were built by another process
+        and attached (``attach_staged``); they are copied in when every one matches its
+        account.  Otherwise written in batches, so that a million accounts never sit in
+        memory twice as text."""
+        if staged and self._copy_staged(run_id, decisions):
+            return
         input_keys = sorted(set(inputs_ids))
         with _bulk():
             for start in range(0, len(decisions), batch):
-                self._write_accounts(run_id, decisions[start:start + batch], input_keys,
-                                     score_ids)
+                chunk = decisions[start:start + batch]
+                ids, scores, inputs = account_texts([d.values for d in chunk],
+                                                    [d.parts for d in chunk], input_keys,
+                                                    score_ids)
+                self.db.executemany("INSERT INTO accounts VALUES (?, ?, ?, ?, ?)",
+                                    zip(repeat(run_id), ids, [d.path_id for d in chunk],
+                                        scores, inputs))
 
-    def _write_accounts(self, run_id: int, chunk: Sequence[Any], input_keys: list[str],
-                        score_ids: list[str]) -> None:
-        values = [d.values for d in chunk]
-        n = len(chunk)
-        # {s: value} | {"s.parts": parts}: a .parts entry wins a clash
-        score_columns: dict[str, list[Any]] = {}
-        for sid in score_ids:
-            score_columns.setdefault(sid, list(map(dict.get, values, repeat(sid))))
-        for sid in score_ids:
-            score_columns[f"{sid}.parts"] = [d.parts.get(sid) for d in chunk]
-        scores = jsoncols.objects(sorted(score_columns.items()), n, _json_sorted)
-        inputs = jsoncols.objects([(k, list(map(dict.get, values, repeat(k))))
-                                   for k in input_keys], n, _json_sorted)
-        self.db.executemany("INSERT INTO accounts VALUES (?, ?, ?, ?, ?)",
-                            zip(repeat(run_id), [d.account_id for d in chunk],
-                                [d.path_id for d in chunk], scores, inputs))
+    def attach_staged(self, path: str) -> bool:
+        """Attach rows built by tierbook.staging (outside any transaction: call it before
+        the run's first row)."""
+        try:
+            self.db.execute("ATTACH DATABASE ? AS staged", (path,))
+        except sqlite3.Error:
+            return False
+        return True
+
+    def detach_staged(self) -> None:
+        try:
+            self.db.execute("DETACH DATABASE staged")
+        except sqlite3.Error:
+            pass
+
+    def _copy_staged(self, run_id: int, decisions: Sequence[Any]) -> bool:
+        """The attached rows, each with its account's path, when there is one row for every
+        account and each row is its account's; False (nothing written) otherwise."""
+        try:
+            (n,) = self.db.execute("SELECT count(*) FROM staged.rows").fetchone()
+        except sqlite3.Error:
+            return False
+        if n != len(decisions):
+            return False
+        ids = [d.account_id for d in decisions]
+        paths = [d.path_id for d in decisions]
+
+        def path_of(idx: int, account_id: str) -> int:
+            if ids[idx] != account_id:
+                raise ValueError(f"staged row {idx} is {account_id}, not {ids[idx]}")
+            return paths[idx]
+
+        self.db.create_function("tierbook_staged_path", 2, path_of, deterministic=True)
+        try:
+            # a failed statement leaves nothing behind: SQLite undoes it as a whole
+            self.db.execute("INSERT INTO accounts SELECT ?, account_id, "
+                            "tierbook_staged_path(idx, account_id), scores, inputs "
+                            "FROM staged.rows ORDER BY idx", (run_id,))
+        except sqlite3.Error:
+            return False
+        finally:
+            self.db.create_function("tierbook_staged_path", 2, None)
+        return True
 
     def finish_run(self, run_id: int, account_count: int) -> None:
         self.db.execute("UPDATE runs SET status='complete', finished_at=?, account_count=? "

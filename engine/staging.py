@@ -1,0 +1,137 @@
+"""The trace store's account rows, built by a second process while this one evaluates.
+
+An account's row in the store -- its scores with their parts and its inputs and derived
+values, as JSON -- depends only on its values, which are known before any rule runs.
+Building that text is about a second of CPython per 100,000 accounts, all of it spent after
+evaluation when done in line.  ``StagedRows.start`` forks a copy of this process right after
+the values are computed; the copy builds the rows with the store's own function
+(``tierbook.store.account_texts``, so the text is the same) into a scratch SQLite file and
+exits.  When the run is stored, SQLite copies the rows into the run with each account's path
+(``TraceStore.attach_staged``), after checking every row against its account.
+
+The rows are built in line, as before, whenever anything is unusual: no ``fork`` here, one
+core, other threads running, a portfolio too small to be worth a process or too large to
+copy (the second process ends up with its own copy of the values it reads: about as much
+memory again as the typed portfolio, so above ``MAX_ACCOUNTS`` accounts the memory is worth
+more than the second), or the other process failing.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import tempfile
+import threading
+import weakref
+from itertools import count
+from typing import Any, Sequence
+
+from .bulk import bulk
+
+MIN_ACCOUNTS = 20_000  # below this the fork and the copy cost more than they save
+MAX_ACCOUNTS = 250_000
+_BATCH = 20_000
+
+TABLE = ("CREATE TABLE rows (idx INTEGER PRIMARY KEY, account_id TEXT NOT NULL, "
+         "scores TEXT NOT NULL, inputs TEXT NOT NULL)")
+
+
+def _cleanup(pid: int, path: str) -> None:
+    """Stop the other process if it still runs, reap it, remove its file."""
+    if pid:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+class StagedRows:
+    """Rows being built by a forked process into ``path``; ``wait`` for them, ``close``
+    when done with them (also done when the object is collected or the process exits)."""
+
+    def __init__(self, pid: int, path: str, count: int) -> None:
+        self.pid = pid
+        self.path = path
+        self.count = count
+        self.ok: bool | None = None  # None until waited for
+        self._finalizer = weakref.finalize(self, _cleanup, pid, path)
+
+    @classmethod
+    def start(cls, values: Sequence[dict[str, Any]], parts: Sequence[dict[str, Any]],
+              input_keys: list[str], score_ids: list[str],
+              directory: str | None = None) -> StagedRows | None:
+        """Fork the process that builds the rows, or None where it is not worth it or not
+        possible (the caller then builds them in line)."""
+        n = len(values)
+        if (not MIN_ACCOUNTS <= n <= MAX_ACCOUNTS or not hasattr(os, "fork")
+                or (os.cpu_count() or 1) < 2 or threading.active_count() > 1
+                or os.environ.get("TIERBOOK_NO_STAGING")):
+            return None
+        try:
+            fd, path = tempfile.mkstemp(prefix="tierbook-rows-", suffix=".sqlite", dir=directory)
+            os.close(fd)
+        except OSError:
+            return None
+        try:
+            pid = os.fork()
+        except OSError:
+            os.unlink(path)
+            return None
+        if pid == 0:  # the other process: build, then leave without any clean-up of ours
+            code = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+                build(path, values, parts, input_keys, score_ids)
+                code = 0
+            except BaseException:  # noqa: BLE001 - the parent builds the rows itself
+                pass
+            finally:
+                os._exit(code)
+        return cls(pid, path, n)
+
+    def wait(self) -> bool:
+        """True when the rows are all built."""
+        if self.ok is None:
+            try:
+                _, status = os.waitpid(self.pid, 0)
+                self.ok = status == 0
+            except ChildProcessError:
+                self.ok = False
+            self.pid = 0
+            self._finalizer.detach()
+            self._finalizer = weakref.finalize(self, _cleanup, 0, self.path)
+        return self.ok
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+def build(path: str, values: Sequence[dict[str, Any]], parts: Sequence[dict[str, Any]],
+          input_keys: list[str], score_ids: list[str]) -> None:
+    """Every account's row, in account order, into a fresh SQLite file at ``path``."""
+    from .store import account_texts
+
+    db = sqlite3.connect(path)
+    try:
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute(TABLE)
+        with bulk():
+            for start in range(0, len(values), _BATCH):
+                ids, scores, inputs = account_texts(values[start:start + _BATCH],
+                                                    parts[start:start + _BATCH],
+                                                    input_keys, score_ids)
+                db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)",
+                               zip(count(start), ids, scores, inputs))
+        db.commit()
+    finally:
+        db.close()
