@@ -73,7 +73,8 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
     import tierbook.evaluate as E
     from tierbook.commands import load
     from tierbook.read import read_portfolio
-    from tierbook.segment import _stage_rows, store_run
+    from tierbook.segment import store_run
+    from tierbook.staging import stage_rows
     from tierbook.segment_types import SegmentResult
     from tierbook.store import TraceStore
 
@@ -89,7 +90,7 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
     computed = E.compute_values(ruleset, pf.accounts, as_of)
     bands = E.resolve_bands(ruleset, computed)
     # as segment does: the store's account rows built by a second process from here on
-    staged = _stage_rows(ruleset, computed)
+    staged = stage_rows(ruleset, computed)
     t2 = time.perf_counter()
     out["values_bands_s"] = t2 - t1
     out["staged"] = staged is not None

@@ -189,9 +189,13 @@ def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | Non
     store = TraceStore(store_path)
     state: dict[str, Any] = {}
 
-    def on_quarter(q: Any, ev: Any) -> None:
-        q.run_id = store_evaluation(store, ev, text, shown, digest, command="replay",
-                                    label=q.quarter)
+    def on_quarter(q: Any, ev: Any, staged: Any) -> None:
+        try:
+            q.run_id = store_evaluation(store, ev, text, shown, digest, command="replay",
+                                        label=q.quarter, staged=staged)
+        finally:
+            if staged is not None:
+                staged.close()
         replay_id = state.setdefault("replay_id", q.run_id)
         outcome = {m["account_id"]: ("moved", m) for m in q.moves}
         outcome.update({m["account_id"]: ("held", m) for m in q.held})

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .bands import ResolvedBands
+from .bulk import bulk
 from .errors import DataError, Problem
 from .evaluate import Evaluation, compute_values, evaluate, resolve_bands
 from .events import ACCOUNT_TYPES, Event, quarter_end
 from .model import Ruleset
 from .read import BadValue, _parser, _typed
+from .staging import StagedRows, stage_rows
 from .transitions import History, decide
 
 
@@ -81,8 +83,11 @@ class Replay:
 
 class _Sim:
     def __init__(self, ruleset: Ruleset, accounts: list[dict[str, Any]], as_of: dt.date,
-                 engine: str, memo: bool, on_error: str, events_file: str) -> None:
+                 engine: str, memo: bool, on_error: str, events_file: str,
+                 stage: bool = False) -> None:
         self.rs = ruleset
+        self.stage = stage
+        self.last_staged: StagedRows | None = None
         self.engine = engine
         self.memo = memo
         self.on_error = on_error
@@ -119,8 +124,23 @@ class _Sim:
 
     # -- helpers -------------------------------------------------------------------------
     def _evaluate(self, ids: list[str], as_of: dt.date) -> Evaluation:
-        return evaluate(self.rs, [self.states[i].inputs for i in ids], as_of, engine=self.engine,
-                        memo=self.memo, bands=self.bands)
+        accounts = [self.states[i].inputs for i in ids]
+        with bulk():
+            computed = compute_values(self.rs, accounts, as_of)
+        self._stage(computed)
+        return evaluate(self.rs, accounts, as_of, engine=self.engine, memo=self.memo,
+                        bands=self.bands, computed=computed)
+
+    def _stage(self, computed: list[Any]) -> None:
+        """When the quarters are stored: their account rows built by a second process while
+        this one evaluates (tierbook.staging)."""
+        if self.last_staged is not None:  # not taken by the store: not wanted
+            self.last_staged.close()
+        self.last_staged = stage_rows(self.rs, computed) if self.stage else None
+
+    def take_staged(self) -> StagedRows | None:
+        staged, self.last_staged = self.last_staged, None
+        return staged
 
     def _active(self) -> list[str]:
         return [i for i, s in self.states.items() if not s.churned_in]
@@ -355,7 +375,22 @@ def replay(ruleset: Ruleset, accounts: list[dict[str, Any]], events: list[Event]
            as_of: dt.date, engine: str = "auto", memo: bool = True, on_error: str = "fail",
            events_file: str = "events", skipped: list[dict[str, Any]] | None = None,
            on_quarter: Any = None) -> Replay:
-    sim = _Sim(ruleset, accounts, as_of, engine, memo, on_error, events_file)
+    """``on_quarter(report, evaluation, staged)`` is called as each quarter is done;
+    ``staged`` is its trace-store rows being built by another process (tierbook.staging),
+    or None: pass it to ``store_evaluation``."""
+    sim = _Sim(ruleset, accounts, as_of, engine, memo, on_error, events_file,
+               stage=on_quarter is not None)
+    try:
+        return _replay(sim, events, as_of, skipped, on_quarter)
+    finally:
+        staged = sim.take_staged()
+        if staged is not None:
+            staged.close()
+
+
+def _replay(sim: _Sim, events: list[Event], as_of: dt.date,
+            skipped: list[dict[str, Any]] | None, on_quarter: Any) -> Replay:
+    ruleset = sim.rs
     by_quarter: dict[str, list[Event]] = defaultdict(list)
     for e in events:
         by_quarter[e.quarter].append(e)
@@ -369,7 +404,7 @@ def replay(ruleset: Ruleset, accounts: list[dict[str, Any]], events: list[Event]
             continue
         report = sim.quarter(q, by_quarter[q])
         if on_quarter:
-            on_quarter(report, sim.last_eval)
+            on_quarter(report, sim.last_eval, sim.take_staged())
         quarters.append(report)
     return Replay(ruleset, sim.bands, sim.start, quarters, (skipped or []) + sim.skipped,
                   sim.ignored, sim.last_eval.engine)

@@ -25,7 +25,7 @@ from .model import Ruleset
 from .read import read_portfolio
 from .recount import Recounter
 from .segment_types import SegmentResult
-from .staging import StagedRows
+from .staging import StagedRows, row_fields, stage_rows
 from .store import TraceStore
 from .trace import bands_to_json, firing_records, path_decided
 
@@ -42,7 +42,7 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
     with bulk():
         computed = compute_values(ruleset, portfolio.accounts, as_of, in_place=True)
     computed = _set_aside_unplaceable(ruleset, portfolio, computed, on_error)
-    staged = _stage_rows(ruleset, computed) if stage else None
+    staged = stage_rows(ruleset, computed) if stage else None
     try:
         input_ids = ["account_id"] + [i.id for i in ruleset.inputs]
         ev = evaluate(ruleset, portfolio.accounts, as_of, engine=engine, memo=memo, progress=progress,
@@ -76,20 +76,6 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
         if staged is not None:
             staged.close()
         raise
-
-
-def _stage_rows(ruleset: Ruleset, computed: list[Any]) -> StagedRows | None:
-    input_keys = sorted(set(_input_ids(ruleset)))
-    return StagedRows.start([v for v, _ in computed], [p for _, p in computed], input_keys,
-                            _score_ids(ruleset))
-
-
-def _input_ids(ruleset: Ruleset) -> list[str]:
-    return [i.id for i in ruleset.inputs] + [d.id for d in ruleset.derived]
-
-
-def _score_ids(ruleset: Ruleset) -> list[str]:
-    return [s.id for s in ruleset.scores]
 
 
 def _set_aside_unplaceable(ruleset: Ruleset, portfolio: Any, computed: list[Any],
@@ -147,8 +133,7 @@ def store_evaluation(store: TraceStore, ev: Evaluation, ruleset_text: str, input
         store.write_paths(run_id, ((pid, counts.get(pid, 0), path_decided(ev.network, path),
                                     firing_records(ev.network, path))
                                    for pid, path in enumerate(ev.paths)))
-        store.write_evaluated(run_id, ev.decisions, _input_ids(ev.ruleset), _score_ids(ev.ruleset),
-                              staged=attached)
+        store.write_evaluated(run_id, ev.decisions, *row_fields(ev.ruleset), staged=attached)
         store.finish_run(run_id, len(ev.decisions))
     except BaseException:
         store.fail_run(run_id)

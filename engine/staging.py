@@ -28,6 +28,7 @@ from itertools import count
 from typing import Any, Sequence
 
 from .bulk import bulk
+from .model import Ruleset
 
 MIN_ACCOUNTS = 20_000  # below this the fork and the copy cost more than they save
 MAX_ACCOUNTS = 250_000
@@ -113,6 +114,20 @@ class StagedRows:
 
     def close(self) -> None:
         self._finalizer()
+
+
+def row_fields(ruleset: Ruleset) -> tuple[list[str], list[str]]:
+    """What an account's stored row holds: its inputs and derived values (sorted), and its
+    scores (each with its parts)."""
+    inputs = sorted({i.id for i in ruleset.inputs} | {d.id for d in ruleset.derived})
+    return inputs, [s.id for s in ruleset.scores]
+
+
+def stage_rows(ruleset: Ruleset, computed: Sequence[tuple[dict[str, Any], Any]]
+               ) -> StagedRows | None:
+    """``StagedRows.start`` for the (values, parts) of each account, in account order."""
+    return StagedRows.start([v for v, _ in computed], [p for _, p in computed],
+                            *row_fields(ruleset))
 
 
 def build(path: str, values: Sequence[dict[str, Any]], parts: Sequence[dict[str, Any]],

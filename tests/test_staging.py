@@ -142,3 +142,25 @@ def test_not_worth_a_process_for_small_portfolios_or_when_turned_off(monkeypatch
     monkeypatch.setattr(staging, "MIN_ACCOUNTS", 0)
     monkeypatch.setenv("TIERBOOK_NO_STAGING", "1")
     assert staging.StagedRows.start(values, [{}] * 100, ["account_id"], []) is None
+
+
+def test_replay_quarters_store_the_rows_built_elsewhere(tmp_path, scratch, spy, monkeypatch):
+    events = SAMPLE.parent / "events.csv"
+    args = dict(as_of=dt.date(2026, 1, 1), engine="native", out_dir=None, chart=False)
+    with monkeypatch.context() as m:
+        m.setenv("TIERBOOK_NO_STAGING", "1")
+        commands.replay(None, str(SAMPLE), str(events), store_path=str(tmp_path / "in-line.sqlite"),
+                        **args)
+    assert spy["copied"] == []
+    result = commands.replay(None, str(SAMPLE), str(events), store_path=str(tmp_path / "staged.sqlite"),
+                             **args)
+    quarters = len(result.quarters)
+    assert quarters >= 2 and spy["copied"] == [True] * quarters
+    rows = "SELECT r.label, " + ROWS[len("SELECT "):].replace("FROM accounts", "FROM accounts a JOIN runs r USING (run_id)")
+    rows = rows.replace("ORDER BY account_id", "ORDER BY r.run_id, account_id")
+    with sqlite3.connect(tmp_path / "in-line.sqlite") as a, sqlite3.connect(tmp_path / "staged.sqlite") as b:
+        expected = a.execute(rows).fetchall()
+        assert len(expected) > 3000 * (quarters - 1)
+        assert b.execute(rows).fetchall() == expected
+        assert b.execute("SELECT count(*) FROM runs WHERE status != 'complete'").fetchone() == (0,)
+    assert list(scratch.iterdir()) == []
