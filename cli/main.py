@@ -14,7 +14,7 @@ from tierbook.errors import EXIT_INTERNAL, TierbookError
 
 from tierbook.evaluate import ENGINES
 
-from .options import evaluation_options, on_error_option, to_date
+from .options import evaluation_options, leading_ruleset, on_error_option, to_date
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -97,7 +97,8 @@ def segment(ruleset: str | None, accounts: str | None, as_of: Any, engine: str, 
     """Segment a portfolio: bands, tiers, flags, capacity, gates, model document.
 
     RULESET defaults to the shipped cs-segmentation-model; ACCOUNTS to the bundled sample
-    portfolio (CSV, JSON Lines or Parquet)."""
+    portfolio (CSV, JSON Lines or Parquet); a single data file is the portfolio."""
+    ruleset, accounts = leading_ruleset("segment", ruleset, accounts)
 
     def go() -> int:
         result = commands.segment(ruleset, accounts, as_of=as_of, engine=engine,
@@ -231,7 +232,9 @@ def replay(ruleset: str | None, accounts: str | None, events: str | None, as_of:
     """Replay quarterly EVENTS on the portfolio: tier movement, promotions, demotions,
     reviews and re-calibration triggers, quarter by quarter.
 
-    Defaults: the shipped ruleset, examples/portfolio.csv and examples/events.csv."""
+    Defaults: the shipped ruleset, examples/portfolio.csv and examples/events.csv; when the
+    first argument is a data file, the ruleset is the shipped one."""
+    ruleset, accounts, events = leading_ruleset("replay", ruleset, accounts, events)
 
     def go() -> int:
         from tierbook import replay_report
@@ -294,6 +297,7 @@ def calibrate(ruleset: str | None, accounts: str | None, as_of: Any, engine: str
               on_error: str) -> None:
     """Write the capacity calibration `segment` recommends as a new ruleset version:
     thresholds moved, version bumped, a changelog line saying why."""
+    ruleset, accounts = leading_ruleset("calibrate", ruleset, accounts)
 
     def go() -> int:
         result, proposal, path = commands.calibrate(
@@ -327,7 +331,8 @@ def align(ruleset: str | None, accounts: str | None, as_of: Any, engine: str, st
     """Coverage alignment: accounts covered differently from their recommended tier, the
     changes of highest impact, expansion ranking and CSM territory rebalancing.
 
-    RULESET defaults to the shipped priority-model."""
+    RULESET defaults to the shipped priority-model; a single data file is the portfolio."""
+    ruleset, accounts = leading_ruleset("align", ruleset, accounts)
 
     def go() -> int:
         from tierbook.alignment import markdown

@@ -43,3 +43,30 @@ on_error_option = click.option(
     "--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
     help="fail: stop at bad input before writing anything; skip: leave out bad rows or "
          "events and report them.")
+
+
+_DATA = (".csv", ".tsv", ".jsonl", ".ndjson", ".parquet", ".pq")
+_RULESET = (".yaml", ".yml")
+
+
+def _kind(path: str | None, kinds: tuple[str, ...]) -> bool:
+    return bool(path) and str(path).lower().endswith(kinds)
+
+
+def leading_ruleset(command: str, *values: str | None) -> list[str | None]:
+    """RULESET comes first and may be left out: ``tierbook segment accounts.csv`` means the
+    shipped ruleset on accounts.csv, so a first argument that is a data file (by its
+    extension) moves one place on.  A ruleset given after the data is a usage error that
+    shows the command in the right order, rather than a YAML error about a CSV file."""
+    args = list(values)
+    if not _kind(args[0], _DATA):
+        return args
+    if args[-1] is None:
+        return [None] + args[:-1]
+    given = [a for a in args if a is not None]
+    misplaced = [a for a in given[1:] if _kind(a, _RULESET)]
+    if misplaced:
+        order = " ".join([misplaced[0]] + [a for a in given if a != misplaced[0]])
+        raise click.UsageError(f"'{given[0]}' is a data file and '{misplaced[0]}' a ruleset: the "
+                               f"ruleset comes first (tierbook {command} {order})")
+    return args
