@@ -179,13 +179,13 @@ _LINE_BLOCK = 1 << 20  # characters of text split into lines at a time
 _OTHER_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
 
-def _line_blocks(text: str) -> Iterator[list[str]]:
-    """The lines of ``text`` exactly as ``io.StringIO(text)`` iterates them (a line ends
-    after each "\\n", which it keeps), a block at a time: StringIO would first copy the
+def _line_blocks(text: str, start: int = 0, stop: int | None = None) -> Iterator[list[str]]:
+    """The lines of ``text[start:stop]`` exactly as ``io.StringIO`` iterates them (a line
+    ends after each "\\n", which it keeps), a block at a time: StringIO would first copy the
     whole text into a buffer of four bytes a character."""
-    n, pos = len(text), 0
+    n, pos = len(text) if stop is None else stop, start
     while pos < n:
-        end = text.find("\n", pos + _LINE_BLOCK)
+        end = text.find("\n", pos + _LINE_BLOCK, n)
         end = n if end < 0 else end + 1
         block = text[pos:end]
         pos = end
@@ -200,8 +200,27 @@ def _line_blocks(text: str) -> Iterator[list[str]]:
             yield lines
 
 
-def _records_csv(text: str, file: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    reader = csv.reader(chain.from_iterable(_line_blocks(text)))
+def csv_rows(reader: Any, file: str, base: int = 0) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells) of each CSV record with a value (blank rows are skipped); ``base``: the
+    lines before the text the reader reads."""
+    try:
+        for row in reader:
+            if not row or (not row[0].strip() and all(not c.strip() for c in row)):
+                continue
+            yield base + reader.line_num, row
+    except csv.Error as exc:
+        raise DataError("bad CSV", [Problem(file, base + reader.line_num, 1, "",
+                                            f"cannot read CSV: {exc}", "csv")])
+
+
+def csv_reader(text: str, start: int = 0, stop: int | None = None) -> Any:
+    """A CSV reader of ``text[start:stop]`` (without copying it)."""
+    return csv.reader(chain.from_iterable(_line_blocks(text, start, stop)))
+
+
+def _records_csv(text: str, file: str) -> tuple[list[str], Iterator[tuple[int, list[str]]], int]:
+    """The header, the records and how many lines the header took."""
+    reader = csv_reader(text)
     try:
         headers = next(reader)
     except StopIteration:
@@ -217,17 +236,7 @@ def _records_csv(text: str, file: str) -> tuple[list[str], Iterator[tuple[int, l
                     file, 1, 1, "", f"the header has one column containing {name}s: the file looks "
                     f"{name}-delimited, but tierbook reads comma-separated CSV; re-export it with "
                     "commas", "delimiter")])
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        try:
-            for row in reader:
-                if not row or (not row[0].strip() and all(not c.strip() for c in row)):
-                    continue
-                yield reader.line_num, row
-        except csv.Error as exc:
-            raise DataError("bad CSV", [Problem(file, reader.line_num, 1, "",
-                                                f"cannot read CSV: {exc}", "csv")])
-    return headers, rows()
+    return headers, csv_rows(reader, file), reader.line_num
 
 
 def _records_jsonl(text: str, file: str) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
@@ -286,10 +295,16 @@ def read_portfolio(path: str, ruleset: Ruleset, on_error: str = "fail",
     if suffix in (".jsonl", ".ndjson", ".json"):
         headers, records = _records_jsonl(text, file)
         return _build(file, digest, headers, iter(records), ruleset, on_error, keyed=True)
-    headers, rows = _records_csv(text, file)
+    headers, rows, header_lines = _records_csv(text, file)
+    if len(text) >= SPLIT_MIN:  # a large CSV: both halves at once where that is safe
+        from .splitread import read_halves
+        portfolio = read_halves(text, file, digest, headers, header_lines, ruleset, on_error)
+        if portfolio is not None:
+            return portfolio
     return _build(file, digest, headers, rows, ruleset, on_error, keyed=False)
 
 
+SPLIT_MIN = 4 << 20  # characters of CSV before its halves are read by two processes
 _CHUNK = 2048  # CSV rows read a column at a time
 _MEMO_MAX = 1 << 16  # distinct cells remembered per column before the memo starts afresh
 
@@ -528,6 +543,17 @@ class _Builder:
 
 def _build(file: str, digest: str, headers: list[str], records: Iterator[Any], ruleset: Ruleset,
            on_error: str, keyed: bool) -> Portfolio:
+    colmap, ignored, missing = columns(file, headers, ruleset)
+    b = _Builder(file, headers, ruleset, on_error, keyed, colmap)
+    with _bulk():
+        b.read(records)
+    return finish(b, file, digest, headers, colmap, ignored, missing)
+
+
+def columns(file: str, headers: list[str], ruleset: Ruleset
+            ) -> tuple[dict[str, int], list[str], list[str]]:
+    """Each input's column, the columns no input reads, the optional inputs with no
+    column; a DataError naming every required column that is missing."""
     colmap, ignored = match_columns(ruleset, headers)
     problems: list[Problem] = []
     missing = []
@@ -541,9 +567,11 @@ def _build(file: str, digest: str, headers: list[str], records: Iterator[Any], r
                 missing.append(inp.id)
     if problems:
         raise DataError("missing columns", problems)
-    b = _Builder(file, headers, ruleset, on_error, keyed, colmap)
-    with _bulk():
-        b.read(records)
+    return colmap, ignored, missing
+
+
+def finish(b: _Builder, file: str, digest: str, headers: list[str], colmap: dict[str, int],
+           ignored: list[str], missing: list[str]) -> Portfolio:
     problems = b.problems
     if problems:
         note = f" (stopped after {MAX_PROBLEMS})" if len(problems) >= MAX_PROBLEMS else ""

@@ -1,0 +1,127 @@
+"""A large CSV portfolio read by two processes: this one reads the first half of the rows,
+a forked copy the second, and the copy hands its typed accounts back.
+
+Reading is the one stage that must finish before anything else can start (the band
+methods need every account's values), and in CPython it is a second per 100,000 accounts.
+The halves are split at a line break; whether that break ends a record is known for
+certain once this process has read the first half from the top of the file: a break
+inside a quoted cell leaves that cell's text ending in the break, so a last record whose
+cells end in one is taken as "maybe inside a cell" and the file is read in one piece.
+
+The halves are used only when both read cleanly: any problem with a row (a bad value, a
+blank required cell, an account id in both halves, a row left out by ``--on-error skip``)
+or anything unusual about the second process, and the whole file is read again in one
+piece, so every message, count and line number is exactly the plain reader's.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import threading
+from typing import Any
+
+from .bulk import bulk
+from .model import Ruleset
+from .read import Portfolio, _Builder, columns, csv_reader, csv_rows, finish
+
+FIRST_SHARE = 0.58  # of the rows' text read by this process
+
+
+def read_halves(text: str, file: str, digest: str, headers: list[str], header_lines: int,
+                ruleset: Ruleset, on_error: str) -> Portfolio | None:
+    """The portfolio read in two halves at once, or None (read it in one piece)."""
+    if (not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 or threading.active_count() > 1
+            or os.environ.get("TIERBOOK_NO_SPLIT_READ")):
+        return None
+    top = 0  # where the first record starts: after the header's lines
+    for _ in range(header_lines):
+        top = text.find("\n", top) + 1
+        if top == 0:
+            return None
+    # the other process also has to pickle its accounts: it takes the smaller part
+    cut = text.find("\n", top + int((len(text) - top) * FIRST_SHARE)) + 1
+    if cut <= top or cut >= len(text):
+        return None
+    colmap, ignored, missing = columns(file, headers, ruleset)  # raises for missing columns
+
+    def builder() -> _Builder:
+        return _Builder(file, headers, ruleset, on_error, False, colmap)
+
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if pid == 0:  # the other process: the second half, then leave without clean-up of ours
+        code = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+            os.close(read_end)
+            with bulk():
+                second = builder()
+                second.read(csv_rows(csv_reader(text, cut), file, base=text.count("\n", 0, cut)))
+                data = pickle.dumps((second.accounts, second.rows, second.gaps, second.defaulted,
+                                     bool(second.problems or second.rejects)),
+                                    protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+            code = 0
+        except BaseException:  # noqa: BLE001 - the parent reads the file in one piece
+            pass
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    data = b""
+    first = builder()
+    reader = _LastRow(csv_reader(text, top, cut))
+    try:
+        with os.fdopen(read_end, "rb") as inp:
+            with bulk():
+                first.read(csv_rows(reader, file, base=header_lines))
+            data = inp.read()
+    except BaseException as exc:  # the other half is not wanted
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        if isinstance(exc, Exception):
+            return None  # a problem with the first half: the plain reader reports it
+        raise
+    _, status = os.waitpid(pid, 0)
+    if status != 0 or first.problems or first.rejects:
+        return None
+    if reader.last is not None and any(cell.endswith(("\n", "\r")) for cell in reader.last):
+        return None  # the cut may be inside a quoted cell
+    try:
+        with bulk():
+            accounts, rows, gaps, defaulted, troubled = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - a partial report: read in one piece
+        return None
+    if troubled or not first.seen_ids.keys().isdisjoint(a["account_id"] for a in accounts):
+        return None  # a problem, or an id in both halves: the plain reader reports it
+    first.accounts.extend(accounts)
+    first.rows.extend(rows)
+    first.gaps.update(gaps)  # keys in the order the rows first meet them, as in one piece
+    first.defaulted.update(defaulted)
+    return finish(first, file, digest, headers, colmap, ignored, missing)
+
+
+class _LastRow:
+    """A CSV reader that keeps the last record it read, blank or not."""
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+        self.last: list[str] | None = None
+
+    def __iter__(self) -> _LastRow:
+        return self
+
+    def __next__(self) -> list[str]:
+        self.last = next(self.reader)
+        return self.last
+
+    @property
+    def line_num(self) -> int:
+        return int(self.reader.line_num)
