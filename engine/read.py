@@ -3,7 +3,8 @@
 Columns are matched through the ruleset's ids and aliases (exactly, then ignoring case and
 separators), so raw Salesforce and HubSpot exports work.  Values are read the way people
 export them: "$1,200.50", "12.5%", "Yes", "06/20/2025", blank cells.  Every value that
-cannot be read is reported with its row, column and value.
+cannot be read is reported with its row, column and value.  A large CSV is read by two
+processes where that gives the same result (tierbook.splitread).
 """
 
 from __future__ import annotations
