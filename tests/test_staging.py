@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import sqlite3
 import tempfile
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ def _segment(store: Path, **kwargs: Any) -> Any:
 
 
 def _rows(store: Path) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(store) as db:
+    with closing(sqlite3.connect(store)) as db:
         status = db.execute("SELECT status FROM runs").fetchall()
         assert status == [("complete",)]
         return db.execute(ROWS).fetchall()
@@ -158,7 +159,8 @@ def test_replay_quarters_store_the_rows_built_elsewhere(tmp_path, scratch, spy, 
     assert quarters >= 2 and spy["copied"] == [True] * quarters
     rows = "SELECT r.label, " + ROWS[len("SELECT "):].replace("FROM accounts", "FROM accounts a JOIN runs r USING (run_id)")
     rows = rows.replace("ORDER BY account_id", "ORDER BY r.run_id, account_id")
-    with sqlite3.connect(tmp_path / "in-line.sqlite") as a, sqlite3.connect(tmp_path / "staged.sqlite") as b:
+    with closing(sqlite3.connect(tmp_path / "in-line.sqlite")) as a, \
+            closing(sqlite3.connect(tmp_path / "staged.sqlite")) as b:
         expected = a.execute(rows).fetchall()
         assert len(expected) > 3000 * (quarters - 1)
         assert b.execute(rows).fetchall() == expected
