@@ -7,6 +7,11 @@ accounts are grouped by (class key, new code of each changed field) -- a count o
 integers -- and each group's tier comes from its firing path, run on the executor only when
 the path cache has not seen those condition bits yet.
 
+When the moved boundaries leave the network's structure as it was (only constants of
+order comparisons on numbers changed), only the accounts whose value lies between an old
+and a new constant can compare differently: the others keep the tier the evaluation gave
+them, and only the few in between are grouped and looked up (``_moved_only``).
+
 Anything unusual (no class layout, a field set that changed, a path that fails or is
 incomplete) falls back to a full evaluation, which raises exactly the error it always did.
 tests/engine/test_recount.py holds this to full evaluations with the same bands.
@@ -14,8 +19,10 @@ tests/engine/test_recount.py holds this to full evaluations with the same bands.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
-from typing import Any
+from math import isnan
+from typing import Any, Sequence
 
 from .bands import ResolvedBands
 from .bulk import bulk as _bulk
@@ -36,6 +43,10 @@ class Recounter:
         self.columns: dict[str, list[Any]] = {}
         self.class_bits: dict[Any, dict[int, bytes]] = {}
         self.tiers: dict[str, dict[tuple[tuple[int, int], ...], str]] = {}
+        self.sorted: dict[str, tuple[list[Any], list[int]] | None] = {}  # values in order, accounts
+        self.signature: str | None = None  # of the evaluation's network
+        self.base: Counter[str] | None = None  # the evaluation's tier counts
+        self.tier_list: list[str] = []  # and each account's tier
 
     def __call__(self, bands: dict[str, ResolvedBands]) -> dict[str, int]:
         with _bulk():
@@ -69,13 +80,17 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
     todo = [name for name in changed if name not in state.columns]
     if todo:
         state.columns.update(zip(todo, value_columns(todo, [d.values for d in ev.decisions])))
+    moved = _moved_only(state, network, changed)
     recoded = []  # (leaf positions, truths by code) of each changed field
     code_columns = []
     for name in changed:
-        table, codes = field_codes(by_field[name], state.columns[name])
+        column = state.columns[name]
+        table, codes = field_codes(by_field[name], column if moved is None
+                                   else list(map(column.__getitem__, moved)))
         recoded.append((positions[name], table.truths))
         code_columns.append(codes)
-    groups: Counter[Any] = Counter(zip(layout.keys, *code_columns))
+    keys = layout.keys if moved is None else list(map(layout.keys.__getitem__, moved))
+    groups: Counter[Any] = Counter(zip(keys, *code_columns))
 
     # a class's bits with the fields that did not change, for this leaf layout
     same = tuple((i, name, positions[name]) for i, (name, _, _) in enumerate(layout.fields)
@@ -86,6 +101,12 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
     tier_of_path = state.tiers.setdefault(network_signature(network), {})
     executor: Any = None
     counts: Counter[str] = Counter()
+    if moved is not None:  # the others keep their tiers: start from them
+        if state.base is None:
+            state.tier_list = [d.tier for d in ev.decisions]
+            state.base = Counter(state.tier_list)
+        counts.update(state.base)
+        counts.subtract(Counter(map(state.tier_list.__getitem__, moved)))
     try:
         for (key, *codes), count in groups.items():
             unchanged = class_bits.get(key)
@@ -127,4 +148,65 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
     finally:
         if executor is not None:
             executor.close()
-    return counts
+    return +counts if moved is not None else counts  # (no tier left at zero)
+
+
+def _moved_only(state: Recounter, network: Any, changed: list[str]) -> list[int] | None:
+    """The accounts that may compare differently in ``network`` than in the evaluation's, in
+    account order; None when that cannot be told this way (then every account is recounted).
+
+    The two networks must have the same structure (the same rules over the same leaves; the
+    executor sees nothing else), and each changed leaf must be an order comparison (lt, lte,
+    gt, gte, between) with numbers on a field holding only numbers and blanks.  Then an
+    account whose value is below every changed constant, old and new, or above every one,
+    compares the same in both: only values from the lowest to the highest of them can move.
+    """
+    ev = state.ev
+    if state.signature is None:
+        state.signature = network_signature(ev.network)
+    if network_signature(network) != state.signature:
+        return None
+    bounds: dict[str, list[float]] = {}
+    for old, new in zip(ev.network.leaves, network.leaves):
+        if old.field != new.field or old.op != new.op:
+            return None
+        if repr(old.arg) == repr(new.arg):
+            continue
+        if new.op not in _ORDERED:
+            return None
+        args = [a for leaf in (old, new) for a in (leaf.arg if leaf.op == "between" else [leaf.arg])]
+        if not all(type(a) in (int, float) and a == a for a in args):
+            return None
+        bounds.setdefault(new.field, []).extend(args)
+    if set(bounds) != set(changed):
+        return None
+    moved: set[int] = set()
+    for name, args in bounds.items():
+        order = _sorted_column(state, name)
+        if order is None:
+            return None
+        values, accounts = order
+        moved.update(accounts[bisect_left(values, min(args)):bisect_right(values, max(args))])
+    return sorted(moved)
+
+
+_ORDERED = frozenset({"lt", "lte", "gt", "gte", "between"})
+
+
+def _sorted_column(state: Recounter, name: str) -> tuple[list[Any], list[int]] | None:
+    """A field's known values in increasing order and the account of each; None unless
+    every value is a number (no booleans, no NaN) or blank."""
+    if name not in state.sorted:
+        column: Sequence[Any] = state.columns[name]
+        if not set(map(type, column)) <= {int, float, type(None)}:
+            state.sorted[name] = None
+        else:
+            accounts = ([i for i, v in enumerate(column) if v is not None] if None in column
+                        else list(range(len(column))))
+            values = list(map(column.__getitem__, accounts))
+            if any(map(isnan, values)):
+                state.sorted[name] = None
+            else:
+                accounts.sort(key=column.__getitem__)
+                state.sorted[name] = (list(map(column.__getitem__, accounts)), accounts)
+    return state.sorted[name]

@@ -84,3 +84,43 @@ def test_without_a_class_layout_it_evaluates_in_full(default_ruleset, sample_acc
     assert recount._recount(recount.Recounter(ev), bands) is None
     assert recount.tier_counts(ev, bands) == expected
     assert sum(expected.values()) == len(sample_accounts)
+
+
+def test_a_moved_boundary_recounts_only_the_accounts_between(default_ruleset, sample_accounts,
+                                                               monkeypatch):
+    computed = compute_values(default_ruleset, sample_accounts, AS_OF)
+    ev = evaluate(default_ruleset, sample_accounts, AS_OF, engine="native", computed=computed)
+    seen = []
+    real = recount._moved_only
+    monkeypatch.setattr(recount, "_moved_only", lambda *a: seen.append(real(*a)) or seen[-1])
+    checked = 0
+    for set_id, rb in ev.bands.items():
+        column = [v.get(rb.over) for v, _ in computed]
+        for moved in list(_moves(rb, column))[:3]:
+            bands = dict(ev.bands, **{set_id: moved})
+            full = evaluate(default_ruleset, sample_accounts, AS_OF, engine="native", bands=bands,
+                            computed=computed)
+            assert recount.tier_counts(ev, bands) == dict(Counter(d.tier for d in full.decisions))
+            some = seen[-1]
+            if some is None:
+                continue
+            checked += 1
+            assert 0 < len(some) < len(sample_accounts)  # a few, not all
+            changed = [i for i, (a, b) in enumerate(zip(ev.decisions, full.decisions)) if a.tier != b.tier]
+            assert set(changed) <= set(some)  # every account that moves tier was looked at
+    assert checked >= 3
+
+
+def test_a_changed_comparison_is_not_a_moved_constant(default_ruleset, sample_accounts):
+    computed = compute_values(default_ruleset, sample_accounts, AS_OF)
+    ev = evaluate(default_ruleset, sample_accounts, AS_OF, engine="native", computed=computed)
+    rb = next(rb for rb in ev.bands.values() if len(rb.bands) > 2)
+    state = recount.Recounter(ev)
+    # the same constants with one comparison made inclusive: not a moved constant
+    from tierbook.compile import compile_network
+
+    network = compile_network(default_ruleset, ev.bands)
+    leaf = next(l for l in network.leaves if l.field == rb.over and l.op == "lt")
+    network.leaves[leaf.index] = dataclasses.replace(leaf, op="lte")
+    state.columns[rb.over] = [d.values.get(rb.over) for d in ev.decisions]
+    assert recount._moved_only(state, network, [rb.over]) is None
