@@ -115,9 +115,8 @@ def _segment_and_store(ruleset: Any, text: str, accounts: str | None, *, as_of: 
         finally:
             store.close()
     finally:
-        if result.staged is not None:  # not stored: the rows built elsewhere are not wanted
+        if result.staged is not None:  # when not stored: the rows are not wanted
             result.staged.close()
-            result.staged = None
     return result
 
 
@@ -190,12 +189,8 @@ def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | Non
     state: dict[str, Any] = {}
 
     def on_quarter(q: Any, ev: Any, staged: Any) -> None:
-        try:
-            q.run_id = store_evaluation(store, ev, text, shown, digest, command="replay",
-                                        label=q.quarter, staged=staged)
-        finally:
-            if staged is not None:
-                staged.close()
+        q.run_id = store_evaluation(store, ev, text, shown, digest, command="replay",
+                                    label=q.quarter, staged=staged)
         replay_id = state.setdefault("replay_id", q.run_id)
         outcome = {m["account_id"]: ("moved", m) for m in q.moves}
         outcome.update({m["account_id"]: ("held", m) for m in q.held})

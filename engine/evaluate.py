@@ -9,11 +9,7 @@ runs the executor for every account (the differential test proves the two identi
 from __future__ import annotations
 
 import datetime as dt
-import os
-import pickle
-import signal
 import sys
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -22,6 +18,7 @@ from .classes import (ClassLayout, class_bits, class_index, path_cache)
 from .compile import Network, compile_network
 from .bulk import bulk as _bulk
 from .errors import EngineError, UsageError
+from .forks import can_fork, in_child
 from .model import Ruleset
 from .native import NativeExecutor
 
@@ -324,55 +321,33 @@ def _run_ahead(executor: Any, ran: dict[bytes, tuple[tuple[int, int], ...]],
     other process did not report, is left for the account loop, which runs it again at its
     first account, so any error is raised exactly where and as it would be without this."""
     todo = [bits for bits in map(bits_of, dict.fromkeys(keys)) if bits not in ran]
-    if (len(todo) < _PARALLEL_MIN or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2
-            or threading.active_count() > 1):
-        _run_here(executor, ran, todo)
-        return
     half = len(todo) // 2
     mine, theirs = todo[:half], todo[half:]
-    read_end, write_end = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_end)
-        os.close(write_end)
+    child = (in_child(lambda: _run_there(executor, theirs))
+             if len(todo) >= _PARALLEL_MIN and can_fork() else None)
+    if child is None:
         _run_here(executor, ran, todo)
         return
-    if pid == 0:  # the other process: run, report, leave without any clean-up of ours
-        code = 0
-        try:
-            os.close(read_end)
-            found = {}
-            for bits in theirs:
-                try:
-                    found[bits] = tuple(executor.run(bits))
-                except BaseException:  # noqa: BLE001 - left for the account loop
-                    pass
-            data = pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(data)
-        except BaseException:  # noqa: BLE001
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    data = b""
     try:
-        with os.fdopen(read_end, "rb") as inp:
-            _run_here(executor, ran, mine)
-            data = inp.read()
+        _run_here(executor, ran, mine)
     except BaseException:  # interrupted: the other half is not wanted any more
-        os.kill(pid, signal.SIGKILL)
+        child.kill()
         raise
-    finally:
-        _, status = os.waitpid(pid, 0)
-    if status != 0:
-        return
-    try:
-        found = pickle.loads(data)
-    except Exception:  # noqa: BLE001 - a partial report: those classes run here
+    ok, found = child.result()
+    if not ok:
         return
     wanted = set(theirs)
     for bits, path in found.items():
         if bits in wanted:
             ran[bits] = path
+
+
+def _run_there(executor: Any, todo: list[bytes]) -> dict[bytes, tuple[tuple[int, int], ...]]:
+    """In the forked process: the paths of the classes that ran."""
+    found = {}
+    for bits in todo:
+        try:
+            found[bits] = tuple(executor.run(bits))
+        except BaseException:  # noqa: BLE001 - left for the account loop
+            pass
+    return found

@@ -80,7 +80,8 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
     todo = [name for name in changed if name not in state.columns]
     if todo:
         state.columns.update(zip(todo, value_columns(todo, [d.values for d in ev.decisions])))
-    moved = _moved_only(state, network, changed)
+    signature = network_signature(network)
+    moved = _moved_only(state, network, signature, changed)
     recoded = []  # (leaf positions, truths by code) of each changed field
     code_columns = []
     for name in changed:
@@ -98,7 +99,7 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
     class_bits = state.class_bits.setdefault(same, {})
     size = len(network.leaves)
     ran = path_cache(ev.engine, network)
-    tier_of_path = state.tiers.setdefault(network_signature(network), {})
+    tier_of_path = state.tiers.setdefault(signature, {})
     executor: Any = None
     counts: Counter[str] = Counter()
     if moved is not None:  # the others keep their tiers: start from them
@@ -151,7 +152,8 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
     return +counts if moved is not None else counts  # (no tier left at zero)
 
 
-def _moved_only(state: Recounter, network: Any, changed: list[str]) -> list[int] | None:
+def _moved_only(state: Recounter, network: Any, signature: str,
+                changed: list[str]) -> list[int] | None:
     """The accounts that may compare differently in ``network`` than in the evaluation's, in
     account order; None when that cannot be told this way (then every account is recounted).
 
@@ -164,7 +166,7 @@ def _moved_only(state: Recounter, network: Any, changed: list[str]) -> list[int]
     ev = state.ev
     if state.signature is None:
         state.signature = network_signature(ev.network)
-    if network_signature(network) != state.signature:
+    if signature != state.signature:
         return None
     bounds: dict[str, list[float]] = {}
     for old, new in zip(ev.network.leaves, network.leaves):

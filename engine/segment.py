@@ -109,38 +109,39 @@ def _set_aside_unplaceable(ruleset: Ruleset, portfolio: Any, computed: list[Any]
 
 def store_run(result: SegmentResult, store: TraceStore, ruleset_text: str, command: str = "segment",
               label: str = "") -> int:
-    staged, result.staged = result.staged, None
-    try:
-        return store_evaluation(store, result.evaluation, ruleset_text, result.input_file,
-                                result.input_sha256, command=command, label=label, staged=staged)
-    finally:
-        if staged is not None:
-            staged.close()
+    return store_evaluation(store, result.evaluation, ruleset_text, result.input_file,
+                            result.input_sha256, command=command, label=label,
+                            staged=result.staged)
 
 
 def store_evaluation(store: TraceStore, ev: Evaluation, ruleset_text: str, input_file: str,
                      input_sha256: str, command: str, label: str = "",
                      staged: StagedRows | None = None) -> int:
     """One evaluation as one run: paths and firings once per class, a row per account
-    (copied from ``staged`` rows where another process built them)."""
-    run_id = store.begin_run(command=command, ruleset=ev.ruleset, ruleset_text=ruleset_text,
-                             input_file=input_file, input_sha256=input_sha256,
-                             engine=ev.engine, as_of=ev.as_of, bands=bands_to_json(ev.bands),
-                             label=label)
-    attached = staged is not None and staged.wait() and store.attach_staged(staged.path)
+    (copied from ``staged`` rows where another process built them; they are closed here,
+    stored or not)."""
     try:
-        counts = Counter(d.path_id for d in ev.decisions)
-        store.write_paths(run_id, ((pid, counts.get(pid, 0), path_decided(ev.network, path),
-                                    firing_records(ev.network, path))
-                                   for pid, path in enumerate(ev.paths)))
-        store.write_evaluated(run_id, ev.decisions, *row_fields(ev.ruleset), staged=attached)
-        store.finish_run(run_id, len(ev.decisions))
-    except BaseException:
-        store.fail_run(run_id)
-        raise
+        run_id = store.begin_run(command=command, ruleset=ev.ruleset, ruleset_text=ruleset_text,
+                                 input_file=input_file, input_sha256=input_sha256,
+                                 engine=ev.engine, as_of=ev.as_of,
+                                 bands=bands_to_json(ev.bands), label=label)
+        attached = staged is not None and staged.wait() and store.attach_staged(staged.path)
+        try:
+            counts = Counter(d.path_id for d in ev.decisions)
+            store.write_paths(run_id, ((pid, counts.get(pid, 0), path_decided(ev.network, path),
+                                        firing_records(ev.network, path))
+                                       for pid, path in enumerate(ev.paths)))
+            store.write_evaluated(run_id, ev.decisions, *row_fields(ev.ruleset), staged=attached)
+            store.finish_run(run_id, len(ev.decisions))
+        except BaseException:
+            store.fail_run(run_id)
+            raise
+        finally:
+            if attached:
+                store.detach_staged()
     finally:
-        if attached:
-            store.detach_staged()
+        if staged is not None:
+            staged.close()
     return run_id
 
 

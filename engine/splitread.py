@@ -17,12 +17,10 @@ piece, so every message, count and line number is exactly the plain reader's.
 from __future__ import annotations
 
 import os
-import pickle
-import signal
-import threading
 from typing import Any
 
 from .bulk import bulk
+from .forks import can_fork, in_child
 from .model import Ruleset
 from .read import Portfolio, _Builder, columns, csv_reader, csv_rows, finish
 
@@ -32,8 +30,7 @@ FIRST_SHARE = 0.58  # of the rows' text read by this process
 def read_halves(text: str, file: str, digest: str, headers: list[str], header_lines: int,
                 ruleset: Ruleset, on_error: str) -> Portfolio | None:
     """The portfolio read in two halves at once, or None (read it in one piece)."""
-    if (not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 or threading.active_count() > 1
-            or os.environ.get("TIERBOOK_NO_SPLIT_READ")):
+    if not can_fork() or os.environ.get("TIERBOOK_NO_SPLIT_READ"):
         return None
     top = 0  # where the first record starts: after the header's lines
     for _ in range(header_lines):
@@ -49,56 +46,33 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
     def builder() -> _Builder:
         return _Builder(file, headers, ruleset, on_error, False, colmap)
 
-    read_end, write_end = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_end)
-        os.close(write_end)
+    def read_second() -> tuple[Any, ...]:  # in the forked process
+        with bulk():
+            second = builder()
+            second.read(csv_rows(csv_reader(text, cut), file, base=text.count("\n", 0, cut)))
+        return (second.accounts, second.rows, second.gaps, second.defaulted,
+                bool(second.problems or second.rejects))
+
+    child = in_child(read_second)
+    if child is None:
         return None
-    if pid == 0:  # the other process: the second half, then leave without clean-up of ours
-        code = 1
-        try:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-            os.close(read_end)
-            with bulk():
-                second = builder()
-                second.read(csv_rows(csv_reader(text, cut), file, base=text.count("\n", 0, cut)))
-                data = pickle.dumps((second.accounts, second.rows, second.gaps, second.defaulted,
-                                     bool(second.problems or second.rejects)),
-                                    protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(data)
-            code = 0
-        except BaseException:  # noqa: BLE001 - the parent reads the file in one piece
-            pass
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    data = b""
     first = builder()
     reader = _LastRow(csv_reader(text, top, cut))
     try:
-        with os.fdopen(read_end, "rb") as inp:
-            with bulk():
-                first.read(csv_rows(reader, file, base=header_lines))
-            data = inp.read()
+        with bulk():
+            first.read(csv_rows(reader, file, base=header_lines))
     except BaseException as exc:  # the other half is not wanted
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        child.kill()
         if isinstance(exc, Exception):
             return None  # a problem with the first half: the plain reader reports it
         raise
-    _, status = os.waitpid(pid, 0)
-    if status != 0 or first.problems or first.rejects:
+    with bulk():
+        ok, second = child.result()
+    if not ok or first.problems or first.rejects:
         return None
     if reader.last is not None and any(cell.endswith(("\n", "\r")) for cell in reader.last):
         return None  # the cut may be inside a quoted cell
-    try:
-        with bulk():
-            accounts, rows, gaps, defaulted, troubled = pickle.loads(data)
-    except Exception:  # noqa: BLE001 - a partial report: read in one piece
-        return None
+    accounts, rows, gaps, defaulted, troubled = second
     if troubled or not first.seen_ids.keys().isdisjoint(a["account_id"] for a in accounts):
         return None  # a problem, or an id in both halves: the plain reader reports it
     first.accounts.extend(accounts)

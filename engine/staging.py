@@ -19,15 +19,14 @@ more than the second), or the other process failing.
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import tempfile
-import threading
 import weakref
 from itertools import count
 from typing import Any, Sequence
 
 from .bulk import bulk
+from .forks import Child, can_fork, in_child
 from .model import Ruleset
 
 MIN_ACCOUNTS = 20_000  # below this the fork and the copy cost more than they save
@@ -38,17 +37,9 @@ TABLE = ("CREATE TABLE rows (idx INTEGER PRIMARY KEY, account_id TEXT NOT NULL, 
          "scores TEXT NOT NULL, inputs TEXT NOT NULL)")
 
 
-def _cleanup(pid: int, path: str) -> None:
+def _cleanup(child: Child, path: str) -> None:
     """Stop the other process if it still runs, reap it, remove its file."""
-    if pid:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-        try:
-            os.waitpid(pid, 0)
-        except OSError:
-            pass
+    child.kill()
     try:
         os.unlink(path)
     except OSError:
@@ -59,57 +50,36 @@ class StagedRows:
     """Rows being built by a forked process into ``path``; ``wait`` for them, ``close``
     when done with them (also done when the object is collected or the process exits)."""
 
-    def __init__(self, pid: int, path: str, count: int) -> None:
-        self.pid = pid
+    def __init__(self, child: Child, path: str) -> None:
+        self.pid = child.pid
         self.path = path
-        self.count = count
         self.ok: bool | None = None  # None until waited for
-        self._finalizer = weakref.finalize(self, _cleanup, pid, path)
+        self._child = child
+        self._finalizer = weakref.finalize(self, _cleanup, child, path)
 
     @classmethod
     def start(cls, values: Sequence[dict[str, Any]], parts: Sequence[dict[str, Any]],
-              input_keys: list[str], score_ids: list[str],
-              directory: str | None = None) -> StagedRows | None:
+              input_keys: list[str], score_ids: list[str]) -> StagedRows | None:
         """Fork the process that builds the rows, or None where it is not worth it or not
         possible (the caller then builds them in line)."""
-        n = len(values)
-        if (not MIN_ACCOUNTS <= n <= MAX_ACCOUNTS or not hasattr(os, "fork")
-                or (os.cpu_count() or 1) < 2 or threading.active_count() > 1
+        if (not MIN_ACCOUNTS <= len(values) <= MAX_ACCOUNTS or not can_fork()
                 or os.environ.get("TIERBOOK_NO_STAGING")):
             return None
         try:
-            fd, path = tempfile.mkstemp(prefix="tierbook-rows-", suffix=".sqlite", dir=directory)
+            fd, path = tempfile.mkstemp(prefix="tierbook-rows-", suffix=".sqlite")
             os.close(fd)
         except OSError:
             return None
-        try:
-            pid = os.fork()
-        except OSError:
+        child = in_child(lambda: build(path, values, parts, input_keys, score_ids))
+        if child is None:
             os.unlink(path)
             return None
-        if pid == 0:  # the other process: build, then leave without any clean-up of ours
-            code = 1
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-                build(path, values, parts, input_keys, score_ids)
-                code = 0
-            except BaseException:  # noqa: BLE001 - the parent builds the rows itself
-                pass
-            finally:
-                os._exit(code)
-        return cls(pid, path, n)
+        return cls(child, path)
 
     def wait(self) -> bool:
         """True when the rows are all built."""
         if self.ok is None:
-            try:
-                _, status = os.waitpid(self.pid, 0)
-                self.ok = status == 0
-            except ChildProcessError:
-                self.ok = False
-            self.pid = 0
-            self._finalizer.detach()
-            self._finalizer = weakref.finalize(self, _cleanup, 0, self.path)
+            self.ok, _ = self._child.result()
         return self.ok
 
     def close(self) -> None:

@@ -164,8 +164,6 @@ def _copy(value: Any) -> Any:
     return value
 
 
-
-
 def account_texts(values: Sequence[dict[str, Any]], parts: Sequence[dict[str, Any]],
                   input_keys: list[str], score_ids: list[str]
                   ) -> tuple[list[str], list[str], list[str]]:

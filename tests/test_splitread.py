@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tierbook import forks, splitread
 from tierbook import read as R
-from tierbook import splitread
 from tierbook.errors import DataError
 
 from .conftest import SAMPLE
@@ -178,7 +178,7 @@ def test_any_cut_reads_like_one_piece(tmp_path, default_ruleset, split, monkeypa
 def test_a_failing_second_process_means_one_piece(tmp_path, default_ruleset, split, monkeypatch):
     def broken(*args: Any, **kwargs: Any) -> bytes:
         raise MemoryError
-    monkeypatch.setattr(splitread.pickle, "dumps", broken)  # in the forked process
+    monkeypatch.setattr(forks.pickle, "dumps", broken)  # in the forked process
     halves, whole = _both(tmp_path, _text(BODY), default_ruleset, monkeypatch)
     assert split[0] is None and halves == whole and len(whole[0]) == len(BODY)
 

@@ -123,4 +123,5 @@ def test_a_changed_comparison_is_not_a_moved_constant(default_ruleset, sample_ac
     leaf = next(l for l in network.leaves if l.field == rb.over and l.op == "lt")
     network.leaves[leaf.index] = dataclasses.replace(leaf, op="lte")
     state.columns[rb.over] = [d.values.get(rb.over) for d in ev.decisions]
-    assert recount._moved_only(state, network, [rb.over]) is None
+    assert recount._moved_only(state, network, recount.network_signature(network),
+                               [rb.over]) is None

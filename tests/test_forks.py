@@ -1,0 +1,75 @@
+"""tierbook.forks: the forked copy's result comes back; a failure or a kill is reported as
+no result, and the process is always reaped."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from tierbook import forks
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+
+
+def _reaped(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_the_result_comes_back():
+    big = list(range(200_000))  # more than a pipe's buffer
+    child = forks.in_child(lambda: {"sum": sum(big), "pid": os.getpid()})
+    assert child is not None
+    pid = child.pid
+    ok, out = child.result()
+    assert ok and out["sum"] == sum(big) and out["pid"] == pid != os.getpid()
+    assert _reaped(pid) and child.result() == (False, None)
+
+
+def test_a_failure_is_no_result():
+    def fail() -> None:
+        raise RuntimeError("boom")
+    child = forks.in_child(fail)
+    assert child is not None
+    pid = child.pid
+    assert child.result() == (False, None) and _reaped(pid)
+
+
+def test_kill_stops_and_reaps():
+    child = forks.in_child(lambda: time.sleep(60))
+    assert child is not None
+    pid = child.pid
+    child.kill()
+    assert _reaped(pid) and child.result() == (False, None)
+    child.kill()  # twice is harmless
+
+
+def test_evaluation_uses_the_forked_half(default_ruleset, sample_accounts, monkeypatch):
+    """The sample has enough classes for the forked run-ahead; its paths are taken, not
+    run again here."""
+    from tierbook import classes
+    from tierbook import evaluate as E
+    from tierbook.native import NativeExecutor
+
+    from .conftest import AS_OF
+
+    if not forks.can_fork():
+        pytest.skip("no second core")
+    runs = {"here": 0}
+    parent = os.getpid()
+    real = NativeExecutor.run
+
+    def counted(self, bits):
+        if os.getpid() == parent:
+            runs["here"] += 1
+        return real(self, bits)
+    monkeypatch.setattr(NativeExecutor, "run", counted)
+    monkeypatch.setattr(classes, "_PATH_CACHE", {})  # every class runs
+    ev = E.evaluate(default_ruleset, sample_accounts, AS_OF, engine="native")
+    assert len(ev.paths) >= E._PARALLEL_MIN
+    assert runs["here"] == len(ev.paths) // 2  # the other half came from the fork
