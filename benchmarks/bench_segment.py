@@ -97,7 +97,7 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
 
     # evaluate() computes the values itself; hand it the ones just timed so that this stage
     # is the rest of evaluation (class bits, executor runs, decoding, trace checks).
-    # runs counted in shared memory: tierbook may fork a process to run half the classes
+    # runs counted in shared memory: tierbook may fork a process to make half the runs
     import multiprocessing
     runs = multiprocessing.RawArray("q", 2)
     parent = os.getpid()
@@ -125,7 +125,7 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
         E.compute_values = real_compute  # type: ignore[assignment]
         E.make_executor = real_make  # type: ignore[assignment]
     out["evaluate_s"] = t3 - t2
-    out["classes"] = len(ev.memo) if spec["memo"] else None
+    out["classes"] = len(set(ev.layout.keys)) if spec["memo"] and ev.layout else None
     out["paths"] = len(ev.paths)
     out["executor_runs"] = runs[0] + runs[1]
     out["executor_runs_forked"] = runs[1]
@@ -193,7 +193,9 @@ def _end_to_end(spec: dict[str, Any], profile: bool = False) -> dict[str, Any]:
         S.evaluate = real_evaluate  # type: ignore[assignment]
     n = len(result.evaluation.decisions)
     return {"end_to_end_s": t1 - t0, "accounts": n, "evaluations": calls["n"],
-            "evaluate_calls_s": calls["s"], "classes": len(result.evaluation.paths),
+            "evaluate_calls_s": calls["s"], "classes": (len(set(result.evaluation.layout.keys))
+                        if result.evaluation.layout else None),
+            "paths": len(result.evaluation.paths),
             "calibration_rounds": len(result.calibration.steps),
             "tiers": {t: v["accounts"] for t, v in result.tier_summary().items()},
             "peak_rss_mb": _peak_mb(), "children_peak_rss_mb": _peak_mb("children")}
@@ -256,7 +258,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         pipeline = sum(s.get(k, 0.0) for k in ("read_s", "values_bands_s", "evaluate_s", "store_s"))
         lines.append((f"{n:,}", r["engine"], "on" if r["memo"] else "off",
                        _rate(n, s.get("read_s")), _rate(n, s.get("values_bands_s")),
-                       _rate(n, s.get("evaluate_s")), f"{s.get('paths', '-') if r['memo'] else '-'}",
+                       _rate(n, s.get("evaluate_s")), f"{s.get('classes', '-') if r['memo'] else '-'}",
                        f"{s.get('executor_runs', '-')}", _rate(n, s.get("store_s")),
                        _rate(n, pipeline or None), _rate(n, e.get("end_to_end_s")),
                        f"{e['end_to_end_s']:.2f}" if e else "-", f"{e.get('evaluations', '-')}",

@@ -195,11 +195,45 @@ def class_index(network: Network, values_list: Sequence[dict[str, Any]]
     return ClassLayout(layout_fields, keys), bits_of
 
 
-# Paths already run, per executor and network structure.  The executor sees only the
-# network's rules (formulas over condition bits, fact patterns, outputs, priorities), never
-# the constants the bits were computed with, so a network whose rules are the same gives the
-# same path for the same bits: calibration's recounts (moved band boundaries) and replay's
-# quarters change the constants only.  Bounded; --no-memo never uses it.
+def _holds(formula: Any) -> Callable[[bytes], bool]:
+    """An account formula over condition bits as a function (two-valued: an atom holds
+    when its bit's state is one of the atom's states, as both executors read it)."""
+    kind = formula[0]
+    if kind == "atom":
+        index = formula[1]
+        codes = frozenset(code for code, state in _CODES.items() if state in formula[2])
+        return lambda bits: bits[index] in codes
+    if kind == "true":
+        return lambda bits: True
+    parts = [_holds(f) for f in formula[1]]
+    if kind == "and":
+        return lambda bits: all(p(bits) for p in parts)
+    return lambda bits: any(p(bits) for p in parts)
+
+
+_CODES = {1: "T", 0: "F", 2: "U"}  # condition bit -> state
+
+
+def conditions_held(network: Network) -> Callable[[bytes], bytes]:
+    """Condition bits -> which rule alternatives' conditions on the account hold (one byte
+    per alternative whose condition is not always true).
+
+    An executor sees an account only through these conditions: the rest of each rule is
+    patterns over facts derived by rules fired earlier.  So condition bits that agree here
+    fire exactly the same rules in the same order, and the executor runs once per distinct
+    result, not once per class (classes also tell apart values no rule tells apart: a
+    blank from a false, or which side of an ``or`` held)."""
+    tests = [_holds(d.account) for rule in network.rules for d in rule.disjuncts
+             if d.account[0] != "true"]
+    return lambda bits: bytes([test(bits) for test in tests])
+
+
+# Paths already run, per executor and network structure, by the conditions they held.  The
+# executor sees only the network's rules (formulas over condition bits, fact patterns,
+# outputs, priorities), never the constants the bits were computed with, so a network whose
+# rules are the same gives the same path for the same conditions held: calibration's
+# recounts (moved band boundaries) and replay's quarters change the constants only.
+# Bounded; --no-memo never uses it.
 _PATH_CACHE: dict[tuple[str, str], dict[bytes, tuple[tuple[int, int], ...]]] = {}
 _PATH_CACHE_NETWORKS = 4
 _PATH_CACHE_PATHS = 200_000
@@ -212,7 +246,8 @@ def network_signature(network: Network) -> str:
 
 
 def path_cache(engine: str, network: Network) -> dict[bytes, tuple[tuple[int, int], ...]]:
-    """Condition bits -> firing path already run by ``engine`` on a network like this one."""
+    """Conditions held (``conditions_held``) -> firing path already run by ``engine`` on a
+    network like this one."""
     key = (engine, network_signature(network))
     cache = _PATH_CACHE.pop(key, None)
     if cache is None or len(cache) > _PATH_CACHE_PATHS:

@@ -1,9 +1,11 @@
 """Evaluate a portfolio: values -> bands resolved -> network compiled -> executor per class.
 
 Every comparison in the rules is with a constant, so accounts whose comparisons all come
-out the same (one *class*) fire exactly the same rules.  The executor runs once per class
-and each account keeps its own values beside its class's firing path; ``memo=False``
-runs the executor for every account (the differential test proves the two identical).
+out the same (one *class*) fire exactly the same rules; so do classes whose rules'
+conditions on the account hold alike (``classes.conditions_held``).  The executor runs once
+per distinct set of conditions held and each account keeps its own values beside the
+firing path; ``memo=False`` runs the executor for every account (the differential test
+proves the two identical).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from .bands import ResolvedBands, resolve_all
-from .classes import (ClassLayout, class_bits, class_index, path_cache)
+from .classes import ClassLayout, class_bits, class_index, conditions_held, path_cache
 from .compile import Network, compile_network
 from .bulk import bulk as _bulk
 from .errors import EngineError, UsageError
@@ -57,8 +59,9 @@ class Evaluation:
     as_of: dt.date
     decisions: list[Decision]
     paths: list[list[tuple[int, int]]]  # path id -> [(rule index, disjunct)]
-    memo: dict[bytes, int] = field(default_factory=dict)
+    memo: dict[bytes, int] = field(default_factory=dict)  # conditions held -> path id
     layout: ClassLayout | None = None  # the accounts' classes (None: evaluated one by one)
+    held: Callable[[bytes], bytes] | None = None  # condition bits -> conditions held
 
     def fired(self, decision: Decision) -> list[tuple[int, int]]:
         return self.paths[decision.path_id]
@@ -68,12 +71,15 @@ class Evaluation:
         from .values import account_values
 
         values, parts = account_values(self.ruleset, inputs, self.as_of)
-        key = class_bits(self.network, values)
+        if self.held is None:
+            self.held = conditions_held(self.network)
+        bits = class_bits(self.network, values)
+        key = self.held(bits)
         path_id = self.memo.get(key)
         if path_id is None:
             executor = make_executor(self.engine, self.network)
             try:
-                self.paths.append(executor.run(key))
+                self.paths.append(executor.run(bits))
             finally:
                 executor.close()
             path_id = self.memo[key] = len(self.paths) - 1
@@ -197,6 +203,7 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
             computed = compute_values(ruleset, accounts, as_of)
         resolved = bands if bands is not None else resolve_bands(ruleset, computed)
     network = compile_network(ruleset, resolved)
+    held_of = conditions_held(network)
     executor = make_executor(chosen, network)
     memo_paths: dict[bytes, int] = {}
     paths: list[list[tuple[int, int]]] = []
@@ -214,39 +221,41 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
         if keys is None or bits_of is None or not memo:
             # executor runs all along (the collector stays on: executors leave cyclic garbage)
             _evaluate_each(network, executor, computed, memo, memo_paths, paths, decisions,
-                           progress, keys, bits_of)
+                           progress, keys, bits_of, held_of)
         else:
             ran = path_cache(chosen, network)
-            _run_ahead(executor, ran, keys, bits_of)
+            _run_ahead(executor, ran, keys, bits_of, held_of)
             with _bulk():
-                _evaluate_classes(network, executor, ran, computed, keys, bits_of, memo_paths,
-                                  paths, decisions, progress)
+                _evaluate_classes(network, executor, ran, computed, keys, bits_of, held_of,
+                                  memo_paths, paths, decisions, progress)
     finally:
         executor.close()
     return Evaluation(ruleset, network, resolved, chosen, note, as_of, decisions, paths,
-                      memo_paths, layout)
+                      memo_paths, layout, held_of)
 
 
 def _evaluate_each(network: Network, executor: Any, computed: Sequence[tuple[dict[str, Any], Any]],
                    memo: bool, memo_paths: dict[bytes, int], paths: list[list[tuple[int, int]]],
                    decisions: list[Decision], progress: Callable[[int], None] | None,
                    keys: Sequence[int] | None,
-                   bits_of: Callable[[int], bytes] | None) -> None:
+                   bits_of: Callable[[int], bytes] | None,
+                   held_of: Callable[[bytes], bytes]) -> None:
     """Account by account (and, without the memo, one executor run per account)."""
     bits_cache: dict[int, bytes] = {}
     for n, (values, parts) in enumerate(computed):
         if keys is not None and bits_of is not None:
-            key = bits_cache.get(keys[n])
-            if key is None:
-                key = bits_cache[keys[n]] = bits_of(keys[n])
+            bits = bits_cache.get(keys[n])
+            if bits is None:
+                bits = bits_cache[keys[n]] = bits_of(keys[n])
         else:
-            key = class_bits(network, values)
-        path_id = memo_paths.get(key) if memo else None
+            bits = class_bits(network, values)
+        held = held_of(bits) if memo else b""
+        path_id = memo_paths.get(held) if memo else None
         if path_id is None:
-            paths.append(executor.run(key))
+            paths.append(executor.run(bits))
             path_id = len(paths) - 1
             if memo:
-                memo_paths[key] = path_id
+                memo_paths[held] = path_id
         d = Decision(str(values.get("account_id")), values, parts, path_id)
         decode(network, d, paths[path_id])
         check_complete(network, d)
@@ -258,10 +267,12 @@ def _evaluate_each(network: Network, executor: Any, computed: Sequence[tuple[dic
 def _evaluate_classes(network: Network, executor: Any,
                       ran: dict[bytes, tuple[tuple[int, int], ...]],
                       computed: Sequence[tuple[dict[str, Any], Any]], keys: Sequence[int],
-                      bits_of: Callable[[int], bytes], memo_paths: dict[bytes, int],
-                      paths: list[list[tuple[int, int]]], decisions: list[Decision],
+                      bits_of: Callable[[int], bytes], held_of: Callable[[bytes], bytes],
+                      memo_paths: dict[bytes, int], paths: list[list[tuple[int, int]]],
+                      decisions: list[Decision],
                       progress: Callable[[int], None] | None) -> None:
-    """One executor run per class; every account of a class shares its decoded path.
+    """One executor run per distinct set of conditions held (with the bits of its first
+    account); every account with it shares its decoded path.
 
     Accounts are taken in order and each step happens at the same account as in
     ``_evaluate_each``, so an error names the same account and rule.  Classes are
@@ -276,13 +287,14 @@ def _evaluate_classes(network: Network, executor: Any,
         fields = fields_of.get(key)
         if fields is None:
             bits = bits_of(key)
-            path_id = memo_paths.get(bits)
+            held = held_of(bits)
+            path_id = memo_paths.get(held)
             if path_id is None:
-                path = ran.get(bits)
+                path = ran.get(held)
                 if path is None:
-                    path = ran[bits] = tuple(executor.run(bits))
+                    path = ran[held] = tuple(executor.run(bits))
                 paths.append(list(path))
-                path_id = memo_paths[bits] = len(paths) - 1
+                path_id = memo_paths[held] = len(paths) - 1
                 first = Decision(str(values.get("account_id")), values, parts, path_id)
                 decode(network, first, paths[path_id])
                 path_fields.append((path_id, first.tier, first.cell, first.bands, first.rows,
@@ -299,28 +311,33 @@ def _evaluate_classes(network: Network, executor: Any,
             progress(n + 1)
 
 
-_PARALLEL_MIN = 256  # classes to run before a second process is worth its fork
+_PARALLEL_MIN = 256  # runs to make before a second process is worth its fork
 
 
 def _run_here(executor: Any, ran: dict[bytes, tuple[tuple[int, int], ...]],
-              todo: list[bytes]) -> None:
-    for bits in todo:
+              todo: list[tuple[bytes, bytes]]) -> None:
+    for held, bits in todo:
         try:
-            ran[bits] = tuple(executor.run(bits))
+            ran[held] = tuple(executor.run(bits))
         except Exception:  # noqa: BLE001 - left for the account loop, which raises it
             pass
 
 
 def _run_ahead(executor: Any, ran: dict[bytes, tuple[tuple[int, int], ...]],
-               keys: Sequence[int], bits_of: Callable[[int], bytes]) -> None:
-    """Run every class not run yet before the account loop: when there are many, on two
+               keys: Sequence[int], bits_of: Callable[[int], bytes],
+               held_of: Callable[[bytes], bytes]) -> None:
+    """Run every set of conditions held that has not run yet (with the bits of its first
+    class, as the account loop would) before the account loop: when there are many, on two
     cores (a forked copy of this process, executor and network included, runs the second
     half of them while this one runs the first half).
 
-    Only results go into ``ran``: a class whose run fails (here or there), or that the
-    other process did not report, is left for the account loop, which runs it again at its
-    first account, so any error is raised exactly where and as it would be without this."""
-    todo = [bits for bits in map(bits_of, dict.fromkeys(keys)) if bits not in ran]
+    Only results go into ``ran``: a run that fails (here or there), or that the other
+    process did not report, is left for the account loop, which runs it again at its first
+    account, so any error is raised exactly where and as it would be without this."""
+    first: dict[bytes, bytes] = {}  # conditions held -> the bits of its first class
+    for bits in map(bits_of, dict.fromkeys(keys)):
+        first.setdefault(held_of(bits), bits)
+    todo = [(held, bits) for held, bits in first.items() if held not in ran]
     half = len(todo) // 2
     mine, theirs = todo[:half], todo[half:]
     child = (in_child(lambda: _run_there(executor, theirs))
@@ -336,18 +353,19 @@ def _run_ahead(executor: Any, ran: dict[bytes, tuple[tuple[int, int], ...]],
     ok, found = child.result()
     if not ok:
         return
-    wanted = set(theirs)
-    for bits, path in found.items():
-        if bits in wanted:
-            ran[bits] = path
+    wanted = {held for held, _ in theirs}
+    for held, path in found.items():
+        if held in wanted:
+            ran[held] = path
 
 
-def _run_there(executor: Any, todo: list[bytes]) -> dict[bytes, tuple[tuple[int, int], ...]]:
-    """In the forked process: the paths of the classes that ran."""
+def _run_there(executor: Any, todo: list[tuple[bytes, bytes]]
+               ) -> dict[bytes, tuple[tuple[int, int], ...]]:
+    """In the forked process: the paths that ran, by the conditions they held."""
     found = {}
-    for bits in todo:
+    for held, bits in todo:
         try:
-            found[bits] = tuple(executor.run(bits))
+            found[held] = tuple(executor.run(bits))
         except BaseException:  # noqa: BLE001 - left for the account loop
             pass
     return found

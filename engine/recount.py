@@ -5,7 +5,7 @@ band boundary moved.  Moving a boundary changes the constants of one field's com
 only; every other field's truths are already part of each account's class key.  So the
 accounts are grouped by (class key, new code of each changed field) -- a count over small
 integers -- and each group's tier comes from its firing path, run on the executor only when
-the path cache has not seen those condition bits yet.
+the path cache has not seen the conditions those bits hold yet.
 
 When the moved boundaries leave the network's structure as it was (only constants of
 order comparisons on numbers changed), only the accounts whose value lies between an old
@@ -27,8 +27,8 @@ from typing import Any, Sequence
 from .bands import ResolvedBands
 from .bulk import bulk as _bulk
 from .compile import compile_network
-from .classes import (field_codes, leaf_signature, leaves_by_field, network_signature,
-                      path_cache, value_columns)
+from .classes import (conditions_held, field_codes, leaf_signature, leaves_by_field,
+                      network_signature, path_cache, value_columns)
 from .evaluate import Decision, Evaluation, decode, evaluate, make_executor
 
 
@@ -99,6 +99,7 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
     class_bits = state.class_bits.setdefault(same, {})
     size = len(network.leaves)
     ran = path_cache(ev.engine, network)
+    held_of = conditions_held(network)
     tier_of_path = state.tiers.setdefault(signature, {})
     executor: Any = None
     counts: Counter[str] = Counter()
@@ -126,12 +127,13 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
                 bits = bytes(out)
             else:
                 bits = unchanged
-            path = ran.get(bits)
+            held = held_of(bits)
+            path = ran.get(held)
             if path is None:
                 if executor is None:
                     executor = make_executor(ev.engine, network)
                 try:
-                    path = ran[bits] = tuple(executor.run(bits))
+                    path = ran[held] = tuple(executor.run(bits))
                 except Exception:  # noqa: BLE001 - the full evaluation names the account
                     return None
             tier = tier_of_path.get(path)
