@@ -36,13 +36,15 @@ class Recounter:
     """``recounter(bands)``: accounts per tier if ``ev``'s accounts were evaluated with
     ``bands`` instead.  Keeps, between calls (calibration moves the same few boundaries
     round after round): the value columns of the fields it recoded, each class's condition
-    bits for the fields that did not change, and each firing path's tier."""
+    bits for the fields that did not change, the conditions each set of bits holds, and each
+    firing path's tier."""
 
     def __init__(self, ev: Evaluation) -> None:
         self.ev = ev
         self.columns: dict[str, list[Any]] = {}
         self.class_bits: dict[Any, dict[int, bytes]] = {}
         self.tiers: dict[str, dict[tuple[tuple[int, int], ...], str]] = {}
+        self.held: dict[str, dict[bytes, bytes]] = {}  # per network structure: bits -> held
         self.sorted: dict[str, tuple[list[Any], list[int]] | None] = {}  # values in order, accounts
         self.signature: str | None = None  # of the evaluation's network
         self.base: Counter[str] | None = None  # the evaluation's tier counts
@@ -99,6 +101,7 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
     class_bits = state.class_bits.setdefault(same, {})
     size = len(network.leaves)
     ran = path_cache(ev.engine, network)
+    held_by_bits = state.held.setdefault(signature, {})
     held_of = conditions_held(network)
     tier_of_path = state.tiers.setdefault(signature, {})
     executor: Any = None
@@ -127,7 +130,9 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
                 bits = bytes(out)
             else:
                 bits = unchanged
-            held = held_of(bits)
+            held = held_by_bits.get(bits)
+            if held is None:
+                held = held_by_bits[bits] = held_of(bits)
             path = ran.get(held)
             if path is None:
                 if executor is None:
