@@ -14,10 +14,12 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
+from math import isfinite
 from pathlib import Path
 from typing import Any
 
 from .errors import DataError, Problem, suggest
+from .read import parse_integer, parse_money
 
 TYPES = ("renewal", "expansion", "contraction", "churn", "new_account", "signal",
          "capacity_change", "product_launch")
@@ -108,22 +110,28 @@ def read_events(path: str, display: str | None = None, on_error: str = "fail"
         if kind in ("renewal", "expansion", "contraction"):
             v = fields.get("arr", value)
             try:
-                amount = float(str(v).replace(",", "").replace("$", ""))
+                # the portfolio's money reader: "$1,200.50", "12.5k"; a decimal comma, NaN or
+                # infinity is an error, not a misread amount
+                amount = v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+                amount = parse_money(str(v)) if amount is None else float(amount)
+                if not isfinite(amount):
+                    raise ValueError
                 if kind != "renewal" and amount <= 0:
                     raise ValueError
                 if kind == "renewal" and amount < 0:
                     raise ValueError
                 fields = {"arr": amount}
-            except ValueError:
+            except ValueError as exc:
+                why = f" ({exc})" if str(exc) else ""
                 errs.append(_problem(file, line, "value", f"{kind} needs a "
                                      f"{'non-negative ARR' if kind == 'renewal' else 'positive ARR change'}, "
-                                     f"got {v!r}"))
+                                     f"got {v!r}{why}"))
         elif kind == "signal" and not fields:
             errs.append(_problem(file, line, "field", "a signal names the field that changed"))
         elif kind == "capacity_change":
             v = fields.get("csms", value)
             try:
-                csms = int(float(str(v)))
+                csms = parse_integer(str(v))
                 if csms < 0:
                     raise ValueError
                 fields = {"csms": csms}

@@ -29,7 +29,10 @@ from .model import Input, Ruleset
 MAX_PROBLEMS = 200
 _BOOL = {"true": True, "t": True, "yes": True, "y": True, "1": True,
          "false": False, "f": False, "no": False, "n": False, "0": False}
-_MONEY_STRIP = re.compile(r"[\s,$€£¥]|USD|EUR|GBP", re.IGNORECASE)
+_MONEY_STRIP = re.compile(r"[\s$€£¥]|USD|EUR|GBP", re.IGNORECASE)
+# commas only between digit groups before the decimal point: "1,200.50", "1,20,000" (lakh)
+_GROUPED = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d{1,2}(,\d{2})+,\d{3})(\.\d*)?[kmb]?",
+                      re.IGNORECASE)
 _SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
 
 
@@ -51,6 +54,12 @@ def _number(text: str) -> float:
     if negative:
         s = s[1:-1]
     s = _MONEY_STRIP.sub("", s)
+    if "," in s:
+        if not _GROUPED.fullmatch(s):
+            raise BadValue("has a comma that is not a thousands separator (1,200.50 is read; "
+                           "a decimal comma as in 1.200,50 is not: export numbers with a "
+                           "decimal point)")
+        s = s.replace(",", "")
     mult = 1.0
     if s and s[-1].lower() in _SUFFIX:
         mult = _SUFFIX[s[-1].lower()]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tierbook.errors import DataError
-from tierbook.read import (parse_boolean, parse_date, parse_integer, parse_money, parse_ratio,
-                           read_portfolio)
+from tierbook.read import (parse_boolean, parse_date, parse_integer, parse_money, parse_number,
+                           parse_ratio, read_portfolio)
 
 HEADER = "account_id,account_name,arr,strategic_logo,health_score,design_partner\n"
 
@@ -20,6 +20,31 @@ HEADER = "account_id,account_name,arr,strategic_logo,health_score,design_partner
 ])
 def test_money_as_exported(text: str, value: float) -> None:
     assert parse_money(text) == value
+
+
+@pytest.mark.parametrize("text,value", [
+    ("1,234,567.891", 1234567.89), ("-1,200", -1200.0), ("1,200.5k", 1200500.0),
+    ("1,20,000", 120000.0), ("1,20,000.50", 120000.5)])
+def test_commas_between_digit_groups_are_thousands_separators(text: str, value: float) -> None:
+    assert parse_money(text) == value
+
+
+@pytest.mark.parametrize("text", ["1.200,50", "12,5", "1,2", "€1 200,50", "1,2345", "12,34,5"])
+def test_a_decimal_comma_is_refused_not_misread(text: str) -> None:
+    """1.200,50 once read as 1.2: a comma anywhere but between digit groups is an error."""
+    with pytest.raises(ValueError, match="comma that is not a thousands separator"):
+        parse_money(text)
+    with pytest.raises(ValueError, match="comma that is not a thousands separator"):
+        parse_number(text)
+
+
+def test_a_decimal_comma_names_row_column_and_value(tmp_path: Path, default_ruleset) -> None:
+    rows = "".join(f"A{i},Acme,{100 + i},0.5,70,no\n" for i in range(200))
+    path = _write(tmp_path, HEADER + rows + 'B1,Beta,"1.200,50",0.5,70,no\n')
+    with pytest.raises(DataError) as err:
+        read_portfolio(path, default_ruleset, display="accounts.csv")
+    assert ("accounts.csv:202:3: arr: '1.200,50' has a comma that is not a thousands separator"
+            in err.value.render())
 
 
 @pytest.mark.parametrize("text,value", [("12.5%", 0.125), ("85%", 0.85), ("0.85", 0.85), ("1", 1.0)])

@@ -87,6 +87,17 @@ def test_expansion_event_also_promotes(tmp_path: Path) -> None:
     assert outcome(data["quarters"][0], "A") == ("moves", "mid_touch", "promote_on_arr_crossing")
 
 
+def test_event_amounts_read_as_exported(tmp_path: Path) -> None:
+    """The portfolio's money reader: "$12,000.50" and "12k" are amounts; 11,999 is not enough."""
+    data = replay(tmp_path, {"A": (90000, 0.2), "B": (90000, 0.2), "C": (90000, 0.2)},
+                  ['2026Q4,A,expansion,arr,"$12,000.50"', "2026Q4,B,expansion,arr,12k",
+                   '2026Q4,C,expansion,arr,"9,999"'])
+    q = data["quarters"][0]
+    assert outcome(q, "A") == ("moves", "mid_touch", "promote_on_arr_crossing")
+    assert outcome(q, "B") == ("moves", "mid_touch", "promote_on_arr_crossing")
+    assert outcome(q, "C") == ("stay", "", "")
+
+
 def test_minimum_dwell_holds_a_second_move(tmp_path: Path) -> None:
     data = replay(tmp_path, {"A": (50000, 0.2)}, [
         "2026Q4,A,renewal,arr,200000",            # tech -> mid
@@ -189,7 +200,17 @@ def test_bad_events_name_the_line(tmp_path: Path) -> None:
     p = write_portfolio(tmp_path, {"A": (500, 0.1)})
     cases = {
         "2026Q4,B,renewal,arr,100": "e.csv:2:1: account_id: unknown account 'B'",
-        "2026Q4,A,renewal,arr,lots": "e.csv:2:1: value: renewal needs a non-negative ARR, got 'lots'",
+        "2026Q4,A,renewal,arr,lots": "e.csv:2:1: value: renewal needs a non-negative ARR, got 'lots' "
+                                     "(is not a number)",
+        '2026Q4,A,expansion,arr,"1.200,50"': "e.csv:2:1: value: expansion needs a positive ARR "
+                                             "change, got '1.200,50' (has a comma that is not a "
+                                             "thousands separator (1,200.50 is read; a decimal comma "
+                                             "as in 1.200,50 is not: export numbers with a decimal "
+                                             "point))",
+        "2026Q4,A,expansion,arr,nan": "e.csv:2:1: value: expansion needs a positive ARR change, "
+                                      "got 'nan' (is not a finite number)",
+        "2026Q4,,capacity_change,csms,3.7": "e.csv:2:1: value: capacity_change needs the new CSM "
+                                            "headcount, got '3.7'",
         "2026Q4,A,renewl,arr,100": "e.csv:2:1: type: unknown event type 'renewl' (did you mean 'renewal'?)",
         "26Q4,A,renewal,arr,100": "e.csv:2:1: quarter: '26Q4' is not a quarter like 2026Q3",
         "2026Q4,A,signal,health_score,great": "e.csv:2:1: health_score: 'great' is not a number",
