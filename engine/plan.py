@@ -164,6 +164,9 @@ def _summary_lines(p: Plan) -> list[str]:
     return lines
 
 
+_WIDE = 80  # a terminal line: wider than this, the movement matrix numbers its columns
+
+
 def render_text(p: Plan, limit: int = 50) -> str:
     out = _summary_lines(p)  # warnings go to stderr
     if not p.changed:
@@ -171,10 +174,18 @@ def render_text(p: Plan, limit: int = 50) -> str:
         return "\n".join(out)
     tiers = p.tiers()
     width = max(len(t) for t in tiers) + 2
-    out += ["", "Movement matrix (rows: before, columns: after)",
-            " " * width + "".join(f"{t[:12]:>14}" for t in tiers)]
-    for t in tiers:
-        out.append(f"{t:<{width}}" + "".join(f"{p.matrix[t][u]:>14,}" for u in tiers))
+    out += ["", "Movement matrix (rows: before, columns: after)"]
+    column = max(len(t) for t in tiers) + 2
+    if width + column * len(tiers) <= _WIDE:  # every tier named over its column
+        heads, labels = list(tiers), list(tiers)
+    else:  # numbered columns, the numbers on the rows
+        column = 12
+        heads = [f"({i})" for i in range(1, len(tiers) + 1)]
+        labels = [f"({i}) {t}" for i, t in enumerate(tiers, start=1)]
+        width = max(len(label) for label in labels) + 2
+    out.append(" " * width + "".join(f"{h:>{column}}" for h in heads))
+    for t, label in zip(tiers, labels):
+        out.append(f"{label:<{width}}" + "".join(f"{p.matrix[t][u]:>{column},}" for u in tiers))
     out += ["", "ARR moved"]
     for t in tiers:
         for u in tiers:

@@ -107,6 +107,37 @@ def test_text_and_markdown(tmp_path: Path, portfolio: str) -> None:
     assert "| **high_touch_enterprise** | 0 | **2** | 0 | 0 |" in md
 
 
+def test_movement_matrix_names_every_tier_whole(tmp_path: Path, portfolio: str) -> None:
+    """Tier ids were cut to 12 characters over the columns (high_touch_e, plg_self_ser)."""
+    base = write(tmp_path / "base.yaml", base_data())
+    head = write(tmp_path / "head.yaml", head_data())
+    lines = run("plan", "--base", base, "--head", head, portfolio, *ARGS).stdout.splitlines()
+    at = lines.index("Movement matrix (rows: before, columns: after)")
+    matrix = lines[at + 1:at + 6]
+    assert matrix[0].split() == ["(1)", "(2)", "(3)", "(4)"]  # four long ids: numbered columns
+    assert [row.split()[:2] for row in matrix[1:]] == [
+        ["(1)", "high_touch_enterprise"], ["(2)", "mid_touch"], ["(3)", "tech_touch"],
+        ["(4)", "plg_self_serve"]]
+    assert matrix[1].split()[2:] == ["0", "2", "0", "0"]
+    assert max(map(len, matrix)) <= 80
+
+    short = {"high_touch_enterprise": "gold", "mid_touch": "silver", "tech_touch": "bronze",
+             "plg_self_serve": "self"}
+
+    def renamed(data: dict) -> str:
+        text = yaml.safe_dump(data)
+        for old, new in short.items():
+            text = text.replace(old, new)
+        return text
+    (tmp_path / "b2.yaml").write_text(renamed(base_data()))
+    (tmp_path / "h2.yaml").write_text(renamed(head_data()))
+    text = run("plan", "--base", str(tmp_path / "b2.yaml"), "--head", str(tmp_path / "h2.yaml"),
+               portfolio, *ARGS).stdout.splitlines()
+    at = text.index("Movement matrix (rows: before, columns: after)")
+    assert text[at + 1].split() == ["gold", "silver", "bronze", "self"]  # short ids: by name
+    assert text[at + 2].split() == ["gold", "0", "2", "0", "0"]
+
+
 def test_detailed_exitcode(tmp_path: Path, portfolio: str) -> None:
     base = write(tmp_path / "base.yaml", base_data())
     head = write(tmp_path / "head.yaml", head_data())
