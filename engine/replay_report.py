@@ -117,9 +117,10 @@ def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
         ax.bar([i + (k - 2) * width for i in x], data, width, label=label, color=color)
     ax.set_xticks(list(x))
     ax.set_xticklabels(quarters, rotation=30)
-    ax.set_title("Movements by quarter")
+    ax.set_title("Movements by quarter", pad=22)
     ax.set_ylabel("accounts")
-    ax.legend(fontsize=8)
+    # the legend between the title and the bars, never over them
+    ax.legend(fontsize=8, ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     # where accounts went, all quarters together: held tier before -> after (or churned)
     cols = ids + ["churned"]
