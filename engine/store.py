@@ -15,6 +15,7 @@ import os
 import sqlite3
 from pathlib import Path
 from itertools import repeat
+from operator import itemgetter
 from typing import Any, Iterable, Iterator, Sequence
 
 from . import jsoncols
@@ -164,6 +165,16 @@ def _copy(value: Any) -> Any:
     return value
 
 
+def _columns(records: Sequence[dict[str, Any]], keys: list[str]) -> list[Sequence[Any]]:
+    """Each key's column (None where a record lacks the key)."""
+    if len(keys) > 1 and records:
+        try:  # every record has every key (accounts as read): one pass, then transpose
+            return list(zip(*map(itemgetter(*keys), records)))
+        except KeyError:
+            pass
+    return [list(map(dict.get, records, repeat(k))) for k in keys]
+
+
 def account_texts(values: Sequence[dict[str, Any]], parts: Sequence[dict[str, Any]],
                   input_keys: list[str], score_ids: list[str]
                   ) -> tuple[list[str], list[str], list[str]]:
@@ -178,8 +189,8 @@ def account_texts(values: Sequence[dict[str, Any]], parts: Sequence[dict[str, An
     for sid in score_ids:
         score_columns[f"{sid}.parts"] = list(map(dict.get, parts, repeat(sid)))
     scores = jsoncols.objects(sorted(score_columns.items()), n, _json_sorted)
-    inputs = jsoncols.objects([(k, list(map(dict.get, values, repeat(k)))) for k in input_keys],
-                              n, _json_sorted)
+    inputs = jsoncols.objects(list(zip(input_keys, _columns(values, input_keys))), n,
+                              _json_sorted)
     ids = [str(v.get("account_id")) for v in values]
     return ids, scores, inputs
 

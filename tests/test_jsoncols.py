@@ -78,3 +78,21 @@ def test_memo_path_is_taken_and_keeps_zero_signs():
     assert J._few(mixed, set(map(type, mixed)), _json_sorted) is None
     many = [float(i) for i in range(200)]
     assert J._few(many, {float}, _json_sorted) is None
+
+
+def test_account_texts_with_and_without_every_key():
+    """Records that all hold every key are read a row at a time and transposed; one lacking a
+    key makes every column read key by key, that key null for it.  Same text either way."""
+    from tierbook.store import account_texts
+
+    full = [{"account_id": f"A{i}", "arr": 100.5 * i, "tier": "t", "s": 0.5} for i in range(300)]
+    parts = [{"s": {"a": 0.5}} for _ in full]
+    ids, scores, inputs = account_texts(full, parts, ["account_id", "arr", "tier"], ["s"])
+    assert inputs == [_json_sorted({k: r[k] for k in ("account_id", "arr", "tier")}) for r in full]
+    assert scores == [_json_sorted({"s": 0.5, "s.parts": {"a": 0.5}})] * 300
+    gap = [dict(r) for r in full]
+    del gap[7]["arr"]
+    _, _, inputs = account_texts(gap, parts, ["account_id", "arr", "tier"], ["s"])
+    assert inputs[7] == _json_sorted({"account_id": "A7", "arr": None, "tier": "t"})
+    assert inputs[:7] + inputs[8:] == [
+        _json_sorted({k: r[k] for k in ("account_id", "arr", "tier")}) for r in full[:7] + full[8:]]
