@@ -16,9 +16,11 @@ booleans beside numbers -- is encoded value by value.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from itertools import repeat
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from math import copysign, isfinite
+from operator import eq
 from typing import Any, Callable, Sequence
 
 _NUMBER_KINDS = frozenset({int, float, bool})
@@ -97,7 +99,9 @@ def _few(column: Sequence[Any], kinds: set[type], encode: Callable[[Any], str]) 
         floats = [v for v in distinct if v.__class__ is float]
         if not all(map(isfinite, floats)):
             return None
-        if 0.0 in distinct and any(copysign(1.0, v) < 0 for v in column if v == 0.0):
+        # a -0.0 among the zeros (equal to 0.0, so the set kept only one of them)
+        if 0.0 in distinct and min(map(copysign, repeat(1.0), filter(partial(eq, 0.0), column)),
+                                   default=1.0) < 0:
             return None
     memo = {value: encode(value) for value in distinct}
     return list(map(memo.__getitem__, column))
