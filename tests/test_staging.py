@@ -166,3 +166,23 @@ def test_replay_quarters_store_the_rows_built_elsewhere(tmp_path, scratch, spy, 
         assert b.execute(rows).fetchall() == expected
         assert b.execute("SELECT count(*) FROM runs WHERE status != 'complete'").fetchone() == (0,)
     assert list(scratch.iterdir()) == []
+
+
+def test_ids_of_any_text_are_copied_exactly(tmp_path, scratch, spy, monkeypatch):
+    """Quotes, backslashes, control characters, accents, emoji and line breaks in ids: the
+    staged rows are copied, and they are the in-line rows."""
+    ids = ['A"1', "B\\2", "C\t3", "Dé4", "E😀5", "F\x7f6", "G/7", "H\u20288", "I\n9"]
+    lines = ["account_id,arr,strategic_logo"]
+    lines += ['"' + i.replace('"', '""') + f'",{1000 * (n + 1)},0.{n}' for n, i in enumerate(ids)]
+    portfolio = tmp_path / "odd.csv"
+    portfolio.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def run(store: Path) -> list[tuple[Any, ...]]:
+        commands.segment(None, str(portfolio), as_of=AS_OF, engine="native",
+                         store_path=str(store), out_dir=None, chart=False)
+        return _rows(store)
+    staged = run(tmp_path / "staged.sqlite")
+    assert spy["copied"] == [True]
+    monkeypatch.setenv("TIERBOOK_NO_STAGING", "1")
+    assert staged == run(tmp_path / "in-line.sqlite")
+    assert sorted(r[0] for r in staged) == sorted(ids)
