@@ -77,17 +77,23 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
     from tierbook.staging import stage_rows
     from tierbook.segment_types import SegmentResult
     from tierbook.store import TraceStore
+    from tierbook.values import compile_values
 
     as_of = dt.date.fromisoformat(spec["as_of"])
     ruleset, text = load(spec["ruleset"])
     out: dict[str, Any] = {}
 
+    # as segment does: a CSV read by two processes comes with its values, each process
+    # having computed those of the accounts it read
     t0 = time.perf_counter()
-    pf = read_portfolio(spec["portfolio"], ruleset)
+    pf = read_portfolio(spec["portfolio"], ruleset,
+                        prepare=compile_values(ruleset, as_of, in_place=True))
     t1 = time.perf_counter()
     out["read_s"] = t1 - t0
+    out["values_while_reading"] = pf.prepared is not None
 
-    computed = E.compute_values(ruleset, pf.accounts, as_of)
+    computed = (pf.prepared if pf.prepared is not None
+                else E.compute_values(ruleset, pf.accounts, as_of, in_place=True))
     bands = E.resolve_bands(ruleset, computed)
     # as segment does: the store's account rows built by a second process from here on
     staged = stage_rows(ruleset, computed)

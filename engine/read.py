@@ -179,6 +179,9 @@ class Portfolio:
     defaulted: Counter = field(default_factory=Counter)
     missing_columns: list[str] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
+    # (values, score parts) of every account, values computed into the account's own dict,
+    # when read_portfolio's ``prepare`` was applied while reading (a CSV read in two halves)
+    prepared: list[tuple[dict[str, Any], Any]] | None = None
 
     @property
     def ids(self) -> list[str]:
@@ -282,7 +285,12 @@ def _records_parquet(path: str, file: str) -> tuple[list[str], list[tuple[int, d
 
 
 def read_portfolio(path: str, ruleset: Ruleset, on_error: str = "fail",
-                   display: str | None = None) -> Portfolio:
+                   display: str | None = None,
+                   prepare: Callable[[dict[str, Any]], tuple[Any, Any]] | None = None
+                   ) -> Portfolio:
+    """``prepare``: where the file is read by two processes, each applies it to the accounts
+    it read (the values, computed into each account's dict) and ``prepared`` holds the
+    results; otherwise ``prepared`` is None and the caller computes them."""
     file = display or path
     p = Path(path)
     if not p.exists():
@@ -308,7 +316,8 @@ def read_portfolio(path: str, ruleset: Ruleset, on_error: str = "fail",
     headers, rows, header_lines = _records_csv(text, file)
     if len(text) >= SPLIT_MIN:  # a large CSV: both halves at once where that is safe
         from .splitread import read_halves
-        portfolio = read_halves(text, file, digest, headers, header_lines, ruleset, on_error)
+        portfolio = read_halves(text, file, digest, headers, header_lines, ruleset, on_error,
+                                prepare)
         if portfolio is not None:
             return portfolio
     return _build(file, digest, headers, rows, ruleset, on_error, keyed=False)

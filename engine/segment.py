@@ -27,6 +27,7 @@ from .read import read_portfolio
 from .recount import Recounter
 from .segment_types import SegmentResult
 from .staging import StagedRows, row_fields, stage_rows
+from .values import compile_values
 from .store import TraceStore
 from .trace import bands_to_json, firing_records, path_decided
 
@@ -36,12 +37,16 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
             progress: Callable[[int], None] | None = None, stage: bool = False) -> SegmentResult:
     """``stage``: the result will be stored (``store_run``), so have another process build
     the accounts' rows for the trace store while this one evaluates (tierbook.staging)."""
-    portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error, display=accounts_display)
-    arr_field = ruleset.role("arr") or "arr"
     # values once (calibration rounds move band boundaries, not values), each added to the
-    # account's own freshly read dict: one dict per account, not two
-    with bulk():
-        computed = compute_values(ruleset, portfolio.accounts, as_of, in_place=True)
+    # account's own freshly read dict: one dict per account, not two; a large CSV read by two
+    # processes comes with them, each process having done its own half
+    portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error, display=accounts_display,
+                               prepare=compile_values(ruleset, as_of, in_place=True))
+    arr_field = ruleset.role("arr") or "arr"
+    computed = portfolio.prepared
+    if computed is None:
+        with bulk():
+            computed = compute_values(ruleset, portfolio.accounts, as_of, in_place=True)
     computed = _set_aside_unplaceable(ruleset, portfolio, computed, on_error)
     staged = stage_rows(ruleset, computed) if stage else None
     try:

@@ -17,7 +17,7 @@ piece, so every message, count and line number is exactly the plain reader's.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable
 
 from .bulk import bulk
 from .forks import can_fork, in_child
@@ -28,8 +28,14 @@ FIRST_SHARE = 0.58  # of the rows' text read by this process
 
 
 def read_halves(text: str, file: str, digest: str, headers: list[str], header_lines: int,
-                ruleset: Ruleset, on_error: str) -> Portfolio | None:
-    """The portfolio read in two halves at once, or None (read it in one piece)."""
+                ruleset: Ruleset, on_error: str,
+                prepare: Callable[[dict[str, Any]], tuple[Any, Any]] | None = None
+                ) -> Portfolio | None:
+    """The portfolio read in two halves at once, or None (read it in one piece).
+
+    ``prepare`` (the values of one account, computed into its dict: ``compile_values`` with
+    ``in_place``) is applied to each half by the process that read it, and the results are
+    the portfolio's ``prepared``; if it fails anywhere, the file is read in one piece."""
     if not can_fork() or os.environ.get("TIERBOOK_NO_SPLIT_READ"):
         return None
     top = 0  # where the first record starts: after the header's lines
@@ -50,8 +56,11 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
         with bulk():
             second = builder()
             second.read(csv_rows(csv_reader(text, cut), file, base=text.count("\n", 0, cut)))
-        return (second.accounts, second.rows, second.gaps, second.defaulted,
-                bool(second.problems or second.rejects))
+            troubled = bool(second.problems or second.rejects)
+            # the values go into the accounts' own dicts; each account's score parts beside
+            parts = ([p for _, p in map(prepare, second.accounts)]
+                     if prepare is not None and not troubled else None)
+        return (second.accounts, second.rows, second.gaps, second.defaulted, troubled, parts)
 
     child = in_child(read_second)
     if child is None:
@@ -66,20 +75,38 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
         if isinstance(exc, Exception):
             return None  # a problem with the first half: the plain reader reports it
         raise
+    if (first.problems or first.rejects or reader.last is not None
+            and any(cell.endswith(("\n", "\r")) for cell in reader.last)):
+        child.kill()  # a problem, or the cut may be inside a quoted cell: one piece
+        return None
+    prepared = None
+    if prepare is not None:  # this half's values while the other process works on its own
+        try:
+            with bulk():
+                prepared = list(map(prepare, first.accounts))
+        except BaseException as exc:
+            child.kill()
+            if isinstance(exc, Exception):
+                return None  # computed again after the plain reading, which raises it
+            raise
     with bulk():
         ok, second = child.result()
-    if not ok or first.problems or first.rejects:
+    if not ok:
         return None
-    if reader.last is not None and any(cell.endswith(("\n", "\r")) for cell in reader.last):
-        return None  # the cut may be inside a quoted cell
-    accounts, rows, gaps, defaulted, troubled = second
+    accounts, rows, gaps, defaulted, troubled, parts = second
     if troubled or not first.seen_ids.keys().isdisjoint(a["account_id"] for a in accounts):
         return None  # a problem, or an id in both halves: the plain reader reports it
+    if prepared is not None:
+        if parts is None or len(parts) != len(accounts):
+            return None
+        prepared.extend(zip(accounts, parts))
     first.accounts.extend(accounts)
     first.rows.extend(rows)
     first.gaps.update(gaps)  # keys in the order the rows first meet them, as in one piece
     first.defaulted.update(defaulted)
-    return finish(first, file, digest, headers, colmap, ignored, missing)
+    portfolio = finish(first, file, digest, headers, colmap, ignored, missing)
+    portfolio.prepared = prepared
+    return portfolio
 
 
 class _LastRow:

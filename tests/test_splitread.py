@@ -18,8 +18,11 @@ from hypothesis import strategies as st
 from tierbook import forks, splitread
 from tierbook import read as R
 from tierbook.errors import DataError
+from tierbook.evaluate import compute_values
+from tierbook.segment import segment
+from tierbook.values import compile_values
 
-from .conftest import SAMPLE
+from .conftest import AS_OF, SAMPLE
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2,
                                 reason="the split read needs fork and two cores")
@@ -189,3 +192,58 @@ def test_small_files_are_read_in_one_piece(tmp_path, default_ruleset, monkeypatc
     (tmp_path / "p.csv").write_text(_text(BODY[:50]), encoding="utf-8")
     assert len(R.read_portfolio(str(tmp_path / "p.csv"), default_ruleset).accounts) == 50
     assert calls == [] and R.SPLIT_MIN > 1_000_000
+
+
+def _prepare(ruleset: Any, fail_in: str | None = None) -> Any:
+    """The values of one account, as segment computes them while reading; ``fail_in``:
+    'child' or 'parent' -- that process's first account raises."""
+    values_of = compile_values(ruleset, AS_OF, in_place=True)
+    parent = os.getpid()
+
+    def prepare(account: dict[str, Any]) -> Any:
+        here = "parent" if os.getpid() == parent else "child"
+        if here == fail_in:
+            raise ZeroDivisionError(f"in the {here}")
+        return values_of(account)
+    return prepare
+
+
+def test_each_half_computes_its_own_values(tmp_path, default_ruleset, split, monkeypatch):
+    path = tmp_path / "portfolio.csv"
+    path.write_text(_text(BODY), encoding="utf-8")
+    p = R.read_portfolio(str(path), default_ruleset, prepare=_prepare(default_ruleset))
+    assert split[0] is not None and p.prepared is not None
+    assert all(values is account for (values, _), account in zip(p.prepared, p.accounts))
+    with monkeypatch.context() as m:
+        m.setenv("TIERBOOK_NO_SPLIT_READ", "1")
+        plain = R.read_portfolio(str(path), default_ruleset, prepare=_prepare(default_ruleset))
+    assert plain.prepared is None  # read in one piece: the caller computes them
+    expected = compute_values(default_ruleset, plain.accounts, AS_OF, in_place=True)
+    assert p.prepared == expected and p.accounts == plain.accounts
+    assert len(p.prepared) == len(BODY) and "strategic_value" in p.accounts[-1]
+
+
+@pytest.mark.parametrize("where", ["child", "parent"])
+def test_values_failing_in_either_half_mean_one_piece(tmp_path, default_ruleset, split,
+                                                      monkeypatch, where):
+    path = tmp_path / "portfolio.csv"
+    path.write_text(_text(BODY), encoding="utf-8")
+    p = R.read_portfolio(str(path), default_ruleset, prepare=_prepare(default_ruleset, where))
+    assert split[0] is None and p.prepared is None
+    with monkeypatch.context() as m:
+        m.setenv("TIERBOOK_NO_SPLIT_READ", "1")
+        plain = R.read_portfolio(str(path), default_ruleset)
+    assert p.accounts == plain.accounts and "strategic_value" not in p.accounts[0]
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no process left behind
+
+
+def test_segment_is_the_same_with_values_from_the_halves(default_ruleset, split, monkeypatch):
+    def decisions(result: Any) -> list[Any]:
+        return [(d.account_id, d.tier, d.flags, d.bands, d.values, d.parts)
+                for d in result.evaluation.decisions]
+    halves = segment(default_ruleset, str(SAMPLE), as_of=AS_OF, engine="native")
+    assert split[0] is not None and split[0].prepared is not None
+    monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
+    whole = segment(default_ruleset, str(SAMPLE), as_of=AS_OF, engine="native")
+    assert decisions(halves) == decisions(whole)
