@@ -195,6 +195,9 @@ def account_texts(values: Sequence[dict[str, Any]], parts: Sequence[dict[str, An
     return ids, scores, inputs
 
 
+BUSY_SECONDS = 60.0  # how long to wait for another process's write before giving up
+
+
 class TraceStore:
     def __init__(self, path: str | Path | None = None, create: bool = True) -> None:
         self.path = Path(path) if path else default_path()
@@ -202,10 +205,17 @@ class TraceStore:
             raise StoreError(f"no trace store at {self.path}: run `tierbook segment` first, or "
                              "point --store / TIERBOOK_STORE at one")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path)
+        # a rollback journal, not WAL: a run's rows are one large transaction, which WAL
+        # would write twice (into the log, then into the database at the checkpoint); the
+        # price is that a reader waits while a run's rows are committed (BUSY_SECONDS)
+        self.db = sqlite3.connect(self.path, timeout=BUSY_SECONDS)
         try:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            if create:
+                try:
+                    self.db.execute("PRAGMA journal_mode=DELETE")
+                except sqlite3.OperationalError:
+                    pass  # a store kept in WAL (before) that someone has open: it works as is
+            self.db.execute("PRAGMA synchronous=FULL")
             version = self._schema_version()
             if version is not None and version > SCHEMA_VERSION:
                 raise StoreError(f"{self.path}: trace store schema {version} was written by a "
@@ -216,6 +226,13 @@ class TraceStore:
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                             (str(SCHEMA_VERSION),))
             self.db.commit()
+        except sqlite3.OperationalError as exc:
+            self.db.close()
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreError(f"{self.path}: the trace store is busy (another tierbook run "
+                                 f"is writing to it for more than {BUSY_SECONDS:g} s); try again "
+                                 "when it has finished") from None
+            raise StoreError(f"{self.path}: not a tierbook trace store ({exc})") from None
         except sqlite3.DatabaseError as exc:
             self.db.close()
             raise StoreError(f"{self.path}: not a tierbook trace store ({exc})") from None
