@@ -34,16 +34,20 @@ class Child:
         """(True, what ``work`` returned), or (False, None) when it failed or was killed."""
         if not self.pid:
             return False, None
-        with os.fdopen(self.fd, "rb") as inp:
-            data = inp.read()
+        # unpickled as it arrives: the pickled text is never held whole in this process
+        try:
+            with os.fdopen(self.fd, "rb") as inp:
+                result = pickle.load(inp)
+        except Exception:  # noqa: BLE001 - nothing, or a partial report: as if it failed
+            result = None
+            failed = True
+        else:
+            failed = False
         _, status = os.waitpid(self.pid, 0)
         self.pid = 0
-        if status != 0:
+        if failed or status != 0:
             return False, None
-        try:
-            return True, pickle.loads(data)
-        except Exception:  # noqa: BLE001 - a partial report: as if it failed
-            return False, None
+        return True, result
 
     def kill(self) -> None:
         if not self.pid:
@@ -76,9 +80,9 @@ def in_child(work: Callable[[], Any]) -> Child | None:
         try:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             os.close(read_end)
-            data = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(data)
+            result = work()
+            with os.fdopen(write_end, "wb") as out:  # pickled as it is written
+                pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
             code = 0
         except BaseException:  # noqa: BLE001 - the parent does the work itself
             pass

@@ -40,6 +40,20 @@ def test_a_failure_is_no_result():
     assert child.result() == (False, None) and _reaped(pid)
 
 
+class _Unpicklable:
+    def __reduce__(self):
+        raise RuntimeError("cannot be pickled")
+
+
+def test_a_report_cut_off_midway_is_no_result():
+    """The result is pickled as it is written: a failure after a megabyte has gone through the
+    pipe leaves a partial report, which counts as none."""
+    child = forks.in_child(lambda: [b"x" * (1 << 20), _Unpicklable()])
+    assert child is not None
+    pid = child.pid
+    assert child.result() == (False, None) and _reaped(pid)
+
+
 def test_kill_stops_and_reaps():
     child = forks.in_child(lambda: time.sleep(60))
     assert child is not None
