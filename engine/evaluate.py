@@ -242,6 +242,7 @@ def _evaluate_each(network: Network, executor: Any, computed: Sequence[tuple[dic
                    held_of: Callable[[bytes], bytes]) -> None:
     """Account by account (and, without the memo, one executor run per account)."""
     bits_cache: dict[int, bytes] = {}
+    held_cache: dict[bytes, bytes] = {}
     for n, (values, parts) in enumerate(computed):
         if keys is not None and bits_of is not None:
             bits = bits_cache.get(keys[n])
@@ -249,7 +250,10 @@ def _evaluate_each(network: Network, executor: Any, computed: Sequence[tuple[dic
                 bits = bits_cache[keys[n]] = bits_of(keys[n])
         else:
             bits = class_bits(network, values)
-        held = held_of(bits) if memo else b""
+        held = b""
+        if memo:
+            found = held_cache.get(bits)
+            held = found if found is not None else held_cache.setdefault(bits, held_of(bits))
         path_id = memo_paths.get(held) if memo else None
         if path_id is None:
             paths.append(executor.run(bits))

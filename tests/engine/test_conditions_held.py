@@ -145,3 +145,24 @@ def test_classify_keys_its_memo_by_conditions_held(default_ruleset, sample_accou
         assert ev.paths[d.path_id] == NativeExecutor(ev.network).run(
             E.class_bits(ev.network, d.values))
     assert len(ev.paths) == paths  # every account of the evaluation is on a path it ran
+
+
+def test_account_by_account_the_memo_is_keyed_the_same(default_ruleset, sample_accounts,
+                                                       monkeypatch) -> None:
+    """When the class keys cannot be worked out (a value the fast path cannot key), accounts
+    are taken one by one: still one run per set of conditions held, the same decisions."""
+    from tierbook import classes
+
+    accounts = sample_accounts[:800]
+    keyed = E.evaluate(default_ruleset, accounts, AS_OF, engine="native")
+    classes._PATH_CACHE.clear()
+    runs = _counting(monkeypatch)
+
+    def cannot(*args, **kwargs):
+        raise TypeError("a value the fast path cannot key")
+    monkeypatch.setattr(E, "class_index", cannot)
+    one_by_one = E.evaluate(default_ruleset, accounts, AS_OF, engine="native")
+    assert one_by_one.layout is None
+    assert runs["n"] == len(one_by_one.paths) == len(keyed.paths)
+    assert [(d.account_id, d.tier, d.flags, one_by_one.fired(d)) for d in one_by_one.decisions] == [
+        (d.account_id, d.tier, d.flags, keyed.fired(d)) for d in keyed.decisions]
