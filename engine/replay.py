@@ -257,7 +257,7 @@ class _Sim:
                 hist.quarters_in_tier, hist.previous_tier = 1, d.tier
                 continue
             before = st.held
-            values = dict(d.values) | dict(d.bands) | dict(d.decisions)
+            values = d.values | d.bands | d.decisions  # a new dict; the shared ones untouched
             values["__flags__"] = d.flags
             outcome = decide(self.rs, held=before, evaluated=d.tier, values=values,
                              events=touched[d.account_id], history=hist,
