@@ -198,8 +198,9 @@ def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | Non
         rows = []
         for d in ev.decisions:
             kind, m = outcome.get(d.account_id, ("stay", None))
-            if m is None:
-                rows.append({"account_id": d.account_id, "from": d.tier, "to": d.tier,
+            if m is None:  # stays where it is held: the tier evaluated, unless it drifted
+                tier = q.drifted.get(d.account_id, d.tier)
+                rows.append({"account_id": d.account_id, "from": tier, "to": tier,
                              "evaluated": d.tier, "outcome": "stay"})
             else:
                 rows.append({"account_id": d.account_id, "from": m["from"],

@@ -52,6 +52,9 @@ class Quarter:
     drift: int
     events: dict[str, int]
     run_id: int | None = None
+    # accounts that stay in a tier other than the one evaluated (no rule moved them) -> that
+    # tier; every other account that stays is held in the tier evaluated
+    drifted: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {"quarter": self.quarter, "as_of": self.as_of.isoformat(), "tiers": self.tiers,
@@ -236,6 +239,7 @@ class _Sim:
         del self.last_eval  # the previous quarter is stored: do not hold two in memory
         ev = self.last_eval = self._evaluate(ids, as_of)
         moves, held, reviews, raised, cleared = [], [], [], [], []
+        drifted: dict[str, str] = {}
         matrix = {t: {u: 0 for u in self.rs.tier_ids} for t in self.rs.tier_ids}
         drift = 0
         for d in ev.decisions:
@@ -281,6 +285,8 @@ class _Sim:
             matrix[before][st.held] += 1
             if st.held != d.tier:
                 drift += 1
+                if outcome.outcome == "stay":
+                    drifted[d.account_id] = st.held
         churn_by_tier = Counter(start_tier[i] for i in churned if i in start_tier)
         triggers = self._triggers(start_tier, churn_by_tier, launches)
         summary = self._tier_summary()
@@ -290,7 +296,7 @@ class _Sim:
             sorted(reviews, key=lambda m: (-m["arr"], m["account_id"])),
             {"raised": raised, "cleared": cleared}, triggers, self._capacity(summary),
             {t: churn_by_tier.get(t, 0) for t in self.rs.tier_ids}, len(new), drift,
-            dict(sorted(counts.items())))
+            dict(sorted(counts.items())), drifted=drifted)
         return quarter_report
 
     def _set(self, st: AccountState, e: Event, name: str, raw: Any) -> None:

@@ -82,6 +82,23 @@ def test_promote_when_arr_crosses_a_threshold_on_renewal(tmp_path: Path) -> None
     assert q["transitions"]["tech_touch"]["tech_touch"] == 1
 
 
+def test_history_of_a_drifting_account_shows_the_tier_it_is_held_in(tmp_path: Path) -> None:
+    """B is evaluated mid_touch but no rule moves it (a signal is not a renewal): it stays in
+    tech_touch, and its history says so; the next quarter's renewal moves it from there."""
+    result = run("replay", ruleset(tmp_path), write_portfolio(tmp_path, {"B": (50000, 0.2)}),
+                 events(tmp_path, ["2026Q4,B,signal,arr,200000", "2027Q1,B,renewal,arr,200000"]),
+                 *ARGS, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["quarters"][0]["drift"] == 1
+    h = json.loads(run("history", "B", "--format", "json").stdout)["quarters"]
+    assert [(q["quarter"], q["from_tier"], q["to_tier"], q["evaluated_tier"], q["outcome"])
+            for q in h] == [("2026Q4", "tech_touch", "tech_touch", "mid_touch", "stay"),
+                            ("2027Q1", "tech_touch", "mid_touch", "mid_touch", "moved")]
+    text = run("history", "B").stdout.splitlines()
+    assert text[1] == "  2026Q4  tech_touch (evaluated mid_touch, no rule moves it)"
+    assert text[2].startswith("  2027Q1  tech_touch -> mid_touch  (promote_on_arr_crossing: ")
+
+
 def test_expansion_event_also_promotes(tmp_path: Path) -> None:
     data = replay(tmp_path, {"A": (90000, 0.2)}, ["2026Q4,A,expansion,arr,20000"])
     assert outcome(data["quarters"][0], "A") == ("moves", "mid_touch", "promote_on_arr_crossing")
