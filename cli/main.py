@@ -271,6 +271,8 @@ def history(account_id: str, replay_id: int | None, fmt: str, store: str | None)
         for r in rows:
             if r["outcome"] == "moved":
                 what = f"{r['from_tier']} -> {r['to_tier']}  ({r['rule_id']}: {r['because']})"
+            elif r["outcome"] == "churned":
+                what = f"churned (held in {r['from_tier']})"
             elif r["outcome"] in ("held", "review"):
                 what = (f"{r['from_tier']}, {r['outcome']}: evaluated {r['evaluated_tier']} "
                         f"({r['rule_id']}: {r['because']})")

@@ -207,6 +207,9 @@ def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | Non
                              "to": m["to"] if kind == "moved" else m["from"],
                              "evaluated": m["evaluated"], "outcome": kind, "rule": m["rule"],
                              "because": m["because"]})
+        for account_id, tier in q.churned_accounts.items():  # not evaluated: gone
+            rows.append({"account_id": account_id, "from": tier, "to": "", "evaluated": "",
+                         "outcome": "churned", "because": "churn event"})
         store.write_movements(replay_id, q.quarter, q.run_id, rows)
 
     try:

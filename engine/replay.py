@@ -55,6 +55,8 @@ class Quarter:
     # accounts that stay in a tier other than the one evaluated (no rule moved them) -> that
     # tier; every other account that stays is held in the tier evaluated
     drifted: dict[str, str] = field(default_factory=dict)
+    # accounts that churned this quarter -> the tier they were held in
+    churned_accounts: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {"quarter": self.quarter, "as_of": self.as_of.isoformat(), "tiers": self.tiers,
@@ -296,7 +298,8 @@ class _Sim:
             sorted(reviews, key=lambda m: (-m["arr"], m["account_id"])),
             {"raised": raised, "cleared": cleared}, triggers, self._capacity(summary),
             {t: churn_by_tier.get(t, 0) for t in self.rs.tier_ids}, len(new), drift,
-            dict(sorted(counts.items())), drifted=drifted)
+            dict(sorted(counts.items())), drifted=drifted,
+            churned_accounts={i: start_tier[i] for i in churned if i in start_tier})
         return quarter_report
 
     def _set(self, st: AccountState, e: Event, name: str, raw: Any) -> None:

@@ -99,6 +99,20 @@ def test_history_of_a_drifting_account_shows_the_tier_it_is_held_in(tmp_path: Pa
     assert text[2].startswith("  2027Q1  tech_touch -> mid_touch  (promote_on_arr_crossing: ")
 
 
+def test_history_of_a_churned_account_ends_with_its_churn(tmp_path: Path) -> None:
+    """C churns in the first quarter, D in the second: both have a history (C used to be
+    'no account' with a list of other ids)."""
+    result = run("replay", ruleset(tmp_path),
+                 write_portfolio(tmp_path, {"C": (50000, 0.2), "D": (200000, 0.2)}),
+                 events(tmp_path, ["2026Q4,C,churn,,", "2027Q1,D,churn,,"]), *ARGS)
+    assert result.exit_code == 0, result.output
+    c = json.loads(run("history", "C", "--format", "json").stdout)["quarters"]
+    assert [(q["quarter"], q["from_tier"], q["to_tier"], q["outcome"], q["flags"]) for q in c] == [
+        ("2026Q4", "tech_touch", "", "churned", [])]
+    d = run("history", "D").stdout.splitlines()
+    assert d == ["D", "  2026Q4  mid_touch", "  2027Q1  churned (held in mid_touch)"]
+
+
 def test_expansion_event_also_promotes(tmp_path: Path) -> None:
     data = replay(tmp_path, {"A": (90000, 0.2)}, ["2026Q4,A,expansion,arr,20000"])
     assert outcome(data["quarters"][0], "A") == ("moves", "mid_touch", "promote_on_arr_crossing")
