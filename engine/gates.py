@@ -44,6 +44,8 @@ class GateContext:
     gaps: dict[str, int]
     missing_columns: list[str]
     reclassify: Callable[[list[tuple[int, float]]], list[str]]  # (account index, new arr) -> tiers
+    rejected: int = 0  # rows left out by --on-error skip
+    rejected_arr: float = 0.0  # their ARR (part of the input book)
 
 
 def _no_empty_tier(g: Gate, c: GateContext) -> tuple[bool, str]:
@@ -64,8 +66,10 @@ def _arr_conserved(g: Gate, c: GateContext) -> tuple[bool, str]:
     segmented = sum(by_tier.values())
     diff = abs(segmented - c.input_arr)
     ok = diff <= tol
+    why = (f"; ${c.rejected_arr:,.2f} of the book is in {c.rejected} rejected row(s), see "
+           "rejects.csv" if not ok and c.rejected else "")
     return ok, (f"segmented ARR ${segmented:,.2f} {'equals' if ok else 'differs from'} input book "
-                f"ARR ${c.input_arr:,.2f} (difference ${diff:,.2f}, tolerance ${tol:,.2f})")
+                f"ARR ${c.input_arr:,.2f} (difference ${diff:,.2f}, tolerance ${tol:,.2f}){why}")
 
 
 def _weights(g: Gate, c: GateContext) -> tuple[bool, str]:

@@ -70,9 +70,11 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
             return out
 
         input_arr = sum(float(a.get(arr_field) or 0.0) for a in portfolio.accounts)
-        input_arr += sum(r.get("arr") or 0.0 for r in portfolio.rejects)
+        rejected_arr = sum(r.get("arr") or 0.0 for r in portfolio.rejects)
+        input_arr += rejected_arr
         ctx = GateContext(ruleset, ev, capacity, round(input_arr, 2), arr_field, dict(portfolio.gaps),
-                          portfolio.missing_columns, reclassify)
+                          portfolio.missing_columns, reclassify, len(portfolio.rejects),
+                          round(rejected_arr, 2))
         gates = run_gates(ctx, as_of)
         return SegmentResult(ruleset, ev, capacity, calibration, gates, portfolio.file,
                              portfolio.sha256, sum(arrs), arr_field, dict(portfolio.gaps),

@@ -116,6 +116,12 @@ def test_skip_writes_rejects_and_the_arr_gate_sees_them(tmp_path: Path) -> None:
     # the rejected row's ARR is in the book but not segmented: the ARR gate must fail
     assert result.exit_code == 1
     assert "arr_sum_matches_input" in result.stdout and "✗" in result.stdout
+    # and says where the ARR went
+    gate = next(g for g in json.loads((tmp_path / "o" / "report.json").read_text())["gates"]
+                if g["id"] == "arr_sum_matches_input")
+    arr = float(broken[header.index("arr")])
+    assert gate["detail"].endswith(f"; ${arr:,.2f} of the book is in 1 rejected row(s), see "
+                                   "rejects.csv")
 
 
 def test_failed_gate_can_be_waived_with_a_reason(tmp_path: Path) -> None:
