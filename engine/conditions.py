@@ -124,6 +124,8 @@ def _fmt(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, str) and not value.strip():
+        return repr(value)  # a blank cell: '' rather than nothing
     return str(value)
 
 
