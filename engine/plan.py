@@ -130,7 +130,8 @@ def compare(base: SegmentResult, head: SegmentResult) -> Plan:
                             "detail": latest.detail if latest else ""})
     plan = Plan(base, head, moves, matrix, arr_moved, gained, lost, changes,
                 added=sorted(set(after) - set(before)), removed=sorted(set(before) - set(after)))
-    if base.ruleset.sha256 != head.ruleset.sha256 and base.ruleset.version == head.ruleset.version:
+    if (base.ruleset.name == head.ruleset.name and base.ruleset.sha256 != head.ruleset.sha256
+            and base.ruleset.version == head.ruleset.version):  # (two different rulesets: no)
         plan.warnings.append(f"the rules changed but the version is still {head.ruleset.version}: "
                              "bump metadata.version (every change to the rules is a new version)")
     return plan
@@ -207,7 +208,8 @@ def render_text(p: Plan, limit: int = 50) -> str:
 
 def render_markdown(p: Plan, limit: int = 500) -> str:
     b, h = p.base.ruleset, p.head.ruleset
-    out = [f"### tierbook plan: `{b.name}` {b.version} → {h.version}", ""]
+    head_name = f"`{h.name}` " if h.name != b.name else ""
+    out = [f"### tierbook plan: `{b.name}` {b.version} → {head_name}{h.version}", ""]
     for w in p.warnings:
         out += [f"> **Warning:** {w}", ""]
     out += [f"- {line}" for line in _summary_lines(p)[1:]]

@@ -138,6 +138,24 @@ def test_movement_matrix_names_every_tier_whole(tmp_path: Path, portfolio: str) 
     assert text[at + 2].split() == ["gold", "0", "2", "0", "0"]
 
 
+def test_two_different_rulesets_are_not_a_version_to_bump(tmp_path: Path, portfolio: str) -> None:
+    """Comparing a ruleset with another one (another name) is not 'the rules changed but the
+    version did not'; the markdown title names both."""
+    base = write(tmp_path / "base.yaml", base_data())
+    other = head_data(version="1.0.0")
+    other["metadata"]["name"] = "another-model"
+    head = write(tmp_path / "head.yaml", other)
+    result = run("plan", "--base", base, "--head", head, portfolio, *ARGS, "--format", "json")
+    assert json.loads(result.stdout)["warnings"] == []
+    md = run("plan", "--base", base, "--head", head, portfolio, *ARGS, "--format", "markdown").stdout
+    assert md.startswith("### tierbook plan: `cs-segmentation-model` 1.0.0 → `another-model` 1.0.0")
+    same_name = head_data(version="1.0.0")
+    write(tmp_path / "same.yaml", same_name)
+    warned = run("plan", "--base", base, "--head", str(tmp_path / "same.yaml"), portfolio, *ARGS,
+                 "--format", "json")
+    assert json.loads(warned.stdout)["warnings"][0].startswith("the rules changed but the version")
+
+
 def test_detailed_exitcode(tmp_path: Path, portfolio: str) -> None:
     base = write(tmp_path / "base.yaml", base_data())
     head = write(tmp_path / "head.yaml", head_data())
