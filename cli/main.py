@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any, Callable
 
 import click
@@ -57,12 +58,23 @@ def main() -> None:
 @click.option("--base", help="Previous version of the ruleset: fail when the rules changed "
               "but the version was not bumped.")
 def validate(rulesets: tuple[str, ...], fmt: str, base: str | None) -> None:
-    """Check rulesets: YAML, schema and semantic errors, each as file:line:column."""
+    """Check rulesets: YAML, schema and semantic errors, each as file:line:column.  A folder
+    stands for the .yaml/.yml files directly in it (`tierbook validate rulesets/`)."""
     if not rulesets:
         raise click.UsageError("give at least one RULESET file (or a shipped ruleset name)")
+    files: list[str] = []
+    for arg in rulesets:
+        if Path(arg).is_dir():
+            found = sorted(str(p) for p in Path(arg).iterdir()
+                           if p.suffix.lower() in (".yaml", ".yml") and p.is_file())
+            if not found:
+                raise click.UsageError(f"{arg}: no .yaml or .yml files in this folder")
+            files += found
+        else:
+            files.append(arg)
 
     def go() -> int:
-        report = commands.validate(list(rulesets), base=base)
+        report = commands.validate(files, base=base)
         if fmt == "json":
             click.echo(json.dumps(report.as_dict(), indent=2))
         elif fmt == "github":
@@ -77,7 +89,7 @@ def validate(rulesets: tuple[str, ...], fmt: str, base: str | None) -> None:
             if report.problems:
                 n = len(report.problems)
                 click.echo(f"{n} error{'s' if n != 1 else ''} in "
-                           f"{len(report.invalid)} of {len(rulesets)} file(s)", err=True)
+                           f"{len(report.invalid)} of {len(files)} file(s)", err=True)
         return 1 if report.problems else 0
 
     _run(go)

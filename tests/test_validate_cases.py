@@ -220,3 +220,22 @@ def test_github_format_shape() -> None:
         assert m, f"not a workflow command: {line!r}"
         assert m["file"] == rel(THREE)
         assert text == f"{m['file']}:{m['line']}:{m['column']}: {m['path']}: {m['message']}"
+
+
+def test_a_folder_stands_for_its_yaml_files(tmp_path: Path) -> None:
+    """`tierbook validate rulesets/` in CI: every .yaml/.yml directly in the folder."""
+    good = (Path(__file__).resolve().parents[1] / "rulesets" / "cs-segmentation-model.yaml").read_text()
+    folder = tmp_path / "rulesets"
+    (folder / "nested").mkdir(parents=True)
+    (folder / "a.yaml").write_text(good)
+    (folder / "b.yml").write_text(good.replace("weight: 0.15}", "weight: 0.10}", 1))
+    (folder / "notes.txt").write_text("not a ruleset")
+    (folder / "nested" / "c.yaml").write_text("not: [a ruleset")
+    result = CliRunner().invoke(main, ["validate", str(folder)])
+    assert result.exit_code == 1
+    assert f"{folder / 'a.yaml'}: valid" in result.stdout
+    assert f"{folder / 'b.yml'}:" in result.stdout and "sum to 0.95" in result.stdout
+    assert "1 error in 1 of 2 file(s)" in result.stderr
+    (tmp_path / "none").mkdir()
+    none = CliRunner().invoke(main, ["validate", str(tmp_path / "none")])
+    assert none.exit_code == 2 and "no .yaml or .yml files in this folder" in none.stderr
