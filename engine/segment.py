@@ -27,9 +27,9 @@ from .read import read_portfolio
 from .recount import Recounter
 from .segment_types import SegmentResult
 from .staging import StagedRows, row_fields, stage_rows
-from .values import compile_values
 from .store import TraceStore
 from .trace import bands_to_json, firing_records, path_decided
+from .values import compile_values
 
 
 def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str = "auto",
