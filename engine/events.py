@@ -14,6 +14,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from math import isfinite
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,11 @@ def _problem(file: str, line: int, column: str, message: str) -> Problem:
     return Problem(file, line, 1, column, message, "bad-event")
 
 
+@lru_cache(maxsize=256)
+def _is_quarter(text: str) -> bool:
+    return QUARTER.match(text) is not None
+
+
 def read_events(path: str, display: str | None = None, on_error: str = "fail"
                 ) -> tuple[list[Event], list[dict[str, Any]]]:
     file = display or path
@@ -71,13 +77,17 @@ def read_events(path: str, display: str | None = None, on_error: str = "fail"
                     raise DataError("bad JSON", [_problem(file, n, "", f"invalid JSON: {exc.msg}")])
                 rows.append((n, obj if isinstance(obj, dict) else {"__bad__": obj}))
     else:
-        reader = csv.DictReader(io.StringIO(text))
-        missing = [c for c in ("quarter", "account_id", "type") if c not in (reader.fieldnames or [])]
+        # as csv.DictReader reads it (the first line is the header; blank lines are skipped;
+        # a short row lacks its last keys), without its per-row Python
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader, [])
+        missing = [c for c in ("quarter", "account_id", "type") if c not in header]
         if missing:
             raise DataError("bad header", [_problem(file, 1, missing[0], f"missing column '{missing[0]}'"
                                                     " (expected quarter,account_id,type,field,value)")])
-        for row in reader:
-            rows.append((reader.line_num, row))
+        for cells in reader:
+            if cells:
+                rows.append((reader.line_num, dict(zip(header, cells))))
     events: list[Event] = []
     problems: list[Problem] = []
     skipped: list[dict[str, Any]] = []
@@ -89,7 +99,7 @@ def read_events(path: str, display: str | None = None, on_error: str = "fail"
         quarter = str(row.get("quarter") or "").strip()
         kind = str(row.get("type") or "").strip()
         account = str(row.get("account_id") or "").strip()
-        if not QUARTER.match(quarter):
+        if not _is_quarter(quarter):
             errs.append(_problem(file, line, "quarter", f"{quarter!r} is not a quarter like 2026Q3"))
         elif last_quarter and quarter < last_quarter:
             errs.append(_problem(file, line, "quarter", f"quarter {quarter} comes after "

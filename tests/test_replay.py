@@ -290,3 +290,21 @@ def test_bundled_replay_is_deterministic_and_history_reads_it(tmp_path: Path) ->
     assert len(h["quarters"]) >= 1 and h["quarters"][0]["outcome"] == "moved"
     missing = CliRunner().invoke(main, ["history", "ACC-0001"])
     assert missing.exit_code == 1 and "closest ids: ACC-00001" in missing.stderr
+
+
+def test_events_csv_read_as_exported(tmp_path: Path) -> None:
+    """Blank lines, a short row, extra cells, a quoted line break, CRLF and a BOM: each event
+    keeps its line number, and a row of blanks is a bad event on its own line."""
+    from tierbook.events import read_events
+
+    path = tmp_path / "e.csv"
+    path.write_bytes(("\ufeffquarter,account_id,type,field,value\r\n\r\n"
+                      "2026Q4,A,renewal,arr,100\r\n2026Q4,B,churn\r\n"
+                      '2026Q4,C,signal,name,"x\r\ny",extra,more\r\n,,,,\r\n'
+                      '2027Q1,A,renewal,arr,"1,200"\r\n').encode("utf-8"))
+    events_, skipped = read_events(str(path), on_error="skip")
+    assert [(e.line, e.quarter, e.account_id, e.type, e.fields) for e in events_] == [
+        (3, "2026Q4", "A", "renewal", {"arr": 100.0}), (4, "2026Q4", "B", "churn", {}),
+        (6, "2026Q4", "C", "signal", {"name": "x\r\ny"}),
+        (8, "2027Q1", "A", "renewal", {"arr": 1200.0})]
+    assert [s["line"] for s in skipped] == [7]
