@@ -326,9 +326,10 @@ def calibrate(ruleset: str | None, accounts: str | None, as_of: Any, engine: str
                        f"{step.boundary_to:g}: {result.calibration.tier} "
                        f"{step.tier_accounts_before} -> {step.tier_accounts_after} accounts, "
                        f"CSMs needed {step.needed_before} -> {step.needed_after}")
+        # rewritten in place, the old version is only in git now: compare with that
+        base = f"git:HEAD:{ruleset}" if in_place else (ruleset or "cs-segmentation-model")
         click.echo(f"wrote {path}: version {proposal.old_version} -> {proposal.new_version}; "
-                   f"review it with tierbook plan --base {ruleset or 'cs-segmentation-model'} "
-                   f"--head {path}")
+                   f"review it with tierbook plan --base {base} --head {path}")
         return 0
 
     _run(go)

@@ -66,6 +66,19 @@ def test_calibrate_writes_a_reviewable_new_version(tmp_path: Path) -> None:
     assert after["high_touch_enterprise"] <= 5
 
 
+def test_the_review_hint_names_a_base_that_still_holds_the_old_version(tmp_path: Path) -> None:
+    """Written elsewhere, the ruleset itself is the old version; rewritten in place, only git
+    still has it (planning the file against itself would show nothing)."""
+    rs = with_enterprise_csms(tmp_path, 5)
+    out = run("calibrate", rs, str(SAMPLE), *ARGS, "-o", str(tmp_path / "next.yaml"))
+    assert out.stdout.rstrip().endswith(f"review it with tierbook plan --base {rs} --head "
+                                        f"{tmp_path / 'next.yaml'}")
+    in_place = run("calibrate", rs, str(SAMPLE), *ARGS, "--in-place")
+    assert in_place.exit_code == 0, in_place.output
+    assert in_place.stdout.rstrip().endswith(f"review it with tierbook plan --base git:HEAD:{rs} "
+                                             f"--head {rs}")
+
+
 def test_slack_loosens(tmp_path: Path) -> None:
     rs = with_enterprise_csms(tmp_path, 14)
     data = json.loads(run("segment", rs, str(SAMPLE), *ARGS, "--format", "json", "--no-chart").stdout)
