@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import hashlib
 import json
 import re
@@ -569,6 +570,19 @@ def _build(file: str, digest: str, headers: list[str], records: Iterator[Any], r
     return finish(b, file, digest, headers, colmap, ignored, missing)
 
 
+def _nearest_column(inp: Input, unclaimed: list[str]) -> str:
+    """A hint naming the file's column that looks like ``inp``'s: the same name once a unit
+    in brackets is dropped ('ARR ($)', 'Annual Revenue (USD)'), else a close spelling."""
+    names = {normalise(n) for n in (inp.id,) + inp.aliases}
+    for header in unclaimed:
+        if normalise(re.sub(r"[(\[].*?[)\]]", "", header)) in names:
+            return (f"; the file has '{header}': rename that column, or add it to the input's "
+                    "aliases")
+    by_norm = {normalise(h): h for h in unclaimed}
+    near = difflib.get_close_matches(normalise(inp.id), sorted(by_norm), n=1, cutoff=0.6)
+    return f" (did you mean '{by_norm[near[0]]}'?)" if near else ""
+
+
 def columns(file: str, headers: list[str], ruleset: Ruleset
             ) -> tuple[dict[str, int], list[str], list[str]]:
     """Each input's column, the columns no input reads, the optional inputs with no
@@ -581,7 +595,7 @@ def columns(file: str, headers: list[str], ruleset: Ruleset
             if inp.required:
                 problems.append(Problem(file, 1, 1, inp.id, f"missing required column '{inp.id}'"
                                         + (f" (or {', '.join(inp.aliases)})" if inp.aliases else "")
-                                        + suggest(inp.id, headers), "missing-column"))
+                                        + _nearest_column(inp, ignored), "missing-column"))
             else:
                 missing.append(inp.id)
     if problems:

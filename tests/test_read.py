@@ -136,6 +136,18 @@ def test_missing_required_column_suggests(tmp_path: Path, default_ruleset) -> No
         "ARR, Annual Revenue) (did you mean 'ar'?)")
 
 
+@pytest.mark.parametrize("header", ["ARR ($)", "Annual Revenue (USD)", "arr [EUR]"])
+def test_a_column_with_a_unit_is_named_in_the_error(tmp_path: Path, default_ruleset,
+                                                    header: str) -> None:
+    """A CRM export's 'ARR ($)' is not matched silently (a unit could mean another amount),
+    but the error names it and says what to do."""
+    path = _write(tmp_path, f'account_id,"{header}",health_score\nA1,100,50\n')
+    with pytest.raises(DataError) as err:
+        read_portfolio(path, default_ruleset, display="accounts.csv")
+    assert err.value.render().endswith(
+        f"; the file has '{header}': rename that column, or add it to the input's aliases")
+
+
 def test_blank_required_value(tmp_path: Path, default_ruleset) -> None:
     path = _write(tmp_path, HEADER + "A1,Acme,,0.1,70,no\n")
     with pytest.raises(DataError) as err:
