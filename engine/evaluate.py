@@ -224,10 +224,15 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
                            progress, keys, bits_of, held_of)
         else:
             ran = path_cache(chosen, network)
-            _run_ahead(executor, ran, keys, bits_of, held_of)
+            # each class's bits and the conditions they hold, classes in order of first account
+            runs: dict[int, tuple[bytes, bytes]] = {}
+            for key in dict.fromkeys(keys):
+                bits = bits_of(key)
+                runs[key] = (bits, held_of(bits))
+            _run_ahead(executor, ran, runs)
             with _bulk():
-                _evaluate_classes(network, executor, ran, computed, keys, bits_of, held_of,
-                                  memo_paths, paths, decisions, progress)
+                _evaluate_classes(network, executor, ran, computed, keys, runs, memo_paths,
+                                  paths, decisions, progress)
     finally:
         executor.close()
     return Evaluation(ruleset, network, resolved, chosen, note, as_of, decisions, paths,
@@ -271,9 +276,8 @@ def _evaluate_each(network: Network, executor: Any, computed: Sequence[tuple[dic
 def _evaluate_classes(network: Network, executor: Any,
                       ran: dict[bytes, tuple[tuple[int, int], ...]],
                       computed: Sequence[tuple[dict[str, Any], Any]], keys: Sequence[int],
-                      bits_of: Callable[[int], bytes], held_of: Callable[[bytes], bytes],
-                      memo_paths: dict[bytes, int], paths: list[list[tuple[int, int]]],
-                      decisions: list[Decision],
+                      runs: dict[int, tuple[bytes, bytes]], memo_paths: dict[bytes, int],
+                      paths: list[list[tuple[int, int]]], decisions: list[Decision],
                       progress: Callable[[int], None] | None) -> None:
     """One executor run per distinct set of conditions held (with the bits of its first
     account); every account with it shares its decoded path.
@@ -290,8 +294,7 @@ def _evaluate_classes(network: Network, executor: Any,
     for n, ((values, parts), key) in enumerate(zip(computed, keys)):
         fields = fields_of.get(key)
         if fields is None:
-            bits = bits_of(key)
-            held = held_of(bits)
+            bits, held = runs[key]
             path_id = memo_paths.get(held)
             if path_id is None:
                 path = ran.get(held)
@@ -319,17 +322,18 @@ _PARALLEL_MIN = 256  # runs to make before a second process is worth its fork
 
 
 def _run_here(executor: Any, ran: dict[bytes, tuple[tuple[int, int], ...]],
-              todo: list[tuple[bytes, bytes]]) -> None:
+              todo: list[tuple[bytes, bytes]]) -> dict[bytes, tuple[tuple[int, int], ...]]:
+    """Each (conditions held, bits) of ``todo`` run into ``ran``, which is returned."""
     for held, bits in todo:
         try:
             ran[held] = tuple(executor.run(bits))
         except Exception:  # noqa: BLE001 - left for the account loop, which raises it
             pass
+    return ran
 
 
 def _run_ahead(executor: Any, ran: dict[bytes, tuple[tuple[int, int], ...]],
-               keys: Sequence[int], bits_of: Callable[[int], bytes],
-               held_of: Callable[[bytes], bytes]) -> None:
+               runs: dict[int, tuple[bytes, bytes]]) -> None:
     """Run every set of conditions held that has not run yet (with the bits of its first
     class, as the account loop would) before the account loop: when there are many, on two
     cores (a forked copy of this process, executor and network included, runs the second
@@ -339,12 +343,12 @@ def _run_ahead(executor: Any, ran: dict[bytes, tuple[tuple[int, int], ...]],
     process did not report, is left for the account loop, which runs it again at its first
     account, so any error is raised exactly where and as it would be without this."""
     first: dict[bytes, bytes] = {}  # conditions held -> the bits of its first class
-    for bits in map(bits_of, dict.fromkeys(keys)):
-        first.setdefault(held_of(bits), bits)
+    for bits, held in runs.values():
+        first.setdefault(held, bits)
     todo = [(held, bits) for held, bits in first.items() if held not in ran]
     half = len(todo) // 2
     mine, theirs = todo[:half], todo[half:]
-    child = (in_child(lambda: _run_there(executor, theirs))
+    child = (in_child(lambda: _run_here(executor, {}, theirs))
              if len(todo) >= _PARALLEL_MIN and can_fork() else None)
     if child is None:
         _run_here(executor, ran, todo)
@@ -362,14 +366,3 @@ def _run_ahead(executor: Any, ran: dict[bytes, tuple[tuple[int, int], ...]],
         if held in wanted:
             ran[held] = path
 
-
-def _run_there(executor: Any, todo: list[tuple[bytes, bytes]]
-               ) -> dict[bytes, tuple[tuple[int, int], ...]]:
-    """In the forked process: the paths that ran, by the conditions they held."""
-    found = {}
-    for held, bits in todo:
-        try:
-            found[held] = tuple(executor.run(bits))
-        except BaseException:  # noqa: BLE001 - left for the account loop
-            pass
-    return found

@@ -122,8 +122,8 @@ def read_events(path: str, display: str | None = None, on_error: str = "fail"
             try:
                 # the portfolio's money reader: "$1,200.50", "12.5k"; a decimal comma, NaN or
                 # infinity is an error, not a misread amount
-                amount = v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-                amount = parse_money(str(v)) if amount is None else float(amount)
+                amount = (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool)
+                          else parse_money(str(v)))
                 if not isfinite(amount):
                     raise ValueError
                 if kind != "renewal" and amount <= 0:

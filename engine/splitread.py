@@ -67,28 +67,23 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
         return None
     first = builder()
     reader = _LastRow(csv_reader(text, top, cut))
+    prepared = None
     try:
         with bulk():
             first.read(csv_rows(reader, file, base=header_lines))
+            if (first.problems or first.rejects or reader.last is not None
+                    and any(cell.endswith(("\n", "\r")) for cell in reader.last)):
+                child.kill()  # a problem, or the cut may be inside a quoted cell: one piece
+                return None
+            if prepare is not None:  # this half's values while the other works on its own
+                prepared = list(map(prepare, first.accounts))
     except BaseException as exc:  # the other half is not wanted
         child.kill()
         if isinstance(exc, Exception):
-            return None  # a problem with the first half: the plain reader reports it
+            # a problem with the first half or its values: the plain reading (and the values
+            # computed after it) reports it
+            return None
         raise
-    if (first.problems or first.rejects or reader.last is not None
-            and any(cell.endswith(("\n", "\r")) for cell in reader.last)):
-        child.kill()  # a problem, or the cut may be inside a quoted cell: one piece
-        return None
-    prepared = None
-    if prepare is not None:  # this half's values while the other process works on its own
-        try:
-            with bulk():
-                prepared = list(map(prepare, first.accounts))
-        except BaseException as exc:
-            child.kill()
-            if isinstance(exc, Exception):
-                return None  # computed again after the plain reading, which raises it
-            raise
     with bulk():
         ok, second = child.result()
     if not ok:

@@ -15,11 +15,11 @@ import os
 import sqlite3
 from pathlib import Path
 from itertools import repeat
-from operator import itemgetter
 from typing import Any, Iterable, Iterator, Sequence
 
 from . import jsoncols
 from .bulk import bulk as _bulk
+from .classes import value_columns
 from .errors import StoreError, closest
 
 SCHEMA_VERSION = 2
@@ -165,16 +165,6 @@ def _copy(value: Any) -> Any:
     return value
 
 
-def _columns(records: Sequence[dict[str, Any]], keys: list[str]) -> list[Sequence[Any]]:
-    """Each key's column (None where a record lacks the key)."""
-    if len(keys) > 1 and records:
-        try:  # every record has every key (accounts as read): one pass, then transpose
-            return list(zip(*map(itemgetter(*keys), records)))
-        except KeyError:
-            pass
-    return [list(map(dict.get, records, repeat(k))) for k in keys]
-
-
 def account_texts(values: Sequence[dict[str, Any]], parts: Sequence[dict[str, Any]],
                   input_keys: list[str], score_ids: list[str]
                   ) -> tuple[list[str], list[str], list[str]]:
@@ -189,7 +179,7 @@ def account_texts(values: Sequence[dict[str, Any]], parts: Sequence[dict[str, An
     for sid in score_ids:
         score_columns[f"{sid}.parts"] = list(map(dict.get, parts, repeat(sid)))
     scores = jsoncols.objects(sorted(score_columns.items()), n, _json_sorted)
-    inputs = jsoncols.objects(list(zip(input_keys, _columns(values, input_keys))), n,
+    inputs = jsoncols.objects(list(zip(input_keys, value_columns(input_keys, values))), n,
                               _json_sorted)
     ids = [str(v.get("account_id")) for v in values]
     return ids, scores, inputs
