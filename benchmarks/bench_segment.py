@@ -77,17 +77,17 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
     from tierbook.staging import stage_rows
     from tierbook.segment_types import SegmentResult
     from tierbook.store import TraceStore
-    from tierbook.values import compile_values
+    from tierbook.values import ValuesWhileReading
 
     as_of = dt.date.fromisoformat(spec["as_of"])
     ruleset, text = load(spec["ruleset"])
     out: dict[str, Any] = {}
 
-    # as segment does: a CSV read by two processes comes with its values, each process
-    # having computed those of the accounts it read
+    # as segment does: the values computed while reading (a CSV read by two processes: each
+    # process those of the accounts it read)
     t0 = time.perf_counter()
     pf = read_portfolio(spec["portfolio"], ruleset,
-                        prepare=compile_values(ruleset, as_of, in_place=True))
+                        values=ValuesWhileReading(ruleset, as_of))
     t1 = time.perf_counter()
     out["read_s"] = t1 - t0
     out["values_while_reading"] = pf.prepared is not None

@@ -21,7 +21,7 @@ from math import isfinite
 from operator import itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from .bulk import bulk as _bulk
 from .errors import DataError, Problem, suggest
@@ -180,8 +180,8 @@ class Portfolio:
     defaulted: Counter = field(default_factory=Counter)
     missing_columns: list[str] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
-    # (values, score parts) of every account, values computed into the account's own dict,
-    # when read_portfolio's ``prepare`` was applied while reading (a CSV read in two halves)
+    # (values, score parts) of every account, values in the account's own dict, when
+    # read_portfolio was given ``values`` and computing them succeeded
     prepared: list[tuple[dict[str, Any], Any]] | None = None
 
     @property
@@ -287,11 +287,12 @@ def _records_parquet(path: str, file: str) -> tuple[list[str], list[tuple[int, d
 
 def read_portfolio(path: str, ruleset: Ruleset, on_error: str = "fail",
                    display: str | None = None,
-                   prepare: Callable[[dict[str, Any]], tuple[Any, Any]] | None = None
-                   ) -> Portfolio:
-    """``prepare``: where the file is read by two processes, each applies it to the accounts
-    it read (the values, computed into each account's dict) and ``prepared`` holds the
-    results; otherwise ``prepared`` is None and the caller computes them."""
+                   values: Any = None) -> Portfolio:
+    """``values`` (a ``values.ValuesWhileReading``): each account's values are computed as
+    it is read, into its own dict, a chunk of rows at a time where they can be; the
+    portfolio's ``prepared`` holds (values, score parts) of every account, or None when
+    computing them failed anywhere (the caller computes them after reading, which reports
+    the failure as usual)."""
     file = display or path
     p = Path(path)
     if not p.exists():
@@ -301,7 +302,7 @@ def read_portfolio(path: str, ruleset: Ruleset, on_error: str = "fail",
     suffix = p.suffix.lower()
     if suffix == ".parquet":
         headers, records = _records_parquet(path, file)
-        return _build(file, digest, headers, iter(records), ruleset, on_error, keyed=True)
+        return _build(file, digest, headers, iter(records), ruleset, on_error, True, values)
     if not raw or raw.isspace():  # (raw.strip() would copy the whole file)
         raise DataError("empty", [Problem(file, 1, 1, "", "file is empty: expected a header row "
                                           "and one row per account", "empty")])
@@ -313,15 +314,15 @@ def read_portfolio(path: str, ruleset: Ruleset, on_error: str = "fail",
     del raw  # only the text is needed from here on
     if suffix in (".jsonl", ".ndjson", ".json"):
         headers, records = _records_jsonl(text, file)
-        return _build(file, digest, headers, iter(records), ruleset, on_error, keyed=True)
+        return _build(file, digest, headers, iter(records), ruleset, on_error, True, values)
     headers, rows, header_lines = _records_csv(text, file)
     if len(text) >= SPLIT_MIN:  # a large CSV: both halves at once where that is safe
         from .splitread import read_halves
         portfolio = read_halves(text, file, digest, headers, header_lines, ruleset, on_error,
-                                prepare)
+                                values)
         if portfolio is not None:
             return portfolio
-    return _build(file, digest, headers, rows, ruleset, on_error, keyed=False)
+    return _build(file, digest, headers, rows, ruleset, on_error, False, values)
 
 
 SPLIT_MIN = 4 << 20  # characters of CSV before its halves are read by two processes
@@ -383,8 +384,13 @@ class _Builder:
     """Typed accounts from records, with every problem located (see read_portfolio)."""
 
     def __init__(self, file: str, headers: list[str], ruleset: Ruleset, on_error: str,
-                 keyed: bool, colmap: dict[str, int]) -> None:
+                 keyed: bool, colmap: dict[str, int], values: Any = None) -> None:
+        """``values``: a ``values.ValuesWhileReading``, computing each account's values as it
+        is read (``prepared``; None if that failed anywhere: the caller computes them, and
+        so reports the failure as usual)."""
         self.file, self.headers, self.on_error, self.keyed = file, headers, on_error, keyed
+        self.values = values
+        self.prepared: list[tuple[dict[str, Any], Any]] | None = [] if values is not None else None
         self.colmap = colmap
         self.id_input = ruleset.role("account_id") or "account_id"
         self.arr_input = ruleset.role("arr") or "arr"
@@ -486,10 +492,30 @@ class _Builder:
                 self.defaulted[inp.id] += count
         self.seen_ids.update(zip(ids, lines))
         by_key["account_id"] = ids
+        parts = self.value_columns(by_key, n)
         keys = list(by_key)
-        self.accounts.extend(map(dict, map(zip, [keys] * n, zip(*by_key.values()))))
+        accounts = list(map(dict, map(zip, [keys] * n, zip(*by_key.values()))))
+        self.accounts.extend(accounts)
         self.rows.extend(lines)
+        if parts is not None and self.prepared is not None:
+            self.prepared.extend(zip(accounts, parts))
+        else:
+            self.prepare_each(accounts)
         return True
+
+    def value_columns(self, by_key: dict[str, list[Any]], n: int) -> list[Any] | None:
+        """The values of a chunk's accounts added to its columns (the accounts' dicts are
+        built from them with their values) and each account's score parts; None where they
+        are computed account by account."""
+        columns_of = self.values.columns if self.prepared is not None else None
+        if columns_of is None:
+            return None
+        try:
+            extra, parts = columns_of(by_key, n)
+        except Exception:  # noqa: BLE001 - account by account, where it fails as usual
+            return None
+        by_key.update(extra)
+        return parts
 
     def slow(self, records: Any) -> bool:
         """Row by row; True when reading stopped after MAX_PROBLEMS."""
@@ -558,13 +584,22 @@ class _Builder:
             account["account_id"] = account_id if id_input == "account_id" else account.get(id_input)
             self.accounts.append(account)
             self.rows.append(line)
+            self.prepare_each((account,))
         return False
+
+    def prepare_each(self, accounts: Sequence[dict[str, Any]]) -> None:
+        if self.prepared is None:
+            return
+        try:
+            self.prepared.extend(map(self.values.one, accounts))
+        except Exception:  # noqa: BLE001 - the caller computes them all, and reports it
+            self.prepared = None
 
 
 def _build(file: str, digest: str, headers: list[str], records: Iterator[Any], ruleset: Ruleset,
-           on_error: str, keyed: bool) -> Portfolio:
+           on_error: str, keyed: bool, values: Any = None) -> Portfolio:
     colmap, ignored, missing = columns(file, headers, ruleset)
-    b = _Builder(file, headers, ruleset, on_error, keyed, colmap)
+    b = _Builder(file, headers, ruleset, on_error, keyed, colmap, values)
     with _bulk():
         b.read(records)
     return finish(b, file, digest, headers, colmap, ignored, missing)
@@ -614,4 +649,4 @@ def finish(b: _Builder, file: str, digest: str, headers: list[str], colmap: dict
                                                 + (" left after skipping rejects" if b.rejects else ""),
                                                 "empty")])
     return Portfolio(file, digest, b.accounts, b.rows, {k: headers[v] for k, v in colmap.items()},
-                     ignored, b.gaps, b.defaulted, missing, b.rejects)
+                     ignored, b.gaps, b.defaulted, missing, b.rejects, b.prepared)

@@ -29,7 +29,7 @@ from .segment_types import SegmentResult
 from .staging import StagedRows, row_fields, stage_rows
 from .store import TraceStore
 from .trace import bands_to_json, firing_records, path_decided
-from .values import compile_values
+from .values import ValuesWhileReading
 
 
 def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str = "auto",
@@ -37,11 +37,11 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
             progress: Callable[[int], None] | None = None, stage: bool = False) -> SegmentResult:
     """``stage``: the result will be stored (``store_run``), so have another process build
     the accounts' rows for the trace store while this one evaluates (tierbook.staging)."""
-    # values once (calibration rounds move band boundaries, not values), each added to the
-    # account's own freshly read dict: one dict per account, not two; a large CSV read by two
-    # processes comes with them, each process having done its own half
+    # values once (calibration rounds move band boundaries, not values), computed while
+    # reading, a chunk of rows at a time, into each account's own dict: one dict per account,
+    # not two; a large CSV read by two processes comes with them, each process doing its half
     portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error, display=accounts_display,
-                               prepare=compile_values(ruleset, as_of, in_place=True))
+                               values=ValuesWhileReading(ruleset, as_of))
     arr_field = ruleset.role("arr") or "arr"
     computed = portfolio.prepared
     if computed is None:

@@ -17,7 +17,7 @@ piece, so every message, count and line number is exactly the plain reader's.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from typing import Any
 
 from .bulk import bulk
 from .forks import can_fork, in_child
@@ -28,14 +28,11 @@ FIRST_SHARE = 0.58  # of the rows' text read by this process
 
 
 def read_halves(text: str, file: str, digest: str, headers: list[str], header_lines: int,
-                ruleset: Ruleset, on_error: str,
-                prepare: Callable[[dict[str, Any]], tuple[Any, Any]] | None = None
-                ) -> Portfolio | None:
+                ruleset: Ruleset, on_error: str, values: Any = None) -> Portfolio | None:
     """The portfolio read in two halves at once, or None (read it in one piece).
 
-    ``prepare`` (the values of one account, computed into its dict: ``compile_values`` with
-    ``in_place``) is applied to each half by the process that read it, and the results are
-    the portfolio's ``prepared``; if it fails anywhere, the file is read in one piece."""
+    ``values`` (see read_portfolio): each process computes the values of the accounts it
+    reads; if that fails anywhere, the file is read in one piece."""
     if not can_fork() or os.environ.get("TIERBOOK_NO_SPLIT_READ"):
         return None
     top = 0  # where the first record starts: after the header's lines
@@ -50,16 +47,16 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
     colmap, ignored, missing = columns(file, headers, ruleset)  # raises for missing columns
 
     def builder() -> _Builder:
-        return _Builder(file, headers, ruleset, on_error, False, colmap)
+        return _Builder(file, headers, ruleset, on_error, False, colmap, values)
 
     def read_second() -> tuple[Any, ...]:  # in the forked process
         with bulk():
             second = builder()
             second.read(csv_rows(csv_reader(text, cut), file, base=text.count("\n", 0, cut)))
             troubled = bool(second.problems or second.rejects)
-            # the values go into the accounts' own dicts; each account's score parts beside
-            parts = ([p for _, p in map(prepare, second.accounts)]
-                     if prepare is not None and not troubled else None)
+            # the values are in the accounts' own dicts; each account's score parts beside
+            parts = ([p for _, p in second.prepared]
+                     if second.prepared is not None and not troubled else None)
         return (second.accounts, second.rows, second.gaps, second.defaulted, troubled, parts)
 
     child = in_child(read_second)
@@ -67,7 +64,6 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
         return None
     first = builder()
     reader = _LastRow(csv_reader(text, top, cut))
-    prepared = None
     try:
         with bulk():
             first.read(csv_rows(reader, file, base=header_lines))
@@ -75,8 +71,9 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
                     and any(cell.endswith(("\n", "\r")) for cell in reader.last)):
                 child.kill()  # a problem, or the cut may be inside a quoted cell: one piece
                 return None
-            if prepare is not None:  # this half's values while the other works on its own
-                prepared = list(map(prepare, first.accounts))
+            if values is not None and first.prepared is None:
+                child.kill()  # values failed: in one piece, where the caller reports it
+                return None
     except BaseException as exc:  # the other half is not wanted
         child.kill()
         if isinstance(exc, Exception):
@@ -91,6 +88,7 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
     accounts, rows, gaps, defaulted, troubled, parts = second
     if troubled or not first.seen_ids.keys().isdisjoint(a["account_id"] for a in accounts):
         return None  # a problem, or an id in both halves: the plain reader reports it
+    prepared = first.prepared
     if prepared is not None:
         if parts is None or len(parts) != len(accounts):
             return None
@@ -99,9 +97,7 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
     first.rows.extend(rows)
     first.gaps.update(gaps)  # keys in the order the rows first meet them, as in one piece
     first.defaulted.update(defaulted)
-    portfolio = finish(first, file, digest, headers, colmap, ignored, missing)
-    portfolio.prepared = prepared
-    return portfolio
+    return finish(first, file, digest, headers, colmap, ignored, missing)
 
 
 class _LastRow:

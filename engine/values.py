@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import repeat
+from operator import mul
 from typing import Any, Callable
 
 from . import conditions as C
@@ -239,3 +241,149 @@ def compile_values(ruleset: Ruleset, as_of: dt.date, in_place: bool = False
                 values[sid] = rounding(total * scale, digits)
         return values, parts_by_score
     return values_of
+
+
+class _PartMemo(dict):  # type: ignore[type-arg]
+    """A component's score of each distinct value of a column of floats (and blanks)."""
+
+    def __init__(self, c: Component) -> None:
+        super().__init__()
+        self.c = c
+
+    def __missing__(self, value: float | None) -> float | None:
+        part = self[value] = component_score(self.c, value)
+        return part
+
+
+def _derived_column(d: Derived, cols: list[list[Any]], as_of: dt.date) -> list[Any]:
+    """``derive`` of every account, a column at a time (the same expression on the same
+    operands, so the same values)."""
+    if d.op == "ratio" and len(cols) == 2:
+        return [None if num is None or den is None else (None if den == 0 else num / den)
+                for num, den in zip(*cols)]
+    if d.op == "difference" and len(cols) == 2:
+        return [None if a is None or b is None else a - b for a, b in zip(*cols)]
+    if d.op == "sum":
+        return [None if None in args else sum(args) for args in map(list, zip(*cols))]
+    if d.op == "days_since" and len(cols) == 1:
+        return [None if day is None else (as_of - day).days for day in cols[0]]
+    if d.op == "days_until" and len(cols) == 1:
+        return [None if day is None else (day - as_of).days for day in cols[0]]
+    raise ValueError(d.op)
+
+
+def _negative_zero(obj: Any) -> bool:
+    if isinstance(obj, float):
+        return obj == 0.0 and str(obj).startswith("-")
+    if isinstance(obj, dict):
+        return any(map(_negative_zero, obj.values()))
+    if isinstance(obj, (list, tuple)):
+        return any(map(_negative_zero, obj))
+    return False
+
+
+def _rounded(scaled: list[float], digits: int) -> list[float]:
+    """``_round_half_up_fast`` of each value (the same test inline, without a call each)."""
+    if not 0 < digits <= 9:
+        return [round_half_up(v, digits) for v in scaled]
+    xs = list(map(round, scaled, repeat(9)))
+    tens = _TENS[digits]
+    return [round(x, digits) if -1e10 < (t := x * tens) < 1e10 and not 0.4999 < t % 1.0 < 0.5001
+            else round_half_up(v, digits) for v, x in zip(scaled, xs)]
+
+
+def _condition_column(when: Any, column: Callable[[str], list[Any]], n: int
+                      ) -> list[float | None]:
+    """``score_parts`` of a condition component for each account: 1.0 where its condition
+    is true of the account's values, else 0.0; worked out once per distinct set of the
+    values it reads (with their types: 1, 1.0 and True compare alike but are not alike)."""
+    fields = sorted({leaf["field"] for _, leaf in C.iter_leaves(when) if "field" in leaf})
+    cols = [column(f) for f in fields]
+    found: dict[tuple[Any, ...], float] = {}
+    out: list[float | None] = []
+    for vals in zip(*cols) if cols else [()] * n:
+        key = tuple(zip(map(type, vals), vals))
+        part = found.get(key)
+        if part is None:
+            truth = leaf_truth(dict(zip(fields, vals)))
+            part = found[key] = 1.0 if C.evaluate(when, truth) is True else 0.0
+        out.append(part)
+    return out
+
+
+def compile_value_columns(ruleset: Ruleset, as_of: dt.date
+                          ) -> Callable[[dict[str, list[Any]], int],
+                                        tuple[dict[str, list[Any]], list[dict[str, Any]]]] | None:
+    """``compile_values`` for a block of accounts given as columns (input id -> one value
+    per account): the derived values' and scores' columns, and each account's score parts.
+    The same operations in the same order on the same operands as ``compile_values`` (a
+    test holds them equal), a column at a time: a component's score is worked out once per
+    distinct value of a column of floats (a condition component's once per distinct set of
+    the values its condition reads), a weighted score's terms a column at a time.  None
+    when a scoring constant is a negative zero (equal to 0.0, so remembering scores by
+    value could change a sign): the reader then computes values account by account."""
+    if any(_negative_zero(c.scoring) for s in ruleset.scores for c in s.components):
+        return None
+    order = derived_order(ruleset)
+    scores = []
+    for s in ruleset.scores:
+        count = s.method == "count"
+        weights = {} if count else s.effective_weights()
+        scores.append((s.id, [(c, _PartMemo(c)) for c in s.components], count,
+                       [weights.get(c.id, 0.0) for c in s.components], s.scale, s.round))
+
+    def columns_of(cols: dict[str, list[Any]], n: int
+                   ) -> tuple[dict[str, list[Any]], list[dict[str, Any]]]:
+        out: dict[str, list[Any]] = {}
+        blank = [None] * n
+
+        def column(name: str) -> list[Any]:
+            found = out.get(name)
+            if found is None:
+                found = cols.get(name)
+            return blank if found is None else found
+
+        for d in order:
+            out[d.id] = _derived_column(d, [column(a) for a in d.args], as_of)
+        parts_by_score: list[list[dict[str, float | None]]] = []
+        for sid, comps, count, weights, scale, digits in scores:  # in order: one may read another
+            part_cols: list[list[float | None]] = []
+            for c, memo in comps:
+                if c.when is not None:
+                    part_cols.append(_condition_column(c.when, column, n))
+                    continue
+                col = column(c.input or "")
+                if set(map(type, col)) <= {float, type(None)}:
+                    if len(memo) >= _SCORE_MEMO_MAX:
+                        memo.clear()
+                    part_cols.append(list(map(memo.__getitem__, col)))
+                else:
+                    part_cols.append([component_score(c, v) for v in col])
+            rows = list(zip(*part_cols)) if part_cols else [()] * n
+            if count:
+                out[sid] = [float(sum([v for v in row if v is not None], 0.0)) for row in rows]
+            elif any(None in col for col in part_cols):
+                out[sid] = [None if None in row else _round_half_up_fast(
+                    sum([w * p for w, p in zip(weights, row)], 0.0) * scale, digits)  # type: ignore[operator]
+                    for row in rows]
+            else:  # each account's sum of w * part, in component order, as compile_values
+                terms = [list(map(mul, repeat(w), col)) for w, col in zip(weights, part_cols)]
+                totals = list(map(sum, zip(*terms), repeat(0.0))) if terms else [0.0] * n
+                out[sid] = _rounded(list(map(mul, totals, repeat(scale))), digits)
+            cids = [c.id for c, _ in comps]
+            parts_by_score.append(list(map(dict, map(zip, repeat(cids), rows))))
+        if not scores:
+            return out, [{} for _ in range(n)]
+        sids = [sid for sid, *_ in scores]
+        return out, list(map(dict, map(zip, repeat(sids), zip(*parts_by_score))))
+    return columns_of
+
+
+class ValuesWhileReading:
+    """What the reader computes each account's values with as it reads: ``columns`` a chunk
+    of accounts at a time where the ruleset allows (``compile_value_columns``), else ``one``
+    account at a time, its values added to its own dict (``compile_values`` in place)."""
+
+    def __init__(self, ruleset: Ruleset, as_of: dt.date) -> None:
+        self.one = compile_values(ruleset, as_of, in_place=True)
+        self.columns = compile_value_columns(ruleset, as_of)

@@ -20,7 +20,7 @@ from tierbook import read as R
 from tierbook.errors import DataError
 from tierbook.evaluate import compute_values
 from tierbook.segment import segment
-from tierbook.values import compile_values
+from tierbook.values import ValuesWhileReading
 
 from .conftest import AS_OF, SAMPLE
 
@@ -195,31 +195,35 @@ def test_small_files_are_read_in_one_piece(tmp_path, default_ruleset, monkeypatc
 
 
 def _prepare(ruleset: Any, fail_in: str | None = None) -> Any:
-    """The values of one account, as segment computes them while reading; ``fail_in``:
-    'child' or 'parent' -- that process's first account raises."""
-    values_of = compile_values(ruleset, AS_OF, in_place=True)
+    """The values, as segment computes them while reading; ``fail_in``: 'child' or
+    'parent' -- that process's values raise, a chunk at a time and account by account."""
+    values = ValuesWhileReading(ruleset, AS_OF)
     parent = os.getpid()
 
-    def prepare(account: dict[str, Any]) -> Any:
-        here = "parent" if os.getpid() == parent else "child"
-        if here == fail_in:
-            raise ZeroDivisionError(f"in the {here}")
-        return values_of(account)
-    return prepare
+    def failing(compute: Any) -> Any:
+        def run(*args: Any) -> Any:
+            here = "parent" if os.getpid() == parent else "child"
+            if here == fail_in:
+                raise ZeroDivisionError(f"in the {here}")
+            return compute(*args)
+        return run
+    values.one, values.columns = failing(values.one), failing(values.columns)
+    return values
 
 
 def test_each_half_computes_its_own_values(tmp_path, default_ruleset, split, monkeypatch):
     path = tmp_path / "portfolio.csv"
     path.write_text(_text(BODY), encoding="utf-8")
-    p = R.read_portfolio(str(path), default_ruleset, prepare=_prepare(default_ruleset))
+    p = R.read_portfolio(str(path), default_ruleset, values=_prepare(default_ruleset))
     assert split[0] is not None and p.prepared is not None
     assert all(values is account for (values, _), account in zip(p.prepared, p.accounts))
     with monkeypatch.context() as m:
         m.setenv("TIERBOOK_NO_SPLIT_READ", "1")
-        plain = R.read_portfolio(str(path), default_ruleset, prepare=_prepare(default_ruleset))
-    assert plain.prepared is None  # read in one piece: the caller computes them
-    expected = compute_values(default_ruleset, plain.accounts, AS_OF, in_place=True)
-    assert p.prepared == expected and p.accounts == plain.accounts
+        bare = R.read_portfolio(str(path), default_ruleset)
+        plain = R.read_portfolio(str(path), default_ruleset, values=_prepare(default_ruleset))
+    assert bare.prepared is None and "strategic_value" not in bare.accounts[0]
+    expected = compute_values(default_ruleset, bare.accounts, AS_OF, in_place=True)
+    assert p.prepared == expected == plain.prepared and p.accounts == plain.accounts
     assert len(p.prepared) == len(BODY) and "strategic_value" in p.accounts[-1]
 
 
@@ -228,12 +232,13 @@ def test_values_failing_in_either_half_mean_one_piece(tmp_path, default_ruleset,
                                                       monkeypatch, where):
     path = tmp_path / "portfolio.csv"
     path.write_text(_text(BODY), encoding="utf-8")
-    p = R.read_portfolio(str(path), default_ruleset, prepare=_prepare(default_ruleset, where))
-    assert split[0] is None and p.prepared is None
+    p = R.read_portfolio(str(path), default_ruleset, values=_prepare(default_ruleset, where))
+    assert split[0] is None
+    assert (p.prepared is None) == (where == "parent")  # the one piece is read here
     with monkeypatch.context() as m:
         m.setenv("TIERBOOK_NO_SPLIT_READ", "1")
         plain = R.read_portfolio(str(path), default_ruleset)
-    assert p.accounts == plain.accounts and "strategic_value" not in p.accounts[0]
+    assert [{k: a[k] for k in b} for a, b in zip(p.accounts, plain.accounts)] == plain.accounts
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # no process left behind
 
