@@ -98,22 +98,31 @@ def _segment_and_store(ruleset: Any, text: str, accounts: str | None, *, as_of: 
                        progress: Callable[[int], None] | None = None,
                        write: Callable[[Any], None] | None = None) -> Any:
     """Segment, write the files (if asked), then keep the run in the trace store."""
-    from .segment import segment as run_segment, store_run
-    from .store import TraceStore
+    from .segment import StoreRequest, segment as run_segment, store_run, stored_run
+    from .store import TraceStore, default_path
 
     accounts_path = accounts or sample_portfolio()
+    # stored by a forked copy as soon as evaluated, while this process goes on
+    request = StoreRequest(str(store_path or default_path()), text, command, label)
     result = run_segment(ruleset, accounts_path, as_of=as_of, engine=engine, on_error=on_error,
                          memo=memo, accounts_display=accounts or SAMPLE_PORTFOLIO,
-                         progress=progress, stage=True)
+                         progress=progress, stage=True, store=request)
     try:
         if write is not None:
             write(result)
-        store = TraceStore(store_path)
-        try:
-            result.run_id = store_run(result, store, text, command=command, label=label)
-            result.store_path = str(store.path)
-        finally:
-            store.close()
+        run_id = stored_run(result)
+        if run_id is None:  # not stored by the other copy: here
+            store = TraceStore(request.path)
+            try:
+                run_id = store_run(result, store, text, command=command, label=label)
+            finally:
+                store.close()
+        result.run_id = run_id
+        result.store_path = str(Path(request.path))
+    except BaseException:
+        if result.pending is not None:  # stored for a command that failed: marked failed
+            result.pending.cancel()
+        raise
     finally:
         if result.staged is not None:  # when not stored: the rows are not wanted
             result.staged.close()

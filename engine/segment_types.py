@@ -31,6 +31,7 @@ class SegmentResult:
     run_id: int | None = None
     store_path: str = ""
     staged: Any = None  # the trace store's rows being built elsewhere (tierbook.staging)
+    pending: Any = None  # the run being stored elsewhere (tierbook.segment.PendingStore)
 
     @property
     def ok(self) -> bool:

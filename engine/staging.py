@@ -19,6 +19,7 @@ more than the second), or the other process failing.
 from __future__ import annotations
 
 import os
+import pickle
 import sqlite3
 import tempfile
 import weakref
@@ -81,6 +82,20 @@ class StagedRows:
         if self.ok is None:
             self.ok, _ = self._child.result()
         return self.ok
+
+    def wait_in_copy(self) -> bool:
+        """``wait``, in a forked copy of the process that started the rows: the copy cannot
+        reap the builder, but the builder reports only once its file is complete.  The
+        report is read here, so the starting process finds none if it waits later (it then
+        builds the rows itself)."""
+        if self.ok is not None:
+            return self.ok
+        try:
+            with os.fdopen(os.dup(self._child.fd), "rb") as inp:
+                pickle.load(inp)
+        except Exception:  # noqa: BLE001 - no complete report: as if it failed
+            return False
+        return True
 
     def close(self) -> None:
         self._finalizer()
