@@ -22,7 +22,7 @@ from typing import Any
 from .bulk import bulk
 from .forks import can_fork, in_child
 from .model import Ruleset
-from .read import Portfolio, _Builder, columns, csv_reader, csv_rows, finish
+from .read import CsvRecords, Portfolio, _Builder, body_start, cells_needed, columns, finish
 
 FIRST_SHARE = 0.58  # of the rows' text read by this process
 
@@ -35,16 +35,13 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
     reads; if that fails anywhere, the file is read in one piece."""
     if not can_fork() or os.environ.get("TIERBOOK_NO_SPLIT_READ"):
         return None
-    top = 0  # where the first record starts: after the header's lines
-    for _ in range(header_lines):
-        top = text.find("\n", top) + 1
-        if top == 0:
-            return None
+    top = body_start(text, header_lines)  # where the first record starts
     # the other process also has to pickle its accounts: it takes the smaller part
     cut = text.find("\n", top + int((len(text) - top) * FIRST_SHARE)) + 1
     if cut <= top or cut >= len(text):
         return None
     colmap, ignored, missing = columns(file, headers, ruleset)  # raises for missing columns
+    need = cells_needed(colmap)
 
     def builder() -> _Builder:
         return _Builder(file, headers, ruleset, on_error, False, colmap, values)
@@ -52,7 +49,7 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
     def read_second() -> tuple[Any, ...]:  # in the forked process
         with bulk():
             second = builder()
-            second.read(csv_rows(csv_reader(text, cut), file, base=text.count("\n", 0, cut)))
+            second.read(iter(CsvRecords(text, file, cut, None, text.count("\n", 0, cut), need)))
             troubled = bool(second.problems or second.rejects)
             # the values are in the accounts' own dicts; each account's score parts beside
             parts = ([p for _, p in second.prepared]
@@ -63,12 +60,12 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
     if child is None:
         return None
     first = builder()
-    reader = _LastRow(csv_reader(text, top, cut))
+    records = CsvRecords(text, file, top, cut, header_lines, need)
     try:
         with bulk():
-            first.read(csv_rows(reader, file, base=header_lines))
-            if (first.problems or first.rejects or reader.last is not None
-                    and any(cell.endswith(("\n", "\r")) for cell in reader.last)):
+            first.read(iter(records))
+            if (first.problems or first.rejects or records.last is not None
+                    and any(cell.endswith(("\n", "\r")) for cell in records.last)):
                 child.kill()  # a problem, or the cut may be inside a quoted cell: one piece
                 return None
             if values is not None and first.prepared is None:
@@ -98,22 +95,3 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
     first.gaps.update(gaps)  # keys in the order the rows first meet them, as in one piece
     first.defaulted.update(defaulted)
     return finish(first, file, digest, headers, colmap, ignored, missing)
-
-
-class _LastRow:
-    """A CSV reader that keeps the last record it read, blank or not."""
-
-    def __init__(self, reader: Any) -> None:
-        self.reader = reader
-        self.last: list[str] | None = None
-
-    def __iter__(self) -> _LastRow:
-        return self
-
-    def __next__(self) -> list[str]:
-        self.last = next(self.reader)
-        return self.last
-
-    @property
-    def line_num(self) -> int:
-        return int(self.reader.line_num)

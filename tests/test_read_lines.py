@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -88,3 +89,71 @@ def test_malformed_row_reports_its_line_after_the_good_rows(tmp_path, default_ru
     [problem] = err.value.problems
     assert problem.code == "csv" and problem.line == 4
     assert "field larger than field limit" in problem.message
+
+
+# -- the CSV records reader against csv itself ---------------------------------------------
+
+LINES = st.sampled_from([
+    "A1,100,Acme,0.5", "A2,$1,200.50,x", " , , ", ",,,", "", "   ", "A3,,,", "A4",
+    'A5,"Acme, Inc.",3', 'A6,"Two', 'lines",7', '"A7",8', 'A8,"Say ""Hi""",9',
+    "A9,1\r", "A10,a\x00b,1", "A11,\x0bodd,1", "A12,\u2028sep,1", "\t,\t", "A13,\x85x,2",
+])
+
+
+def _csv_reference(text: str, need: int) -> tuple[list[Any], Any, Any]:
+    """csv over the whole text: (line, first cells, the rest joined) of each record with a
+    value; the error (its line) if csv raises; the last record read."""
+    reader = csv.reader(io.StringIO(text))
+    out: list[Any] = []
+    last = None
+    try:
+        for row in reader:
+            last = row
+            if not row or (not row[0].strip() and all(not c.strip() for c in row)):
+                continue
+            out.append((reader.line_num, row[:need], ",".join(row[need:])))
+    except csv.Error:
+        return out, reader.line_num, last
+    return out, None, last
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(LINES, max_size=30), st.sampled_from(["\n", "\r\n"]), st.booleans(),
+       st.sampled_from([0, 1, 2, 3, 8]), st.sampled_from([1, 16, 64, 1 << 20]),
+       st.sampled_from([0, 3]))
+def test_records_are_csv_records(lines, newline, end_newline, need, block, base):
+    text = newline.join(lines) + (newline if end_newline and lines else "")
+    expected, error_line, last = _csv_reference(text, need)
+    records = read.CsvRecords(text, "p.csv", 0, None, base, need)
+    got: list[Any] = []
+    old_block = read._LINE_BLOCK
+    read._LINE_BLOCK = block  # blocks end inside quoted cells and blank runs
+    try:
+        for line, row in records:
+            got.append((line - base, row[:need], ",".join(row[need:])))
+    except DataError as exc:
+        assert error_line is not None and exc.problems[0].line == error_line + base
+    else:
+        assert error_line is None
+        assert ",".join(records.last or []) == ",".join(last or [])
+    finally:
+        read._LINE_BLOCK = old_block
+    assert got == expected
+
+
+def test_plain_blocks_are_split_and_quoted_ones_read_by_csv(monkeypatch):
+    """The split is what makes it fast: a block without quotes never reaches csv."""
+    monkeypatch.setattr(read, "_LINE_BLOCK", 16)
+    seen: list[str] = []
+    block_lines = read._block_lines
+
+    def spy(block: str) -> list[str]:
+        seen.append(block)
+        return block_lines(block)
+    monkeypatch.setattr(read, "_block_lines", spy)
+    text = "A1,1,x\nA2,2,y\n" * 20 + 'A3,"q,\n",z\n' + "A4,4,w\n" * 20
+    rows = list(read.CsvRecords(text, "p.csv", 0, None, 0, 2))
+    assert [r[0] for r in rows] == list(range(1, 41)) + [42] + list(range(43, 63))
+    assert rows[40][1][:2] == ["A3", "q,\n"]
+    assert rows[0][1] == ["A1", "1", "x"]
+    assert '"' in seen[0] and sum(len(block_lines(b)) for b in seen) <= 4  # csv read 4 lines
