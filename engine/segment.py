@@ -41,7 +41,7 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
     """``stage``: the result will be stored (``store_run``), so have another process build
     the accounts' rows for the trace store while this one evaluates (tierbook.staging).
     ``store``: where the run goes once evaluated; a forked copy of this process stores it
-    while this one goes on (``PendingStore``; ``store_run`` waits for it)."""
+    while this one goes on (``PendingStore``; ``stored_run`` waits for it)."""
     # values once (calibration rounds move band boundaries, not values), computed while
     # reading, a chunk of rows at a time, into each account's own dict: one dict per account,
     # not two; a large CSV read by two processes comes with them, each process doing its half
