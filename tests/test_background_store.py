@@ -103,8 +103,12 @@ def test_a_command_failing_after_the_run_was_stored_leaves_it_marked_failed(tmp_
     assert background["pending"][-1] is not None
     with closing(sqlite3.connect(store)) as db:
         assert db.execute("SELECT status FROM runs").fetchall() == [("failed",)]
-    with pytest.raises(StoreError):
-        TraceStore(store, create=False).run()  # no complete run to report as the latest
+    reader = TraceStore(store, create=False)
+    try:
+        with pytest.raises(StoreError):
+            reader.run()  # no complete run to report as the latest
+    finally:
+        reader.close()
     assert list((tmp_path / "scratch").iterdir()) == []
     _no_child_left()
 
