@@ -273,6 +273,7 @@ def _derived_column(d: Derived, cols: list[list[Any]], as_of: dt.date) -> list[A
 
 
 def _negative_zero(obj: Any) -> bool:
+    """Whether a scoring's constants hold a -0.0 anywhere."""
     if isinstance(obj, float):
         return obj == 0.0 and str(obj).startswith("-")
     if isinstance(obj, dict):
