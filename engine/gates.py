@@ -105,7 +105,7 @@ def _flags_compatible(g: Gate, c: GateContext) -> tuple[bool, str]:
                     surfaced += 1
                 else:
                     silent += 1
-    return silent == 0, (f"{surfaced} contradiction(s) surfaced as comments, {silent} silent"
+    return silent == 0, (f"{surfaced:,} contradiction(s) surfaced as comments, {silent:,} silent"
                          if c.ruleset.contradictions else "no contradictions declared")
 
 

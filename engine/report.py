@@ -477,10 +477,10 @@ def terminal_summary(result: SegmentResult, width: int = 72) -> str:
             f"({len(result.calibration.steps)} step(s)); see model.md")
     flags = result.flag_counts()
     if flags:
-        row("flags: " + ", ".join(f"{k} {v}" for k, v in sorted(flags.items(), key=lambda kv: (-kv[1], kv[0]))[:4]))
+        row("flags: " + ", ".join(f"{k} {v:,}" for k, v in sorted(flags.items(), key=lambda kv: (-kv[1], kv[0]))[:4]))
     comments = sum(len(d.comments) for d in result.evaluation.decisions)
     reviews = sum(len(d.reviews) for d in result.evaluation.decisions)
-    row(f"comments {comments} · review hints {reviews}")
+    row(f"comments {comments:,} · review hints {reviews:,}")
     rule()
     for g in result.gates:
         mark = OK if g.passed else (WARN if g.waived else FAIL)

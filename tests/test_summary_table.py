@@ -3,12 +3,14 @@ of the book (a $1B tier) or the length of a tier id, and the box keeps its width
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from tierbook.cli.main import main
+from tierbook.examples.generate import generate_portfolio
 from tierbook.report import _columns
 
 from .conftest import needs_durable
@@ -54,3 +56,24 @@ def test_the_summary_names_the_engine_in_full(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     head = " ".join(line.strip("│ ") for line in result.stdout.splitlines()[1:3])
     assert "engine durable-rules" in head
+
+
+def test_large_counts_have_thousands_separators_like_the_table(tmp_path: Path) -> None:
+    """Flag, comment and review-hint counts read like the tier table's account counts."""
+    rows = generate_portfolio(5000, 7)
+    with open(tmp_path / "p.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    result = CliRunner().invoke(main, ["segment", str(tmp_path / "p.csv"), "--as-of", "2026-10-01",
+                                       "--engine", "native", "--store", str(tmp_path / "t.sqlite"),
+                                       "--out", str(tmp_path / "out"), "--no-chart"],
+                                catch_exceptions=False)
+    text = " ".join(line.strip("│ ") for line in result.stdout.splitlines())
+    flags = re.search(r"flags: (\w+) (\d[\d,]*\d)", text)
+    assert flags is not None and int(flags.group(2).replace(",", "")) >= 1000
+    assert "," in flags.group(2)
+    counts = re.search(r"comments (\d[\d,]*) · review hints (\d[\d,]*)", text)
+    assert counts is not None
+    for n in counts.groups():
+        assert n == f"{int(n.replace(',', '')):,}"
