@@ -365,4 +365,3 @@ def _run_ahead(executor: Any, ran: dict[bytes, tuple[tuple[int, int], ...]],
     for held, path in found.items():
         if held in wanted:
             ran[held] = path
-

@@ -176,7 +176,7 @@ def render_text(p: Plan, limit: int = 50) -> str:
     tiers = p.tiers()
     width = max(len(t) for t in tiers) + 2
     out += ["", "Movement matrix (rows: before, columns: after)"]
-    column = max(len(t) for t in tiers) + 2
+    column = width
     if width + column * len(tiers) <= _WIDE:  # every tier named over its column
         heads, labels = list(tiers), list(tiers)
     else:  # numbered columns, the numbers on the rows

@@ -283,12 +283,9 @@ class CsvRecords:
             block = next(feeder.blocks, None)
             if block is None:
                 return
-            if '"' in block or not _plain_breaks(block):
-                feeder.lines, feeder.i = _block_lines(block), 0
-                yield from self._by_csv()
-                continue
-            lines = block.splitlines()
-            if max(map(len, lines), default=0) > limit:  # csv's error for the long cell
+            plain = '"' not in block and _plain_breaks(block)
+            lines = block.splitlines() if plain else []
+            if not plain or max(map(len, lines), default=0) > limit:  # (csv: the long cell's error)
                 feeder.lines, feeder.i = _block_lines(block), 0
                 yield from self._by_csv()
                 continue
@@ -600,7 +597,7 @@ class _Builder:
                 self.defaulted[inp.id] += count
         self.seen_ids.update(zip(ids, lines))
         by_key["account_id"] = ids
-        parts = self.value_columns(by_key, n)
+        parts = self.chunk_values(by_key, n)
         keys = list(by_key)
         accounts = list(map(dict, map(zip, [keys] * n, zip(*by_key.values()))))
         self.accounts.extend(accounts)
@@ -611,7 +608,7 @@ class _Builder:
             self.prepare_each(accounts)
         return True
 
-    def value_columns(self, by_key: dict[str, list[Any]], n: int) -> list[Any] | None:
+    def chunk_values(self, by_key: dict[str, list[Any]], n: int) -> list[Any] | None:
         """The values of a chunk's accounts added to its columns (the accounts' dicts are
         built from them with their values) and each account's score parts; None where they
         are computed account by account."""

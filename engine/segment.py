@@ -179,16 +179,14 @@ class PendingStore:
             staged_path = staged.path if staged is not None and staged.wait_in_copy() else None
             try:
                 store = TraceStore(request.path)
+                try:
+                    return "stored", _store(store, ev, request.ruleset_text, input_file,
+                                            input_sha256, request.command, request.label,
+                                            staged_path)
+                finally:
+                    store.close()
             except Exception as exc:  # noqa: BLE001 - raised in the parent
                 return "raised", exc
-            try:
-                return "stored", _store(store, ev, request.ruleset_text, input_file,
-                                        input_sha256, request.command, request.label,
-                                        staged_path)
-            except Exception as exc:  # noqa: BLE001 - raised in the parent
-                return "raised", exc
-            finally:
-                store.close()
 
         child = in_child(work)
         return cls(child, request.path) if child is not None else None

@@ -19,7 +19,6 @@ more than the second), or the other process failing.
 from __future__ import annotations
 
 import os
-import pickle
 import sqlite3
 import tempfile
 import weakref
@@ -88,14 +87,7 @@ class StagedRows:
         reap the builder, but the builder reports only once its file is complete.  The
         report is read here, so the starting process finds none if it waits later (it then
         builds the rows itself)."""
-        if self.ok is not None:
-            return self.ok
-        try:
-            with os.fdopen(os.dup(self._child.fd), "rb") as inp:
-                pickle.load(inp)
-        except Exception:  # noqa: BLE001 - no complete report: as if it failed
-            return False
-        return True
+        return self.ok if self.ok is not None else self._child.report()[0]
 
     def close(self) -> None:
         self._finalizer()
