@@ -19,7 +19,8 @@ stages      read -> values+bands -> evaluate -> store, timed one by one in one p
                          decoding and checking every account's trace
             store        store_run into a fresh SQLite trace store (paths, firings, decisions);
                          as in segment, the account rows are built by a second process from
-                         the end of values+bands on (tierbook.staging; --no-staging: in line)
+                         the end of values+bands on, which then writes the run
+                         (tierbook.staging; --no-staging: in line)
 end to end  what `tierbook segment --store` does, without the report files: read, evaluate,
             capacity calibration (each round recounts tiers with one boundary moved),
             quality gates, store.
@@ -303,13 +304,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tmp", default=None, help="folder for the temporary trace stores")
     ap.add_argument("--json", help="write the results as JSON to this path")
     ap.add_argument("--no-staging", action="store_true",
-                    help="build the trace store's account rows in line (TIERBOOK_NO_STAGING=1)")
+                    help="build the trace store's account rows and write the run in line "
+                         "(TIERBOOK_STORE_IN_LINE=1)")
     ap.add_argument("--profile", action="store_true",
                     help="cProfile the 100,000-account end-to-end path (durable-rules) and print "
                          "the top 25 functions by cumulative time, then exit")
     args = ap.parse_args(argv)
     if args.no_staging:
-        os.environ["TIERBOOK_NO_STAGING"] = "1"  # inherited by every measuring process
+        os.environ["TIERBOOK_STORE_IN_LINE"] = "1"  # inherited by every measuring process
     if args.child:
         _child(args.child)
         return 0

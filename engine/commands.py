@@ -102,16 +102,16 @@ def _segment_and_store(ruleset: Any, text: str, accounts: str | None, *, as_of: 
     from .store import TraceStore, default_path
 
     accounts_path = accounts or sample_portfolio()
-    # stored by a forked copy as soon as evaluated, while this process goes on
+    # stored by another process as soon as evaluated, while this one goes on
     request = StoreRequest(str(store_path or default_path()), text, command, label)
     result = run_segment(ruleset, accounts_path, as_of=as_of, engine=engine, on_error=on_error,
                          memo=memo, accounts_display=accounts or SAMPLE_PORTFOLIO,
-                         progress=progress, stage=True, store=request)
+                         progress=progress, store=request)
     try:
         if write is not None:
             write(result)
         run_id = stored_run(result)
-        if run_id is None:  # not stored by the other copy: here
+        if run_id is None:  # not stored by the other process: here
             store = TraceStore(request.path)
             try:
                 run_id = store_run(result, store, text, command=command, label=label)
@@ -120,12 +120,9 @@ def _segment_and_store(ruleset: Any, text: str, accounts: str | None, *, as_of: 
         result.run_id = run_id
         result.store_path = str(Path(request.path))
     except BaseException:
-        if result.pending is not None:  # stored for a command that failed: marked failed
-            result.pending.cancel()
+        if result.staged is not None:  # stored for a command that failed: marked failed
+            result.staged.cancel()
         raise
-    finally:
-        if result.staged is not None:  # when not stored: the rows are not wanted
-            result.staged.close()
     return result
 
 

@@ -41,12 +41,6 @@ class Child:
             return False, None
         return True, result
 
-    def report(self) -> tuple[bool, Any]:
-        """``result`` without reaping the process, for a forked copy of the process that
-        started it (which cannot reap it): a complete report means ``work`` returned.  The
-        report is read here, so the starting process finds none afterwards."""
-        return _load(os.dup(self.fd))
-
     def kill(self) -> None:
         if not self.pid:
             return

@@ -22,26 +22,25 @@ from .bulk import bulk
 from .capacity import calibrate, roll_up
 from .errors import DataError, Problem
 from .evaluate import Evaluation, compute_values, evaluate
-from .forks import Child, can_fork, in_child
+from .forks import can_fork, in_child
 from .gates import GateContext, run_gates
 from .model import Ruleset
 from .read import read_portfolio
 from .recount import Recounter
 from .segment_types import SegmentResult
-from .staging import MAX_ACCOUNTS, StagedRows, row_fields, stage_rows
-from .store import TraceStore
+from .staging import StagedRows, row_fields, stage_rows
+from .store import RunRecord, TraceStore
 from .trace import bands_to_json, firing_records, path_decided
 from .values import ValuesWhileReading
 
 
 def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str = "auto",
             on_error: str = "fail", memo: bool = True, accounts_display: str | None = None,
-            progress: Callable[[int], None] | None = None, stage: bool = False,
+            progress: Callable[[int], None] | None = None,
             store: StoreRequest | None = None) -> SegmentResult:
-    """``stage``: the result will be stored (``store_run``), so have another process build
-    the accounts' rows for the trace store while this one evaluates (tierbook.staging).
-    ``store``: where the run goes once evaluated; a forked copy of this process stores it
-    while this one goes on (``PendingStore``; ``stored_run`` waits for it)."""
+    """``store``: where the run goes once evaluated.  Another process builds the accounts'
+    rows for the trace store while this one evaluates, then stores the run while this one
+    goes on (tierbook.staging; ``stored_run`` waits for it)."""
     # values once (calibration rounds move band boundaries, not values), computed while
     # reading, a chunk of rows at a time, into each account's own dict: one dict per account,
     # not two; a large CSV read by two processes comes with them, each process doing its half
@@ -53,14 +52,14 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
         with bulk():
             computed = compute_values(ruleset, portfolio.accounts, as_of, in_place=True)
     computed = _set_aside_unplaceable(ruleset, portfolio, computed, on_error)
-    staged = stage_rows(ruleset, computed) if stage else None
-    pending: PendingStore | None = None
+    staged = stage_rows(ruleset, computed) if store is not None else None
     try:
         input_ids = ["account_id"] + [i.id for i in ruleset.inputs]
         ev = evaluate(ruleset, portfolio.accounts, as_of, engine=engine, memo=memo, progress=progress,
                       computed=computed)
-        pending = (PendingStore.start(store, ev, portfolio.file, portfolio.sha256, staged)
-                   if store is not None else None)
+        if staged is not None and store is not None:
+            staged.store(store.path, run_record(ev, store.ruleset_text, portfolio.file,
+                                                portfolio.sha256, store.command, store.label))
         tiers = [d.tier for d in ev.decisions]
         arrs = [float(d.values.get(arr_field) or 0.0) for d in ev.decisions]
         capacity = roll_up(ruleset, tiers, arrs)
@@ -87,12 +86,10 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
         return SegmentResult(ruleset, ev, capacity, calibration, gates, portfolio.file,
                              portfolio.sha256, sum(arrs), arr_field, dict(portfolio.gaps),
                              dict(portfolio.defaulted), portfolio.missing_columns, portfolio.rejects,
-                             staged=staged, pending=pending)
+                             staged=staged)
     except BaseException:
-        if pending is not None:
-            pending.cancel()
         if staged is not None:
-            staged.close()
+            staged.cancel()
         raise
 
 
@@ -127,17 +124,19 @@ def _set_aside_unplaceable(ruleset: Ruleset, portfolio: Any, computed: list[Any]
 
 
 def stored_run(result: SegmentResult) -> int | None:
-    """The id of the run a forked copy stored (``segment``'s ``store``), once it has; None
-    when there was no copy or it could not report (store it with ``store_run``)."""
-    pending, result.pending = result.pending, None
-    return pending.result() if pending is not None else None
+    """The id of the run another process stored (``segment``'s ``store``), once it has;
+    None when there was none or it could not (store it with ``store_run``)."""
+    staged, result.staged = result.staged, None
+    return staged.result() if staged is not None else None
 
 
 def store_run(result: SegmentResult, store: TraceStore, ruleset_text: str, command: str = "segment",
               label: str = "") -> int:
+    """Store the run: by the process building its rows, if there is one (``result.staged``,
+    not sent the run yet), else here."""
+    staged, result.staged = result.staged, None
     return store_evaluation(store, result.evaluation, ruleset_text, result.input_file,
-                            result.input_sha256, command=command, label=label,
-                            staged=result.staged)
+                            result.input_sha256, command=command, label=label, staged=staged)
 
 
 @dataclass(frozen=True)
@@ -149,109 +148,35 @@ class StoreRequest:
     label: str = ""
 
 
-class PendingStore:
-    """A run being stored by a forked copy of this process (the paths, the firings and the
-    accounts' rows: a few tenths of a second per 100,000 accounts) while this one goes on
-    with calibration, gates and the report files.
-
-    ``result`` waits for it: the run id; the store's own error, raised here as it would
-    have been in line; or None when the copy could not report (the caller then stores the
-    run itself).  ``cancel`` (this process failed after all): the run, if stored, is marked
-    failed, as a run interrupted in line would be.  The copy is made only where it pays and
-    is safe: a second core, no other thread, at least ``MIN_ACCOUNTS`` accounts (below, the
-    fork costs more than the store) and not above ``staging.MAX_ACCOUNTS`` (the copy would
-    end up with its own copy of every account it reads)."""
-
-    MIN_ACCOUNTS = 5_000
-
-    def __init__(self, child: Child, path: str) -> None:
-        self.child = child
-        self.path = path
-
-    @classmethod
-    def start(cls, request: StoreRequest, ev: Evaluation, input_file: str, input_sha256: str,
-              staged: StagedRows | None) -> PendingStore | None:
-        if (not cls.MIN_ACCOUNTS <= len(ev.decisions) <= MAX_ACCOUNTS or not can_fork()
-                or os.environ.get("TIERBOOK_STORE_IN_LINE")):
-            return None
-
-        def work() -> tuple[str, Any]:  # (the account rows may still be being built)
-            staged_path = staged.path if staged is not None and staged.wait_in_copy() else None
-            try:
-                store = TraceStore(request.path)
-                try:
-                    return "stored", _store(store, ev, request.ruleset_text, input_file,
-                                            input_sha256, request.command, request.label,
-                                            staged_path)
-                finally:
-                    store.close()
-            except Exception as exc:  # noqa: BLE001 - raised in the parent
-                return "raised", exc
-
-        child = in_child(work)
-        return cls(child, request.path) if child is not None else None
-
-    def result(self) -> int | None:
-        ok, found = self.child.result()
-        if not ok:
-            return None
-        kind, value = found
-        if kind == "raised":
-            raise value
-        return int(value)
-
-    def cancel(self) -> None:
-        try:
-            run_id = self.result()
-        except Exception:  # noqa: BLE001 - it was not stored
-            return
-        if run_id is not None:
-            store = TraceStore(self.path)
-            try:
-                store.fail_run(run_id)
-            finally:
-                store.close()
+def run_record(ev: Evaluation, ruleset_text: str, input_file: str, input_sha256: str,
+               command: str, label: str = "") -> RunRecord:
+    """What storing ``ev`` as a run writes besides its accounts' values.  The paths some
+    account took (not those only tried since, such as a gate's what-if accounts)."""
+    counts = Counter(d.path_id for d in ev.decisions)
+    return RunRecord(command, label, ruleset_text, input_file, input_sha256, ev.engine, ev.as_of,
+                     bands_to_json(ev.bands),
+                     [(pid, n, path_decided(ev.network, ev.paths[pid]),
+                       firing_records(ev.network, ev.paths[pid])) for pid, n in sorted(counts.items())],
+                     [d.account_id for d in ev.decisions], [d.path_id for d in ev.decisions])
 
 
 def store_evaluation(store: TraceStore, ev: Evaluation, ruleset_text: str, input_file: str,
                      input_sha256: str, command: str, label: str = "",
                      staged: StagedRows | None = None) -> int:
-    """One evaluation as one run: paths and firings once per class, a row per account
-    (copied from ``staged`` rows where another process built them; they are closed here,
-    stored or not)."""
-    try:
-        staged_path = staged.path if staged is not None and staged.wait() else None
-        return _store(store, ev, ruleset_text, input_file, input_sha256, command, label,
-                      staged_path)
-    finally:
-        if staged is not None:
+    """One evaluation as one run: paths and firings once per path, a row per account.  By
+    ``staged``'s process where its rows are being built (it is closed here, stored or not),
+    else here."""
+    record = run_record(ev, ruleset_text, input_file, input_sha256, command, label)
+    if staged is not None:
+        try:
+            staged.store(str(store.path), record)
+            run_id = staged.result()
+        finally:
             staged.close()
-
-
-def _store(store: TraceStore, ev: Evaluation, ruleset_text: str, input_file: str,
-           input_sha256: str, command: str, label: str, staged_path: str | None) -> int:
-    """``store_evaluation``, with the staged rows (if any) built into ``staged_path``.  The
-    paths some account took are stored (not those only tried since, such as a gate's
-    what-if accounts)."""
-    run_id = store.begin_run(command=command, ruleset=ev.ruleset, ruleset_text=ruleset_text,
-                             input_file=input_file, input_sha256=input_sha256,
-                             engine=ev.engine, as_of=ev.as_of,
-                             bands=bands_to_json(ev.bands), label=label)
-    attached = staged_path is not None and store.attach_staged(staged_path)
-    try:
-        counts = Counter(d.path_id for d in ev.decisions)
-        store.write_paths(run_id, ((pid, n, path_decided(ev.network, ev.paths[pid]),
-                                    firing_records(ev.network, ev.paths[pid]))
-                                   for pid, n in sorted(counts.items())))
-        store.write_evaluated(run_id, ev.decisions, *row_fields(ev.ruleset), staged=attached)
-        store.finish_run(run_id, len(ev.decisions))
-    except BaseException:
-        store.fail_run(run_id)
-        raise
-    finally:
-        if attached:
-            store.detach_staged()
-    return run_id
+        if run_id is not None:
+            return run_id
+    return store.write_run(ev.ruleset, record, lambda run_id: store.write_evaluated(
+        run_id, ev.decisions, *row_fields(ev.ruleset)))
 
 
 def write_outputs(result: SegmentResult, out_dir: str, chart: bool = True) -> None:

@@ -30,8 +30,7 @@ class SegmentResult:
     out_dir: str = ""
     run_id: int | None = None
     store_path: str = ""
-    staged: Any = None  # the trace store's rows being built elsewhere (tierbook.staging)
-    pending: Any = None  # the run being stored elsewhere (tierbook.segment.PendingStore)
+    staged: Any = None  # the run being stored by another process (tierbook.staging)
 
     @property
     def ok(self) -> bool:

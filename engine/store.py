@@ -15,7 +15,8 @@ import os
 import sqlite3
 from pathlib import Path
 from itertools import repeat
-from typing import Any, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from . import jsoncols
 from .bulk import bulk as _bulk
@@ -185,6 +186,25 @@ def account_texts(values: Sequence[dict[str, Any]], parts: Sequence[dict[str, An
     return ids, scores, inputs
 
 
+@dataclass
+class RunRecord:
+    """What a run stores besides its accounts' values: where it came from, each path its
+    accounts took (path id, accounts on it, what it decides, its firings: the arguments of
+    ``write_paths``) and each account's id and path, in account order.  Plain data, so that
+    another process can store it (tierbook.staging)."""
+    command: str
+    label: str
+    ruleset_text: str
+    input_file: str
+    input_sha256: str
+    engine: str
+    as_of: dt.date
+    bands: dict[str, Any]
+    paths: list[tuple[int, int, dict[str, Any], list[dict[str, Any]]]]
+    account_ids: list[str]
+    path_ids: list[int]
+
+
 BUSY_SECONDS = 60.0  # how long to wait for another process's write before giving up
 
 
@@ -292,15 +312,11 @@ class TraceStore:
             self.db.executemany("INSERT INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)", firing_rows)
 
     def write_evaluated(self, run_id: int, decisions: Sequence[Any], inputs_ids: list[str],
-                        score_ids: list[str], batch: int = 20000, staged: bool = False) -> None:
+                        score_ids: list[str], batch: int = 20000) -> None:
         """One `accounts` row per evaluated account (tierbook.evaluate.Decision): its path,
         its scores with their parts, and its inputs and derived values, as JSON objects with
-        sorted keys (``account_texts``).  ``staged``: the rows were built by another process
-        and attached (``attach_staged``); they are copied in when every one matches its
-        account.  Otherwise written in batches, so that a million accounts never sit in
-        memory twice as text."""
-        if staged and self._copy_staged(run_id, decisions):
-            return
+        sorted keys (``account_texts``), written in batches, so that a million accounts
+        never sit in memory twice as text."""
         input_keys = sorted(set(inputs_ids))
         with _bulk():
             for start in range(0, len(decisions), batch):
@@ -308,53 +324,32 @@ class TraceStore:
                 ids, scores, inputs = account_texts([d.values for d in chunk],
                                                     [d.parts for d in chunk], input_keys,
                                                     score_ids)
-                self.db.executemany("INSERT INTO accounts VALUES (?, ?, ?, ?, ?)",
-                                    zip(repeat(run_id), ids, [d.path_id for d in chunk],
-                                        scores, inputs))
+                self.write_accounts(run_id, ids, [d.path_id for d in chunk], scores, inputs)
 
-    def attach_staged(self, path: str) -> bool:
-        """Attach rows built by tierbook.staging (outside any transaction: call it before
-        the run's first row)."""
+    def write_accounts(self, run_id: int, ids: Sequence[str], path_ids: Sequence[int],
+                       scores: Sequence[str], inputs: Sequence[str]) -> None:
+        """`accounts` rows whose text is built already (``account_texts``)."""
+        with _bulk():
+            self.db.executemany("INSERT INTO accounts VALUES (?, ?, ?, ?, ?)",
+                                zip(repeat(run_id), ids, path_ids, scores, inputs))
+
+    def write_run(self, ruleset: Any, record: RunRecord,
+                  write_rows: Callable[[int], None]) -> int:
+        """One run, visible once complete: ``record``'s paths with their firings, the
+        accounts' rows (``write_rows(run_id)``), then the run marked complete; on any
+        failure it is marked failed and the error goes on."""
+        run_id = self.begin_run(command=record.command, ruleset=ruleset,
+                                ruleset_text=record.ruleset_text, input_file=record.input_file,
+                                input_sha256=record.input_sha256, engine=record.engine,
+                                as_of=record.as_of, bands=record.bands, label=record.label)
         try:
-            self.db.execute("ATTACH DATABASE ? AS staged", (path,))
-        except sqlite3.Error:
-            return False
-        return True
-
-    def detach_staged(self) -> None:
-        try:
-            self.db.execute("DETACH DATABASE staged")
-        except sqlite3.Error:
-            pass
-
-    def _copy_staged(self, run_id: int, decisions: Sequence[Any]) -> bool:
-        """The attached rows, each with its account's path, when there is one row for every
-        account and each row is its account's; False (nothing written) otherwise."""
-        try:
-            (n,) = self.db.execute("SELECT count(*) FROM staged.rows").fetchone()
-        except sqlite3.Error:
-            return False
-        if n != len(decisions):
-            return False
-        ids = [d.account_id for d in decisions]
-        paths = [d.path_id for d in decisions]
-
-        def path_of(idx: int, account_id: str) -> int:
-            if ids[idx] != account_id:
-                raise ValueError(f"staged row {idx} is {account_id}, not {ids[idx]}")
-            return paths[idx]
-
-        self.db.create_function("tierbook_staged_path", 2, path_of, deterministic=True)
-        try:
-            # a failed statement leaves nothing behind: SQLite undoes it as a whole
-            self.db.execute("INSERT INTO accounts SELECT ?, account_id, "
-                            "tierbook_staged_path(idx, account_id), scores, inputs "
-                            "FROM staged.rows ORDER BY idx", (run_id,))
-        except sqlite3.Error:
-            return False
-        finally:
-            self.db.create_function("tierbook_staged_path", 2, None)
-        return True
+            self.write_paths(run_id, record.paths)
+            write_rows(run_id)
+            self.finish_run(run_id, len(record.path_ids))
+        except BaseException:
+            self.fail_run(run_id)
+            raise
+        return run_id
 
     def finish_run(self, run_id: int, account_count: int) -> None:
         self.db.execute("UPDATE runs SET status='complete', finished_at=?, account_count=? "

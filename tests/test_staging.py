@@ -1,6 +1,8 @@
-"""The trace store's account rows built by a forked process while the portfolio is evaluated
-(tierbook.staging): the stored rows must be exactly the rows built in line, and anything
-going wrong over there must end in the in-line rows, with no process or file left behind."""
+"""The trace store's rows built, and the run stored, by a forked process while this one
+evaluates and goes on (tierbook.staging): the store must hold exactly what storing in line
+holds; a store error is the in-line error; a command that fails afterwards leaves its run
+marked failed; anything going wrong over there ends in the run stored in line; no process
+or file is left behind."""
 
 from __future__ import annotations
 
@@ -15,174 +17,234 @@ from typing import Any
 import pytest
 
 from tierbook import commands, staging
+from tierbook.errors import StoreError
 from tierbook.store import TraceStore
 
 from .conftest import SAMPLE
 
 AS_OF = dt.date(2026, 10, 1)
-ROWS = "SELECT account_id, path_id, scores, inputs FROM accounts ORDER BY account_id"
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2,
-                                reason="staging needs fork and two cores")
+                                reason="the store process needs fork and two cores")
 
 
 @pytest.fixture
 def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Staging on for the 3,000-account sample, its files in a folder of the test's own."""
+    """The store process on for the 3,000-account sample, its job files in a folder of the
+    test's own."""
     folder = tmp_path / "scratch"
     folder.mkdir()
     monkeypatch.setattr(staging, "MIN_ACCOUNTS", 0)
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    monkeypatch.delenv("TIERBOOK_NO_STAGING", raising=False)
+    for name in ("TIERBOOK_NO_STAGING", "TIERBOOK_STORE_IN_LINE"):
+        monkeypatch.delenv(name, raising=False)
     return folder
 
 
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
-    seen: dict[str, list[Any]] = {"started": [], "waited": [], "copied": []}
-    start, wait, copy = staging.StagedRows.start.__func__, staging.StagedRows.wait, TraceStore._copy_staged
+    """What ``StagedRows.start`` returned, and what each ``result`` found, each time."""
+    seen: dict[str, list[Any]] = {"started": [], "results": []}
+    start, result = staging.StagedRows.start.__func__, staging.StagedRows.result  # type: ignore[attr-defined]
 
     def spy_start(cls: Any, *args: Any, **kwargs: Any) -> Any:
-        out = start(cls, *args, **kwargs)
-        seen["started"].append(out)
-        return out
+        seen["started"].append(start(cls, *args, **kwargs))
+        return seen["started"][-1]
 
-    def spy_wait(self: Any) -> bool:
-        seen["waited"].append(wait(self))
-        return seen["waited"][-1]
-
-    def spy_copy(self: Any, *args: Any) -> bool:
-        seen["copied"].append(copy(self, *args))
-        return seen["copied"][-1]
+    def spy_result(self: Any) -> Any:
+        seen["results"].append(result(self))
+        return seen["results"][-1]
     monkeypatch.setattr(staging.StagedRows, "start", classmethod(spy_start))
-    monkeypatch.setattr(staging.StagedRows, "wait", spy_wait)
-    monkeypatch.setattr(TraceStore, "_copy_staged", spy_copy)
+    monkeypatch.setattr(staging.StagedRows, "result", spy_result)
     return seen
 
 
-def _segment(store: Path, **kwargs: Any) -> Any:
-    return commands.segment(None, str(SAMPLE), as_of=AS_OF, engine="native", store_path=str(store),
-                            out_dir=None, chart=False, **kwargs)
+def _segment(store: Path, accounts: Path = SAMPLE) -> Any:
+    return commands.segment(None, str(accounts), as_of=AS_OF, engine="native",
+                            store_path=str(store), out_dir=None, chart=False)
 
 
-def _rows(store: Path) -> list[tuple[Any, ...]]:
+def _contents(store: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table but the times and the store's own ids."""
     with closing(sqlite3.connect(store)) as db:
-        status = db.execute("SELECT status FROM runs").fetchall()
-        assert status == [("complete",)]
-        return db.execute(ROWS).fetchall()
+        return {
+            "runs": db.execute("SELECT command, status, ruleset_sha256, input_file, input_sha256, "
+                               "engine, as_of, label, bands, account_count FROM runs "
+                               "ORDER BY run_id").fetchall(),
+            "paths": db.execute("SELECT * FROM paths ORDER BY run_id, path_id").fetchall(),
+            "firings": db.execute("SELECT * FROM firings ORDER BY 1, 2, 3").fetchall(),
+            "accounts": db.execute("SELECT * FROM accounts ORDER BY run_id, account_id").fetchall(),
+        }
 
 
 @pytest.fixture
-def in_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+def in_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[Any, ...]]]:
     with monkeypatch.context() as m:
-        m.setenv("TIERBOOK_NO_STAGING", "1")
+        m.setenv("TIERBOOK_STORE_IN_LINE", "1")
         _segment(tmp_path / "in-line.sqlite")
-    return _rows(tmp_path / "in-line.sqlite")
+    return _contents(tmp_path / "in-line.sqlite")
 
 
-def test_staged_rows_are_the_rows_built_in_line(tmp_path, scratch, spy, in_line):
-    _segment(tmp_path / "staged.sqlite")
-    assert spy["started"][-1] is not None and spy["waited"] == [True] and spy["copied"] == [True]
-    assert _rows(tmp_path / "staged.sqlite") == in_line
-    assert len(in_line) == 3000
-    assert list(scratch.iterdir()) == []  # the scratch file is gone
+def _nothing_left(scratch: Path) -> None:
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # every process reaped
+    assert list(scratch.iterdir()) == []  # and every job file gone
 
 
-def test_a_failed_builder_leaves_the_rows_to_the_store(tmp_path, scratch, spy, in_line,
-                                                       monkeypatch):
+def test_the_run_stored_over_there_is_the_run_stored_in_line(tmp_path, scratch, spy, in_line):
+    result = _segment(tmp_path / "t.sqlite")
+    assert spy["started"][-1] is not None and spy["results"] == [1]
+    assert result.run_id == 1 and result.store_path == str(tmp_path / "t.sqlite")
+    stored = _contents(tmp_path / "t.sqlite")
+    assert stored == in_line
+    assert stored["runs"][0][1] == "complete" and len(stored["accounts"]) == 3000
+    _nothing_left(scratch)
+    first = stored["accounts"][0][1]  # and explain reads it back
+    assert commands.explain(first, store_path=str(tmp_path / "t.sqlite"))["account_id"] == first
+
+
+def test_a_builder_that_fails_leaves_the_run_to_this_process(tmp_path, scratch, spy, in_line,
+                                                             monkeypatch):
     def broken(*args: Any) -> None:
-        raise RuntimeError("disk full")
+        raise RuntimeError("out of memory")
     monkeypatch.setattr(staging, "build", broken)  # runs in the forked process
-    _segment(tmp_path / "staged.sqlite")
-    assert spy["started"][-1] is not None and spy["waited"] == [False] and spy["copied"] == []
-    assert _rows(tmp_path / "staged.sqlite") == in_line
-    assert list(scratch.iterdir()) == []
+    result = _segment(tmp_path / "t.sqlite")
+    assert spy["started"][-1] is not None and spy["results"] == [None]
+    assert result.run_id == 1 and _contents(tmp_path / "t.sqlite") == in_line
+    _nothing_left(scratch)
 
 
-def test_rows_that_are_not_their_accounts_are_not_copied(tmp_path, scratch, spy, in_line,
-                                                         monkeypatch):
+def test_rows_that_are_not_the_runs_accounts_are_not_stored(tmp_path, scratch, spy, in_line,
+                                                            monkeypatch):
     build = staging.build
 
-    def shuffled(path: str, values: Any, parts: Any, *rest: Any) -> None:
-        build(path, values[::-1], parts[::-1], *rest)  # every row, in the wrong order
+    def shuffled(values: Any, parts: Any, *rest: Any) -> Any:
+        return build(values[::-1], parts[::-1], *rest)  # every row, in the wrong order
     monkeypatch.setattr(staging, "build", shuffled)
-    _segment(tmp_path / "staged.sqlite")
-    assert spy["waited"] == [True] and spy["copied"] == [False]
-    assert _rows(tmp_path / "staged.sqlite") == in_line
+    _segment(tmp_path / "t.sqlite")
+    assert spy["results"] == [None]
+    assert _contents(tmp_path / "t.sqlite") == in_line
+    _nothing_left(scratch)
 
 
-def test_a_short_staged_table_is_not_copied(tmp_path, scratch, spy, in_line, monkeypatch):
-    build = staging.build
+def test_a_process_that_dies_midway_leaves_its_run_incomplete_and_the_run_to_this_one(
+        tmp_path, scratch, spy, in_line, monkeypatch):
+    parent, write = os.getpid(), TraceStore.write_accounts
 
-    def short(path: str, values: Any, parts: Any, *rest: Any) -> None:
-        build(path, values[:-1], parts[:-1], *rest)
-    monkeypatch.setattr(staging, "build", short)
-    _segment(tmp_path / "staged.sqlite")
-    assert spy["copied"] == [False]
-    assert _rows(tmp_path / "staged.sqlite") == in_line
+    def dies(self: Any, *args: Any) -> None:
+        if os.getpid() != parent:
+            os._exit(3)  # over there, the run begun: no report
+        write(self, *args)
+    monkeypatch.setattr(TraceStore, "write_accounts", dies)
+    result = _segment(tmp_path / "t.sqlite")
+    assert spy["results"] == [None] and result.run_id == 2
+    stored = _contents(tmp_path / "t.sqlite")
+    assert [r[1] for r in stored["runs"]] == ["running", "complete"]
+    assert stored["accounts"] == [(2,) + row[1:] for row in in_line["accounts"]]
+    reader = TraceStore(tmp_path / "t.sqlite", create=False)
+    try:
+        assert reader.run()["run_id"] == 2  # the one left running is never the latest
+    finally:
+        reader.close()
+    _nothing_left(scratch)
 
 
-def test_a_run_that_is_not_stored_leaves_no_process_and_no_file(tmp_path, scratch, spy):
+def test_a_command_failing_after_the_run_was_stored_leaves_it_marked_failed(tmp_path, scratch,
+                                                                          spy):
     def failing_write(result: Any) -> None:
         raise OSError("out folder is read-only")
     ruleset, text = commands.load(None)
-    with pytest.raises(OSError):
+    store = tmp_path / "t.sqlite"
+    with pytest.raises(OSError, match="read-only"):
         commands._segment_and_store(ruleset, text, str(SAMPLE), as_of=AS_OF, engine="native",
-                                    store_path=str(tmp_path / "t.sqlite"), memo=True,
-                                    on_error="fail", command="segment", write=failing_write)
-    staged = spy["started"][-1]
+                                    store_path=str(store), memo=True, on_error="fail",
+                                    command="segment", write=failing_write)
+    assert spy["started"][-1] is not None and spy["results"] == [1]
+    with closing(sqlite3.connect(store)) as db:
+        assert db.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+    reader = TraceStore(store, create=False)
+    try:
+        with pytest.raises(StoreError):
+            reader.run()  # no complete run to report as the latest
+    finally:
+        reader.close()
+    _nothing_left(scratch)
+
+
+def test_a_store_error_over_there_is_the_error_in_line(tmp_path, scratch, spy, monkeypatch):
+    not_a_store = tmp_path / "notes.sqlite"
+    not_a_store.write_text("meeting notes, not a database\n" * 100, encoding="utf-8")
+    with monkeypatch.context() as m:
+        m.setenv("TIERBOOK_STORE_IN_LINE", "1")
+        with pytest.raises(StoreError) as in_line:
+            _segment(not_a_store)
+    assert spy["started"] == [None]
+    with pytest.raises(StoreError) as over_there:
+        _segment(not_a_store)
+    assert spy["started"][-1] is not None and spy["results"] == []  # raised by ``result``
+    assert str(over_there.value) == str(in_line.value) and str(not_a_store) in str(in_line.value)
+    assert not_a_store.read_text(encoding="utf-8").startswith("meeting notes")
+    _nothing_left(scratch)
+
+
+def test_rows_never_sent_a_run_leave_no_process(scratch):
+    values = [{"account_id": f"A-{i}", "arr": 1.0} for i in range(10)]
+    ruleset, _ = commands.load(None)
+    staged = staging.StagedRows.start(ruleset, values, [{}] * 10)
     assert staged is not None
-    with pytest.raises(ChildProcessError):
-        os.waitpid(staged.pid or -1, os.WNOHANG)  # reaped (or never left to reap)
-    assert list(scratch.iterdir()) == []
+    assert staged.result() is None  # it finds no run, and stops
+    staged.cancel()
+    _nothing_left(scratch)
+    staged = staging.StagedRows.start(ruleset, values, [{}] * 10)
+    assert staged is not None
+    staged.close()  # stopped while it waits
+    _nothing_left(scratch)
 
 
 def test_not_worth_a_process_for_small_portfolios_or_when_turned_off(monkeypatch):
+    assert 3000 < staging.MIN_ACCOUNTS <= staging.MAX_ACCOUNTS  # the sample is stored in line
+    ruleset, _ = commands.load(None)
     values = [{"account_id": "A-1"}] * 100
-    assert staging.StagedRows.start(values, [{}] * 100, ["account_id"], []) is None
+    assert staging.StagedRows.start(ruleset, values, [{}] * 100) is None
     monkeypatch.setattr(staging, "MIN_ACCOUNTS", 0)
-    monkeypatch.setenv("TIERBOOK_NO_STAGING", "1")
-    assert staging.StagedRows.start(values, [{}] * 100, ["account_id"], []) is None
+    for name in ("TIERBOOK_STORE_IN_LINE", "TIERBOOK_NO_STAGING"):
+        with monkeypatch.context() as m:
+            m.setenv(name, "1")
+            assert staging.StagedRows.start(ruleset, values, [{}] * 100) is None
 
 
-def test_replay_quarters_store_the_rows_built_elsewhere(tmp_path, scratch, spy, monkeypatch):
+def test_replay_quarters_are_stored_over_there(tmp_path, scratch, spy, monkeypatch):
     events = SAMPLE.parent / "events.csv"
     args = dict(as_of=dt.date(2026, 1, 1), engine="native", out_dir=None, chart=False)
     with monkeypatch.context() as m:
-        m.setenv("TIERBOOK_NO_STAGING", "1")
+        m.setenv("TIERBOOK_STORE_IN_LINE", "1")
         commands.replay(None, str(SAMPLE), str(events), store_path=str(tmp_path / "in-line.sqlite"),
                         **args)
-    assert spy["copied"] == []
-    result = commands.replay(None, str(SAMPLE), str(events), store_path=str(tmp_path / "staged.sqlite"),
-                             **args)
+    assert spy["results"] == []
+    result = commands.replay(None, str(SAMPLE), str(events),
+                             store_path=str(tmp_path / "t.sqlite"), **args)
     quarters = len(result.quarters)
-    assert quarters >= 2 and spy["copied"] == [True] * quarters
-    rows = "SELECT r.label, " + ROWS[len("SELECT "):].replace("FROM accounts", "FROM accounts a JOIN runs r USING (run_id)")
-    rows = rows.replace("ORDER BY account_id", "ORDER BY r.run_id, account_id")
-    with closing(sqlite3.connect(tmp_path / "in-line.sqlite")) as a, \
-            closing(sqlite3.connect(tmp_path / "staged.sqlite")) as b:
-        expected = a.execute(rows).fetchall()
-        assert len(expected) > 3000 * (quarters - 1)
-        assert b.execute(rows).fetchall() == expected
-        assert b.execute("SELECT count(*) FROM runs WHERE status != 'complete'").fetchone() == (0,)
-    assert list(scratch.iterdir()) == []
+    assert quarters >= 2 and spy["results"] == [q.run_id for q in result.quarters]
+    assert _contents(tmp_path / "t.sqlite") == _contents(tmp_path / "in-line.sqlite")
+    with closing(sqlite3.connect(tmp_path / "t.sqlite")) as db:
+        assert db.execute("SELECT count(*) FROM runs WHERE status != 'complete'").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM accounts").fetchone()[0] > 3000 * (quarters - 1)
+    _nothing_left(scratch)
 
 
-def test_ids_of_any_text_are_copied_exactly(tmp_path, scratch, spy, monkeypatch):
+def test_ids_of_any_text_are_stored_exactly(tmp_path, scratch, spy, monkeypatch):
     """Quotes, backslashes, control characters, accents, emoji and line breaks in ids: the
-    staged rows are copied, and they are the in-line rows."""
+    run stored over there is the run stored in line."""
     ids = ['A"1', "B\\2", "C\t3", "Dé4", "E😀5", "F\x7f6", "G/7", "H\u20288", "I\n9"]
     lines = ["account_id,arr,strategic_logo"]
     lines += ['"' + i.replace('"', '""') + f'",{1000 * (n + 1)},0.{n}' for n, i in enumerate(ids)]
     portfolio = tmp_path / "odd.csv"
     portfolio.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-    def run(store: Path) -> list[tuple[Any, ...]]:
-        commands.segment(None, str(portfolio), as_of=AS_OF, engine="native",
-                         store_path=str(store), out_dir=None, chart=False)
-        return _rows(store)
-    staged = run(tmp_path / "staged.sqlite")
-    assert spy["copied"] == [True]
-    monkeypatch.setenv("TIERBOOK_NO_STAGING", "1")
-    assert staged == run(tmp_path / "in-line.sqlite")
-    assert sorted(r[0] for r in staged) == sorted(ids)
+    _segment(tmp_path / "t.sqlite", portfolio)
+    assert spy["results"] == [1]
+    monkeypatch.setenv("TIERBOOK_STORE_IN_LINE", "1")
+    _segment(tmp_path / "in-line.sqlite", portfolio)
+    stored = _contents(tmp_path / "t.sqlite")
+    assert stored == _contents(tmp_path / "in-line.sqlite")
+    assert sorted(r[1] for r in stored["accounts"]) == sorted(ids)
+    _nothing_left(scratch)
