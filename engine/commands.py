@@ -180,7 +180,7 @@ def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | Non
     from .events import read_events
     from .read import read_portfolio
     from .replay import replay as run_replay
-    from .segment import store_evaluation
+    from .segment import send_evaluation
     from .store import TraceStore
 
     ruleset, text = load(ruleset_arg)
@@ -195,9 +195,9 @@ def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | Non
     state: dict[str, Any] = {}
 
     def on_quarter(q: Any, ev: Any, staged: Any) -> None:
-        q.run_id = store_evaluation(store, ev, text, shown, digest, command="replay",
-                                    label=q.quarter, staged=staged)
-        replay_id = state.setdefault("replay_id", q.run_id)
+        # stored by the process that built the rows while the movements are worked out here
+        stored = send_evaluation(store, ev, text, shown, digest, command="replay",
+                                 label=q.quarter, staged=staged)
         outcome = {m["account_id"]: ("moved", m) for m in q.moves}
         outcome.update({m["account_id"]: ("held", m) for m in q.held})
         outcome.update({m["account_id"]: ("review", m) for m in q.reviews})
@@ -216,6 +216,8 @@ def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | Non
         for account_id, tier in q.churned_accounts.items():  # not evaluated: gone
             rows.append({"account_id": account_id, "from": tier, "to": "", "evaluated": "",
                          "outcome": "churned", "because": "churn event"})
+        q.run_id = stored()
+        replay_id = state.setdefault("replay_id", q.run_id)
         store.write_movements(replay_id, q.quarter, q.run_id, rows)
 
     try:

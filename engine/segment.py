@@ -152,12 +152,14 @@ def run_record(ev: Evaluation, ruleset_text: str, input_file: str, input_sha256:
                command: str, label: str = "") -> RunRecord:
     """What storing ``ev`` as a run writes besides its accounts' values.  The paths some
     account took (not those only tried since, such as a gate's what-if accounts)."""
-    counts = Counter(d.path_id for d in ev.decisions)
-    return RunRecord(command, label, ruleset_text, input_file, input_sha256, ev.engine, ev.as_of,
-                     bands_to_json(ev.bands),
-                     [(pid, n, path_decided(ev.network, ev.paths[pid]),
-                       firing_records(ev.network, ev.paths[pid])) for pid, n in sorted(counts.items())],
-                     [d.account_id for d in ev.decisions], [d.path_id for d in ev.decisions])
+    with bulk():  # (a few thousand small dicts: no collection of a large heap for them)
+        counts = Counter(d.path_id for d in ev.decisions)
+        return RunRecord(command, label, ruleset_text, input_file, input_sha256, ev.engine,
+                         ev.as_of, bands_to_json(ev.bands),
+                         [(pid, n, path_decided(ev.network, ev.paths[pid]),
+                           firing_records(ev.network, ev.paths[pid]))
+                          for pid, n in sorted(counts.items())],
+                         [d.account_id for d in ev.decisions], [d.path_id for d in ev.decisions])
 
 
 def store_evaluation(store: TraceStore, ev: Evaluation, ruleset_text: str, input_file: str,
@@ -166,17 +168,35 @@ def store_evaluation(store: TraceStore, ev: Evaluation, ruleset_text: str, input
     """One evaluation as one run: paths and firings once per path, a row per account.  By
     ``staged``'s process where its rows are being built (it is closed here, stored or not),
     else here."""
+    return send_evaluation(store, ev, ruleset_text, input_file, input_sha256, command, label,
+                           staged)()
+
+
+def send_evaluation(store: TraceStore, ev: Evaluation, ruleset_text: str, input_file: str,
+                    input_sha256: str, command: str, label: str = "",
+                    staged: StagedRows | None = None) -> Callable[[], int]:
+    """``store_evaluation`` in two steps: the run is sent to ``staged``'s process, which
+    stores it while this one goes on; the function returned waits for it (or stores the run
+    here, if that process could not) and gives the run id."""
     record = run_record(ev, ruleset_text, input_file, input_sha256, command, label)
     if staged is not None:
         try:
             staged.store(str(store.path), record)
-            run_id = staged.result()
-        finally:
+        except BaseException:
             staged.close()
-        if run_id is not None:
-            return run_id
-    return store.write_run(ev.ruleset, record, lambda run_id: store.write_evaluated(
-        run_id, ev.decisions, *row_fields(ev.ruleset)))
+            raise
+
+    def stored() -> int:
+        if staged is not None:
+            try:
+                run_id = staged.result()
+            finally:
+                staged.close()
+            if run_id is not None:
+                return run_id
+        return store.write_run(ev.ruleset, record, lambda run_id: store.write_evaluated(
+            run_id, ev.decisions, *row_fields(ev.ruleset)))
+    return stored
 
 
 def write_outputs(result: SegmentResult, out_dir: str, chart: bool = True) -> None:
