@@ -59,7 +59,6 @@ class StagedRows:
     process if it is still there (also done when the object is collected)."""
 
     def __init__(self, child: Child, jobs: int) -> None:
-        self.pid = child.pid
         self.sent = False
         self.path = ""  # the store the run was sent to
         self._child = child
