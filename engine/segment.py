@@ -219,7 +219,8 @@ def write_outputs(result: SegmentResult, out_dir: str, chart: bool = True) -> No
         try:
             if chart:
                 hand_off(draw)
-            rows = report.account_rows(result)
+            with bulk():  # a dict per account: no cyclic GC passes over the heap for them
+                rows = report.account_rows(result)
 
             def jsonl() -> bool:
                 (tmp / "accounts.jsonl").write_text(report.accounts_jsonl(rows), encoding="utf-8")
