@@ -226,7 +226,14 @@ def test_replay_quarters_are_stored_over_there(tmp_path, scratch, spy, monkeypat
     quarters = len(result.quarters)
     assert quarters >= 2 and spy["results"] == [q.run_id for q in result.quarters]
     assert _contents(tmp_path / "t.sqlite") == _contents(tmp_path / "in-line.sqlite")
+    movements = "SELECT * FROM movements ORDER BY replay_id, quarter, account_id"
+    with closing(sqlite3.connect(tmp_path / "in-line.sqlite")) as db:
+        expected = db.execute(movements).fetchall()
     with closing(sqlite3.connect(tmp_path / "t.sqlite")) as db:
+        # each quarter's movements name the run stored over there for that quarter
+        assert db.execute(movements).fetchall() == expected and len(expected) > 3000
+        assert db.execute("SELECT DISTINCT quarter, run_id FROM movements ORDER BY run_id"
+                          ).fetchall() == [(q.quarter, q.run_id) for q in result.quarters]
         assert db.execute("SELECT count(*) FROM runs WHERE status != 'complete'").fetchone() == (0,)
         assert db.execute("SELECT count(*) FROM accounts").fetchone()[0] > 3000 * (quarters - 1)
     _nothing_left(scratch)
