@@ -127,6 +127,15 @@ def test_rows_that_are_not_the_runs_accounts_are_not_stored(tmp_path, scratch, s
     _nothing_left(scratch)
 
 
+def test_a_temporary_folder_that_cannot_be_written_leaves_the_run_to_this_process(
+        tmp_path, scratch, spy, in_line, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-folder"))
+    result = _segment(tmp_path / "t.sqlite")
+    assert spy["started"][-1] is not None and spy["results"] == [None]
+    assert result.run_id == 1 and _contents(tmp_path / "t.sqlite") == in_line
+    _nothing_left(scratch)
+
+
 def test_a_process_that_dies_midway_leaves_its_run_incomplete_and_the_run_to_this_one(
         tmp_path, scratch, spy, in_line, monkeypatch):
     parent, write = os.getpid(), TraceStore.write_accounts
