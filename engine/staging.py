@@ -103,8 +103,8 @@ class StagedRows:
             with os.fdopen(fd, "wb") as out:
                 pickle.dump((path, record), out, protocol=pickle.HIGHEST_PROTOCOL)
             os.write(self._jobs[0], job.encode("utf-8", "surrogateescape") + b"\n")
-        except (OSError, pickle.PicklingError):
-            pass  # the other process finds no job, or none at all: stored in line
+        except Exception:  # noqa: BLE001 - no room, or a run that does not pickle: the
+            pass  # other process finds no job, or none at all, and the run is stored in line
         finally:
             os.close(self._jobs.pop())
 

@@ -136,6 +136,17 @@ def test_a_temporary_folder_that_cannot_be_written_leaves_the_run_to_this_proces
     _nothing_left(scratch)
 
 
+def test_a_run_that_cannot_be_sent_is_stored_in_line(tmp_path, scratch, spy, in_line,
+                                                      monkeypatch):
+    def unpicklable(*args: Any, **kwargs: Any) -> None:
+        raise TypeError("cannot pickle '_thread.lock' object")
+    monkeypatch.setattr(staging.pickle, "dump", unpicklable)
+    result = _segment(tmp_path / "t.sqlite")
+    assert spy["started"][-1] is not None and spy["results"] == [None]
+    assert result.run_id == 1 and _contents(tmp_path / "t.sqlite") == in_line
+    _nothing_left(scratch)
+
+
 def test_a_process_that_dies_midway_leaves_its_run_incomplete_and_the_run_to_this_one(
         tmp_path, scratch, spy, in_line, monkeypatch):
     parent, write = os.getpid(), TraceStore.write_accounts
