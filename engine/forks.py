@@ -34,10 +34,18 @@ class Child:
         """(True, what ``work`` returned), or (False, None) when it failed or was killed."""
         if not self.pid:
             return False, None
-        ok, result = _load(self.fd)
+        # unpickled as it arrives: the pickled text is never held whole in this process
+        try:
+            with os.fdopen(self.fd, "rb") as inp:
+                result = pickle.load(inp)
+        except Exception:  # noqa: BLE001 - nothing, or a partial report: as if it failed
+            result = None
+            failed = True
+        else:
+            failed = False
         _, status = os.waitpid(self.pid, 0)
         self.pid = 0
-        if not ok or status != 0:
+        if failed or status != 0:
             return False, None
         return True, result
 
@@ -54,16 +62,6 @@ class Child:
             pass
         os.close(self.fd)
         self.pid = 0
-
-
-def _load(fd: int) -> tuple[bool, Any]:
-    """The report on the pipe ``fd`` (which is closed), unpickled as it arrives: the
-    pickled text is never held whole in this process."""
-    try:
-        with os.fdopen(fd, "rb") as inp:
-            return True, pickle.load(inp)
-    except Exception:  # noqa: BLE001 - nothing, or a partial report: as if it failed
-        return False, None
 
 
 def in_child(work: Callable[[], Any]) -> Child | None:

@@ -91,6 +91,16 @@ def _nothing_left(scratch: Path) -> None:
     assert list(scratch.iterdir()) == []  # and every job file gone
 
 
+def _stored_here(tmp_path: Path, scratch: Path, spy: dict[str, list[Any]],
+                 in_line: dict[str, list[tuple[Any, ...]]]) -> None:
+    """A segment whose store process was started but stored nothing: the run is the one
+    stored in line, and nothing is left behind."""
+    result = _segment(tmp_path / "t.sqlite")
+    assert spy["started"][-1] is not None and spy["results"] == [None]
+    assert result.run_id == 1 and _contents(tmp_path / "t.sqlite") == in_line
+    _nothing_left(scratch)
+
+
 def test_the_run_stored_over_there_is_the_run_stored_in_line(tmp_path, scratch, spy, in_line):
     result = _segment(tmp_path / "t.sqlite")
     assert spy["started"][-1] is not None and spy["results"] == [1]
@@ -108,10 +118,7 @@ def test_a_builder_that_fails_leaves_the_run_to_this_process(tmp_path, scratch, 
     def broken(*args: Any) -> None:
         raise RuntimeError("out of memory")
     monkeypatch.setattr(staging, "build", broken)  # runs in the forked process
-    result = _segment(tmp_path / "t.sqlite")
-    assert spy["started"][-1] is not None and spy["results"] == [None]
-    assert result.run_id == 1 and _contents(tmp_path / "t.sqlite") == in_line
-    _nothing_left(scratch)
+    _stored_here(tmp_path, scratch, spy, in_line)
 
 
 def test_rows_that_are_not_the_runs_accounts_are_not_stored(tmp_path, scratch, spy, in_line,
@@ -130,10 +137,7 @@ def test_rows_that_are_not_the_runs_accounts_are_not_stored(tmp_path, scratch, s
 def test_a_temporary_folder_that_cannot_be_written_leaves_the_run_to_this_process(
         tmp_path, scratch, spy, in_line, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-folder"))
-    result = _segment(tmp_path / "t.sqlite")
-    assert spy["started"][-1] is not None and spy["results"] == [None]
-    assert result.run_id == 1 and _contents(tmp_path / "t.sqlite") == in_line
-    _nothing_left(scratch)
+    _stored_here(tmp_path, scratch, spy, in_line)
 
 
 def test_a_run_that_cannot_be_sent_is_stored_in_line(tmp_path, scratch, spy, in_line,
@@ -141,10 +145,7 @@ def test_a_run_that_cannot_be_sent_is_stored_in_line(tmp_path, scratch, spy, in_
     def unpicklable(*args: Any, **kwargs: Any) -> None:
         raise TypeError("cannot pickle '_thread.lock' object")
     monkeypatch.setattr(staging.pickle, "dump", unpicklable)
-    result = _segment(tmp_path / "t.sqlite")
-    assert spy["started"][-1] is not None and spy["results"] == [None]
-    assert result.run_id == 1 and _contents(tmp_path / "t.sqlite") == in_line
-    _nothing_left(scratch)
+    _stored_here(tmp_path, scratch, spy, in_line)
 
 
 def test_a_process_that_dies_midway_leaves_its_run_incomplete_and_the_run_to_this_one(
