@@ -80,9 +80,12 @@ def in_child(work: Callable[[], Any]) -> Child | None:
         try:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             os.close(read_end)
-            result = work()
-            with os.fdopen(write_end, "wb") as out:  # pickled as it is written
-                pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+            # pickled whole before it is written: the parent may still be busy, and a copy
+            # writing as it pickles would stall on the full pipe and pickle only as fast as
+            # the parent unpickles once it reads
+            data = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
             code = 0
         except BaseException:  # noqa: BLE001 - the parent does the work itself
             pass

@@ -181,7 +181,7 @@ def test_any_cut_reads_like_one_piece(tmp_path, default_ruleset, split, monkeypa
 def test_a_failing_second_process_means_one_piece(tmp_path, default_ruleset, split, monkeypatch):
     def broken(*args: Any, **kwargs: Any) -> bytes:
         raise MemoryError
-    monkeypatch.setattr(forks.pickle, "dump", broken)  # in the forked process
+    monkeypatch.setattr(forks.pickle, "dumps", broken)  # in the forked process
     halves, whole = _both(tmp_path, _text(BODY), default_ruleset, monkeypatch)
     assert split[0] is None and halves == whole and len(whole[0]) == len(BODY)
 
