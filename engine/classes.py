@@ -104,7 +104,17 @@ def field_codes(leaves: list[Any], column: list[Any]) -> tuple[FieldCodes, list[
     return table, list(map(table.__getitem__, column))
 
 
-def value_columns(names: list[str], values_list: Sequence[dict[str, Any]]) -> list[Any]:
+def value_columns(names: list[str], values_list: Sequence[dict[str, Any]],
+                  by_field: dict[str, list[Any]] | None = None) -> list[Any]:
+    """Each named field's column of ``values_list`` (None where an account lacks it);
+    ``by_field``: columns already at hand for some of the names (``Portfolio.by_field``)."""
+    if by_field is not None:
+        found = [by_field.get(name) for name in names]
+        if None in found:
+            todo = [name for name, column in zip(names, found) if column is None]
+            rest = iter(value_columns(todo, values_list))
+            found = [next(rest) if column is None else column for column in found]
+        return found
     n = len(values_list)
     try:  # every account has every field (accounts as read): a field at a time, at C speed
         return [list(map(itemgetter(name), values_list)) for name in names]
@@ -145,7 +155,8 @@ class ClassLayout:
         return out
 
 
-def class_index(network: Network, values_list: Sequence[dict[str, Any]]
+def class_index(network: Network, values_list: Sequence[dict[str, Any]],
+                by_field: dict[str, list[Any]] | None = None
                 ) -> tuple[ClassLayout, Callable[[int], bytes]]:
     """Every account's class as a number (a small code per compared field, combined), and
     the function from that number to the class bits (``class_bits`` of its accounts).
@@ -157,7 +168,7 @@ def class_index(network: Network, values_list: Sequence[dict[str, Any]]
     """
     fields = list(leaves_by_field(network).items())
     n = len(values_list)
-    columns = value_columns([name for name, _ in fields], values_list)
+    columns = value_columns([name for name, _ in fields], values_list, by_field)
     code_columns = []
     tables = []
     for i, ((name, leaves), column) in enumerate(zip(fields, columns)):

@@ -62,6 +62,8 @@ class Evaluation:
     memo: dict[bytes, int] = field(default_factory=dict)  # conditions held -> path id
     layout: ClassLayout | None = None  # the accounts' classes (None: evaluated one by one)
     held: Callable[[bytes], bytes] | None = None  # condition bits -> conditions held
+    # some fields' columns of the decisions' values, in decision order (evaluate's by_field)
+    by_field: dict[str, list[Any]] | None = None
 
     def fired(self, decision: Decision) -> list[tuple[int, int]]:
         return self.paths[decision.path_id]
@@ -175,11 +177,16 @@ def compute_values(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: 
     return list(map(compile_values(ruleset, as_of, in_place), accounts))
 
 
-def resolve_bands(ruleset: Ruleset, computed: Sequence[tuple[dict[str, Any], Any]]
-                  ) -> dict[str, ResolvedBands]:
+def resolve_bands(ruleset: Ruleset, computed: Sequence[tuple[dict[str, Any], Any]],
+                  by_field: dict[str, list[Any]] | None = None) -> dict[str, ResolvedBands]:
+    """``by_field``: the values' columns, where there are (``Portfolio.by_field``)."""
     column: dict[str, list[float]] = {}
     for bs in ruleset.bands:
-        column[bs.over] = [v[bs.over] for v, _ in computed if v.get(bs.over) is not None]
+        values = by_field.get(bs.over) if by_field is not None else None
+        if values is not None:
+            column[bs.over] = [v for v in values if v is not None]
+        else:
+            column[bs.over] = [v[bs.over] for v, _ in computed if v.get(bs.over) is not None]
     return resolve_all(ruleset, column)
 
 
@@ -194,14 +201,17 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
              engine: str = "auto", memo: bool = True,
              bands: dict[str, ResolvedBands] | None = None,
              progress: Callable[[int], None] | None = None,
-             computed: Sequence[tuple[dict[str, Any], Any]] | None = None) -> Evaluation:
+             computed: Sequence[tuple[dict[str, Any], Any]] | None = None,
+             by_field: dict[str, list[Any]] | None = None) -> Evaluation:
     """``computed``: the accounts' values from an earlier evaluation of the same accounts
-    and date (calibration re-evaluates with moved band boundaries only)."""
+    and date (calibration re-evaluates with moved band boundaries only); ``by_field``: some
+    fields' columns of those values (``Portfolio.by_field``), read instead of the dicts."""
     chosen, note = choose_engine(engine)
     with _bulk():
         if computed is None:
             computed = compute_values(ruleset, accounts, as_of)
-        resolved = bands if bands is not None else resolve_bands(ruleset, computed)
+            by_field = None
+        resolved = bands if bands is not None else resolve_bands(ruleset, computed, by_field)
     network = compile_network(ruleset, resolved)
     held_of = conditions_held(network)
     executor = make_executor(chosen, network)
@@ -214,7 +224,7 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
         layout: ClassLayout | None = None
         try:
             with _bulk():
-                layout, bits_of = class_index(network, [v for v, _ in computed])
+                layout, bits_of = class_index(network, [v for v, _ in computed], by_field)
             keys = layout.keys
         except Exception:  # noqa: BLE001 - a value the fast path cannot key: account by account
             keys = bits_of = layout = None
@@ -236,7 +246,7 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
     finally:
         executor.close()
     return Evaluation(ruleset, network, resolved, chosen, note, as_of, decisions, paths,
-                      memo_paths, layout, held_of)
+                      memo_paths, layout, held_of, by_field)
 
 
 def _evaluate_each(network: Network, executor: Any, computed: Sequence[tuple[dict[str, Any], Any]],

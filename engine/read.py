@@ -183,6 +183,10 @@ class Portfolio:
     # (values, score parts) of every account, values in the account's own dict, when
     # read_portfolio was given ``values`` and computing them succeeded
     prepared: list[tuple[dict[str, Any], Any]] | None = None
+    # with ``prepared``, when every row was read a chunk at a time: each field's column (one
+    # value per account, in account order), the very values the accounts' dicts hold, for
+    # the passes over a field of every account (class keys, bands, the trace rows)
+    by_field: dict[str, list[Any]] | None = None
 
     @property
     def ids(self) -> list[str]:
@@ -496,6 +500,7 @@ class _Builder:
         self.file, self.headers, self.on_error, self.keyed = file, headers, on_error, keyed
         self.values = values
         self.prepared: list[tuple[dict[str, Any], Any]] | None = [] if values is not None else None
+        self.by_field: dict[str, list[Any]] | None = {} if values is not None else None
         self.colmap = colmap
         self.id_input = ruleset.role("account_id") or "account_id"
         self.arr_input = ruleset.role("arr") or "arr"
@@ -604,9 +609,24 @@ class _Builder:
         self.rows.extend(lines)
         if parts is not None and self.prepared is not None:
             self.prepared.extend(zip(accounts, parts))
+            self.add_columns(by_key)
         else:
+            self.by_field = None
             self.prepare_each(accounts)
         return True
+
+    def add_columns(self, by_key: dict[str, list[Any]]) -> None:
+        """A chunk's columns (its accounts' dicts were built from them) after the others'."""
+        by_field = self.by_field
+        if by_field is None:
+            return
+        if not by_field:  # the first chunk
+            by_field.update((name, list(column)) for name, column in by_key.items())
+        elif by_field.keys() == by_key.keys():
+            for name, column in by_key.items():
+                by_field[name] += column
+        else:
+            self.by_field = None
 
     def chunk_values(self, by_key: dict[str, list[Any]], n: int) -> list[Any] | None:
         """The values of a chunk's accounts added to its columns (the accounts' dicts are
@@ -628,6 +648,7 @@ class _Builder:
         id_input, problems = self.id_input, self.problems
         gaps, defaulted = self.gaps, self.defaulted
         seen_ids = self.seen_ids
+        self.by_field = None  # accounts read row by row have no columns
         for line, record in records:
             account: dict[str, Any] = {}
             row_problems: list[Problem] = []
@@ -754,4 +775,5 @@ def finish(b: _Builder, file: str, digest: str, headers: list[str], colmap: dict
                                                 + (" left after skipping rejects" if b.rejects else ""),
                                                 "empty")])
     return Portfolio(file, digest, b.accounts, b.rows, {k: headers[v] for k, v in colmap.items()},
-                     ignored, b.gaps, b.defaulted, missing, b.rejects, b.prepared)
+                     ignored, b.gaps, b.defaulted, missing, b.rejects, b.prepared,
+                     b.by_field if b.prepared is not None else None)

@@ -52,11 +52,12 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
         with bulk():
             computed = compute_values(ruleset, portfolio.accounts, as_of, in_place=True)
     computed = _set_aside_unplaceable(ruleset, portfolio, computed, on_error)
-    staged = stage_rows(ruleset, computed) if store is not None else None
+    by_field = portfolio.by_field  # the values' columns, where the reader kept them
+    staged = stage_rows(ruleset, computed, by_field) if store is not None else None
     try:
         input_ids = ["account_id"] + [i.id for i in ruleset.inputs]
         ev = evaluate(ruleset, portfolio.accounts, as_of, engine=engine, memo=memo, progress=progress,
-                      computed=computed)
+                      computed=computed, by_field=by_field)
         if staged is not None and store is not None:
             staged.store(store.path, run_record(ev, store.ruleset_text, portfolio.file,
                                                 portfolio.sha256, store.command, store.label))
@@ -120,6 +121,7 @@ def _set_aside_unplaceable(ruleset: Ruleset, portfolio: Any, computed: list[Any]
                                   "reasons": [str(p)]})
     portfolio.accounts = [portfolio.accounts[i] for i in keep]
     portfolio.rows = [portfolio.rows[i] for i in keep]
+    portfolio.by_field = None
     return [computed[i] for i in keep]
 
 

@@ -17,6 +17,7 @@ piece, so every message, count and line number is exactly the plain reader's.
 from __future__ import annotations
 
 import os
+from itertools import repeat
 from typing import Any
 
 from .bulk import bulk
@@ -54,7 +55,12 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
             # the values are in the accounts' own dicts; each account's score parts beside
             parts = ([p for _, p in second.prepared]
                      if second.prepared is not None and not troubled else None)
-        return (second.accounts, second.rows, second.gaps, second.defaulted, troubled, parts)
+            # the accounts as their columns where there are (half the pickling; the dicts are
+            # built from them again in the other process, as here)
+            sent: Any = second.by_field if parts is not None else None
+            if sent is None:
+                sent = second.accounts
+        return (sent, second.rows, second.gaps, second.defaulted, troubled, parts)
 
     child = in_child(read_second)
     if child is None:
@@ -82,7 +88,14 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
         ok, second = child.result()
     if not ok:
         return None
-    accounts, rows, gaps, defaulted, troubled, parts = second
+    sent, rows, gaps, defaulted, troubled, parts = second
+    by_field: dict[str, list[Any]] | None = None
+    if isinstance(sent, dict):
+        by_field = sent
+        with bulk():
+            accounts = list(map(dict, map(zip, repeat(list(sent)), zip(*sent.values()))))
+    else:
+        accounts = sent
     if troubled or not first.seen_ids.keys().isdisjoint(a["account_id"] for a in accounts):
         return None  # a problem, or an id in both halves: the plain reader reports it
     prepared = first.prepared
@@ -90,6 +103,11 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
         if parts is None or len(parts) != len(accounts):
             return None
         prepared.extend(zip(accounts, parts))
+    if first.by_field is not None and by_field is not None and by_field.keys() == first.by_field.keys():
+        for name, column in by_field.items():
+            first.by_field[name] += column
+    else:
+        first.by_field = None
     first.accounts.extend(accounts)
     first.rows.extend(rows)
     first.gaps.update(gaps)  # keys in the order the rows first meet them, as in one piece

@@ -69,9 +69,11 @@ class StagedRows:
 
     @classmethod
     def start(cls, ruleset: Ruleset, values: Sequence[dict[str, Any]],
-              parts: Sequence[dict[str, Any]]) -> StagedRows | None:
+              parts: Sequence[dict[str, Any]],
+              by_field: dict[str, list[Any]] | None = None) -> StagedRows | None:
         """Fork the process that builds the rows, or None where it is not worth it or not
-        possible (the caller then stores the run in line)."""
+        possible (the caller then stores the run in line).  ``by_field``: the values'
+        columns, where the reader kept them (``Portfolio.by_field``)."""
         if (not MIN_ACCOUNTS <= len(values) <= MAX_ACCOUNTS or not can_fork()
                 or os.environ.get("TIERBOOK_STORE_IN_LINE")
                 or os.environ.get("TIERBOOK_NO_STAGING")):
@@ -81,7 +83,7 @@ class StagedRows:
 
         def work() -> tuple[str, Any]:
             os.close(write_end)
-            rows = build(values, parts, *fields)
+            rows = build(values, parts, *fields, by_field=by_field)
             return serve(ruleset, rows, read_end)
 
         child = in_child(work)
@@ -150,22 +152,28 @@ def row_fields(ruleset: Ruleset) -> tuple[list[str], list[str]]:
     return inputs, [s.id for s in ruleset.scores]
 
 
-def stage_rows(ruleset: Ruleset, computed: Sequence[tuple[dict[str, Any], Any]]
-               ) -> StagedRows | None:
+def stage_rows(ruleset: Ruleset, computed: Sequence[tuple[dict[str, Any], Any]],
+               by_field: dict[str, list[Any]] | None = None) -> StagedRows | None:
     """``StagedRows.start`` for the (values, parts) of each account, in account order."""
-    return StagedRows.start(ruleset, [v for v, _ in computed], [p for _, p in computed])
+    return StagedRows.start(ruleset, [v for v, _ in computed], [p for _, p in computed],
+                            by_field)
 
 
 def build(values: Sequence[dict[str, Any]], parts: Sequence[dict[str, Any]],
-          input_keys: list[str], score_ids: list[str]) -> tuple[list[str], list[str], list[str]]:
-    """Every account's row, in account order: (ids, scores, inputs)."""
+          input_keys: list[str], score_ids: list[str],
+          by_field: dict[str, list[Any]] | None = None) -> tuple[list[str], list[str], list[str]]:
+    """Every account's row, in account order: (ids, scores, inputs).  ``by_field``: the
+    values' columns, where there are (the same values, without reading them out of each
+    account's dict)."""
     ids: list[str] = []
     scores: list[str] = []
     inputs: list[str] = []
     with bulk():
         for start in range(0, len(values), _BATCH):
-            i, s, v = account_texts(values[start:start + _BATCH], parts[start:start + _BATCH],
-                                    input_keys, score_ids)
+            stop = start + _BATCH
+            i, s, v = account_texts(values[start:stop], parts[start:stop], input_keys, score_ids,
+                                    None if by_field is None else
+                                    {name: column[start:stop] for name, column in by_field.items()})
             ids += i
             scores += s
             inputs += v

@@ -167,22 +167,31 @@ def _copy(value: Any) -> Any:
 
 
 def account_texts(values: Sequence[dict[str, Any]], parts: Sequence[dict[str, Any]],
-                  input_keys: list[str], score_ids: list[str]
+                  input_keys: list[str], score_ids: list[str],
+                  by_field: dict[str, Sequence[Any]] | None = None
                   ) -> tuple[list[str], list[str], list[str]]:
     """The `accounts` text of some accounts: their ids, their scores with each score's parts
     ({s: value, "s.parts": {...}}, a .parts entry winning a clash) and their inputs and derived
     values (``input_keys``, sorted), as JSON objects with sorted keys, built a column at a time
-    (tierbook.jsoncols)."""
+    (tierbook.jsoncols).  ``by_field``: some fields' columns of the same accounts, in the same
+    order (``Portfolio.by_field``), the values' own, read instead of the dicts."""
     n = len(values)
-    score_columns: dict[str, list[Any]] = {}
+    columns = dict(by_field or {})
+
+    def column(name: str) -> Sequence[Any]:
+        found = columns.get(name)
+        if found is None:
+            found = columns[name] = value_columns([name], values)[0]
+        return found
+
+    score_columns: dict[str, Sequence[Any]] = {}
     for sid in score_ids:
-        score_columns.setdefault(sid, list(map(dict.get, values, repeat(sid))))
+        score_columns.setdefault(sid, column(sid))
     for sid in score_ids:
         score_columns[f"{sid}.parts"] = list(map(dict.get, parts, repeat(sid)))
     scores = jsoncols.objects(sorted(score_columns.items()), n, _json_sorted)
-    inputs = jsoncols.objects(list(zip(input_keys, value_columns(input_keys, values))), n,
-                              _json_sorted)
-    ids = [str(v.get("account_id")) for v in values]
+    inputs = jsoncols.objects([(key, column(key)) for key in input_keys], n, _json_sorted)
+    ids = list(map(str, column("account_id")))
     return ids, scores, inputs
 
 

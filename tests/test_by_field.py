@@ -1,0 +1,114 @@
+"""The values' columns the reader keeps (``Portfolio.by_field``) are the accounts' own values,
+in account order, or absent: whatever reads them instead of the dicts -- class keys, band
+boundaries, recounts, the trace rows -- must come out exactly as reading the dicts does."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tierbook import read as R
+from tierbook.capacity import calibrate
+from tierbook.classes import value_columns
+from tierbook.evaluate import evaluate
+from tierbook.recount import Recounter
+from tierbook.staging import row_fields
+from tierbook.store import account_texts
+from tierbook.values import ValuesWhileReading
+
+from .conftest import AS_OF, SAMPLE
+
+ROWS = list(csv.reader(io.StringIO(SAMPLE.read_text(encoding="utf-8"))))
+
+
+def _write(tmp_path: Path, rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path = tmp_path / "portfolio.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return str(path)
+
+
+def _read(path: str, ruleset: Any, **kwargs: Any) -> R.Portfolio:
+    return R.read_portfolio(path, ruleset, values=ValuesWhileReading(ruleset, AS_OF), **kwargs)
+
+
+def _assert_columns_of_the_dicts(p: R.Portfolio) -> None:
+    assert p.by_field is not None and p.prepared is not None
+    keys = set(p.accounts[0])
+    assert all(set(a) == keys for a in p.accounts) and set(p.by_field) == keys
+    for name, column in p.by_field.items():
+        assert len(column) == len(p.accounts)
+        # the very objects in the dicts, not equal copies (1 == 1.0 == True)
+        assert all(v is a[name] for v, a in zip(column, p.accounts)), name
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_kept_columns_are_the_accounts_values_in_order(tmp_path, default_ruleset, monkeypatch,
+                                                        split):
+    if split:
+        if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+            pytest.skip("the split read needs fork and two cores")
+        monkeypatch.setattr(R, "SPLIT_MIN", 0)
+        monkeypatch.delenv("TIERBOOK_NO_SPLIT_READ", raising=False)
+    else:
+        monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
+    monkeypatch.setattr(R, "_CHUNK", 97)  # many chunks, the last one short
+    p = _read(_write(tmp_path, ROWS), default_ruleset)
+    assert len(p.accounts) == len(ROWS) - 1
+    _assert_columns_of_the_dicts(p)
+    assert p.by_field is not None and p.by_field["account_id"] == p.ids
+
+
+def test_no_columns_where_rows_were_read_one_by_one(tmp_path, default_ruleset, monkeypatch):
+    monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
+    rows = [list(r) for r in ROWS]
+    rows[500][ROWS[0].index("arr")] = "twelve hundred"  # skipped: its chunk is read row by row
+    p = _read(_write(tmp_path, rows), default_ruleset, on_error="skip")
+    assert len(p.rejects) == 1 and p.prepared is not None and p.by_field is None
+    assert R.read_portfolio(_write(tmp_path, ROWS), default_ruleset).by_field is None  # no values
+
+
+def test_evaluating_from_the_columns_is_evaluating_from_the_dicts(tmp_path, default_ruleset,
+                                                                  monkeypatch):
+    monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
+    p = _read(_write(tmp_path, ROWS), default_ruleset)
+    assert p.prepared is not None and p.by_field is not None
+    with_columns = evaluate(default_ruleset, p.accounts, AS_OF, computed=p.prepared,
+                            by_field=p.by_field)
+    from_dicts = evaluate(default_ruleset, p.accounts, AS_OF, computed=p.prepared)
+    assert with_columns.by_field is p.by_field and from_dicts.by_field is None
+    assert with_columns.layout is not None and from_dicts.layout is not None
+    assert list(with_columns.layout.keys) == list(from_dicts.layout.keys)
+    assert with_columns.bands == from_dicts.bands
+    assert with_columns.decisions == from_dicts.decisions
+    tiers = dict(__import__("collections").Counter(d.tier for d in from_dicts.decisions))
+    assert (calibrate(default_ruleset, with_columns.bands, tiers, Recounter(with_columns))
+            == calibrate(default_ruleset, from_dicts.bands, tiers, Recounter(from_dicts)))
+
+
+def test_trace_rows_from_the_columns_are_the_rows_from_the_dicts(tmp_path, default_ruleset,
+                                                                 monkeypatch):
+    monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
+    p = _read(_write(tmp_path, ROWS), default_ruleset)
+    assert p.prepared is not None and p.by_field is not None
+    values = [v for v, _ in p.prepared]
+    parts = [q for _, q in p.prepared]
+    fields = row_fields(default_ruleset)
+    assert (account_texts(values, parts, *fields, by_field=p.by_field)
+            == account_texts(values, parts, *fields))
+    # some columns at hand, the rest read from the dicts
+    some = {name: p.by_field[name] for name in list(p.by_field)[::3]}
+    assert account_texts(values, parts, *fields, by_field=some) == account_texts(values, parts,
+                                                                                 *fields)
+
+
+def test_value_columns_reads_what_is_at_hand_and_the_dicts_for_the_rest():
+    values = [{"a": 1, "b": 2.5}, {"a": 3}]
+    assert value_columns(["b", "a"], values, {"a": ["x", "y"]}) == [[2.5, None], ["x", "y"]]
+    assert value_columns(["b", "a"], values) == [[2.5, None], [1, 3]]
