@@ -501,6 +501,11 @@ class _Builder:
         self.values = values
         self.prepared: list[tuple[dict[str, Any], Any]] | None = [] if values is not None else None
         self.by_field: dict[str, list[Any]] | None = {} if values is not None else None
+        # set by the caller before reading: while every chunk is read as columns, keep only
+        # the columns and score parts (``parts``), no dict per account (the split read's
+        # second process, which sends the columns); ``make_dicts`` ends it
+        self.columns_only = False
+        self.parts: list[Any] = []
         self.colmap = colmap
         self.id_input = ruleset.role("account_id") or "account_id"
         self.arr_input = ruleset.role("arr") or "arr"
@@ -603,30 +608,52 @@ class _Builder:
         self.seen_ids.update(zip(ids, lines))
         by_key["account_id"] = ids
         parts = self.chunk_values(by_key, n)
+        self.rows.extend(lines)
+        if self.columns_only:
+            if parts is not None and self.add_columns(by_key):
+                self.parts.extend(parts)
+                return True
+            self.make_dicts()
         keys = list(by_key)
         accounts = list(map(dict, map(zip, [keys] * n, zip(*by_key.values()))))
         self.accounts.extend(accounts)
-        self.rows.extend(lines)
         if parts is not None and self.prepared is not None:
             self.prepared.extend(zip(accounts, parts))
-            self.add_columns(by_key)
+            if not self.add_columns(by_key):
+                self.by_field = None
         else:
             self.by_field = None
             self.prepare_each(accounts)
         return True
 
-    def add_columns(self, by_key: dict[str, list[Any]]) -> None:
-        """A chunk's columns (its accounts' dicts were built from them) after the others'."""
+    def add_columns(self, by_key: dict[str, list[Any]]) -> bool:
+        """A chunk's columns (its accounts' dicts are built from them) after the others';
+        False (nothing added) where there are none or they do not line up."""
         by_field = self.by_field
         if by_field is None:
-            return
+            return False
         if not by_field:  # the first chunk
             by_field.update((name, list(column)) for name, column in by_key.items())
         elif by_field.keys() == by_key.keys():
             for name, column in by_key.items():
                 by_field[name] += column
         else:
-            self.by_field = None
+            return False
+        return True
+
+    def make_dicts(self) -> None:
+        """``columns_only`` ends: the accounts read so far get their dicts (and their
+        (values, parts)), as every account gets from here on; no columns are kept."""
+        if not self.columns_only:
+            return
+        self.columns_only = False
+        by_field, self.by_field = self.by_field, None
+        if by_field:
+            self.accounts = list(map(dict, map(zip, repeat(list(by_field)),
+                                               zip(*by_field.values()))))
+            if self.prepared is not None:
+                self.prepared = list(zip(self.accounts, self.parts))
+        self.parts = []
 
     def chunk_values(self, by_key: dict[str, list[Any]], n: int) -> list[Any] | None:
         """The values of a chunk's accounts added to its columns (the accounts' dicts are
@@ -648,6 +675,7 @@ class _Builder:
         id_input, problems = self.id_input, self.problems
         gaps, defaulted = self.gaps, self.defaulted
         seen_ids = self.seen_ids
+        self.make_dicts()
         self.by_field = None  # accounts read row by row have no columns
         for line, record in records:
             account: dict[str, Any] = {}

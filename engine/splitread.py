@@ -25,7 +25,7 @@ from .forks import can_fork, in_child
 from .model import Ruleset
 from .read import CsvRecords, Portfolio, _Builder, body_start, cells_needed, columns, finish
 
-FIRST_SHARE = 0.58  # of the rows' text read by this process
+FIRST_SHARE = 0.52  # of the rows' text read by this process
 
 
 def read_halves(text: str, file: str, digest: str, headers: list[str], header_lines: int,
@@ -37,7 +37,7 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
     if not can_fork() or os.environ.get("TIERBOOK_NO_SPLIT_READ"):
         return None
     top = body_start(text, header_lines)  # where the first record starts
-    # the other process also has to pickle its accounts: it takes the smaller part
+    # the other process pickles its columns, this one builds their dicts: it takes the smaller part
     cut = text.find("\n", top + int((len(text) - top) * FIRST_SHARE)) + 1
     if cut <= top or cut >= len(text):
         return None
@@ -50,16 +50,20 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
     def read_second() -> tuple[Any, ...]:  # in the forked process
         with bulk():
             second = builder()
+            # the accounts as their columns while every chunk is read as columns: no dict
+            # per account here, and half the pickling; the other process builds the dicts
+            second.columns_only = True
             second.read(iter(CsvRecords(text, file, cut, None, text.count("\n", 0, cut), need)))
             troubled = bool(second.problems or second.rejects)
-            # the values are in the accounts' own dicts; each account's score parts beside
-            parts = ([p for _, p in second.prepared]
-                     if second.prepared is not None and not troubled else None)
-            # the accounts as their columns where there are (half the pickling; the dicts are
-            # built from them again in the other process, as here)
-            sent: Any = second.by_field if parts is not None else None
-            if sent is None:
-                sent = second.accounts
+            sent: Any = second.accounts
+            parts = None
+            if troubled:
+                pass
+            elif second.columns_only:
+                sent, parts = second.by_field, second.parts
+            elif second.prepared is not None:
+                # the values are in the accounts' own dicts; each account's score parts beside
+                parts = [p for _, p in second.prepared]
         return (sent, second.rows, second.gaps, second.defaulted, troubled, parts)
 
     child = in_child(read_second)

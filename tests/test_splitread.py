@@ -252,3 +252,23 @@ def test_segment_is_the_same_with_values_from_the_halves(default_ruleset, split,
     monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
     whole = segment(default_ruleset, str(SAMPLE), as_of=AS_OF, engine="native")
     assert decisions(halves) == decisions(whole)
+
+
+@pytest.mark.parametrize("where", [40, len(BODY) - 40])
+def test_a_short_row_in_either_half_reads_like_one_piece(tmp_path, default_ruleset, split,
+                                                         monkeypatch, where):
+    """A row without its trailing (optional) cells is read row by row, with no problem: in
+    the second process, the accounts it kept as columns so far get their dicts too."""
+    monkeypatch.setattr(R, "_CHUNK", 64)  # chunks as columns before and after it
+    rows = [list(r) for r in BODY]
+    rows[where] = rows[where][:HEADER.index("csm")]
+    path = tmp_path / "portfolio.csv"
+    path.write_text(_text(rows), encoding="utf-8")
+    p = R.read_portfolio(str(path), default_ruleset, values=_prepare(default_ruleset))
+    assert split[0] is not None and p.prepared is not None and p.by_field is None
+    with monkeypatch.context() as m:
+        m.setenv("TIERBOOK_NO_SPLIT_READ", "1")
+        plain = R.read_portfolio(str(path), default_ruleset, values=_prepare(default_ruleset))
+    assert plain.prepared is not None and p.prepared == plain.prepared
+    assert p.accounts == plain.accounts and p.rows == plain.rows and len(p.accounts) == len(BODY)
+    assert all(values is account for (values, _), account in zip(p.prepared, p.accounts))
