@@ -44,17 +44,30 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
     # values once (calibration rounds move band boundaries, not values), computed while
     # reading, a chunk of rows at a time, into each account's own dict: one dict per account,
     # not two; a large CSV read by two processes comes with them, each process doing its half
-    portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error, display=accounts_display,
-                               values=ValuesWhileReading(ruleset, as_of))
-    arr_field = ruleset.role("arr") or "arr"
-    computed = portfolio.prepared
-    if computed is None:
-        with bulk():
-            computed = compute_values(ruleset, portfolio.accounts, as_of, in_place=True)
-    computed = _set_aside_unplaceable(ruleset, portfolio, computed, on_error)
-    by_field = portfolio.by_field  # the values' columns, where the reader kept them
-    staged = stage_rows(ruleset, computed, by_field) if store is not None else None
+    values = ValuesWhileReading(ruleset, as_of)
+    early: list[StagedRows | None] = []
+    if store is not None:
+        # the split read knows every value (as columns) before it builds the second half's
+        # dicts: the row builder, which needs no dicts, starts there
+        values.ready = lambda by_field, parts: early.append(
+            StagedRows.start(ruleset, None, parts, by_field))
+    staged: StagedRows | None = None
     try:
+        portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error,
+                                   display=accounts_display, values=values)
+        staged = early[0] if early else None
+        arr_field = ruleset.role("arr") or "arr"
+        computed = portfolio.prepared
+        if computed is None:
+            with bulk():
+                computed = compute_values(ruleset, portfolio.accounts, as_of, in_place=True)
+        computed = _set_aside_unplaceable(ruleset, portfolio, computed, on_error)
+        by_field = portfolio.by_field  # the values' columns, where the reader kept them
+        if staged is not None and by_field is None:  # accounts set aside: not its rows
+            staged.close()
+            staged = None
+        if staged is None and store is not None:
+            staged = stage_rows(ruleset, computed, by_field)
         input_ids = ["account_id"] + [i.id for i in ruleset.inputs]
         ev = evaluate(ruleset, portfolio.accounts, as_of, engine=engine, memo=memo, progress=progress,
                       computed=computed, by_field=by_field)
@@ -89,8 +102,9 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
                              dict(portfolio.defaulted), portfolio.missing_columns, portfolio.rejects,
                              staged=staged)
     except BaseException:
-        if staged is not None:
-            staged.cancel()
+        for rows in dict.fromkeys([staged, *early]):
+            if rows is not None:
+                rows.cancel()
         raise
 
 

@@ -93,25 +93,26 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
     if not ok:
         return None
     sent, rows, gaps, defaulted, troubled, parts = second
-    by_field: dict[str, list[Any]] | None = None
-    if isinstance(sent, dict):
-        by_field = sent
-        with bulk():
-            accounts = list(map(dict, map(zip, repeat(list(sent)), zip(*sent.values()))))
-    else:
-        accounts = sent
-    if troubled or not first.seen_ids.keys().isdisjoint(a["account_id"] for a in accounts):
+    by_field: dict[str, list[Any]] | None = sent if isinstance(sent, dict) else None
+    ids = by_field.get("account_id", []) if by_field is not None else [a["account_id"] for a in sent]
+    if troubled or not first.seen_ids.keys().isdisjoint(ids):
         return None  # a problem, or an id in both halves: the plain reader reports it
     prepared = first.prepared
-    if prepared is not None:
-        if parts is None or len(parts) != len(accounts):
-            return None
-        prepared.extend(zip(accounts, parts))
+    if prepared is not None and (parts is None or len(parts) != len(ids)):
+        return None
     if first.by_field is not None and by_field is not None and by_field.keys() == first.by_field.keys():
         for name, column in by_field.items():
             first.by_field[name] += column
+        if prepared is not None and values is not None and values.ready is not None:
+            # every value is known: whatever waits for them starts before the dicts are built
+            values.ready(first.by_field, [p for _, p in prepared] + parts)
     else:
         first.by_field = None
+    with bulk():
+        accounts = (list(map(dict, map(zip, repeat(list(by_field)), zip(*by_field.values()))))
+                    if by_field is not None else sent)
+    if prepared is not None:
+        prepared.extend(zip(accounts, parts))
     first.accounts.extend(accounts)
     first.rows.extend(rows)
     first.gaps.update(gaps)  # keys in the order the rows first meet them, as in one piece

@@ -68,17 +68,21 @@ class StagedRows:
         self._finalizer = weakref.finalize(self, _cleanup, child, self._jobs, self._files)
 
     @classmethod
-    def start(cls, ruleset: Ruleset, values: Sequence[dict[str, Any]],
+    def start(cls, ruleset: Ruleset, values: Sequence[dict[str, Any]] | None,
               parts: Sequence[dict[str, Any]],
               by_field: dict[str, list[Any]] | None = None) -> StagedRows | None:
-        """Fork the process that builds the rows, or None where it is not worth it or not
-        possible (the caller then stores the run in line).  ``by_field``: the values'
-        columns, where the reader kept them (``Portfolio.by_field``)."""
-        if (not MIN_ACCOUNTS <= len(values) <= MAX_ACCOUNTS or not can_fork()
+        """Fork the process that builds the rows of the accounts with these ``values`` and
+        score ``parts``, or None where it is not worth it or not possible (the caller then
+        stores the run in line).  ``by_field``: the values' columns, where the reader kept
+        them (``Portfolio.by_field``); with every column a row needs, ``values`` may be None."""
+        fields = row_fields(ruleset)
+        if values is None and (by_field is None or not by_field.keys() >= {
+                "account_id", *fields[0], *fields[1]}):
+            return None
+        if (not MIN_ACCOUNTS <= len(parts) <= MAX_ACCOUNTS or not can_fork()
                 or os.environ.get("TIERBOOK_STORE_IN_LINE")
                 or os.environ.get("TIERBOOK_NO_STAGING")):
             return None
-        fields = row_fields(ruleset)
         read_end, write_end = os.pipe()
 
         def work() -> tuple[str, Any]:
@@ -159,19 +163,20 @@ def stage_rows(ruleset: Ruleset, computed: Sequence[tuple[dict[str, Any], Any]],
                             by_field)
 
 
-def build(values: Sequence[dict[str, Any]], parts: Sequence[dict[str, Any]],
+def build(values: Sequence[dict[str, Any]] | None, parts: Sequence[dict[str, Any]],
           input_keys: list[str], score_ids: list[str],
           by_field: dict[str, list[Any]] | None = None) -> tuple[list[str], list[str], list[str]]:
     """Every account's row, in account order: (ids, scores, inputs).  ``by_field``: the
     values' columns, where there are (the same values, without reading them out of each
-    account's dict)."""
+    account's dict; ``values`` None: every column a row needs)."""
     ids: list[str] = []
     scores: list[str] = []
     inputs: list[str] = []
     with bulk():
-        for start in range(0, len(values), _BATCH):
+        for start in range(0, len(parts), _BATCH):
             stop = start + _BATCH
-            i, s, v = account_texts(values[start:stop], parts[start:stop], input_keys, score_ids,
+            i, s, v = account_texts(None if values is None else values[start:stop],
+                                    parts[start:stop], input_keys, score_ids,
                                     None if by_field is None else
                                     {name: column[start:stop] for name, column in by_field.items()})
             ids += i

@@ -166,7 +166,7 @@ def _copy(value: Any) -> Any:
     return value
 
 
-def account_texts(values: Sequence[dict[str, Any]], parts: Sequence[dict[str, Any]],
+def account_texts(values: Sequence[dict[str, Any]] | None, parts: Sequence[dict[str, Any]],
                   input_keys: list[str], score_ids: list[str],
                   by_field: dict[str, Sequence[Any]] | None = None
                   ) -> tuple[list[str], list[str], list[str]]:
@@ -174,13 +174,16 @@ def account_texts(values: Sequence[dict[str, Any]], parts: Sequence[dict[str, An
     ({s: value, "s.parts": {...}}, a .parts entry winning a clash) and their inputs and derived
     values (``input_keys``, sorted), as JSON objects with sorted keys, built a column at a time
     (tierbook.jsoncols).  ``by_field``: some fields' columns of the same accounts, in the same
-    order (``Portfolio.by_field``), the values' own, read instead of the dicts."""
-    n = len(values)
+    order (``Portfolio.by_field``), the values' own, read instead of the dicts (``values``
+    None: all of them)."""
+    n = len(parts)
     columns = dict(by_field or {})
 
     def column(name: str) -> Sequence[Any]:
         found = columns.get(name)
         if found is None:
+            if values is None:
+                raise KeyError(f"no column {name!r} of the accounts' values")
             found = columns[name] = value_columns([name], values)[0]
         return found
 

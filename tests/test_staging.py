@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from tierbook import commands, staging
+from tierbook import commands, read, splitread, staging
 from tierbook.errors import StoreError
 from tierbook.store import TraceStore
 
-from .conftest import SAMPLE
+from .conftest import ROOT, SAMPLE
 
 AS_OF = dt.date(2026, 10, 1)
 
@@ -115,7 +115,7 @@ def test_the_run_stored_over_there_is_the_run_stored_in_line(tmp_path, scratch, 
 
 def test_a_builder_that_fails_leaves_the_run_to_this_process(tmp_path, scratch, spy, in_line,
                                                              monkeypatch):
-    def broken(*args: Any) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("out of memory")
     monkeypatch.setattr(staging, "build", broken)  # runs in the forked process
     _stored_here(tmp_path, scratch, spy, in_line)
@@ -125,8 +125,10 @@ def test_rows_that_are_not_the_runs_accounts_are_not_stored(tmp_path, scratch, s
                                                             monkeypatch):
     build = staging.build
 
-    def shuffled(values: Any, parts: Any, *rest: Any) -> Any:
-        return build(values[::-1], parts[::-1], *rest)  # every row, in the wrong order
+    def shuffled(values: Any, parts: Any, *rest: Any, by_field: Any = None) -> Any:
+        # every row, in the wrong order
+        return build(values[::-1], parts[::-1], *rest,
+                     by_field=by_field and {k: v[::-1] for k, v in by_field.items()})
     monkeypatch.setattr(staging, "build", shuffled)
     _segment(tmp_path / "t.sqlite")
     assert spy["results"] == [None]
@@ -275,4 +277,72 @@ def test_ids_of_any_text_are_stored_exactly(tmp_path, scratch, spy, monkeypatch)
     stored = _contents(tmp_path / "t.sqlite")
     assert stored == _contents(tmp_path / "in-line.sqlite")
     assert sorted(r[1] for r in stored["accounts"]) == sorted(ids)
+    _nothing_left(scratch)
+
+
+@pytest.fixture
+def split_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sample read in two halves, as a large CSV is."""
+    monkeypatch.setattr(read, "SPLIT_MIN", 0)
+    monkeypatch.delenv("TIERBOOK_NO_SPLIT_READ", raising=False)
+
+
+def test_a_builder_started_by_the_split_read_stores_the_run_stored_in_line(
+        tmp_path, scratch, spy, in_line, split_read, monkeypatch):
+    started: list[Any] = []
+    start = staging.StagedRows.start
+
+    def watch(ruleset: Any, values: Any, *rest: Any) -> Any:
+        started.append(values)
+        return start(ruleset, values, *rest)
+    monkeypatch.setattr(staging.StagedRows, "start", watch)
+    result = _segment(tmp_path / "t.sqlite")
+    assert started == [None]  # started once, from the columns, before the dicts were built
+    assert spy["results"] == [1] and result.run_id == 1
+    assert _contents(tmp_path / "t.sqlite") == in_line
+    _nothing_left(scratch)
+
+
+def test_accounts_set_aside_after_the_split_read_get_a_builder_of_their_own(
+        tmp_path, scratch, spy, split_read, monkeypatch):
+    """A grid axis over a ratio: an account with no seats licensed cannot be placed, and
+    --on-error skip sets it aside after reading: the builder started by the read has its row,
+    so it is closed and one with the run's accounts started."""
+    text = (ROOT / "rulesets" / "cs-segmentation-model.yaml").read_text(encoding="utf-8")
+    text = text.replace("    over: strategic_value\n", "    over: seat_utilization\n", 1)
+    for seats in ("seats_licensed", "seats_used"):
+        text = text.replace(f"{{id: {seats}, type: integer,", f"{{id: {seats}, type: integer, required: true,")
+    rules = tmp_path / "rs.yaml"
+    rules.write_text(text, encoding="utf-8")
+    rows = SAMPLE.read_text(encoding="utf-8").splitlines()
+    header = rows[0].split(",")
+    bad = rows[10].split(",")
+    bad[header.index("seats_licensed")] = "0"
+    rows[10] = ",".join(bad)
+    path = tmp_path / "portfolio.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    def run(store: Path) -> Any:
+        return commands.segment(str(rules), str(path), as_of=AS_OF, engine="native",
+                                on_error="skip", store_path=str(store), out_dir=None, chart=False)
+    with monkeypatch.context() as m:
+        m.setenv("TIERBOOK_STORE_IN_LINE", "1")
+        run(tmp_path / "in-line.sqlite")
+    spy["started"].clear()
+    result = run(tmp_path / "t.sqlite")
+    assert len(result.rejects) == 1 and len(result.evaluation.decisions) == 2999
+    assert len(spy["started"]) == 2 and None not in spy["started"]  # the early one closed
+    assert spy["results"] == [1]
+    assert _contents(tmp_path / "t.sqlite") == _contents(tmp_path / "in-line.sqlite")
+    _nothing_left(scratch)
+
+
+def test_a_read_failing_after_the_builder_started_leaves_nothing_behind(
+        tmp_path, scratch, spy, split_read, monkeypatch):
+    def failing(*args: Any) -> Any:
+        raise MemoryError
+    monkeypatch.setattr(splitread, "finish", failing)  # after the row builder was started
+    with pytest.raises(MemoryError):
+        _segment(tmp_path / "t.sqlite")
+    assert len(spy["started"]) == 1 and spy["started"][0] is not None
     _nothing_left(scratch)
