@@ -91,3 +91,25 @@ def test_a_reader_that_waits_too_long_is_told_why(tmp_path: Path, monkeypatch) -
     with _write_lock_held(path, 2.0):
         with pytest.raises(StoreError, match="the trace store is busy .* try again"):
             commands.explain("ACC-00046", store_path=str(path))
+
+
+def _page_size(path: Path) -> int:
+    with closing(sqlite3.connect(path)) as db:
+        return int(db.execute("PRAGMA page_size").fetchone()[0])
+
+
+def test_a_new_store_has_large_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    _segment(tmp_path / "new.sqlite")
+    assert _page_size(tmp_path / "new.sqlite") == store_module.PAGE_SIZE == 16384
+    old = tmp_path / "old.sqlite"
+    with closing(sqlite3.connect(old)) as db:  # a store made before, with 4 KiB pages
+        db.execute("PRAGMA page_size=4096")
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+        db.commit()
+    _segment(old)
+    _segment(old)
+    assert _page_size(old) == 4096
+    with closing(sqlite3.connect(old)) as db:
+        assert db.execute("SELECT count(*), min(status) FROM runs").fetchone() == (2, "complete")
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
