@@ -489,6 +489,11 @@ def _money_column(inp: Input, col: tuple[str, ...]) -> list[float] | None:
     return vals
 
 
+def dicts_of(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """One dict per row of ``columns`` (name -> one value per row), keys in the columns' order."""
+    return list(map(dict, map(zip, repeat(list(columns)), zip(*columns.values()))))
+
+
 class _Builder:
     """Typed accounts from records, with every problem located (see read_portfolio)."""
 
@@ -614,8 +619,7 @@ class _Builder:
                 self.parts.extend(parts)
                 return True
             self.make_dicts()
-        keys = list(by_key)
-        accounts = list(map(dict, map(zip, [keys] * n, zip(*by_key.values()))))
+        accounts = dicts_of(by_key)
         self.accounts.extend(accounts)
         if parts is not None and self.prepared is not None:
             self.prepared.extend(zip(accounts, parts))
@@ -649,8 +653,7 @@ class _Builder:
         self.columns_only = False
         by_field, self.by_field = self.by_field, None
         if by_field:
-            self.accounts = list(map(dict, map(zip, repeat(list(by_field)),
-                                               zip(*by_field.values()))))
+            self.accounts = dicts_of(by_field)
             if self.prepared is not None:
                 self.prepared = list(zip(self.accounts, self.parts))
         self.parts = []

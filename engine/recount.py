@@ -81,8 +81,9 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
     positions = {name: tuple(leaf.index for leaf in leaves) for name, leaves in by_field.items()}
     todo = [name for name in changed if name not in state.columns]
     if todo:
-        state.columns.update(zip(todo, value_columns(todo, [d.values for d in ev.decisions],
-                                                     ev.by_field)))
+        at_hand = ev.by_field or {}
+        values = [] if all(name in at_hand for name in todo) else [d.values for d in ev.decisions]
+        state.columns.update(zip(todo, value_columns(todo, values, ev.by_field)))
     signature = network_signature(network)
     moved = _moved_only(state, network, signature, changed)
     recoded = []  # (leaf positions, truths by code) of each changed field

@@ -113,9 +113,12 @@ def _set_aside_unplaceable(ruleset: Ruleset, portfolio: Any, computed: list[Any]
     """Accounts whose grid axes cannot be computed (say, a ratio over a zero denominator)
     cannot get a tier: a data problem of that row, reported like a bad cell."""
     axes = [ruleset.band_set(b).over for b in (ruleset.grid.rows, ruleset.grid.columns) if b]
+    by_field = portfolio.by_field or {}
+    if all(None not in by_field.get(name, [None]) for name in axes):  # (most runs)
+        return computed
     values_list = [values for values, _ in computed]
     unknown = [list(map(dict.get, values_list, repeat(name))) for name in axes]
-    if not any(None in column for column in unknown):  # (a column at a time: most runs)
+    if not any(None in column for column in unknown):  # (a column at a time)
         return computed
     bad = [i for i, row in enumerate(zip(*unknown)) if None in row]
     problems = []

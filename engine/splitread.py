@@ -17,13 +17,12 @@ piece, so every message, count and line number is exactly the plain reader's.
 from __future__ import annotations
 
 import os
-from itertools import repeat
 from typing import Any
 
 from .bulk import bulk
 from .forks import can_fork, in_child
 from .model import Ruleset
-from .read import CsvRecords, Portfolio, _Builder, body_start, cells_needed, columns, finish
+from .read import CsvRecords, Portfolio, _Builder, body_start, cells_needed, columns, dicts_of, finish
 
 FIRST_SHARE = 0.52  # of the rows' text read by this process
 
@@ -109,8 +108,7 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
     else:
         first.by_field = None
     with bulk():
-        accounts = (list(map(dict, map(zip, repeat(list(by_field)), zip(*by_field.values()))))
-                    if by_field is not None else sent)
+        accounts = dicts_of(by_field) if by_field is not None else sent
     if prepared is not None:
         prepared.extend(zip(accounts, parts))
     first.accounts.extend(accounts)

@@ -112,3 +112,12 @@ def test_value_columns_reads_what_is_at_hand_and_the_dicts_for_the_rest():
     values = [{"a": 1, "b": 2.5}, {"a": 3}]
     assert value_columns(["b", "a"], values, {"a": ["x", "y"]}) == [[2.5, None], ["x", "y"]]
     assert value_columns(["b", "a"], values) == [[2.5, None], [1, 3]]
+
+
+def test_dicts_of_columns_are_the_rows_as_dicts():
+    columns = {"b": [1, 2.5, None], "a": ["x", "y", "z"], "c": [True, False, 0]}
+    rows = R.dicts_of(columns)
+    assert rows == [{"b": 1, "a": "x", "c": True}, {"b": 2.5, "a": "y", "c": False},
+                    {"b": None, "a": "z", "c": 0}]
+    assert [list(r) for r in rows] == [["b", "a", "c"]] * 3  # the columns' order
+    assert rows[0] is not rows[1] and R.dicts_of({}) == [] and R.dicts_of({"a": []}) == []
