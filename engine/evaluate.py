@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from dataclasses import dataclass, field
+from itertools import count, repeat
 from typing import Any, Callable, Sequence
 
 from .bands import ResolvedBands, resolve_all
@@ -23,19 +24,23 @@ from .errors import EngineError, UsageError
 from .forks import can_fork, in_child
 from .model import Ruleset
 from .native import NativeExecutor
+from .read import Prepared
 
 ENGINES = ("auto", "durable-rules", "native")
 
 
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Decision:
     """One account's decision.  Accounts evaluated through one firing path share that
     path's bands, rows, decisions, flags, comments and reviews objects: read them, never
-    change them in place."""
+    change them in place.
+
+    ``values`` is the account's dict of values; given as ``(rows, index)`` (``read.Rows``),
+    the dict is looked up when first read (evaluate does so for accounts read as columns)."""
     account_id: str
-    values: dict[str, Any]
+    _values: Any  # the account's values, or (rows, index)
     parts: dict[str, dict[str, float | None]]
     path_id: int
     tier: str = ""
@@ -47,6 +52,24 @@ class Decision:
     comments: list[str] = field(default_factory=list)
     reviews: list[str] = field(default_factory=list)
     motion: str = ""
+
+    @property
+    def values(self) -> dict[str, Any]:
+        found = self._values
+        if found.__class__ is tuple:
+            rows, index = found
+            found = self._values = rows[index]
+        return found  # type: ignore[no-any-return]
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.account_id, self.values, self.parts, self.path_id, self.tier, self.cell,
+                self.bands, self.rows, self.decisions, self.flags, self.comments, self.reviews,
+                self.motion)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -64,6 +87,13 @@ class Evaluation:
     held: Callable[[bytes], bytes] | None = None  # condition bits -> conditions held
     # some fields' columns of the decisions' values, in decision order (evaluate's by_field)
     by_field: dict[str, list[Any]] | None = None
+
+    def column(self, name: str) -> Sequence[Any]:
+        """Each decision's value of ``name`` (None where it has none), in decision order:
+        the reader's column where kept (no account's dict is needed)."""
+        if self.by_field is not None and name in self.by_field:
+            return self.by_field[name]
+        return [d.values.get(name) for d in self.decisions]
 
     def fired(self, decision: Decision) -> list[tuple[int, int]]:
         return self.paths[decision.path_id]
@@ -224,7 +254,8 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
         layout: ClassLayout | None = None
         try:
             with _bulk():
-                layout, bits_of = class_index(network, [v for v, _ in computed], by_field)
+                layout, bits_of = class_index(network, computed.rows if isinstance(
+                    computed, Prepared) else [v for v, _ in computed], by_field)
             keys = layout.keys
         except Exception:  # noqa: BLE001 - a value the fast path cannot key: account by account
             keys = bits_of = layout = None
@@ -301,7 +332,15 @@ def _evaluate_classes(network: Network, executor: Any,
     path_fields: list[tuple[Any, ...]] = []  # by path id
     checked_paths: set[int] = set()  # paths where check_complete may fail for an account
     append = decisions.append
-    for n, ((values, parts), key) in enumerate(zip(computed, keys)):
+    accounts: Any
+    if isinstance(computed, Prepared):
+        # accounts kept as columns: each decision's values looked up when first read
+        rows = computed.rows
+        accounts = zip(map(str, rows.columns["account_id"]), zip(repeat(rows), count()),
+                       computed.parts)
+    else:
+        accounts = ((str(values.get("account_id")), values, parts) for values, parts in computed)
+    for n, ((account_id, values, parts), key) in enumerate(zip(accounts, keys)):
         fields = fields_of.get(key)
         if fields is None:
             bits, held = runs[key]
@@ -312,7 +351,7 @@ def _evaluate_classes(network: Network, executor: Any,
                     path = ran[held] = tuple(executor.run(bits))
                 paths.append(list(path))
                 path_id = memo_paths[held] = len(paths) - 1
-                first = Decision(str(values.get("account_id")), values, parts, path_id)
+                first = Decision(account_id, values, parts, path_id)
                 decode(network, first, paths[path_id])
                 path_fields.append((path_id, first.tier, first.cell, first.bands, first.rows,
                                     first.decisions, first.flags, first.comments, first.reviews,
@@ -320,7 +359,7 @@ def _evaluate_classes(network: Network, executor: Any,
                 if _may_be_incomplete(network, first):
                     checked_paths.add(path_id)
             fields = fields_of[key] = path_fields[path_id]
-        d = Decision(str(values.get("account_id")), values, parts, *fields)
+        d = Decision(account_id, values, parts, *fields)
         if fields[0] in checked_paths:
             check_complete(network, d)
         append(d)

@@ -61,8 +61,8 @@ def _no_empty_tier(g: Gate, c: GateContext) -> tuple[bool, str]:
 def _arr_conserved(g: Gate, c: GateContext) -> tuple[bool, str]:
     tol = float(g.params.get("tolerance", 0.01))
     by_tier: dict[str, float] = {}
-    for d in c.evaluation.decisions:
-        by_tier[d.tier] = by_tier.get(d.tier, 0.0) + float(d.values.get(c.arr_field) or 0.0)
+    for d, arr in zip(c.evaluation.decisions, c.evaluation.column(c.arr_field)):
+        by_tier[d.tier] = by_tier.get(d.tier, 0.0) + float(arr or 0.0)
     segmented = sum(by_tier.values())
     diff = abs(segmented - c.input_arr)
     ok = diff <= tol
@@ -82,7 +82,7 @@ def _weights(g: Gate, c: GateContext) -> tuple[bool, str]:
         texts.append(f"{s.id} weights sum to {total:g}")
         if abs(total - 1.0) > tol:
             problems.append(f"{s.id} weights sum to {total:g}")
-        unscored = sum(1 for d in c.evaluation.decisions if d.values.get(s.id) is None)
+        unscored = list(c.evaluation.column(s.id)).count(None)
         if unscored:
             problems.append(f"{unscored} account(s) have no {s.id} score")
         out_of_range = sum(1 for d in c.evaluation.decisions
@@ -130,8 +130,9 @@ def _stability(g: Gate, c: GateContext) -> tuple[bool, str]:
     decisions = c.evaluation.decisions
     picks = sorted(rng.sample(range(len(decisions)), min(k, len(decisions))))
     trials = []
+    arrs = c.evaluation.column(c.arr_field)
     for i in picks:
-        arr = float(decisions[i].values.get(c.arr_field) or 0.0)
+        arr = float(arrs[i] or 0.0)
         trials += [(i, round(arr * (1 + pert), 2)), (i, round(arr * (1 - pert), 2))]
     tiers = c.reclassify(trials)
     moved = []

@@ -21,7 +21,7 @@ from math import isfinite
 from operator import itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence, overload
 
 from .bulk import bulk as _bulk
 from .errors import DataError, Problem, suggest
@@ -168,11 +168,76 @@ def match_columns(ruleset: Ruleset, headers: list[str]) -> tuple[dict[str, int],
     return found, [h for i, h in enumerate(headers) if i not in used]
 
 
+class Rows(Sequence[dict[str, Any]]):
+    """Accounts as dicts over the reader's columns (``Portfolio.by_field``), every dict built
+    at once the first time any account is asked for, and only then.
+
+    ``segment`` reads the passes over all accounts (class keys, bands, calibration, gates,
+    the trace rows) from the columns, so a run without report files builds no dict per
+    account: about 0.25 s and 800 bytes per account fewer.  Anything else that reads an
+    account -- the report files, a test, an explanation -- gets the dicts, as before."""
+
+    def __init__(self, columns: dict[str, list[Any]]) -> None:
+        self.columns = columns
+        self._dicts: list[dict[str, Any]] | None = None
+
+    def dicts(self) -> list[dict[str, Any]]:
+        if self._dicts is None:
+            with _bulk():
+                self._dicts = dicts_of(self.columns)
+        return self._dicts
+
+    @property
+    def built(self) -> bool:
+        return self._dicts is not None
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()), ()))
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        return self.dicts()[index]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.dicts())
+
+
+class Prepared(Sequence[tuple[dict[str, Any], Any]]):
+    """(values, score parts) of each account, the values being ``rows`` (dicts built when
+    first asked for), the parts a list."""
+
+    def __init__(self, rows: Rows, parts: list[Any]) -> None:
+        self.rows = rows
+        self.parts = parts
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[dict[str, Any], Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[dict[str, Any], Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return list(zip(self.rows[index], self.parts[index]))
+        return self.rows[index], self.parts[index]
+
+    def __iter__(self) -> Iterator[tuple[dict[str, Any], Any]]:
+        return zip(self.rows.dicts(), self.parts)
+
+
 @dataclass
 class Portfolio:
     file: str
     sha256: str
-    accounts: list[dict[str, Any]]
+    accounts: Sequence[dict[str, Any]]  # a list, or Rows (read for segment)
     rows: list[int]  # line (CSV/JSONL) of each account, for messages
     columns: dict[str, str]  # input id -> column name as found
     ignored_columns: list[str]
@@ -182,7 +247,7 @@ class Portfolio:
     rejects: list[dict[str, Any]] = field(default_factory=list)
     # (values, score parts) of every account, values in the account's own dict, when
     # read_portfolio was given ``values`` and computing them succeeded
-    prepared: list[tuple[dict[str, Any], Any]] | None = None
+    prepared: Sequence[tuple[dict[str, Any], Any]] | None = None
     # with ``prepared``, when every row was read a chunk at a time: each field's column (one
     # value per account, in account order), the very values the accounts' dicts hold, for
     # the passes over a field of every account (class keys, bands, the trace rows)
@@ -190,6 +255,8 @@ class Portfolio:
 
     @property
     def ids(self) -> list[str]:
+        if self.by_field is not None:
+            return list(self.by_field["account_id"])
         return [a["account_id"] for a in self.accounts]
 
 
@@ -506,10 +573,11 @@ class _Builder:
         self.values = values
         self.prepared: list[tuple[dict[str, Any], Any]] | None = [] if values is not None else None
         self.by_field: dict[str, list[Any]] | None = {} if values is not None else None
-        # set by the caller before reading: while every chunk is read as columns, keep only
-        # the columns and score parts (``parts``), no dict per account (the split read's
-        # second process, which sends the columns); ``make_dicts`` ends it
-        self.columns_only = False
+        # while every chunk is read as columns, keep only the columns and score parts
+        # (``parts``), no dict per account: for ``values.dicts`` False (the accounts become
+        # ``Rows``), and in the split read's second process (which sends the columns);
+        # ``make_dicts`` ends it
+        self.columns_only = values is not None and not values.dicts
         self.parts: list[Any] = []
         self.colmap = colmap
         self.id_input = ruleset.role("account_id") or "account_id"
@@ -801,10 +869,19 @@ def finish(b: _Builder, file: str, digest: str, headers: list[str], colmap: dict
     if problems:
         note = f" (stopped after {MAX_PROBLEMS})" if len(problems) >= MAX_PROBLEMS else ""
         raise DataError(f"{file}: {len(problems)} bad value(s){note}", problems)
-    if not b.accounts:
+    if not b.rows:  # (a line per account read)
         raise DataError("no accounts", [Problem(file, 2, 1, "", "no account rows"
                                                 + (" left after skipping rejects" if b.rejects else ""),
                                                 "empty")])
-    return Portfolio(file, digest, b.accounts, b.rows, {k: headers[v] for k, v in colmap.items()},
-                     ignored, b.gaps, b.defaulted, missing, b.rejects, b.prepared,
-                     b.by_field if b.prepared is not None else None)
+    accounts: Sequence[dict[str, Any]] = b.accounts
+    prepared: Sequence[tuple[dict[str, Any], Any]] | None = b.prepared
+    by_field = b.by_field if b.prepared is not None else None
+    if b.columns_only:  # every account as columns still: dicts when asked for
+        if by_field is None or prepared is None:
+            b.make_dicts()
+            accounts, prepared = b.accounts, b.prepared
+        else:
+            accounts = Rows(by_field)
+            prepared = Prepared(accounts, b.parts)
+    return Portfolio(file, digest, accounts, b.rows, {k: headers[v] for k, v in colmap.items()},
+                     ignored, b.gaps, b.defaulted, missing, b.rejects, prepared, by_field)

@@ -12,7 +12,7 @@ import datetime as dt
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from .bands import ResolvedBands
 from .bulk import bulk
@@ -87,7 +87,7 @@ class Replay:
 
 
 class _Sim:
-    def __init__(self, ruleset: Ruleset, accounts: list[dict[str, Any]], as_of: dt.date,
+    def __init__(self, ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.date,
                  engine: str, memo: bool, on_error: str, events_file: str,
                  stage: bool = False) -> None:
         self.rs = ruleset
@@ -380,7 +380,7 @@ class _Sim:
         return fired
 
 
-def replay(ruleset: Ruleset, accounts: list[dict[str, Any]], events: list[Event], *,
+def replay(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], events: list[Event], *,
            as_of: dt.date, engine: str = "auto", memo: bool = True, on_error: str = "fail",
            events_file: str = "events", skipped: list[dict[str, Any]] | None = None,
            on_quarter: Any = None) -> Replay:

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from . import report
 from .bulk import bulk
@@ -45,6 +45,7 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
     # reading, a chunk of rows at a time, into each account's own dict: one dict per account,
     # not two; a large CSV read by two processes comes with them, each process doing its half
     values = ValuesWhileReading(ruleset, as_of)
+    values.dicts = False  # the accounts as columns: a dict per account only if asked for
     early: list[StagedRows | None] = []
     if store is not None:
         # the split read knows every value (as columns) before it builds the second half's
@@ -75,7 +76,7 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
             staged.store(store.path, run_record(ev, store.ruleset_text, portfolio.file,
                                                 portfolio.sha256, store.command, store.label))
         tiers = [d.tier for d in ev.decisions]
-        arrs = [float(d.values.get(arr_field) or 0.0) for d in ev.decisions]
+        arrs = [float(v or 0.0) for v in ev.column(arr_field)]
         capacity = roll_up(ruleset, tiers, arrs)
 
         # each round only recounts tiers with one boundary moved (tierbook.recount)
@@ -84,13 +85,18 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
         def reclassify(trials: list[tuple[int, float]]) -> list[str]:
             out = []
             for index, new_arr in trials:
-                values = portfolio.accounts[index]
-                inputs = {k: values[k] for k in input_ids if k in values}
+                if by_field is not None:  # (not every account's dict for a few of them)
+                    inputs = {k: by_field[k][index] for k in input_ids if k in by_field}
+                else:
+                    values = portfolio.accounts[index]
+                    inputs = {k: values[k] for k in input_ids if k in values}
                 inputs[arr_field] = new_arr
                 out.append(ev.classify(inputs).tier)
             return out
 
-        input_arr = sum(float(a.get(arr_field) or 0.0) for a in portfolio.accounts)
+        input_arr = sum(float(v or 0.0) for v in (
+            by_field[arr_field] if by_field is not None and arr_field in by_field
+            else [a.get(arr_field) for a in portfolio.accounts]))
         rejected_arr = sum(r.get("arr") or 0.0 for r in portfolio.rejects)
         input_arr += rejected_arr
         ctx = GateContext(ruleset, ev, capacity, round(input_arr, 2), arr_field, dict(portfolio.gaps),
@@ -108,8 +114,8 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
         raise
 
 
-def _set_aside_unplaceable(ruleset: Ruleset, portfolio: Any, computed: list[Any],
-                           on_error: str) -> list[Any]:
+def _set_aside_unplaceable(ruleset: Ruleset, portfolio: Any, computed: Sequence[Any],
+                           on_error: str) -> Sequence[Any]:
     """Accounts whose grid axes cannot be computed (say, a ratio over a zero denominator)
     cannot get a tier: a data problem of that row, reported like a bad cell."""
     axes = [ruleset.band_set(b).over for b in (ruleset.grid.rows, ruleset.grid.columns) if b]

@@ -42,9 +42,9 @@ class SegmentResult:
 
     def tier_summary(self) -> dict[str, dict[str, Any]]:
         out = {t.id: {"accounts": 0, "arr": 0.0} for t in self.ruleset.tiers}
-        for d in self.evaluation.decisions:
+        for d, arr in zip(self.evaluation.decisions, self.evaluation.column(self.arr_field)):
             out[d.tier]["accounts"] += 1
-            out[d.tier]["arr"] += float(d.values.get(self.arr_field) or 0.0)
+            out[d.tier]["arr"] += float(arr or 0.0)
         for v in out.values():
             v["arr"] = round(v["arr"], 2)
         return out

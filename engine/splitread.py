@@ -96,22 +96,26 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
     ids = by_field.get("account_id", []) if by_field is not None else [a["account_id"] for a in sent]
     if troubled or not first.seen_ids.keys().isdisjoint(ids):
         return None  # a problem, or an id in both halves: the plain reader reports it
-    prepared = first.prepared
-    if prepared is not None and (parts is None or len(parts) != len(ids)):
+    if first.prepared is not None and (parts is None or len(parts) != len(ids)):
         return None
-    if first.by_field is not None and by_field is not None and by_field.keys() == first.by_field.keys():
+    if by_field is None or first.by_field is None or by_field.keys() != first.by_field.keys():
+        first.make_dicts()  # (the first half's, if kept as columns)
+        first.by_field = None
+    else:
         for name, column in by_field.items():
             first.by_field[name] += column
-        if prepared is not None and values is not None and values.ready is not None:
-            # every value is known: whatever waits for them starts before the dicts are built
-            values.ready(first.by_field, [p for _, p in prepared] + parts)
-    else:
-        first.by_field = None
-    with bulk():
-        accounts = dicts_of(by_field) if by_field is not None else sent
-    if prepared is not None:
-        prepared.extend(zip(accounts, parts))
-    first.accounts.extend(accounts)
+        if first.columns_only:
+            first.parts += parts
+        if first.prepared is not None and values is not None and values.ready is not None:
+            # every value is known: whatever waits for them starts before any dict is built
+            values.ready(first.by_field, first.parts if first.columns_only
+                         else [p for _, p in first.prepared] + parts)
+    if not first.columns_only:  # the second half's dicts, as the first half has
+        with bulk():
+            accounts = dicts_of(by_field) if by_field is not None else sent
+        if first.prepared is not None:
+            first.prepared.extend(zip(accounts, parts))
+        first.accounts.extend(accounts)
     first.rows.extend(rows)
     first.gaps.update(gaps)  # keys in the order the rows first meet them, as in one piece
     first.defaulted.update(defaulted)

@@ -30,6 +30,7 @@ from typing import Any, Sequence
 from .bulk import bulk
 from .forks import Child, can_fork, in_child
 from .model import Ruleset
+from .read import Prepared
 from .store import RunRecord, TraceStore, account_texts
 
 MIN_ACCOUNTS = 6_000  # below, the fork costs more than it saves (measured: 5,000 no faster)
@@ -159,6 +160,8 @@ def row_fields(ruleset: Ruleset) -> tuple[list[str], list[str]]:
 def stage_rows(ruleset: Ruleset, computed: Sequence[tuple[dict[str, Any], Any]],
                by_field: dict[str, list[Any]] | None = None) -> StagedRows | None:
     """``StagedRows.start`` for the (values, parts) of each account, in account order."""
+    if isinstance(computed, Prepared):  # the values as columns: no dicts needed
+        return StagedRows.start(ruleset, None, computed.parts, computed.rows.columns)
     return StagedRows.start(ruleset, [v for v, _ in computed], [p for _, p in computed],
                             by_field)
 

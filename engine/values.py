@@ -392,3 +392,6 @@ class ValuesWhileReading:
         # account's score parts) before it builds the accounts' dicts from them, if it does
         # (the split read: the second half's dicts); segment starts its row builder there
         self.ready: Callable[[dict[str, list[Any]], list[Any]], None] | None = None
+        # False: a reader that has every account's values as columns keeps them so, and
+        # the accounts are ``read.Rows`` (dicts built when first asked for)
+        self.dicts = True

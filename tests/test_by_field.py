@@ -121,3 +121,84 @@ def test_dicts_of_columns_are_the_rows_as_dicts():
                     {"b": None, "a": "z", "c": 0}]
     assert [list(r) for r in rows] == [["b", "a", "c"]] * 3  # the columns' order
     assert rows[0] is not rows[1] and R.dicts_of({}) == [] and R.dicts_of({"a": []}) == []
+
+
+def _lazy_read(path: str, ruleset: Any) -> R.Portfolio:
+    values = ValuesWhileReading(ruleset, AS_OF)
+    values.dicts = False
+    return R.read_portfolio(path, ruleset, values=values)
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_accounts_read_as_columns_are_dicts_only_when_asked_for(tmp_path, default_ruleset,
+                                                                 monkeypatch, split):
+    if split:
+        if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+            pytest.skip("the split read needs fork and two cores")
+        monkeypatch.setattr(R, "SPLIT_MIN", 0)
+        monkeypatch.delenv("TIERBOOK_NO_SPLIT_READ", raising=False)
+    else:
+        monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
+    monkeypatch.setattr(R, "_CHUNK", 97)
+    path = _write(tmp_path, ROWS)
+    lazy = _lazy_read(path, default_ruleset)
+    eager = _read(path, default_ruleset)
+    assert isinstance(lazy.accounts, R.Rows) and isinstance(lazy.prepared, R.Prepared)
+    assert lazy.by_field == eager.by_field and lazy.rows == eager.rows
+    assert lazy.ids == eager.ids and len(lazy.accounts) == len(lazy.prepared) == len(ROWS) - 1
+    assert not lazy.accounts.built  # nothing above needed a dict
+    assert list(lazy.accounts) == eager.accounts and lazy.accounts.built
+    assert list(lazy.prepared) == list(eager.prepared or [])
+    assert lazy.prepared[7] == eager.prepared[7] and lazy.prepared[7][0] is lazy.accounts[7]
+    _assert_columns_of_the_dicts(R.Portfolio(lazy.file, lazy.sha256, list(lazy.accounts),
+                                             lazy.rows, {}, [], prepared=list(lazy.prepared),
+                                             by_field=lazy.by_field))
+
+
+def test_a_row_read_row_by_row_gives_every_account_its_dict(tmp_path, default_ruleset,
+                                                            monkeypatch):
+    monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
+    monkeypatch.setattr(R, "_CHUNK", 97)
+    rows = [list(r) for r in ROWS]
+    rows[600] = rows[600][:ROWS[0].index("csm")]  # a short row: its chunk read row by row
+    path = _write(tmp_path, rows)
+    lazy = _lazy_read(path, default_ruleset)
+    eager = _read(path, default_ruleset)
+    assert isinstance(lazy.accounts, list) and lazy.by_field is None
+    assert lazy.accounts == eager.accounts and lazy.prepared == eager.prepared
+
+
+def test_a_decision_looks_its_values_up_when_first_read():
+    from tierbook.evaluate import Decision
+    rows = R.Rows({"account_id": ["a", "b"], "arr": [1.5, None]})
+    d = Decision("b", (rows, 1), {}, 0, tier="t")
+    assert not rows.built
+    assert d == Decision("b", {"account_id": "b", "arr": None}, {}, 0, tier="t") and rows.built
+    assert d.values is rows[1] and d != Decision("b", {"account_id": "b"}, {}, 0, tier="t")
+
+
+def test_segment_builds_no_dict_per_account_and_decides_as_with_dicts(default_ruleset,
+                                                                      monkeypatch):
+    from tierbook import segment as S
+
+    monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
+    lazy = S.segment(default_ruleset, str(SAMPLE), as_of=AS_OF, engine="native")
+    rows = lazy.evaluation.decisions[0]._values[0]
+    summary = lazy.as_json(accounts=False)
+    assert isinstance(rows, R.Rows) and not rows.built  # run, calibration, gates, summary
+
+    class WithDicts(ValuesWhileReading):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            self.__dict__["dicts"] = True
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            if name != "dicts":
+                super().__setattr__(name, value)
+    monkeypatch.setattr(S, "ValuesWhileReading", WithDicts)
+    eager = S.segment(default_ruleset, str(SAMPLE), as_of=AS_OF, engine="native")
+    assert isinstance(eager.evaluation.decisions[0]._values, dict)
+    assert summary == eager.as_json(accounts=False)
+    assert lazy.gates == eager.gates and lazy.calibration == eager.calibration
+    assert lazy.as_json(accounts=True) == eager.as_json(accounts=True)
+    assert lazy.evaluation.decisions == eager.evaluation.decisions and rows.built
