@@ -329,18 +329,24 @@ class TraceStore:
             self.db.executemany("INSERT INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)", firing_rows)
 
     def write_evaluated(self, run_id: int, decisions: Sequence[Any], inputs_ids: list[str],
-                        score_ids: list[str], batch: int = 20000) -> None:
+                        score_ids: list[str], batch: int = 20000,
+                        by_field: dict[str, list[Any]] | None = None) -> None:
         """One `accounts` row per evaluated account (tierbook.evaluate.Decision): its path,
         its scores with their parts, and its inputs and derived values, as JSON objects with
         sorted keys (``account_texts``), written in batches, so that a million accounts
-        never sit in memory twice as text."""
+        never sit in memory twice as text.  ``by_field``: the decisions' values as columns,
+        in decision order (``Evaluation.by_field``), read instead of their dicts."""
         input_keys = sorted(set(inputs_ids))
+        covered = by_field is not None and by_field.keys() >= {"account_id", *input_keys,
+                                                               *score_ids}
         with _bulk():
             for start in range(0, len(decisions), batch):
                 chunk = decisions[start:start + batch]
-                ids, scores, inputs = account_texts([d.values for d in chunk],
-                                                    [d.parts for d in chunk], input_keys,
-                                                    score_ids)
+                ids, scores, inputs = account_texts(
+                    None if covered else [d.values for d in chunk], [d.parts for d in chunk],
+                    input_keys, score_ids,
+                    {name: column[start:start + batch] for name, column in by_field.items()}
+                    if by_field is not None else None)
                 self.write_accounts(run_id, ids, [d.path_id for d in chunk], scores, inputs)
 
     def write_accounts(self, run_id: int, ids: Sequence[str], path_ids: Sequence[int],

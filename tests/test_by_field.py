@@ -202,3 +202,31 @@ def test_segment_builds_no_dict_per_account_and_decides_as_with_dicts(default_ru
     assert lazy.gates == eager.gates and lazy.calibration == eager.calibration
     assert lazy.as_json(accounts=True) == eager.as_json(accounts=True)
     assert lazy.evaluation.decisions == eager.evaluation.decisions and rows.built
+
+
+def test_rows_stored_in_line_from_the_columns_are_the_rows_from_the_dicts(tmp_path,
+                                                                           default_ruleset,
+                                                                           monkeypatch):
+    import sqlite3
+    from contextlib import closing
+
+    from tierbook import segment as S
+    from tierbook.store import TraceStore
+
+    monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
+    ev = S.segment(default_ruleset, str(SAMPLE), as_of=AS_OF, engine="native").evaluation
+    rows = ev.decisions[0]._values[0]
+    assert ev.by_field is not None and not rows.built
+    stored = []
+    for name, by_field in (("columns", ev.by_field), ("dicts", None)):
+        store = TraceStore(tmp_path / f"{name}.sqlite")
+        try:
+            store.write_evaluated(1, ev.decisions, *row_fields(default_ruleset), batch=700,
+                                  by_field=by_field)
+            store.db.commit()
+        finally:
+            store.close()
+        assert rows.built == (by_field is None)  # the columns alone, then the dicts
+        with closing(sqlite3.connect(tmp_path / f"{name}.sqlite")) as db:
+            stored.append(db.execute("SELECT * FROM accounts ORDER BY rowid").fetchall())
+    assert stored[0] == stored[1] and len(stored[0]) == len(ROWS) - 1
