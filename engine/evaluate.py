@@ -25,6 +25,7 @@ from .forks import can_fork, in_child
 from .model import Ruleset
 from .native import NativeExecutor
 from .read import Prepared
+from .values import PartColumns
 
 ENGINES = ("auto", "durable-rules", "native")
 
@@ -37,11 +38,12 @@ class Decision:
     path's bands, rows, decisions, flags, comments and reviews objects: read them, never
     change them in place.
 
-    ``values`` is the account's dict of values; given as ``(rows, index)`` (``read.Rows``),
-    the dict is looked up when first read (evaluate does so for accounts read as columns)."""
+    ``values`` is the account's dict of values and ``parts`` its score parts; given as
+    ``(sequence, index)`` (``read.Rows``, ``values.PartColumns``), each is looked up when
+    first read (evaluate does so for accounts read as columns)."""
     account_id: str
     _values: Any  # the account's values, or (rows, index)
-    parts: dict[str, dict[str, float | None]]
+    _parts: Any  # the account's score parts, or (part columns, index)
     path_id: int
     tier: str = ""
     cell: str = ""
@@ -59,6 +61,14 @@ class Decision:
         if found.__class__ is tuple:
             rows, index = found
             found = self._values = rows[index]
+        return found  # type: ignore[no-any-return]
+
+    @property
+    def parts(self) -> dict[str, dict[str, float | None]]:
+        found = self._parts
+        if found.__class__ is tuple:
+            columns, index = found
+            found = self._parts = columns[index]
         return found  # type: ignore[no-any-return]
 
     def _fields(self) -> tuple[Any, ...]:
@@ -87,6 +97,8 @@ class Evaluation:
     held: Callable[[bytes], bytes] | None = None  # condition bits -> conditions held
     # some fields' columns of the decisions' values, in decision order (evaluate's by_field)
     by_field: dict[str, list[Any]] | None = None
+    # the decisions' score parts as columns, in decision order, where they were read so
+    part_columns: PartColumns | None = None
 
     def column(self, name: str) -> Sequence[Any]:
         """Each decision's value of ``name`` (None where it has none), in decision order:
@@ -276,8 +288,10 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
                                   paths, decisions, progress)
     finally:
         executor.close()
+    part_columns = (computed.parts if isinstance(computed, Prepared)
+                    and isinstance(computed.parts, PartColumns) else None)
     return Evaluation(ruleset, network, resolved, chosen, note, as_of, decisions, paths,
-                      memo_paths, layout, held_of, by_field)
+                      memo_paths, layout, held_of, by_field, part_columns)
 
 
 def _evaluate_each(network: Network, executor: Any, computed: Sequence[tuple[dict[str, Any], Any]],
@@ -335,9 +349,10 @@ def _evaluate_classes(network: Network, executor: Any,
     accounts: Any
     if isinstance(computed, Prepared):
         # accounts kept as columns: each decision's values looked up when first read
-        rows = computed.rows
+        rows, parts_of = computed.rows, computed.parts
         accounts = zip(map(str, rows.columns["account_id"]), zip(repeat(rows), count()),
-                       computed.parts)
+                       zip(repeat(parts_of), count()) if isinstance(parts_of, PartColumns)
+                       else parts_of)
     else:
         accounts = ((str(values.get("account_id")), values, parts) for values, parts in computed)
     for n, ((account_id, values, parts), key) in enumerate(zip(accounts, keys)):

@@ -107,7 +107,18 @@ def _few(column: Sequence[Any], kinds: set[type], encode: Callable[[Any], str]) 
     return list(map(memo.__getitem__, column))
 
 
-def _column_texts(column: Sequence[Any], encode: Callable[[Any], str]) -> list[str]:
+class Fields:
+    """A column of objects given as their fields' columns, in the order to write them
+    (sort them for sorted-key text): every record's object has every field."""
+
+    def __init__(self, columns: Sequence[tuple[str, Sequence[Any]]], count: int) -> None:
+        self.columns = columns
+        self.count = count
+
+
+def _column_texts(column: Sequence[Any] | Fields, encode: Callable[[Any], str]) -> list[str]:
+    if isinstance(column, Fields):
+        return objects(column.columns, column.count, encode)
     kinds = set(map(type, column))
     texts = _few(column, kinds, encode)
     if texts is not None:
@@ -130,11 +141,12 @@ def _column_texts(column: Sequence[Any], encode: Callable[[Any], str]) -> list[s
     return list(map(_Texts(encode).__getitem__, column))
 
 
-def objects(columns: Sequence[tuple[str, Sequence[Any]]], count: int,
+def objects(columns: Sequence[tuple[str, Sequence[Any] | Fields]], count: int,
             encode: Callable[[Any], str]) -> list[str]:
     """``count`` JSON objects, record i being {name: column[i] for each column} with the
     columns' names in the order given (sort them for sorted-key text); ``encode`` is the
-    one-value encoder whose text this must reproduce."""
+    one-value encoder whose text this must reproduce.  A column may be ``Fields``: an
+    object per record, from its fields' columns."""
     if not columns:
         return ["{}"] * count
     pieces: list[Any] = []

@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterator, Sequence, overload
 from .bulk import bulk as _bulk
 from .errors import DataError, Problem, suggest
 from .model import Input, Ruleset
+from .values import PartColumns
 
 MAX_PROBLEMS = 200
 _BOOL = {"true": True, "t": True, "yes": True, "y": True, "1": True,
@@ -211,7 +212,7 @@ class Prepared(Sequence[tuple[dict[str, Any], Any]]):
     """(values, score parts) of each account, the values being ``rows`` (dicts built when
     first asked for), the parts a list."""
 
-    def __init__(self, rows: Rows, parts: list[Any]) -> None:
+    def __init__(self, rows: Rows, parts: Sequence[Any]) -> None:
         self.rows = rows
         self.parts = parts
 
@@ -578,7 +579,7 @@ class _Builder:
         # ``Rows``), and in the split read's second process (which sends the columns);
         # ``make_dicts`` ends it
         self.columns_only = values is not None and not values.dicts
-        self.parts: list[Any] = []
+        self.parts = PartColumns({}, 0)
         self.colmap = colmap
         self.id_input = ruleset.role("account_id") or "account_id"
         self.arr_input = ruleset.role("arr") or "arr"
@@ -683,8 +684,10 @@ class _Builder:
         parts = self.chunk_values(by_key, n)
         self.rows.extend(lines)
         if self.columns_only:
-            if parts is not None and self.add_columns(by_key):
-                self.parts.extend(parts)
+            # (parts added but not the columns: make_dicts pairs the accounts so far with
+            # their own parts, and this chunk's go with its dicts below)
+            if (isinstance(parts, PartColumns) and self.parts.extend(parts)
+                    and self.add_columns(by_key)):
                 return True
             self.make_dicts()
         accounts = dicts_of(by_key)
@@ -724,17 +727,17 @@ class _Builder:
             self.accounts = dicts_of(by_field)
             if self.prepared is not None:
                 self.prepared = list(zip(self.accounts, self.parts))
-        self.parts = []
+        self.parts = PartColumns({}, 0)
 
-    def chunk_values(self, by_key: dict[str, list[Any]], n: int) -> list[Any] | None:
+    def chunk_values(self, by_key: dict[str, list[Any]], n: int) -> Sequence[Any] | None:
         """The values of a chunk's accounts added to its columns (the accounts' dicts are
-        built from them with their values) and each account's score parts; None where they
-        are computed account by account."""
+        built from them with their values) and each account's score parts (as columns while
+        ``columns_only``); None where they are computed account by account."""
         columns_of = self.values.columns if self.prepared is not None else None
         if columns_of is None:
             return None
         try:
-            extra, parts = columns_of(by_key, n)
+            extra, parts = columns_of(by_key, n, self.columns_only)
         except Exception:  # noqa: BLE001 - account by account, where it fails as usual
             return None
         by_key.update(extra)

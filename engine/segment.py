@@ -220,7 +220,8 @@ def send_evaluation(store: TraceStore, ev: Evaluation, ruleset_text: str, input_
             if run_id is not None:
                 return run_id
         return store.write_run(ev.ruleset, record, lambda run_id: store.write_evaluated(
-            run_id, ev.decisions, *row_fields(ev.ruleset), by_field=ev.by_field))
+            run_id, ev.decisions, *row_fields(ev.ruleset), by_field=ev.by_field,
+            part_columns=ev.part_columns))
     return stored
 
 

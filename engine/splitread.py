@@ -23,6 +23,7 @@ from .bulk import bulk
 from .forks import can_fork, in_child
 from .model import Ruleset
 from .read import CsvRecords, Portfolio, _Builder, body_start, cells_needed, columns, dicts_of, finish
+from .values import PartColumns
 
 FIRST_SHARE = 0.52  # of the rows' text read by this process
 
@@ -55,7 +56,7 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
             second.read(iter(CsvRecords(text, file, cut, None, text.count("\n", 0, cut), need)))
             troubled = bool(second.problems or second.rejects)
             sent: Any = second.accounts
-            parts = None
+            parts: Any = None
             if troubled:
                 pass
             elif second.columns_only:
@@ -102,14 +103,15 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
         first.make_dicts()  # (the first half's, if kept as columns)
         first.by_field = None
     else:
+        if first.columns_only and not (isinstance(parts, PartColumns)
+                                       and first.parts.extend(parts)):
+            return None  # (the halves' parts do not line up: never, for one ruleset)
         for name, column in by_field.items():
             first.by_field[name] += column
-        if first.columns_only:
-            first.parts += parts
         if first.prepared is not None and values is not None and values.ready is not None:
             # every value is known: whatever waits for them starts before any dict is built
             values.ready(first.by_field, first.parts if first.columns_only
-                         else [p for _, p in first.prepared] + parts)
+                         else [*(p for _, p in first.prepared), *parts])
     if not first.columns_only:  # the second half's dicts, as the first half has
         with bulk():
             accounts = dicts_of(by_field) if by_field is not None else sent

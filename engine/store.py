@@ -22,6 +22,7 @@ from . import jsoncols
 from .bulk import bulk as _bulk
 from .classes import value_columns
 from .errors import StoreError, closest
+from .values import PartColumns
 
 SCHEMA_VERSION = 2
 DEFAULT_PATH = Path(".tierbook") / "traces.sqlite"
@@ -187,11 +188,14 @@ def account_texts(values: Sequence[dict[str, Any]] | None, parts: Sequence[dict[
             found = columns[name] = value_columns([name], values)[0]
         return found
 
-    score_columns: dict[str, Sequence[Any]] = {}
+    score_columns: dict[str, Sequence[Any] | jsoncols.Fields] = {}
     for sid in score_ids:
         score_columns.setdefault(sid, column(sid))
     for sid in score_ids:
-        score_columns[f"{sid}.parts"] = list(map(dict.get, parts, repeat(sid)))
+        if isinstance(parts, PartColumns) and sid in parts.columns:  # no dict per account
+            score_columns[f"{sid}.parts"] = jsoncols.Fields(sorted(parts.columns[sid].items()), n)
+        else:
+            score_columns[f"{sid}.parts"] = list(map(dict.get, parts, repeat(sid)))
     scores = jsoncols.objects(sorted(score_columns.items()), n, _json_sorted)
     inputs = jsoncols.objects([(key, column(key)) for key in input_keys], n, _json_sorted)
     ids = list(map(str, column("account_id")))
@@ -330,12 +334,14 @@ class TraceStore:
 
     def write_evaluated(self, run_id: int, decisions: Sequence[Any], inputs_ids: list[str],
                         score_ids: list[str], batch: int = 20000,
-                        by_field: dict[str, list[Any]] | None = None) -> None:
+                        by_field: dict[str, list[Any]] | None = None,
+                        part_columns: PartColumns | None = None) -> None:
         """One `accounts` row per evaluated account (tierbook.evaluate.Decision): its path,
         its scores with their parts, and its inputs and derived values, as JSON objects with
         sorted keys (``account_texts``), written in batches, so that a million accounts
-        never sit in memory twice as text.  ``by_field``: the decisions' values as columns,
-        in decision order (``Evaluation.by_field``), read instead of their dicts."""
+        never sit in memory twice as text.  ``by_field``, ``part_columns``: the decisions'
+        values and score parts as columns, in decision order (``Evaluation.by_field``,
+        ``.part_columns``), read instead of their dicts."""
         input_keys = sorted(set(inputs_ids))
         covered = by_field is not None and by_field.keys() >= {"account_id", *input_keys,
                                                                *score_ids}
@@ -343,7 +349,9 @@ class TraceStore:
             for start in range(0, len(decisions), batch):
                 chunk = decisions[start:start + batch]
                 ids, scores, inputs = account_texts(
-                    None if covered else [d.values for d in chunk], [d.parts for d in chunk],
+                    None if covered else [d.values for d in chunk],
+                    part_columns[start:start + batch] if part_columns is not None
+                    else [d.parts for d in chunk],
                     input_keys, score_ids,
                     {name: column[start:start + batch] for name, column in by_field.items()}
                     if by_field is not None else None)

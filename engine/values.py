@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import repeat
 from operator import mul
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Sequence, overload
 
 from . import conditions as C
 from .model import Component, Derived, Ruleset, Score
@@ -313,8 +313,8 @@ def _condition_column(when: Any, column: Callable[[str], list[Any]], n: int
 
 
 def compile_value_columns(ruleset: Ruleset, as_of: dt.date
-                          ) -> Callable[[dict[str, list[Any]], int],
-                                        tuple[dict[str, list[Any]], list[dict[str, Any]]]] | None:
+                          ) -> Callable[..., tuple[dict[str, list[Any]],
+                                                   Sequence[dict[str, Any]]]] | None:
     """``compile_values`` for a block of accounts given as columns (input id -> one value
     per account): the derived values' and scores' columns, and each account's score parts.
     The same operations in the same order on the same operands as ``compile_values`` (a
@@ -333,8 +333,10 @@ def compile_value_columns(ruleset: Ruleset, as_of: dt.date
         scores.append((s.id, [(c, _PartMemo(c)) for c in s.components], count,
                        [weights.get(c.id, 0.0) for c in s.components], s.scale, s.round))
 
-    def columns_of(cols: dict[str, list[Any]], n: int
-                   ) -> tuple[dict[str, list[Any]], list[dict[str, Any]]]:
+    def columns_of(cols: dict[str, list[Any]], n: int, as_columns: bool = False
+                   ) -> tuple[dict[str, list[Any]], Sequence[dict[str, Any]]]:
+        """The derived values' and scores' columns, and each account's score parts (as
+        ``PartColumns`` when ``as_columns``: no dict per account)."""
         out: dict[str, list[Any]] = {}
         blank = [None] * n
 
@@ -347,6 +349,7 @@ def compile_value_columns(ruleset: Ruleset, as_of: dt.date
         for d in order:
             out[d.id] = _derived_column(d, [column(a) for a in d.args], as_of)
         parts_by_score: list[list[dict[str, float | None]]] = []
+        by_score: dict[str, dict[str, list[Any]]] = {}
         for sid, comps, count, weights, scale, digits in scores:  # in order: one may read another
             part_cols: list[list[float | None]] = []
             for c, memo in comps:
@@ -372,12 +375,74 @@ def compile_value_columns(ruleset: Ruleset, as_of: dt.date
                 totals = list(map(sum, zip(*terms), repeat(0.0))) if terms else [0.0] * n
                 out[sid] = _rounded(list(map(mul, totals, repeat(scale))), digits)
             cids = [c.id for c, _ in comps]
-            parts_by_score.append(list(map(dict, map(zip, repeat(cids), rows))))
+            if as_columns:  # (a later component of the same id wins, as in a dict)
+                by_score[sid] = dict(zip(cids, part_cols))
+            else:
+                parts_by_score.append(list(map(dict, map(zip, repeat(cids), rows))))
+        if as_columns:
+            return out, PartColumns(by_score, n)
         if not scores:
             return out, [{} for _ in range(n)]
         sids = [sid for sid, *_ in scores]
         return out, list(map(dict, map(zip, repeat(sids), zip(*parts_by_score))))
     return columns_of
+
+
+class PartColumns(Sequence[dict[str, dict[str, Any]]]):
+    """Each account's score parts ({score: {component: part}}) as a column per score and
+    component, in account order; the dicts built all at once the first time an account's
+    are asked for (``read.Rows`` for the values)."""
+
+    def __init__(self, columns: dict[str, dict[str, list[Any]]], size: int) -> None:
+        self.columns = columns
+        self.size = size
+        self._dicts: list[dict[str, dict[str, Any]]] | None = None
+
+    def extend(self, other: PartColumns) -> bool:
+        """``other``'s accounts after these; False (nothing added) where their scores and
+        components are not the same."""
+        if [(s, list(c)) for s, c in self.columns.items()] != [
+                (s, list(c)) for s, c in other.columns.items()]:
+            if self.size:
+                return False
+            self.columns = {s: {c: [] for c in comps} for s, comps in other.columns.items()}
+        for sid, comps in other.columns.items():
+            mine = self.columns[sid]
+            for cid, column in comps.items():
+                mine[cid] += column
+        self.size += other.size
+        self._dicts = None
+        return True
+
+    def dicts(self) -> list[dict[str, dict[str, Any]]]:
+        if self._dicts is None:
+            scores: list[list[dict[str, Any]]] = [
+                list(map(dict, map(zip, repeat(list(comps)), zip(*comps.values()))))
+                      if comps else [{} for _ in range(self.size)]
+                      for comps in self.columns.values()]
+            self._dicts = (list(map(dict, map(zip, repeat(list(self.columns)), zip(*scores))))
+                           if scores else [{} for _ in range(self.size)])
+        return self._dicts
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, dict[str, Any]]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> PartColumns: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):  # the accounts' columns, no dicts
+            start, stop, step = index.indices(self.size)
+            return PartColumns({s: {c: column[index] for c, column in comps.items()}
+                                for s, comps in self.columns.items()},
+                               len(range(start, stop, step)))
+        return self.dicts()[index]
+
+    def __iter__(self) -> Iterator[dict[str, dict[str, Any]]]:
+        return iter(self.dicts())
 
 
 class ValuesWhileReading:

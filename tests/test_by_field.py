@@ -19,7 +19,7 @@ from tierbook.evaluate import evaluate
 from tierbook.recount import Recounter
 from tierbook.staging import row_fields
 from tierbook.store import account_texts
-from tierbook.values import ValuesWhileReading
+from tierbook.values import PartColumns, ValuesWhileReading, compile_value_columns
 
 from .conftest import AS_OF, SAMPLE
 
@@ -184,8 +184,11 @@ def test_segment_builds_no_dict_per_account_and_decides_as_with_dicts(default_ru
     monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
     lazy = S.segment(default_ruleset, str(SAMPLE), as_of=AS_OF, engine="native")
     rows = lazy.evaluation.decisions[0]._values[0]
+    parts = lazy.evaluation.part_columns
     summary = lazy.as_json(accounts=False)
     assert isinstance(rows, R.Rows) and not rows.built  # run, calibration, gates, summary
+    assert isinstance(parts, PartColumns) and parts._dicts is None
+    assert lazy.evaluation.decisions[0]._parts[0] is parts
 
     class WithDicts(ValuesWhileReading):
         def __init__(self, *args: Any) -> None:
@@ -202,6 +205,7 @@ def test_segment_builds_no_dict_per_account_and_decides_as_with_dicts(default_ru
     assert lazy.gates == eager.gates and lazy.calibration == eager.calibration
     assert lazy.as_json(accounts=True) == eager.as_json(accounts=True)
     assert lazy.evaluation.decisions == eager.evaluation.decisions and rows.built
+    assert parts._dicts is not None and eager.evaluation.part_columns is None
 
 
 def test_rows_stored_in_line_from_the_columns_are_the_rows_from_the_dicts(tmp_path,
@@ -218,15 +222,53 @@ def test_rows_stored_in_line_from_the_columns_are_the_rows_from_the_dicts(tmp_pa
     rows = ev.decisions[0]._values[0]
     assert ev.by_field is not None and not rows.built
     stored = []
+    assert ev.part_columns is not None and ev.part_columns._dicts is None
     for name, by_field in (("columns", ev.by_field), ("dicts", None)):
         store = TraceStore(tmp_path / f"{name}.sqlite")
         try:
             store.write_evaluated(1, ev.decisions, *row_fields(default_ruleset), batch=700,
-                                  by_field=by_field)
+                                  by_field=by_field,
+                                  part_columns=ev.part_columns if by_field else None)
             store.db.commit()
         finally:
             store.close()
-        assert rows.built == (by_field is None)  # the columns alone, then the dicts
+        # the columns alone, then the dicts
+        assert rows.built == (by_field is None) == (ev.part_columns._dicts is not None)
         with closing(sqlite3.connect(tmp_path / f"{name}.sqlite")) as db:
             stored.append(db.execute("SELECT * FROM accounts ORDER BY rowid").fetchall())
     assert stored[0] == stored[1] and len(stored[0]) == len(ROWS) - 1
+
+
+def test_score_parts_as_columns_are_the_parts_as_dicts(tmp_path, default_ruleset, monkeypatch):
+    monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
+    p = _read(_write(tmp_path, ROWS), default_ruleset)
+    assert p.by_field is not None and p.prepared is not None
+    columns_of = compile_value_columns(default_ruleset, AS_OF)
+    assert columns_of is not None
+    inputs = {i.id: p.by_field[i.id] for i in default_ruleset.inputs if i.id in p.by_field}
+    n = len(p.ids)
+    out, as_dicts = columns_of(dict(inputs), n)
+    out2, as_columns = columns_of(dict(inputs), n, True)
+    assert out == out2 and isinstance(as_columns, PartColumns) and len(as_columns) == n
+    assert as_columns._dicts is None and list(as_columns) == as_dicts == [q for _, q in p.prepared]
+    assert [list(d) for d in as_columns][:3] == [list(d) for d in as_dicts][:3]  # key order
+    half = as_columns[n // 2:]
+    assert isinstance(half, PartColumns) and list(half) == as_dicts[n // 2:]
+    joined = PartColumns({}, 0)
+    assert joined.extend(as_columns[:100]) and joined.extend(as_columns[100:])
+    assert list(joined) == as_dicts and not joined.extend(PartColumns({"x": {}}, 1))
+
+
+def test_part_columns_for_scores_without_components_or_none_at_all():
+    empty = PartColumns({"s": {}}, 2)
+    assert list(empty) == [{"s": {}}, {"s": {}}] and list(PartColumns({}, 2)) == [{}, {}]
+
+
+def test_out_of_range_parts_are_counted_from_the_columns_as_from_the_dicts():
+    import math
+
+    from tierbook.gates import _outside_0_1
+    for column in ([0.0, 1.0, 0.5, None], [1.5, None, -0.1, 0.2], [math.nan, 0.3],
+                   [0.3, math.nan], [None], [], [2, 0, 1], [True, False]):
+        assert _outside_0_1(column) == sum(1 for v in column
+                                           if v is not None and not 0 <= v <= 1), column
