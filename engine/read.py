@@ -175,8 +175,8 @@ class Rows(Sequence[dict[str, Any]]):
 
     ``segment`` reads the passes over all accounts (class keys, bands, calibration, gates,
     the trace rows) from the columns, so a run without report files builds no dict per
-    account: about 0.25 s and 800 bytes per account fewer.  Anything else that reads an
-    account -- the report files, a test, an explanation -- gets the dicts, as before."""
+    account: about 0.25 s and 800 bytes per account fewer at 100,000.  Anything else that
+    reads an account -- the report files, ``plan``, a test -- gets the dicts, as before."""
 
     def __init__(self, columns: dict[str, list[Any]]) -> None:
         self.columns = columns
@@ -209,8 +209,8 @@ class Rows(Sequence[dict[str, Any]]):
 
 
 class Prepared(Sequence[tuple[dict[str, Any], Any]]):
-    """(values, score parts) of each account, the values being ``rows`` (dicts built when
-    first asked for), the parts a list."""
+    """(values, score parts) of each account: the values ``rows`` and the parts a list or
+    ``values.PartColumns``, dicts built when first asked for."""
 
     def __init__(self, rows: Rows, parts: Sequence[Any]) -> None:
         self.rows = rows

@@ -42,14 +42,15 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
     rows for the trace store while this one evaluates, then stores the run while this one
     goes on (tierbook.staging; ``stored_run`` waits for it)."""
     # values once (calibration rounds move band boundaries, not values), computed while
-    # reading, a chunk of rows at a time, into each account's own dict: one dict per account,
-    # not two; a large CSV read by two processes comes with them, each process doing its half
+    # reading, a chunk of rows at a time, and kept as the reader's columns: a dict per
+    # account only if something asks for one (read.Rows); a large CSV read by two processes
+    # comes with them, each process doing its half
     values = ValuesWhileReading(ruleset, as_of)
-    values.dicts = False  # the accounts as columns: a dict per account only if asked for
+    values.dicts = False
     early: list[StagedRows | None] = []
     if store is not None:
-        # the split read knows every value (as columns) before it builds the second half's
-        # dicts: the row builder, which needs no dicts, starts there
+        # the split read has every value (as columns) once both halves are in: the row
+        # builder, which needs no dicts, starts there
         values.ready = lambda by_field, parts: early.append(
             StagedRows.start(ruleset, None, parts, by_field))
     staged: StagedRows | None = None

@@ -1,5 +1,7 @@
 """A large CSV portfolio read by two processes: this one reads the first half of the rows,
-a forked copy the second, and the copy hands its typed accounts back.
+a forked copy the second, and the copy hands its typed accounts back as columns (each
+field's values, with their score parts), from which this process builds their dicts or,
+for ``segment``, keeps them as columns (``read.Rows``).
 
 Reading is the one stage that must finish before anything else can start (the band
 methods need every account's values), and in CPython it is a second per 100,000 accounts.
@@ -37,7 +39,8 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
     if not can_fork() or os.environ.get("TIERBOOK_NO_SPLIT_READ"):
         return None
     top = body_start(text, header_lines)  # where the first record starts
-    # the other process pickles its columns, this one builds their dicts: it takes the smaller part
+    # the other process also pickles its columns (and this one unpickles them): it takes the
+    # smaller part
     cut = text.find("\n", top + int((len(text) - top) * FIRST_SHARE)) + 1
     if cut <= top or cut >= len(text):
         return None
