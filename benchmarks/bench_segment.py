@@ -85,25 +85,27 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
 
     # as segment does: the values computed while reading (a CSV read by two processes: each
-    # process those of the accounts it read)
+    # process those of the accounts it read) and kept as columns (no dict per account)
+    values = ValuesWhileReading(ruleset, as_of)
+    values.dicts = False
     t0 = time.perf_counter()
-    pf = read_portfolio(spec["portfolio"], ruleset,
-                        values=ValuesWhileReading(ruleset, as_of))
+    pf = read_portfolio(spec["portfolio"], ruleset, values=values)
     t1 = time.perf_counter()
     out["read_s"] = t1 - t0
     out["values_while_reading"] = pf.prepared is not None
 
     computed = (pf.prepared if pf.prepared is not None
                 else E.compute_values(ruleset, pf.accounts, as_of, in_place=True))
-    bands = E.resolve_bands(ruleset, computed)
+    bands = E.resolve_bands(ruleset, computed, pf.by_field)
     # as segment does: the store's account rows built by a second process from here on
-    staged = stage_rows(ruleset, computed)
+    # (segment starts it as soon as a split read has both halves' columns)
+    staged = stage_rows(ruleset, computed, pf.by_field)
     t2 = time.perf_counter()
     out["values_bands_s"] = t2 - t1
     out["staged"] = staged is not None
 
-    # evaluate() computes the values itself; hand it the ones just timed so that this stage
-    # is the rest of evaluation (class bits, executor runs, decoding, trace checks).
+    # evaluate() is handed the values just timed, so that this stage is the rest of
+    # evaluation (class bits, executor runs, decoding, trace checks).
     # runs counted in shared memory: tierbook may fork a process to make half the runs
     import multiprocessing
     runs = multiprocessing.RawArray("q", 2)
@@ -120,16 +122,13 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
         executor.run = run
         return executor
 
-    real_compute = E.compute_values
-    E.compute_values = lambda rs, accounts, day: computed  # type: ignore[assignment]
     E.make_executor = counting_executor  # type: ignore[assignment]
     try:
         t2 = time.perf_counter()
         ev = E.evaluate(ruleset, pf.accounts, as_of, engine=spec["engine"], memo=spec["memo"],
-                        bands=bands)
+                        bands=bands, computed=computed, by_field=pf.by_field)
         t3 = time.perf_counter()
     finally:
-        E.compute_values = real_compute  # type: ignore[assignment]
         E.make_executor = real_make  # type: ignore[assignment]
     out["evaluate_s"] = t3 - t2
     out["classes"] = len(set(ev.layout.keys)) if spec["memo"] and ev.layout else None
