@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from dataclasses import dataclass, field
-from itertools import count, repeat
+from itertools import repeat
 from typing import Any, Callable, Sequence
 
 from .bands import ResolvedBands, resolve_all
@@ -24,7 +24,7 @@ from .errors import EngineError, UsageError
 from .forks import can_fork, in_child
 from .model import Ruleset
 from .native import NativeExecutor
-from .read import Prepared
+from .read import Prepared, Rows
 from .values import PartColumns
 
 ENGINES = ("auto", "durable-rules", "native")
@@ -38,12 +38,13 @@ class Decision:
     path's bands, rows, decisions, flags, comments and reviews objects: read them, never
     change them in place.
 
-    ``values`` is the account's dict of values and ``parts`` its score parts; given as
-    ``(sequence, index)`` (``read.Rows``, ``values.PartColumns``), each is looked up when
-    first read (evaluate does so for accounts read as columns)."""
+    ``values`` is the account's dict of values and ``parts`` its score parts; given as the
+    portfolio's ``read.Rows`` and ``values.PartColumns`` with the account's index in them
+    (``at``), each is looked up when first read (evaluate does so for accounts read as
+    columns: three pointers per account instead of a dict and two)."""
     account_id: str
-    _values: Any  # the account's values, or (rows, index)
-    _parts: Any  # the account's score parts, or (part columns, index)
+    _values: Any  # the account's values, or the Rows they are in (at ``at``)
+    _parts: Any  # the account's score parts, or the PartColumns they are in
     path_id: int
     tier: str = ""
     cell: str = ""
@@ -54,21 +55,20 @@ class Decision:
     comments: list[str] = field(default_factory=list)
     reviews: list[str] = field(default_factory=list)
     motion: str = ""
+    at: int = -1  # the account's index in the Rows or PartColumns given for its values
 
     @property
     def values(self) -> dict[str, Any]:
         found = self._values
-        if found.__class__ is tuple:
-            rows, index = found
-            found = self._values = rows[index]
+        if found.__class__ is Rows:
+            found = self._values = found[self.at]
         return found  # type: ignore[no-any-return]
 
     @property
     def parts(self) -> dict[str, dict[str, float | None]]:
         found = self._parts
-        if found.__class__ is tuple:
-            columns, index = found
-            found = self._parts = columns[index]
+        if found.__class__ is PartColumns:
+            found = self._parts = found[self.at]
         return found  # type: ignore[no-any-return]
 
     def _fields(self) -> tuple[Any, ...]:
@@ -348,11 +348,11 @@ def _evaluate_classes(network: Network, executor: Any,
     append = decisions.append
     accounts: Any
     if isinstance(computed, Prepared):
-        # accounts kept as columns: each decision's values looked up when first read
+        # accounts kept as columns: each decision's values (and parts, where they are
+        # columns too) looked up when first read
         rows, parts_of = computed.rows, computed.parts
-        accounts = zip(map(str, rows.columns["account_id"]), zip(repeat(rows), count()),
-                       zip(repeat(parts_of), count()) if isinstance(parts_of, PartColumns)
-                       else parts_of)
+        accounts = zip(map(str, rows.columns["account_id"]), repeat(rows),
+                       repeat(parts_of) if isinstance(parts_of, PartColumns) else parts_of)
     else:
         accounts = ((str(values.get("account_id")), values, parts) for values, parts in computed)
     for n, ((account_id, values, parts), key) in enumerate(zip(accounts, keys)):
@@ -366,7 +366,7 @@ def _evaluate_classes(network: Network, executor: Any,
                     path = ran[held] = tuple(executor.run(bits))
                 paths.append(list(path))
                 path_id = memo_paths[held] = len(paths) - 1
-                first = Decision(account_id, values, parts, path_id)
+                first = Decision(account_id, values, parts, path_id, at=n)
                 decode(network, first, paths[path_id])
                 path_fields.append((path_id, first.tier, first.cell, first.bands, first.rows,
                                     first.decisions, first.flags, first.comments, first.reviews,
@@ -375,6 +375,7 @@ def _evaluate_classes(network: Network, executor: Any,
                     checked_paths.add(path_id)
             fields = fields_of[key] = path_fields[path_id]
         d = Decision(account_id, values, parts, *fields)
+        d.at = n
         if fields[0] in checked_paths:
             check_complete(network, d)
         append(d)

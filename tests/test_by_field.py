@@ -171,10 +171,13 @@ def test_a_row_read_row_by_row_gives_every_account_its_dict(tmp_path, default_ru
 def test_a_decision_looks_its_values_up_when_first_read():
     from tierbook.evaluate import Decision
     rows = R.Rows({"account_id": ["a", "b"], "arr": [1.5, None]})
-    d = Decision("b", (rows, 1), {}, 0, tier="t")
-    assert not rows.built
-    assert d == Decision("b", {"account_id": "b", "arr": None}, {}, 0, tier="t") and rows.built
-    assert d.values is rows[1] and d != Decision("b", {"account_id": "b"}, {}, 0, tier="t")
+    parts = PartColumns({"s": {"c": [0.1, 0.2]}}, 2)
+    d = Decision("b", rows, parts, 0, tier="t", at=1)
+    assert not rows.built and parts._dicts is None
+    assert d.values == {"account_id": "b", "arr": None} and rows.built and parts._dicts is None
+    assert d == Decision("b", {"account_id": "b", "arr": None}, {"s": {"c": 0.2}}, 0, tier="t")
+    assert d.values is rows[1] and d.parts is parts[1]
+    assert d != Decision("b", {"account_id": "b"}, {"s": {"c": 0.2}}, 0, tier="t")
 
 
 def test_segment_builds_no_dict_per_account_and_decides_as_with_dicts(default_ruleset,
@@ -183,12 +186,12 @@ def test_segment_builds_no_dict_per_account_and_decides_as_with_dicts(default_ru
 
     monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
     lazy = S.segment(default_ruleset, str(SAMPLE), as_of=AS_OF, engine="native")
-    rows = lazy.evaluation.decisions[0]._values[0]
+    rows = lazy.evaluation.decisions[0]._values
     parts = lazy.evaluation.part_columns
     summary = lazy.as_json(accounts=False)
     assert isinstance(rows, R.Rows) and not rows.built  # run, calibration, gates, summary
     assert isinstance(parts, PartColumns) and parts._dicts is None
-    assert lazy.evaluation.decisions[0]._parts[0] is parts
+    assert lazy.evaluation.decisions[0]._parts is parts
 
     class WithDicts(ValuesWhileReading):
         def __init__(self, *args: Any) -> None:
@@ -219,7 +222,7 @@ def test_rows_stored_in_line_from_the_columns_are_the_rows_from_the_dicts(tmp_pa
 
     monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
     ev = S.segment(default_ruleset, str(SAMPLE), as_of=AS_OF, engine="native").evaluation
-    rows = ev.decisions[0]._values[0]
+    rows = ev.decisions[0]._values
     assert ev.by_field is not None and not rows.built
     stored = []
     assert ev.part_columns is not None and ev.part_columns._dicts is None
