@@ -505,6 +505,7 @@ def read_portfolio(path: str, ruleset: Ruleset, on_error: str = "fail",
 SPLIT_MIN = 4 << 20  # characters of CSV before its halves are read by two processes
 _CHUNK = 2048  # CSV rows read a column at a time
 _MEMO_MAX = 1 << 16  # distinct cells remembered per column before the memo starts afresh
+_TEXT_SAMPLE = 256  # a text column's cells looked at for repeats, per chunk
 
 
 class _ColumnMemo(dict):  # type: ignore[type-arg]
@@ -605,6 +606,7 @@ class _Builder:
             self.columns.append((inp, None if plain else _ColumnMemo(inp, parse)))
         plan_ids = [inp.id for inp, _, _, _ in self.plan]
         self.id_pos = plan_ids.index(self.id_input) if self.id_input in plan_ids else None
+        self.texts: dict[str, str] = {}  # text cells that repeat, each kept once
 
     def read(self, records: Iterator[Any]) -> None:
         if self.keyed:
@@ -641,6 +643,12 @@ class _Builder:
             vals: list[Any] | None
             if memo is None:  # text: the stripped cell, blank -> default
                 vals = list(map(str.strip, col))
+                sample = vals[:_TEXT_SAMPLE]
+                if len(set(sample)) * 4 <= len(sample):  # a tier, a CSM: one object per text
+                    texts = self.texts
+                    if len(texts) > _MEMO_MAX:
+                        texts.clear()
+                    vals = list(map(texts.setdefault, vals, vals))
                 nblank = vals.count("")
                 if nblank:
                     if inp.required:

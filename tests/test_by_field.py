@@ -275,3 +275,16 @@ def test_out_of_range_parts_are_counted_from_the_columns_as_from_the_dicts():
                    [0.3, math.nan], [None], [], [2, 0, 1], [True, False]):
         assert _outside_0_1(column) == sum(1 for v in column
                                            if v is not None and not 0 <= v <= 1), column
+
+
+def test_a_text_that_repeats_is_kept_once(tmp_path, default_ruleset, monkeypatch):
+    monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
+    p = _read(_write(tmp_path, ROWS), default_ruleset)
+    assert p.by_field is not None
+    tiers = p.by_field["current_tier"]
+    assert len({id(t) for t in tiers}) == len(set(tiers)) < 10  # a tier: one object each
+    assert p.accounts[0]["current_tier"] is next(t for t in tiers if t == tiers[0])
+    column = ROWS[0].index("current_tier")
+    assert tiers == [row[column].strip() for row in ROWS[1:]]  # the same text, as read
+    ids = p.by_field["account_id"]
+    assert len(set(ids)) == len(ids) == len(ROWS) - 1
