@@ -83,7 +83,7 @@ def _weights(g: Gate, c: GateContext) -> tuple[bool, str]:
         texts.append(f"{s.id} weights sum to {total:g}")
         if abs(total - 1.0) > tol:
             problems.append(f"{s.id} weights sum to {total:g}")
-        unscored = list(c.evaluation.column(s.id)).count(None)
+        unscored = c.evaluation.column(s.id).count(None)
         if unscored:
             problems.append(f"{unscored} account(s) have no {s.id} score")
         columns = c.evaluation.part_columns
