@@ -246,8 +246,9 @@ class Portfolio:
     defaulted: Counter = field(default_factory=Counter)
     missing_columns: list[str] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
-    # (values, score parts) of every account, values in the account's own dict, when
-    # read_portfolio was given ``values`` and computing them succeeded
+    # (values, score parts) of every account, values in the account's own dict (or, for
+    # ``values.dicts`` False, a ``Prepared`` over the columns), when read_portfolio was
+    # given ``values`` and computing them succeeded
     prepared: Sequence[tuple[dict[str, Any], Any]] | None = None
     # with ``prepared``, when every row was read a chunk at a time: each field's column (one
     # value per account, in account order), the very values the accounts' dicts hold, for

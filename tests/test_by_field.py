@@ -48,9 +48,8 @@ def _assert_columns_of_the_dicts(p: R.Portfolio) -> None:
         assert all(v is a[name] for v, a in zip(column, p.accounts)), name
 
 
-@pytest.mark.parametrize("split", [False, True])
-def test_kept_columns_are_the_accounts_values_in_order(tmp_path, default_ruleset, monkeypatch,
-                                                        split):
+def _read_in(monkeypatch: pytest.MonkeyPatch, split: bool) -> None:
+    """Reads in two halves (``split``) or in one piece, in many chunks, the last one short."""
     if split:
         if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
             pytest.skip("the split read needs fork and two cores")
@@ -58,7 +57,13 @@ def test_kept_columns_are_the_accounts_values_in_order(tmp_path, default_ruleset
         monkeypatch.delenv("TIERBOOK_NO_SPLIT_READ", raising=False)
     else:
         monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
-    monkeypatch.setattr(R, "_CHUNK", 97)  # many chunks, the last one short
+    monkeypatch.setattr(R, "_CHUNK", 97)
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_kept_columns_are_the_accounts_values_in_order(tmp_path, default_ruleset, monkeypatch,
+                                                        split):
+    _read_in(monkeypatch, split)
     p = _read(_write(tmp_path, ROWS), default_ruleset)
     assert len(p.accounts) == len(ROWS) - 1
     _assert_columns_of_the_dicts(p)
@@ -132,14 +137,7 @@ def _lazy_read(path: str, ruleset: Any) -> R.Portfolio:
 @pytest.mark.parametrize("split", [False, True])
 def test_accounts_read_as_columns_are_dicts_only_when_asked_for(tmp_path, default_ruleset,
                                                                  monkeypatch, split):
-    if split:
-        if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
-            pytest.skip("the split read needs fork and two cores")
-        monkeypatch.setattr(R, "SPLIT_MIN", 0)
-        monkeypatch.delenv("TIERBOOK_NO_SPLIT_READ", raising=False)
-    else:
-        monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
-    monkeypatch.setattr(R, "_CHUNK", 97)
+    _read_in(monkeypatch, split)
     path = _write(tmp_path, ROWS)
     lazy = _lazy_read(path, default_ruleset)
     eager = _read(path, default_ruleset)
