@@ -19,6 +19,7 @@ from operator import add, itemgetter, mul
 from typing import Any, Callable, Sequence
 
 from . import conditions as C
+from .columns import Coded
 from .compile import Network
 
 
@@ -80,7 +81,7 @@ def _thresholds(leaves: list[Any]) -> list[float] | None:
     return sorted(out)
 
 
-def _codes_by_position(table: FieldCodes, column: list[Any], bounds: list[float]) -> list[int]:
+def _codes_by_position(table: FieldCodes, column: Sequence[Any], bounds: list[float]) -> list[int]:
     """Codes of a column of numbers (no NaN) through their position among ``bounds``."""
     n = len(column)
     # bisect_left + bisect_right: 2i between bounds[i-1] and bounds[i], 2i+1 equal to bounds[i]
@@ -91,8 +92,11 @@ def _codes_by_position(table: FieldCodes, column: list[Any], bounds: list[float]
     return list(map(by_place.__getitem__, places))
 
 
-def field_codes(leaves: list[Any], column: list[Any]) -> tuple[FieldCodes, list[int]]:
+def field_codes(leaves: list[Any], column: Sequence[Any]) -> tuple[FieldCodes, list[int]]:
     """One field's column of values -> (its table of truths, each account's code)."""
+    if isinstance(column, Coded):  # each distinct value's code, then each account's
+        table, codes = field_codes(leaves, list(column.table))
+        return table, list(map(codes.__getitem__, column.codes))
     kinds = set(map(type, column))
     typed = bool in kinds and not kinds.isdisjoint(_NUMBERS)
     table = FieldCodes(leaves, typed)
@@ -105,7 +109,7 @@ def field_codes(leaves: list[Any], column: list[Any]) -> tuple[FieldCodes, list[
 
 
 def value_columns(names: list[str], values_list: Sequence[dict[str, Any]],
-                  by_field: dict[str, list[Any]] | None = None) -> list[Any]:
+                  by_field: dict[str, Sequence[Any]] | None = None) -> list[Any]:
     """Each named field's column of ``values_list`` (None where an account lacks it);
     ``by_field``: columns already at hand for some of the names (``Portfolio.by_field``)."""
     if by_field is not None:
@@ -156,7 +160,7 @@ class ClassLayout:
 
 
 def class_index(network: Network, values_list: Sequence[dict[str, Any]],
-                by_field: dict[str, list[Any]] | None = None
+                by_field: dict[str, Sequence[Any]] | None = None
                 ) -> tuple[ClassLayout, Callable[[int], bytes]]:
     """Every account's class as a number (a small code per compared field, combined), and
     the function from that number to the class bits (``class_bits`` of its accounts).

@@ -96,7 +96,7 @@ class Evaluation:
     layout: ClassLayout | None = None  # the accounts' classes (None: evaluated one by one)
     held: Callable[[bytes], bytes] | None = None  # condition bits -> conditions held
     # some fields' columns of the decisions' values, in decision order (evaluate's by_field)
-    by_field: dict[str, list[Any]] | None = None
+    by_field: dict[str, Sequence[Any]] | None = None
     # the decisions' score parts as columns, in decision order, where they were read so
     part_columns: PartColumns | None = None
 
@@ -220,7 +220,7 @@ def compute_values(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: 
 
 
 def resolve_bands(ruleset: Ruleset, computed: Sequence[tuple[dict[str, Any], Any]],
-                  by_field: dict[str, list[Any]] | None = None) -> dict[str, ResolvedBands]:
+                  by_field: dict[str, Sequence[Any]] | None = None) -> dict[str, ResolvedBands]:
     """``by_field``: the values' columns, where there are (``Portfolio.by_field``)."""
     column: dict[str, list[float]] = {}
     for bs in ruleset.bands:
@@ -244,7 +244,7 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
              bands: dict[str, ResolvedBands] | None = None,
              progress: Callable[[int], None] | None = None,
              computed: Sequence[tuple[dict[str, Any], Any]] | None = None,
-             by_field: dict[str, list[Any]] | None = None) -> Evaluation:
+             by_field: dict[str, Sequence[Any]] | None = None) -> Evaluation:
     """``computed``: the accounts' values from an earlier evaluation of the same accounts
     and date (calibration re-evaluates with moved band boundaries only); ``by_field``: some
     fields' columns of those values (``Portfolio.by_field``), read instead of the dicts."""

@@ -23,6 +23,8 @@ from math import copysign, isfinite
 from operator import eq
 from typing import Any, Callable, Sequence
 
+from .columns import Coded
+
 _NUMBER_KINDS = frozenset({int, float, bool})
 _KNOWN = _NUMBER_KINDS | {str, type(None), dt.date, dt.datetime, dict, list, tuple}
 _MEMO_MAX = 1 << 16
@@ -119,6 +121,9 @@ class Fields:
 def _column_texts(column: Sequence[Any] | Fields, encode: Callable[[Any], str]) -> list[str]:
     if isinstance(column, Fields):
         return objects(column.columns, column.count, encode)
+    if isinstance(column, Coded):  # each distinct value encoded once, whatever its kind
+        table = _column_texts(list(column.table), encode)
+        return list(map(table.__getitem__, column.codes))
     kinds = set(map(type, column))
     texts = _few(column, kinds, encode)
     if texts is not None:

@@ -19,9 +19,10 @@ piece, so every message, count and line number is exactly the plain reader's.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Sequence, cast
 
 from .bulk import bulk
+from .columns import compact_all, join, worth_compacting
 from .forks import can_fork, in_child
 from .model import Ruleset
 from .read import CsvRecords, Portfolio, _Builder, body_start, cells_needed, columns, dicts_of, finish
@@ -64,6 +65,11 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
                 pass
             elif second.columns_only:
                 sent, parts = second.by_field, second.parts
+                # a large portfolio's columns compact (tierbook.columns): this half is
+                # about half of its rows
+                if sent is not None and worth_compacting(2 * len(second.rows)):
+                    compact_all(sent)
+                    parts.compacted()
             elif second.prepared is not None:
                 # the values are in the accounts' own dicts; each account's score parts beside
                 parts = [p for _, p in second.prepared]
@@ -91,12 +97,19 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
             # computed after it) reports it
             return None
         raise
+    # a large portfolio's columns are compact (tierbook.columns): this half's compacted
+    # while the other process may still be reading, then the halves joined
+    compacting = (first.columns_only and first.by_field is not None
+                  and worth_compacting(2 * len(first.rows)))
+    if compacting:
+        first.parts.compacted()
+        compact_all(first.by_field or {})
     with bulk():
         ok, second = child.result()
     if not ok:
         return None
     sent, rows, gaps, defaulted, troubled, parts = second
-    by_field: dict[str, list[Any]] | None = sent if isinstance(sent, dict) else None
+    by_field: dict[str, Sequence[Any]] | None = sent if isinstance(sent, dict) else None
     ids = by_field.get("account_id", []) if by_field is not None else [a["account_id"] for a in sent]
     if troubled or not first.seen_ids.keys().isdisjoint(ids):
         return None  # a problem, or an id in both halves: the plain reader reports it
@@ -106,11 +119,18 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
         first.make_dicts()  # (the first half's, if kept as columns)
         first.by_field = None
     else:
-        if first.columns_only and not (isinstance(parts, PartColumns)
-                                       and first.parts.extend(parts)):
-            return None  # (the halves' parts do not line up: never, for one ruleset)
-        for name, column in by_field.items():
-            first.by_field[name] += column
+        if first.columns_only:
+            if not (isinstance(parts, PartColumns) and first.parts.extend(parts)):
+                return None  # (the halves' parts do not line up: never, for one ruleset)
+            for name, column in first.by_field.items():
+                if compacting:
+                    first.by_field[name] = join(column, by_field[name])
+                else:
+                    cast(list, column).extend(by_field[name])
+        else:  # the second half's dicts are built below from the same objects as its columns
+            by_field = {name: list(column) for name, column in by_field.items()}
+            for name, column in by_field.items():
+                cast(list, first.by_field[name]).extend(column)
         if first.prepared is not None and values is not None and values.ready is not None:
             # every value is known: whatever waits for them starts before any dict is built
             values.ready(first.by_field, first.parts if first.columns_only

@@ -71,7 +71,7 @@ class StagedRows:
     @classmethod
     def start(cls, ruleset: Ruleset, values: Sequence[dict[str, Any]] | None,
               parts: Sequence[dict[str, Any]],
-              by_field: dict[str, list[Any]] | None = None) -> StagedRows | None:
+              by_field: dict[str, Sequence[Any]] | None = None) -> StagedRows | None:
         """Fork the process that builds the rows of the accounts with these ``values`` and
         score ``parts``, or None where it is not worth it or not possible (the caller then
         stores the run in line).  ``by_field``: the values' columns, where the reader kept
@@ -158,7 +158,7 @@ def row_fields(ruleset: Ruleset) -> tuple[list[str], list[str]]:
 
 
 def stage_rows(ruleset: Ruleset, computed: Sequence[tuple[dict[str, Any], Any]],
-               by_field: dict[str, list[Any]] | None = None) -> StagedRows | None:
+               by_field: dict[str, Sequence[Any]] | None = None) -> StagedRows | None:
     """``StagedRows.start`` for the (values, parts) of each account, in account order."""
     if isinstance(computed, Prepared):  # the values as columns: no dicts needed
         return StagedRows.start(ruleset, None, computed.parts, computed.rows.columns)
@@ -168,7 +168,7 @@ def stage_rows(ruleset: Ruleset, computed: Sequence[tuple[dict[str, Any], Any]],
 
 def build(values: Sequence[dict[str, Any]] | None, parts: Sequence[dict[str, Any]],
           input_keys: list[str], score_ids: list[str],
-          by_field: dict[str, list[Any]] | None = None) -> tuple[list[str], list[str], list[str]]:
+          by_field: dict[str, Sequence[Any]] | None = None) -> tuple[list[str], list[str], list[str]]:
     """Every account's row, in account order: (ids, scores, inputs).  ``by_field``: the
     values' columns, where there are (the same values, without reading them out of each
     account's dict; ``values`` None: every column a row needs)."""

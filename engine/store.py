@@ -334,7 +334,7 @@ class TraceStore:
 
     def write_evaluated(self, run_id: int, decisions: Sequence[Any], inputs_ids: list[str],
                         score_ids: list[str], batch: int = 20000,
-                        by_field: dict[str, list[Any]] | None = None,
+                        by_field: dict[str, Sequence[Any]] | None = None,
                         part_columns: PartColumns | None = None) -> None:
         """One `accounts` row per evaluated account (tierbook.evaluate.Decision): its path,
         its scores with their parts, and its inputs and derived values, as JSON objects with

@@ -15,6 +15,7 @@ from operator import mul
 from typing import Any, Callable, Iterator, Sequence, overload
 
 from . import conditions as C
+from .columns import compact_all, join
 from .model import Component, Derived, Ruleset, Score
 
 Values = dict[str, Any]
@@ -349,7 +350,7 @@ def compile_value_columns(ruleset: Ruleset, as_of: dt.date
         for d in order:
             out[d.id] = _derived_column(d, [column(a) for a in d.args], as_of)
         parts_by_score: list[list[dict[str, float | None]]] = []
-        by_score: dict[str, dict[str, list[Any]]] = {}
+        by_score: dict[str, dict[str, Sequence[Any]]] = {}
         for sid, comps, count, weights, scale, digits in scores:  # in order: one may read another
             part_cols: list[list[float | None]] = []
             for c, memo in comps:
@@ -393,7 +394,7 @@ class PartColumns(Sequence[dict[str, dict[str, Any]]]):
     component, in account order; the dicts built all at once the first time an account's
     are asked for (``read.Rows`` for the values)."""
 
-    def __init__(self, columns: dict[str, dict[str, list[Any]]], size: int) -> None:
+    def __init__(self, columns: dict[str, dict[str, Sequence[Any]]], size: int) -> None:
         self.columns = columns
         self.size = size
         self._dicts: list[dict[str, dict[str, Any]]] | None = None
@@ -409,10 +410,20 @@ class PartColumns(Sequence[dict[str, dict[str, Any]]]):
         for sid, comps in other.columns.items():
             mine = self.columns[sid]
             for cid, column in comps.items():
-                mine[cid] += column
+                ours = mine[cid]
+                if isinstance(ours, list):
+                    ours.extend(column)  # (a chunk read; a half not compacted)
+                else:
+                    mine[cid] = join(ours, column)  # (a compacted half)
         self.size += other.size
         self._dicts = None
         return True
+
+    def compacted(self) -> PartColumns:
+        """These columns compacted (tierbook.columns), in place; returns self."""
+        for comps in self.columns.values():
+            compact_all(comps)
+        return self
 
     def dicts(self) -> list[dict[str, dict[str, Any]]]:
         if self._dicts is None:
@@ -456,7 +467,7 @@ class ValuesWhileReading:
         # called by a reader that has every account's values as columns (by field, and each
         # account's score parts) before it builds the accounts' dicts from them, if it does
         # (the split read: the second half's dicts); segment starts its row builder there
-        self.ready: Callable[[dict[str, list[Any]], list[Any]], None] | None = None
+        self.ready: Callable[[dict[str, Sequence[Any]], list[Any]], None] | None = None
         # False: a reader that has every account's values as columns keeps them so, and
         # the accounts are ``read.Rows`` (dicts built when first asked for)
         self.dicts = True

@@ -1,6 +1,8 @@
 """The values' columns the reader keeps (``Portfolio.by_field``) are the accounts' own values,
 in account order, or absent: whatever reads them instead of the dicts -- class keys, band
-boundaries, recounts, the trace rows -- must come out exactly as reading the dicts does."""
+boundaries, recounts, the trace rows -- must come out exactly as reading the dicts does.
+Every test runs twice: with the columns as lists, and compacted as a large portfolio's are
+(tierbook.columns)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tierbook import columns as CO
 from tierbook import read as R
 from tierbook.capacity import calibrate
 from tierbook.classes import value_columns
@@ -22,6 +25,13 @@ from tierbook.store import account_texts
 from tierbook.values import PartColumns, ValuesWhileReading, compile_value_columns
 
 from .conftest import AS_OF, SAMPLE
+
+@pytest.fixture(autouse=True, params=["lists", "compact"])
+def compacting(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """The columns compacted ("compact") however few the accounts, or never ("lists")."""
+    monkeypatch.setattr(CO, "COMPACT_MIN", 0 if request.param == "compact" else 1 << 62)
+    return bool(request.param == "compact")
+
 
 ROWS = list(csv.reader(io.StringIO(SAMPLE.read_text(encoding="utf-8"))))
 
@@ -44,8 +54,17 @@ def _assert_columns_of_the_dicts(p: R.Portfolio) -> None:
     assert all(set(a) == keys for a in p.accounts) and set(p.by_field) == keys
     for name, column in p.by_field.items():
         assert len(column) == len(p.accounts)
-        # the very objects in the dicts, not equal copies (1 == 1.0 == True)
-        assert all(v is a[name] for v, a in zip(column, p.accounts)), name
+        if isinstance(column, list):  # the very objects in the dicts, not equal copies
+            assert all(v is a[name] for v, a in zip(column, p.accounts)), name
+        else:  # compact (tierbook.columns): equal, and of the same type (1, 1.0, True)
+            assert _typed({name: column}) == _typed({name: [a[name] for a in p.accounts]}), name
+
+
+def _typed(by_field: dict[str, Any] | None) -> dict[str, list[tuple[str, str]]] | None:
+    """Each column's values as (type, repr): 1, 1.0 and True differ, and 0.0 and -0.0."""
+    if by_field is None:
+        return None
+    return {name: [(type(v).__name__, repr(v)) for v in column] for name, column in by_field.items()}
 
 
 def _read_in(monkeypatch: pytest.MonkeyPatch, split: bool) -> None:
@@ -136,13 +155,16 @@ def _lazy_read(path: str, ruleset: Any) -> R.Portfolio:
 
 @pytest.mark.parametrize("split", [False, True])
 def test_accounts_read_as_columns_are_dicts_only_when_asked_for(tmp_path, default_ruleset,
-                                                                 monkeypatch, split):
+                                                                 monkeypatch, split, compacting):
     _read_in(monkeypatch, split)
     path = _write(tmp_path, ROWS)
     lazy = _lazy_read(path, default_ruleset)
     eager = _read(path, default_ruleset)
     assert isinstance(lazy.accounts, R.Rows) and isinstance(lazy.prepared, R.Prepared)
-    assert lazy.by_field == eager.by_field and lazy.rows == eager.rows
+    assert _typed(lazy.by_field) == _typed(eager.by_field) and lazy.rows == eager.rows
+    # (read for segment, a large portfolio's columns are compact: tierbook.columns)
+    compacted = [name for name, column in lazy.by_field.items() if not isinstance(column, list)]
+    assert compacted if compacting else not compacted
     assert lazy.ids == eager.ids and len(lazy.accounts) == len(lazy.prepared) == len(ROWS) - 1
     assert not lazy.accounts.built  # nothing above needed a dict
     assert list(lazy.accounts) == eager.accounts and lazy.accounts.built

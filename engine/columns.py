@@ -1,0 +1,168 @@
+"""A field's column of values (one per account, in account order), kept compactly.
+
+``segment`` keeps the accounts as the reader's columns (``Portfolio.by_field``).  As Python
+lists they cost a pointer per account per field plus, for a number read from its own text
+(an ARR, a ratio), its own object: at 1,000,000 accounts, twice the CSV's size.  Most fields
+hold few distinct values (a rating, a flag, a tier, a blank date), so ``compact`` keeps such
+a column as a table of its distinct values and a byte (or two) per account (``Coded``), a
+column of distinct floats or integers as a typed ``array`` (8 bytes each, no object), and
+anything else (account ids, names) as it was.
+
+A compacted column reads exactly like the list it came from: the same values, of the same
+types, in the same order (1, 1.0 and True, or 0.0 and -0.0, are equal keys: a column that
+holds more than one kind of value, or both zeros, is never coded).  Passes over every
+account iterate it at C speed; a pass that works per distinct value (``Coded.table``) can
+skip the accounts altogether.
+"""
+
+from __future__ import annotations
+
+import os
+from array import array
+from functools import partial
+from itertools import repeat
+from math import copysign
+from operator import eq
+from typing import Any, Iterator, Sequence, overload
+
+COMPACT_MIN = 200_000  # accounts in a portfolio before its columns are compacted
+_CODED_MAX = 1 << 16  # distinct values a coded column may have (two bytes per account)
+_SAMPLE = 1024  # values looked at first, to tell a column of distinct numbers quickly
+_FEW_SHARE = 4  # a sample is "few" when at most a quarter of it is distinct
+_NONE = type(None)
+
+
+class Coded(Sequence[Any]):
+    """A column as ``table`` (its distinct values, first seen first) and each account's
+    index into it (``codes``, an array of unsigned bytes or shorts)."""
+
+    __slots__ = ("table", "codes")
+
+    def __init__(self, table: tuple[Any, ...], codes: array) -> None:  # type: ignore[type-arg]
+        self.table = table
+        self.codes = codes
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self.table.__getitem__, self.codes)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Coded: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):  # (a batch of accounts: the same table)
+            return Coded(self.table, self.codes[index])
+        return self.table[self.codes[index]]
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.table  # (every value of the table occurs)
+
+    def count(self, value: Any) -> int:
+        return sum(self.codes.count(i) for i, v in enumerate(self.table) if v == value)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Coded, list, array)):
+            return len(self) == len(other) and all(map(eq, self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Coded, (self.table, self.codes)
+
+    def __repr__(self) -> str:
+        return f"Coded({len(self.table)} distinct values, {len(self)} accounts)"
+
+
+def _one_kind(values: Sequence[Any]) -> type | None:
+    """The one type of the values other than None (NoneType if all are None); None when
+    there are several (a column of 1 and 1.0 would merge them in a table)."""
+    kinds = set(map(type, values))
+    kinds.discard(_NONE)
+    if len(kinds) > 1:
+        return None
+    return next(iter(kinds), _NONE)
+
+
+def _both_zeros(values: Sequence[Any]) -> bool:
+    """A 0.0 and a -0.0 both among ``values`` (equal keys, different text)."""
+    return len(set(map(copysign, repeat(1.0), filter(partial(eq, 0.0), values)))) > 1
+
+
+class _Codes(dict):  # type: ignore[type-arg]
+    """value -> its code, a new value getting the next one (the table is the keys, in order)."""
+
+    def __missing__(self, value: Any) -> int:
+        code = self[value] = len(self)
+        return code
+
+
+def _coded(values: Sequence[Any], kind: type) -> Coded | None:
+    index = _Codes()
+    codes = list(map(index.__getitem__, values))
+    if len(index) > _CODED_MAX or kind is float and 0.0 in index and _both_zeros(values):
+        return None
+    return Coded(tuple(index), array("B" if len(index) <= 256 else "H", codes))
+
+
+def compact(column: Sequence[Any]) -> Sequence[Any]:
+    """``column`` as a ``Coded`` table, a typed array, or itself: whichever is smallest of
+    those that give back exactly its values."""
+    if not isinstance(column, list) or len(column) < _SAMPLE:
+        return column
+    kind = _one_kind(column)
+    if kind is None:
+        return column
+    sample = column[:_SAMPLE]
+    distinct = len(set(sample)) * _FEW_SHARE > len(sample)
+    if distinct and kind in (float, int) and None not in column:
+        try:
+            return array("d" if kind is float else "q", column)
+        except OverflowError:  # (an integer beyond 64 bits)
+            return column
+    if distinct and kind is str:
+        return column  # ids, names: the text is the size
+    coded = _coded(column, kind)
+    return column if coded is None else coded
+
+
+def worth_compacting(accounts: int) -> bool:
+    """Compacting costs about 0.15 CPU-s per 100,000 accounts, and gains about as much in
+    the passes after it: below ``COMPACT_MIN`` the memory it saves is not worth changing
+    what the benchmarks measure.  ``TIERBOOK_COMPACT_COLUMNS=1`` compacts any portfolio
+    (the tests compare both ways)."""
+    return accounts >= COMPACT_MIN or bool(os.environ.get("TIERBOOK_COMPACT_COLUMNS"))
+
+
+def compact_all(columns: dict[str, Sequence[Any]]) -> dict[str, Sequence[Any]]:
+    """Every column of ``columns`` compacted, in place (and returned)."""
+    for name, column in columns.items():
+        columns[name] = compact(column)
+    return columns
+
+
+def join(first: Sequence[Any], second: Sequence[Any]) -> Sequence[Any]:
+    """``first``'s values followed by ``second``'s, compacted (two halves of a portfolio)."""
+    if isinstance(first, Coded) and isinstance(second, Coded):
+        kind = _one_kind(first.table + second.table)
+        if kind is not None and not (kind is float and _both_zeros(first.table + second.table)):
+            table = tuple(dict.fromkeys(first.table + second.table))
+            if len(table) <= _CODED_MAX:
+                index = {v: i for i, v in enumerate(table)}
+                recode = [index[v] for v in second.table]
+                codes = array("B" if len(table) <= 256 else "H", first.codes)
+                if codes.typecode == second.codes.typecode == "B":  # (a byte per account)
+                    recode += range(len(recode), 256)
+                    codes.frombytes(second.codes.tobytes().translate(bytes(recode)))
+                else:
+                    codes.extend(map(recode.__getitem__, second.codes))
+                return Coded(table, codes)
+    elif (isinstance(first, array) and isinstance(second, array)
+          and first.typecode == second.typecode):
+        return first + second
+    return compact([*first, *second])
