@@ -12,74 +12,25 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from array import array
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Any, Callable, Sequence
 
 from .bands import ResolvedBands, resolve_all
 from .classes import ClassLayout, class_bits, class_index, conditions_held, path_cache
 from .compile import Network, compile_network
 from .bulk import bulk as _bulk
+from .decisions import Decision, Decisions, account_ids, by_path, path_ids, tiers
 from .errors import EngineError, UsageError
 from .forks import can_fork, in_child
 from .model import Ruleset
 from .native import NativeExecutor
-from .read import Prepared, Rows
+from .read import Prepared
 from .values import PartColumns
 
 ENGINES = ("auto", "durable-rules", "native")
 
 
-
-
-@dataclass(slots=True, eq=False)
-class Decision:
-    """One account's decision.  Accounts evaluated through one firing path share that
-    path's bands, rows, decisions, flags, comments and reviews objects: read them, never
-    change them in place.
-
-    ``values`` is the account's dict of values and ``parts`` its score parts; given as the
-    portfolio's ``read.Rows`` and ``values.PartColumns`` with the account's index in them
-    (``at``), each is looked up when first read (evaluate does so for accounts read as
-    columns: three pointers per account instead of a dict and two)."""
-    account_id: str
-    _values: Any  # the account's values, or the Rows they are in (at ``at``)
-    _parts: Any  # the account's score parts, or the PartColumns they are in
-    path_id: int
-    tier: str = ""
-    cell: str = ""
-    bands: dict[str, str] = field(default_factory=dict)
-    rows: dict[str, str] = field(default_factory=dict)
-    decisions: dict[str, Any] = field(default_factory=dict)
-    flags: list[str] = field(default_factory=list)
-    comments: list[str] = field(default_factory=list)
-    reviews: list[str] = field(default_factory=list)
-    motion: str = ""
-    at: int = -1  # the account's index in the Rows or PartColumns given for its values
-
-    @property
-    def values(self) -> dict[str, Any]:
-        found = self._values
-        if found.__class__ is Rows:
-            found = self._values = found[self.at]
-        return found  # type: ignore[no-any-return]
-
-    @property
-    def parts(self) -> dict[str, dict[str, float | None]]:
-        found = self._parts
-        if found.__class__ is PartColumns:
-            found = self._parts = found[self.at]
-        return found  # type: ignore[no-any-return]
-
-    def _fields(self) -> tuple[Any, ...]:
-        return (self.account_id, self.values, self.parts, self.path_id, self.tier, self.cell,
-                self.bands, self.rows, self.decisions, self.flags, self.comments, self.reviews,
-                self.motion)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._fields() == other._fields()  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -90,7 +41,7 @@ class Evaluation:
     engine: str
     engine_note: str
     as_of: dt.date
-    decisions: list[Decision]
+    decisions: Sequence[Decision]  # a list, or Decisions (accounts read as columns)
     paths: list[list[tuple[int, int]]]  # path id -> [(rule index, disjunct)]
     memo: dict[bytes, int] = field(default_factory=dict)  # conditions held -> path id
     layout: ClassLayout | None = None  # the accounts' classes (None: evaluated one by one)
@@ -106,6 +57,22 @@ class Evaluation:
         if self.by_field is not None and name in self.by_field:
             return self.by_field[name]
         return [d.values.get(name) for d in self.decisions]
+
+    def tiers(self) -> list[str]:
+        """Each account's tier, in account order (no Decision made for it)."""
+        return tiers(self.decisions)
+
+    def path_ids(self) -> Sequence[int]:
+        """The path each account took, in account order."""
+        return path_ids(self.decisions)
+
+    def account_ids(self) -> list[str]:
+        return account_ids(self.decisions)
+
+    def by_path(self) -> list[tuple[Decision, int]]:
+        """(a decision on each path some account took, its accounts), for counts of what
+        paths decide (tiers, bands, flags): every account on a path shares it."""
+        return by_path(self.decisions)
 
     def fired(self, decision: Decision) -> list[tuple[int, int]]:
         return self.paths[decision.path_id]
@@ -259,7 +226,7 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
     executor = make_executor(chosen, network)
     memo_paths: dict[bytes, int] = {}
     paths: list[list[tuple[int, int]]] = []
-    decisions: list[Decision] = []
+    decisions: Sequence[Decision] = []
     try:
         keys: Sequence[int] | None = None
         bits_of: Callable[[int], bytes] | None = None
@@ -273,8 +240,8 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
             keys = bits_of = layout = None
         if keys is None or bits_of is None or not memo:
             # executor runs all along (the collector stays on: executors leave cyclic garbage)
-            _evaluate_each(network, executor, computed, memo, memo_paths, paths, decisions,
-                           progress, keys, bits_of, held_of)
+            decisions = _evaluate_each(network, executor, computed, memo, memo_paths, paths,
+                                       progress, keys, bits_of, held_of)
         else:
             ran = path_cache(chosen, network)
             # each class's bits and the conditions they hold, classes in order of first account
@@ -284,8 +251,8 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
                 runs[key] = (bits, held_of(bits))
             _run_ahead(executor, ran, runs)
             with _bulk():
-                _evaluate_classes(network, executor, ran, computed, keys, runs, memo_paths,
-                                  paths, decisions, progress)
+                decisions = _evaluate_classes(network, executor, ran, computed, keys, runs,
+                                              memo_paths, paths, progress)
     finally:
         executor.close()
     part_columns = (computed.parts if isinstance(computed, Prepared)
@@ -296,11 +263,12 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
 
 def _evaluate_each(network: Network, executor: Any, computed: Sequence[tuple[dict[str, Any], Any]],
                    memo: bool, memo_paths: dict[bytes, int], paths: list[list[tuple[int, int]]],
-                   decisions: list[Decision], progress: Callable[[int], None] | None,
+                   progress: Callable[[int], None] | None,
                    keys: Sequence[int] | None,
                    bits_of: Callable[[int], bytes] | None,
-                   held_of: Callable[[bytes], bytes]) -> None:
+                   held_of: Callable[[bytes], bytes]) -> list[Decision]:
     """Account by account (and, without the memo, one executor run per account)."""
+    decisions: list[Decision] = []
     bits_cache: dict[int, bytes] = {}
     held_cache: dict[bytes, bytes] = {}
     for n, (values, parts) in enumerate(computed):
@@ -326,38 +294,42 @@ def _evaluate_each(network: Network, executor: Any, computed: Sequence[tuple[dic
         decisions.append(d)
         if progress and n % 1000 == 999:
             progress(n + 1)
+    return decisions
 
 
 def _evaluate_classes(network: Network, executor: Any,
                       ran: dict[bytes, tuple[tuple[int, int], ...]],
                       computed: Sequence[tuple[dict[str, Any], Any]], keys: Sequence[int],
                       runs: dict[int, tuple[bytes, bytes]], memo_paths: dict[bytes, int],
-                      paths: list[list[tuple[int, int]]], decisions: list[Decision],
-                      progress: Callable[[int], None] | None) -> None:
+                      paths: list[list[tuple[int, int]]],
+                      progress: Callable[[int], None] | None) -> Sequence[Decision]:
     """One executor run per distinct set of conditions held (with the bits of its first
-    account); every account with it shares its decoded path.
+    account); every account with it shares its decoded path.  Accounts read as columns get
+    ``Decisions`` (a path id each), others a list of ``Decision``.
 
     Accounts are taken in order and each step happens at the same account as in
     ``_evaluate_each``, so an error names the same account and rule.  Classes are
     normally run already (``_run_ahead``); one whose run failed there runs again here."""
-    # class key -> the Decision fields after account_id, values and parts: the path id and
-    # what the path decided, shared by all its accounts (read only)
-    fields_of: dict[int, tuple[Any, ...]] = {}
-    path_fields: list[tuple[Any, ...]] = []  # by path id
+    path_of: dict[int, int] = {}  # class key -> path id
+    firsts: list[Decision] = []  # by path id: its first account's decision, decoded
     checked_paths: set[int] = set()  # paths where check_complete may fail for an account
-    append = decisions.append
-    accounts: Any
-    if isinstance(computed, Prepared):
-        # accounts kept as columns: each decision's values (and parts, where they are
-        # columns too) looked up when first read
-        rows, parts_of = computed.rows, computed.parts
-        accounts = zip(map(str, rows.columns["account_id"]), repeat(rows),
-                       repeat(parts_of) if isinstance(parts_of, PartColumns) else parts_of)
-    else:
-        accounts = ((str(values.get("account_id")), values, parts) for values, parts in computed)
-    for n, ((account_id, values, parts), key) in enumerate(zip(accounts, keys)):
-        fields = fields_of.get(key)
-        if fields is None:
+    kept: Decisions | None = None
+    listed: list[Decision] = []
+    if isinstance(computed, Prepared):  # values (and parts) looked up when first read
+        kept = Decisions(computed.rows.columns["account_id"], computed.rows, computed.parts,
+                         array("i"), firsts)
+
+    def bare(n: int) -> Decision:
+        """Account ``n``'s decision before its path's fields are in it."""
+        if kept is not None:
+            parts = kept.parts if isinstance(kept.parts, PartColumns) else kept.parts[n]
+            return Decision(str(kept.ids[n]), kept.rows, parts, -1, at=n)
+        values, parts = computed[n]
+        return Decision(str(values.get("account_id")), values, parts, -1, at=n)
+
+    for n, key in enumerate(keys):
+        path_id = path_of.get(key)
+        if path_id is None:
             bits, held = runs[key]
             path_id = memo_paths.get(held)
             if path_id is None:
@@ -366,21 +338,29 @@ def _evaluate_classes(network: Network, executor: Any,
                     path = ran[held] = tuple(executor.run(bits))
                 paths.append(list(path))
                 path_id = memo_paths[held] = len(paths) - 1
-                first = Decision(account_id, values, parts, path_id, at=n)
+                first = bare(n)
+                first.path_id = path_id
                 decode(network, first, paths[path_id])
-                path_fields.append((path_id, first.tier, first.cell, first.bands, first.rows,
-                                    first.decisions, first.flags, first.comments, first.reviews,
-                                    first.motion))
+                firsts.append(first)
                 if _may_be_incomplete(network, first):
                     checked_paths.add(path_id)
-            fields = fields_of[key] = path_fields[path_id]
-        d = Decision(account_id, values, parts, *fields)
-        d.at = n
-        if fields[0] in checked_paths:
-            check_complete(network, d)
-        append(d)
+            path_of[key] = path_id
+        if kept is not None:
+            kept.path_ids.append(path_id)
+            if path_id in checked_paths:
+                check_complete(network, kept[n])
+        else:
+            f = firsts[path_id]
+            d = bare(n)
+            d.path_id, d.tier, d.cell, d.bands, d.rows, d.decisions = (
+                path_id, f.tier, f.cell, f.bands, f.rows, f.decisions)
+            d.flags, d.comments, d.reviews, d.motion = f.flags, f.comments, f.reviews, f.motion
+            if path_id in checked_paths:
+                check_complete(network, d)
+            listed.append(d)
         if progress and n % 1000 == 999:
             progress(n + 1)
+    return listed if kept is None else kept
 
 
 _PARALLEL_MIN = 256  # runs to make before a second process is worth its fork

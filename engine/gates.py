@@ -52,8 +52,8 @@ class GateContext:
 
 def _no_empty_tier(g: Gate, c: GateContext) -> tuple[bool, str]:
     counts = {t: 0 for t in c.ruleset.tier_ids}
-    for d in c.evaluation.decisions:
-        counts[d.tier] += 1
+    for d, n in c.evaluation.by_path():
+        counts[d.tier] += n
     empty = [t for t, n in counts.items() if n == 0]
     text = ", ".join(f"{t} {n}" for t, n in counts.items())
     return (not empty, f"every tier has accounts ({text})" if not empty
@@ -63,8 +63,8 @@ def _no_empty_tier(g: Gate, c: GateContext) -> tuple[bool, str]:
 def _arr_conserved(g: Gate, c: GateContext) -> tuple[bool, str]:
     tol = float(g.params.get("tolerance", 0.01))
     by_tier: dict[str, float] = {}
-    for d, arr in zip(c.evaluation.decisions, c.evaluation.column(c.arr_field)):
-        by_tier[d.tier] = by_tier.get(d.tier, 0.0) + float(arr or 0.0)
+    for tier, arr in zip(c.evaluation.tiers(), c.evaluation.column(c.arr_field)):
+        by_tier[tier] = by_tier.get(tier, 0.0) + float(arr or 0.0)
     segmented = sum(by_tier.values())
     diff = abs(segmented - c.input_arr)
     ok = diff <= tol
@@ -116,13 +116,13 @@ def _outside_0_1(column: Sequence[Any]) -> int:
 def _flags_compatible(g: Gate, c: GateContext) -> tuple[bool, str]:
     silent = 0
     surfaced = 0
-    for d in c.evaluation.decisions:
+    for d, n in c.evaluation.by_path():  # (every account on a path has its flags)
         for con in c.ruleset.contradictions:
             if con.flags[0] in d.flags and con.flags[1] in d.flags:
                 if con.id in d.comments:
-                    surfaced += 1
+                    surfaced += n
                 else:
-                    silent += 1
+                    silent += n
     return silent == 0, (f"{surfaced:,} contradiction(s) surfaced as comments, {silent:,} silent"
                          if c.ruleset.contradictions else "no contradictions declared")
 
@@ -136,7 +136,7 @@ def _capacity(g: Gate, c: GateContext) -> tuple[bool, str]:
 def _share_cap(g: Gate, c: GateContext) -> tuple[bool, str]:
     tier, cap = g.params["tier"], float(g.params["max_share"])
     n = len(c.evaluation.decisions)
-    count = sum(1 for d in c.evaluation.decisions if d.tier == tier)
+    count = sum(n for d, n in c.evaluation.by_path() if d.tier == tier)
     share = count / n if n else 0.0
     return share <= cap, f"{tier} holds {share:.1%} of accounts ({count} of {n}); cap {cap:.0%}"
 

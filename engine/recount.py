@@ -112,7 +112,7 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
     counts: Counter[str] = Counter()
     if moved is not None:  # the others keep their tiers: start from them
         if state.base is None:
-            state.tier_list = [d.tier for d in ev.decisions]
+            state.tier_list = ev.tiers()
             state.base = Counter(state.tier_list)
         counts.update(state.base)
         counts.subtract(Counter(map(state.tier_list.__getitem__, moved)))

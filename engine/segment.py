@@ -76,7 +76,7 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
         if staged is not None and store is not None:
             staged.store(store.path, run_record(ev, store.ruleset_text, portfolio.file,
                                                 portfolio.sha256, store.command, store.label))
-        tiers = [d.tier for d in ev.decisions]
+        tiers = ev.tiers()
         arrs = [float(v or 0.0) for v in ev.column(arr_field)]
         capacity = roll_up(ruleset, tiers, arrs)
 
@@ -179,13 +179,14 @@ def run_record(ev: Evaluation, ruleset_text: str, input_file: str, input_sha256:
     """What storing ``ev`` as a run writes besides its accounts' values.  The paths some
     account took (not those only tried since, such as a gate's what-if accounts)."""
     with bulk():  # (a few thousand small dicts: no collection of a large heap for them)
-        counts = Counter(d.path_id for d in ev.decisions)
+        path_ids = ev.path_ids()
+        counts = Counter(path_ids)
         return RunRecord(command, label, ruleset_text, input_file, input_sha256, ev.engine,
                          ev.as_of, bands_to_json(ev.bands),
                          [(pid, n, path_decided(ev.network, ev.paths[pid]),
                            firing_records(ev.network, ev.paths[pid]))
                           for pid, n in sorted(counts.items())],
-                         [d.account_id for d in ev.decisions], [d.path_id for d in ev.decisions])
+                         ev.account_ids(), list(path_ids))
 
 
 def store_evaluation(store: TraceStore, ev: Evaluation, ruleset_text: str, input_file: str,

@@ -42,18 +42,25 @@ class SegmentResult:
 
     def tier_summary(self) -> dict[str, dict[str, Any]]:
         out = {t.id: {"accounts": 0, "arr": 0.0} for t in self.ruleset.tiers}
-        for d, arr in zip(self.evaluation.decisions, self.evaluation.column(self.arr_field)):
-            out[d.tier]["accounts"] += 1
-            out[d.tier]["arr"] += float(arr or 0.0)
+        for tier, arr in zip(self.evaluation.tiers(), self.evaluation.column(self.arr_field)):
+            out[tier]["accounts"] += 1
+            out[tier]["arr"] += float(arr or 0.0)
         for v in out.values():
             v["arr"] = round(v["arr"], 2)
         return out
 
     def band_counts(self, band_set: str) -> Counter:
-        return Counter(d.bands.get(band_set) for d in self.evaluation.decisions)
+        counts: Counter = Counter()
+        for d, n in self.evaluation.by_path():  # (paths in order of their first account)
+            counts[d.bands.get(band_set)] += n
+        return counts
 
     def flag_counts(self) -> Counter:
-        return Counter(f for d in self.evaluation.decisions for f in d.flags)
+        counts: Counter = Counter()
+        for d, n in self.evaluation.by_path():
+            for f in d.flags:
+                counts[f] += n
+        return counts
 
     def extra_sections(self) -> list[list[str]]:
         """Method-specific sections (keep-segment: health framework, resource map)."""

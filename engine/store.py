@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from . import jsoncols
 from .bulk import bulk as _bulk
 from .classes import value_columns
+from .decisions import path_ids
 from .errors import StoreError, closest
 from .values import PartColumns
 
@@ -345,17 +346,20 @@ class TraceStore:
         input_keys = sorted(set(inputs_ids))
         covered = by_field is not None and by_field.keys() >= {"account_id", *input_keys,
                                                                *score_ids}
+        paths = path_ids(decisions)
         with _bulk():
             for start in range(0, len(decisions), batch):
-                chunk = decisions[start:start + batch]
+                stop = start + batch
+                # (no account's Decision made where the columns hold all a row needs)
+                chunk = [] if covered and part_columns is not None else decisions[start:stop]
                 ids, scores, inputs = account_texts(
                     None if covered else [d.values for d in chunk],
-                    part_columns[start:start + batch] if part_columns is not None
+                    part_columns[start:stop] if part_columns is not None
                     else [d.parts for d in chunk],
                     input_keys, score_ids,
-                    {name: column[start:start + batch] for name, column in by_field.items()}
+                    {name: column[start:stop] for name, column in by_field.items()}
                     if by_field is not None else None)
-                self.write_accounts(run_id, ids, [d.path_id for d in chunk], scores, inputs)
+                self.write_accounts(run_id, ids, paths[start:stop], scores, inputs)
 
     def write_accounts(self, run_id: int, ids: Sequence[str], path_ids: Sequence[int],
                        scores: Sequence[str], inputs: Sequence[str]) -> None:
