@@ -20,10 +20,10 @@ from __future__ import annotations
 import os
 from array import array
 from functools import partial
-from itertools import repeat
+from itertools import chain, repeat
 from math import copysign
 from operator import eq
-from typing import Any, Iterator, Sequence, overload
+from typing import Any, Iterable, Iterator, Sequence, overload
 
 COMPACT_MIN = 200_000  # accounts in a portfolio before its columns are compacted
 _CODED_MAX = 1 << 16  # distinct values a coded column may have (two bytes per account)
@@ -36,11 +36,13 @@ class Coded(Sequence[Any]):
     """A column as ``table`` (its distinct values, first seen first) and each account's
     index into it (``codes``, an array of unsigned bytes or shorts)."""
 
-    __slots__ = ("table", "codes")
+    __slots__ = ("table", "codes", "lookup")
 
     def __init__(self, table: tuple[Any, ...], codes: array) -> None:  # type: ignore[type-arg]
         self.table = table
         self.codes = codes
+        # value -> code, kept while chunks are joined to the column (``join``)
+        self.lookup: _Codes | None = None
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -79,7 +81,7 @@ class Coded(Sequence[Any]):
         return f"Coded({len(self.table)} distinct values, {len(self)} accounts)"
 
 
-def _one_kind(values: Sequence[Any]) -> type | None:
+def _one_kind(values: Iterable[Any]) -> type | None:
     """The one type of the values other than None (NoneType if all are None); None when
     there are several (a column of 1 and 1.0 would merge them in a table)."""
     kinds = set(map(type, values))
@@ -89,7 +91,7 @@ def _one_kind(values: Sequence[Any]) -> type | None:
     return next(iter(kinds), _NONE)
 
 
-def _both_zeros(values: Sequence[Any]) -> bool:
+def _both_zeros(values: Iterable[Any]) -> bool:
     """A 0.0 and a -0.0 both among ``values`` (equal keys, different text)."""
     return len(set(map(copysign, repeat(1.0), filter(partial(eq, 0.0), values)))) > 1
 
@@ -147,22 +149,43 @@ def compact_all(columns: dict[str, Sequence[Any]]) -> dict[str, Sequence[Any]]:
 
 
 def join(first: Sequence[Any], second: Sequence[Any]) -> Sequence[Any]:
-    """``first``'s values followed by ``second``'s, compacted (two halves of a portfolio)."""
-    if isinstance(first, Coded) and isinstance(second, Coded):
-        kind = _one_kind(first.table + second.table)
-        if kind is not None and not (kind is float and _both_zeros(first.table + second.table)):
-            table = tuple(dict.fromkeys(first.table + second.table))
-            if len(table) <= _CODED_MAX:
-                index = {v: i for i, v in enumerate(table)}
-                recode = [index[v] for v in second.table]
-                codes = array("B" if len(table) <= 256 else "H", first.codes)
-                if codes.typecode == second.codes.typecode == "B":  # (a byte per account)
-                    recode += range(len(recode), 256)
-                    codes.frombytes(second.codes.tobytes().translate(bytes(recode)))
+    """``first``'s values followed by ``second``'s (the next chunk of rows, the other half of
+    the portfolio), as compact as ``first``.  ``first`` is extended in place where it can
+    be, and returned: a chunk costs its own rows, not the column's."""
+    if isinstance(first, list):  # (ids, names: a list stays one)
+        first.extend(second)
+        return first
+    if isinstance(first, Coded):
+        more = second.table if isinstance(second, Coded) else second
+        kinds = set(map(type, first.table))
+        kinds.update(map(type, more))
+        kinds.discard(_NONE)
+        if len(kinds) <= 1 and not (float in kinds and _both_zeros(chain(first.table, more))):
+            index = first.lookup or _Codes(zip(first.table, range(len(first.table))))
+            first.lookup = None  # (until the values are in)
+            codes = list(map(index.__getitem__, more))
+            if len(index) <= _CODED_MAX:
+                first.lookup = index
+                if len(index) > 256 and first.codes.typecode == "B":
+                    first.codes = array("H", first.codes)
+                if len(index) > len(first.table):
+                    first.table = tuple(index)
+                if not isinstance(second, Coded):
+                    first.codes.extend(codes)
+                elif first.codes.typecode == second.codes.typecode == "B":  # (a byte each)
+                    codes += range(len(codes), 256)
+                    first.codes.frombytes(second.codes.tobytes().translate(bytes(codes)))
                 else:
-                    codes.extend(map(recode.__getitem__, second.codes))
-                return Coded(table, codes)
-    elif (isinstance(first, array) and isinstance(second, array)
-          and first.typecode == second.typecode):
-        return first + second
-    return compact([*first, *second])
+                    first.codes.extend(map(codes.__getitem__, second.codes))
+                return first
+    elif isinstance(first, array):
+        if isinstance(second, array) and second.typecode == first.typecode:
+            first.extend(second)
+            return first
+        if _one_kind(second) is (float if first.typecode == "d" else int) and None not in second:
+            try:  # (the array takes each value as it is: one kind, no blank)
+                first.extend(array(first.typecode, second))
+                return first
+            except OverflowError:
+                pass
+    return compact([*first, *second])  # (kinds a table or array cannot hold together)

@@ -21,10 +21,10 @@ from math import isfinite
 from operator import itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence, cast, overload
+from typing import Any, Callable, Iterator, Sequence, overload
 
 from .bulk import bulk as _bulk
-from .columns import compact_all, worth_compacting
+from .columns import compact_all, join, worth_compacting
 from .errors import DataError, Problem, suggest
 from .model import Input, Ruleset
 from .values import PartColumns
@@ -583,6 +583,8 @@ class _Builder:
         # ``make_dicts`` ends it
         self.columns_only = values is not None and not values.dicts
         self.parts = PartColumns({}, 0)
+        self.part_of = 1  # of the portfolio's rows this reads one in (2: a split read's half)
+        self.compacted = False  # (compact_if_large)
         self.colmap = colmap
         self.id_input = ruleset.role("account_id") or "account_id"
         self.arr_input = ruleset.role("arr") or "arr"
@@ -698,6 +700,7 @@ class _Builder:
             # their own parts, and this chunk's go with its dicts below)
             if (isinstance(parts, PartColumns) and self.parts.extend(parts)
                     and self.add_columns(by_key)):
+                self.compact_if_large()
                 return True
             self.make_dicts()
         accounts = dicts_of(by_key)
@@ -721,10 +724,20 @@ class _Builder:
             by_field.update((name, list(column)) for name, column in by_key.items())
         elif by_field.keys() == by_key.keys():
             for name, column in by_key.items():
-                cast(list, by_field[name]).extend(column)  # (lists while reading)
+                by_field[name] = join(by_field[name], column)  # (in place)
         else:
             return False
         return True
+
+    def compact_if_large(self) -> None:
+        """Once the rows read tell a large portfolio (``part_of`` it is read here), its
+        columns and score parts are compact (tierbook.columns), and every chunk after is
+        joined to them compact: the reader never holds a large portfolio as lists."""
+        if (not self.compacted and self.by_field is not None
+                and worth_compacting(len(self.rows) * self.part_of)):
+            compact_all(self.by_field)
+            self.parts.compacted()
+            self.compacted = True
 
     def make_dicts(self) -> None:
         """``columns_only`` ends: the accounts read so far get their dicts (and their

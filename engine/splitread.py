@@ -22,7 +22,7 @@ import os
 from typing import Any, Sequence, cast
 
 from .bulk import bulk
-from .columns import compact_all, join, worth_compacting
+from .columns import join
 from .forks import can_fork, in_child
 from .model import Ruleset
 from .read import CsvRecords, Portfolio, _Builder, body_start, cells_needed, columns, dicts_of, finish
@@ -49,7 +49,9 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
     need = cells_needed(colmap)
 
     def builder() -> _Builder:
-        return _Builder(file, headers, ruleset, on_error, False, colmap, values)
+        b = _Builder(file, headers, ruleset, on_error, False, colmap, values)
+        b.part_of = 2  # (a large portfolio is compact as its halves are read)
+        return b
 
     def read_second() -> tuple[Any, ...]:  # in the forked process
         with bulk():
@@ -63,13 +65,8 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
             parts: Any = None
             if troubled:
                 pass
-            elif second.columns_only:
+            elif second.columns_only:  # (compact, for a large portfolio: half the pickle)
                 sent, parts = second.by_field, second.parts
-                # a large portfolio's columns compact (tierbook.columns): this half is
-                # about half of its rows
-                if sent is not None and worth_compacting(2 * len(second.rows)):
-                    compact_all(sent)
-                    parts.compacted()
             elif second.prepared is not None:
                 # the values are in the accounts' own dicts; each account's score parts beside
                 parts = [p for _, p in second.prepared]
@@ -97,13 +94,6 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
             # computed after it) reports it
             return None
         raise
-    # a large portfolio's columns are compact (tierbook.columns): this half's compacted
-    # while the other process may still be reading, then the halves joined
-    compacting = (first.columns_only and first.by_field is not None
-                  and worth_compacting(2 * len(first.rows)))
-    if compacting:
-        first.parts.compacted()
-        compact_all(first.by_field or {})
     with bulk():
         ok, second = child.result()
     if not ok:
@@ -122,11 +112,8 @@ def read_halves(text: str, file: str, digest: str, headers: list[str], header_li
         if first.columns_only:
             if not (isinstance(parts, PartColumns) and first.parts.extend(parts)):
                 return None  # (the halves' parts do not line up: never, for one ruleset)
-            for name, column in first.by_field.items():
-                if compacting:
-                    first.by_field[name] = join(column, by_field[name])
-                else:
-                    cast(list, column).extend(by_field[name])
+            for name, column in first.by_field.items():  # (compact if this half is)
+                first.by_field[name] = join(column, by_field[name])
         else:  # the second half's dicts are built below from the same objects as its columns
             by_field = {name: list(column) for name, column in by_field.items()}
             for name, column in by_field.items():

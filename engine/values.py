@@ -410,11 +410,7 @@ class PartColumns(Sequence[dict[str, dict[str, Any]]]):
         for sid, comps in other.columns.items():
             mine = self.columns[sid]
             for cid, column in comps.items():
-                ours = mine[cid]
-                if isinstance(ours, list):
-                    ours.extend(column)  # (a chunk read; a half not compacted)
-                else:
-                    mine[cid] = join(ours, column)  # (a compacted half)
+                mine[cid] = join(mine[cid], column)  # (in place: a chunk, a half)
         self.size += other.size
         self._dicts = None
         return True

@@ -98,7 +98,26 @@ def test_halves_whose_tables_would_merge_join_as_they_are():
     assert typed(join(compact(plus), compact(minus))) == typed(plus + minus)
     names = [f"n{i}" for i in range(N)]
     tiers = ["a", "b"] * (N // 2)
-    assert typed(join(compact(names), compact(tiers))) == typed(names + tiers)
+    assert typed(join(compact(names[:]), compact(tiers))) == typed(names + tiers)
+
+
+def test_chunks_of_rows_join_a_compact_column_in_place():
+    ratings = [i % 200 for i in range(N)]
+    column = compact(ratings[:])
+    codes = column.codes
+    chunk = [200 + i % 100 for i in range(150)]  # new values: the table grows past 256
+    assert join(column, chunk[:]) is column and column.codes.typecode == "H"
+    assert list(column) == ratings + chunk and codes is not column.codes
+    amounts = [i * 1.5 for i in range(N)]
+    column = compact(amounts[:])
+    assert isinstance(column, array) and join(column, [7.25, 8.5]) is column
+    assert typed(column) == typed(amounts + [7.25, 8.5])
+    widened = join(column, [None, 1])  # a blank, an int: an array cannot hold them
+    assert typed(widened) == typed(amounts + [7.25, 8.5, None, 1])
+    counts = compact([i * 10 ** 9 for i in range(N)])
+    before = len(counts)
+    grown = join(counts, [5, 2 ** 70])  # beyond 64 bits: nothing half added
+    assert len(counts) == before and list(grown) == [i * 10 ** 9 for i in range(N)] + [5, 2 ** 70]
 
 
 _VALUES = st.one_of(
@@ -121,7 +140,10 @@ def _columns(draw: Any) -> list[Any]:
 @given(_columns(), _columns())
 def test_any_column_and_any_two_halves_give_back_their_values(first, second):
     assert typed(compact(first)) == typed(first)
-    assert typed(join(compact(first), compact(second))) == typed(first + second)
+    assert typed(join(compact(first[:]), compact(second[:]))) == typed(first + second)
+    # a column and its next chunk of rows (as read: a list), joined in place
+    column = compact(first[:])
+    assert typed(join(column, second[:])) == typed(first + second)
 
 
 def test_only_a_large_portfolio_is_compacted_unless_asked(monkeypatch):
