@@ -474,9 +474,15 @@ def read_portfolio(path: str, ruleset: Ruleset, on_error: str = "fail",
     p = Path(path)
     if not p.exists():
         raise DataError("not found", [Problem(file, 0, 0, "", "file not found", "not-found")])
+    suffix = p.suffix.lower()
+    if suffix not in _NOT_CSV and p.is_file() and p.stat().st_size >= SPLIT_MIN:
+        # a large CSV: both halves at once where that is safe
+        from .splitread import read_halves
+        portfolio = read_halves(path, file, ruleset, on_error, values)
+        if portfolio is not None:
+            return portfolio
     raw = p.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
-    suffix = p.suffix.lower()
     if suffix == ".parquet":
         headers, records = _records_parquet(path, file)
         return _build(file, digest, headers, iter(records), ruleset, on_error, True, values)
@@ -489,22 +495,18 @@ def read_portfolio(path: str, ruleset: Ruleset, on_error: str = "fail",
         raise DataError("encoding", [Problem(file, 0, 0, "", f"file is not UTF-8 (byte {exc.start}); "
                                              "re-export it as UTF-8 CSV", "encoding")])
     del raw  # only the text is needed from here on
-    if suffix in (".jsonl", ".ndjson", ".json"):
+    if suffix in _JSON_LINES:
         headers, records = _records_jsonl(text, file)
         return _build(file, digest, headers, iter(records), ruleset, on_error, True, values)
     headers, header_lines = _header_csv(text, file)
-    if len(text) >= SPLIT_MIN:  # a large CSV: both halves at once where that is safe
-        from .splitread import read_halves
-        portfolio = read_halves(text, file, digest, headers, header_lines, ruleset, on_error,
-                                values)
-        if portfolio is not None:
-            return portfolio
     rows = CsvRecords(text, file, body_start(text, header_lines), None, header_lines,
                       cells_needed(match_columns(ruleset, headers)[0]))
     return _build(file, digest, headers, iter(rows), ruleset, on_error, False, values)
 
 
-SPLIT_MIN = 4 << 20  # characters of CSV before its halves are read by two processes
+SPLIT_MIN = 4 << 20  # bytes of CSV before its halves are read by two processes
+_JSON_LINES = (".jsonl", ".ndjson", ".json")
+_NOT_CSV = (".parquet", *_JSON_LINES)
 _CHUNK = 2048  # CSV rows read a column at a time
 _MEMO_MAX = 1 << 16  # distinct cells remembered per column before the memo starts afresh
 _TEXT_SAMPLE = 256  # a text column's cells looked at for repeats, per chunk

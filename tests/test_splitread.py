@@ -78,6 +78,49 @@ def test_the_sample_in_two_halves(tmp_path, default_ruleset, split, monkeypatch)
     assert halves == whole and len(halves[0]) == len(BODY)
 
 
+@pytest.mark.parametrize("bom", [False, True])
+def test_each_half_is_read_from_the_file_and_the_digest_is_the_whole_files(
+        tmp_path, default_ruleset, split, bom):
+    import hashlib
+
+    data = ("\ufeff" if bom else "") + _text(BODY, "\r\n")
+    path = tmp_path / "portfolio.csv"
+    path.write_bytes(data.encode("utf-8"))
+    p = R.read_portfolio(str(path), default_ruleset)
+    assert split[0] is not None and len(p.accounts) == len(BODY)
+    assert p.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert p.rows[-1] == len(BODY) + 1 and p.accounts[-1]["account_id"] == BODY[-1][0]
+
+
+@pytest.mark.parametrize("where", [10, len(BODY) - 10])
+def test_bytes_that_are_not_utf8_in_either_half_are_the_same_error(tmp_path, default_ruleset,
+                                                                   split, monkeypatch, where):
+    rows = [list(r) for r in BODY]
+    rows[where][HEADER.index("account_name")] = "Caf\udce9"  # a Latin-1 byte, as exported
+    path = tmp_path / "portfolio.csv"
+    path.write_bytes(_text(rows).encode("utf-8", "surrogateescape"))
+    halves = _outcome(path, default_ruleset)
+    with monkeypatch.context() as m:
+        m.setenv("TIERBOOK_NO_SPLIT_READ", "1")
+        whole = _outcome(path, default_ruleset)
+    assert split[0] is None and halves == whole and halves[0] == "error"
+    assert "not UTF-8" in " ".join(halves[2])
+
+
+def test_a_file_changed_while_it_is_read_is_read_again_in_one_piece(tmp_path, default_ruleset,
+                                                                    split, monkeypatch):
+    path = tmp_path / "portfolio.csv"
+    path.write_text(_text(BODY[:100]), encoding="utf-8")
+    real = splitread._digest_rest
+
+    def meanwhile(*args: Any) -> bool:  # another program rewrites the export
+        path.write_text(_text(BODY), encoding="utf-8")
+        return real(*args)
+    monkeypatch.setattr(splitread, "_digest_rest", meanwhile)
+    p = R.read_portfolio(str(path), default_ruleset)
+    assert split[0] is None and len(p.accounts) == len(BODY)  # the file as it now is
+
+
 @pytest.mark.parametrize("where", [10, len(BODY) - 10])
 def test_a_bad_value_in_either_half_is_the_same_error(tmp_path, default_ruleset, split,
                                                       monkeypatch, where):
