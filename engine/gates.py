@@ -136,7 +136,7 @@ def _capacity(g: Gate, c: GateContext) -> tuple[bool, str]:
 def _share_cap(g: Gate, c: GateContext) -> tuple[bool, str]:
     tier, cap = g.params["tier"], float(g.params["max_share"])
     n = len(c.evaluation.decisions)
-    count = sum(n for d, n in c.evaluation.by_path() if d.tier == tier)
+    count = sum(k for d, k in c.evaluation.by_path() if d.tier == tier)
     share = count / n if n else 0.0
     return share <= cap, f"{tier} holds {share:.1%} of accounts ({count} of {n}); cap {cap:.0%}"
 
