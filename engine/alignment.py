@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .decisions import with_values
 from .segment_types import SegmentResult
 
 
@@ -45,14 +46,14 @@ def align(result: SegmentResult) -> Alignment | None:
     top_n = int(cfg.get("top", 5))
     arr_field = result.arr_field
     misaligned, unknown = [], 0
-    for d in result.evaluation.decisions:
-        current = d.values.get(cfg["current"])
+    for d, values in with_values(result.evaluation.decisions):
+        current = values.get(cfg["current"])
         if current is None or current not in tiers:
             unknown += 1
             continue
         if current == d.tier:
             continue
-        arr = float(d.values.get(arr_field) or 0.0)
+        arr = float(values.get(arr_field) or 0.0)
         steps = tiers.index(current) - tiers.index(d.tier)
         misaligned.append({"account_id": d.account_id, "arr": round(arr, 2), "current": current,
                            "recommended": d.tier, "change": "upgrade" if steps > 0 else "downgrade",
@@ -72,14 +73,14 @@ def align(result: SegmentResult) -> Alignment | None:
 
 def _expansion(result: SegmentResult, cfg: dict[str, Any], limit: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for d in result.evaluation.decisions:
-        potential = d.values.get(cfg["potential"])
-        arr = float(d.values.get(result.arr_field) or 0.0)
+    for d, values in with_values(result.evaluation.decisions):
+        potential = values.get(cfg["potential"])
+        arr = float(values.get(result.arr_field) or 0.0)
         if potential is None or potential <= arr:
             continue
-        readiness = d.values.get(cfg.get("readiness", ""), None)
+        readiness = values.get(cfg.get("readiness", ""), None)
         readiness = min(1.0, max(0.0, float(readiness))) if readiness is not None else 0.0
-        signals = [s for s in cfg.get("signals", []) if d.values.get(s) is True or s in d.flags]
+        signals = [s for s in cfg.get("signals", []) if values.get(s) is True or s in d.flags]
         gap = float(potential) - arr
         score = gap * (0.5 + 0.5 * readiness) * (1 + 0.25 * len(signals))
         rows.append({"account_id": d.account_id, "arr": round(arr, 2), "potential": round(float(potential), 2),
@@ -94,11 +95,11 @@ def _territory(result: SegmentResult, cfg: dict[str, Any]) -> dict[str, Any]:
     book = {t.id: (t.book_target or 0) for t in rs.tiers}
     tol = float(cfg.get("tolerance", 0.15))
     accounts: dict[str, list[tuple[float, str]]] = {}
-    for d in result.evaluation.decisions:
-        csm = d.values.get(cfg["csm"])
+    for d, values in with_values(result.evaluation.decisions):
+        csm = values.get(cfg["csm"])
         if not csm or not book.get(d.tier):
             continue  # pooled/automated or unassigned accounts carry no named load
-        complexity = float(d.values.get(cfg.get("complexity", ""), None) or 1.0)
+        complexity = float(values.get(cfg.get("complexity", ""), None) or 1.0)
         accounts.setdefault(str(csm), []).append((complexity / book[d.tier], d.account_id))
     if not accounts:
         return {"csms": {}, "moves": [], "note": "no accounts with a named CSM"}

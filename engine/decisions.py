@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from operator import eq
 from typing import Any, Iterator, Sequence, overload
 
-from .read import Rows
+from .read import Rows, dicts_of
 from .values import PartColumns
 
 
@@ -138,6 +138,26 @@ def account_ids(decisions: Sequence[Decision]) -> list[str]:
     if isinstance(decisions, Decisions):
         return list(map(str, decisions.ids))
     return [d.account_id for d in decisions]
+
+
+def values_of(decisions: Sequence[Decision], start: int = 0,
+              stop: int | None = None) -> list[dict[str, Any]]:
+    """The values of the accounts from ``start`` to ``stop``, in order.  For accounts read
+    as columns whose dicts are not built, the dicts of these accounts only, not kept (the
+    report files are written a batch at a time)."""
+    if isinstance(decisions, Decisions) and not decisions.rows.built:
+        return dicts_of({name: column[start:stop]
+                         for name, column in decisions.rows.columns.items()})
+    return [d.values for d in decisions[start:stop]]
+
+
+def with_values(decisions: Sequence[Decision],
+                batch: int = 20000) -> Iterator[tuple[Decision, dict[str, Any]]]:
+    """Each account's decision and values, in order, a batch of values at a time
+    (``values_of``): a pass over every account's values holds one batch of dicts."""
+    for start in range(0, len(decisions), batch):
+        yield from zip(decisions[start:start + batch],
+                       values_of(decisions, start, start + batch))
 
 
 def by_path(decisions: Sequence[Decision]) -> list[tuple[Decision, int]]:

@@ -10,9 +10,11 @@ import csv
 import io
 import json
 import textwrap
-from typing import Any, Sequence
+from heapq import nsmallest
+from typing import Any, Callable, Sequence
 
 from .conditions import describe
+from .decisions import values_of
 from .segment_types import SegmentResult
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -35,19 +37,25 @@ def pct(part: float, whole: float) -> str:
 
 # --- per-account rows -------------------------------------------------------------------
 
-def account_rows(result: SegmentResult) -> list[dict[str, Any]]:
+ROWS_BATCH = 20000  # accounts whose report rows are in memory at once (write_accounts)
+
+
+def account_rows(result: SegmentResult, start: int = 0,
+                 stop: int | None = None) -> list[dict[str, Any]]:
+    """The report row of each account (``start`` to ``stop``: a batch of them)."""
     rs = result.ruleset
     arr_field = rs.role("arr") or "arr"
     name_field = rs.role("name")
     motion = {t.id: t.motion.get("motion", t.label) for t in rs.tiers}
     rows = []
-    for d in result.evaluation.decisions:
+    decisions = result.evaluation.decisions[start:stop]
+    for d, values in zip(decisions, values_of(result.evaluation.decisions, start, stop)):
         row: dict[str, Any] = {"account_id": d.account_id}
         if name_field:
-            row["account_name"] = d.values.get(name_field)
-        row["arr"] = d.values.get(arr_field)
+            row["account_name"] = values.get(name_field)
+        row["arr"] = values.get(arr_field)
         for s in rs.scores:
-            row[s.id] = d.values.get(s.id)
+            row[s.id] = values.get(s.id)
         for b in rs.bands:
             row[b.id] = d.bands.get(b.id)
         for dec in rs.decisions:
@@ -62,15 +70,27 @@ def account_rows(result: SegmentResult) -> list[dict[str, Any]]:
     return rows
 
 
-def accounts_csv(rows: Sequence[dict[str, Any]]) -> str:
+def write_accounts(result: SegmentResult, path: str, text: Callable[..., str]) -> None:
+    """accounts.csv (``text`` accounts_csv) or accounts.jsonl (accounts_jsonl), written a
+    batch of accounts at a time: the rows of one batch are in memory, not the file's."""
+    n = len(result.evaluation.decisions)
+    with open(path, "w", encoding="utf-8") as fh:
+        for start in range(0, n, ROWS_BATCH):
+            rows = account_rows(result, start, start + ROWS_BATCH)
+            fh.write(text(rows, header=start == 0))
+
+
+def accounts_csv(rows: Sequence[dict[str, Any]], header: bool = True) -> str:
     """One line per account: lists joined with ';', ARR to the cent, other numbers to four
-    places without trailing zeros, blanks empty, formulas neutralised; a column at a time."""
+    places without trailing zeros, blanks empty, formulas neutralised; a column at a time.
+    ``header``: the column names first (the first batch of accounts)."""
     buf = io.StringIO()
     if not rows:
         return ""
     names = list(rows[0])
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(names)
+    if header:
+        writer.writerow(names)
     columns = [_csv_column(column, name == "arr")
                for name, column in ((name, [row.get(name, "") for row in rows]) for name in names)]
     writer.writerows(zip(*columns))
@@ -112,7 +132,8 @@ def rejects_csv(rejects: Sequence[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def accounts_jsonl(rows: Sequence[dict[str, Any]]) -> str:
+def accounts_jsonl(rows: Sequence[dict[str, Any]], header: bool = True) -> str:
+    """One JSON object per line (``header``: none; for write_accounts)."""
     encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(r, ensure_ascii=False)
     return "".join([encode(r) + "\n" for r in rows])
 
@@ -275,15 +296,20 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     score_ids = [s.id for s in rs.scores]
     w("| account | name | ARR | " + " | ".join(score_ids) + " | primary segment | override flags |")
     w("|---|---|---|" + "---|" * len(score_ids) + "---|---|")
-    rows = sorted(ev.decisions, key=lambda d: (-(d.values.get(result.arr_field) or 0), d.account_id))
+    # the largest accounts by ARR (then id), from the columns: no account's dict for it
+    arrs, ids = ev.column(result.arr_field), ev.account_ids()
+    top = nsmallest(max_rows, range(n), key=lambda i: (-(arrs[i] or 0), ids[i]))
     name_field = rs.role("name")
-    for d in rows[:max_rows]:
-        name = str(d.values.get(name_field) or "") if name_field else ""
-        scores = " | ".join(_num(d.values.get(s)) if d.values.get(s) is not None else "" for s in score_ids)
-        w(f"| {d.account_id} | {_md(name)} | {money(d.values.get(result.arr_field) or 0)} | {scores} | "
+    names = ev.column(name_field) if name_field else None
+    score_columns = [ev.column(s) for s in score_ids]
+    for i in top:
+        d = ev.decisions[i]
+        name = str(names[i] or "") if names is not None else ""
+        scores = " | ".join(_num(c[i]) if c[i] is not None else "" for c in score_columns)
+        w(f"| {d.account_id} | {_md(name)} | {money(arrs[i] or 0)} | {scores} | "
           f"{d.tier} | {', '.join(d.flags)} |")
-    if len(rows) > max_rows:
-        w(f"| ... | {len(rows) - max_rows:,} more accounts in accounts.csv | | | | |")
+    if n > max_rows:
+        w(f"| ... | {n - max_rows:,} more accounts in accounts.csv | | | | |")
     w("")
     w("## 6. Capacity Roll-Up")
     w("")

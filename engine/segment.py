@@ -247,17 +247,17 @@ def write_outputs(result: SegmentResult, out_dir: str, chart: bool = True) -> No
         try:
             if chart:
                 hand_off(draw)
-            with bulk():  # a dict per account: no cyclic GC passes over the heap for them
-                rows = report.account_rows(result)
-
             def jsonl() -> bool:
-                (tmp / "accounts.jsonl").write_text(report.accounts_jsonl(rows), encoding="utf-8")
+                with bulk():  # (rows of dicts: no cyclic GC passes over the heap for them)
+                    report.write_accounts(result, str(tmp / "accounts.jsonl"),
+                                          report.accounts_jsonl)
                 return True
 
             hand_off(jsonl)
+            with bulk():
+                report.write_accounts(result, str(tmp / "accounts.csv"), report.accounts_csv)
             files = {
                 "model.md": report.model_markdown(result),
-                "accounts.csv": report.accounts_csv(rows),
                 "report.json": json.dumps(result.as_json(accounts=False), indent=2) + "\n",
             }
             if result.rejects:

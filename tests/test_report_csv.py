@@ -10,7 +10,11 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tierbook import report
+from tierbook import segment as S
 from tierbook.report import FORMULA_START, accounts_csv
+
+from .conftest import AS_OF, SAMPLE
 
 
 def _one_by_one(rows):
@@ -48,3 +52,25 @@ def test_columns_read_as_cells_one_by_one(rows, uniform):
     if uniform:  # each column of one kind, as real rows are: the fast paths
         rows = [dict(r, mixed=r["account_id"], score=float(i) / 7) for i, r in enumerate(rows)]
     assert accounts_csv(rows) == _one_by_one(rows)
+
+
+def test_account_files_written_a_batch_at_a_time_are_the_whole_text(tmp_path, default_ruleset,
+                                                                   monkeypatch):
+    monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
+    result = S.segment(default_ruleset, str(SAMPLE), as_of=AS_OF, engine="native")
+    rows = result.evaluation.decisions.rows  # the accounts as columns (read.Rows)
+    monkeypatch.setattr(report, "ROWS_BATCH", 7)
+    for name, text in (("a.csv", report.accounts_csv), ("a.jsonl", report.accounts_jsonl)):
+        report.write_accounts(result, str(tmp_path / name), text)
+    model = report.model_markdown(result, max_rows=50)
+    assert not rows.built  # only a batch's dicts at a time, none for the model document
+    whole = report.account_rows(result)
+    assert len(whole) == len(result.evaluation.decisions) > 7 * 100
+    assert (tmp_path / "a.csv").read_text(encoding="utf-8") == report.accounts_csv(whole)
+    assert (tmp_path / "a.jsonl").read_text(encoding="utf-8") == report.accounts_jsonl(whole)
+    # the largest accounts by ARR, then id, as sorting every account gives
+    ranked = sorted(result.evaluation.decisions,
+                    key=lambda d: (-(d.values.get("arr") or 0), d.account_id))[:50]
+    table = [line.split(" | ")[0][2:] for line in model.splitlines()
+             if line.startswith("| ACC-")]
+    assert table == [d.account_id for d in ranked]
