@@ -13,6 +13,10 @@ types, in the same order (1, 1.0 and True, or 0.0 and -0.0, are equal keys: a co
 holds more than one kind of value, or both zeros, is never coded).  Passes over every
 account iterate it at C speed; a pass that works per distinct value (``Coded.table``) can
 skip the accounts altogether.
+
+A portfolio of ``COMPACT_MIN`` accounts or more is compacted as it is read: once a reader's
+rows tell it is large, each later chunk of rows is joined to the compact columns in place
+(``join``), so its columns are never held as lists.
 """
 
 from __future__ import annotations
@@ -61,15 +65,19 @@ class Coded(Sequence[Any]):
             return Coded(self.table, self.codes[index])
         return self.table[self.codes[index]]
 
+    # (as a list's: a value matches by identity or equality; a slice shares the table, so
+    # a value of the table may not occur in it)
     def __contains__(self, value: object) -> bool:
-        return value in self.table  # (every value of the table occurs)
+        return any((v is value or v == value) and i in self.codes
+                   for i, v in enumerate(self.table))
 
     def count(self, value: Any) -> int:
-        return sum(self.codes.count(i) for i, v in enumerate(self.table) if v == value)
+        return sum(self.codes.count(i) for i, v in enumerate(self.table)
+                   if v is value or v == value)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (Coded, list, array)):
-            return len(self) == len(other) and all(map(eq, self, other))
+            return len(self) == len(other) and list(self) == list(other)
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]

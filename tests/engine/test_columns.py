@@ -59,7 +59,11 @@ def test_what_a_table_would_merge_is_never_coded():
 def test_not_a_number_keeps_itself():
     nan = float("nan")
     column = [nan, None, 0.5, float("nan")] * (N // 4)
-    assert typed(compact(column)) == typed(column)
+    coded = compact(column)
+    assert typed(coded) == typed(column)
+    # found and counted as a list finds it: by identity
+    assert nan in coded and coded.count(nan) == column.count(nan) == N // 4
+    assert coded == column
 
 
 def test_a_coded_column_reads_like_a_list():
@@ -70,6 +74,7 @@ def test_a_coded_column_reads_like_a_list():
     part = coded[10:20]
     assert isinstance(part, Coded) and list(part) == column[10:20] and part.table is coded.table
     assert None in coded and "c" not in coded
+    assert "a" not in coded[1:2] and "b" in coded[1:2]  # (a slice shares the table)
     assert coded.count(None) == column.count(None) and coded.count("c") == 0
     assert coded == column and coded != column[:-1]
     again = pickle.loads(pickle.dumps(coded))
