@@ -26,9 +26,11 @@ from tierbook.values import PartColumns, ValuesWhileReading, compile_value_colum
 
 from .conftest import AS_OF, SAMPLE
 
+
 @pytest.fixture(autouse=True, params=["lists", "compact"])
 def compacting(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
     """The columns compacted ("compact") however few the accounts, or never ("lists")."""
+    monkeypatch.delenv("TIERBOOK_COMPACT_COLUMNS", raising=False)
     monkeypatch.setattr(CO, "COMPACT_MIN", 0 if request.param == "compact" else 1 << 62)
     return bool(request.param == "compact")
 
