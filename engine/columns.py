@@ -141,6 +141,11 @@ def compact(column: Sequence[Any]) -> Sequence[Any]:
     return column if coded is None else coded
 
 
+def dicts_of(columns: dict[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """One dict per row of ``columns`` (name -> one value per row), keys in the columns' order."""
+    return list(map(dict, map(zip, repeat(list(columns)), zip(*columns.values()))))
+
+
 def worth_compacting(accounts: int) -> bool:
     """Compacting costs about 0.15 CPU-s per 100,000 accounts, and gains about as much in
     the passes after it: below ``COMPACT_MIN`` the memory it saves is not worth changing

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, overload
 
 from .bulk import bulk as _bulk
-from .columns import compact_all, join, worth_compacting
+from .columns import compact_all, dicts_of, join, worth_compacting
 from .errors import DataError, Problem, suggest
 from .model import Input, Ruleset
 from .values import PartColumns
@@ -560,11 +560,6 @@ def _money_column(inp: Input, col: tuple[str, ...]) -> list[float] | None:
     if inp.min is not None and min(vals) < inp.min or inp.max is not None and max(vals) > inp.max:
         return None
     return vals
-
-
-def dicts_of(columns: dict[str, Sequence[Any]]) -> list[dict[str, Any]]:
-    """One dict per row of ``columns`` (name -> one value per row), keys in the columns' order."""
-    return list(map(dict, map(zip, repeat(list(columns)), zip(*columns.values()))))
 
 
 class _Builder:

@@ -95,9 +95,7 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
                 out.append(ev.classify(inputs).tier)
             return out
 
-        input_arr = sum(float(v or 0.0) for v in (
-            by_field[arr_field] if by_field is not None and arr_field in by_field
-            else [a.get(arr_field) for a in portfolio.accounts]))
+        input_arr = sum(arrs)  # (the accounts' own ARR, in their order)
         rejected_arr = sum(r.get("arr") or 0.0 for r in portfolio.rejects)
         input_arr += rejected_arr
         ctx = GateContext(ruleset, ev, capacity, round(input_arr, 2), arr_field, dict(portfolio.gaps),

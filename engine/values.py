@@ -15,7 +15,7 @@ from operator import mul
 from typing import Any, Callable, Iterator, Sequence, overload
 
 from . import conditions as C
-from .columns import compact_all, join
+from .columns import compact_all, dicts_of, join
 from .model import Component, Derived, Ruleset, Score
 
 Values = dict[str, Any]
@@ -424,11 +424,10 @@ class PartColumns(Sequence[dict[str, dict[str, Any]]]):
     def dicts(self) -> list[dict[str, dict[str, Any]]]:
         if self._dicts is None:
             scores: list[list[dict[str, Any]]] = [
-                list(map(dict, map(zip, repeat(list(comps)), zip(*comps.values()))))
-                      if comps else [{} for _ in range(self.size)]
-                      for comps in self.columns.values()]
-            self._dicts = (list(map(dict, map(zip, repeat(list(self.columns)), zip(*scores))))
-                           if scores else [{} for _ in range(self.size)])
+                dicts_of(comps) if comps else [{} for _ in range(self.size)]
+                for comps in self.columns.values()]
+            self._dicts = (dicts_of(dict(zip(self.columns, scores))) if scores
+                           else [{} for _ in range(self.size)])
         return self._dicts
 
     def __len__(self) -> int:
