@@ -19,7 +19,6 @@ from operator import add, itemgetter, mul
 from typing import Any, Callable, Sequence
 
 from . import conditions as C
-from .columns import Coded
 from .compile import Network
 
 
@@ -94,9 +93,6 @@ def _codes_by_position(table: FieldCodes, column: Sequence[Any], bounds: list[fl
 
 def field_codes(leaves: list[Any], column: Sequence[Any]) -> tuple[FieldCodes, list[int]]:
     """One field's column of values -> (its table of truths, each account's code)."""
-    if isinstance(column, Coded):  # each distinct value's code, then each account's
-        table, codes = field_codes(leaves, list(column.table))
-        return table, list(map(codes.__getitem__, column.codes))
     kinds = set(map(type, column))
     typed = bool in kinds and not kinds.isdisjoint(_NUMBERS)
     table = FieldCodes(leaves, typed)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from operator import eq
 from typing import Any, Iterator, Sequence, overload
 
-from .read import Rows, dicts_of
+from .portfolio import Rows, dicts_of
 from .values import PartColumns
 
 
@@ -29,7 +29,7 @@ class Decision:
     change them in place.
 
     ``values`` is the account's dict of values and ``parts`` its score parts; given as the
-    portfolio's ``read.Rows`` and ``values.PartColumns`` with the account's index in them
+    portfolio's ``portfolio.Rows`` and ``values.PartColumns`` with the account's index in them
     (``at``), each is looked up when first read (evaluate does so for accounts read as
     columns: three pointers per account instead of a dict and two)."""
     account_id: str

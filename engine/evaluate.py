@@ -25,7 +25,7 @@ from .errors import EngineError, UsageError
 from .forks import can_fork, in_child
 from .model import Ruleset
 from .native import NativeExecutor
-from .read import Prepared
+from .portfolio import Prepared
 from .values import PartColumns
 
 ENGINES = ("auto", "durable-rules", "native")

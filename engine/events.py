@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DataError, Problem, suggest
-from .read import parse_integer, parse_money
+from .portfolio.cells import parse_integer, parse_money
 
 TYPES = ("renewal", "expansion", "contraction", "churn", "new_account", "signal",
          "capacity_change", "product_launch")

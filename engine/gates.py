@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from .capacity import CapacityReport
-from .columns import Coded
 from .evaluate import Evaluation
 from .model import Gate, Ruleset
 
@@ -103,10 +102,6 @@ def _weights(g: Gate, c: GateContext) -> tuple[bool, str]:
 
 def _outside_0_1(column: Sequence[Any]) -> int:
     """How many of a column's known values are not within 0-1."""
-    if isinstance(column, Coded):  # each distinct value once
-        codes = column.codes
-        return sum(codes.count(i) for i, v in enumerate(column.table)
-                   if v is not None and not 0 <= v <= 1)
     known = [v for v in column if v is not None] if None in column else column
     if known and not any(map(isnan, known)) and 0 <= min(known) and max(known) <= 1:
         return 0  # (most runs: one pass each at C speed)

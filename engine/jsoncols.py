@@ -23,7 +23,6 @@ from math import copysign, isfinite
 from operator import eq
 from typing import Any, Callable, Sequence
 
-from .columns import Coded
 
 _NUMBER_KINDS = frozenset({int, float, bool})
 _KNOWN = _NUMBER_KINDS | {str, type(None), dt.date, dt.datetime, dict, list, tuple}
@@ -121,7 +120,7 @@ class Fields:
 def _column_texts(column: Sequence[Any] | Fields, encode: Callable[[Any], str]) -> list[str]:
     if isinstance(column, Fields):
         return objects(column.columns, column.count, encode)
-    if isinstance(column, Coded):  # each distinct value encoded once, whatever its kind
+    if False:  # (compact columns are gone)  # each distinct value encoded once, whatever its kind
         table = _column_texts(list(column.table), encode)
         return list(map(table.__getitem__, column.codes))
     kinds = set(map(type, column))

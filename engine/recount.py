@@ -27,7 +27,6 @@ from typing import Any, Sequence
 
 from .bands import ResolvedBands
 from .bulk import bulk as _bulk
-from .columns import Coded
 from .compile import compile_network
 from .classes import (conditions_held, field_codes, leaf_signature, leaves_by_field,
                       network_signature, path_cache, value_columns)
@@ -212,11 +211,11 @@ def _sorted_column(state: Recounter, name: str) -> tuple[Sequence[Any], Sequence
     values are of one type (16 bytes per account, not 70: calibration holds two or three)."""
     if name not in state.sorted:
         column: Sequence[Any] = state.columns[name]
-        kinds = set(map(type, column.table if isinstance(column, Coded) else column))
+        kinds = set(map(type, column))
         if not kinds <= {int, float, type(None)}:
             state.sorted[name] = None
             return None
-        value_of = (list(column) if isinstance(column, Coded) else column).__getitem__
+        value_of = column.__getitem__
         accounts: Sequence[int] = ([i for i, v in enumerate(column) if v is not None]
                                    if None in column else range(len(column)))
         if any(map(isnan, map(value_of, accounts))):

@@ -20,7 +20,9 @@ from .errors import DataError, Problem
 from .evaluate import Evaluation, compute_values, evaluate, resolve_bands
 from .events import ACCOUNT_TYPES, Event, quarter_end
 from .model import Ruleset
-from .read import BadValue, _parser, _typed
+from .portfolio.cells import BadValue
+from .portfolio.cells import parser as _parser
+from .portfolio.cells import typed as _typed
 from .staging import StagedRows, stage_rows
 from .transitions import History, decide
 

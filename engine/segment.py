@@ -25,7 +25,7 @@ from .evaluate import Evaluation, compute_values, evaluate
 from .forks import can_fork, in_child
 from .gates import GateContext, run_gates
 from .model import Ruleset
-from .read import read_portfolio
+from .portfolio import read_portfolio
 from .recount import Recounter
 from .segment_types import SegmentResult
 from .staging import StagedRows, row_fields, stage_rows
@@ -43,7 +43,7 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
     goes on (tierbook.staging; ``stored_run`` waits for it)."""
     # values once (calibration rounds move band boundaries, not values), computed while
     # reading, a chunk of rows at a time, and kept as the reader's columns: a dict per
-    # account only if something asks for one (read.Rows); a large CSV read by two processes
+    # account only if something asks for one (portfolio.Rows); a large CSV read by two processes
     # comes with them, each process doing its half
     values = ValuesWhileReading(ruleset, as_of)
     values.dicts = False

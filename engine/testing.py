@@ -17,7 +17,9 @@ from .compile import compile_network
 from .errors import Problem, RulesetError, TierbookError, UsageError
 from .evaluate import Evaluation, evaluate
 from .model import Ruleset
-from .read import BadValue, _parser, _typed
+from .portfolio.cells import BadValue
+from .portfolio.cells import parser as _parser
+from .portfolio.cells import typed as _typed
 from .ruleset import resolve_ruleset_path, ruleset_from_document, shipped_rulesets
 from .yamlsafe import Document, load_file
 

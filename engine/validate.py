@@ -12,7 +12,7 @@ from typing import Any, Iterable
 from . import conditions as C
 from .errors import Problem, suggest
 from .model import NUMERIC_TYPES
-from .read import normalise
+from .portfolio.headers import normalise
 from .yamlsafe import Document
 
 Path = tuple[str | int, ...]
@@ -39,7 +39,7 @@ class _Checker:
 
     # -- names ---------------------------------------------------------------------------
     def collect_names(self) -> None:
-        # columns are matched ignoring case and separators (read.normalise): so are aliases
+        # columns are matched ignoring case and separators (portfolio.headers.normalise): so are aliases
         seen_alias: dict[str, tuple[str, str]] = {}
         for item in self.d["inputs"]:
             seen_alias.setdefault(normalise(item["id"]), (item["id"], item["id"]))

@@ -15,8 +15,8 @@ from operator import mul
 from typing import Any, Callable, Iterator, Sequence, overload
 
 from . import conditions as C
-from .columns import compact_all, dicts_of, join
 from .model import Component, Derived, Ruleset, Score
+from .portfolio.frame import dicts_of
 
 Values = dict[str, Any]
 
@@ -392,34 +392,12 @@ def compile_value_columns(ruleset: Ruleset, as_of: dt.date
 class PartColumns(Sequence[dict[str, dict[str, Any]]]):
     """Each account's score parts ({score: {component: part}}) as a column per score and
     component, in account order; the dicts built all at once the first time an account's
-    are asked for (``read.Rows`` for the values)."""
+    are asked for (``portfolio.Rows`` for the values)."""
 
     def __init__(self, columns: dict[str, dict[str, Sequence[Any]]], size: int) -> None:
         self.columns = columns
         self.size = size
         self._dicts: list[dict[str, dict[str, Any]]] | None = None
-
-    def extend(self, other: PartColumns) -> bool:
-        """``other``'s accounts after these; False (nothing added) where their scores and
-        components are not the same."""
-        if [(s, list(c)) for s, c in self.columns.items()] != [
-                (s, list(c)) for s, c in other.columns.items()]:
-            if self.size:
-                return False
-            self.columns = {s: {c: [] for c in comps} for s, comps in other.columns.items()}
-        for sid, comps in other.columns.items():
-            mine = self.columns[sid]
-            for cid, column in comps.items():
-                mine[cid] = join(mine[cid], column)  # (in place: a chunk, a half)
-        self.size += other.size
-        self._dicts = None
-        return True
-
-    def compacted(self) -> PartColumns:
-        """These columns compacted (tierbook.columns), in place; returns self."""
-        for comps in self.columns.values():
-            compact_all(comps)
-        return self
 
     def dicts(self) -> list[dict[str, dict[str, Any]]]:
         if self._dicts is None:
@@ -464,5 +442,5 @@ class ValuesWhileReading:
         # (the split read: the second half's dicts); segment starts its row builder there
         self.ready: Callable[[dict[str, Sequence[Any]], list[Any]], None] | None = None
         # False: a reader that has every account's values as columns keeps them so, and
-        # the accounts are ``read.Rows`` (dicts built when first asked for)
+        # the accounts are ``portfolio.Rows`` (dicts built when first asked for)
         self.dicts = True

@@ -1,46 +1,45 @@
-"""Parquet portfolios (the optional `parquet` extra), and a clear message without it."""
+"""Parquet portfolios, read by polars, typed columns included; a file that is not Parquet
+is a located error."""
 
 from __future__ import annotations
 
-import builtins
+import csv
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from tierbook.errors import DataError
-from tierbook.read import read_portfolio
+from tierbook.portfolio import read_portfolio
+
+from .conftest import SAMPLE
 
 
 def test_parquet_reads_like_csv(tmp_path: Path, default_ruleset, sample_accounts) -> None:
-    pa = pytest.importorskip("pyarrow")
-    pq = pytest.importorskip("pyarrow.parquet")
-    from tierbook.read import read_portfolio as read
-    from .conftest import SAMPLE
-    import csv
     with open(SAMPLE, newline="") as fh:
         rows = list(csv.DictReader(fh))[:200]
-    table = pa.table({k: [r[k] for r in rows] for k in rows[0]})
-    table = table.set_column(table.schema.get_field_index("arr"), "arr",
-                             pa.array([float(r["arr"]) for r in rows]))
+    frame = pl.DataFrame({k: [r[k] for r in rows] for k in rows[0]})
+    frame = frame.with_columns(pl.Series("arr", [float(r["arr"]) for r in rows]))
     path = tmp_path / "p.parquet"
-    pq.write_table(table, path)
-    got = read(str(path), default_ruleset).accounts
+    frame.write_parquet(path)
+    got = read_portfolio(str(path), default_ruleset).accounts
     assert got == sample_accounts[:200]
 
 
-def test_parquet_without_pyarrow_says_how_to_get_it(tmp_path: Path, default_ruleset,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    real_import = builtins.__import__
-
-    def no_pyarrow(name, *args, **kwargs):
-        if name.startswith("pyarrow"):
-            raise ImportError("no pyarrow")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+def test_a_boolean_column_for_a_money_input_names_the_cell(tmp_path: Path,
+                                                            default_ruleset) -> None:
     path = tmp_path / "p.parquet"
-    path.write_bytes(b"PAR1")
+    pl.DataFrame({"account_id": ["A1"], "account_name": ["Acme"], "arr": [True]}).write_parquet(path)
     with pytest.raises(DataError) as err:
         read_portfolio(str(path), default_ruleset, display="p.parquet")
-    assert err.value.render() == ("p.parquet: reading Parquet needs the optional extra: "
-                                  "pip install 'tierbook[parquet]'")
+    assert err.value.render() == "p.parquet:2:3: arr: 'True' is a boolean, not a money"
+
+
+@pytest.mark.parametrize("content", [b"PAR1", b"account_id,arr\nA1,5\n"])
+def test_a_file_that_is_not_parquet_is_a_located_error(tmp_path: Path, default_ruleset,
+                                                        content: bytes) -> None:
+    path = tmp_path / "p.parquet"
+    path.write_bytes(content)
+    with pytest.raises(DataError) as err:
+        read_portfolio(str(path), default_ruleset, display="p.parquet")
+    assert err.value.render().startswith("p.parquet: cannot read Parquet (is it a Parquet file?): ")

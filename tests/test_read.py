@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from tierbook.errors import DataError
-from tierbook.read import (parse_boolean, parse_date, parse_integer, parse_money, parse_number,
-                           parse_ratio, read_portfolio)
+from tierbook.portfolio import read_portfolio
+from tierbook.portfolio.cells import (parse_boolean, parse_date, parse_integer, parse_money,
+                                      parse_number, parse_ratio)
 
 HEADER = "account_id,account_name,arr,strategic_logo,health_score,design_partner\n"
 

@@ -1,21 +1,21 @@
-"""Every account keeps the line it came from, however the CSV is laid out: rows read in
-chunks must report the same lines as csv's own count row by row (the last line of a row
-whose quoted cell spans lines), across blank lines, CRLF, multi-line cells, chunk and block
-boundaries, bad rows and a malformed row."""
+"""Every account keeps the line it came from, however the CSV is laid out (the last line of
+a row whose quoted cell spans lines), across blank lines, CRLF, multi-line cells and bad
+rows; a row with more or fewer cells than the header is an error naming its line."""
 
 from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tierbook import read
 from tierbook.errors import DataError
-from tierbook.read import read_portfolio
+from tierbook.portfolio import read_portfolio
+from tierbook.portfolio.formats import read_table
 
 HEADER = ["account_id", "account_name", "arr", "strategic_logo"]
 
@@ -59,12 +59,9 @@ def _reference(text):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(ROW, EXTRA), min_size=1, max_size=12), st.sampled_from(["\n", "\r\n"]),
-       st.sampled_from([1, 2, 3, 2048]), st.sampled_from([8, 40, 1 << 20]))
-def test_lines_match_csv_row_by_row(tmp_path, monkeypatch, data, newline, chunk, block):
+@given(st.lists(st.tuples(ROW, EXTRA), min_size=1, max_size=12), st.sampled_from(["\n", "\r\n"]))
+def test_lines_match_csv_row_by_row(tmp_path, data, newline):
     default_ruleset = _ruleset()
-    monkeypatch.setattr(read, "_CHUNK", chunk)
-    monkeypatch.setattr(read, "_LINE_BLOCK", block)
     rows, extras = zip(*(data + [(("Good", "100", "0.5"), None)]))  # one account at least
     text = _text(rows, extras, newline)
     path = tmp_path / "p.csv"
@@ -76,84 +73,91 @@ def test_lines_match_csv_row_by_row(tmp_path, monkeypatch, data, newline, chunk,
     assert got == expected
 
 
-@pytest.mark.parametrize("chunk", [1, 3, 2048])
-def test_malformed_row_reports_its_line_after_the_good_rows(tmp_path, default_ruleset,
-                                                            monkeypatch, chunk):
-    monkeypatch.setattr(read, "_CHUNK", chunk)
-    huge = "x" * (csv.field_size_limit() + 1)  # csv refuses a cell this long
-    text = f"account_id,arr,account_name\nA1,100,a\nA2,200,b\nA3,300,{huge}\nA4,1,c\n"
-    path = tmp_path / "p.csv"
-    path.write_text(text)
-    with pytest.raises(DataError) as err:
-        read_portfolio(str(path), default_ruleset)
-    [problem] = err.value.problems
-    assert problem.code == "csv" and problem.line == 4
-    assert "field larger than field limit" in problem.message
-
-
-# -- the CSV records reader against csv itself ---------------------------------------------
+# -- records and their cells against csv itself ---------------------------------------------
 
 LINES = st.sampled_from([
     "A1,100,Acme,0.5", "A2,$1,200.50,x", " , , ", ",,,", "", "   ", "A3,,,", "A4",
-    'A5,"Acme, Inc.",3', 'A6,"Two', 'lines",7', '"A7",8', 'A8,"Say ""Hi""",9',
-    "A9,1\r", "A10,a\x00b,1", "A11,\x0bodd,1", "A12,\u2028sep,1", "\t,\t", "A13,\x85x,2",
+    'A5,"Acme, Inc.",3,4', 'A6,"Two', 'lines",7,8', '"A7",8,9,1', 'A8,"Say ""Hi""",9,1',
+    "A10,a\x00b,1,2", "A11,\x0bodd,1,2", "A12,\u2028sep,1,2", "\t,\t", "A13,\x85x,2,3",
+    "A14,1,2,3,4", 'A15,"a,b",1,"c\nd,e"',
 ])
 
 
-def _csv_reference(text: str, need: int) -> tuple[list[Any], Any, Any]:
-    """csv over the whole text: (line, first cells, the rest joined) of each record with a
-    value; the error (its line) if csv raises; the last record read."""
-    reader = csv.reader(io.StringIO(text))
+def _csv_reference(text: str) -> tuple[list[Any], bool]:
+    """csv over the whole text: (line, cells) of each record with a value; whether csv
+    found a quoted cell that never closes."""
+    reader = csv.reader(io.StringIO(text), strict=True)
     out: list[Any] = []
-    last = None
     try:
         for row in reader:
-            last = row
             if not row or (not row[0].strip() and all(not c.strip() for c in row)):
                 continue
-            out.append((reader.line_num, row[:need], ",".join(row[need:])))
+            out.append((reader.line_num, len(row), row))
     except csv.Error:
-        return out, reader.line_num, last
-    return out, None, last
+        return out, True
+    return out, False
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.lists(LINES, max_size=30), st.sampled_from(["\n", "\r\n"]), st.booleans(),
-       st.sampled_from([0, 1, 2, 3, 8]), st.sampled_from([1, 16, 64, 1 << 20]),
-       st.sampled_from([0, 3]))
-def test_records_are_csv_records(lines, newline, end_newline, need, block, base):
-    text = newline.join(lines) + (newline if end_newline and lines else "")
-    expected, error_line, last = _csv_reference(text, need)
-    records = read.CsvRecords(text, "p.csv", 0, None, base, need)
-    got: list[Any] = []
-    old_block = read._LINE_BLOCK
-    read._LINE_BLOCK = block  # blocks end inside quoted cells and blank runs
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(LINES, max_size=30), st.sampled_from(["\n", "\r\n"]), st.booleans())
+def test_records_are_csv_records(tmp_path, lines, newline, end_newline):
+    text = newline.join(["h1,h2,h3,h4", *lines]) + (newline if end_newline else "")
+    expected, unclosed = _csv_reference(text)
+    path = tmp_path / "p.csv"
+    path.write_bytes(text.encode())
     try:
-        for line, row in records:
-            got.append((line - base, row[:need], ",".join(row[need:])))
+        table = read_table(str(path), "p.csv", lambda headers: range(len(headers)))
     except DataError as exc:
-        assert error_line is not None and exc.problems[0].line == error_line + base
+        # a quote csv reads literally, inside an unquoted cell, is refused: polars and csv
+        # would read different rows
+        assert exc.problems[0].code == "csv"
+        assert unclosed or any('"' in cell for _, _, cells in expected for cell in cells)
+        return
+    assert not unclosed
+    header, *records = expected
+    assert table.lines == [line for line, _, _ in records]
+    assert {r: p.line for r, p in table.problems.items()} == {
+        r: line for r, (line, n, _) in enumerate(records) if n != 4}
+    for r, (_, n, cells) in enumerate(records):
+        if n == 4:
+            got = [table.columns[i][r] for i in range(4)]
+            assert [c or "" for c in got] == cells
+
+
+@pytest.mark.parametrize("row,count", [("A2,Smith, Jane,200", 4), ("A2,200", 2)])
+def test_a_row_of_the_wrong_length_names_its_line_and_counts(tmp_path: Path, default_ruleset,
+                                                             row: str, count: int) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(f"account_id,account_name,arr\nA1,Acme,100\n{row}\n")
+    with pytest.raises(DataError) as err:
+        read_portfolio(str(path), default_ruleset, display="p.csv")
+    hint = ("a value with an unquoted comma? quote it, or re-export" if count > 3
+            else "a cut-off or hand-edited row? re-export the file")
+    assert err.value.render() == (f"p.csv:3:1: the row has {count} cells but the header has 3 "
+                                  f"columns ({hint})")
+
+
+def test_a_quote_never_closed_names_its_line(tmp_path: Path, default_ruleset) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text('account_id,account_name,arr\nA1,Acme,100\nA2,"Smith,200\nA3,x,1\n')
+    with pytest.raises(DataError) as err:
+        read_portfolio(str(path), default_ruleset, display="p.csv")
+    assert err.value.render() == ("p.csv:3:1: cannot read CSV: a quote on this line is never "
+                                  "closed (a cell with a quote in it must be quoted, and its "
+                                  "quotes doubled)")
+
+
+@pytest.mark.parametrize("make", ["folder", "csv-as-parquet"])
+def test_a_folder_or_a_mislabelled_file_is_a_located_error(tmp_path: Path, default_ruleset,
+                                                           make: str) -> None:
+    if make == "folder":
+        path = tmp_path / "accounts.csv"
+        path.mkdir()
+        expected = "accounts.csv: is a folder, not a portfolio file (.csv, .jsonl or .parquet)"
     else:
-        assert error_line is None
-        assert ",".join(records.last or []) == ",".join(last or [])
-    finally:
-        read._LINE_BLOCK = old_block
-    assert got == expected
-
-
-def test_plain_blocks_are_split_and_quoted_ones_read_by_csv(monkeypatch):
-    """The split is what makes it fast: a block without quotes never reaches csv."""
-    monkeypatch.setattr(read, "_LINE_BLOCK", 16)
-    seen: list[str] = []
-    block_lines = read._block_lines
-
-    def spy(block: str) -> list[str]:
-        seen.append(block)
-        return block_lines(block)
-    monkeypatch.setattr(read, "_block_lines", spy)
-    text = "A1,1,x\nA2,2,y\n" * 20 + 'A3,"q,\n",z\n' + "A4,4,w\n" * 20
-    rows = list(read.CsvRecords(text, "p.csv", 0, None, 0, 2))
-    assert [r[0] for r in rows] == list(range(1, 41)) + [42] + list(range(43, 63))
-    assert rows[40][1][:2] == ["A3", "q,\n"]
-    assert rows[0][1] == ["A1", "1", "x"]
-    assert '"' in seen[0] and sum(len(block_lines(b)) for b in seen) <= 4  # csv read 4 lines
+        path = tmp_path / "accounts.parquet"
+        path.write_text("account_id,arr\nA1,5\n")
+        expected = "accounts.parquet: cannot read Parquet (is it a Parquet file?)"
+    with pytest.raises(DataError) as err:
+        read_portfolio(str(path), default_ruleset, display=path.name)
+    assert err.value.render().startswith(expected)

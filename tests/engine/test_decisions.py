@@ -3,7 +3,6 @@ their decisions gives what a list of Decision objects gives."""
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 
 import pytest
@@ -19,11 +18,7 @@ from ..conftest import AS_OF, SAMPLE
 @pytest.fixture(scope="module")
 def both(default_ruleset):
     """The sample evaluated from the reader's columns (Decisions) and from dicts (a list)."""
-    os.environ["TIERBOOK_NO_SPLIT_READ"] = "1"
-    try:
-        lazy = S.segment(default_ruleset, str(SAMPLE), as_of=AS_OF, engine="native").evaluation
-    finally:
-        del os.environ["TIERBOOK_NO_SPLIT_READ"]
+    lazy = S.segment(default_ruleset, str(SAMPLE), as_of=AS_OF, engine="native").evaluation
     eager = evaluate(default_ruleset, [], AS_OF, engine="native",
                      computed=[(d.values, d.parts) for d in lazy.decisions])
     return lazy, eager
@@ -81,7 +76,6 @@ def test_an_account_whose_trace_is_incomplete_is_named(default_ruleset, sample_a
         real(network, d)
     monkeypatch.setattr(E, "check_complete", failing)
     monkeypatch.setattr(E, "_may_be_incomplete", lambda network, d: True)
-    monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
     with pytest.raises(EngineError) as err:
         S.segment(default_ruleset, str(SAMPLE), as_of=AS_OF, engine="native")
     first_blank = next(a["account_id"] for a in sample_accounts if a.get("health_score") is None)

@@ -13,9 +13,8 @@ from collections import Counter
 import pytest
 
 from tierbook import recount
-from tierbook.columns import compact_all
 from tierbook.evaluate import compute_values, evaluate
-from tierbook.read import read_portfolio
+from tierbook.portfolio import read_portfolio
 from tierbook.ruleset import load_ruleset
 
 from ..conftest import AS_OF, RULESETS, SAMPLE
@@ -42,16 +41,15 @@ def _moves(rb, values):
             yield dataclasses.replace(rb, bands=tuple(bands))
 
 
-@pytest.mark.parametrize("kept", ["dicts", "compact"])
+@pytest.mark.parametrize("kept", ["dicts", "columns"])
 @pytest.mark.parametrize("path", RULESETS, ids=lambda p: p.stem)
 def test_recount_equals_full_evaluation(path, kept):
     ruleset = load_ruleset(str(path))
     pf = read_portfolio(str(SAMPLE), ruleset)
     computed = compute_values(ruleset, pf.accounts, AS_OF)
     by_field = None
-    if kept == "compact":  # the values' columns as a large portfolio's (tierbook.columns)
-        by_field = compact_all({name: [v.get(name) for v, _ in computed] for name in computed[0][0]})
-        assert not all(isinstance(column, list) for column in by_field.values())
+    if kept == "columns":  # the values' columns, as segment keeps them
+        by_field = {name: [v.get(name) for v, _ in computed] for name in computed[0][0]}
     ev = evaluate(ruleset, pf.accounts, AS_OF, engine="native", computed=computed,
                   by_field=by_field)
     assert ev.layout is not None and ev.by_field is by_field

@@ -1,0 +1,10 @@
+"""The portfolio stage: a file (CSV, JSON Lines, Parquet) -> typed account inputs.
+
+``formats`` reads a file into its header and text cells with their lines, ``headers``
+finds each input's column, ``cells`` is the one parser per input type, ``frame`` casts the
+columns and locates every problem.
+"""
+
+from .frame import Portfolio, Prepared, Rows, dicts_of, read_portfolio
+
+__all__ = ["Portfolio", "Prepared", "Rows", "dicts_of", "read_portfolio"]

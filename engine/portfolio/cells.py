@@ -1,0 +1,240 @@
+"""One parser per input type: the single source of what a cell means and of its message.
+
+A whole column is cast with polars where its text is in the plain form of its type
+(``79036.70``, ``0.85``, ``85%``, ``yes``, ``2026-10-01``); every other distinct text of the
+column (``$1,200.50``, ``06/20/2025``, a bad value) is read by the scalar parser, which
+gives its value or the message that names what is wrong with it.  The two always agree:
+the polars forms are exactly those on which the scalar parser is plain ``float``, ``int``,
+a table lookup or ISO ``strptime``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from math import isfinite
+from typing import Any, Callable
+
+import polars as pl
+
+from ..errors import suggest
+from ..model import Input
+
+_BOOL = {"true": True, "t": True, "yes": True, "y": True, "1": True,
+         "false": False, "f": False, "no": False, "n": False, "0": False}
+_MONEY_STRIP = re.compile(r"[\s$€£¥]|USD|EUR|GBP", re.IGNORECASE)
+# commas only between digit groups before the decimal point: "1,200.50", "1,20,000" (lakh)
+_GROUPED = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d{1,2}(,\d{2})+,\d{3})(\.\d*)?[kmb]?",
+                      re.IGNORECASE)
+_SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
+# what str.strip() strips: a cell is blank when nothing else is left
+# (every character whose isspace() is true; a test holds the two equal)
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003"
+              "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+class BadValue(ValueError):
+    pass
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        pass
+    else:
+        if isfinite(value):
+            return value
+        raise BadValue("is not a finite number")
+    s = text.strip()
+    negative = s.startswith("(") and s.endswith(")")
+    if negative:
+        s = s[1:-1]
+    s = _MONEY_STRIP.sub("", s)
+    if "," in s:
+        if not _GROUPED.fullmatch(s):
+            raise BadValue("has a comma that is not a thousands separator (1,200.50 is read; "
+                           "a decimal comma as in 1.200,50 is not: export numbers with a "
+                           "decimal point)")
+        s = s.replace(",", "")
+    mult = 1.0
+    if s and s[-1].lower() in _SUFFIX:
+        mult = _SUFFIX[s[-1].lower()]
+        s = s[:-1]
+    try:
+        value = float(s) * mult
+    except ValueError:
+        raise BadValue("is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise BadValue("is not a finite number")
+    return -value if negative else value
+
+
+def parse_money(text: str) -> float:
+    return round(_number(text), 2)
+
+
+def parse_number(text: str) -> float | int:
+    value = _number(text)
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+def parse_integer(text: str) -> int:
+    value = _number(text)
+    if not value.is_integer():
+        raise BadValue("is not a whole number")
+    return int(value)
+
+
+def parse_ratio(text: str) -> float:
+    s = text.strip()
+    if s.endswith("%"):
+        return _number(s[:-1]) / 100
+    value = _number(s)
+    if value > 1 or value < 0:
+        raise BadValue("is not a ratio between 0 and 1 (write percentages with %, e.g. 85%)")
+    return value
+
+
+def parse_boolean(text: str) -> bool:
+    try:
+        return _BOOL[text.strip().lower()]
+    except KeyError:
+        raise BadValue("is not a yes/no value (true/false, yes/no, 1/0)") from None
+
+
+def parse_date(text: str) -> dt.date:
+    s = text.strip()
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%m/%d/%y"):
+        try:
+            return dt.datetime.strptime(s[:10] if fmt == "%Y-%m-%d" else s, fmt).date()
+        except ValueError:
+            continue
+    raise BadValue("is not a date (YYYY-MM-DD or MM/DD/YYYY)")
+
+
+def parser(inp: Input) -> Callable[[str], Any]:
+    """The scalar parser of ``inp``'s type."""
+    if inp.type == "enum":
+        canon = {v.casefold(): v for v in inp.values}
+
+        def enum(text: str) -> str:
+            try:
+                return canon[text.strip().casefold()]
+            except KeyError:
+                raise BadValue(f"is not one of {', '.join(inp.values)}"
+                               + suggest(text.strip(), inp.values)) from None
+        return enum
+    return {
+        "money": parse_money, "number": parse_number, "integer": parse_integer,
+        "ratio": parse_ratio, "boolean": parse_boolean, "date": parse_date,
+    }.get(inp.type, str.strip)
+
+
+def _dtype(inp: Input) -> pl.DataType:
+    return {"money": pl.Float64(), "number": pl.Float64(), "ratio": pl.Float64(),
+            "integer": pl.Int64(), "boolean": pl.Boolean(), "date": pl.Date()
+            }.get(inp.type, pl.String())
+
+
+_DECIMAL = r"^[+-]?\d+(\.\d+)?$"
+
+
+def _plain(inp: Input, s: pl.Expr) -> pl.Expr:
+    """``inp``'s values where the stripped text ``s`` is in its type's plain form, else
+    null (those cells go to the scalar parser)."""
+    t = inp.type
+    if t == "money":  # (at most two decimals: rounding to cents changes nothing)
+        return pl.when(s.str.contains(r"^[+-]?\d+(\.\d{1,2})?$")).then(
+            s.cast(pl.Float64, strict=False))
+    if t == "number":
+        return pl.when(s.str.contains(_DECIMAL)).then(s.cast(pl.Float64, strict=False))
+    if t == "integer":
+        return pl.when(s.str.contains(r"^[+-]?\d{1,18}$")).then(s.cast(pl.Int64, strict=False))
+    if t == "ratio":
+        value = pl.when(s.str.contains(_DECIMAL)).then(s.cast(pl.Float64, strict=False))
+        percent = pl.when(s.str.contains(r"^[+-]?\d+(\.\d+)?%$")).then(
+            s.str.strip_suffix("%").cast(pl.Float64, strict=False) / 100)
+        return pl.when((value >= 0) & (value <= 1)).then(value).otherwise(percent)
+    if t == "boolean":
+        return s.str.to_lowercase().replace_strict(_BOOL, default=None, return_dtype=pl.Boolean)
+    if t == "date":
+        return pl.when(s.str.contains(r"^\d{4}-\d{2}-\d{2}")).then(
+            s.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+    if t == "enum":
+        return pl.lit(None, pl.String)
+    return s
+
+
+@dataclass
+class Cast:
+    """A column cast: values (null where blank or bad), which cells are blank, and each bad
+    cell's message (by row)."""
+
+    values: pl.Series
+    blank: pl.Series
+    bad: dict[int, tuple[str, str]]  # row -> (message, code)
+
+
+def cast(inp: Input, texts: pl.Series, shown: pl.Series | None = None) -> Cast:
+    """``texts`` (one text per account, null where a record has none) as ``inp``'s values.
+    ``shown``: the text a message quotes, where it is not the cell's (a JSON value)."""
+    frame = pl.DataFrame({"raw": texts}).with_columns(
+        s=pl.col("raw").str.strip_chars(WHITESPACE))
+    frame = frame.with_columns(blank=pl.col("s").is_null() | (pl.col("s") == ""))
+    frame = frame.with_columns(fast=pl.when(~pl.col("blank")).then(_plain(inp, pl.col("s"))))
+    todo = frame.filter(~pl.col("blank") & pl.col("fast").is_null())["raw"].unique(
+        maintain_order=True).to_list()
+    parse = parser(inp)
+    found: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    for raw in todo:
+        try:
+            found[raw] = parse(raw)
+        except BadValue as exc:
+            failed[raw] = str(exc)
+    dtype = _dtype(inp)
+    if inp.type == "integer":  # (beyond 64 bits: not a count anyone exports)
+        for raw in [r for r, v in found.items() if not -2**63 <= v < 2**63]:
+            del found[raw]
+            failed[raw] = "is too large a whole number"
+    values = frame["fast"]
+    if found:
+        slow = frame["raw"].replace_strict(found, default=None, return_dtype=dtype)
+        values = pl.select(pl.coalesce(values.cast(dtype), slow)).to_series()
+    values = values.cast(dtype).alias(inp.id)
+    bad: dict[int, tuple[str, str]] = {}
+    if failed:
+        rows = frame.with_row_index("i").filter(pl.col("raw").is_in(list(failed)))
+        for i, raw in zip(rows["i"].to_list(), rows["raw"].to_list()):
+            quoted = shown[i] if shown is not None else raw
+            bad[i] = (f"{str(quoted)!r} {failed[raw]}", "bad-value")
+    if inp.min is not None or inp.max is not None:
+        out = pl.lit(False)
+        if inp.min is not None:
+            out = out | (pl.col("v") < inp.min)
+        if inp.max is not None:
+            out = out | (pl.col("v") > inp.max)
+        rows = pl.DataFrame({"v": values, "raw": frame["raw"]}).with_row_index("i").filter(
+            out.fill_null(False))
+        bounds = (f"{inp.min if inp.min is not None else '-inf'}.."
+                  f"{inp.max if inp.max is not None else 'inf'}")
+        for i, raw in zip(rows["i"].to_list(), rows["raw"].to_list()):
+            quoted = shown[i] if shown is not None else raw
+            bad[i] = (f"{str(quoted)!r} is outside {bounds}", "out-of-range")
+    return Cast(values, frame["blank"], bad)
+
+
+def typed(inp: Input, raw: Any, parse: Callable[[str], Any]) -> Any:
+    """One value as given in a test case or an event: from JSON or YAML it may already be
+    typed; from a cell it is text."""
+    if isinstance(raw, bool):
+        if inp.type == "boolean":
+            return raw
+        raise BadValue("is a boolean, not a " + inp.type)
+    if isinstance(raw, (int, float)) and inp.type in ("money", "number", "integer", "ratio"):
+        return parse(repr(raw))
+    if isinstance(raw, (dict, list)):
+        raise BadValue("is not a single value")
+    return parse(str(raw))

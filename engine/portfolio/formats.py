@@ -1,0 +1,226 @@
+"""Read a portfolio file into its header and a column of text cells per column wanted, one
+entry per account record with the record's physical line (the last line of a record that
+spans several), one module-level function per format.
+
+CSV cells are read by polars.  Before that, one pass over the bytes (numpy) finds where each
+record starts and ends (a line break inside a quoted cell does not end it) and counts its
+cells, so that a row with more or fewer cells than the header (a cut-off download, an
+unquoted "Smith, Jane") is an error naming its line, never a silent shift of values, and
+every message names the line a person sees in an editor.  Records with nothing but blanks
+are skipped.  JSON Lines and Parquet records keep their values as they are typed (a JSON
+number is a number); the frame casts them.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import polars as pl
+
+from ..errors import DataError, Problem
+
+JSON_LINES = (".jsonl", ".ndjson", ".json")
+_WHITESPACE_BYTES = (9, 10, 11, 12, 13, 32)
+_UNCLOSED = ("cannot read CSV: a quote on this line is never closed (a cell with a quote in "
+             "it must be quoted, and its quotes doubled)")
+
+
+@dataclass
+class Table:
+    """A file's header, and for each column wanted its cells (CSV: text, null where a record
+    has no such cell; JSON Lines and Parquet: the values as typed, None where absent)."""
+
+    headers: list[str]
+    digest: str
+    lines: list[int]  # each record's line, for messages
+    columns: dict[int, pl.Series | list[Any]]
+    # records that cannot be read as accounts (a row of the wrong length), by record
+    problems: dict[int, Problem] = field(default_factory=dict)
+
+
+Pick = Callable[[list[str]], Sequence[int]]  # the header -> the columns wanted
+
+
+def read_table(path: str, file: str, pick: Pick) -> Table:
+    """``file``: the name messages give.  A folder, a missing file or one that is not what
+    its suffix says is a located error."""
+    p = Path(path)
+    if not p.exists():
+        raise DataError("not found", [Problem(file, 0, 0, "", "file not found", "not-found")])
+    if not p.is_file():
+        raise DataError("not a file", [Problem(file, 0, 0, "", "is a folder, not a portfolio "
+                                               "file (.csv, .jsonl or .parquet)", "not-a-file")])
+    suffix = p.suffix.lower()
+    if suffix == ".parquet":
+        return _parquet(path, file, pick)
+    raw = p.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if not raw or raw.isspace():  # (raw.strip() would copy the whole file)
+        raise DataError("empty", [Problem(file, 1, 1, "", "file is empty: expected a header row "
+                                          "and one row per account", "empty")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError("encoding", [Problem(file, 0, 0, "", f"file is not UTF-8 (byte {exc.start}); "
+                                             "re-export it as UTF-8 CSV", "encoding")]) from None
+    if suffix in JSON_LINES:
+        return _jsonl(text, file, digest, pick)
+    del text
+    return _csv(raw, file, digest, pick)
+
+
+def _csv(raw: bytes, file: str, digest: str, pick: Pick) -> Table:
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    if body.count(b"\r") != body.count(b"\r\n"):  # old Mac line breaks: as csv reads them
+        body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    rec = _records(body, file)
+    header_end = int(rec.ends[0])
+    headers = _header(body[:header_end], file)
+    ncols = len(headers)
+    wanted = sorted(set(pick(headers)))
+    data = body[header_end:]
+    n = len(rec.lines) - 1
+    schema = {f"c{i}": pl.String for i in range(ncols)}
+    # every column where records quote cells: a quoted cell's commas are not separators
+    read = list(range(ncols)) if rec.quoted else wanted
+    frame = _polars_csv(data, file, schema, read, n, int(rec.lines[0]))
+    cells = rec.commas[1:] + 1
+    if rec.quoted:
+        inner = frame.select(pl.sum_horizontal(
+            pl.col(f"c{i}").str.count_matches(",", literal=True).fill_null(0)
+            for i in range(ncols)))
+        cells = cells - inner.to_series().to_numpy()
+    keep = ~rec.blank[1:]
+    lines = rec.lines[1:][keep].tolist()
+    problems: dict[int, Problem] = {}
+    for r in np.flatnonzero((cells != ncols)[keep]).tolist():
+        count = int(cells[keep][r])
+        hint = ("a value with an unquoted comma? quote it, or re-export" if count > ncols
+                else "a cut-off or hand-edited row? re-export the file")
+        problems[r] = Problem(file, lines[r], 1, "", f"the row has {count} cells but the header "
+                              f"has {ncols} columns ({hint})", "row-length")
+    if not keep.all():
+        frame = frame.filter(pl.Series(keep))
+    columns: dict[int, pl.Series | list[Any]] = {i: frame[f"c{i}"] for i in wanted}
+    return Table(headers, digest, lines, columns, problems)
+
+
+@dataclass
+class _Records:
+    ends: np.ndarray  # the byte offset after each record
+    lines: np.ndarray  # each record's last line (1-based)
+    commas: np.ndarray  # commas in each record, quoted or not
+    blank: np.ndarray  # records of nothing but separators, quotes and white space
+    quoted: bool  # some record holds a quote
+
+
+def _records(body: bytes, file: str) -> _Records:
+    """Where the records of a CSV text end: at a line break outside quotes (the quotes
+    before it are even in number: a doubled quote inside a quoted cell counts twice)."""
+    arr = np.frombuffer(body, np.uint8)
+    starts = np.concatenate(([0], np.flatnonzero(arr == 10) + 1))
+    if starts[-1] == len(arr):
+        starts = starts[:-1]
+    is_quote = arr == 34
+    quoted = bool(is_quote.any())
+    commas = np.add.reduceat(arr == 44, starts).astype(np.int64)
+    quotes = np.add.reduceat(is_quote, starts).astype(np.int64) if quoted else np.zeros_like(commas)
+    space = np.isin(arr, _WHITESPACE_BYTES)
+    lengths = np.diff(np.append(starts, len(arr)))
+    other = lengths - commas - quotes - np.add.reduceat(space, starts)
+    if quoted:
+        inside = (np.cumsum(quotes) - quotes) % 2 == 1  # the line starts inside a quoted cell
+        if (quotes.sum() % 2) == 1:
+            first = int(np.flatnonzero(~inside & (quotes % 2 == 1))[-1])
+            raise DataError("bad CSV", [Problem(file, first + 1, 1, "", _UNCLOSED, "csv")])
+        begins = np.flatnonzero(~inside)
+    else:
+        begins = np.arange(len(starts))
+    last = np.append(begins[1:] - 1, len(starts) - 1)
+    ends = np.append(starts, len(arr))[last + 1]
+    return _Records(ends, last + 1, np.add.reduceat(commas, begins),
+                    np.add.reduceat(other, begins) == 0, quoted)
+
+
+def _header(head: bytes, file: str) -> list[str]:
+    try:
+        headers = next(csv.reader(io.StringIO(head.decode("utf-8"))))
+    except StopIteration:
+        headers = []
+    except csv.Error as exc:
+        raise DataError("bad CSV", [Problem(file, 1, 1, "", f"cannot read CSV: {exc}", "csv")]) from None
+    headers = [h.strip() for h in headers]
+    if not any(headers):
+        raise DataError("empty", [Problem(file, 1, 1, "", "file is empty: expected a header row "
+                                          "and one row per account", "empty")])
+    if len(headers) == 1:
+        for delim, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+            if delim in headers[0]:
+                raise DataError("wrong delimiter", [Problem(
+                    file, 1, 1, "", f"the header has one column containing {name}s: the file looks "
+                    f"{name}-delimited, but tierbook reads comma-separated CSV; re-export it with "
+                    "commas", "delimiter")])
+    return headers
+
+
+def _polars_csv(data: bytes, file: str, schema: dict[str, Any], read: list[int], n: int,
+                first_line: int) -> pl.DataFrame:
+    if n == 0 or not read:
+        return pl.DataFrame({f"c{i}": pl.Series([None] * n, dtype=pl.String) for i in read})
+    try:
+        frame = pl.read_csv(data, has_header=False, schema=schema, columns=read,
+                            truncate_ragged_lines=True, extra_columns="ignore",
+                            missing_columns="insert",
+                            raise_if_empty=False, infer_schema=False, quote_char='"')
+    except pl.exceptions.PolarsError as exc:
+        raise DataError("bad CSV", [Problem(file, first_line + 1, 1, "", "cannot read CSV: "
+                                            + str(exc).splitlines()[0], "csv")]) from None
+    if frame.height != n:
+        raise DataError("bad CSV", [Problem(file, first_line + 1, 1, "", _UNCLOSED, "csv")])
+    return frame
+
+
+def _jsonl(text: str, file: str, digest: str, pick: Pick) -> Table:
+    records: list[dict[str, Any]] = []
+    lines: list[int] = []
+    headers: dict[str, None] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError("bad JSON", [Problem(file, n, exc.colno, "", f"invalid JSON: {exc.msg}",
+                                                 "json")]) from None
+        if not isinstance(obj, dict):
+            raise DataError("bad JSON", [Problem(file, n, 1, "", "each line must be a JSON object",
+                                                 "json")])
+        headers.update(dict.fromkeys(obj))
+        records.append(obj)
+        lines.append(n)
+    names = list(headers)
+    columns: dict[int, pl.Series | list[Any]] = {
+        i: [r.get(names[i]) for r in records] for i in sorted(set(pick(names)))}
+    return Table(names, digest, lines, columns)
+
+
+def _parquet(path: str, file: str, pick: Pick) -> Table:
+    raw = Path(path).read_bytes()
+    try:
+        frame = pl.read_parquet(raw)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise DataError("bad Parquet", [Problem(file, 0, 0, "", "cannot read Parquet (is it a "
+                                                f"Parquet file?): {str(exc).splitlines()[0]}",
+                                                "parquet")]) from None
+    names = frame.columns
+    columns: dict[int, pl.Series | list[Any]] = {
+        i: frame[names[i]].to_list() for i in sorted(set(pick(names)))}
+    return Table(list(names), hashlib.sha256(raw).hexdigest(),
+                 list(range(2, frame.height + 2)), columns)

@@ -1,0 +1,65 @@
+"""Which column of a file each input of the ruleset reads: its id or an alias, exactly, then
+ignoring case and separators, so raw Salesforce and HubSpot exports work."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from ..errors import DataError, Problem
+from ..model import Input, Ruleset
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[\s_\-.]+", "", name).casefold()
+
+
+def match_columns(ruleset: Ruleset, headers: list[str]) -> tuple[dict[str, int], list[str]]:
+    """input id -> column index, plus the columns no input claims."""
+    found: dict[str, int] = {}
+    by_exact = {h: i for i, h in enumerate(headers)}
+    by_norm: dict[str, int] = {}
+    for i, h in enumerate(headers):
+        by_norm.setdefault(normalise(h), i)
+    for inp in ruleset.inputs:
+        names = (inp.id,) + inp.aliases
+        idx = next((by_exact[n] for n in names if n in by_exact), None)
+        if idx is None:
+            idx = next((by_norm[normalise(n)] for n in names if normalise(n) in by_norm), None)
+        if idx is not None and idx not in found.values():
+            found[inp.id] = idx
+    used = set(found.values())
+    return found, [h for i, h in enumerate(headers) if i not in used]
+
+
+def _nearest_column(inp: Input, unclaimed: list[str]) -> str:
+    """A hint naming the file's column that looks like ``inp``'s: the same name once a unit
+    in brackets is dropped ('ARR ($)', 'Annual Revenue (USD)'), else a close spelling."""
+    names = {normalise(n) for n in (inp.id,) + inp.aliases}
+    for header in unclaimed:
+        if normalise(re.sub(r"[(\[].*?[)\]]", "", header)) in names:
+            return (f"; the file has '{header}': rename that column, or add it to the input's "
+                    "aliases")
+    by_norm = {normalise(h): h for h in unclaimed}
+    near = difflib.get_close_matches(normalise(inp.id), sorted(by_norm), n=1, cutoff=0.6)
+    return f" (did you mean '{by_norm[near[0]]}'?)" if near else ""
+
+
+def columns(file: str, headers: list[str], ruleset: Ruleset
+            ) -> tuple[dict[str, int], list[str], list[str]]:
+    """Each input's column, the columns no input reads, the optional inputs with no
+    column; a DataError naming every required column that is missing."""
+    colmap, ignored = match_columns(ruleset, headers)
+    problems: list[Problem] = []
+    missing = []
+    for inp in ruleset.inputs:
+        if inp.id not in colmap:
+            if inp.required:
+                problems.append(Problem(file, 1, 1, inp.id, f"missing required column '{inp.id}'"
+                                        + (f" (or {', '.join(inp.aliases)})" if inp.aliases else "")
+                                        + _nearest_column(inp, ignored), "missing-column"))
+            else:
+                missing.append(inp.id)
+    if problems:
+        raise DataError("missing columns", problems)
+    return colmap, ignored, missing
