@@ -27,7 +27,6 @@ import polars as pl
 from ..errors import DataError, Problem
 
 JSON_LINES = (".jsonl", ".ndjson", ".json")
-_WHITESPACE_BYTES = (9, 10, 11, 12, 13, 32)
 _UNCLOSED = ("cannot read CSV: a quote on this line is never closed (a cell with a quote in "
              "it must be quoted, and its quotes doubled)")
 
@@ -130,11 +129,15 @@ def _records(body: bytes, file: str) -> _Records:
         starts = starts[:-1]
     is_quote = arr == 34
     quoted = bool(is_quote.any())
-    commas = np.add.reduceat(arr == 44, starts).astype(np.int64)
-    quotes = np.add.reduceat(is_quote, starts).astype(np.int64) if quoted else np.zeros_like(commas)
-    space = np.isin(arr, _WHITESPACE_BYTES)
+
+    def per_line(mask: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(mask.view(np.uint8), starts, dtype=np.int64)
+
+    commas = per_line(arr == 44)
+    quotes = per_line(is_quote) if quoted else np.zeros_like(commas)
+    space = per_line((arr == 32) | ((arr >= 9) & (arr <= 13)))
     lengths = np.diff(np.append(starts, len(arr)))
-    other = lengths - commas - quotes - np.add.reduceat(space, starts)
+    other = lengths - commas - quotes - space
     if quoted:
         inside = (np.cumsum(quotes) - quotes) % 2 == 1  # the line starts inside a quoted cell
         if (quotes.sum() % 2) == 1:
