@@ -73,7 +73,7 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
 
     import tierbook.evaluate as E
     from tierbook.commands import load
-    from tierbook.portfolio import read_portfolio
+    from tierbook.portfolio.frame import read_portfolio
     from tierbook.segment import store_run
     from tierbook.staging import stage_rows
     from tierbook.segment_types import SegmentResult

@@ -13,7 +13,7 @@ import click
 from tierbook import commands
 from tierbook.errors import EXIT_INTERNAL, TierbookError
 
-from tierbook.evaluate import ENGINES
+from tierbook.engines import ENGINES
 
 from .options import evaluation_options, leading_ruleset, on_error_option, to_date
 

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import click
 
-from tierbook.evaluate import ENGINES
+from tierbook.engines import ENGINES
 
 
 def to_date(value: str | None) -> dt.date:

@@ -179,7 +179,7 @@ def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | Non
 
     from .bulk import bulk
     from .events import read_events
-    from .portfolio import read_portfolio
+    from .portfolio.frame import read_portfolio
     from .replay import replay as run_replay
     from .segment import send_evaluation
     from .store import TraceStore

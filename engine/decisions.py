@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from operator import eq
 from typing import Any, Iterator, Sequence, overload
 
-from .portfolio import Rows, dicts_of
+from .portfolio.frame import Rows, dicts_of
 from .values import PartColumns
 
 

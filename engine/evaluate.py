@@ -25,10 +25,10 @@ from .errors import EngineError, UsageError
 from .forks import can_fork, in_child
 from .model import Ruleset
 from .native import NativeExecutor
-from .portfolio import Prepared
+from .portfolio.frame import Prepared
 from .values import PartColumns
 
-ENGINES = ("auto", "durable-rules", "native")
+from .engines import ENGINES
 
 
 

@@ -8,8 +8,11 @@ import re
 from importlib import resources
 from typing import Any
 
-import jsonschema
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # (jsonschema is imported when a ruleset is checked, not for --help)
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 from .errors import Problem, suggest
 from .yamlsafe import Document
@@ -25,6 +28,8 @@ def ruleset_schema() -> dict[str, Any]:
 
 @functools.cache
 def _validator() -> jsonschema.protocols.Validator:
+    import jsonschema
+
     cls = jsonschema.validators.validator_for(ruleset_schema())
     return cls(ruleset_schema(), format_checker=cls.FORMAT_CHECKER)
 
@@ -60,6 +65,8 @@ def _message(error: ValidationError) -> tuple[tuple[Any, ...], str] | tuple[tupl
                     return path, f"expected exactly one of: {', '.join(keys)}"
                 return path, f"only one of {', '.join(present)} may be given"
         if error.context:
+            from jsonschema.exceptions import best_match
+
             return _message(best_match(error.context))
         return path, error.message
     if kw == "maxProperties" and isinstance(error.instance, dict) and "field" in error.instance:

@@ -25,7 +25,7 @@ from .evaluate import Evaluation, compute_values, evaluate
 from .forks import can_fork, in_child
 from .gates import GateContext, run_gates
 from .model import Ruleset
-from .portfolio import read_portfolio
+from .portfolio.frame import read_portfolio
 from .recount import Recounter
 from .segment_types import SegmentResult
 from .staging import StagedRows, row_fields, stage_rows

@@ -30,7 +30,7 @@ from typing import Any, Sequence
 from .bulk import bulk
 from .forks import Child, can_fork, in_child
 from .model import Ruleset
-from .portfolio import Prepared
+from .portfolio.frame import Prepared
 from .store import RunRecord, TraceStore, account_texts
 
 MIN_ACCOUNTS = 6_000  # below, the fork costs more than it saves (measured: 5,000 no faster)

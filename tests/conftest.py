@@ -34,7 +34,7 @@ def default_ruleset():
 
 @pytest.fixture(scope="session")
 def sample_accounts(default_ruleset):
-    from tierbook.portfolio import read_portfolio
+    from tierbook.portfolio.frame import read_portfolio
 
     return read_portfolio(str(SAMPLE), default_ruleset).accounts
 

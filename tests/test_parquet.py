@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from tierbook.errors import DataError
-from tierbook.portfolio import read_portfolio
+from tierbook.portfolio.frame import read_portfolio
 
 from .conftest import SAMPLE
 

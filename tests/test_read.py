@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tierbook.errors import DataError
-from tierbook.portfolio import read_portfolio
+from tierbook.portfolio.frame import read_portfolio
 from tierbook.portfolio.cells import (parse_boolean, parse_date, parse_integer, parse_money,
                                       parse_number, parse_ratio)
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tierbook.errors import DataError
-from tierbook.portfolio import read_portfolio
+from tierbook.portfolio.frame import read_portfolio
 from tierbook.portfolio.formats import read_table
 
 HEADER = ["account_id", "account_name", "arr", "strategic_logo"]

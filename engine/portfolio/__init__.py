@@ -2,9 +2,6 @@
 
 ``formats`` reads a file into its header and text cells with their lines, ``headers``
 finds each input's column, ``cells`` is the one parser per input type, ``frame`` casts the
-columns and locates every problem.
+columns and locates every problem (``frame.read_portfolio``).  Nothing is imported here,
+so that a command that only needs ``headers`` does not load polars.
 """
-
-from .frame import Portfolio, Prepared, Rows, dicts_of, read_portfolio
-
-__all__ = ["Portfolio", "Prepared", "Rows", "dicts_of", "read_portfolio"]

@@ -27,6 +27,8 @@ import polars as pl
 from ..errors import DataError, Problem
 
 JSON_LINES = (".jsonl", ".ndjson", ".json")
+_STRAY = ("cannot read CSV: a quote inside a cell that is not quoted (quote the whole cell "
+          "and double the quotes in it)")
 _UNCLOSED = ("cannot read CSV: a quote on this line is never closed (a cell with a quote in "
              "it must be quoted, and its quotes doubled)")
 
@@ -140,6 +142,10 @@ def _records(body: bytes, file: str) -> _Records:
     other = lengths - commas - quotes - space
     if quoted:
         inside = (np.cumsum(quotes) - quotes) % 2 == 1  # the line starts inside a quoted cell
+        stray = _stray_quote(arr)
+        if stray is not None:
+            line = int(np.searchsorted(starts, stray, side="right"))
+            raise DataError("bad CSV", [Problem(file, line, 1, "", _STRAY, "csv")])
         if (quotes.sum() % 2) == 1:
             first = int(np.flatnonzero(~inside & (quotes % 2 == 1))[-1])
             raise DataError("bad CSV", [Problem(file, first + 1, 1, "", _UNCLOSED, "csv")])
@@ -150,6 +156,31 @@ def _records(body: bytes, file: str) -> _Records:
     ends = np.append(starts, len(arr))[last + 1]
     return _Records(ends, last + 1, np.add.reduceat(commas, begins),
                     np.add.reduceat(other, begins) == 0, quoted)
+
+
+_WINDOW = 1 << 26  # bytes of a CSV looked at for stray quotes at a time
+
+
+def _stray_quote(arr: np.ndarray) -> int | None:
+    """The offset of the first quote that neither opens a cell (at its start), nor closes one
+    (before a comma or a line break), nor is doubled inside one: csv would read it as a
+    character of an unquoted cell, where polars and csv would split the file differently."""
+    before = 0  # quotes before the window
+    for start in range(0, len(arr), _WINDOW):
+        window = arr[start:start + _WINDOW]
+        at = np.flatnonzero(window == 34) + start
+        if not len(at):
+            continue
+        opening = (np.arange(len(at)) + before) % 2 == 0
+        prev = np.where(at > 0, arr[np.maximum(at - 1, 0)], 10)
+        nxt = np.where(at + 1 < len(arr), arr[np.minimum(at + 1, len(arr) - 1)], 10)
+        ok_open = (prev == 44) | (prev == 10) | (prev == 13) | (prev == 34)
+        ok_close = (nxt == 44) | (nxt == 10) | (nxt == 13) | (nxt == 34)
+        bad = np.flatnonzero(np.where(opening, ~ok_open, ~ok_close))
+        if len(bad):
+            return int(at[bad[0]])
+        before += len(at)
+    return None
 
 
 def _header(head: bytes, file: str) -> list[str]:

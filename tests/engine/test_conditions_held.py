@@ -18,7 +18,7 @@ import tierbook.evaluate as E
 from tierbook.classes import class_index, conditions_held
 from tierbook.compile import compile_network
 from tierbook.native import NativeExecutor, formula_holds
-from tierbook.portfolio import read_portfolio
+from tierbook.portfolio.frame import read_portfolio
 from tierbook.ruleset import load_ruleset
 
 from ..conftest import AS_OF, RULESETS, SAMPLE, needs_durable

@@ -8,7 +8,7 @@ from tierbook import durable_engine
 from tierbook.compile import compile_network
 from tierbook.errors import EngineError
 from tierbook.evaluate import compute_values, evaluate, resolve_bands
-from tierbook.portfolio import read_portfolio
+from tierbook.portfolio.frame import read_portfolio
 from tierbook.ruleset import load_ruleset
 
 from ..conftest import AS_OF, RULESETS, SAMPLE, needs_durable

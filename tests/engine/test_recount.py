@@ -14,7 +14,7 @@ import pytest
 
 from tierbook import recount
 from tierbook.evaluate import compute_values, evaluate
-from tierbook.portfolio import read_portfolio
+from tierbook.portfolio.frame import read_portfolio
 from tierbook.ruleset import load_ruleset
 
 from ..conftest import AS_OF, RULESETS, SAMPLE

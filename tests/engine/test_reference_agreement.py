@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tierbook import conditions as C
 from tierbook.evaluate import evaluate, resolve_bands, compute_values
-from tierbook.portfolio import read_portfolio
+from tierbook.portfolio.frame import read_portfolio
 from tierbook.ruleset import load_ruleset
 
 from ..conftest import AS_OF, RULESETS, SAMPLE, needs_durable

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tierbook.model import Component, Derived, Score
-from tierbook.portfolio import read_portfolio
+from tierbook.portfolio.frame import read_portfolio
 from tierbook.ruleset import load_ruleset
 from tierbook.values import ValuesWhileReading, compile_value_columns, compile_values
 
