@@ -52,8 +52,9 @@ COLUMNS = ["account_id", "arr", *WEIGHTS, "public_advocacy_date", "seats_license
 
 def segment(portfolio: str, as_of: dt.date) -> pl.DataFrame:
     """account_id, tier, flags of every account of ``portfolio`` on ``as_of``."""
-    # every column as text (blank cells are null: unknown), then cast
-    raw = pl.read_csv(portfolio, columns=COLUMNS, infer_schema=False)
+    # the needed columns as text (blank cells are null: unknown), cast as they are read
+    # (lazily: the whole text columns are not held beside the typed ones)
+    raw = pl.scan_csv(portfolio, infer_schema=False).select(COLUMNS)
 
     def number(c: str) -> pl.Expr:
         return pl.col(c).cast(pl.Float64)
@@ -73,7 +74,7 @@ def segment(portfolio: str, as_of: dt.date) -> pl.DataFrame:
         number("health_score"),
         *(boolean(c) for c in ("expansion_intent", "design_partner", "churn_signal",
                                "reference_agreement", "m_and_a_in_progress")),
-    )
+    ).collect()
 
     # strategic value: the weighted sum, rounded to the score's 4 places (the ruleset's
     # default), so that 0.6 is 0.6 and not 0.6000000000000001 at the band edges
