@@ -75,8 +75,8 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
     from tierbook.commands import load
     from tierbook.portfolio.frame import read_portfolio
     from tierbook.segment import store_run
-    from tierbook.staging import stage_rows
     from tierbook.segment_types import SegmentResult
+    from tierbook.staging import stage_rows
     from tierbook.store import TraceStore
     from tierbook.values import ValuesWhileReading
 
@@ -234,7 +234,8 @@ def best_of(spec: dict[str, Any], repeat: int) -> dict[str, Any]:
 def measure(spec: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
     """Run one measurement in a fresh interpreter and return its figures."""
     proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)],
-                          capture_output=True, text=True, cwd=str(ROOT), timeout=timeout)
+                          check=False, capture_output=True, text=True, cwd=str(ROOT),
+                          timeout=timeout)
     if spec.get("profile"):
         sys.stderr.write(proc.stderr)
     for line in proc.stdout.splitlines():
@@ -271,7 +272,7 @@ def table(rows: list[dict[str, Any]]) -> str:
                        f"{s['peak_rss_mb']:,.0f}" if s else "-",
                        f"{e['peak_rss_mb']:,.0f}" if e else "-"))
     widths = [max(len(str(x)) for x in col) for col in zip(head, *lines)]
-    fmt = "  ".join("{:>%d}" % w for w in widths)
+    fmt = "  ".join(f"{{:>{w}}}" for w in widths)
     out = [fmt.format(*head), fmt.format(*("-" * w for w in widths))]
     out += [fmt.format(*line) for line in lines]
     return "\n".join(out)
