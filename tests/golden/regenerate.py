@@ -1,56 +1,214 @@
-"""Regenerate the golden files of the default ruleset's report on the sample portfolio.
+"""Regenerate every golden file: what tierbook shows for the sample portfolio.
 
     python tests/golden/regenerate.py
 
 Then READ the diff (git diff tests/golden) before committing: a golden diff is a change in
-what CS leaders see, and must be one you meant.
+what CS leaders see, and must be one you meant.  The current code's output is the truth
+the goldens pin; tests/test_golden*.py compare each file.
+
+What runs, in a fresh temporary folder holding examples/portfolio.csv (so every path
+tierbook prints is relative), as of 2026-10-01, engine native, one trace store
+`traces.sqlite` ($TIERBOOK_STORE):
+
+`segment RULESET examples/portfolio.csv --no-chart --out out` for each shipped ruleset
+(runs 1-4), each followed by `segment ... --format json` into `--store side.sqlite` (a
+repeat in another format, kept apart).  -> RULESET/*
+
+Every command's exit code and stderr go into the goldens (exit.txt), so a
+failing command shows rather than hides.
+
+Masks (everything else is recorded as tierbook wrote it):
+- MASK_TMP: the temporary folder's absolute path, wherever it appears, becomes `<tmp>`, and
+  the repository's becomes `<repo>` (machine-dependent; none appears today).
+- MASK_ENV: every TIERBOOK_* variable of the caller is cleared (a store path, compact
+  columns, in-line store writing...), so the caller's environment cannot change a golden.
+Size limits (not masks: what is left out is still covered by a sha256 in the golden):
+- segment.json lists its first ACCOUNTS_IN_FULL accounts; the rest are a count and the
+  sha256 of their JSON text; a top-level value over 4 KB that is byte-identical to the
+  same value in report.json (priority-model's alignment) is a marker saying so.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-FILES = ("model.md", "accounts.csv", "report.json", "summary.txt")
-ARGS = ["segment", "cs-segmentation-model", "examples/portfolio.csv", "--as-of", "2026-10-01",
-        "--engine", "native", "--no-chart"]
+
+AS_OF = "2026-10-01"
+COMMON = ["--as-of", AS_OF, "--engine", "native"]
+RULESETS = ("cs-segmentation-model", "customer-success", "keep-segment", "priority-model")
+DEFAULT = RULESETS[0]
+SEGMENT_FILES = ("model.md", "accounts.csv", "accounts.jsonl", "report.json")
+INPUTS = ("regenerate.py",)  # files under tests/golden that are not outputs
+SIDE_STORE = "side.sqlite"
+ACCOUNTS_IN_FULL = 20
+
+@dataclass
+class Ran:
+    args: list[str]
+    code: int
+    stdout: str
+    stderr: str
+
+    def command(self) -> str:
+        return "$ tierbook " + " ".join(self.args)
+
+    def exit_lines(self) -> list[str]:
+        """The command, its exit code and its stderr (indented), as exit.txt records them."""
+        out = [self.command(), f"  exit {self.code}"]
+        out += [f"  stderr: {line}" for line in self.stderr.splitlines()]
+        return out
 
 
-def produce(workdir: Path) -> dict[str, str]:
-    """The files as `tierbook segment` writes them, run from the repository root."""
-    import os
-
+def _invoke(args: list[str]) -> Ran:
     from click.testing import CliRunner
-
     from tierbook.cli.main import main
 
-    (workdir / "examples").mkdir(exist_ok=True)
-    shutil.copy(ROOT / "examples" / "portfolio.csv", workdir / "examples" / "portfolio.csv")
-    old = Path.cwd()
-    os.chdir(workdir)  # so the report names examples/portfolio.csv and out/, as a user sees them
     try:
-        env = {"TIERBOOK_STORE": str(workdir / "t.sqlite")}
-        result = CliRunner(env=env).invoke(main, ARGS + ["--out", "out"], catch_exceptions=False)
+        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
+    except TypeError:
+        runner = CliRunner()  # click 8.2+ keeps stderr apart by itself
+    result = runner.invoke(main, args, catch_exceptions=False)
+    return Ran(args, result.exit_code, result.stdout, result.stderr)
+
+
+def _read(path: Path) -> str:
+    """A file's text exactly as written (no newline translation)."""
+    return path.read_bytes().decode("utf-8")
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _written(folder: Path) -> list[str]:
+    """Every file a command wrote into folder, by its name."""
+    out = [f"  wrote {p.relative_to(folder).as_posix()}" for p in sorted(folder.rglob("*"))
+           if p.is_file()]
+    return out or ["  wrote nothing"]
+
+
+def _condensed_json(stdout: str, report: str | None) -> str:
+    """segment's --format json, with its accounts after the first ACCOUNTS_IN_FULL given as
+    a count and the sha256 of their text, and a top-level value over 4 KB that is the same
+    text as in report.json a marker saying so.  Anything that is not indent-2 JSON (which
+    would not read back to the same text) is kept whole."""
+    try:
+        doc = json.loads(stdout)
+    except ValueError:
+        return stdout
+    if not isinstance(doc, dict) or json.dumps(doc, indent=2) + "\n" != stdout:
+        return stdout
+    same: dict[str, Any] = {}
+    if report is not None:
+        try:
+            same = json.loads(report)
+        except ValueError:
+            same = {}
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        text = json.dumps(value, indent=2)
+        if (key != "accounts" and len(text) > 4096 and key in same
+                and json.dumps(same[key], indent=2) == text):
+            out[key] = f"<elided: byte-identical to {key!r} in report.json, sha256 {_sha(text)}>"
+        elif key == "accounts" and isinstance(value, list) and len(value) > ACCOUNTS_IN_FULL:
+            rest = value[ACCOUNTS_IN_FULL:]
+            digest = _sha(json.dumps(rest, indent=2))
+            marker = f"<elided: {len(rest)} more accounts, sha256 {digest} of their indent-2 JSON>"
+            out[key] = value[:ACCOUNTS_IN_FULL] + [marker]
+        else:
+            out[key] = value
+    return json.dumps(out, indent=2) + "\n"
+
+
+def _segments(files: dict[str, str], work: Path) -> None:
+    for ruleset in RULESETS:
+        base = ["segment", ruleset, "examples/portfolio.csv", *COMMON, "--no-chart"]
+        text = _invoke(base + ["--out", "out"])
+        out = work / "out"
+        for name in SEGMENT_FILES:
+            if (out / name).exists():
+                files[f"{ruleset}/{name}"] = _read(out / name)
+        files[f"{ruleset}/summary.txt"] = text.stdout
+        lines = text.exit_lines() + _written(out)
+        shutil.rmtree(out, ignore_errors=True)
+        as_json = _invoke(base + ["--out", "out", "--format", "json", "--store", SIDE_STORE])
+        files[f"{ruleset}/segment.json"] = _condensed_json(as_json.stdout,
+                                                           files.get(f"{ruleset}/report.json"))
+        lines += as_json.exit_lines()
+        differs = [name for name in SEGMENT_FILES if (out / name).exists() and
+                   _read(out / name) != files.get(f"{ruleset}/{name}")]
+        lines += _written(out)
+        lines.append("  its files are byte-identical to the text run's" if not differs else
+                     f"  its files differ from the text run's: {', '.join(differs)}")
+        shutil.rmtree(out, ignore_errors=True)
+        files[f"{ruleset}/exit.txt"] = "\n".join(lines) + "\n"
+
+
+# -- all of it -------------------------------------------------------------------------------
+
+def produce(workdir: Path) -> dict[str, str]:
+    """Every golden file's text, by its path under tests/golden, from the commands run in
+    workdir (an empty folder: the sample data is copied in)."""
+    (workdir / "examples").mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "examples" / "portfolio.csv", workdir / "examples" / "portfolio.csv")
+    saved_env = {k: v for k, v in os.environ.items() if k.startswith("TIERBOOK_")}
+    old = Path.cwd()
+    for k in saved_env:  # MASK_ENV
+        del os.environ[k]
+    os.environ["TIERBOOK_STORE"] = "traces.sqlite"
+    os.environ["TIERBOOK_FIXED_TIME"] = "2026-10-01T00:00:00+00:00"  # the store's clock
+    os.chdir(workdir)  # so tierbook names examples/portfolio.csv and out/, as a user sees them
+    try:
+        files: dict[str, str] = {}
+        _segments(files, workdir)
     finally:
         os.chdir(old)
-    if result.exit_code != 0:
-        raise SystemExit(result.output)
-    out = {name: (workdir / "out" / name).read_text("utf-8") for name in FILES[:-1]}
-    out["summary.txt"] = result.stdout
-    return out
+        for k in [k for k in os.environ if k.startswith("TIERBOOK_")]:
+            del os.environ[k]
+        os.environ.update(saved_env)
+    return {name: _mask(text, workdir) for name, text in sorted(files.items())}
+
+
+def _mask(text: str, workdir: Path) -> str:
+    """MASK_TMP: absolute paths of this machine's folders."""
+    for folder, mark in ((workdir, "<tmp>"), (ROOT, "<repo>")):
+        for spelling in {str(folder), str(folder.resolve())}:
+            text = text.replace(spelling, mark)
+    return text
+
+
+def golden_files() -> list[str]:
+    """The golden files in tests/golden (every file but the inputs), as paths under it."""
+    return sorted(p.relative_to(HERE).as_posix() for p in HERE.rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts
+                  and p.relative_to(HERE).as_posix() not in INPUTS)
 
 
 def main() -> None:
-    target = HERE / "cs-segmentation-model"
-    target.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for name, text in produce(Path(tmp)).items():
-            (target / name).write_text(text, "utf-8")
-            print(f"wrote {target / name}")
+        files = produce(Path(tmp))
+    for name in golden_files():
+        if name not in files:
+            (HERE / name).unlink()
+            print(f"removed {name}")
+    for name, text in files.items():
+        target = HERE / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists() or _read(target) != text:
+            target.write_bytes(text.encode("utf-8"))
+            print(f"wrote {name}")
+    total = sum((HERE / name).stat().st_size for name in files)
+    print(f"{len(files)} golden files, {total:,} bytes; now read `git diff tests/golden`")
 
 
 if __name__ == "__main__":
