@@ -6,16 +6,19 @@ Then READ the diff (git diff tests/golden) before committing: a golden diff is a
 what CS leaders see, and must be one you meant.  The current code's output is the truth
 the goldens pin; tests/test_golden*.py compare each file.
 
-What runs, in a fresh temporary folder holding examples/portfolio.csv (so every path
-tierbook prints is relative), as of 2026-10-01, engine native, one trace store
-`traces.sqlite` ($TIERBOOK_STORE):
+What runs, in this order, in a fresh temporary folder holding examples/portfolio.csv (so
+every path tierbook prints is relative), as of 2026-10-01, engine native, one trace
+store `traces.sqlite` ($TIERBOOK_STORE):
 
-`segment RULESET examples/portfolio.csv --no-chart --out out` for each shipped ruleset
-(runs 1-4), each followed by `segment ... --format json` into `--store side.sqlite` (a
-repeat in another format, kept apart).  -> RULESET/*
+1. `segment RULESET examples/portfolio.csv --no-chart --out out` for each shipped ruleset
+   (runs 1-4), each followed by `segment ... --format json` into `--store side.sqlite`;
+   after the default ruleset's, `explain` of the EXPLAIN accounts (no --run: the latest
+   run), after each other ruleset's, `explain --run N` of its accounts: every --level in
+   text, --format json at the default level (and at every level for JSON_LEVELS_FOR).
+   -> RULESET/*, RULESET/explain/*
 
-Every command's exit code and stderr go into the goldens (exit.txt), so a
-failing command shows rather than hides.
+Every command's exit code and stderr go into the goldens (exit.txt, or the transcript of
+explain), so a failing command shows rather than hides.
 
 Masks (everything else is recorded as tierbook wrote it):
 - MASK_TMP: the temporary folder's absolute path, wherever it appears, becomes `<tmp>`, and
@@ -36,6 +39,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +54,47 @@ DEFAULT = RULESETS[0]
 SEGMENT_FILES = ("model.md", "accounts.csv", "accounts.jsonl", "report.json")
 INPUTS = ("regenerate.py",)  # files under tests/golden that are not outputs
 SIDE_STORE = "side.sqlite"
+EXPLAIN_LEVELS = ([], ["--level", "fired"], ["--level", "why-not"], ["--format", "json"])
+# --format json at the other levels is the full JSON less one key: pinned for a few accounts
+JSON_LEVELS = (["--format", "json", "--level", "fired"], ["--format", "json", "--level", "why-not"])
+JSON_LEVELS_FOR = ("ACC-00046", "ACC-01141", "ACC-02728", "ACC-0046")
 ACCOUNTS_IN_FULL = 20
+
+# Accounts whose explanation is pinned, chosen from the sample portfolio's data (run 1 for
+# the default ruleset), each with why.
+EXPLAIN: dict[str, list[tuple[str, str]]] = {
+    "cs-segmentation-model": [
+        ("ACC-00046", "README's example: tech_touch, no flags, value 0.295 just under Medium"),
+        ("ACC-01141", "high_touch_enterprise, six flags (the most), at_risk_but_expansion_ready"),
+        ("ACC-00030", "high_touch_enterprise from the Mid ARR row (mid.high), at_risk_retention"),
+        ("ACC-01435", "high_touch_enterprise; health_score and regulated_framework blank"),
+        ("ACC-02486", "largest ARR of the portfolio ($2.97M), mid_touch from High x Medium"),
+        ("ACC-00474", "value exactly 0.3 (Medium's closed lower bound), contradiction comment"),
+        ("ACC-01424", "value exactly 0.6 (Medium's closed upper bound); moves up in the plan"),
+        ("ACC-00512", "ARR exactly 10,000.00 (Mid row's closed lower bound); moves in the plan"),
+        ("ACC-02069", "ARR exactly 1,000.00 (arr_1k_10k's closed lower bound), plg_self_serve"),
+        ("ACC-00144", "tech_touch with the tech_touch_champion_promotion review hint"),
+        ("ACC-00042", "plg_self_serve + design_partner (compatible pairing), at_risk_retention"),
+        ("ACC-00089", "plg_self_serve with the at_risk_but_expansion_ready comment"),
+        ("ACC-02728", "health_score blank; at_risk_retention from churn_signal alone"),
+    ],
+    "customer-success": [
+        ("ACC-00116", "smb, red health and the save action, four flags (the most)"),
+        ("ACC-00067", "enterprise with the green_with_early_warning review hint"),
+        ("ACC-01157", "mid_market with health_drop and usage_decline"),
+    ],
+    "keep-segment": [
+        ("ACC-00021", "long_tail with the long_tail_high_arr_promotion review hint"),
+        ("ACC-00091", "strategic tier with at_risk health"),
+        ("ACC-00004", "growth tier, at_risk health, no flags"),
+    ],
+    "priority-model": [
+        ("ACC-00008", "tier_1 with both flags (renewal_due, expansion_opportunity)"),
+        ("ACC-00046", "tier_2 with expansion_opportunity (the default ruleset's README account)"),
+        ("ACC-00002", "digital, no flags"),
+    ],
+}
+UNKNOWN_ACCOUNT = "ACC-0046"  # a mistyped id: explain fails with a did-you-mean
 
 @dataclass
 class Ran:
@@ -79,6 +123,21 @@ def _invoke(args: list[str]) -> Ran:
         runner = CliRunner()  # click 8.2+ keeps stderr apart by itself
     result = runner.invoke(main, args, catch_exceptions=False)
     return Ran(args, result.exit_code, result.stdout, result.stderr)
+
+
+def _transcript(runs: Iterable[Ran]) -> str:
+    """Several commands' output in one file: each command line, its stdout as printed, its
+    exit code and its stderr, a blank line between commands."""
+    blocks = []
+    for r in runs:
+        block = r.command() + "\n"
+        if r.stdout:
+            block += r.stdout if r.stdout.endswith("\n") else (
+                r.stdout + "\n[no newline at the end of stdout]\n")
+        block += f"[exit {r.code}]\n"
+        block += "".join(f"[stderr] {line}\n" for line in r.stderr.splitlines())
+        blocks.append(block)
+    return "\n".join(blocks)
 
 
 def _read(path: Path) -> str:
@@ -131,7 +190,7 @@ def _condensed_json(stdout: str, report: str | None) -> str:
 
 
 def _segments(files: dict[str, str], work: Path) -> None:
-    for ruleset in RULESETS:
+    for number, ruleset in enumerate(RULESETS, start=1):
         base = ["segment", ruleset, "examples/portfolio.csv", *COMMON, "--no-chart"]
         text = _invoke(base + ["--out", "out"])
         out = work / "out"
@@ -152,6 +211,15 @@ def _segments(files: dict[str, str], work: Path) -> None:
                      f"  its files differ from the text run's: {', '.join(differs)}")
         shutil.rmtree(out, ignore_errors=True)
         files[f"{ruleset}/exit.txt"] = "\n".join(lines) + "\n"
+        run = [] if ruleset == DEFAULT else ["--run", str(number)]
+        accounts = [a for a, _ in EXPLAIN[ruleset]]
+        if ruleset == DEFAULT:
+            accounts.append(UNKNOWN_ACCOUNT)
+        for account in accounts:
+            levels = EXPLAIN_LEVELS + (JSON_LEVELS if account in JSON_LEVELS_FOR else ())
+            runs = [_invoke(["explain", account, *run, *level]) for level in levels]
+            name = "unknown-account" if account == UNKNOWN_ACCOUNT else account
+            files[f"{ruleset}/explain/{name}.txt"] = _transcript(runs)
 
 
 # -- all of it -------------------------------------------------------------------------------
