@@ -6,9 +6,9 @@ Then READ the diff (git diff tests/golden) before committing: a golden diff is a
 what CS leaders see, and must be one you meant.  The current code's output is the truth
 the goldens pin; tests/test_golden*.py compare each file.
 
-What runs, in this order, in a fresh temporary folder holding examples/portfolio.csv (so
-every path tierbook prints is relative), as of 2026-10-01, engine native, one trace
-store `traces.sqlite` ($TIERBOOK_STORE):
+What runs, in this order, in a fresh temporary folder holding examples/portfolio.csv and
+plan/head.yaml (so every path tierbook prints is relative), as of 2026-10-01, engine
+native, one trace store `traces.sqlite` ($TIERBOOK_STORE):
 
 1. `segment RULESET examples/portfolio.csv --no-chart --out out` for each shipped ruleset
    (runs 1-4), each followed by `segment ... --format json` into `--store side.sqlite`;
@@ -16,6 +16,10 @@ store `traces.sqlite` ($TIERBOOK_STORE):
    run), after each other ruleset's, `explain --run N` of its accounts: every --level in
    text, --format json at the default level (and at every level for JSON_LEVELS_FOR).
    -> RULESET/*, RULESET/explain/*
+2. `plan --base cs-segmentation-model --head plan/head.yaml examples/portfolio.csv`
+   (runs 5 and 6), then `--format markdown --detailed-exitcode` and `--format json` into
+   side.sqlite.  plan/head.yaml is a fixed, hand-edited copy of the default ruleset (an
+   input kept in git, not regenerated).  -> plan/*
 
 Every command's exit code and stderr go into the goldens (exit.txt, or the transcript of
 explain), so a failing command shows rather than hides.
@@ -52,7 +56,8 @@ COMMON = ["--as-of", AS_OF, "--engine", "native"]
 RULESETS = ("cs-segmentation-model", "customer-success", "keep-segment", "priority-model")
 DEFAULT = RULESETS[0]
 SEGMENT_FILES = ("model.md", "accounts.csv", "accounts.jsonl", "report.json")
-INPUTS = ("regenerate.py",)  # files under tests/golden that are not outputs
+PLAN_HEAD = "plan/head.yaml"  # input, under tests/golden; copied to the same relative path
+INPUTS = ("regenerate.py", PLAN_HEAD)  # files under tests/golden that are not outputs
 SIDE_STORE = "side.sqlite"
 EXPLAIN_LEVELS = ([], ["--level", "fired"], ["--level", "why-not"], ["--format", "json"])
 # --format json at the other levels is the full JSON less one key: pinned for a few accounts
@@ -222,6 +227,18 @@ def _segments(files: dict[str, str], work: Path) -> None:
             files[f"{ruleset}/explain/{name}.txt"] = _transcript(runs)
 
 
+def _plan(files: dict[str, str], work: Path) -> None:
+    (work / PLAN_HEAD).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(HERE / PLAN_HEAD, work / PLAN_HEAD)
+    base = ["plan", "--base", DEFAULT, "--head", PLAN_HEAD, "examples/portfolio.csv", *COMMON]
+    runs = [_invoke(base),
+            _invoke(base + ["--format", "markdown", "--detailed-exitcode", "--store", SIDE_STORE]),
+            _invoke(base + ["--format", "json", "--store", SIDE_STORE])]
+    for r, name in zip(runs, ("plan.txt", "plan.md", "plan.json")):
+        files[f"plan/{name}"] = r.stdout
+    files["plan/exit.txt"] = "\n".join(line for r in runs for line in r.exit_lines()) + "\n"
+
+
 # -- all of it -------------------------------------------------------------------------------
 
 def produce(workdir: Path) -> dict[str, str]:
@@ -239,6 +256,7 @@ def produce(workdir: Path) -> dict[str, str]:
     try:
         files: dict[str, str] = {}
         _segments(files, workdir)
+        _plan(files, workdir)
     finally:
         os.chdir(old)
         for k in [k for k in os.environ if k.startswith("TIERBOOK_")]:
