@@ -6,9 +6,9 @@ Then READ the diff (git diff tests/golden) before committing: a golden diff is a
 what CS leaders see, and must be one you meant.  The current code's output is the truth
 the goldens pin; tests/test_golden*.py compare each file.
 
-What runs, in this order, in a fresh temporary folder holding examples/portfolio.csv and
-plan/head.yaml (so every path tierbook prints is relative), as of 2026-10-01, engine
-native, one trace store `traces.sqlite` ($TIERBOOK_STORE):
+What runs, in this order, in a fresh temporary folder holding examples/portfolio.csv,
+examples/events.csv and plan/head.yaml (so every path tierbook prints is relative), as of
+2026-10-01, engine native, one trace store `traces.sqlite` ($TIERBOOK_STORE):
 
 1. `segment RULESET examples/portfolio.csv --no-chart --out out` for each shipped ruleset
    (runs 1-4), each followed by `segment ... --format json` into `--store side.sqlite`;
@@ -20,19 +20,26 @@ native, one trace store `traces.sqlite` ($TIERBOOK_STORE):
    (runs 5 and 6), then `--format markdown --detailed-exitcode` and `--format json` into
    side.sqlite.  plan/head.yaml is a fixed, hand-edited copy of the default ruleset (an
    input kept in git, not regenerated).  -> plan/*
+3. `replay cs-segmentation-model examples/portfolio.csv examples/events.csv --out out`
+   with its charts (runs 7-14), then `--format json --no-chart --out out-json` into
+   side.sqlite; `history` (text and JSON) of the HISTORY accounts.  -> replay/*
 
 Every command's exit code and stderr go into the goldens (exit.txt, or the transcript of
-explain), so a failing command shows rather than hides.
+explain / history), so a failing command shows rather than hides.
 
 Masks (everything else is recorded as tierbook wrote it):
 - MASK_TMP: the temporary folder's absolute path, wherever it appears, becomes `<tmp>`, and
   the repository's becomes `<repo>` (machine-dependent; none appears today).
+- MASK_PNG: a PNG chart is recorded as its pixel size only: its bytes depend on the
+  matplotlib and FreeType versions that drew it, not on tierbook.
 - MASK_ENV: every TIERBOOK_* variable of the caller is cleared (a store path, compact
   columns, in-line store writing...), so the caller's environment cannot change a golden.
 Size limits (not masks: what is left out is still covered by a sha256 in the golden):
 - segment.json lists its first ACCOUNTS_IN_FULL accounts; the rest are a count and the
   sha256 of their JSON text; a top-level value over 4 KB that is byte-identical to the
   same value in report.json (priority-model's alignment) is a marker saying so.
+- replay's --format json stdout, when byte-identical to out/replay.json, is recorded as
+  that fact in replay/exit.txt instead of a second copy.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ import hashlib
 import json
 import os
 import shutil
+import struct
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -99,7 +107,17 @@ EXPLAIN: dict[str, list[tuple[str, str]]] = {
         ("ACC-00002", "digital, no flags"),
     ],
 }
-UNKNOWN_ACCOUNT = "ACC-0046"  # a mistyped id: explain fails with a did-you-mean
+UNKNOWN_ACCOUNT = "ACC-0046"  # a mistyped id: explain and history fail with a did-you-mean
+
+# Accounts whose replay history is pinned, chosen from the replay's movements.
+HISTORY: list[tuple[str, str]] = [
+    ("ACC-00125", "the README's example: promoted in 2026Q4, demoted in 2028Q3"),
+    ("ACC-00619", "demoted, then the only account a minimum dwell held, then promoted back"),
+    ("ACC-02616", "promoted in 2026Q4 and demoted again in 2027Q2"),
+    ("ACC-00010", "churned in 2027Q3"),
+    ("ACC-03029", "joined in 2027Q1 (new_account) and churned in 2028Q1"),
+]
+
 
 @dataclass
 class Ran:
@@ -154,10 +172,22 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _png_size(path: Path) -> str:
+    """MASK_PNG: a chart as its pixel size (the IHDR chunk), not its bytes."""
+    data = path.read_bytes()
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return "not a PNG file"
+    width, height = struct.unpack(">II", data[16:24])
+    return f"PNG image, {width} x {height} px (bytes not compared: MASK_PNG)"
+
+
 def _written(folder: Path) -> list[str]:
-    """Every file a command wrote into folder, by its name."""
-    out = [f"  wrote {p.relative_to(folder).as_posix()}" for p in sorted(folder.rglob("*"))
-           if p.is_file()]
+    """Every file a command wrote into folder: its name, and a PNG's pixel size."""
+    out = []
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            rel = p.relative_to(folder).as_posix()
+            out.append(f"  wrote {rel}" + (f": {_png_size(p)}" if p.suffix == ".png" else ""))
     return out or ["  wrote nothing"]
 
 
@@ -239,13 +269,41 @@ def _plan(files: dict[str, str], work: Path) -> None:
     files["plan/exit.txt"] = "\n".join(line for r in runs for line in r.exit_lines()) + "\n"
 
 
+def _replay(files: dict[str, str], work: Path) -> None:
+    base = ["replay", DEFAULT, "examples/portfolio.csv", "examples/events.csv", *COMMON]
+    text = _invoke(base + ["--out", "out"])
+    out = work / "out"
+    for p in sorted(out.rglob("*")):
+        if p.is_file() and p.suffix != ".png":
+            files[f"replay/out/{p.relative_to(out).as_posix()}"] = _read(p)
+    files["replay/stdout.txt"] = text.stdout
+    lines = text.exit_lines() + _written(out)
+    as_json = _invoke(base + ["--out", "out-json", "--no-chart", "--format", "json",
+                              "--store", SIDE_STORE])
+    lines += as_json.exit_lines() + _written(work / "out-json")
+    if as_json.stdout == files.get("replay/out/replay.json"):
+        lines.append("  its stdout is byte-identical to out/replay.json")
+    else:
+        files["replay/stdout.json"] = as_json.stdout
+    differs = [p.name for p in sorted((work / "out-json").glob("*"))
+               if files.get(f"replay/out/{p.name}") != _read(p)]
+    lines.append("  its files are byte-identical to the text run's" if not differs else
+                 f"  its files differ from the text run's: {', '.join(differs)}")
+    files["replay/exit.txt"] = "\n".join(lines) + "\n"
+    for account, _ in HISTORY + [(UNKNOWN_ACCOUNT, "")]:
+        runs = [_invoke(["history", account]), _invoke(["history", account, "--format", "json"])]
+        name = "unknown-account" if account == UNKNOWN_ACCOUNT else account
+        files[f"replay/history/{name}.txt"] = _transcript(runs)
+
+
 # -- all of it -------------------------------------------------------------------------------
 
 def produce(workdir: Path) -> dict[str, str]:
     """Every golden file's text, by its path under tests/golden, from the commands run in
     workdir (an empty folder: the sample data is copied in)."""
     (workdir / "examples").mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "examples" / "portfolio.csv", workdir / "examples" / "portfolio.csv")
+    for name in ("portfolio.csv", "events.csv"):
+        shutil.copy(ROOT / "examples" / name, workdir / "examples" / name)
     saved_env = {k: v for k, v in os.environ.items() if k.startswith("TIERBOOK_")}
     old = Path.cwd()
     for k in saved_env:  # MASK_ENV
@@ -257,6 +315,7 @@ def produce(workdir: Path) -> dict[str, str]:
         files: dict[str, str] = {}
         _segments(files, workdir)
         _plan(files, workdir)
+        _replay(files, workdir)
     finally:
         os.chdir(old)
         for k in [k for k in os.environ if k.startswith("TIERBOOK_")]:
