@@ -1,10 +1,10 @@
-"""Regenerate every golden file: what tierbook shows for the sample portfolio.
+"""Regenerate every golden file: what tierbook shows and stores for the sample portfolio.
 
     python tests/golden/regenerate.py
 
 Then READ the diff (git diff tests/golden) before committing: a golden diff is a change in
-what CS leaders see, and must be one you meant.  The current code's output is the truth
-the goldens pin; tests/test_golden*.py compare each file.
+what CS leaders see (or in what the trace store keeps), and must be one you meant.  The
+current code's output is the truth the goldens pin; tests/test_golden*.py compare each file.
 
 What runs, in this order, in a fresh temporary folder holding examples/portfolio.csv,
 examples/events.csv and plan/head.yaml (so every path tierbook prints is relative), as of
@@ -23,6 +23,8 @@ examples/events.csv and plan/head.yaml (so every path tierbook prints is relativ
 3. `replay cs-segmentation-model examples/portfolio.csv examples/events.csv --out out`
    with its charts (runs 7-14), then `--format json --no-chart --out out-json` into
    side.sqlite; `history` (text and JSON) of the HISTORY accounts.  -> replay/*
+4. A text dump of traces.sqlite (runs 1-14; side.sqlite holds only repeats in another
+   format and is not dumped).  -> store/*; and the files left in the folder -> workdir.txt
 
 Every command's exit code and stderr go into the goldens (exit.txt, or the transcript of
 explain / history), so a failing command shows rather than hides.
@@ -30,14 +32,24 @@ explain / history), so a failing command shows rather than hides.
 Masks (everything else is recorded as tierbook wrote it):
 - MASK_TMP: the temporary folder's absolute path, wherever it appears, becomes `<tmp>`, and
   the repository's becomes `<repo>` (machine-dependent; none appears today).
+- MASK_CLOCK: runs.started_at / finished_at in the store dump become `<clock>` (wall-clock
+  times; TIERBOOK_FIXED_TIME pins them as well, but the dump does not rely on it).
 - MASK_PNG: a PNG chart is recorded as its pixel size only: its bytes depend on the
   matplotlib and FreeType versions that drew it, not on tierbook.
+- MASK_PID: in workdir.txt (what the commands left in the working folder), a pid or a
+  temporary folder's random part in a name (`.out.old-<pid>`, `.out.<random>`); none is
+  left today, and no pid appears in any other output.
 - MASK_ENV: every TIERBOOK_* variable of the caller is cleared (a store path, compact
   columns, in-line store writing...), so the caller's environment cannot change a golden.
 Size limits (not masks: what is left out is still covered by a sha256 in the golden):
 - segment.json lists its first ACCOUNTS_IN_FULL accounts; the rest are a count and the
   sha256 of their JSON text; a top-level value over 4 KB that is byte-identical to the
   same value in report.json (priority-model's alignment) is a marker saying so.
+- A store dump gives each table's row count and the sha256 of all its rows (rendered as in
+  the dump, sorted by key), the first ROWS_IN_FULL rows in full (REPLAY_ROWS_IN_FULL for
+  the eight quarters of the replay), every movement that is not `stay`, and firings
+  counted per rule; bands or a table whose rows are the same as an earlier run's say
+  which run.
 - replay's --format json stdout, when byte-identical to out/replay.json, is recorded as
   that fact in replay/exit.txt instead of a second copy.
 """
@@ -47,7 +59,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import sqlite3
 import struct
 import sys
 import tempfile
@@ -72,6 +86,8 @@ EXPLAIN_LEVELS = ([], ["--level", "fired"], ["--level", "why-not"], ["--format",
 JSON_LEVELS = (["--format", "json", "--level", "fired"], ["--format", "json", "--level", "why-not"])
 JSON_LEVELS_FOR = ("ACC-00046", "ACC-01141", "ACC-02728", "ACC-0046")
 ACCOUNTS_IN_FULL = 20
+ROWS_IN_FULL = 50
+REPLAY_ROWS_IN_FULL = 20
 
 # Accounts whose explanation is pinned, chosen from the sample portfolio's data (run 1 for
 # the default ruleset), each with why.
@@ -296,6 +312,132 @@ def _replay(files: dict[str, str], work: Path) -> None:
         files[f"replay/history/{name}.txt"] = _transcript(runs)
 
 
+# -- the trace store -------------------------------------------------------------------------
+
+RUN_COLUMNS = ("run_id", "command", "started_at", "finished_at", "status", "ruleset_name",
+               "ruleset_version", "ruleset_sha256", "input_file", "input_sha256", "engine",
+               "as_of", "label", "account_count", "bands")
+CLOCK = ("started_at", "finished_at")  # MASK_CLOCK
+JSON_COLUMNS = {"flags", "bands", "decisions", "comments", "reviews", "derived", "scores",
+                "inputs"}
+
+
+def _row(columns: Iterable[str], values: Iterable[Any]) -> str:
+    """One stored row as a JSON object on one line; a column holding JSON text is embedded
+    as that text, byte for byte."""
+    parts = []
+    for column, value in zip(columns, values):
+        shown = value if column in JSON_COLUMNS and isinstance(value, str) else json.dumps(value)
+        parts.append(f"{json.dumps(column)}:{shown}")
+    return "{" + ",".join(parts) + "}"
+
+
+def _table(db: sqlite3.Connection, title: str, sql: str, args: tuple[Any, ...], full: int,
+           seen: dict[tuple[str, str], int], run_id: int) -> list[str]:
+    cur = db.execute(sql, args)
+    columns = [d[0] for d in cur.description]
+    rows = [_row(columns, r) for r in cur.fetchall()]
+    digest = _sha("\n".join(rows))
+    out = [f"{title}: {len(rows)} rows, sha256 {digest}"]
+    earlier = seen.setdefault((title, digest), run_id)
+    if rows and earlier != run_id:
+        out.append(f"  the same rows as run {earlier}")
+        return out
+    out += [f"  {r}" for r in rows[:full]]
+    if len(rows) > full:
+        out.append(f"  ... {len(rows) - full} more rows (in the sha256)")
+    return out
+
+
+def _dump_run(db: sqlite3.Connection, run: sqlite3.Row,
+              seen: dict[tuple[str, str], int]) -> str:
+    run_id = run["run_id"]
+    full = REPLAY_ROWS_IN_FULL if run["command"] == "replay" else ROWS_IN_FULL
+    out = [f"run {run_id}"]
+    for column in RUN_COLUMNS[1:-1]:
+        value = "<clock>" if column in CLOCK and run[column] is not None else run[column]
+        out.append(f"  {column}: {json.dumps(value)}")
+    earlier = seen.setdefault(("bands", _sha(run["bands"])), run_id)
+    if earlier != run_id:
+        out.append(f"  bands: the same as run {earlier}'s")
+    else:
+        out.append("  bands (the stored JSON, indented):")
+        bands = json.dumps(json.loads(run["bands"]), indent=2, sort_keys=True)
+        out += [f"    {line}" for line in bands.splitlines()]
+    out.append("")
+    out += _table(db, "paths", "SELECT path_id, accounts, tier, cell, flags, bands, decisions, "
+                  "comments, reviews, motion FROM paths WHERE run_id=? ORDER BY path_id",
+                  (run_id,), full, seen, run_id)
+    out.append("")
+    out.append("firings per rule (rule_id, kind: paths, accounts on them):")
+    for rule_id, kind, paths, accounts in db.execute(
+            "SELECT f.rule_id, f.kind, count(*), sum(p.accounts) FROM firings f JOIN paths p "
+            "ON p.run_id = f.run_id AND p.path_id = f.path_id WHERE f.run_id=? "
+            "GROUP BY f.rule_id, f.kind ORDER BY f.rule_id, f.kind", (run_id,)):
+        out.append(f"  {rule_id}, {kind}: {paths}, {accounts}")
+    out.append("")
+    out += _table(db, "firings", "SELECT path_id, seq, rule_id, kind, because, derived FROM "
+                  "firings WHERE run_id=? ORDER BY path_id, seq", (run_id,), full, seen, run_id)
+    out.append("")
+    out += _table(db, "accounts", "SELECT account_id, path_id, scores, inputs FROM accounts "
+                  "WHERE run_id=? ORDER BY account_id", (run_id,), full, seen, run_id)
+    moves = db.execute("SELECT replay_id, quarter, account_id, from_tier, to_tier, "
+                       "evaluated_tier, outcome, rule_id, because FROM movements WHERE run_id=? "
+                       "ORDER BY account_id", (run_id,))
+    columns = [d[0] for d in moves.description]
+    rows = [(r[6], _row(columns, r)) for r in moves.fetchall()]
+    if rows:
+        counts: dict[str, int] = {}
+        for outcome, _ in rows:
+            counts[outcome] = counts.get(outcome, 0) + 1
+        out.append("")
+        out.append(f"movements: {len(rows)} rows, sha256 {_sha(chr(10).join(r for _, r in rows))}"
+                   f"; " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        out.append("  every row whose outcome is not stay:")
+        out += [f"  {r}" for outcome, r in rows if outcome != "stay"]
+    return "\n".join(out) + "\n"
+
+
+def dump_store(path: Path) -> dict[str, str]:
+    """The trace store as text: an overview (store.txt) and one file per run."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    try:
+        files: dict[str, str] = {}
+        out = ["meta:"]
+        out += [f"  {r['key']}: {r['value']}" for r in db.execute(
+            "SELECT key, value FROM meta ORDER BY key")]
+        out.append("rulesets (the YAML as run, by its sha256 and size):")
+        for r in db.execute("SELECT sha256, name, version, text FROM rulesets ORDER BY name, "
+                            "version, sha256"):
+            out.append(f"  {r['name']} {r['version']} {r['sha256']}: text sha256 "
+                       f"{_sha(r['text'])}, {len(r['text'].encode('utf-8'))} bytes")
+        out.append("runs (run_id, command, status, ruleset, label, accounts):")
+        runs = list(db.execute("SELECT * FROM runs ORDER BY run_id"))
+        for r in runs:
+            out.append(f"  {r['run_id']}, {r['command']}, {r['status']}, {r['ruleset_name']} "
+                       f"{r['ruleset_version']}, {json.dumps(r['label'])}, {r['account_count']}")
+        out.append("rows per table and run (paths, firings, accounts, movements):")
+        for r in runs:
+            counts = [db.execute(f"SELECT count(*) FROM {t} WHERE run_id=?",
+                                 (r["run_id"],)).fetchone()[0]
+                      for t in ("paths", "firings", "accounts", "movements")]
+            out.append(f"  run {r['run_id']}: " + ", ".join(map(str, counts)))
+        out.append("replays (replay_id: quarters):")
+        quarters: dict[int, list[str]] = {}
+        for replay_id, quarter in db.execute("SELECT DISTINCT replay_id, quarter FROM movements "
+                                             "ORDER BY replay_id, quarter"):
+            quarters.setdefault(replay_id, []).append(quarter)
+        out += [f"  {replay_id}: {', '.join(q)}" for replay_id, q in quarters.items()]
+        files["store/store.txt"] = "\n".join(out) + "\n"
+        seen: dict[tuple[str, str], int] = {}
+        for r in runs:
+            files[f"store/run-{r['run_id']:02d}.txt"] = _dump_run(db, r, seen)
+        return files
+    finally:
+        db.close()
+
+
 # -- all of it -------------------------------------------------------------------------------
 
 def produce(workdir: Path) -> dict[str, str]:
@@ -309,19 +451,35 @@ def produce(workdir: Path) -> dict[str, str]:
     for k in saved_env:  # MASK_ENV
         del os.environ[k]
     os.environ["TIERBOOK_STORE"] = "traces.sqlite"
-    os.environ["TIERBOOK_FIXED_TIME"] = "2026-10-01T00:00:00+00:00"  # the store's clock
+    os.environ["TIERBOOK_FIXED_TIME"] = "2026-10-01T00:00:00+00:00"
     os.chdir(workdir)  # so tierbook names examples/portfolio.csv and out/, as a user sees them
     try:
         files: dict[str, str] = {}
         _segments(files, workdir)
         _plan(files, workdir)
         _replay(files, workdir)
+        files.update(dump_store(workdir / "traces.sqlite"))
+        files["workdir.txt"] = _left_over(workdir)
     finally:
         os.chdir(old)
         for k in [k for k in os.environ if k.startswith("TIERBOOK_")]:
             del os.environ[k]
         os.environ.update(saved_env)
     return {name: _mask(text, workdir) for name, text in sorted(files.items())}
+
+
+def _left_over(workdir: Path) -> str:
+    """What the commands left in the working folder (beyond the inputs copied in): a
+    stray temporary or half-swapped folder shows here, its pid or random part masked."""
+    names = []
+    for p in sorted(workdir.rglob("*")):
+        rel = p.relative_to(workdir).as_posix()
+        if p.is_file() and rel not in ("examples/portfolio.csv", "examples/events.csv",
+                                       PLAN_HEAD):
+            names.append(re.sub(r"\.old-\d+", ".old-<pid>",  # MASK_PID
+                                re.sub(r"^(\.[^/]+\.)[A-Za-z0-9_]{8}(?=/|$)", r"\1<random>",
+                                       rel)))
+    return "".join(f"{name}\n" for name in names)
 
 
 def _mask(text: str, workdir: Path) -> str:
