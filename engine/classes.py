@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from math import isnan, prod
 from operator import add, itemgetter, mul
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from . import conditions as C
 from .compile import Network

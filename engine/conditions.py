@@ -9,7 +9,8 @@ fires only when its condition is *true* (SPEC 1.1: the rule that needs them does
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from .model import Condition
 

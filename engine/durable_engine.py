@@ -14,7 +14,8 @@ import itertools
 import json
 import threading
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .compile import Formula, Network, Pattern
 from .errors import EngineError

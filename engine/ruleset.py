@@ -14,9 +14,27 @@ from typing import Any
 
 from .errors import RulesetError
 from .model import (
-    Band, BandSet, Capacity, Cell, Component, Contradiction, Decision, DecisionRule, Derived,
-    Flag, Gate, Grid, Input, Lever, ReviewHint, Ruleset, Score, Tier, TransitionRule,
-    Trigger, Waiver,
+    Band,
+    BandSet,
+    Capacity,
+    Cell,
+    Component,
+    Contradiction,
+    Decision,
+    DecisionRule,
+    Derived,
+    Flag,
+    Gate,
+    Grid,
+    Input,
+    Lever,
+    ReviewHint,
+    Ruleset,
+    Score,
+    Tier,
+    TransitionRule,
+    Trigger,
+    Waiver,
 )
 from .schema import schema_problems
 from .yamlsafe import Document, load_file

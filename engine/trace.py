@@ -6,8 +6,9 @@ it, so the details below are rebuilt from the ruleset and the values, exactly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any, Sequence
+from typing import Any
 
 from . import conditions as C
 from .bands import ResolvedBands

@@ -7,7 +7,8 @@ close to a known one get a did-you-mean suggestion.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from . import conditions as C
 from .errors import Problem, suggest
@@ -294,7 +295,7 @@ class _Checker:
         for variant in ("bands", "log"):
             block = b.get(variant)
             bands = block if variant == "bands" else (block or {}).get("bands")
-            if not bands or b["method"] == "target_shares" and variant == "bands":
+            if not bands or (b["method"] == "target_shares" and variant == "bands"):
                 continue
             path = ("bands", i) + ((variant,) if variant == "bands" else (variant, "bands"))
             floor = self._lowest_value(b["over"])

@@ -9,10 +9,11 @@ the input declares a default (defaults are applied when the row is read).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import repeat
 from operator import mul
-from typing import Any, Callable, Iterator, Sequence, overload
+from typing import Any, overload
 
 from . import conditions as C
 from .model import Component, Derived, Ruleset, Score
