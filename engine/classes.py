@@ -172,7 +172,7 @@ def class_index(network: Network, values_list: Sequence[dict[str, Any]],
     columns = value_columns([name for name, _ in fields], values_list, by_field)
     code_columns = []
     tables = []
-    for i, ((name, leaves), column) in enumerate(zip(fields, columns)):
+    for i, ((_name, leaves), column) in enumerate(zip(fields, columns)):
         columns[i] = None  # let each column go once coded
         table, codes = field_codes(leaves, column)
         code_columns.append(codes)

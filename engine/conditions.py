@@ -173,7 +173,7 @@ def contains(outer: Interval, inner: Interval) -> bool:
 
 def conjunction_intervals(cond: Condition) -> dict[str, Interval] | None:
     """Per-field numeric interval of a plain conjunction of numeric leaves, else None."""
-    leaves = cond["all"] if "all" in cond else [cond]
+    leaves = cond.get("all", [cond])
     out: dict[str, Interval] = {}
     for leaf in leaves:
         if "field" not in leaf:
@@ -237,10 +237,7 @@ def overlap(a: Condition, b: Condition) -> bool:
     """Conservative for `unique` hit policy: False only when provably disjoint."""
     ia, ib = conjunction_intervals(a), conjunction_intervals(b)
     if ia is not None and ib is not None:
-        for name in set(ia) & set(ib):
-            if empty(intersect(ia[name], ib[name])):
-                return False
-        return True
+        return not any(empty(intersect(ia[name], ib[name])) for name in set(ia) & set(ib))
     if "field" in a and "field" in b and a["field"] == b["field"]:
         (opa, va), (opb, vb) = leaf_op(a), leaf_op(b)
         if opa == opb == "eq":

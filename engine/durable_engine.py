@@ -10,6 +10,7 @@ only facts that some rule consumes are asserted, and any error becomes a
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -160,10 +161,8 @@ class DurableExecutor:
         except Exception as exc:  # noqa: BLE001 - durable raises bare exceptions
             raise EngineError(f"durable-rules failed: {exc}") from None
         finally:
-            try:
+            with contextlib.suppress(Exception):  # nothing to delete if the assert failed early
                 self._host.delete_state(self.ruleset_name, sid)
-            except Exception:  # noqa: BLE001 - nothing to delete if the assert failed early
-                pass
         if self._error:
             rule_id, message = self._error
             raise EngineError(f"rule '{rule_id}' failed: {message}", rule_id=rule_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from itertools import pairwise
 from typing import Any
 
 from . import conditions as C
@@ -166,10 +167,11 @@ class _Checker:
                     if self.ref(arg, path, ("input", "derived"), "value") and \
                             self.value_types.get(arg) != "date":
                         self.error(path, f"'{arg}' is not a date input")
-                elif self.ref(arg, path, ("input", "derived"), "operand (an input or derived value)"):
-                    if self.value_types.get(arg) not in NUMERIC_TYPES | {"number"}:
-                        self.error(path, f"'{arg}' is a {self.value_types.get(arg)} value; "
-                                   "operand must be numeric", "type")
+                elif self.ref(arg, path, ("input", "derived"),
+                              "operand (an input or derived value)") and \
+                        self.value_types.get(arg) not in NUMERIC_TYPES | {"number"}:
+                    self.error(path, f"'{arg}' is a {self.value_types.get(arg)} value; "
+                               "operand must be numeric", "type")
 
     def check_scores(self) -> None:
         for i, s in enumerate(self.d.get("scores", [])):
@@ -192,13 +194,13 @@ class _Checker:
                 if s["method"] == "count" and "weight" in c:
                     self.error(p + ("weight",), "count scores take no weights")
                 points = c.get("scoring", {}).get("points")
-                if points and any(b[0] <= a[0] for a, b in zip(points, points[1:])):
+                if points and any(b[0] <= a[0] for a, b in pairwise(points)):
                     self.error(p + ("scoring", "points"), "points must have increasing values")
                 thresholds = c.get("scoring", {}).get("thresholds", [])
                 bounds = [t.get("gte", t.get("gt")) for t in thresholds]
                 if any(b is None for b in bounds):
                     self.error(p + ("scoring", "thresholds"), "each threshold needs gte or gt")
-                elif any(b2 > b1 for b1, b2 in zip(bounds, bounds[1:])):
+                elif any(b2 > b1 for b1, b2 in pairwise(bounds)):
                     self.error(p + ("scoring", "thresholds"),
                                "thresholds must be ordered from the highest bound down "
                                "(a later row would be shadowed)", "shadowed-rule")
@@ -232,7 +234,7 @@ class _Checker:
             if "quartile" in b:
                 qb = b["quartile"]
                 qs = qb.get("quantiles", [0.25, 0.5, 0.75])
-                if any(q2 <= q1 for q1, q2 in zip(qs, qs[1:])):
+                if any(q2 <= q1 for q1, q2 in pairwise(qs)):
                     self.error(p + ("quartile", "quantiles"), "quantiles must increase")
                 if len(qb["bands"]) != len(qs) + 1:
                     self.error(p + ("quartile", "bands"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import repeat
+from itertools import pairwise, repeat
 from operator import mul
 from typing import Any, overload
 
@@ -53,7 +53,7 @@ def component_score(c: Component, value: Any) -> float | None:
         pts = s["points"]
         if value <= pts[0][0]:
             return float(pts[0][1])
-        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        for (x0, y0), (x1, y1) in pairwise(pts):
             if value <= x1:
                 return float(y0 + (y1 - y0) * (value - x0) / (x1 - x0))
         return float(pts[-1][1])

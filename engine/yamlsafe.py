@@ -153,9 +153,9 @@ def load_text(text: str, file: str) -> Document:
         message = f"YAML syntax error: {exc.problem}"
         if exc.context:
             message += f" ({exc.context})"
-        raise RulesetError("YAML syntax error", [Problem(file, line, col, "", message, "syntax")])
+        raise RulesetError("YAML syntax error", [Problem(file, line, col, "", message, "syntax")]) from None
     except yaml.YAMLError as exc:
-        raise RulesetError("YAML error", [Problem(file, 1, 1, "", f"YAML error: {exc}", "syntax")])
+        raise RulesetError("YAML error", [Problem(file, 1, 1, "", f"YAML error: {exc}", "syntax")]) from None
     nodes = [n for n in nodes if n is not None and not (
         isinstance(n, yaml.ScalarNode) and n.tag == "tag:yaml.org,2002:null" and n.value == "")]
     if not nodes:
@@ -185,10 +185,10 @@ def load_file(path: str, display: str | None = None) -> Document:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise RulesetError("not found", [Problem(name, 0, 0, "", "file not found", "not-found")])
+        raise RulesetError("not found", [Problem(name, 0, 0, "", "file not found", "not-found")]) from None
     except OSError as exc:
         raise RulesetError("unreadable", [Problem(name, 0, 0, "", f"cannot read: {exc.strerror}",
-                                                  "unreadable")])
+                                                  "unreadable")]) from None
     if len(raw) > MAX_BYTES:
         raise RulesetError("file too large", [Problem(
             name, 0, 0, "", f"file is larger than {MAX_BYTES} bytes; refusing to load it",
@@ -200,5 +200,5 @@ def load_file(path: str, display: str | None = None) -> Document:
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise RulesetError("not UTF-8", [Problem(
             name, line, column, "", f"file is not UTF-8 text (byte {exc.start + 1}); "
-            "save it as UTF-8", "encoding")])
+            "save it as UTF-8", "encoding")]) from None
     return load_text(text, name)
