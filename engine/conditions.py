@@ -43,25 +43,25 @@ def compare(op: str, value: Any, arg: Any) -> bool | None:
     if value is None:
         return None
     if op == "eq":
-        return value == arg
+        return bool(value == arg)
     if op == "ne":
-        return value != arg
+        return bool(value != arg)
     if op == "in":
-        return value in arg
+        return bool(value in arg)
     if op == "not_in":
-        return value not in arg
+        return bool(value not in arg)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False  # a number compared with text is never true (unlike durable-rules)
     if op == "lt":
-        return value < arg
+        return bool(value < arg)
     if op == "lte":
-        return value <= arg
+        return bool(value <= arg)
     if op == "gt":
-        return value > arg
+        return bool(value > arg)
     if op == "gte":
-        return value >= arg
+        return bool(value >= arg)
     if op == "between":
-        return arg[0] <= value <= arg[1]
+        return bool(arg[0] <= value <= arg[1])
     raise ValueError(f"unknown operator {op}")
 
 
@@ -241,7 +241,7 @@ def overlap(a: Condition, b: Condition) -> bool:
     if "field" in a and "field" in b and a["field"] == b["field"]:
         (opa, va), (opb, vb) = leaf_op(a), leaf_op(b)
         if opa == opb == "eq":
-            return va == vb
+            return bool(va == vb)
         if {opa, opb} == {"eq", "in"}:
             return (va in vb) if opb == "in" else (vb in va)
         if opa == opb == "in":

@@ -70,7 +70,7 @@ class Decision:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._fields() == other._fields()  # type: ignore[attr-defined]
+        return self._fields() == other._fields()
 
 
 class Decisions(Sequence[Decision]):

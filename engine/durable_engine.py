@@ -41,7 +41,7 @@ _names = itertools.count(1)
 
 
 if AVAILABLE:
-    class _Host(_de.Host):
+    class _Host(_de.Host):  # type: ignore[misc]  # durable-rules has no types: Host is Any
         """A host without the dispatcher and timer threads: actions run synchronously
         inside assert_fact, and nothing fires outside an account's evaluation."""
 

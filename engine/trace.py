@@ -28,7 +28,8 @@ def firing_records(network: Network, path: Sequence[tuple[int, int]]) -> list[di
 
 def path_decided(network: Network, path: Sequence[tuple[int, int]]) -> dict[str, Any]:
     """What a firing path decides, the same for every account on it."""
-    from .evaluate import Decision, decode
+    from .decisions import Decision
+    from .evaluate import decode
 
     d = Decision("", {}, {}, 0)
     decode(network, d, path)
@@ -149,7 +150,8 @@ def _relative_gap(value: Any, span: Band) -> float:
         target = span.lower
     elif span.upper is not None and value > span.upper:
         target = span.upper
-    return abs(target - value) / max(abs(value), 1e-9)
+    gap: float = abs(target - value) / max(abs(value), 1e-9)
+    return gap
 
 
 def why_not_flags(network: Network, record: dict[str, Any]) -> list[str]:

@@ -317,7 +317,8 @@ class _Checker:
         """The smallest value a banded value can take, where the ruleset says so."""
         for item in self.d["inputs"]:
             if item["id"] == name:
-                return item.get("min")
+                low: float | None = item.get("min")
+                return low
         for s in self.d.get("scores", []):
             if s["id"] == name:
                 return 0.0  # component scores are 0-1 and weights non-negative

@@ -124,7 +124,8 @@ class _Builder:
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         if node.tag == "tag:yaml.org,2002:timestamp":
             return str(node.value)  # dates stay ISO strings; the schema checks their format
-        if (node.tag == "tag:yaml.org,2002:str" and node.style is None
+        if (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str"
+                and node.style is None
                 and _EXPONENT_FLOAT.match(node.value)):
             return float(node.value)  # YAML 1.2 reads 1e6 as a number; YAML 1.1 as text
         try:
