@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
-
 from tierbook import commands
 from tierbook.errors import EXIT_INTERNAL, TierbookError
-
 from tierbook.engines import ENGINES
 
 from .options import evaluation_options, leading_ruleset, on_error_option, to_date

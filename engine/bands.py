@@ -7,8 +7,9 @@ log or quartile method was chosen and where keep-segment's thresholds landed.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
 from .model import Band, BandSet, Ruleset
 

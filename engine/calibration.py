@@ -30,7 +30,7 @@ class Proposal:
 
 
 def _bump_minor(version: str) -> str:
-    major, minor, rest = version.split(".", 2)
+    major, minor, _rest = version.split(".", 2)
     return f"{major}.{int(minor) + 1}.0"
 
 

@@ -8,8 +8,9 @@ version; a threshold never moves silently.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 from .bands import ResolvedBands
 from .model import Lever, Ruleset

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from math import isnan, prod
 from operator import add, itemgetter, mul
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from . import conditions as C
 from .compile import Network
@@ -171,7 +172,7 @@ def class_index(network: Network, values_list: Sequence[dict[str, Any]],
     columns = value_columns([name for name, _ in fields], values_list, by_field)
     code_columns = []
     tables = []
-    for i, ((name, leaves), column) in enumerate(zip(fields, columns)):
+    for i, ((_name, leaves), column) in enumerate(zip(fields, columns)):
         columns[i] = None  # let each column go once coded
         table, codes = field_codes(leaves, column)
         code_columns.append(codes)

@@ -13,12 +13,13 @@ Both executors (durable-rules and native) run this same network.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from . import conditions as C
 from .bands import ResolvedBands
-from .errors import RulesetError, Problem
+from .errors import Problem, RulesetError
 from .model import Condition, Ruleset
 
 T, F, U = "T", "F", "U"

@@ -9,7 +9,8 @@ fires only when its condition is *true* (SPEC 1.1: the rule that needs them does
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from .model import Condition
 
@@ -42,25 +43,25 @@ def compare(op: str, value: Any, arg: Any) -> bool | None:
     if value is None:
         return None
     if op == "eq":
-        return value == arg
+        return bool(value == arg)
     if op == "ne":
-        return value != arg
+        return bool(value != arg)
     if op == "in":
-        return value in arg
+        return bool(value in arg)
     if op == "not_in":
-        return value not in arg
+        return bool(value not in arg)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False  # a number compared with text is never true (unlike durable-rules)
     if op == "lt":
-        return value < arg
+        return bool(value < arg)
     if op == "lte":
-        return value <= arg
+        return bool(value <= arg)
     if op == "gt":
-        return value > arg
+        return bool(value > arg)
     if op == "gte":
-        return value >= arg
+        return bool(value >= arg)
     if op == "between":
-        return arg[0] <= value <= arg[1]
+        return bool(arg[0] <= value <= arg[1])
     raise ValueError(f"unknown operator {op}")
 
 
@@ -172,7 +173,7 @@ def contains(outer: Interval, inner: Interval) -> bool:
 
 def conjunction_intervals(cond: Condition) -> dict[str, Interval] | None:
     """Per-field numeric interval of a plain conjunction of numeric leaves, else None."""
-    leaves = cond["all"] if "all" in cond else [cond]
+    leaves = cond.get("all", [cond])
     out: dict[str, Interval] = {}
     for leaf in leaves:
         if "field" not in leaf:
@@ -236,14 +237,11 @@ def overlap(a: Condition, b: Condition) -> bool:
     """Conservative for `unique` hit policy: False only when provably disjoint."""
     ia, ib = conjunction_intervals(a), conjunction_intervals(b)
     if ia is not None and ib is not None:
-        for name in set(ia) & set(ib):
-            if empty(intersect(ia[name], ib[name])):
-                return False
-        return True
+        return not any(empty(intersect(ia[name], ib[name])) for name in set(ia) & set(ib))
     if "field" in a and "field" in b and a["field"] == b["field"]:
         (opa, va), (opb, vb) = leaf_op(a), leaf_op(b)
         if opa == opb == "eq":
-            return va == vb
+            return bool(va == vb)
         if {opa, opb} == {"eq", "in"}:
             return (va in vb) if opb == "in" else (vb in va)
         if opa == opb == "in":

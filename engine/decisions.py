@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import eq
-from typing import Any, Iterator, Sequence, overload
+from typing import Any, overload
 
 from .portfolio.frame import Rows, dicts_of
 from .values import PartColumns
@@ -69,7 +70,7 @@ class Decision:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._fields() == other._fields()  # type: ignore[attr-defined]
+        return self._fields() == other._fields()
 
 
 class Decisions(Sequence[Decision]):
@@ -78,7 +79,7 @@ class Decisions(Sequence[Decision]):
     account), the path each took (``path_ids``) and, by path id, a decision of its first
     account (``firsts``), whose path fields every account on the path shares."""
 
-    __slots__ = ("ids", "rows", "parts", "path_ids", "firsts")
+    __slots__ = ("firsts", "ids", "parts", "path_ids", "rows")
 
     def __init__(self, ids: Sequence[Any], rows: Rows, parts: Sequence[Any],
                  path_ids: array, firsts: list[Decision]) -> None:  # type: ignore[type-arg]

@@ -10,11 +10,13 @@ only facts that some rule consumes are asserted, and any error becomes a
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .compile import Formula, Network, Pattern
 from .errors import EngineError
@@ -39,7 +41,7 @@ _names = itertools.count(1)
 
 
 if AVAILABLE:
-    class _Host(_de.Host):
+    class _Host(_de.Host):  # type: ignore[misc]  # durable-rules has no types: Host is Any
         """A host without the dispatcher and timer threads: actions run synchronously
         inside assert_fact, and nothing fires outside an account's evaluation."""
 
@@ -159,10 +161,8 @@ class DurableExecutor:
         except Exception as exc:  # noqa: BLE001 - durable raises bare exceptions
             raise EngineError(f"durable-rules failed: {exc}") from None
         finally:
-            try:
+            with contextlib.suppress(Exception):  # nothing to delete if the assert failed early
                 self._host.delete_state(self.ruleset_name, sid)
-            except Exception:  # noqa: BLE001 - nothing to delete if the assert failed early
-                pass
         if self._error:
             rule_id, message = self._error
             raise EngineError(f"rule '{rule_id}' failed: {message}", rule_id=rule_id)

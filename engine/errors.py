@@ -7,8 +7,8 @@ all problems they can find, sort them by position, and raise them together.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 EXIT_OK = 0
 EXIT_INVALID = 1  # invalid ruleset or data, or a failed gate

@@ -74,7 +74,7 @@ def read_events(path: str, display: str | None = None, on_error: str = "fail"
                 try:
                     obj = json.loads(text_line)
                 except json.JSONDecodeError as exc:
-                    raise DataError("bad JSON", [_problem(file, n, "", f"invalid JSON: {exc.msg}")])
+                    raise DataError("bad JSON", [_problem(file, n, "", f"invalid JSON: {exc.msg}")]) from None
                 rows.append((n, obj if isinstance(obj, dict) else {"__bad__": obj}))
     else:
         # as csv.DictReader reads it (the first line is the header; blank lines are skipped;

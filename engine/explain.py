@@ -8,8 +8,7 @@ from .compile import compile_network
 from .errors import StoreError
 from .ruleset import ruleset_from_document
 from .store import TraceStore
-from .trace import (bands_from_json, condition_details, decided_lookup, why_not_flags,
-                    why_not_grid)
+from .trace import bands_from_json, condition_details, decided_lookup, why_not_flags, why_not_grid
 from .trace import show_value as _fmt
 from .yamlsafe import load_text
 

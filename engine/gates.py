@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from math import isnan
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from math import isnan
+from typing import Any
 
 from .capacity import CapacityReport
 from .evaluate import Evaluation
@@ -103,7 +104,7 @@ def _weights(g: Gate, c: GateContext) -> tuple[bool, str]:
 def _outside_0_1(column: Sequence[Any]) -> int:
     """How many of a column's known values are not within 0-1."""
     known = [v for v in column if v is not None] if None in column else column
-    if known and not any(map(isnan, known)) and 0 <= min(known) and max(known) <= 1:
+    if known and not any(map(isnan, known)) and min(known) >= 0 and max(known) <= 1:
         return 0  # (most runs: one pass each at C speed)
     return sum(1 for v in known if not 0 <= v <= 1)
 

@@ -80,13 +80,11 @@ class Band:
     target_arr_share: tuple[float, float] | None = None
 
     def contains(self, value: float) -> bool:
-        if self.lower is not None:
-            if value < self.lower or (value == self.lower and not self.lower_inclusive):
-                return False
-        if self.upper is not None:
-            if value > self.upper or (value == self.upper and not self.upper_inclusive):
-                return False
-        return True
+        if self.lower is not None and (
+                value < self.lower or (value == self.lower and not self.lower_inclusive)):
+            return False
+        return self.upper is None or not (
+            value > self.upper or (value == self.upper and not self.upper_inclusive))
 
     def interval_text(self, fmt: Any = str) -> str:
         parts = []

@@ -8,7 +8,8 @@ imported (Python 3.13+) and checked against it by a differential test.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .compile import Disjunct, Formula, Network
 

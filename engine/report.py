@@ -10,8 +10,9 @@ import csv
 import io
 import json
 import textwrap
+from collections.abc import Callable, Sequence
 from heapq import nsmallest
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from .conditions import describe
 from .decisions import values_of

@@ -13,7 +13,7 @@ def _money(v: float) -> str:
     return f"${v:,.0f}"
 
 
-def extra_sections(result: "SegmentResult") -> list[list[str]]:
+def extra_sections(result: SegmentResult) -> list[list[str]]:
     rs = result.ruleset
     out: list[list[str]] = []
     health = [s for s in rs.scores if s.method == "weighted" and "health" in s.id]

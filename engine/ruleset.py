@@ -12,11 +12,29 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import RulesetError
+from .errors import Problem, RulesetError
 from .model import (
-    Band, BandSet, Capacity, Cell, Component, Contradiction, Decision, DecisionRule, Derived,
-    Flag, Gate, Grid, Input, Lever, ReviewHint, Ruleset, Score, Tier, TransitionRule,
-    Trigger, Waiver,
+    Band,
+    BandSet,
+    Capacity,
+    Cell,
+    Component,
+    Contradiction,
+    Decision,
+    DecisionRule,
+    Derived,
+    Flag,
+    Gate,
+    Grid,
+    Input,
+    Lever,
+    ReviewHint,
+    Ruleset,
+    Score,
+    Tier,
+    TransitionRule,
+    Trigger,
+    Waiver,
 )
 from .schema import schema_problems
 from .yamlsafe import Document, load_file
@@ -200,7 +218,7 @@ def build_model(doc: Document, sha256: str) -> Ruleset:
     )
 
 
-def check_document(doc: Document) -> list:
+def check_document(doc: Document) -> list[Problem]:
     """Every schema and semantic problem of a loaded document, sorted."""
     from .validate import semantic_problems
 

@@ -23,7 +23,8 @@ SCHEMA_FILE = "ruleset.schema.json"
 @functools.cache
 def ruleset_schema() -> dict[str, Any]:
     text = resources.files("tierbook.schemas").joinpath(SCHEMA_FILE).read_text("utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 @functools.cache
@@ -75,7 +76,7 @@ def _message(error: ValidationError) -> tuple[tuple[Any, ...], str] | tuple[tupl
                       "combine several comparisons with 'all'")
     if kw == "minProperties" and isinstance(error.instance, dict) and "field" in error.instance:
         return path, f"comparison on '{error.instance['field']}' needs an operator: " + ", ".join(_OPERATORS)
-    if kw == "enum":
+    if kw == "enum" and isinstance(error.validator_value, list):
         allowed = error.validator_value
         return path, f"{error.instance!r} is not one of {', '.join(map(str, allowed))}" + suggest(
             str(error.instance), map(str, allowed))

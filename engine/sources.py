@@ -17,7 +17,7 @@ def load_document(spec: str) -> Document:
         except ValueError:
             raise RulesetError("bad git spec", [Problem(
                 spec, 0, 0, "", "expected git:REF:PATH, e.g. git:main:rulesets/cs-segmentation-model.yaml",
-                "usage")])
+                "usage")]) from None
         proc = subprocess.run(["git", "show", f"{ref}:{path}"], capture_output=True)
         if proc.returncode != 0:
             message = proc.stderr.decode("utf-8", "replace").strip().splitlines()

@@ -231,7 +231,7 @@ def _run_file(file: str, report: TestReport, cache: dict[str, Ruleset]) -> None:
     try:
         as_of = _AS_OF or dt.date.fromisoformat(str(data.get("as_of", dt.date.today().isoformat())))
     except ValueError:
-        raise RulesetError("bad as_of", [doc.problem(("as_of",), "as_of must be YYYY-MM-DD")])
+        raise RulesetError("bad as_of", [doc.problem(("as_of",), "as_of must be YYYY-MM-DD")]) from None
     cov = report.coverage.setdefault(ruleset.name, Coverage(ruleset.name, rule_universe(ruleset)))
     file_bands = dict(data.get("bands") or {})
     defaults = dict(data.get("defaults") or {})

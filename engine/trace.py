@@ -6,8 +6,9 @@ it, so the details below are rebuilt from the ruleset and the values, exactly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any, Sequence
+from typing import Any
 
 from . import conditions as C
 from .bands import ResolvedBands
@@ -27,7 +28,8 @@ def firing_records(network: Network, path: Sequence[tuple[int, int]]) -> list[di
 
 def path_decided(network: Network, path: Sequence[tuple[int, int]]) -> dict[str, Any]:
     """What a firing path decides, the same for every account on it."""
-    from .evaluate import Decision, decode
+    from .decisions import Decision
+    from .evaluate import decode
 
     d = Decision("", {}, {}, 0)
     decode(network, d, path)
@@ -148,7 +150,8 @@ def _relative_gap(value: Any, span: Band) -> float:
         target = span.lower
     elif span.upper is not None and value > span.upper:
         target = span.upper
-    return abs(target - value) / max(abs(value), 1e-9)
+    gap: float = abs(target - value) / max(abs(value), 1e-9)
+    return gap
 
 
 def why_not_flags(network: Network, record: dict[str, Any]) -> list[str]:

@@ -85,7 +85,7 @@ def _target(ruleset: Ruleset, rule: TransitionRule, held: str, evaluated: str) -
     if target == held:
         return None
     up = tiers.index(target) < i
-    if rule.action == "promote" and not up or rule.action == "demote" and up:
+    if (rule.action == "promote" and not up) or (rule.action == "demote" and up):
         return None
     return target
 

@@ -7,7 +7,9 @@ close to a known one get a did-you-mean suggestion.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from itertools import pairwise
+from typing import Any
 
 from . import conditions as C
 from .errors import Problem, suggest
@@ -165,10 +167,11 @@ class _Checker:
                     if self.ref(arg, path, ("input", "derived"), "value") and \
                             self.value_types.get(arg) != "date":
                         self.error(path, f"'{arg}' is not a date input")
-                elif self.ref(arg, path, ("input", "derived"), "operand (an input or derived value)"):
-                    if self.value_types.get(arg) not in NUMERIC_TYPES | {"number"}:
-                        self.error(path, f"'{arg}' is a {self.value_types.get(arg)} value; "
-                                   "operand must be numeric", "type")
+                elif self.ref(arg, path, ("input", "derived"),
+                              "operand (an input or derived value)") and \
+                        self.value_types.get(arg) not in NUMERIC_TYPES | {"number"}:
+                    self.error(path, f"'{arg}' is a {self.value_types.get(arg)} value; "
+                               "operand must be numeric", "type")
 
     def check_scores(self) -> None:
         for i, s in enumerate(self.d.get("scores", [])):
@@ -191,13 +194,13 @@ class _Checker:
                 if s["method"] == "count" and "weight" in c:
                     self.error(p + ("weight",), "count scores take no weights")
                 points = c.get("scoring", {}).get("points")
-                if points and any(b[0] <= a[0] for a, b in zip(points, points[1:])):
+                if points and any(b[0] <= a[0] for a, b in pairwise(points)):
                     self.error(p + ("scoring", "points"), "points must have increasing values")
                 thresholds = c.get("scoring", {}).get("thresholds", [])
                 bounds = [t.get("gte", t.get("gt")) for t in thresholds]
                 if any(b is None for b in bounds):
                     self.error(p + ("scoring", "thresholds"), "each threshold needs gte or gt")
-                elif any(b2 > b1 for b1, b2 in zip(bounds, bounds[1:])):
+                elif any(b2 > b1 for b1, b2 in pairwise(bounds)):
                     self.error(p + ("scoring", "thresholds"),
                                "thresholds must be ordered from the highest bound down "
                                "(a later row would be shadowed)", "shadowed-rule")
@@ -231,7 +234,7 @@ class _Checker:
             if "quartile" in b:
                 qb = b["quartile"]
                 qs = qb.get("quantiles", [0.25, 0.5, 0.75])
-                if any(q2 <= q1 for q1, q2 in zip(qs, qs[1:])):
+                if any(q2 <= q1 for q1, q2 in pairwise(qs)):
                     self.error(p + ("quartile", "quantiles"), "quantiles must increase")
                 if len(qb["bands"]) != len(qs) + 1:
                     self.error(p + ("quartile", "bands"),
@@ -294,7 +297,7 @@ class _Checker:
         for variant in ("bands", "log"):
             block = b.get(variant)
             bands = block if variant == "bands" else (block or {}).get("bands")
-            if not bands or b["method"] == "target_shares" and variant == "bands":
+            if not bands or (b["method"] == "target_shares" and variant == "bands"):
                 continue
             path = ("bands", i) + ((variant,) if variant == "bands" else (variant, "bands"))
             floor = self._lowest_value(b["over"])
@@ -314,7 +317,8 @@ class _Checker:
         """The smallest value a banded value can take, where the ruleset says so."""
         for item in self.d["inputs"]:
             if item["id"] == name:
-                return item.get("min")
+                low: float | None = item.get("min")
+                return low
         for s in self.d.get("scores", []):
             if s["id"] == name:
                 return 0.0  # component scores are 0-1 and weights non-negative

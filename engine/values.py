@@ -9,10 +9,11 @@ the input declares a default (defaults are applied when the row is read).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import repeat
+from itertools import pairwise, repeat
 from operator import mul
-from typing import Any, Callable, Iterator, Sequence, overload
+from typing import Any, overload
 
 from . import conditions as C
 from .model import Component, Derived, Ruleset, Score
@@ -25,17 +26,19 @@ def derive(d: Derived, values: Values, as_of: dt.date) -> float | int | None:
     args: list[Any] = [values.get(a) for a in d.args]
     if any(a is None for a in args):
         return None
+    nums: list[float] = args  # validate checks the operands' types: numbers, or dates below
     if d.op == "ratio":
-        num, den = args
+        num, den = nums
         return None if den == 0 else num / den
     if d.op == "difference":
-        return args[0] - args[1]
+        return nums[0] - nums[1]
     if d.op == "sum":
-        return sum(args)
+        return sum(nums)
+    dates: list[dt.date] = args
     if d.op == "days_since":
-        return (as_of - args[0]).days
+        return (as_of - dates[0]).days
     if d.op == "days_until":
-        return (args[0] - as_of).days
+        return (dates[0] - as_of).days
     raise ValueError(d.op)
 
 
@@ -47,12 +50,13 @@ def component_score(c: Component, value: Any) -> float | None:
         return 1.0 if value else 0.0
     s = c.scoring
     if "divide_by" in s:
-        return min(1.0, max(0.0, value / s["divide_by"]))
+        ratio: float = value / s["divide_by"]
+        return min(1.0, max(0.0, ratio))
     if "points" in s:
         pts = s["points"]
         if value <= pts[0][0]:
             return float(pts[0][1])
-        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        for (x0, y0), (x1, y1) in pairwise(pts):
             if value <= x1:
                 return float(y0 + (y1 - y0) * (value - x0) / (x1 - x0))
         return float(pts[-1][1])
@@ -369,7 +373,7 @@ def compile_value_columns(ruleset: Ruleset, as_of: dt.date
                 out[sid] = [float(sum([v for v in row if v is not None], 0.0)) for row in rows]
             elif any(None in col for col in part_cols):
                 out[sid] = [None if None in row else _round_half_up_fast(
-                    sum([w * p for w, p in zip(weights, row)], 0.0) * scale, digits)  # type: ignore[operator]
+                    sum([w * p for w, p in zip(weights, row)], 0.0) * scale, digits)
                     for row in rows]
             else:  # each account's sum of w * part, in component order, as compile_values
                 terms = [list(map(mul, repeat(w), col)) for w, col in zip(weights, part_cols)]

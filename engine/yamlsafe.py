@@ -124,7 +124,8 @@ class _Builder:
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         if node.tag == "tag:yaml.org,2002:timestamp":
             return str(node.value)  # dates stay ISO strings; the schema checks their format
-        if (node.tag == "tag:yaml.org,2002:str" and node.style is None
+        if (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str"
+                and node.style is None
                 and _EXPONENT_FLOAT.match(node.value)):
             return float(node.value)  # YAML 1.2 reads 1e6 as a number; YAML 1.1 as text
         try:
@@ -153,9 +154,9 @@ def load_text(text: str, file: str) -> Document:
         message = f"YAML syntax error: {exc.problem}"
         if exc.context:
             message += f" ({exc.context})"
-        raise RulesetError("YAML syntax error", [Problem(file, line, col, "", message, "syntax")])
+        raise RulesetError("YAML syntax error", [Problem(file, line, col, "", message, "syntax")]) from None
     except yaml.YAMLError as exc:
-        raise RulesetError("YAML error", [Problem(file, 1, 1, "", f"YAML error: {exc}", "syntax")])
+        raise RulesetError("YAML error", [Problem(file, 1, 1, "", f"YAML error: {exc}", "syntax")]) from None
     nodes = [n for n in nodes if n is not None and not (
         isinstance(n, yaml.ScalarNode) and n.tag == "tag:yaml.org,2002:null" and n.value == "")]
     if not nodes:
@@ -185,10 +186,10 @@ def load_file(path: str, display: str | None = None) -> Document:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise RulesetError("not found", [Problem(name, 0, 0, "", "file not found", "not-found")])
+        raise RulesetError("not found", [Problem(name, 0, 0, "", "file not found", "not-found")]) from None
     except OSError as exc:
         raise RulesetError("unreadable", [Problem(name, 0, 0, "", f"cannot read: {exc.strerror}",
-                                                  "unreadable")])
+                                                  "unreadable")]) from None
     if len(raw) > MAX_BYTES:
         raise RulesetError("file too large", [Problem(
             name, 0, 0, "", f"file is larger than {MAX_BYTES} bytes; refusing to load it",
@@ -200,5 +201,5 @@ def load_file(path: str, display: str | None = None) -> Document:
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise RulesetError("not UTF-8", [Problem(
             name, line, column, "", f"file is not UTF-8 text (byte {exc.start + 1}); "
-            "save it as UTF-8", "encoding")])
+            "save it as UTF-8", "encoding")]) from None
     return load_text(text, name)

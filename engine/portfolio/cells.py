@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import isfinite
-from typing import Any, Callable
+from typing import Any
 
 import polars as pl
 

@@ -6,9 +6,10 @@ line, column and value, blanks counted and defaults applied.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Any, Iterator, Mapping, Sequence, overload
+from typing import Any, overload
 
 import polars as pl
 
