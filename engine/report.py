@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from heapq import nsmallest
 from typing import Any
 
+from .account_files import FORMULA_START
 from .conditions import describe
-from .decisions import values_of
 from .segment_types import SegmentResult
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def money(value: float) -> str:
@@ -36,93 +33,6 @@ def pct(part: float, whole: float) -> str:
     return f"{part / whole:.1%}" if whole else "0.0%"
 
 
-# --- per-account rows -------------------------------------------------------------------
-
-ROWS_BATCH = 20000  # accounts whose report rows are in memory at once (write_accounts)
-
-
-def account_rows(result: SegmentResult, start: int = 0,
-                 stop: int | None = None) -> list[dict[str, Any]]:
-    """The report row of each account (``start`` to ``stop``: a batch of them)."""
-    rs = result.ruleset
-    arr_field = rs.role("arr") or "arr"
-    name_field = rs.role("name")
-    motion = {t.id: t.motion.get("motion", t.label) for t in rs.tiers}
-    rows = []
-    decisions = result.evaluation.decisions[start:stop]
-    for d, values in zip(decisions, values_of(result.evaluation.decisions, start, stop)):
-        row: dict[str, Any] = {"account_id": d.account_id}
-        if name_field:
-            row["account_name"] = values.get(name_field)
-        row["arr"] = values.get(arr_field)
-        for s in rs.scores:
-            row[s.id] = values.get(s.id)
-        for b in rs.bands:
-            row[b.id] = d.bands.get(b.id)
-        for dec in rs.decisions:
-            row[dec.id] = d.decisions.get(dec.id)
-        row["tier"] = d.tier
-        row["cell"] = d.cell
-        row["flags"] = list(d.flags)
-        row["comments"] = list(d.comments)
-        row["reviews"] = list(d.reviews)
-        row["motion"] = motion[d.motion]
-        rows.append(row)
-    return rows
-
-
-def write_accounts(result: SegmentResult, path: str, text: Callable[..., str]) -> None:
-    """accounts.csv (``text`` accounts_csv) or accounts.jsonl (accounts_jsonl), written a
-    batch of accounts at a time: the rows of one batch are in memory, not the file's."""
-    n = len(result.evaluation.decisions)
-    with open(path, "w", encoding="utf-8") as fh:
-        for start in range(0, n, ROWS_BATCH):
-            rows = account_rows(result, start, start + ROWS_BATCH)
-            fh.write(text(rows, header=start == 0))
-
-
-def accounts_csv(rows: Sequence[dict[str, Any]], header: bool = True) -> str:
-    """One line per account: lists joined with ';', ARR to the cent, other numbers to four
-    places without trailing zeros, blanks empty, formulas neutralised; a column at a time.
-    ``header``: the column names first (the first batch of accounts)."""
-    buf = io.StringIO()
-    if not rows:
-        return ""
-    names = list(rows[0])
-    writer = csv.writer(buf, lineterminator="\n")
-    if header:
-        writer.writerow(names)
-    columns = [_csv_column(column, name == "arr")
-               for name, column in ((name, [row.get(name, "") for row in rows]) for name in names)]
-    writer.writerows(zip(*columns))
-    return buf.getvalue()
-
-
-def _csv_column(column: list[Any], money: bool) -> list[Any]:
-    """A column's cells: lists joined with ';', ARR to the cent, other numbers to four places
-    without trailing zeros, blanks empty, formulas neutralised."""
-    kinds = set(map(type, column))
-    if kinds <= {float, type(None)}:
-        texts = ["" if v is None else _number(v, money) for v in column]
-    elif kinds <= {str}:
-        texts = column
-    else:
-        return [safe_cell(_csv_value(v, money)) for v in column]
-    return [("'" + t) if t.startswith(FORMULA_START) else t for t in texts]
-
-
-def _csv_value(v: Any, money: bool) -> Any:
-    if isinstance(v, list):
-        return ";".join(v)
-    if isinstance(v, float):
-        return _number(v, money)
-    return "" if v is None else v
-
-
-def _number(v: float, money: bool) -> str:
-    return f"{v:.2f}" if money else f"{v:.4f}".rstrip("0").rstrip(".")
-
-
 def rejects_csv(rejects: Sequence[dict[str, Any]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -131,12 +41,6 @@ def rejects_csv(rejects: Sequence[dict[str, Any]]) -> str:
         writer.writerow([r["line"], safe_cell(str(r["account_id"] or "")),
                          safe_cell(" | ".join(r["reasons"]))])
     return buf.getvalue()
-
-
-def accounts_jsonl(rows: Sequence[dict[str, Any]], header: bool = True) -> str:
-    """One JSON object per line (``header``: none; for write_accounts)."""
-    encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(r, ensure_ascii=False)
-    return "".join([encode(r) + "\n" for r in rows])
 
 
 # --- the model document (SPEC 1.1, eight sections in order) -----------------------------

@@ -17,7 +17,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from . import report
+from . import account_files, report
 from .bulk import bulk
 from .capacity import calibrate, roll_up
 from .errors import DataError, Problem
@@ -247,13 +247,12 @@ def write_outputs(result: SegmentResult, out_dir: str, chart: bool = True) -> No
                 hand_off(draw)
             def jsonl() -> bool:
                 with bulk():  # (rows of dicts: no cyclic GC passes over the heap for them)
-                    report.write_accounts(result, str(tmp / "accounts.jsonl"),
-                                          report.accounts_jsonl)
+                    account_files.write_jsonl(result, str(tmp / "accounts.jsonl"))
                 return True
 
             hand_off(jsonl)
             with bulk():
-                report.write_accounts(result, str(tmp / "accounts.csv"), report.accounts_csv)
+                account_files.write_csv(result, str(tmp / "accounts.csv"))
             files = {
                 "model.md": report.model_markdown(result),
                 "report.json": json.dumps(result.as_json(accounts=False), indent=2) + "\n",

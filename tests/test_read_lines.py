@@ -161,3 +161,12 @@ def test_a_folder_or_a_mislabelled_file_is_a_located_error(tmp_path: Path, defau
     with pytest.raises(DataError) as err:
         read_portfolio(str(path), default_ruleset, display=path.name)
     assert err.value.render().startswith(expected)
+
+
+def test_a_quote_inside_an_unquoted_cell_names_its_line(tmp_path: Path, default_ruleset) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text('account_id,account_name,arr\nA1,Acme,100\nA2,=HYPERLINK("x"),200\n')
+    with pytest.raises(DataError) as err:
+        read_portfolio(str(path), default_ruleset, display="p.csv")
+    assert err.value.render() == ("p.csv:3:1: cannot read CSV: a quote inside a cell that is "
+                                  "not quoted (quote the whole cell and double the quotes in it)")

@@ -1,18 +1,21 @@
-"""accounts.csv is written a column at a time; each cell must read exactly as the
-one-cell-at-a-time rules say: lists joined with ';', ARR to the cent, other numbers to four
-places without trailing zeros, blanks empty, and text a spreadsheet would run neutralised."""
+"""accounts.csv and accounts.jsonl are written a column at a time, what a path decided once
+per path; each cell must read exactly as the one-row-at-a-time rules say: lists joined with
+';', ARR to the cent, other numbers to four places without trailing zeros, blanks empty,
+text a spreadsheet would run neutralised, and each JSON line json.dumps of the row."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
+from pathlib import Path
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tierbook import report
+from tierbook import account_files as A
 from tierbook import segment as S
-from tierbook.report import FORMULA_START, accounts_csv
 
 from .conftest import AS_OF, SAMPLE
 
@@ -30,47 +33,60 @@ def _one_by_one(rows):
                 v = f"{v:.4f}".rstrip("0").rstrip(".") if k != "arr" else f"{v:.2f}"
             elif v is None:
                 v = ""
-            if isinstance(v, str) and v.startswith(FORMULA_START):
+            if isinstance(v, str) and v.startswith(A.FORMULA_START):
                 v = "'" + v
             out[k] = v
         writer.writerow(out)
     return buf.getvalue()
 
 
-TEXT = st.one_of(st.text(max_size=6), st.sampled_from(["=SUM(A1)", "-x", "+1", "@a", "a,b", 'q"q']))
+TEXT = st.one_of(st.text(max_size=6), st.sampled_from(["=SUM(A1)", "-x", "+1", "@a", "a,b", 'q"q',
+                                                       "x\r\ny", "é"]))
 CELL = st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False, width=32),
                  st.sampled_from([-1.5, 0.0, -0.0, 1200.5, 0.12345]), TEXT, st.integers(-5, 5),
                  st.booleans(), st.lists(TEXT, max_size=3))
+ACCOUNT = st.fixed_dictionaries({
+    "account_id": TEXT, "arr": st.one_of(st.none(), st.floats(
+        allow_nan=False, allow_infinity=False, min_value=-1e9, max_value=1e9)),
+    "score": CELL, "mixed": CELL, "path": st.integers(0, 3)})
+PATH = st.fixed_dictionaries({"tier": TEXT, "flags": st.lists(TEXT, max_size=3), "band": CELL})
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.fixed_dictionaries({"account_id": TEXT, "arr": st.one_of(st.none(), st.floats(
-    allow_nan=False, allow_infinity=False, min_value=-1e9, max_value=1e9)), "score": CELL,
-    "flags": st.lists(TEXT, max_size=3), "mixed": CELL}), min_size=1, max_size=20),
-    st.booleans())
-def test_columns_read_as_cells_one_by_one(rows, uniform):
-    if uniform:  # each column of one kind, as real rows are: the fast paths
-        rows = [dict(r, mixed=r["account_id"], score=float(i) / 7) for i, r in enumerate(rows)]
-    assert accounts_csv(rows) == _one_by_one(rows)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(ACCOUNT, min_size=1, max_size=20), st.lists(PATH, min_size=4, max_size=4),
+       st.booleans())
+def test_files_read_as_each_row_written_on_its_own(tmp_path: Path, accounts, paths, uniform):
+    if uniform:  # each column of one kind, as real rows are
+        accounts = [dict(a, mixed=a["account_id"], score=float(i) / 7)
+                    for i, a in enumerate(accounts)]
+    used = list(dict.fromkeys(a["path"] for a in accounts))
+    table = A.AccountColumns(
+        {k: [a[k] for a in accounts] for k in ("account_id", "arr", "score", "mixed")},
+        {k: [paths[p][k] for p in used] for k in ("tier", "flags", "band")},
+        {p: i for i, p in enumerate(used)}, [a["path"] for a in accounts])
+    rows = table.rows()
+    assert [r["tier"] for r in rows] == [paths[a["path"]]["tier"] for a in accounts]
+    A.write_table_csv(table, str(tmp_path / "a.csv"))
+    A.write_table_jsonl(table, str(tmp_path / "a.jsonl"))
+    assert (tmp_path / "a.csv").read_bytes().decode() == _one_by_one(rows)
+    assert (tmp_path / "a.jsonl").read_bytes().decode() == "".join(
+        json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
 
 
+@pytest.mark.parametrize("batch", [7, A.BATCH])
 def test_account_files_written_a_batch_at_a_time_are_the_whole_text(tmp_path, default_ruleset,
-                                                                   monkeypatch):
-    monkeypatch.setenv("TIERBOOK_NO_SPLIT_READ", "1")
+                                                                   monkeypatch, batch):
     result = S.segment(default_ruleset, str(SAMPLE), as_of=AS_OF, engine="native")
-    rows = result.evaluation.decisions.rows  # the accounts as columns (read.Rows)
-    monkeypatch.setattr(report, "ROWS_BATCH", 7)
-    for name, text in (("a.csv", report.accounts_csv), ("a.jsonl", report.accounts_jsonl)):
-        report.write_accounts(result, str(tmp_path / name), text)
-    model = report.model_markdown(result, max_rows=50)
-    assert not rows.built  # only a batch's dicts at a time, none for the model document
-    whole = report.account_rows(result)
-    assert len(whole) == len(result.evaluation.decisions) > 7 * 100
-    assert (tmp_path / "a.csv").read_text(encoding="utf-8") == report.accounts_csv(whole)
-    assert (tmp_path / "a.jsonl").read_text(encoding="utf-8") == report.accounts_jsonl(whole)
-    # the largest accounts by ARR, then id, as sorting every account gives
-    ranked = sorted(result.evaluation.decisions,
-                    key=lambda d: (-(d.values.get("arr") or 0), d.account_id))[:50]
-    table = [line.split(" | ")[0][2:] for line in model.splitlines()
-             if line.startswith("| ACC-")]
-    assert table == [d.account_id for d in ranked]
+    monkeypatch.setattr(A, "BATCH", batch)
+    A.write_csv(result, str(tmp_path / "a.csv"))
+    A.write_jsonl(result, str(tmp_path / "a.jsonl"))
+    rows = A.account_columns(result).rows()
+    assert len(rows) == len(result.evaluation.decisions) > 7 * 100
+    assert (tmp_path / "a.csv").read_text(encoding="utf-8") == _one_by_one(rows)
+    assert (tmp_path / "a.jsonl").read_text(encoding="utf-8") == "".join(
+        json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    by_id = {d.account_id: d for d in result.evaluation.decisions}
+    for row in rows[::97]:  # each row is its own account's decision
+        d = by_id[row["account_id"]]
+        assert (row["tier"], row["cell"], row["flags"]) == (d.tier, d.cell, d.flags)
+        assert row["arr"] == d.values["arr"]

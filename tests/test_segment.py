@@ -82,8 +82,8 @@ def test_tier_arr_is_conserved_and_every_tier_and_flag_occurs(tmp_path: Path) ->
 
 def test_spreadsheet_formulas_are_neutralised(tmp_path: Path) -> None:
     src = tmp_path / "evil.csv"
-    src.write_text("account_id,account_name,arr\nA1,=HYPERLINK(\"x\"),100\nA2,@SUM(1),200\n"
-                   "A3,+cmd,300\nA4,-2+3,400\n")
+    src.write_text("account_id,account_name,arr\nA1,\"=HYPERLINK(\"\"x\"\")\",100\n"
+                   "A2,@SUM(1),200\nA3,+cmd,300\nA4,-2+3,400\n")
     result = run("segment", "cs-segmentation-model", str(src), *ARGS, "--out", "o")
     assert result.exit_code in (0, 1)
     with open(tmp_path / "o" / "accounts.csv", newline="") as fh:
