@@ -61,29 +61,3 @@ def test_kill_stops_and_reaps():
     child.kill()
     assert _reaped(pid) and child.result() == (False, None)
     child.kill()  # twice is harmless
-
-
-def test_evaluation_uses_the_forked_half(default_ruleset, sample_accounts, monkeypatch):
-    """The sample has enough classes for the forked run-ahead; its paths are taken, not
-    run again here."""
-    from tierbook import classes
-    from tierbook import evaluate as E
-    from tierbook.native import NativeExecutor
-
-    from .conftest import AS_OF
-
-    if not forks.can_fork():
-        pytest.skip("no second core")
-    runs = {"here": 0}
-    parent = os.getpid()
-    real = NativeExecutor.run
-
-    def counted(self, bits):
-        if os.getpid() == parent:
-            runs["here"] += 1
-        return real(self, bits)
-    monkeypatch.setattr(NativeExecutor, "run", counted)
-    monkeypatch.setattr(classes, "_PATH_CACHE", {})  # every class runs
-    ev = E.evaluate(default_ruleset, sample_accounts, AS_OF, engine="native")
-    assert len(ev.paths) >= E._PARALLEL_MIN
-    assert runs["here"] == len(ev.paths) // 2  # the other half came from the fork
