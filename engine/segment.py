@@ -22,7 +22,6 @@ from .bulk import bulk
 from .capacity import calibrate, roll_up
 from .errors import DataError, Problem
 from .evaluate import Evaluation, compute_values, evaluate
-from .forks import can_fork, in_child
 from .gates import GateContext, run_gates
 from .model import Ruleset
 from .read import read_portfolio
@@ -226,50 +225,21 @@ def send_evaluation(store: TraceStore, ev: Evaluation, ruleset_text: str, input_
 
 
 def write_outputs(result: SegmentResult, out_dir: str, chart: bool = True) -> None:
-    """All files, written to a temporary folder and then swapped in.
-
-    Where a second core can help (tierbook.forks), forked copies of this process draw the
-    chart (with matplotlib's import, the slowest file) and write accounts.jsonl while this
-    one writes the rest; a file whose copy fails is written by this process."""
+    """All files, written to a temporary folder and then swapped in."""
 
     def write(tmp: Path) -> None:
-        helpers: list[tuple[Any, Callable[[], bool]]] = []
-
-        def hand_off(job: Callable[[], bool]) -> None:
-            helpers.append((in_child(job) if can_fork() else None, job))
-
-        def draw() -> bool:
+        report.write_accounts(result, str(tmp / "accounts.csv"), report.accounts_csv)
+        files = {
+            "model.md": report.model_markdown(result),
+            "report.json": json.dumps(result.as_json(accounts=False), indent=2) + "\n",
+        }
+        if result.rejects:
+            files["rejects.csv"] = report.rejects_csv(result.rejects)
+        for name, text in files.items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        if chart:
             report.tier_chart_png(result, str(tmp / "tiers.png"))
-            return True
-
-        try:
-            if chart:
-                hand_off(draw)
-            def jsonl() -> bool:
-                with bulk():  # (rows of dicts: no cyclic GC passes over the heap for them)
-                    report.write_accounts(result, str(tmp / "accounts.jsonl"),
-                                          report.accounts_jsonl)
-                return True
-
-            hand_off(jsonl)
-            with bulk():
-                report.write_accounts(result, str(tmp / "accounts.csv"), report.accounts_csv)
-            files = {
-                "model.md": report.model_markdown(result),
-                "report.json": json.dumps(result.as_json(accounts=False), indent=2) + "\n",
-            }
-            if result.rejects:
-                files["rejects.csv"] = report.rejects_csv(result.rejects)
-            for name, text in files.items():
-                (tmp / name).write_text(text, encoding="utf-8")
-        except BaseException:
-            for child, _ in helpers:
-                if child is not None:
-                    child.kill()
-            raise
-        for child, job in helpers:
-            if child is None or not child.result()[0]:
-                job()
+        report.write_accounts(result, str(tmp / "accounts.jsonl"), report.accounts_jsonl)
 
     atomic_folder(out_dir, write)
     result.out_dir = str(Path(out_dir))
