@@ -1,10 +1,9 @@
 """Work for the second core: a forked copy of this process computes something and hands
 back the result, pickled, through a pipe.
 
-Used where a copy of this process (its data, the executor, the network) is the cheapest
-way to share the work: half of the classes to run (tierbook.evaluate), half of a large CSV
-(tierbook.splitread), the trace store's rows (tierbook.staging).  Every caller does the
-work itself when the copy cannot be made or does not report.
+Used where a copy of this process is the cheapest way to share the work: half of a large
+CSV (tierbook.splitread).  The caller does the work itself when the copy cannot be made or
+does not report.
 """
 
 from __future__ import annotations

@@ -13,10 +13,10 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from dataclasses import dataclass
+from collections import Counter
 from itertools import chain, repeat
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
 
 import orjson
 
@@ -26,6 +26,9 @@ from .columns import Coded
 from .decisions import path_ids
 from .errors import StoreError, closest
 from .values import PartColumns
+
+if TYPE_CHECKING:
+    from .evaluate import Evaluation
 
 SCHEMA_VERSION = 2
 DEFAULT_PATH = Path(".tierbook") / "traces.sqlite"
@@ -247,6 +250,13 @@ def _dicts(columns: Mapping[str, Iterable[Any]], count: int) -> Iterator[dict[st
     return map(dict, map(zip, repeat(list(columns)), zip(*columns.values())))
 
 
+def row_fields(ruleset: Any) -> tuple[list[str], list[str]]:
+    """What an account's stored row holds: its inputs and derived values (sorted), and its
+    scores (each with its parts)."""
+    inputs = sorted({i.id for i in ruleset.inputs} | {d.id for d in ruleset.derived})
+    return inputs, [s.id for s in ruleset.scores]
+
+
 def account_texts(values: Sequence[dict[str, Any]] | None, parts: Sequence[dict[str, Any]],
                   input_keys: list[str], score_ids: list[str],
                   by_field: dict[str, Sequence[Any]] | None = None
@@ -280,25 +290,6 @@ def account_texts(values: Sequence[dict[str, Any]] | None, parts: Sequence[dict[
     inputs = _objects({key: column(key) for key in input_keys}, n)
     ids = list(map(str, column("account_id")))
     return ids, scores, inputs
-
-
-@dataclass
-class RunRecord:
-    """What a run stores besides its accounts' values: where it came from, each path its
-    accounts took (path id, accounts on it, what it decides, its firings: the arguments of
-    ``write_paths``) and each account's id and path, in account order.  Plain data, so that
-    another process can store it (tierbook.staging)."""
-    command: str
-    label: str
-    ruleset_text: str
-    input_file: str
-    input_sha256: str
-    engine: str
-    as_of: dt.date
-    bands: dict[str, Any]
-    paths: list[tuple[int, int, dict[str, Any], list[dict[str, Any]]]]
-    account_ids: list[str]
-    path_ids: list[int]
 
 
 BUSY_SECONDS = 60.0  # how long to wait for another process's write before giving up
@@ -377,39 +368,51 @@ class TraceStore:
         self.db.commit()
         return int(cur.lastrowid or 0)
 
+    def write_run(self, ev: Evaluation, *, ruleset_text: str, input_file: str,
+                  input_sha256: str, command: str, label: str = "") -> int:
+        """One evaluation as one run, visible once complete: the run (committed as
+        ``running``), each path some account took with its firings, and a row per account,
+        in batches in one transaction that marks the run complete; on any failure the run is
+        marked failed and the error goes on.  (Paths tried only by a gate's what-if accounts
+        are not stored.)"""
+        from .trace import bands_to_json, firing_records, path_decided
+
+        counts = Counter(ev.path_ids())
+        paths = [(pid, n, path_decided(ev.network, ev.paths[pid]),
+                  firing_records(ev.network, ev.paths[pid])) for pid, n in sorted(counts.items())]
+        run_id = self.begin_run(command=command, ruleset=ev.ruleset, ruleset_text=ruleset_text,
+                                input_file=input_file, input_sha256=input_sha256,
+                                engine=ev.engine, as_of=ev.as_of, bands=bands_to_json(ev.bands),
+                                label=label)
+        try:
+            self.write_paths(run_id, paths)
+            self.write_evaluated(run_id, ev.decisions, *row_fields(ev.ruleset),
+                                 by_field=ev.by_field, part_columns=ev.part_columns)
+            self.finish_run(run_id, len(ev.decisions))
+        except BaseException:
+            self.fail_run(run_id)
+            raise
+        return run_id
+
     def write_paths(self, run_id: int,
-                    paths: Iterable[tuple[int, int, dict[str, Any], list[dict[str, Any]]]],
-                    batch: int = 20000) -> None:
+                    paths: Iterable[tuple[int, int, dict[str, Any], list[dict[str, Any]]]]
+                    ) -> None:
         """Each path once: (path id, accounts on it, what it decides, its firings).  What
         a path decides (tier, cell, flags, bands, decisions, comments, reviews, motion) is
         the same for every account on it, so it is kept here, not on each account."""
-        with _bulk():
-            self._write_paths(run_id, paths, batch)
-
-    def _write_paths(self, run_id: int,
-                     paths: Iterable[tuple[int, int, dict[str, Any], list[dict[str, Any]]]],
-                     batch: int) -> None:
         path_rows: list[tuple[Any, ...]] = []
         firing_rows: list[tuple[Any, ...]] = []
-        for path_id, count, decided, firings in paths:
-            path_rows.append((run_id, path_id, count, decided["tier"], decided["cell"],
-                              _text(decided["flags"]), _text(decided["bands"]),
-                              _text(decided["decisions"]), _text(decided["comments"]),
-                              _text(decided["reviews"]), decided["motion"]))
-            firing_rows.extend([(run_id, path_id, f["seq"], f["rule_id"], f["kind"], f["because"],
-                                 _text(f["derived"])) for f in firings])
-            if len(firing_rows) >= batch:
-                self._insert_paths(path_rows, firing_rows)
-                path_rows, firing_rows = [], []
-        self._insert_paths(path_rows, firing_rows)
-
-    def _insert_paths(self, path_rows: list[tuple[Any, ...]],
-                      firing_rows: list[tuple[Any, ...]]) -> None:
-        if path_rows:
-            self.db.executemany("INSERT INTO paths VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                path_rows)
-        if firing_rows:
-            self.db.executemany("INSERT INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)", firing_rows)
+        with _bulk():
+            for path_id, count, decided, firings in paths:
+                path_rows.append((run_id, path_id, count, decided["tier"], decided["cell"],
+                                  _text(decided["flags"]), _text(decided["bands"]),
+                                  _text(decided["decisions"]), _text(decided["comments"]),
+                                  _text(decided["reviews"]), decided["motion"]))
+                firing_rows.extend([(run_id, path_id, f["seq"], f["rule_id"], f["kind"],
+                                     f["because"], _text(f["derived"])) for f in firings])
+        self.db.executemany("INSERT INTO paths VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            path_rows)
+        self.db.executemany("INSERT INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)", firing_rows)
 
     def write_evaluated(self, run_id: int, decisions: Sequence[Any], inputs_ids: list[str],
                         score_ids: list[str], batch: int = 20000,
@@ -417,10 +420,10 @@ class TraceStore:
                         part_columns: PartColumns | None = None) -> None:
         """One `accounts` row per evaluated account (tierbook.evaluate.Decision): its path,
         its scores with their parts, and its inputs and derived values, as JSON objects with
-        sorted keys (``account_texts``), written in batches, so that a million accounts
-        never sit in memory twice as text.  ``by_field``, ``part_columns``: the decisions'
-        values and score parts as columns, in decision order (``Evaluation.by_field``,
-        ``.part_columns``), read instead of their dicts."""
+        sorted keys (``account_texts``), written ``batch`` accounts at a time, so that a
+        million accounts never sit in memory twice as text.  ``by_field``, ``part_columns``:
+        the decisions' values and score parts as columns, in decision order
+        (``Evaluation.by_field``, ``.part_columns``), read instead of their dicts."""
         input_keys = sorted(set(inputs_ids))
         covered = by_field is not None and by_field.keys() >= {"account_id", *input_keys,
                                                                *score_ids}
@@ -437,32 +440,8 @@ class TraceStore:
                     input_keys, score_ids,
                     {name: column[start:stop] for name, column in by_field.items()}
                     if by_field is not None else None)
-                self.write_accounts(run_id, ids, paths[start:stop], scores, inputs)
-
-    def write_accounts(self, run_id: int, ids: Sequence[str], path_ids: Sequence[int],
-                       scores: Sequence[str], inputs: Sequence[str]) -> None:
-        """`accounts` rows whose text is built already (``account_texts``)."""
-        with _bulk():
-            self.db.executemany("INSERT INTO accounts VALUES (?, ?, ?, ?, ?)",
-                                zip(repeat(run_id), ids, path_ids, scores, inputs))
-
-    def write_run(self, ruleset: Any, record: RunRecord,
-                  write_rows: Callable[[int], None]) -> int:
-        """One run, visible once complete: ``record``'s paths with their firings, the
-        accounts' rows (``write_rows(run_id)``), then the run marked complete; on any
-        failure it is marked failed and the error goes on."""
-        run_id = self.begin_run(command=record.command, ruleset=ruleset,
-                                ruleset_text=record.ruleset_text, input_file=record.input_file,
-                                input_sha256=record.input_sha256, engine=record.engine,
-                                as_of=record.as_of, bands=record.bands, label=record.label)
-        try:
-            self.write_paths(run_id, record.paths)
-            write_rows(run_id)
-            self.finish_run(run_id, len(record.path_ids))
-        except BaseException:
-            self.fail_run(run_id)
-            raise
-        return run_id
+                self.db.executemany("INSERT INTO accounts VALUES (?, ?, ?, ?, ?)",
+                                    zip(repeat(run_id), ids, paths[start:stop], scores, inputs))
 
     def finish_run(self, run_id: int, account_count: int) -> None:
         self.db.execute("UPDATE runs SET status='complete', finished_at=?, account_count=? "

@@ -20,8 +20,7 @@ from tierbook.capacity import calibrate
 from tierbook.classes import value_columns
 from tierbook.evaluate import evaluate
 from tierbook.recount import Recounter
-from tierbook.staging import row_fields
-from tierbook.store import account_texts
+from tierbook.store import account_texts, row_fields
 from tierbook.values import PartColumns, ValuesWhileReading, compile_value_columns
 
 from .conftest import AS_OF, SAMPLE
