@@ -171,7 +171,6 @@ def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | Non
            chart: bool = True) -> Any:
     import hashlib
 
-    from .bulk import bulk
     from .events import read_events
     from .read import read_portfolio
     from .replay import replay as run_replay
@@ -183,8 +182,7 @@ def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | Non
     shown = events_path or SAMPLE_EVENTS
     portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error,
                                display=accounts or SAMPLE_PORTFOLIO)
-    with bulk():  # an object per event: no cyclic GC passes over the heap for them
-        events, skipped = read_events(events_file, shown, on_error=on_error)
+    events, skipped = read_events(events_file, shown, on_error=on_error)
     digest = hashlib.sha256(Path(events_file).read_bytes()).hexdigest()
     store = TraceStore(store_path)
     state: dict[str, Any] = {}
@@ -214,13 +212,9 @@ def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | Non
         store.write_movements(replay_id, q.quarter, q.run_id, rows)
 
     try:
-        # the quarters build and drop a record per account, acyclic: without the cyclic GC,
-        # which would walk the whole portfolio and its history again and again (a seventh
-        # of replay's time at 100,000 accounts)
-        with bulk():
-            result = run_replay(ruleset, portfolio.accounts, events, as_of=as_of,
-                                engine=engine, memo=memo, on_error=on_error,
-                                events_file=shown, skipped=skipped, on_quarter=on_quarter)
+        result = run_replay(ruleset, portfolio.accounts, events, as_of=as_of, engine=engine,
+                            memo=memo, on_error=on_error, events_file=shown, skipped=skipped,
+                            on_quarter=on_quarter)
     finally:
         store.close()
     result.replay_id = state.get("replay_id")

@@ -19,7 +19,6 @@ from typing import Any, Callable, Sequence
 from .bands import ResolvedBands, resolve_all
 from .classes import ClassLayout, class_bits, class_index, conditions_held, path_cache
 from .compile import Network, compile_network
-from .bulk import bulk as _bulk
 from .decisions import Decision, Decisions, account_ids, by_path, path_ids, tiers
 from .errors import EngineError, UsageError
 from .model import Ruleset
@@ -215,11 +214,10 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
     and date (calibration re-evaluates with moved band boundaries only); ``by_field``: some
     fields' columns of those values (``Portfolio.by_field``), read instead of the dicts."""
     chosen, note = choose_engine(engine)
-    with _bulk():
-        if computed is None:
-            computed = compute_values(ruleset, accounts, as_of)
-            by_field = None
-        resolved = bands if bands is not None else resolve_bands(ruleset, computed, by_field)
+    if computed is None:
+        computed = compute_values(ruleset, accounts, as_of)
+        by_field = None
+    resolved = bands if bands is not None else resolve_bands(ruleset, computed, by_field)
     network = compile_network(ruleset, resolved)
     held_of = conditions_held(network)
     executor = make_executor(chosen, network)
@@ -231,14 +229,12 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
         bits_of: Callable[[int], bytes] | None = None
         layout: ClassLayout | None = None
         try:
-            with _bulk():
-                layout, bits_of = class_index(network, computed.rows if isinstance(
-                    computed, Prepared) else [v for v, _ in computed], by_field)
+            layout, bits_of = class_index(network, computed.rows if isinstance(
+                computed, Prepared) else [v for v, _ in computed], by_field)
             keys = layout.keys
         except Exception:  # noqa: BLE001 - a value the fast path cannot key: account by account
             keys = bits_of = layout = None
         if keys is None or bits_of is None or not memo:
-            # executor runs all along (the collector stays on: executors leave cyclic garbage)
             decisions = _evaluate_each(network, executor, computed, memo, memo_paths, paths,
                                        progress, keys, bits_of, held_of)
         else:
@@ -248,9 +244,8 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
             for key in dict.fromkeys(keys):
                 bits = bits_of(key)
                 runs[key] = (bits, held_of(bits))
-            with _bulk():
-                decisions = _evaluate_classes(network, executor, ran, computed, keys, runs,
-                                              memo_paths, paths, progress)
+            decisions = _evaluate_classes(network, executor, ran, computed, keys, runs,
+                                          memo_paths, paths, progress)
     finally:
         executor.close()
     part_columns = (computed.parts if isinstance(computed, Prepared)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .bands import ResolvedBands
-from .bulk import bulk
 from .errors import DataError, Problem
 from .evaluate import Evaluation, compute_values, evaluate, resolve_bands
 from .events import ACCOUNT_TYPES, Event, quarter_end
@@ -126,8 +125,7 @@ class _Sim:
     # -- helpers -------------------------------------------------------------------------
     def _evaluate(self, ids: list[str], as_of: dt.date) -> Evaluation:
         accounts = [self.states[i].inputs for i in ids]
-        with bulk():
-            computed = compute_values(self.rs, accounts, as_of)
+        computed = compute_values(self.rs, accounts, as_of)
         return evaluate(self.rs, accounts, as_of, engine=self.engine, memo=self.memo,
                         bands=self.bands, computed=computed)
 

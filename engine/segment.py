@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import report
-from .bulk import bulk
 from .capacity import calibrate, roll_up
 from .errors import DataError, Problem
 from .evaluate import compute_values, evaluate
@@ -43,8 +42,7 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
     arr_field = ruleset.role("arr") or "arr"
     computed = portfolio.prepared
     if computed is None:
-        with bulk():
-            computed = compute_values(ruleset, portfolio.accounts, as_of, in_place=True)
+        computed = compute_values(ruleset, portfolio.accounts, as_of, in_place=True)
     computed = _set_aside_unplaceable(ruleset, portfolio, computed, on_error)
     by_field = portfolio.by_field  # the values' columns, where the reader kept them
     input_ids = ["account_id"] + [i.id for i in ruleset.inputs]

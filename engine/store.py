@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
 
 import orjson
 
-from .bulk import bulk as _bulk
 from .classes import value_columns
 from .columns import Coded
 from .decisions import path_ids
@@ -402,14 +401,13 @@ class TraceStore:
         the same for every account on it, so it is kept here, not on each account."""
         path_rows: list[tuple[Any, ...]] = []
         firing_rows: list[tuple[Any, ...]] = []
-        with _bulk():
-            for path_id, count, decided, firings in paths:
-                path_rows.append((run_id, path_id, count, decided["tier"], decided["cell"],
-                                  _text(decided["flags"]), _text(decided["bands"]),
-                                  _text(decided["decisions"]), _text(decided["comments"]),
-                                  _text(decided["reviews"]), decided["motion"]))
-                firing_rows.extend([(run_id, path_id, f["seq"], f["rule_id"], f["kind"],
-                                     f["because"], _text(f["derived"])) for f in firings])
+        for path_id, count, decided, firings in paths:
+            path_rows.append((run_id, path_id, count, decided["tier"], decided["cell"],
+                              _text(decided["flags"]), _text(decided["bands"]),
+                              _text(decided["decisions"]), _text(decided["comments"]),
+                              _text(decided["reviews"]), decided["motion"]))
+            firing_rows.extend([(run_id, path_id, f["seq"], f["rule_id"], f["kind"], f["because"],
+                                 _text(f["derived"])) for f in firings])
         self.db.executemany("INSERT INTO paths VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             path_rows)
         self.db.executemany("INSERT INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)", firing_rows)
@@ -428,20 +426,19 @@ class TraceStore:
         covered = by_field is not None and by_field.keys() >= {"account_id", *input_keys,
                                                                *score_ids}
         paths = path_ids(decisions)
-        with _bulk():
-            for start in range(0, len(decisions), batch):
-                stop = start + batch
-                # (no account's Decision made where the columns hold all a row needs)
-                chunk = [] if covered and part_columns is not None else decisions[start:stop]
-                ids, scores, inputs = account_texts(
-                    None if covered else [d.values for d in chunk],
-                    part_columns[start:stop] if part_columns is not None
-                    else [d.parts for d in chunk],
-                    input_keys, score_ids,
-                    {name: column[start:stop] for name, column in by_field.items()}
-                    if by_field is not None else None)
-                self.db.executemany("INSERT INTO accounts VALUES (?, ?, ?, ?, ?)",
-                                    zip(repeat(run_id), ids, paths[start:stop], scores, inputs))
+        for start in range(0, len(decisions), batch):
+            stop = start + batch
+            # (no account's Decision made where the columns hold all a row needs)
+            chunk = [] if covered and part_columns is not None else decisions[start:stop]
+            ids, scores, inputs = account_texts(
+                None if covered else [d.values for d in chunk],
+                part_columns[start:stop] if part_columns is not None
+                else [d.parts for d in chunk],
+                input_keys, score_ids,
+                {name: column[start:stop] for name, column in by_field.items()}
+                if by_field is not None else None)
+            self.db.executemany("INSERT INTO accounts VALUES (?, ?, ?, ?, ?)",
+                                zip(repeat(run_id), ids, paths[start:stop], scores, inputs))
 
     def finish_run(self, run_id: int, account_count: int) -> None:
         self.db.execute("UPDATE runs SET status='complete', finished_at=?, account_count=? "
