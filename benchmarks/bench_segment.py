@@ -17,10 +17,8 @@ stages      read -> values+bands -> evaluate -> store, timed one by one in one p
             evaluate     evaluate(..., bands=resolved) with its values pre-computed: class
                          bits, executor runs (one per class, or per account with --no-memo),
                          decoding and checking every account's trace
-            store        store_run into a fresh SQLite trace store (paths, firings, decisions);
-                         as in segment, the account rows are built by a second process from
-                         the end of values+bands on, which then writes the run
-                         (tierbook.staging; --no-staging: in line)
+            store        TraceStore.write_run into a fresh SQLite trace store (runs, paths,
+                         firings, accounts), as segment does once evaluated
 end to end  what `tierbook segment --store` does, without the report files: read, evaluate,
             capacity calibration (each round recounts tiers with one boundary moved),
             quality gates, store.
@@ -74,9 +72,6 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
     import tierbook.evaluate as E
     from tierbook.commands import load
     from tierbook.portfolio.frame import read_portfolio
-    from tierbook.segment import store_run
-    from tierbook.segment_types import SegmentResult
-    from tierbook.staging import stage_rows
     from tierbook.store import TraceStore
     from tierbook.values import ValuesWhileReading
 
@@ -97,19 +92,12 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
     computed = (pf.prepared if pf.prepared is not None
                 else E.compute_values(ruleset, pf.accounts, as_of, in_place=True))
     bands = E.resolve_bands(ruleset, computed, pf.by_field)
-    # as segment does: the store's account rows built by a second process from here on
-    # (segment starts it as soon as a split read has both halves' columns)
-    staged = stage_rows(ruleset, computed, pf.by_field)
     t2 = time.perf_counter()
     out["values_bands_s"] = t2 - t1
-    out["staged"] = staged is not None
 
     # evaluate() is handed the values just timed, so that this stage is the rest of
     # evaluation (class bits, executor runs, decoding, trace checks).
-    # runs counted in shared memory: tierbook may fork a process to make half the runs
-    import multiprocessing
-    runs = multiprocessing.RawArray("q", 2)
-    parent = os.getpid()
+    runs = [0]
     real_make = E.make_executor
 
     def counting_executor(engine: str, network: Any) -> Any:
@@ -117,7 +105,7 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
         real_run = executor.run
 
         def run(bits: Any) -> Any:
-            runs[0 if os.getpid() == parent else 1] += 1
+            runs[0] += 1
             return real_run(bits)
         executor.run = run
         return executor
@@ -133,19 +121,16 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
     out["evaluate_s"] = t3 - t2
     out["classes"] = len(set(ev.layout.keys)) if spec["memo"] and ev.layout else None
     out["paths"] = len(ev.paths)
-    out["executor_runs"] = runs[0] + runs[1]
-    out["executor_runs_forked"] = runs[1]
+    out["executor_runs"] = runs[0]
     out["leaves"] = len(ev.network.leaves)
     out["rules"] = len(ev.network.rules)
 
-    result = SegmentResult(ruleset, ev, None, None, [], pf.file, pf.sha256,  # type: ignore[arg-type]
-                           0.0, ruleset.role("arr") or "arr", dict(pf.gaps), dict(pf.defaulted),
-                           pf.missing_columns, pf.rejects, staged=staged)
     with tempfile.TemporaryDirectory(dir=spec.get("tmp")) as tmp:
         t4 = time.perf_counter()
         store = TraceStore(Path(tmp) / "traces.sqlite")
         try:
-            store_run(result, store, text)
+            store.write_run(ev, ruleset_text=text, input_file=pf.file, input_sha256=pf.sha256,
+                            command="segment")
         finally:
             store.close()
         t5 = time.perf_counter()
@@ -303,15 +288,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="folder for generated portfolios (default /tmp/tierbook-bench)")
     ap.add_argument("--tmp", default=None, help="folder for the temporary trace stores")
     ap.add_argument("--json", help="write the results as JSON to this path")
-    ap.add_argument("--no-staging", action="store_true",
-                    help="build the trace store's account rows and write the run in line "
-                         "(TIERBOOK_STORE_IN_LINE=1)")
     ap.add_argument("--profile", action="store_true",
                     help="cProfile the 100,000-account end-to-end path (durable-rules) and print "
                          "the top 25 functions by cumulative time, then exit")
     args = ap.parse_args(argv)
-    if args.no_staging:
-        os.environ["TIERBOOK_STORE_IN_LINE"] = "1"  # inherited by every measuring process
     if args.child:
         _child(args.child)
         return 0

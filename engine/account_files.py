@@ -84,8 +84,9 @@ def _csv_cells(name: str, column: Sequence[Any]) -> list[Any]:
     kinds = set(map(type, column))
     if kinds <= {float, type(None)}:
         found: dict[float | None, str] = {}
-        texts = [found[v] if v in found else found.setdefault(v, _csv_number(v, money))
-                 for v in column]
+        # (0.0 and -0.0 are equal keys but not equal texts)
+        texts = [found[v] if v in found else _csv_number(v, money) if v == 0
+                 else found.setdefault(v, _csv_number(v, money)) for v in column]
         return [("'" + t) if t.startswith(FORMULA_START) else t for t in texts]
     if kinds <= {str}:
         return [("'" + t) if t.startswith(FORMULA_START) else t for t in column]
@@ -144,7 +145,9 @@ def _json_cells(column: Sequence[Any]) -> list[str]:
             key = (type(v), v)
             text = found.get(key)
             if text is None:
-                text = found[key] = _encode(v)
+                text = _encode(v)
+                if v != 0:  # (0.0 and -0.0 are equal keys but not equal texts)
+                    found[key] = text
             out.append(text)
         return out
     return list(map(_encode, column))

@@ -98,31 +98,25 @@ def _segment_and_store(ruleset: Any, text: str, accounts: str | None, *, as_of: 
                        progress: Callable[[int], None] | None = None,
                        write: Callable[[Any], None] | None = None) -> Any:
     """Segment, write the files (if asked), then keep the run in the trace store."""
-    from .segment import StoreRequest, segment as run_segment, store_run, stored_run
+    from .segment import segment as run_segment
     from .store import TraceStore, default_path
 
     accounts_path = accounts or sample_portfolio()
-    # stored by another process as soon as evaluated, while this one goes on
-    request = StoreRequest(str(store_path or default_path()), text, command, label)
     result = run_segment(ruleset, accounts_path, as_of=as_of, engine=engine, on_error=on_error,
                          memo=memo, accounts_display=accounts or SAMPLE_PORTFOLIO,
-                         progress=progress, store=request)
+                         progress=progress)
+    if write is not None:
+        write(result)
+    path = str(store_path or default_path())
+    store = TraceStore(path)
     try:
-        if write is not None:
-            write(result)
-        run_id = stored_run(result)
-        if run_id is None:  # not stored by the other process: here
-            store = TraceStore(request.path)
-            try:
-                run_id = store_run(result, store, text, command=command, label=label)
-            finally:
-                store.close()
-        result.run_id = run_id
-        result.store_path = str(Path(request.path))
-    except BaseException:
-        if result.staged is not None:  # stored for a command that failed: marked failed
-            result.staged.cancel()
-        raise
+        result.run_id = store.write_run(result.evaluation, ruleset_text=text,
+                                        input_file=result.input_file,
+                                        input_sha256=result.input_sha256, command=command,
+                                        label=label)
+    finally:
+        store.close()
+    result.store_path = str(Path(path))
     return result
 
 
@@ -177,11 +171,9 @@ def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | Non
            chart: bool = True) -> Any:
     import hashlib
 
-    from .bulk import bulk
     from .events import read_events
     from .portfolio.frame import read_portfolio
     from .replay import replay as run_replay
-    from .segment import send_evaluation
     from .store import TraceStore
 
     ruleset, text = load(ruleset_arg)
@@ -190,16 +182,12 @@ def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | Non
     shown = events_path or SAMPLE_EVENTS
     portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error,
                                display=accounts or SAMPLE_PORTFOLIO)
-    with bulk():  # an object per event: no cyclic GC passes over the heap for them
-        events, skipped = read_events(events_file, shown, on_error=on_error)
+    events, skipped = read_events(events_file, shown, on_error=on_error)
     digest = hashlib.sha256(Path(events_file).read_bytes()).hexdigest()
     store = TraceStore(store_path)
     state: dict[str, Any] = {}
 
-    def on_quarter(q: Any, ev: Any, staged: Any) -> None:
-        # stored by the process that built the rows while the movements are worked out here
-        stored = send_evaluation(store, ev, text, shown, digest, command="replay",
-                                 label=q.quarter, staged=staged)
+    def on_quarter(q: Any, ev: Any) -> None:
         outcome = {m["account_id"]: ("moved", m) for m in q.moves}
         outcome.update({m["account_id"]: ("held", m) for m in q.held})
         outcome.update({m["account_id"]: ("review", m) for m in q.reviews})
@@ -218,18 +206,15 @@ def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | Non
         for account_id, tier in q.churned_accounts.items():  # not evaluated: gone
             rows.append({"account_id": account_id, "from": tier, "to": "", "evaluated": "",
                          "outcome": "churned", "because": "churn event"})
-        q.run_id = stored()
+        q.run_id = store.write_run(ev, ruleset_text=text, input_file=shown, input_sha256=digest,
+                                   command="replay", label=q.quarter)
         replay_id = state.setdefault("replay_id", q.run_id)
         store.write_movements(replay_id, q.quarter, q.run_id, rows)
 
     try:
-        # the quarters build and drop a record per account, acyclic: without the cyclic GC,
-        # which would walk the whole portfolio and its history again and again (a seventh
-        # of replay's time at 100,000 accounts)
-        with bulk():
-            result = run_replay(ruleset, portfolio.accounts, events, as_of=as_of,
-                                engine=engine, memo=memo, on_error=on_error,
-                                events_file=shown, skipped=skipped, on_quarter=on_quarter)
+        result = run_replay(ruleset, portfolio.accounts, events, as_of=as_of, engine=engine,
+                            memo=memo, on_error=on_error, events_file=shown, skipped=skipped,
+                            on_quarter=on_quarter)
     finally:
         store.close()
     result.replay_id = state.get("replay_id")

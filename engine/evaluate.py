@@ -19,10 +19,8 @@ from typing import Any, Callable, Sequence
 from .bands import ResolvedBands, resolve_all
 from .classes import ClassLayout, class_bits, class_index, conditions_held, path_cache
 from .compile import Network, compile_network
-from .bulk import bulk as _bulk
 from .decisions import Decision, Decisions, account_ids, by_path, path_ids, tiers
 from .errors import EngineError, UsageError
-from .forks import can_fork, in_child
 from .model import Ruleset
 from .native import NativeExecutor
 from .portfolio.frame import Prepared
@@ -216,11 +214,10 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
     and date (calibration re-evaluates with moved band boundaries only); ``by_field``: some
     fields' columns of those values (``Portfolio.by_field``), read instead of the dicts."""
     chosen, note = choose_engine(engine)
-    with _bulk():
-        if computed is None:
-            computed = compute_values(ruleset, accounts, as_of)
-            by_field = None
-        resolved = bands if bands is not None else resolve_bands(ruleset, computed, by_field)
+    if computed is None:
+        computed = compute_values(ruleset, accounts, as_of)
+        by_field = None
+    resolved = bands if bands is not None else resolve_bands(ruleset, computed, by_field)
     network = compile_network(ruleset, resolved)
     held_of = conditions_held(network)
     executor = make_executor(chosen, network)
@@ -232,14 +229,12 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
         bits_of: Callable[[int], bytes] | None = None
         layout: ClassLayout | None = None
         try:
-            with _bulk():
-                layout, bits_of = class_index(network, computed.rows if isinstance(
-                    computed, Prepared) else [v for v, _ in computed], by_field)
+            layout, bits_of = class_index(network, computed.rows if isinstance(
+                computed, Prepared) else [v for v, _ in computed], by_field)
             keys = layout.keys
         except Exception:  # noqa: BLE001 - a value the fast path cannot key: account by account
             keys = bits_of = layout = None
         if keys is None or bits_of is None or not memo:
-            # executor runs all along (the collector stays on: executors leave cyclic garbage)
             decisions = _evaluate_each(network, executor, computed, memo, memo_paths, paths,
                                        progress, keys, bits_of, held_of)
         else:
@@ -249,10 +244,8 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
             for key in dict.fromkeys(keys):
                 bits = bits_of(key)
                 runs[key] = (bits, held_of(bits))
-            _run_ahead(executor, ran, runs)
-            with _bulk():
-                decisions = _evaluate_classes(network, executor, ran, computed, keys, runs,
-                                              memo_paths, paths, progress)
+            decisions = _evaluate_classes(network, executor, ran, computed, keys, runs,
+                                          memo_paths, paths, progress)
     finally:
         executor.close()
     part_columns = (computed.parts if isinstance(computed, Prepared)
@@ -308,8 +301,7 @@ def _evaluate_classes(network: Network, executor: Any,
     ``Decisions`` (a path id each), others a list of ``Decision``.
 
     Accounts are taken in order and each step happens at the same account as in
-    ``_evaluate_each``, so an error names the same account and rule.  Classes are
-    normally run already (``_run_ahead``); one whose run failed there runs again here."""
+    ``_evaluate_each``, so an error names the same account and rule."""
     path_of: dict[int, int] = {}  # class key -> path id
     firsts: list[Decision] = []  # by path id: its first account's decision, decoded
     checked_paths: set[int] = set()  # paths where check_complete may fail for an account
@@ -361,52 +353,3 @@ def _evaluate_classes(network: Network, executor: Any,
         if progress and n % 1000 == 999:
             progress(n + 1)
     return listed if kept is None else kept
-
-
-_PARALLEL_MIN = 256  # runs to make before a second process is worth its fork
-
-
-def _run_here(executor: Any, ran: dict[bytes, tuple[tuple[int, int], ...]],
-              todo: list[tuple[bytes, bytes]]) -> dict[bytes, tuple[tuple[int, int], ...]]:
-    """Each (conditions held, bits) of ``todo`` run into ``ran``, which is returned."""
-    for held, bits in todo:
-        try:
-            ran[held] = tuple(executor.run(bits))
-        except Exception:  # noqa: BLE001 - left for the account loop, which raises it
-            pass
-    return ran
-
-
-def _run_ahead(executor: Any, ran: dict[bytes, tuple[tuple[int, int], ...]],
-               runs: dict[int, tuple[bytes, bytes]]) -> None:
-    """Run every set of conditions held that has not run yet (with the bits of its first
-    class, as the account loop would) before the account loop: when there are many, on two
-    cores (a forked copy of this process, executor and network included, runs the second
-    half of them while this one runs the first half).
-
-    Only results go into ``ran``: a run that fails (here or there), or that the other
-    process did not report, is left for the account loop, which runs it again at its first
-    account, so any error is raised exactly where and as it would be without this."""
-    first: dict[bytes, bytes] = {}  # conditions held -> the bits of its first class
-    for bits, held in runs.values():
-        first.setdefault(held, bits)
-    todo = [(held, bits) for held, bits in first.items() if held not in ran]
-    half = len(todo) // 2
-    mine, theirs = todo[:half], todo[half:]
-    child = (in_child(lambda: _run_here(executor, {}, theirs))
-             if len(todo) >= _PARALLEL_MIN and can_fork() else None)
-    if child is None:
-        _run_here(executor, ran, todo)
-        return
-    try:
-        _run_here(executor, ran, mine)
-    except BaseException:  # interrupted: the other half is not wanted any more
-        child.kill()
-        raise
-    ok, found = child.result()
-    if not ok:
-        return
-    wanted = {held for held, _ in theirs}
-    for held, path in found.items():
-        if held in wanted:
-            ran[held] = path

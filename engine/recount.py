@@ -26,7 +26,6 @@ from math import isnan
 from typing import Any, Sequence
 
 from .bands import ResolvedBands
-from .bulk import bulk as _bulk
 from .compile import compile_network
 from .classes import (conditions_held, field_codes, leaf_signature, leaves_by_field,
                       network_signature, path_cache, value_columns)
@@ -52,8 +51,7 @@ class Recounter:
         self.tier_list: list[str] = []  # and each account's tier
 
     def __call__(self, bands: dict[str, ResolvedBands]) -> dict[str, int]:
-        with _bulk():
-            counts = _recount(self, bands)
+        counts = _recount(self, bands)
         if counts is None:
             ev = self.ev
             trial = evaluate(ev.ruleset, [], ev.as_of, engine=ev.engine, memo=True, bands=bands,

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .bands import ResolvedBands
-from .bulk import bulk
 from .errors import DataError, Problem
 from .evaluate import Evaluation, compute_values, evaluate, resolve_bands
 from .events import ACCOUNT_TYPES, Event, quarter_end
@@ -23,7 +22,6 @@ from .model import Ruleset
 from .portfolio.cells import BadValue
 from .portfolio.cells import parser as _parser
 from .portfolio.cells import typed as _typed
-from .staging import StagedRows, stage_rows
 from .transitions import History, decide
 
 
@@ -90,11 +88,8 @@ class Replay:
 
 class _Sim:
     def __init__(self, ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.date,
-                 engine: str, memo: bool, on_error: str, events_file: str,
-                 stage: bool = False) -> None:
+                 engine: str, memo: bool, on_error: str, events_file: str) -> None:
         self.rs = ruleset
-        self.stage = stage
-        self.last_staged: StagedRows | None = None
         self.engine = engine
         self.memo = memo
         self.on_error = on_error
@@ -132,22 +127,9 @@ class _Sim:
     # -- helpers -------------------------------------------------------------------------
     def _evaluate(self, ids: list[str], as_of: dt.date) -> Evaluation:
         accounts = [self.states[i].inputs for i in ids]
-        with bulk():
-            computed = compute_values(self.rs, accounts, as_of)
-        self._stage(computed)
+        computed = compute_values(self.rs, accounts, as_of)
         return evaluate(self.rs, accounts, as_of, engine=self.engine, memo=self.memo,
                         bands=self.bands, computed=computed)
-
-    def _stage(self, computed: list[Any]) -> None:
-        """When the quarters are stored: their account rows built by a second process while
-        this one evaluates (tierbook.staging)."""
-        if self.last_staged is not None:  # not taken by the store: not wanted
-            self.last_staged.close()
-        self.last_staged = stage_rows(self.rs, computed) if self.stage else None
-
-    def take_staged(self) -> StagedRows | None:
-        staged, self.last_staged = self.last_staged, None
-        return staged
 
     def _active(self) -> list[str]:
         return [i for i, s in self.states.items() if not s.churned_in]
@@ -386,17 +368,9 @@ def replay(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], events: list[Ev
            as_of: dt.date, engine: str = "auto", memo: bool = True, on_error: str = "fail",
            events_file: str = "events", skipped: list[dict[str, Any]] | None = None,
            on_quarter: Any = None) -> Replay:
-    """``on_quarter(report, evaluation, staged)`` is called as each quarter is done;
-    ``staged`` is its trace-store rows being built by another process (tierbook.staging),
-    or None: pass it to ``store_evaluation``."""
-    sim = _Sim(ruleset, accounts, as_of, engine, memo, on_error, events_file,
-               stage=on_quarter is not None)
-    try:
-        return _replay(sim, events, as_of, skipped, on_quarter)
-    finally:
-        staged = sim.take_staged()
-        if staged is not None:
-            staged.close()
+    """``on_quarter(report, evaluation)`` is called as each quarter is done."""
+    sim = _Sim(ruleset, accounts, as_of, engine, memo, on_error, events_file)
+    return _replay(sim, events, as_of, skipped, on_quarter)
 
 
 def _replay(sim: _Sim, events: list[Event], as_of: dt.date,
@@ -415,7 +389,7 @@ def _replay(sim: _Sim, events: list[Event], as_of: dt.date,
             continue
         report = sim.quarter(q, by_quarter[q])
         if on_quarter:
-            on_quarter(report, sim.last_eval, sim.take_staged())
+            on_quarter(report, sim.last_eval)
         quarters.append(report)
     return Replay(ruleset, sim.bands, sim.start, quarters, (skipped or []) + sim.skipped,
                   sim.ignored, sim.last_eval.engine)

@@ -12,105 +12,71 @@ import os
 import shutil
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import account_files, report
-from .bulk import bulk
 from .capacity import calibrate, roll_up
 from .errors import DataError, Problem
-from .evaluate import Evaluation, compute_values, evaluate
-from .forks import can_fork, in_child
+from .evaluate import compute_values, evaluate
 from .gates import GateContext, run_gates
 from .model import Ruleset
 from .portfolio.frame import read_portfolio
 from .recount import Recounter
 from .segment_types import SegmentResult
-from .staging import StagedRows, row_fields, stage_rows
-from .store import RunRecord, TraceStore
-from .trace import bands_to_json, firing_records, path_decided
 from .values import ValuesWhileReading
 
 
 def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str = "auto",
             on_error: str = "fail", memo: bool = True, accounts_display: str | None = None,
-            progress: Callable[[int], None] | None = None,
-            store: StoreRequest | None = None) -> SegmentResult:
-    """``store``: where the run goes once evaluated.  Another process builds the accounts'
-    rows for the trace store while this one evaluates, then stores the run while this one
-    goes on (tierbook.staging; ``stored_run`` waits for it)."""
+            progress: Callable[[int], None] | None = None) -> SegmentResult:
     # values once (calibration rounds move band boundaries, not values), computed while
     # reading, a chunk of rows at a time, and kept as the reader's columns: a dict per
     # account only if something asks for one (portfolio.Rows); a large CSV read by two processes
     # comes with them, each process doing its half
     values = ValuesWhileReading(ruleset, as_of)
     values.dicts = False
-    early: list[StagedRows | None] = []
-    if store is not None:
-        # the split read has every value (as columns) once both halves are in: the row
-        # builder, which needs no dicts, starts there
-        values.ready = lambda by_field, parts: early.append(
-            StagedRows.start(ruleset, None, parts, by_field))
-    staged: StagedRows | None = None
-    try:
-        portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error,
-                                   display=accounts_display, values=values)
-        staged = early[0] if early else None
-        arr_field = ruleset.role("arr") or "arr"
-        computed = portfolio.prepared
-        if computed is None:
-            with bulk():
-                computed = compute_values(ruleset, portfolio.accounts, as_of, in_place=True)
-        computed = _set_aside_unplaceable(ruleset, portfolio, computed, on_error)
-        by_field = portfolio.by_field  # the values' columns, where the reader kept them
-        if staged is not None and by_field is None:  # accounts set aside: not its rows
-            staged.close()
-            staged = None
-        if staged is None and store is not None:
-            staged = stage_rows(ruleset, computed, by_field)
-        input_ids = ["account_id"] + [i.id for i in ruleset.inputs]
-        ev = evaluate(ruleset, portfolio.accounts, as_of, engine=engine, memo=memo, progress=progress,
-                      computed=computed, by_field=by_field)
-        if staged is not None and store is not None:
-            staged.store(store.path, run_record(ev, store.ruleset_text, portfolio.file,
-                                                portfolio.sha256, store.command, store.label))
-        tiers = ev.tiers()
-        arrs = [float(v or 0.0) for v in ev.column(arr_field)]
-        capacity = roll_up(ruleset, tiers, arrs)
+    portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error,
+                               display=accounts_display, values=values)
+    arr_field = ruleset.role("arr") or "arr"
+    computed = portfolio.prepared
+    if computed is None:
+        computed = compute_values(ruleset, portfolio.accounts, as_of, in_place=True)
+    computed = _set_aside_unplaceable(ruleset, portfolio, computed, on_error)
+    by_field = portfolio.by_field  # the values' columns, where the reader kept them
+    input_ids = ["account_id"] + [i.id for i in ruleset.inputs]
+    ev = evaluate(ruleset, portfolio.accounts, as_of, engine=engine, memo=memo, progress=progress,
+                  computed=computed, by_field=by_field)
+    tiers = ev.tiers()
+    arrs = [float(v or 0.0) for v in ev.column(arr_field)]
+    capacity = roll_up(ruleset, tiers, arrs)
 
-        # each round only recounts tiers with one boundary moved (tierbook.recount)
-        calibration = calibrate(ruleset, ev.bands, dict(Counter(tiers)), Recounter(ev))
+    # each round only recounts tiers with one boundary moved (tierbook.recount)
+    calibration = calibrate(ruleset, ev.bands, dict(Counter(tiers)), Recounter(ev))
 
-        def reclassify(trials: list[tuple[int, float]]) -> list[str]:
-            out = []
-            for index, new_arr in trials:
-                if by_field is not None:  # (not every account's dict for a few of them)
-                    inputs = {k: by_field[k][index] for k in input_ids if k in by_field}
-                else:
-                    values = portfolio.accounts[index]
-                    inputs = {k: values[k] for k in input_ids if k in values}
-                inputs[arr_field] = new_arr
-                out.append(ev.classify(inputs).tier)
-            return out
+    def reclassify(trials: list[tuple[int, float]]) -> list[str]:
+        out = []
+        for index, new_arr in trials:
+            if by_field is not None:  # (not every account's dict for a few of them)
+                inputs = {k: by_field[k][index] for k in input_ids if k in by_field}
+            else:
+                values = portfolio.accounts[index]
+                inputs = {k: values[k] for k in input_ids if k in values}
+            inputs[arr_field] = new_arr
+            out.append(ev.classify(inputs).tier)
+        return out
 
-        input_arr = sum(arrs)  # (the accounts' own ARR, in their order)
-        rejected_arr = sum(r.get("arr") or 0.0 for r in portfolio.rejects)
-        input_arr += rejected_arr
-        ctx = GateContext(ruleset, ev, capacity, round(input_arr, 2), arr_field, dict(portfolio.gaps),
-                          portfolio.missing_columns, reclassify, len(portfolio.rejects),
-                          round(rejected_arr, 2))
-        gates = run_gates(ctx, as_of)
-        return SegmentResult(ruleset, ev, capacity, calibration, gates, portfolio.file,
-                             portfolio.sha256, sum(arrs), arr_field, dict(portfolio.gaps),
-                             dict(portfolio.defaulted), portfolio.missing_columns, portfolio.rejects,
-                             staged=staged)
-    except BaseException:
-        for rows in dict.fromkeys([staged, *early]):
-            if rows is not None:
-                rows.cancel()
-        raise
+    input_arr = sum(arrs)  # (the accounts' own ARR, in their order)
+    rejected_arr = sum(r.get("arr") or 0.0 for r in portfolio.rejects)
+    input_arr += rejected_arr
+    ctx = GateContext(ruleset, ev, capacity, round(input_arr, 2), arr_field, dict(portfolio.gaps),
+                      portfolio.missing_columns, reclassify, len(portfolio.rejects),
+                      round(rejected_arr, 2))
+    gates = run_gates(ctx, as_of)
+    return SegmentResult(ruleset, ev, capacity, calibration, gates, portfolio.file,
+                         portfolio.sha256, sum(arrs), arr_field, dict(portfolio.gaps),
+                         dict(portfolio.defaulted), portfolio.missing_columns, portfolio.rejects)
 
 
 def _set_aside_unplaceable(ruleset: Ruleset, portfolio: Any, computed: Sequence[Any],
@@ -147,128 +113,22 @@ def _set_aside_unplaceable(ruleset: Ruleset, portfolio: Any, computed: Sequence[
     return [computed[i] for i in keep]
 
 
-def stored_run(result: SegmentResult) -> int | None:
-    """The id of the run another process stored (``segment``'s ``store``), once it has;
-    None when there was none or it could not (store it with ``store_run``)."""
-    staged, result.staged = result.staged, None
-    return staged.result() if staged is not None else None
-
-
-def store_run(result: SegmentResult, store: TraceStore, ruleset_text: str, command: str = "segment",
-              label: str = "") -> int:
-    """Store the run: by the process building its rows, if there is one (``result.staged``,
-    not sent the run yet), else here."""
-    staged, result.staged = result.staged, None
-    return store_evaluation(store, result.evaluation, ruleset_text, result.input_file,
-                            result.input_sha256, command=command, label=label, staged=staged)
-
-
-@dataclass(frozen=True)
-class StoreRequest:
-    """Where and how ``segment`` stores its run once evaluated."""
-    path: str
-    ruleset_text: str
-    command: str = "segment"
-    label: str = ""
-
-
-def run_record(ev: Evaluation, ruleset_text: str, input_file: str, input_sha256: str,
-               command: str, label: str = "") -> RunRecord:
-    """What storing ``ev`` as a run writes besides its accounts' values.  The paths some
-    account took (not those only tried since, such as a gate's what-if accounts)."""
-    with bulk():  # (a few thousand small dicts: no collection of a large heap for them)
-        path_ids = ev.path_ids()
-        counts = Counter(path_ids)
-        return RunRecord(command, label, ruleset_text, input_file, input_sha256, ev.engine,
-                         ev.as_of, bands_to_json(ev.bands),
-                         [(pid, n, path_decided(ev.network, ev.paths[pid]),
-                           firing_records(ev.network, ev.paths[pid]))
-                          for pid, n in sorted(counts.items())],
-                         ev.account_ids(), list(path_ids))
-
-
-def store_evaluation(store: TraceStore, ev: Evaluation, ruleset_text: str, input_file: str,
-                     input_sha256: str, command: str, label: str = "",
-                     staged: StagedRows | None = None) -> int:
-    """One evaluation as one run: paths and firings once per path, a row per account.  By
-    ``staged``'s process where its rows are being built (it is closed here, stored or not),
-    else here."""
-    return send_evaluation(store, ev, ruleset_text, input_file, input_sha256, command, label,
-                           staged)()
-
-
-def send_evaluation(store: TraceStore, ev: Evaluation, ruleset_text: str, input_file: str,
-                    input_sha256: str, command: str, label: str = "",
-                    staged: StagedRows | None = None) -> Callable[[], int]:
-    """``store_evaluation`` in two steps: the run is sent to ``staged``'s process, which
-    stores it while this one goes on; the function returned waits for it (or stores the run
-    here, if that process could not) and gives the run id."""
-    record = run_record(ev, ruleset_text, input_file, input_sha256, command, label)
-    if staged is not None:
-        try:
-            staged.store(str(store.path), record)
-        except BaseException:
-            staged.close()
-            raise
-
-    def stored() -> int:
-        if staged is not None:
-            try:
-                run_id = staged.result()
-            finally:
-                staged.close()
-            if run_id is not None:
-                return run_id
-        return store.write_run(ev.ruleset, record, lambda run_id: store.write_evaluated(
-            run_id, ev.decisions, *row_fields(ev.ruleset), by_field=ev.by_field,
-            part_columns=ev.part_columns))
-    return stored
-
-
 def write_outputs(result: SegmentResult, out_dir: str, chart: bool = True) -> None:
-    """All files, written to a temporary folder and then swapped in.
-
-    Where a second core can help (tierbook.forks), forked copies of this process draw the
-    chart (with matplotlib's import, the slowest file) and write accounts.jsonl while this
-    one writes the rest; a file whose copy fails is written by this process."""
+    """All files, written to a temporary folder and then swapped in."""
 
     def write(tmp: Path) -> None:
-        helpers: list[tuple[Any, Callable[[], bool]]] = []
-
-        def hand_off(job: Callable[[], bool]) -> None:
-            helpers.append((in_child(job) if can_fork() else None, job))
-
-        def draw() -> bool:
+        account_files.write_csv(result, str(tmp / "accounts.csv"))
+        account_files.write_jsonl(result, str(tmp / "accounts.jsonl"))
+        files = {
+            "model.md": report.model_markdown(result),
+            "report.json": json.dumps(result.as_json(accounts=False), indent=2) + "\n",
+        }
+        if result.rejects:
+            files["rejects.csv"] = report.rejects_csv(result.rejects)
+        for name, text in files.items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        if chart:
             report.tier_chart_png(result, str(tmp / "tiers.png"))
-            return True
-
-        try:
-            if chart:
-                hand_off(draw)
-            def jsonl() -> bool:
-                with bulk():  # (rows of dicts: no cyclic GC passes over the heap for them)
-                    account_files.write_jsonl(result, str(tmp / "accounts.jsonl"))
-                return True
-
-            hand_off(jsonl)
-            with bulk():
-                account_files.write_csv(result, str(tmp / "accounts.csv"))
-            files = {
-                "model.md": report.model_markdown(result),
-                "report.json": json.dumps(result.as_json(accounts=False), indent=2) + "\n",
-            }
-            if result.rejects:
-                files["rejects.csv"] = report.rejects_csv(result.rejects)
-            for name, text in files.items():
-                (tmp / name).write_text(text, encoding="utf-8")
-        except BaseException:
-            for child, _ in helpers:
-                if child is not None:
-                    child.kill()
-            raise
-        for child, job in helpers:
-            if child is None or not child.result()[0]:
-                job()
 
     atomic_folder(out_dir, write)
     result.out_dir = str(Path(out_dir))

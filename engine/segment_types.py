@@ -30,7 +30,6 @@ class SegmentResult:
     out_dir: str = ""
     run_id: int | None = None
     store_path: str = ""
-    staged: Any = None  # the run being stored by another process (tierbook.staging)
 
     @property
     def ok(self) -> bool:

@@ -13,17 +13,20 @@ import datetime as dt
 import json
 import os
 import sqlite3
+from collections import Counter
+from itertools import chain, repeat
 from pathlib import Path
-from itertools import repeat
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
 
-from . import jsoncols
-from .bulk import bulk as _bulk
+import orjson
+
 from .classes import value_columns
 from .decisions import path_ids
 from .errors import StoreError, closest
 from .values import PartColumns
+
+if TYPE_CHECKING:
+    from .evaluate import Evaluation
 
 SCHEMA_VERSION = 2
 DEFAULT_PATH = Path(".tierbook") / "traces.sqlite"
@@ -106,66 +109,150 @@ def default_path() -> Path:
 
 
 def _json(value: Any) -> str:
+    """The store's JSON text: sorted keys, compact separators, anything JSON has no type
+    for (a date) as its text, non-ASCII escaped, NaN and infinities as NaN and Infinity."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _encoder() -> Any:
-    """``_json`` without the per-call set-up: the C encoder json.dumps builds for these
-    arguments, built once (no circular-reference check: the rows are plain trees).
-    ``_json`` itself wherever that encoder is missing or does not give the same text."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:
-        return _json
-    try:
-        encode = make(None, str, json.encoder.encode_basestring_ascii, None, ":", ",", True,
-                      False, True)
-        fast = lambda value: "".join(encode(value, 0))  # noqa: E731
-        probe = {"b": [1, 2.5, None, True, "é\n\"x"], "a": {"z": float("nan"), "y": -0.0},
-                 "d": dt.date(2026, 1, 2), "c": 1e-05, "e": float("inf")}
-        if fast(probe) == _json(probe):
-            return fast
-    except Exception:  # noqa: BLE001 - another Python's encoder: the plain way
-        pass
-    return _json
+# Most of a run's JSON is written by orjson (at C speed) instead, wherever its text is the
+# same as ``_json``'s: for text (whose characters outside ASCII, and DEL, json escapes and
+# orjson does not: checked on the text written), None, booleans, integers (up to 64 bits:
+# orjson refuses larger ones), dates (YYYY-MM-DD both) and floats as in ``_floats_alike``.
+# Anything else (a datetime, a key that is not text, a subclass) is written by json.
+_SORTED = orjson.OPT_SORT_KEYS
+_SCALARS = frozenset({str, int, bool, type(None), dt.date})
 
 
-_json_sorted = _encoder()
+def _floats_alike(floats: list[float]) -> bool:
+    """Whether orjson writes each of ``floats`` as Python's repr (so as json) does.  It does
+    for 0 and for 1e-4 <= |x| < 1e16 (the shortest digits that read back, in plain
+    notation); others it writes with an exponent or as 0.0000..., NaN and infinities as
+    null, which are looked for in its text (``_FLOATS``: the installed orjson does so)."""
+    if not _FLOATS:
+        return False
+    text = orjson.dumps(floats)
+    return b"e" not in text and b"null" not in text and b"0.0000" not in text
 
 
-def _plain(value: Any) -> bool:
-    """Text (or None), or a list/dict of text: equal values of this kind encode alike."""
-    if value is None or isinstance(value, str):
+def _orjson_floats_as_repr() -> bool:
+    """Whether this orjson writes floats as ``_floats_alike`` takes it to (the text of the
+    installed version is checked, not assumed)."""
+    probe = [0.0, -0.0, 0.1 + 0.2, 1 / 3, 2 / 3, 100.0, 123456789.125, 5e-324, 1.7976931348623157e308]
+    probe += [s * m * 10.0 ** e for e in range(-12, 20) for s in (1, -1)
+              for m in (1, 1.5, 1.2345678901234567, 9.999999999999998, 3.0000000000000004)]
+    for value in probe:
+        text = orjson.dumps([value])
+        if (b"e" not in text and b"null" not in text and b"0.0000" not in text
+                and text[1:-1].decode() != repr(value)):
+            return False
+    return True
+
+
+_FLOATS = _orjson_floats_as_repr()
+
+
+def _alike(values: Sequence[Any]) -> bool:
+    """Whether orjson writes every one of ``values`` (scalars, or dicts of them) as
+    ``_json`` does, text outside ASCII aside (``_objects`` checks that): a pass or two in C."""
+    kinds = set(map(type, values))
+    if kinds <= _SCALARS:
         return True
-    if isinstance(value, list):
-        return all(v is None or isinstance(v, str) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if float in kinds:
+        floats = values if kinds == {float} and isinstance(values, list) else list(
+            filter(float.__instancecheck__, values))
+        if not _floats_alike(floats):
+            return False
+        kinds.discard(float)
+    if dict in kinds:
+        dicts = list(filter(dict.__instancecheck__, values))
+        if not (set(map(type, chain.from_iterable(dicts))) <= {str}
+                and _alike(list(chain.from_iterable(map(dict.values, dicts))))):
+            return False
+        kinds.discard(dict)
+    return kinds <= _SCALARS
+
+
+def _value_alike(value: Any) -> bool:
+    """``_alike`` for one value, of any kind."""
+    kind = value.__class__
+    if kind in _SCALARS:
+        return True
+    if kind is float:
+        return _floats_alike([value])
+    if kind is dict:
+        return (all(k.__class__ is str for k in value)
+                and all(map(_value_alike, value.values())))
+    if kind is list or kind is tuple:
+        return all(map(_value_alike, value))
     return False
 
 
-class _SameJson:
-    """JSON text of values that repeat (a path's flags, bands, ...), encoded once per key
-    as long as the value is plain and equal to the one encoded."""
-
-    def __init__(self) -> None:
-        self.seen: dict[Any, tuple[Any, str]] = {}
-
-    def __call__(self, key: Any, value: Any) -> str:
-        hit = self.seen.get(key)
-        if hit is not None and hit[0] == value:
-            return hit[1]
-        text = _json_sorted(value)
-        if _plain(value):
-            self.seen[key] = (_copy(value), text)
-        return text
+def _odd_rows(column: Sequence[Any]) -> list[int]:
+    """The rows of ``column`` whose value orjson would not write as ``_json`` does."""
+    if _alike(column):
+        return []
+    return [i for i, value in enumerate(column) if not _value_alike(value)]
 
 
-def _copy(value: Any) -> Any:
-    if isinstance(value, list):
-        return list(value)
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    return value
+def _one(value: Any) -> str:
+    """``_json(value)``, by orjson where its text is the same (``value`` alike)."""
+    try:
+        text = orjson.dumps(value, option=_SORTED).decode()
+    except orjson.JSONEncodeError:  # (an integer beyond 64 bits, text with a surrogate, ...)
+        return _json(value)
+    return text if text.isascii() and "\x7f" not in text else _json(value)
+
+
+def _text(value: Any) -> str:
+    """``_json(value)``, by orjson where its text is the same."""
+    return _one(value) if _value_alike(value) else _json(value)
+
+
+Columns = Mapping[str, Sequence[Any] | Mapping[str, Sequence[Any]]]
+
+
+def _objects(columns: Columns, count: int) -> list[str]:
+    """``count`` JSON objects as ``_json`` writes them, object i holding {name: column[i]}
+    for each of ``columns`` (a column given as a mapping of columns: an object of them).
+    By orjson where its text is the same: not for the rows holding a value orjson writes
+    otherwise, nor any that orjson refuses or whose text is not ASCII.  Each row's dict is
+    built as it is written and let go at once (a batch of them kept alive would be moved to
+    the collector's oldest generation, and walked by its full collections)."""
+    odd: set[int] = set()
+    for column in columns.values():
+        for inner in (column.values() if isinstance(column, Mapping) else (column,)):
+            odd.update(_odd_rows(inner))
+
+    def row(i: int) -> dict[str, Any]:
+        return {name: {k: c[i] for k, c in column.items()} if isinstance(column, Mapping)
+                else column[i] for name, column in columns.items()}
+
+    if odd:
+        return [_json(row(i)) if i in odd else _one(row(i)) for i in range(count)]
+    rows = _dicts({name: _dicts(column, count) if isinstance(column, Mapping) else column
+                   for name, column in columns.items()}, count)
+    try:
+        texts = list(map(bytes.decode, map(orjson.dumps, rows, repeat(None), repeat(_SORTED))))
+    except orjson.JSONEncodeError:  # (an integer beyond 64 bits, text with a surrogate, ...)
+        return [_one(row(i)) for i in range(count)]
+    if all(map(str.isascii, texts)) and not any(map(str.__contains__, texts, repeat("\x7f"))):
+        return texts
+    return [text if text.isascii() and "\x7f" not in text else _json(row(i))
+            for i, text in enumerate(texts)]
+
+
+def _dicts(columns: Mapping[str, Iterable[Any]], count: int) -> Iterator[dict[str, Any]]:
+    """Each row's dict of ``columns``, as it is asked for."""
+    if not columns:
+        return ({} for _ in range(count))
+    return map(dict, map(zip, repeat(list(columns)), zip(*columns.values())))
+
+
+def row_fields(ruleset: Any) -> tuple[list[str], list[str]]:
+    """What an account's stored row holds: its inputs and derived values (sorted), and its
+    scores (each with its parts)."""
+    inputs = sorted({i.id for i in ruleset.inputs} | {d.id for d in ruleset.derived})
+    return inputs, [s.id for s in ruleset.scores]
 
 
 def account_texts(values: Sequence[dict[str, Any]] | None, parts: Sequence[dict[str, Any]],
@@ -174,10 +261,10 @@ def account_texts(values: Sequence[dict[str, Any]] | None, parts: Sequence[dict[
                   ) -> tuple[list[str], list[str], list[str]]:
     """The `accounts` text of some accounts: their ids, their scores with each score's parts
     ({s: value, "s.parts": {...}}, a .parts entry winning a clash) and their inputs and derived
-    values (``input_keys``, sorted), as JSON objects with sorted keys, built a column at a time
-    (tierbook.jsoncols).  ``by_field``: some fields' columns of the same accounts, in the same
-    order (``Portfolio.by_field``), the values' own, read instead of the dicts (``values``
-    None: all of them)."""
+    values (``input_keys``, sorted), as JSON objects with sorted keys (``_objects``).
+    ``by_field``: some fields' columns of the same accounts, in the same order
+    (``Portfolio.by_field``), the values' own, read instead of the dicts (``values`` None:
+    all of them)."""
     n = len(parts)
     columns = dict(by_field or {})
 
@@ -189,37 +276,18 @@ def account_texts(values: Sequence[dict[str, Any]] | None, parts: Sequence[dict[
             found = columns[name] = value_columns([name], values)[0]
         return found
 
-    score_columns: dict[str, Sequence[Any] | jsoncols.Fields] = {}
+    score_columns: dict[str, Sequence[Any] | Mapping[str, Sequence[Any]]] = {}
     for sid in score_ids:
         score_columns.setdefault(sid, column(sid))
     for sid in score_ids:
         if isinstance(parts, PartColumns) and sid in parts.columns:  # no dict per account
-            score_columns[f"{sid}.parts"] = jsoncols.Fields(sorted(parts.columns[sid].items()), n)
+            score_columns[f"{sid}.parts"] = parts.columns[sid]
         else:
             score_columns[f"{sid}.parts"] = list(map(dict.get, parts, repeat(sid)))
-    scores = jsoncols.objects(sorted(score_columns.items()), n, _json_sorted)
-    inputs = jsoncols.objects([(key, column(key)) for key in input_keys], n, _json_sorted)
+    scores = _objects(dict(sorted(score_columns.items())), n)
+    inputs = _objects({key: column(key) for key in input_keys}, n)
     ids = list(map(str, column("account_id")))
     return ids, scores, inputs
-
-
-@dataclass
-class RunRecord:
-    """What a run stores besides its accounts' values: where it came from, each path its
-    accounts took (path id, accounts on it, what it decides, its firings: the arguments of
-    ``write_paths``) and each account's id and path, in account order.  Plain data, so that
-    another process can store it (tierbook.staging)."""
-    command: str
-    label: str
-    ruleset_text: str
-    input_file: str
-    input_sha256: str
-    engine: str
-    as_of: dt.date
-    bands: dict[str, Any]
-    paths: list[tuple[int, int, dict[str, Any], list[dict[str, Any]]]]
-    account_ids: list[str]
-    path_ids: list[int]
 
 
 BUSY_SECONDS = 60.0  # how long to wait for another process's write before giving up
@@ -294,44 +362,54 @@ class TraceStore:
             "ruleset_sha256, input_file, input_sha256, engine, as_of, label, bands) "
             "VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (command, _now(), ruleset.name, ruleset.version, ruleset.sha256, input_file,
-             input_sha256, engine, as_of.isoformat(), label, _json(bands)))
+             input_sha256, engine, as_of.isoformat(), label, _text(bands)))
         self.db.commit()
         return int(cur.lastrowid or 0)
 
+    def write_run(self, ev: Evaluation, *, ruleset_text: str, input_file: str,
+                  input_sha256: str, command: str, label: str = "") -> int:
+        """One evaluation as one run, visible once complete: the run (committed as
+        ``running``), each path some account took with its firings, and a row per account,
+        in batches in one transaction that marks the run complete; on any failure the run is
+        marked failed and the error goes on.  (Paths tried only by a gate's what-if accounts
+        are not stored.)"""
+        from .trace import bands_to_json, firing_records, path_decided
+
+        counts = Counter(ev.path_ids())
+        paths = [(pid, n, path_decided(ev.network, ev.paths[pid]),
+                  firing_records(ev.network, ev.paths[pid])) for pid, n in sorted(counts.items())]
+        run_id = self.begin_run(command=command, ruleset=ev.ruleset, ruleset_text=ruleset_text,
+                                input_file=input_file, input_sha256=input_sha256,
+                                engine=ev.engine, as_of=ev.as_of, bands=bands_to_json(ev.bands),
+                                label=label)
+        try:
+            self.write_paths(run_id, paths)
+            self.write_evaluated(run_id, ev.decisions, *row_fields(ev.ruleset),
+                                 by_field=ev.by_field, part_columns=ev.part_columns)
+            self.finish_run(run_id, len(ev.decisions))
+        except BaseException:
+            self.fail_run(run_id)
+            raise
+        return run_id
+
     def write_paths(self, run_id: int,
-                    paths: Iterable[tuple[int, int, dict[str, Any], list[dict[str, Any]]]],
-                    batch: int = 20000) -> None:
+                    paths: Iterable[tuple[int, int, dict[str, Any], list[dict[str, Any]]]]
+                    ) -> None:
         """Each path once: (path id, accounts on it, what it decides, its firings).  What
         a path decides (tier, cell, flags, bands, decisions, comments, reviews, motion) is
         the same for every account on it, so it is kept here, not on each account."""
-        with _bulk():
-            self._write_paths(run_id, paths, batch)
-
-    def _write_paths(self, run_id: int,
-                     paths: Iterable[tuple[int, int, dict[str, Any], list[dict[str, Any]]]],
-                     batch: int) -> None:
-        derived = _SameJson()
         path_rows: list[tuple[Any, ...]] = []
         firing_rows: list[tuple[Any, ...]] = []
         for path_id, count, decided, firings in paths:
             path_rows.append((run_id, path_id, count, decided["tier"], decided["cell"],
-                              _json_sorted(decided["flags"]), _json_sorted(decided["bands"]),
-                              _json_sorted(decided["decisions"]), _json_sorted(decided["comments"]),
-                              _json_sorted(decided["reviews"]), decided["motion"]))
+                              _text(decided["flags"]), _text(decided["bands"]),
+                              _text(decided["decisions"]), _text(decided["comments"]),
+                              _text(decided["reviews"]), decided["motion"]))
             firing_rows.extend([(run_id, path_id, f["seq"], f["rule_id"], f["kind"], f["because"],
-                                 derived(f["rule_id"], f["derived"])) for f in firings])
-            if len(firing_rows) >= batch:
-                self._insert_paths(path_rows, firing_rows)
-                path_rows, firing_rows = [], []
-        self._insert_paths(path_rows, firing_rows)
-
-    def _insert_paths(self, path_rows: list[tuple[Any, ...]],
-                      firing_rows: list[tuple[Any, ...]]) -> None:
-        if path_rows:
-            self.db.executemany("INSERT INTO paths VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                path_rows)
-        if firing_rows:
-            self.db.executemany("INSERT INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)", firing_rows)
+                                 _text(f["derived"])) for f in firings])
+        self.db.executemany("INSERT INTO paths VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            path_rows)
+        self.db.executemany("INSERT INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)", firing_rows)
 
     def write_evaluated(self, run_id: int, decisions: Sequence[Any], inputs_ids: list[str],
                         score_ids: list[str], batch: int = 20000,
@@ -339,52 +417,27 @@ class TraceStore:
                         part_columns: PartColumns | None = None) -> None:
         """One `accounts` row per evaluated account (tierbook.evaluate.Decision): its path,
         its scores with their parts, and its inputs and derived values, as JSON objects with
-        sorted keys (``account_texts``), written in batches, so that a million accounts
-        never sit in memory twice as text.  ``by_field``, ``part_columns``: the decisions'
-        values and score parts as columns, in decision order (``Evaluation.by_field``,
-        ``.part_columns``), read instead of their dicts."""
+        sorted keys (``account_texts``), written ``batch`` accounts at a time, so that a
+        million accounts never sit in memory twice as text.  ``by_field``, ``part_columns``:
+        the decisions' values and score parts as columns, in decision order
+        (``Evaluation.by_field``, ``.part_columns``), read instead of their dicts."""
         input_keys = sorted(set(inputs_ids))
         covered = by_field is not None and by_field.keys() >= {"account_id", *input_keys,
                                                                *score_ids}
         paths = path_ids(decisions)
-        with _bulk():
-            for start in range(0, len(decisions), batch):
-                stop = start + batch
-                # (no account's Decision made where the columns hold all a row needs)
-                chunk = [] if covered and part_columns is not None else decisions[start:stop]
-                ids, scores, inputs = account_texts(
-                    None if covered else [d.values for d in chunk],
-                    part_columns[start:stop] if part_columns is not None
-                    else [d.parts for d in chunk],
-                    input_keys, score_ids,
-                    {name: column[start:stop] for name, column in by_field.items()}
-                    if by_field is not None else None)
-                self.write_accounts(run_id, ids, paths[start:stop], scores, inputs)
-
-    def write_accounts(self, run_id: int, ids: Sequence[str], path_ids: Sequence[int],
-                       scores: Sequence[str], inputs: Sequence[str]) -> None:
-        """`accounts` rows whose text is built already (``account_texts``)."""
-        with _bulk():
+        for start in range(0, len(decisions), batch):
+            stop = start + batch
+            # (no account's Decision made where the columns hold all a row needs)
+            chunk = [] if covered and part_columns is not None else decisions[start:stop]
+            ids, scores, inputs = account_texts(
+                None if covered else [d.values for d in chunk],
+                part_columns[start:stop] if part_columns is not None
+                else [d.parts for d in chunk],
+                input_keys, score_ids,
+                {name: column[start:stop] for name, column in by_field.items()}
+                if by_field is not None else None)
             self.db.executemany("INSERT INTO accounts VALUES (?, ?, ?, ?, ?)",
-                                zip(repeat(run_id), ids, path_ids, scores, inputs))
-
-    def write_run(self, ruleset: Any, record: RunRecord,
-                  write_rows: Callable[[int], None]) -> int:
-        """One run, visible once complete: ``record``'s paths with their firings, the
-        accounts' rows (``write_rows(run_id)``), then the run marked complete; on any
-        failure it is marked failed and the error goes on."""
-        run_id = self.begin_run(command=record.command, ruleset=ruleset,
-                                ruleset_text=record.ruleset_text, input_file=record.input_file,
-                                input_sha256=record.input_sha256, engine=record.engine,
-                                as_of=record.as_of, bands=record.bands, label=record.label)
-        try:
-            self.write_paths(run_id, record.paths)
-            write_rows(run_id)
-            self.finish_run(run_id, len(record.path_ids))
-        except BaseException:
-            self.fail_run(run_id)
-            raise
-        return run_id
+                                zip(repeat(run_id), ids, paths[start:stop], scores, inputs))
 
     def finish_run(self, run_id: int, account_count: int) -> None:
         self.db.execute("UPDATE runs SET status='complete', finished_at=?, account_count=? "

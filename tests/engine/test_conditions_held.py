@@ -102,7 +102,6 @@ def _counting(monkeypatch):
         executor.run = counted
         return executor
     monkeypatch.setattr(E, "make_executor", make)
-    monkeypatch.setattr(E, "can_fork", lambda: False)  # count every run in this process
     return runs
 
 
