@@ -14,6 +14,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import repeat
+from math import isfinite
 from typing import Any
 
 from .segment_types import SegmentResult
@@ -131,13 +132,16 @@ def write_table_csv(table: AccountColumns, path: str) -> None:
 # -- JSON Lines --------------------------------------------------------------------------
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_ascii=False)
+_encode_text = json.encoder.encode_basestring  # what _encode does with a str
 
 
 def _json_cells(column: Sequence[Any]) -> list[str]:
     """Each value as json.dumps(ensure_ascii=False) writes it, once per distinct value."""
     kinds = set(map(type, column))
     if kinds <= {str}:
-        return list(map(_encode, column))
+        return list(map(_encode_text, column))
+    if kinds <= {float, type(None)} and all(map(isfinite, filter(None, column))):
+        return ["null" if v is None else float.__repr__(v) for v in column]  # (as json does)
     if kinds <= {float, int, str, type(None)}:  # (hashable: rendered once per value)
         found: dict[tuple[type, Any], str] = {}
         out = []

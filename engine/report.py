@@ -409,8 +409,9 @@ def terminal_summary(result: SegmentResult, width: int = 72) -> str:
     flags = result.flag_counts()
     if flags:
         row("flags: " + ", ".join(f"{k} {v:,}" for k, v in sorted(flags.items(), key=lambda kv: (-kv[1], kv[0]))[:4]))
-    comments = sum(len(d.comments) for d in result.evaluation.decisions)
-    reviews = sum(len(d.reviews) for d in result.evaluation.decisions)
+    by_path = result.evaluation.by_path()  # (every account on a path shares its comments)
+    comments = sum(len(d.comments) * n for d, n in by_path)
+    reviews = sum(len(d.reviews) * n for d, n in by_path)
     row(f"comments {comments:,} · review hints {reviews:,}")
     rule()
     for g in result.gates:
