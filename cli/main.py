@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 from tierbook import commands
-from tierbook.errors import EXIT_INTERNAL, TierbookError
 from tierbook.engines import ENGINES
+from tierbook.errors import EXIT_INTERNAL, TierbookError
 
 from .options import evaluation_options, leading_ruleset, on_error_option, to_date
 
@@ -31,9 +31,12 @@ def _run(fn: Callable[[], int]) -> None:
     except Exception as exc:  # a bug, not bad input: say so plainly, keep the traceback handy
         if os.environ.get("TIERBOOK_DEBUG"):
             raise
-        click.echo(f"internal error: {type(exc).__name__}: {exc}\n"
-                   "This is a bug in tierbook, not in your input; rerun with TIERBOOK_DEBUG=1 "
-                   "for the traceback and report it.", err=True)
+        click.echo(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in tierbook, not in your input; rerun with TIERBOOK_DEBUG=1 "
+            "for the traceback and report it.",
+            err=True,
+        )
         sys.exit(EXIT_INTERNAL)
     sys.exit(code)
 
@@ -52,10 +55,19 @@ def main() -> None:
 
 @main.command()
 @click.argument("rulesets", nargs=-1)
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
-              show_default=True, help="github prints workflow-command annotations.")
-@click.option("--base", help="Previous version of the ruleset: fail when the rules changed "
-              "but the version was not bumped.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="github prints workflow-command annotations.",
+)
+@click.option(
+    "--base",
+    help="Previous version of the ruleset: fail when the rules changed "
+    "but the version was not bumped.",
+)
 def validate(rulesets: tuple[str, ...], fmt: str, base: str | None) -> None:
     """Check rulesets: YAML, schema and semantic errors, each as file:line:column.  A folder
     stands for the .yaml/.yml files directly in it (`tierbook validate rulesets/`)."""
@@ -64,8 +76,11 @@ def validate(rulesets: tuple[str, ...], fmt: str, base: str | None) -> None:
     files: list[str] = []
     for arg in rulesets:
         if Path(arg).is_dir():
-            found = sorted(str(p) for p in Path(arg).iterdir()
-                           if p.suffix.lower() in (".yaml", ".yml") and p.is_file())
+            found = sorted(
+                str(p)
+                for p in Path(arg).iterdir()
+                if p.suffix.lower() in (".yaml", ".yml") and p.is_file()
+            )
             if not found:
                 raise click.UsageError(f"{arg}: no .yaml or .yml files in this folder")
             files += found
@@ -78,8 +93,10 @@ def validate(rulesets: tuple[str, ...], fmt: str, base: str | None) -> None:
             click.echo(json.dumps(report.as_dict(), indent=2))
         elif fmt == "github":
             for p in report.problems:
-                click.echo(f"::error file={p.file},line={p.line},col={p.column},"
-                           f"title={p.code}::{p.path}: {p.message}")
+                click.echo(
+                    f"::error file={p.file},line={p.line},col={p.column},"
+                    f"title={p.code}::{p.path}: {p.message}"
+                )
         else:
             for p in report.problems:
                 click.echo(str(p))
@@ -87,8 +104,11 @@ def validate(rulesets: tuple[str, ...], fmt: str, base: str | None) -> None:
                 click.echo(f"{name}: valid")
             if report.problems:
                 n = len(report.problems)
-                click.echo(f"{n} error{'s' if n != 1 else ''} in "
-                           f"{len(report.invalid)} of {len(files)} file(s)", err=True)
+                click.echo(
+                    f"{n} error{'s' if n != 1 else ''} in "
+                    f"{len(report.invalid)} of {len(files)} file(s)",
+                    err=True,
+                )
         return 1 if report.problems else 0
 
     _run(go)
@@ -98,13 +118,29 @@ def validate(rulesets: tuple[str, ...], fmt: str, base: str | None) -> None:
 @click.argument("ruleset", required=False)
 @click.argument("accounts", required=False)
 @evaluation_options
-@click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for model.md, accounts.csv/.jsonl, tiers.png, report.json.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="out",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for model.md, accounts.csv/.jsonl, tiers.png, report.json.",
+)
 @on_error_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--no-chart", is_flag=True, help="Do not draw tiers.png.")
-def segment(ruleset: str | None, accounts: str | None, as_of: Any, engine: str, store: str | None,
-            no_memo: bool, out_dir: str, on_error: str, fmt: str, no_chart: bool) -> None:
+def segment(
+    ruleset: str | None,
+    accounts: str | None,
+    as_of: Any,
+    engine: str,
+    store: str | None,
+    no_memo: bool,
+    out_dir: str,
+    on_error: str,
+    fmt: str,
+    no_chart: bool,
+) -> None:
     """Segment a portfolio: bands, tiers, flags, capacity, gates, model document.
 
     RULESET defaults to the shipped cs-segmentation-model; ACCOUNTS to the bundled sample
@@ -112,10 +148,18 @@ def segment(ruleset: str | None, accounts: str | None, as_of: Any, engine: str, 
     ruleset, accounts = leading_ruleset("segment", ruleset, accounts)
 
     def go() -> int:
-        result = commands.segment(ruleset, accounts, as_of=as_of, engine=engine,
-                                  store_path=store, memo=not no_memo, out_dir=out_dir,
-                                  on_error=on_error, chart=not no_chart,
-                                  progress=_progress_printer())
+        result = commands.segment(
+            ruleset,
+            accounts,
+            as_of=as_of,
+            engine=engine,
+            store_path=store,
+            memo=not no_memo,
+            out_dir=out_dir,
+            on_error=on_error,
+            chart=not no_chart,
+            progress=_progress_printer(),
+        )
         if sys.stderr.isatty() and len(result.evaluation.decisions) >= 10000:
             click.echo("", err=True)  # end the progress line
         if result.evaluation.engine_note:
@@ -124,9 +168,12 @@ def segment(ruleset: str | None, accounts: str | None, as_of: Any, engine: str, 
             click.echo(json.dumps(result.as_json(), indent=2))
         else:
             from tierbook.report import terminal_summary
+
             click.echo(terminal_summary(result))
-        click.echo(f"trace: run {result.run_id} in {result.store_path} "
-                   f"(tierbook explain ACCOUNT_ID)", err=True)
+        click.echo(
+            f"trace: run {result.run_id} in {result.store_path} (tierbook explain ACCOUNT_ID)",
+            err=True,
+        )
         return 0 if result.ok else 1
 
     _run(go)
@@ -135,11 +182,17 @@ def segment(ruleset: str | None, accounts: str | None, as_of: Any, engine: str, 
 @main.command()
 @click.argument("account_id")
 @click.option("--run", "run_id", type=int, help="Run id (default: the latest complete run).")
-@click.option("--level", type=click.Choice(["full", "fired", "why-not"]), default="full",
-              show_default=True)
+@click.option(
+    "--level", type=click.Choice(["full", "fired", "why-not"]), default="full", show_default=True
+)
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
-@click.option("--store", "store", type=click.Path(dir_okay=False), envvar="TIERBOOK_STORE",
-              help="Trace store (default: $TIERBOOK_STORE or .tierbook/traces.sqlite).")
+@click.option(
+    "--store",
+    "store",
+    type=click.Path(dir_okay=False),
+    envvar="TIERBOOK_STORE",
+    help="Trace store (default: $TIERBOOK_STORE or .tierbook/traces.sqlite).",
+)
 def explain(account_id: str, run_id: int | None, level: str, fmt: str, store: str | None) -> None:
     """The chain of rules that placed ACCOUNT_ID, with its own values against each condition."""
 
@@ -161,26 +214,57 @@ def explain(account_id: str, run_id: int | None, level: str, fmt: str, store: st
 
 
 @main.command()
-@click.option("--base", required=True, help="The ruleset before the change: a file, a shipped "
-              "name, or git:REF:PATH (e.g. git:main:rulesets/cs-segmentation-model.yaml).")
+@click.option(
+    "--base",
+    required=True,
+    help="The ruleset before the change: a file, a shipped "
+    "name, or git:REF:PATH (e.g. git:main:rulesets/cs-segmentation-model.yaml).",
+)
 @click.option("--head", required=True, help="The ruleset after the change (same forms).")
 @click.argument("accounts", required=False)
 @evaluation_options
 @on_error_option
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
-              show_default=True, help="markdown is ready to post as a pull-request comment.")
-@click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 0 when nothing changes, 2 when something does, 1 on error.")
-def plan(base: str, head: str, accounts: str | None, as_of: Any, engine: str, store: str | None,
-         no_memo: bool, on_error: str, fmt: str, detailed_exitcode: bool) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="markdown is ready to post as a pull-request comment.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when nothing changes, 2 when something does, 1 on error.",
+)
+def plan(
+    base: str,
+    head: str,
+    accounts: str | None,
+    as_of: Any,
+    engine: str,
+    store: str | None,
+    no_memo: bool,
+    on_error: str,
+    fmt: str,
+    detailed_exitcode: bool,
+) -> None:
     """What changing the ruleset from BASE to HEAD does to the portfolio: accounts that move
     tier, ARR moved, CSMs needed, gates and flags."""
 
     def go() -> int:
         from tierbook import plan as planning
 
-        p = commands.plan(base, head, accounts, as_of=as_of, engine=engine, store_path=store,
-                          memo=not no_memo, on_error=on_error)
+        p = commands.plan(
+            base,
+            head,
+            accounts,
+            as_of=as_of,
+            engine=engine,
+            store_path=store,
+            memo=not no_memo,
+            on_error=on_error,
+        )
         for w in p.warnings:
             click.echo(f"warning: {w}", err=True)
         if fmt == "json":
@@ -198,29 +282,43 @@ def plan(base: str, head: str, accounts: str | None, as_of: Any, engine: str, st
 
 @main.command("test")
 @click.argument("paths", nargs=-1)
-@click.option("--coverage", is_flag=True, help="List rules, grid cells and flags no case exercises.")
-@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT",
-              help="Fail when rule coverage of any ruleset is below PCT percent.")
+@click.option(
+    "--coverage", is_flag=True, help="List rules, grid cells and flags no case exercises."
+)
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    metavar="PCT",
+    help="Fail when rule coverage of any ruleset is below PCT percent.",
+)
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--as-of", "as_of", metavar="DATE", help="Override the test files' as_of dates.")
 @click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True)
-def test_command(paths: tuple[str, ...], coverage: bool, fail_under: float | None, fmt: str,
-                 as_of: str | None, engine: str) -> None:
+def test_command(
+    paths: tuple[str, ...],
+    coverage: bool,
+    fail_under: float | None,
+    fmt: str,
+    as_of: str | None,
+    engine: str,
+) -> None:
     """Run rule test cases (YAML files; default: rulesets/tests) and report rule coverage."""
 
     def go() -> int:
         from tierbook.testing import render_text, run_tests
 
-        report = run_tests(list(paths), as_of=to_date(as_of) if as_of else None,
-                           engine=engine)
+        report = run_tests(list(paths), as_of=to_date(as_of) if as_of else None, engine=engine)
         if fmt == "json":
             click.echo(json.dumps(report.as_dict(), indent=2))
         else:
             click.echo(render_text(report, coverage or fail_under is not None))
-        low = [c for c in report.coverage.values()
-               if fail_under is not None and c.percent < fail_under]
+        low = [
+            c for c in report.coverage.values() if fail_under is not None and c.percent < fail_under
+        ]
         for c in low:
-            click.echo(f"coverage of {c.ruleset} is {c.percent:.1f}%, under {fail_under:g}%", err=True)
+            click.echo(
+                f"coverage of {c.ruleset} is {c.percent:.1f}%, under {fail_under:g}%", err=True
+            )
         return 1 if report.failed or low else 0
 
     _run(go)
@@ -231,15 +329,30 @@ def test_command(paths: tuple[str, ...], coverage: bool, fail_under: float | Non
 @click.argument("accounts", required=False)
 @click.argument("events", required=False)
 @evaluation_options
-@click.option("--out", "out_dir", default="out-replay", show_default=True,
-              type=click.Path(file_okay=False),
-              help="Folder for replay.txt/.json, tiers_by_quarter.png/.csv, flows.png/.csv.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="out-replay",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for replay.txt/.json, tiers_by_quarter.png/.csv, flows.png/.csv.",
+)
 @on_error_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--no-chart", is_flag=True, help="Do not draw the PNG charts.")
-def replay(ruleset: str | None, accounts: str | None, events: str | None, as_of: Any, engine: str,
-           store: str | None, no_memo: bool, out_dir: str, on_error: str, fmt: str,
-           no_chart: bool) -> None:
+def replay(
+    ruleset: str | None,
+    accounts: str | None,
+    events: str | None,
+    as_of: Any,
+    engine: str,
+    store: str | None,
+    no_memo: bool,
+    out_dir: str,
+    on_error: str,
+    fmt: str,
+    no_chart: bool,
+) -> None:
     """Replay quarterly EVENTS on the portfolio: tier movement, promotions, demotions,
     reviews and re-calibration triggers, quarter by quarter.
 
@@ -250,15 +363,25 @@ def replay(ruleset: str | None, accounts: str | None, events: str | None, as_of:
     def go() -> int:
         from tierbook import replay_report
 
-        r = commands.replay(ruleset, accounts, events, as_of=as_of, engine=engine,
-                            store_path=store, memo=not no_memo, on_error=on_error,
-                            out_dir=out_dir, chart=not no_chart)
+        r = commands.replay(
+            ruleset,
+            accounts,
+            events,
+            as_of=as_of,
+            engine=engine,
+            store_path=store,
+            memo=not no_memo,
+            on_error=on_error,
+            out_dir=out_dir,
+            chart=not no_chart,
+        )
         if fmt == "json":
             click.echo(json.dumps(r.as_json(), indent=2))
         else:
             click.echo(replay_report.render_text(r))
-        click.echo(f"trace: replay {r.replay_id} (tierbook history ACCOUNT_ID); wrote {out_dir}",
-                   err=True)
+        click.echo(
+            f"trace: replay {r.replay_id} (tierbook history ACCOUNT_ID); wrote {out_dir}", err=True
+        )
         return 0
 
     _run(go)
@@ -268,8 +391,13 @@ def replay(ruleset: str | None, accounts: str | None, events: str | None, as_of:
 @click.argument("account_id")
 @click.option("--replay", "replay_id", type=int, help="Replay id (default: the latest).")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
-@click.option("--store", "store", type=click.Path(dir_okay=False), envvar="TIERBOOK_STORE",
-              help="Trace store (default: $TIERBOOK_STORE or .tierbook/traces.sqlite).")
+@click.option(
+    "--store",
+    "store",
+    type=click.Path(dir_okay=False),
+    envvar="TIERBOOK_STORE",
+    help="Trace store (default: $TIERBOOK_STORE or .tierbook/traces.sqlite).",
+)
 def history(account_id: str, replay_id: int | None, fmt: str, store: str | None) -> None:
     """ACCOUNT_ID's path through the quarters of a replay, with the rule behind each move."""
 
@@ -285,11 +413,16 @@ def history(account_id: str, replay_id: int | None, fmt: str, store: str | None)
             elif r["outcome"] == "churned":
                 what = f"churned (held in {r['from_tier']})"
             elif r["outcome"] in ("held", "review"):
-                what = (f"{r['from_tier']}, {r['outcome']}: evaluated {r['evaluated_tier']} "
-                        f"({r['rule_id']}: {r['because']})")
+                what = (
+                    f"{r['from_tier']}, {r['outcome']}: evaluated {r['evaluated_tier']} "
+                    f"({r['rule_id']}: {r['because']})"
+                )
             else:
-                what = r["to_tier"] + (f" (evaluated {r['evaluated_tier']}, no rule moves it)"
-                                       if r["evaluated_tier"] != r["to_tier"] else "")
+                what = r["to_tier"] + (
+                    f" (evaluated {r['evaluated_tier']}, no rule moves it)"
+                    if r["evaluated_tier"] != r["to_tier"]
+                    else ""
+                )
             flags = f"  flags: {', '.join(r['flags'])}" if r["flags"] else ""
             click.echo(f"  {r['quarter']}  {what}{flags}")
         return 0
@@ -301,34 +434,58 @@ def history(account_id: str, replay_id: int | None, fmt: str, store: str | None)
 @click.argument("ruleset", required=False)
 @click.argument("accounts", required=False)
 @evaluation_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Where to write the new ruleset version.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Where to write the new ruleset version.",
+)
 @click.option("--in-place", is_flag=True, help="Rewrite RULESET itself (review the diff).")
 @on_error_option
-def calibrate(ruleset: str | None, accounts: str | None, as_of: Any, engine: str,
-              store: str | None, no_memo: bool, output: str | None, in_place: bool,
-              on_error: str) -> None:
+def calibrate(
+    ruleset: str | None,
+    accounts: str | None,
+    as_of: Any,
+    engine: str,
+    store: str | None,
+    no_memo: bool,
+    output: str | None,
+    in_place: bool,
+    on_error: str,
+) -> None:
     """Write the capacity calibration `segment` recommends as a new ruleset version:
     thresholds moved, version bumped, a changelog line saying why."""
     ruleset, accounts = leading_ruleset("calibrate", ruleset, accounts)
 
     def go() -> int:
         result, proposal, path = commands.calibrate(
-            ruleset, accounts, as_of=as_of, engine=engine, output=output, in_place=in_place,
-            on_error=on_error, store_path=store, memo=not no_memo)
+            ruleset,
+            accounts,
+            as_of=as_of,
+            engine=engine,
+            output=output,
+            in_place=in_place,
+            on_error=on_error,
+            store_path=store,
+            memo=not no_memo,
+        )
         click.echo(f"{result.calibration.reason}")
         if proposal is None:
             click.echo("nothing to calibrate: no new version written")
             return 0
         for step in result.calibration.steps:
-            click.echo(f"  round {step.round}: {step.lever} {step.boundary_from:g} -> "
-                       f"{step.boundary_to:g}: {result.calibration.tier} "
-                       f"{step.tier_accounts_before} -> {step.tier_accounts_after} accounts, "
-                       f"CSMs needed {step.needed_before} -> {step.needed_after}")
+            click.echo(
+                f"  round {step.round}: {step.lever} {step.boundary_from:g} -> "
+                f"{step.boundary_to:g}: {result.calibration.tier} "
+                f"{step.tier_accounts_before} -> {step.tier_accounts_after} accounts, "
+                f"CSMs needed {step.needed_before} -> {step.needed_after}"
+            )
         # rewritten in place, the old version is only in git now: compare with that
         base = f"git:HEAD:{ruleset}" if in_place else (ruleset or "cs-segmentation-model")
-        click.echo(f"wrote {path}: version {proposal.old_version} -> {proposal.new_version}; "
-                   f"review it with tierbook plan --base {base} --head {path}")
+        click.echo(
+            f"wrote {path}: version {proposal.old_version} -> {proposal.new_version}; "
+            f"review it with tierbook plan --base {base} --head {path}"
+        )
         return 0
 
     _run(go)
@@ -340,8 +497,16 @@ def calibrate(ruleset: str | None, accounts: str | None, as_of: Any, engine: str
 @evaluation_options
 @on_error_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
-def align(ruleset: str | None, accounts: str | None, as_of: Any, engine: str, store: str | None,
-          no_memo: bool, on_error: str, fmt: str) -> None:
+def align(
+    ruleset: str | None,
+    accounts: str | None,
+    as_of: Any,
+    engine: str,
+    store: str | None,
+    no_memo: bool,
+    on_error: str,
+    fmt: str,
+) -> None:
     """Coverage alignment: accounts covered differently from their recommended tier, the
     changes of highest impact, expansion ranking and CSM territory rebalancing.
 
@@ -351,8 +516,15 @@ def align(ruleset: str | None, accounts: str | None, as_of: Any, engine: str, st
     def go() -> int:
         from tierbook.alignment import markdown
 
-        result, alignment = commands.align(ruleset, accounts, as_of=as_of, engine=engine,
-                                           store_path=store, memo=not no_memo, on_error=on_error)
+        result, alignment = commands.align(
+            ruleset,
+            accounts,
+            as_of=as_of,
+            engine=engine,
+            store_path=store,
+            memo=not no_memo,
+            on_error=on_error,
+        )
         if fmt == "json":
             click.echo(json.dumps(alignment.as_json(), indent=2))
         else:
@@ -369,6 +541,7 @@ def _progress_printer() -> Callable[[int], None] | None:
     def show(n: int) -> None:
         if n % 10000 == 0:
             click.echo(f"\r  evaluated {n:,} accounts", err=True, nl=False)
+
     return show
 
 

@@ -25,24 +25,48 @@ def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) ->
 
 
 def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    for option in reversed([
-        click.option("--as-of", "as_of", callback=parse_date, metavar="DATE",
-                     help="Date that date rules compare against (default: today)."),
-        click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
-                     help="auto uses durable-rules where it imports, else the native executor."),
-        click.option("--store", "store", type=click.Path(dir_okay=False), envvar="TIERBOOK_STORE",
-                     help="Trace store (SQLite). Default: $TIERBOOK_STORE or .tierbook/traces.sqlite."),
-        click.option("--no-memo", is_flag=True,
-                     help="Run the engine for every account instead of once per class."),
-    ]):
+    for option in reversed(
+        [
+            click.option(
+                "--as-of",
+                "as_of",
+                callback=parse_date,
+                metavar="DATE",
+                help="Date that date rules compare against (default: today).",
+            ),
+            click.option(
+                "--engine",
+                type=click.Choice(ENGINES),
+                default="auto",
+                show_default=True,
+                help="auto uses durable-rules where it imports, else the native executor.",
+            ),
+            click.option(
+                "--store",
+                "store",
+                type=click.Path(dir_okay=False),
+                envvar="TIERBOOK_STORE",
+                help="Trace store (SQLite). Default: $TIERBOOK_STORE or .tierbook/traces.sqlite.",
+            ),
+            click.option(
+                "--no-memo",
+                is_flag=True,
+                help="Run the engine for every account instead of once per class.",
+            ),
+        ]
+    ):
         fn = option(fn)
     return fn
 
 
 on_error_option = click.option(
-    "--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
+    "--on-error",
+    type=click.Choice(["fail", "skip"]),
+    default="fail",
+    show_default=True,
     help="fail: stop at bad input before writing anything; skip: leave out bad rows or "
-         "events and report them.")
+    "events and report them.",
+)
 
 
 _DATA = (".csv", ".tsv", ".jsonl", ".ndjson", ".parquet", ".pq")
@@ -67,6 +91,8 @@ def leading_ruleset(command: str, *values: str | None) -> list[str | None]:
     misplaced = [a for a in given[1:] if _kind(a, _RULESET)]
     if misplaced:
         order = " ".join([misplaced[0]] + [a for a in given if a != misplaced[0]])
-        raise click.UsageError(f"'{given[0]}' is a data file and '{misplaced[0]}' a ruleset: the "
-                               f"ruleset comes first (tierbook {command} {order})")
+        raise click.UsageError(
+            f"'{given[0]}' is a data file and '{misplaced[0]}' a ruleset: the "
+            f"ruleset comes first (tierbook {command} {order})"
+        )
     return args

@@ -43,8 +43,10 @@ class AccountColumns:
     def rows(self) -> list[dict[str, Any]]:
         """Every account's row as a dict (``--format json``, tests)."""
         at = [self.paths[p] for p in self.path_of]
-        columns = {**self.own, **{name: [column[i] for i in at]
-                                  for name, column in self.decided.items()}}
+        columns = {
+            **self.own,
+            **{name: [column[i] for i in at] for name, column in self.decided.items()},
+        }
         return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values())]
 
 
@@ -72,11 +74,11 @@ def account_columns(result: SegmentResult) -> AccountColumns:
     decided["comments"] = [list(d.comments) for d in firsts]
     decided["reviews"] = [list(d.reviews) for d in firsts]
     decided["motion"] = [motion[d.motion] for d in firsts]
-    return AccountColumns(own, decided, {d.path_id: i for i, d in enumerate(firsts)},
-                          ev.path_ids())
+    return AccountColumns(own, decided, {d.path_id: i for i, d in enumerate(firsts)}, ev.path_ids())
 
 
 # -- CSV ---------------------------------------------------------------------------------
+
 
 def _csv_cells(name: str, column: Sequence[Any]) -> list[Any]:
     """A column's cells: lists joined with ';', ARR to the cent, other numbers to four places
@@ -86,14 +88,19 @@ def _csv_cells(name: str, column: Sequence[Any]) -> list[Any]:
     if kinds <= {float, type(None)}:
         found: dict[float | None, str] = {}
         # (0.0 and -0.0 are equal keys but not equal texts)
-        texts = [found[v] if v in found else _csv_number(v, money) if v == 0
-                 else found.setdefault(v, _csv_number(v, money)) for v in column]
+        texts = [
+            found[v]
+            if v in found
+            else _csv_number(v, money)
+            if v == 0
+            else found.setdefault(v, _csv_number(v, money))
+            for v in column
+        ]
         return [("'" + t) if t.startswith(FORMULA_START) else t for t in texts]
     if kinds <= {str}:
         return [("'" + t) if t.startswith(FORMULA_START) else t for t in column]
     cells = [_csv_value(v, money) for v in column]
-    return [("'" + c) if isinstance(c, str) and c.startswith(FORMULA_START) else c
-            for c in cells]
+    return [("'" + c) if isinstance(c, str) and c.startswith(FORMULA_START) else c for c in cells]
 
 
 def _csv_number(v: float | None, money: bool) -> str:
@@ -122,11 +129,11 @@ def write_table_csv(table: AccountColumns, path: str) -> None:
         writer.writerow(table.names)
         for start in range(0, len(table), BATCH):
             stop = start + BATCH
-            own = zip(*(_csv_cells(name, column[start:stop])
-                        for name, column in table.own.items()))
+            own = zip(*(_csv_cells(name, column[start:stop]) for name, column in table.own.items()))
             at = table.paths
-            writer.writerows(map(tuple.__add__, own,
-                                 [decided[at[p]] for p in table.path_of[start:stop]]))
+            writer.writerows(
+                map(tuple.__add__, own, [decided[at[p]] for p in table.path_of[start:stop]])
+            )
 
 
 # -- JSON Lines --------------------------------------------------------------------------
@@ -166,16 +173,21 @@ def write_table_jsonl(table: AccountColumns, path: str) -> None:
     own_names = list(table.own)
     decided = [_json_cells(column) for column in table.decided.values()]
     keys = [_encode(name) + ": " for name in table.decided]
-    pieces = ["".join(", " + k + v for k, v in zip(keys, cells, strict=True)) + "}\n"
-              for cells in zip(*decided)]
+    pieces = [
+        "".join(", " + k + v for k, v in zip(keys, cells, strict=True)) + "}\n"
+        for cells in zip(*decided)
+    ]
     if not decided:
         pieces = ["}\n"] * len(table.paths)
-    prefix = ["{" + _encode(own_names[0]) + ": "] + [", " + _encode(n) + ": "
-                                                    for n in own_names[1:]]
+    prefix = ["{" + _encode(own_names[0]) + ": "] + [
+        ", " + _encode(n) + ": " for n in own_names[1:]
+    ]
     with open(path, "w", encoding="utf-8", newline="") as fh:
         for start in range(0, len(table), BATCH):
             stop = start + BATCH
-            columns = [list(map(str.__add__, repeat(p), _json_cells(column[start:stop])))
-                       for p, column in zip(prefix, table.own.values(), strict=True)]
+            columns = [
+                list(map(str.__add__, repeat(p), _json_cells(column[start:stop])))
+                for p, column in zip(prefix, table.own.values(), strict=True)
+            ]
             columns.append([pieces[table.paths[p]] for p in table.path_of[start:stop]])
             fh.write("".join(map("".join, zip(*columns))))

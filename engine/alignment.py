@@ -31,10 +31,16 @@ class Alignment:
     territory: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        return {"misaligned": len(self.misaligned), "arr_at_stake": round(self.arr_at_stake, 2),
-                "unknown_current": self.unknown_current, "top_changes": self.top,
-                "upgrades": self.upgrades, "downgrades": self.downgrades,
-                "expansion": self.expansion, "territory": self.territory}
+        return {
+            "misaligned": len(self.misaligned),
+            "arr_at_stake": round(self.arr_at_stake, 2),
+            "unknown_current": self.unknown_current,
+            "top_changes": self.top,
+            "upgrades": self.upgrades,
+            "downgrades": self.downgrades,
+            "expansion": self.expansion,
+            "territory": self.territory,
+        }
 
 
 def align(result: SegmentResult) -> Alignment | None:
@@ -55,15 +61,26 @@ def align(result: SegmentResult) -> Alignment | None:
             continue
         arr = float(values.get(arr_field) or 0.0)
         steps = tiers.index(current) - tiers.index(d.tier)
-        misaligned.append({"account_id": d.account_id, "arr": round(arr, 2), "current": current,
-                           "recommended": d.tier, "change": "upgrade" if steps > 0 else "downgrade",
-                           "tiers_moved": abs(steps), "impact": round(arr * abs(steps), 2)})
+        misaligned.append(
+            {
+                "account_id": d.account_id,
+                "arr": round(arr, 2),
+                "current": current,
+                "recommended": d.tier,
+                "change": "upgrade" if steps > 0 else "downgrade",
+                "tiers_moved": abs(steps),
+                "impact": round(arr * abs(steps), 2),
+            }
+        )
     misaligned.sort(key=lambda m: (-m["impact"], m["account_id"]))
     out = Alignment(
-        misaligned=misaligned, unknown_current=unknown,
+        misaligned=misaligned,
+        unknown_current=unknown,
         upgrades=[m for m in misaligned if m["change"] == "upgrade"],
         downgrades=[m for m in misaligned if m["change"] == "downgrade"],
-        top=misaligned[:top_n], arr_at_stake=sum(m["arr"] for m in misaligned))
+        top=misaligned[:top_n],
+        arr_at_stake=sum(m["arr"] for m in misaligned),
+    )
     if cfg.get("expansion"):
         out.expansion = _expansion(result, cfg["expansion"], top_n * 2)
     if cfg.get("territory"):
@@ -83,9 +100,18 @@ def _expansion(result: SegmentResult, cfg: dict[str, Any], limit: int) -> list[d
         signals = [s for s in cfg.get("signals", []) if values.get(s) is True or s in d.flags]
         gap = float(potential) - arr
         score = gap * (0.5 + 0.5 * readiness) * (1 + 0.25 * len(signals))
-        rows.append({"account_id": d.account_id, "arr": round(arr, 2), "potential": round(float(potential), 2),
-                     "gap": round(gap, 2), "readiness": round(readiness, 4), "signals": signals,
-                     "score": round(score, 2), "tier": d.tier})
+        rows.append(
+            {
+                "account_id": d.account_id,
+                "arr": round(arr, 2),
+                "potential": round(float(potential), 2),
+                "gap": round(gap, 2),
+                "readiness": round(readiness, 4),
+                "signals": signals,
+                "score": round(score, 2),
+                "tier": d.tier,
+            }
+        )
     rows.sort(key=lambda r: (-r["score"], r["account_id"]))
     return rows[:limit]
 
@@ -122,36 +148,65 @@ def _territory(result: SegmentResult, cfg: dict[str, Any]) -> dict[str, Any]:
         load[high] -= pick[0]
         load[low] += pick[0]
         moves.append({"account_id": pick[1], "from": high, "to": low, "load": round(pick[0], 4)})
-    return {"mean_load": round(mean, 4), "tolerance": tol,
-            "csms": {c: {"before": round(before[c], 4), "after": round(load[c], 4),
-                         "accounts": len(accounts[c])} for c in sorted(load)},
-            "moves": moves}
+    return {
+        "mean_load": round(mean, 4),
+        "tolerance": tol,
+        "csms": {
+            c: {
+                "before": round(before[c], 4),
+                "after": round(load[c], 4),
+                "accounts": len(accounts[c]),
+            }
+            for c in sorted(load)
+        },
+        "moves": moves,
+    }
 
 
 def markdown(a: Alignment, tiers: list[str]) -> list[str]:
-    out = ["## Coverage Alignment", "",
-           f"{len(a.misaligned):,} account(s) are covered differently from their recommended "
-           f"tier, ${a.arr_at_stake:,.0f} ARR at stake ({len(a.upgrades):,} upgrade and "
-           f"{len(a.downgrades):,} downgrade candidates; {a.unknown_current:,} without a current "
-           "coverage).", "", "Changes of highest expected impact (ARR x tiers moved):", "",
-           "| account | ARR | current | recommended | impact |", "|---|---:|---|---|---:|"]
+    out = [
+        "## Coverage Alignment",
+        "",
+        f"{len(a.misaligned):,} account(s) are covered differently from their recommended "
+        f"tier, ${a.arr_at_stake:,.0f} ARR at stake ({len(a.upgrades):,} upgrade and "
+        f"{len(a.downgrades):,} downgrade candidates; {a.unknown_current:,} without a current "
+        "coverage).",
+        "",
+        "Changes of highest expected impact (ARR x tiers moved):",
+        "",
+        "| account | ARR | current | recommended | impact |",
+        "|---|---:|---|---|---:|",
+    ]
     for m in a.top:
-        out.append(f"| {m['account_id']} | ${m['arr']:,.0f} | {m['current']} | {m['recommended']} | "
-                   f"${m['impact']:,.0f} |")
+        out.append(
+            f"| {m['account_id']} | ${m['arr']:,.0f} | {m['current']} | {m['recommended']} | "
+            f"${m['impact']:,.0f} |"
+        )
     out.append("")
     if a.expansion:
-        out += ["### Expansion ranking", "", "| account | ARR | potential | gap | readiness | signals | score |",
-                "|---|---:|---:|---:|---:|---|---:|"]
+        out += [
+            "### Expansion ranking",
+            "",
+            "| account | ARR | potential | gap | readiness | signals | score |",
+            "|---|---:|---:|---:|---:|---|---:|",
+        ]
         for r in a.expansion:
-            out.append(f"| {r['account_id']} | ${r['arr']:,.0f} | ${r['potential']:,.0f} | ${r['gap']:,.0f} | "
-                       f"{r['readiness']:.2f} | {', '.join(r['signals'])} | {r['score']:,.0f} |")
+            out.append(
+                f"| {r['account_id']} | ${r['arr']:,.0f} | ${r['potential']:,.0f} | ${r['gap']:,.0f} | "
+                f"{r['readiness']:.2f} | {', '.join(r['signals'])} | {r['score']:,.0f} |"
+            )
         out.append("")
     if a.territory.get("csms"):
         t = a.territory
-        out += ["### Territory rebalancing", "",
-                f"Complexity-weighted load per CSM (1.0 = a full book); mean {t['mean_load']:.2f}, "
-                f"target within {t['tolerance']:.0%}. {len(t['moves'])} reassignment(s) proposed.", "",
-                "| CSM | load before | load after | accounts |", "|---|---:|---:|---:|"]
+        out += [
+            "### Territory rebalancing",
+            "",
+            f"Complexity-weighted load per CSM (1.0 = a full book); mean {t['mean_load']:.2f}, "
+            f"target within {t['tolerance']:.0%}. {len(t['moves'])} reassignment(s) proposed.",
+            "",
+            "| CSM | load before | load after | accounts |",
+            "|---|---:|---:|---:|",
+        ]
         for c, v in t["csms"].items():
             out.append(f"| {c} | {v['before']:.2f} | {v['after']:.2f} | {v['accounts']} |")
         out.append("")

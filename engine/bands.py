@@ -70,8 +70,9 @@ def _quartile(bs: BandSet, values: Sequence[float]) -> tuple[tuple[Band, ...], d
     for i, band in enumerate(template):
         lower = edges[i - 1] if i > 0 else None
         upper = edges[i] if i < len(edges) else None
-        bands.append(replace(band, lower=lower, lower_inclusive=True, upper=upper,
-                             upper_inclusive=False))
+        bands.append(
+            replace(band, lower=lower, lower_inclusive=True, upper=upper, upper_inclusive=False)
+        )
     return tuple(bands), {"quantiles": list(bs.quantiles), "edges": edges}
 
 
@@ -99,7 +100,9 @@ def _target_shares(bs: BandSet, values: Sequence[float]) -> tuple[tuple[Band, ..
                 continue  # a threshold cannot split equal values
             acc_share = (k - start) / n
             arr_share = (prefix[k] - prefix[start]) / total
-            cost = miss(acc_share, band.target_account_share) + miss(arr_share, band.target_arr_share)
+            cost = miss(acc_share, band.target_account_share) + miss(
+                arr_share, band.target_arr_share
+            )
             if best is None or cost < best[0]:
                 best = (cost, k)
         if best is None:
@@ -114,13 +117,20 @@ def _target_shares(bs: BandSet, values: Sequence[float]) -> tuple[tuple[Band, ..
     for i, band in enumerate(bands):
         lower = cuts[i - 1] if i > 0 else None
         upper = cuts[i] if i < len(cuts) else None
-        out.append(replace(band, lower=lower, lower_inclusive=True, upper=upper, upper_inclusive=False))
+        out.append(
+            replace(band, lower=lower, lower_inclusive=True, upper=upper, upper_inclusive=False)
+        )
     shares = []
     for band in out:
         members = [v for v in ordered if band.contains(v)]
-        shares.append({"band": band.id, "accounts": len(members),
-                       "account_share": round(len(members) / n, 4) if n else 0.0,
-                       "arr_share": round(sum(members) / total, 4)})
+        shares.append(
+            {
+                "band": band.id,
+                "accounts": len(members),
+                "account_share": round(len(members) / n, 4) if n else 0.0,
+                "arr_share": round(sum(members) / total, 4),
+            }
+        )
     return tuple(out), {"thresholds": cuts, "shares": shares, "step": bs.step}
 
 
@@ -139,20 +149,40 @@ def _nice_threshold(below: float, above: float, step: float) -> float:
 def resolve_band_set(bs: BandSet, values: Sequence[float]) -> ResolvedBands:
     method = bs.method
     if method == "declared":
-        return ResolvedBands(bs.id, bs.over, "declared", method, bs.variants["declared"],
-                             "declared in the ruleset")
+        return ResolvedBands(
+            bs.id, bs.over, "declared", method, bs.variants["declared"], "declared in the ruleset"
+        )
     if method == "log":
-        return ResolvedBands(bs.id, bs.over, "log", method, bs.variants["log"],
-                             "log-scale bands declared in the ruleset")
+        return ResolvedBands(
+            bs.id,
+            bs.over,
+            "log",
+            method,
+            bs.variants["log"],
+            "log-scale bands declared in the ruleset",
+        )
     if method == "quartile":
         bands, figures = _quartile(bs, values)
-        return ResolvedBands(bs.id, bs.over, "quartile", method, bands,
-                             "quartile bands computed from the portfolio", figures)
+        return ResolvedBands(
+            bs.id,
+            bs.over,
+            "quartile",
+            method,
+            bands,
+            "quartile bands computed from the portfolio",
+            figures,
+        )
     if method == "target_shares":
         bands, figures = _target_shares(bs, values)
-        return ResolvedBands(bs.id, bs.over, "target_shares", method, bands,
-                             "thresholds calibrated toward the declared account and ARR shares",
-                             figures)
+        return ResolvedBands(
+            bs.id,
+            bs.over,
+            "target_shares",
+            method,
+            bands,
+            "thresholds calibrated toward the declared account and ARR shares",
+            figures,
+        )
     # auto: the seed's test (SPEC 1.1)
     top_fraction = float(bs.auto.get("top_fraction", 0.10))
     log_over = float(bs.auto.get("log_when_top_share_over", 0.50))
@@ -162,19 +192,27 @@ def resolve_band_set(bs: BandSet, values: Sequence[float]) -> ResolvedBands:
     long_tailed = figs["top_share"] > log_over
     no_whale = figs["max_share"] <= quart_max
     pct = f"{top_fraction:.0%}"
-    top_text = (f"the top {pct} of accounts hold {figs['top_share']:.1%} of ARR "
-                f"({'more' if long_tailed else 'not more'} than {log_over:.0%})")
-    max_text = (f"the largest account holds {figs['max_share']:.1%} of ARR "
-                f"({'at most' if no_whale else 'more than'} {quart_max:.0%})")
+    top_text = (
+        f"the top {pct} of accounts hold {figs['top_share']:.1%} of ARR "
+        f"({'more' if long_tailed else 'not more'} than {log_over:.0%})"
+    )
+    max_text = (
+        f"the largest account holds {figs['max_share']:.1%} of ARR "
+        f"({'at most' if no_whale else 'more than'} {quart_max:.0%})"
+    )
     if long_tailed and not no_whale:
         chosen, why = "log", f"log: {top_text}; {max_text}"
     elif no_whale and not long_tailed:
         chosen, why = "quartile", f"quartile: {top_text}; {max_text}"
     else:
         both = "both tests hold" if long_tailed else "neither test holds"
-        chosen, why = fallback, f"{fallback} (the declared fallback): {both}; {top_text}; {max_text}"
-    figs.update({"long_tailed": long_tailed, "no_single_account_over_max": no_whale,
-                 "fallback": fallback})
+        chosen, why = (
+            fallback,
+            f"{fallback} (the declared fallback): {both}; {top_text}; {max_text}",
+        )
+    figs.update(
+        {"long_tailed": long_tailed, "no_single_account_over_max": no_whale, "fallback": fallback}
+    )
     if chosen == "log":
         return ResolvedBands(bs.id, bs.over, "log", "auto", bs.variants["log"], why, figs)
     bands, qfigs = _quartile(bs, values)

@@ -44,13 +44,15 @@ def _replace_scalar(lines: list[str], where: tuple[int, int], new: str) -> None:
     m = _SCALAR.match(text, col - 1)
     if not m:
         raise RulesetError(f"cannot edit the value at line {line}, column {col}")
-    lines[line - 1] = text[:m.start()] + new + text[m.end():]
+    lines[line - 1] = text[: m.start()] + new + text[m.end() :]
 
 
-def _bound_path(doc: Document, set_index: int, variant: str, band_index: int, side: str
-                ) -> tuple[Any, ...] | None:
-    base: tuple[Any, ...] = ("bands", set_index) + (("bands",) if variant == "declared"
-                                                    else (variant, "bands"))
+def _bound_path(
+    doc: Document, set_index: int, variant: str, band_index: int, side: str
+) -> tuple[Any, ...] | None:
+    base: tuple[Any, ...] = ("bands", set_index) + (
+        ("bands",) if variant == "declared" else (variant, "bands")
+    )
     keys = ("gt", "gte") if side == "lower" else ("lt", "lte")
     band = doc.data["bands"][set_index]
     block = band["bands"] if variant == "declared" else band[variant]["bands"]
@@ -87,28 +89,45 @@ def propose(doc: Document, calibration: Calibration, as_of: dt.date) -> Proposal
             path = _bound_path(doc, set_index, variant, index, side)
             if path is not None:
                 edits.append((doc.positions[path], _fmt(new)))
-        changes.append({"lever": lever_id, "band": lever["band"], "boundary": lever["lower_of"],
-                        "from": old, "to": new})
+        changes.append(
+            {
+                "lever": lever_id,
+                "band": lever["band"],
+                "boundary": lever["lower_of"],
+                "from": old,
+                "to": new,
+            }
+        )
     old_version = data["metadata"]["version"]
     new_version = _bump_minor(old_version)
     edits.append((doc.positions[("metadata", "version")], new_version))
     edits.append((doc.positions[("metadata", "effective_date")], f'"{as_of.isoformat()}"'))
     for where, text in sorted(edits, reverse=True):  # right to left keeps positions valid
         _replace_scalar(lines, where, text)
-    moved_text = "; ".join(f"{c['band']} {c['boundary']} lower bound {_fmt(c['from'])} -> "
-                           f"{_fmt(c['to'])}" for c in changes)
-    note = (f"Capacity calibration ({calibration.direction}): {calibration.reason}. "
-            f"Moved {moved_text}.").replace('"', "'")
+    moved_text = "; ".join(
+        f"{c['band']} {c['boundary']} lower bound {_fmt(c['from'])} -> {_fmt(c['to'])}"
+        for c in changes
+    )
+    note = (
+        f"Capacity calibration ({calibration.direction}): {calibration.reason}. Moved {moved_text}."
+    ).replace('"', "'")
     entry_indent, item = _changelog_anchor(doc, lines)
-    entry = (f'{" " * entry_indent}- version: {new_version}\n'
-             f'{" " * entry_indent}  date: "{as_of.isoformat()}"\n'
-             f'{" " * entry_indent}  change: "{note}"\n')
+    entry = (
+        f"{' ' * entry_indent}- version: {new_version}\n"
+        f'{" " * entry_indent}  date: "{as_of.isoformat()}"\n'
+        f'{" " * entry_indent}  change: "{note}"\n'
+    )
     if item is None:  # no changelog yet: start one after the version line
         vline = doc.positions[("metadata", "version")][0]
         key_col = doc.key_positions[("metadata", "version")][1] - 1
-        lines.insert(vline, " " * key_col + "changelog:\n" + entry.replace(
-            "\n" + " " * entry_indent, "\n" + " " * (key_col + 2)).replace(
-            " " * entry_indent + "- ", " " * (key_col + 2) + "- ", 1))
+        lines.insert(
+            vline,
+            " " * key_col
+            + "changelog:\n"
+            + entry.replace("\n" + " " * entry_indent, "\n" + " " * (key_col + 2)).replace(
+                " " * entry_indent + "- ", " " * (key_col + 2) + "- ", 1
+            ),
+        )
     else:
         lines.insert(item - 1, entry)
     text = "".join(lines)

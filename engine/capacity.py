@@ -50,10 +50,20 @@ class CapacityReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "per_tier": {t.tier: {"accounts": t.accounts, "arr": round(t.arr, 2),
-                                  "book_size": t.book_size, "needed": t.needed,
-                                  "available": t.available, "gap": t.gap} for t in self.per_tier},
-            "needed": self.needed, "available": self.available, "gap": self.gap,
+            "per_tier": {
+                t.tier: {
+                    "accounts": t.accounts,
+                    "arr": round(t.arr, 2),
+                    "book_size": t.book_size,
+                    "needed": t.needed,
+                    "available": t.available,
+                    "gap": t.gap,
+                }
+                for t in self.per_tier
+            },
+            "needed": self.needed,
+            "available": self.available,
+            "gap": self.gap,
         }
 
 
@@ -69,7 +79,9 @@ def roll_up(ruleset: Ruleset, tiers: list[str], arrs: list[float]) -> CapacityRe
         if not t.automated and t.book_target:
             needed = math.ceil(counts[t.id] / t.book_target)
         available = ruleset.capacity.per_tier.get(t.id) if ruleset.capacity.per_tier else None
-        per_tier.append(TierCapacity(t.id, counts[t.id], arr[t.id], t.book_target, needed, available))
+        per_tier.append(
+            TierCapacity(t.id, counts[t.id], arr[t.id], t.book_target, needed, available)
+        )
     return CapacityReport(per_tier, ruleset.capacity.available)
 
 
@@ -99,9 +111,15 @@ class Calibration:
     fits: bool = True
 
     def as_dict(self) -> dict[str, Any]:
-        return {"tier": self.tier, "direction": self.direction, "reason": self.reason,
-                "available": self.available, "needed": self.needed, "fits": self.fits,
-                "steps": [vars(s) for s in self.steps]}
+        return {
+            "tier": self.tier,
+            "direction": self.direction,
+            "reason": self.reason,
+            "available": self.available,
+            "needed": self.needed,
+            "fits": self.fits,
+            "steps": [vars(s) for s in self.steps],
+        }
 
 
 def lever_boundary(rb: ResolvedBands, lever: Lever) -> float | None:
@@ -138,36 +156,64 @@ def move_lever(rb: ResolvedBands, lever: Lever, direction: int) -> ResolvedBands
     return replace(rb, bands=tuple(bands))
 
 
-def calibrate(ruleset: Ruleset, bands: dict[str, ResolvedBands], tier_counts: dict[str, int],
-              resegment: Callable[[dict[str, ResolvedBands]], dict[str, int]]) -> Calibration:
+def calibrate(
+    ruleset: Ruleset,
+    bands: dict[str, ResolvedBands],
+    tier_counts: dict[str, int],
+    resegment: Callable[[dict[str, ResolvedBands]], dict[str, int]],
+) -> Calibration:
     cap = ruleset.capacity
     tier_id = cap.calibration_tier
     if not tier_id:
-        return Calibration(None, "none", "no capacity calibration declared", None, None,
-                           final_bands=bands)
+        return Calibration(
+            None, "none", "no capacity calibration declared", None, None, final_bands=bands
+        )
     tier = ruleset.tier(tier_id)
     available = cap.per_tier.get(tier_id)
     if available is None or not tier.book_target:
-        return Calibration(tier_id, "none", f"no CSMs available or book size declared for {tier_id}",
-                           available, None, final_bands=bands)
+        return Calibration(
+            tier_id,
+            "none",
+            f"no CSMs available or book size declared for {tier_id}",
+            available,
+            None,
+            final_bands=bands,
+        )
+
     def needed_for(count: int) -> int:
         return math.ceil(count / tier.book_target) if tier.book_target else 0
+
     count = tier_counts.get(tier_id, 0)
     needed = needed_for(count)
     low, high = available * (1 - cap.tolerance), available * (1 + cap.tolerance)
     if low <= needed <= high:
-        return Calibration(tier_id, "none", f"{tier_id} fits: needs {needed} CSMs, {available} "
-                           f"available (tolerance {cap.tolerance:.0%})", available, needed,
-                           final_bands=bands)
+        return Calibration(
+            tier_id,
+            "none",
+            f"{tier_id} fits: needs {needed} CSMs, {available} "
+            f"available (tolerance {cap.tolerance:.0%})",
+            available,
+            needed,
+            final_bands=bands,
+        )
     direction = 1 if needed > high else -1
     word = "tighten" if direction > 0 else "loosen"
-    reason = (f"{tier_id} {'over' if direction > 0 else 'under'} capacity: needs {needed} CSMs for "
-              f"{count} accounts, {available} available; {word} the thresholds")
+    reason = (
+        f"{tier_id} {'over' if direction > 0 else 'under'} capacity: needs {needed} CSMs for "
+        f"{count} accounts, {available} available; {word} the thresholds"
+    )
     result = Calibration(tier_id, word, reason, available, needed, final_bands=bands)
     current = dict(bands)
-    usable = [lv for lv in cap.levers if lv.band in current and
-              (lv.method is None or current[lv.band].method == lv.method or
-               current[lv.band].declared_method == lv.method)]
+    usable = [
+        lv
+        for lv in cap.levers
+        if lv.band in current
+        and (
+            lv.method is None
+            or current[lv.band].method == lv.method
+            or current[lv.band].declared_method == lv.method
+        )
+    ]
     exhausted: set[str] = set()
     for rnd in range(1, cap.max_rounds + 1):
         lever = next((lv for lv in usable if lv.id not in exhausted), None)
@@ -180,14 +226,26 @@ def calibrate(ruleset: Ruleset, bands: dict[str, ResolvedBands], tier_counts: di
         trial = dict(current, **{lever.band: moved})
         counts = resegment(trial)
         new_count = counts.get(tier_id, 0)
-        result.steps.append(CalibrationStep(
-            rnd, lever.id, lever.band, lever_boundary(current[lever.band], lever) or 0.0,
-            lever_boundary(moved, lever) or 0.0, count, new_count, needed_for(count),
-            needed_for(new_count), lever.because))
+        result.steps.append(
+            CalibrationStep(
+                rnd,
+                lever.id,
+                lever.band,
+                lever_boundary(current[lever.band], lever) or 0.0,
+                lever_boundary(moved, lever) or 0.0,
+                count,
+                new_count,
+                needed_for(count),
+                needed_for(new_count),
+                lever.because,
+            )
+        )
         current, count = trial, new_count
         if low <= needed_for(count) <= high:
             break
-        if (direction > 0 and needed_for(count) < low) or (direction < 0 and needed_for(count) > high):
+        if (direction > 0 and needed_for(count) < low) or (
+            direction < 0 and needed_for(count) > high
+        ):
             break  # overshot: stop rather than oscillate
     result.final_bands = current
     result.fits = low <= needed_for(count) <= high

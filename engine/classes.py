@@ -85,8 +85,9 @@ def _codes_by_position(table: FieldCodes, column: Sequence[Any], bounds: list[fl
     """Codes of a column of numbers (no NaN) through their position among ``bounds``."""
     n = len(column)
     # bisect_left + bisect_right: 2i between bounds[i-1] and bounds[i], 2i+1 equal to bounds[i]
-    places = list(map(add, map(bisect_left, [bounds] * n, column),
-                      map(bisect_right, [bounds] * n, column)))
+    places = list(
+        map(add, map(bisect_left, [bounds] * n, column), map(bisect_right, [bounds] * n, column))
+    )
     # any value of a place decides the place's code (here: its last one)
     by_place = {place: table.code(value) for place, value in dict(zip(places, column)).items()}
     return list(map(by_place.__getitem__, places))
@@ -105,8 +106,11 @@ def field_codes(leaves: list[Any], column: Sequence[Any]) -> tuple[FieldCodes, l
     return table, list(map(table.__getitem__, column))
 
 
-def value_columns(names: list[str], values_list: Sequence[dict[str, Any]],
-                  by_field: dict[str, Sequence[Any]] | None = None) -> list[Any]:
+def value_columns(
+    names: list[str],
+    values_list: Sequence[dict[str, Any]],
+    by_field: dict[str, Sequence[Any]] | None = None,
+) -> list[Any]:
     """Each named field's column of ``values_list`` (None where an account lacks it);
     ``by_field``: columns already at hand for some of the names (``Portfolio.by_field``)."""
     if by_field is not None:
@@ -139,6 +143,7 @@ class ClassLayout:
     """How an evaluation numbered its classes: per compared field (in key order, the first
     most significant) its comparisons, the distinct truths they took, and the key of every
     account.  Enough to recount tiers under moved band boundaries (``tier_counts``)."""
+
     fields: list[tuple[str, tuple[Any, ...], list[tuple[int, ...]]]]  # name, signature, truths
     keys: Sequence[int]
 
@@ -156,9 +161,11 @@ class ClassLayout:
         return out
 
 
-def class_index(network: Network, values_list: Sequence[dict[str, Any]],
-                by_field: dict[str, Sequence[Any]] | None = None
-                ) -> tuple[ClassLayout, Callable[[int], bytes]]:
+def class_index(
+    network: Network,
+    values_list: Sequence[dict[str, Any]],
+    by_field: dict[str, Sequence[Any]] | None = None,
+) -> tuple[ClassLayout, Callable[[int], bytes]]:
     """Every account's class as a number (a small code per compared field, combined), and
     the function from that number to the class bits (``class_bits`` of its accounts).
 
@@ -177,18 +184,22 @@ def class_index(network: Network, values_list: Sequence[dict[str, Any]],
         table, codes = field_codes(leaves, column)
         code_columns.append(codes)
         tables.append(table)
-    layout_fields = [(name, leaf_signature(leaves), table.truths)
-                     for (name, leaves), table in zip(fields, tables)]
+    layout_fields = [
+        (name, leaf_signature(leaves), table.truths)
+        for (name, leaves), table in zip(fields, tables)
+    ]
     radices = [max(1, len(table.truths)) for table in tables]
     keys: Sequence[int] = [0] * n
     if code_columns:
         combined: Any = code_columns[0]
         for radix, codes in zip(radices[1:], code_columns[1:]):
             combined = map(add, map(mul, combined, repeat(radix)), codes)
-        keys = array("q", combined) if prod(radices) < 2 ** 62 else list(combined)
+        keys = array("q", combined) if prod(radices) < 2**62 else list(combined)
     size = len(network.leaves)
-    positions = [([leaf.index for leaf in leaves], table.truths)
-                 for (_, leaves), table in zip(fields, tables)]
+    positions = [
+        ([leaf.index for leaf in leaves], table.truths)
+        for (_, leaves), table in zip(fields, tables)
+    ]
 
     def bits_of(key: int) -> bytes:
         codes = []
@@ -200,6 +211,7 @@ def class_index(network: Network, values_list: Sequence[dict[str, Any]],
             for i, b in zip(indexes, truths[code]):
                 out[i] = b
         return bytes(out)
+
     return ClassLayout(layout_fields, keys), bits_of
 
 
@@ -231,8 +243,12 @@ def conditions_held(network: Network) -> Callable[[bytes], bytes]:
     fire exactly the same rules in the same order, and the executor runs once per distinct
     result, not once per class (classes also tell apart values no rule tells apart: a
     blank from a false, or which side of an ``or`` held)."""
-    tests = [_holds(d.account) for rule in network.rules for d in rule.disjuncts
-             if d.account[0] != "true"]
+    tests = [
+        _holds(d.account)
+        for rule in network.rules
+        for d in rule.disjuncts
+        if d.account[0] != "true"
+    ]
     return lambda bits: bytes([test(bits) for test in tests])
 
 
@@ -249,8 +265,12 @@ _PATH_CACHE_PATHS = 200_000
 
 def network_signature(network: Network) -> str:
     """The network's rules without the constants behind the condition bits."""
-    return repr((len(network.leaves), [(r.index, r.id, r.kind, r.disjuncts, r.output)
-                                       for r in network.rules]))
+    return repr(
+        (
+            len(network.leaves),
+            [(r.index, r.id, r.kind, r.disjuncts, r.output) for r in network.rules],
+        )
+    )
 
 
 def path_cache(engine: str, network: Network) -> dict[bytes, tuple[tuple[int, int], ...]]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import Problem, RulesetError, UsageError
 from .ruleset import check_document, content_hash, resolve_ruleset_path, ruleset_from_document
@@ -60,10 +60,14 @@ def _version_bump_problems(base: str, doc) -> list[Problem]:  # type: ignore[no-
     old_version = old.data.get("metadata", {}).get("version")
     new_version = doc.data.get("metadata", {}).get("version")
     if old_version == new_version:
-        return [doc.problem(("metadata", "version"),
-                            f"the rules changed since {base} but the version is still "
-                            f"{new_version}: every change to the rules is a new version",
-                            "version-not-bumped")]
+        return [
+            doc.problem(
+                ("metadata", "version"),
+                f"the rules changed since {base} but the version is still "
+                f"{new_version}: every change to the rules is a new version",
+                "version-not-bumped",
+            )
+        ]
     return []
 
 
@@ -87,67 +91,130 @@ def load(ruleset_arg: str | None) -> tuple[Any, str]:
     name, or git:REF:PATH."""
     from .sources import load_document
 
-    doc = load_document(ruleset_arg) if ruleset_arg else load_file(
-        resolve_ruleset_path(None), "cs-segmentation-model")
+    doc = (
+        load_document(ruleset_arg)
+        if ruleset_arg
+        else load_file(resolve_ruleset_path(None), "cs-segmentation-model")
+    )
     return ruleset_from_document(doc), doc.text
 
 
-def _segment_and_store(ruleset: Any, text: str, accounts: str | None, *, as_of: dt.date,
-                       engine: str, store_path: str | None, memo: bool, on_error: str,
-                       command: str, label: str = "",
-                       progress: Callable[[int], None] | None = None,
-                       write: Callable[[Any], None] | None = None) -> Any:
+def _segment_and_store(
+    ruleset: Any,
+    text: str,
+    accounts: str | None,
+    *,
+    as_of: dt.date,
+    engine: str,
+    store_path: str | None,
+    memo: bool,
+    on_error: str,
+    command: str,
+    label: str = "",
+    progress: Callable[[int], None] | None = None,
+    write: Callable[[Any], None] | None = None,
+) -> Any:
     """Segment, write the files (if asked), then keep the run in the trace store."""
     from .segment import segment as run_segment
     from .store import TraceStore, default_path
 
     accounts_path = accounts or sample_portfolio()
-    result = run_segment(ruleset, accounts_path, as_of=as_of, engine=engine, on_error=on_error,
-                         memo=memo, accounts_display=accounts or SAMPLE_PORTFOLIO,
-                         progress=progress)
+    result = run_segment(
+        ruleset,
+        accounts_path,
+        as_of=as_of,
+        engine=engine,
+        on_error=on_error,
+        memo=memo,
+        accounts_display=accounts or SAMPLE_PORTFOLIO,
+        progress=progress,
+    )
     if write is not None:
         write(result)
     path = str(store_path or default_path())
     store = TraceStore(path)
     try:
-        result.run_id = store.write_run(result.evaluation, ruleset_text=text,
-                                        input_file=result.input_file,
-                                        input_sha256=result.input_sha256, command=command,
-                                        label=label)
+        result.run_id = store.write_run(
+            result.evaluation,
+            ruleset_text=text,
+            input_file=result.input_file,
+            input_sha256=result.input_sha256,
+            command=command,
+            label=label,
+        )
     finally:
         store.close()
     result.store_path = str(Path(path))
     return result
 
 
-def plan(base: str, head: str, accounts: str | None, *, as_of: dt.date, engine: str = "auto",
-         store_path: str | None = None, memo: bool = True, on_error: str = "fail") -> Any:
+def plan(
+    base: str,
+    head: str,
+    accounts: str | None,
+    *,
+    as_of: dt.date,
+    engine: str = "auto",
+    store_path: str | None = None,
+    memo: bool = True,
+    on_error: str = "fail",
+) -> Any:
     from .plan import compare
 
     sides = []
     for spec, label in ((base, "base"), (head, "head")):
         ruleset, text = load(spec)
-        sides.append(_segment_and_store(ruleset, text, accounts, as_of=as_of, engine=engine,
-                                        store_path=store_path, memo=memo, on_error=on_error,
-                                        command="plan", label=f"{label}: {spec}"))
+        sides.append(
+            _segment_and_store(
+                ruleset,
+                text,
+                accounts,
+                as_of=as_of,
+                engine=engine,
+                store_path=store_path,
+                memo=memo,
+                on_error=on_error,
+                command="plan",
+                label=f"{label}: {spec}",
+            )
+        )
     return compare(*sides)
 
 
-def segment(ruleset_arg: str | None, accounts: str | None, *, as_of: dt.date, engine: str = "auto",
-            store_path: str | None = None, memo: bool = True, out_dir: str | None = None,
-            on_error: str = "fail", chart: bool = True,
-            progress: Callable[[int], None] | None = None) -> Any:
+def segment(
+    ruleset_arg: str | None,
+    accounts: str | None,
+    *,
+    as_of: dt.date,
+    engine: str = "auto",
+    store_path: str | None = None,
+    memo: bool = True,
+    out_dir: str | None = None,
+    on_error: str = "fail",
+    chart: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> Any:
     from .segment import write_outputs
 
     ruleset, text = load(ruleset_arg)
-    return _segment_and_store(ruleset, text, accounts, as_of=as_of, engine=engine,
-                              store_path=store_path, memo=memo, on_error=on_error,
-                              command="segment", progress=progress,
-                              write=(lambda r: write_outputs(r, out_dir, chart=chart))
-                              if out_dir else None)
+    return _segment_and_store(
+        ruleset,
+        text,
+        accounts,
+        as_of=as_of,
+        engine=engine,
+        store_path=store_path,
+        memo=memo,
+        on_error=on_error,
+        command="segment",
+        progress=progress,
+        write=(lambda r: write_outputs(r, out_dir, chart=chart)) if out_dir else None,
+    )
 
 
-def explain(account_id: str, run_id: int | None = None, store_path: str | None = None) -> dict[str, Any]:
+def explain(
+    account_id: str, run_id: int | None = None, store_path: str | None = None
+) -> dict[str, Any]:
     from .explain import explain as do_explain
     from .store import TraceStore
 
@@ -165,10 +232,19 @@ def sample_events() -> str:
     return _bundled(SAMPLE_EVENTS, "EVENTS")
 
 
-def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | None, *,
-           as_of: dt.date, engine: str = "auto", store_path: str | None = None,
-           memo: bool = True, on_error: str = "fail", out_dir: str | None = None,
-           chart: bool = True) -> Any:
+def replay(
+    ruleset_arg: str | None,
+    accounts: str | None,
+    events_path: str | None,
+    *,
+    as_of: dt.date,
+    engine: str = "auto",
+    store_path: str | None = None,
+    memo: bool = True,
+    on_error: str = "fail",
+    out_dir: str | None = None,
+    chart: bool = True,
+) -> Any:
     import hashlib
 
     from .events import read_events
@@ -180,8 +256,9 @@ def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | Non
     accounts_path = accounts or sample_portfolio()
     events_file = events_path or sample_events()
     shown = events_path or SAMPLE_EVENTS
-    portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error,
-                               display=accounts or SAMPLE_PORTFOLIO)
+    portfolio = read_portfolio(
+        accounts_path, ruleset, on_error=on_error, display=accounts or SAMPLE_PORTFOLIO
+    )
     events, skipped = read_events(events_file, shown, on_error=on_error)
     digest = hashlib.sha256(Path(events_file).read_bytes()).hexdigest()
     store = TraceStore(store_path)
@@ -196,25 +273,62 @@ def replay(ruleset_arg: str | None, accounts: str | None, events_path: str | Non
             kind, m = outcome.get(d.account_id, ("stay", None))
             if m is None:  # stays where it is held: the tier evaluated, unless it drifted
                 tier = q.drifted.get(d.account_id, d.tier)
-                rows.append({"account_id": d.account_id, "from": tier, "to": tier,
-                             "evaluated": d.tier, "outcome": "stay"})
+                rows.append(
+                    {
+                        "account_id": d.account_id,
+                        "from": tier,
+                        "to": tier,
+                        "evaluated": d.tier,
+                        "outcome": "stay",
+                    }
+                )
             else:
-                rows.append({"account_id": d.account_id, "from": m["from"],
-                             "to": m["to"] if kind == "moved" else m["from"],
-                             "evaluated": m["evaluated"], "outcome": kind, "rule": m["rule"],
-                             "because": m["because"]})
+                rows.append(
+                    {
+                        "account_id": d.account_id,
+                        "from": m["from"],
+                        "to": m["to"] if kind == "moved" else m["from"],
+                        "evaluated": m["evaluated"],
+                        "outcome": kind,
+                        "rule": m["rule"],
+                        "because": m["because"],
+                    }
+                )
         for account_id, tier in q.churned_accounts.items():  # not evaluated: gone
-            rows.append({"account_id": account_id, "from": tier, "to": "", "evaluated": "",
-                         "outcome": "churned", "because": "churn event"})
-        q.run_id = store.write_run(ev, ruleset_text=text, input_file=shown, input_sha256=digest,
-                                   command="replay", label=q.quarter)
+            rows.append(
+                {
+                    "account_id": account_id,
+                    "from": tier,
+                    "to": "",
+                    "evaluated": "",
+                    "outcome": "churned",
+                    "because": "churn event",
+                }
+            )
+        q.run_id = store.write_run(
+            ev,
+            ruleset_text=text,
+            input_file=shown,
+            input_sha256=digest,
+            command="replay",
+            label=q.quarter,
+        )
         replay_id = state.setdefault("replay_id", q.run_id)
         store.write_movements(replay_id, q.quarter, q.run_id, rows)
 
     try:
-        result = run_replay(ruleset, portfolio.accounts, events, as_of=as_of, engine=engine,
-                            memo=memo, on_error=on_error, events_file=shown, skipped=skipped,
-                            on_quarter=on_quarter)
+        result = run_replay(
+            ruleset,
+            portfolio.accounts,
+            events,
+            as_of=as_of,
+            engine=engine,
+            memo=memo,
+            on_error=on_error,
+            events_file=shown,
+            skipped=skipped,
+            on_quarter=on_quarter,
+        )
     finally:
         store.close()
     result.replay_id = state.get("replay_id")
@@ -231,13 +345,16 @@ def _write_replay(result: Any, out_dir: str, chart: bool) -> None:
         for name, body in replay_report.files(result).items():
             (tmp / name).write_text(body, encoding="utf-8")
         if chart:
-            replay_report.charts_png(result, str(tmp / "tiers_by_quarter.png"),
-                                     str(tmp / "flows.png"))
+            replay_report.charts_png(
+                result, str(tmp / "tiers_by_quarter.png"), str(tmp / "flows.png")
+            )
+
     atomic_folder(out_dir, write)
 
 
-def history(account_id: str, store_path: str | None = None, replay_id: int | None = None
-            ) -> list[dict[str, Any]]:
+def history(
+    account_id: str, store_path: str | None = None, replay_id: int | None = None
+) -> list[dict[str, Any]]:
     from .store import TraceStore
 
     store = TraceStore(store_path, create=False)
@@ -247,9 +364,18 @@ def history(account_id: str, store_path: str | None = None, replay_id: int | Non
         store.close()
 
 
-def calibrate(ruleset_arg: str | None, accounts: str | None, *, as_of: dt.date,
-              engine: str = "auto", output: str | None = None, in_place: bool = False,
-              on_error: str = "fail", store_path: str | None = None, memo: bool = True) -> Any:
+def calibrate(
+    ruleset_arg: str | None,
+    accounts: str | None,
+    *,
+    as_of: dt.date,
+    engine: str = "auto",
+    output: str | None = None,
+    in_place: bool = False,
+    on_error: str = "fail",
+    store_path: str | None = None,
+    memo: bool = True,
+) -> Any:
     """Write the recommended capacity calibration as a new ruleset version."""
     import os
     import tempfile
@@ -258,16 +384,29 @@ def calibrate(ruleset_arg: str | None, accounts: str | None, *, as_of: dt.date,
     from .sources import load_document
 
     if not output and not in_place:
-        raise UsageError("give --output FILE for the new version, or --in-place to rewrite "
-                         "the ruleset file (review the diff before merging)")
-    doc = load_document(ruleset_arg) if ruleset_arg else load_file(
-        resolve_ruleset_path(None), "cs-segmentation-model")
+        raise UsageError(
+            "give --output FILE for the new version, or --in-place to rewrite "
+            "the ruleset file (review the diff before merging)"
+        )
+    doc = (
+        load_document(ruleset_arg)
+        if ruleset_arg
+        else load_file(resolve_ruleset_path(None), "cs-segmentation-model")
+    )
     if in_place and (not ruleset_arg or not Path(ruleset_arg).is_file()):
         raise UsageError("--in-place needs a ruleset file path (not a shipped name or git ref)")
     ruleset = ruleset_from_document(doc)
-    result = _segment_and_store(ruleset, doc.text, accounts, as_of=as_of, engine=engine,
-                                store_path=store_path, memo=memo, on_error=on_error,
-                                command="calibrate")
+    result = _segment_and_store(
+        ruleset,
+        doc.text,
+        accounts,
+        as_of=as_of,
+        engine=engine,
+        store_path=store_path,
+        memo=memo,
+        on_error=on_error,
+        command="calibrate",
+    )
     if result.calibration.direction == "none" or not result.calibration.steps:
         return result, None, ""
     proposal = propose(doc, result.calibration, as_of)
@@ -280,16 +419,33 @@ def calibrate(ruleset_arg: str | None, accounts: str | None, *, as_of: dt.date,
     return result, proposal, str(target)
 
 
-def align(ruleset_arg: str | None, accounts: str | None, *, as_of: dt.date, engine: str = "auto",
-          store_path: str | None = None, memo: bool = True, on_error: str = "fail") -> Any:
+def align(
+    ruleset_arg: str | None,
+    accounts: str | None,
+    *,
+    as_of: dt.date,
+    engine: str = "auto",
+    store_path: str | None = None,
+    memo: bool = True,
+    on_error: str = "fail",
+) -> Any:
     """Coverage alignment, expansion ranking and territory rebalancing (SPEC 1.4)."""
     from .alignment import align as run_align
 
     ruleset, text = load(ruleset_arg or "priority-model")
     if not ruleset.alignment:
-        raise UsageError(f"ruleset {ruleset.name} declares no `alignment` (the priority-model "
-                         "ruleset does)")
-    result = _segment_and_store(ruleset, text, accounts, as_of=as_of, engine=engine,
-                                store_path=store_path, memo=memo, on_error=on_error,
-                                command="align")
+        raise UsageError(
+            f"ruleset {ruleset.name} declares no `alignment` (the priority-model ruleset does)"
+        )
+    result = _segment_and_store(
+        ruleset,
+        text,
+        accounts,
+        as_of=as_of,
+        engine=engine,
+        store_path=store_path,
+        memo=memo,
+        on_error=on_error,
+        command="align",
+    )
     return result, run_align(result)

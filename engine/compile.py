@@ -61,8 +61,10 @@ class Pattern:
 
     @property
     def text(self) -> str:
-        parts = [f"{k}{'=' if len(v) == 1 else ' in '}{v[0] if len(v) == 1 else list(v)}"
-                 for k, v in self.attrs]
+        parts = [
+            f"{k}{'=' if len(v) == 1 else ' in '}{v[0] if len(v) == 1 else list(v)}"
+            for k, v in self.attrs
+        ]
         return f"{self.type}({', '.join(parts)})"
 
 
@@ -111,6 +113,7 @@ class Network:
 # While compiling, formulas may hold fact patterns: ("fact", Pattern).  They are then
 # pushed into disjunctive form at the fact level.
 
+
 def _and(items: Iterable[Formula]) -> Formula:
     items = [i for i in items if i != TRUE]
     if any(i == FALSE for i in items):
@@ -142,8 +145,11 @@ class _Compiler:
         self.flags = {f.id: f for f in ruleset.flags}
         self.decisions = {d.id: d for d in ruleset.decisions}
         self.effective: dict[str, list[tuple[Any, Condition | None, Formula]]] = {}
-        self.values = {i.id for i in ruleset.inputs} | {d.id for d in ruleset.derived} | {
-            s.id for s in ruleset.scores}
+        self.values = (
+            {i.id for i in ruleset.inputs}
+            | {d.id for d in ruleset.derived}
+            | {s.id for s in ruleset.scores}
+        )
 
     # P(cond, S): formula true iff the Kleene value of cond is in S
     def p(self, cond: Condition, states: frozenset[str]) -> Formula:
@@ -173,20 +179,32 @@ class _Compiler:
             return self._finite(states, op, arg, "tier", "tier", self.rs.tier_ids, None)
         if name in self.bands:
             rb = self.bands[name]
+
             def band_match(band: Any, value: Any) -> bool:
                 return value in (band.id, band.row)
+
             return self._band(states, op, arg, rb, band_match)
         if name in self.decisions:
             return self._decision(states, op, arg, name)
-        raise RulesetError("cannot compile", [Problem(self.rs.source_file, 0, 0, "",
-                                                      f"field '{name}' cannot be compiled")])
+        raise RulesetError(
+            "cannot compile",
+            [Problem(self.rs.source_file, 0, 0, "", f"field '{name}' cannot be compiled")],
+        )
 
     def _truth_set(self, op: str, arg: Any, values: list[Any]) -> list[Any]:
         return [v for v in values if C.compare(op, v, arg)]
 
-    def _finite(self, states: frozenset[str], op: str, arg: Any, ftype: str, attr: str,
-                values: list[Any], unknown: Formula | None,
-                extra: tuple[tuple[str, tuple[Any, ...]], ...] = ()) -> Formula:
+    def _finite(
+        self,
+        states: frozenset[str],
+        op: str,
+        arg: Any,
+        ftype: str,
+        attr: str,
+        values: list[Any],
+        unknown: Formula | None,
+        extra: tuple[tuple[str, tuple[Any, ...]], ...] = (),
+    ) -> Formula:
         if op == "exists":
             known = TRUE if unknown is None else self._not(unknown)
             return known if (T in states) == bool(arg) else (unknown or FALSE)
@@ -205,16 +223,22 @@ class _Compiler:
             return ("atom", formula[1], frozenset({T, F, U}) - formula[2])
         raise AssertionError("only atoms are negated here")
 
-    def _band(self, states: frozenset[str], op: str, arg: Any, rb: ResolvedBands,
-              match: Any) -> Formula:
+    def _band(
+        self, states: frozenset[str], op: str, arg: Any, rb: ResolvedBands, match: Any
+    ) -> Formula:
         unknown = ("atom", self.net.leaf(rb.over, "exists", False), TRUE_ONLY)
         if op == "exists":
-            return ("atom", self.net.leaf(rb.over, "exists", True),
-                    TRUE_ONLY if (T in states) == bool(arg) else NOT_TRUE)
+            return (
+                "atom",
+                self.net.leaf(rb.over, "exists", True),
+                TRUE_ONLY if (T in states) == bool(arg) else NOT_TRUE,
+            )
         args = arg if isinstance(arg, list) else [arg]
+
         def holds(band: Any) -> bool:
             hit = any(match(band, a) for a in args)
             return hit if op in ("eq", "in") else not hit
+
         true_ids = [b.id for b in rb.bands if holds(b)]
         false_ids = [b.id for b in rb.bands if not holds(b)]
         parts: list[Formula] = []
@@ -229,8 +253,10 @@ class _Compiler:
 
     def _decision(self, states: frozenset[str], op: str, arg: Any, name: str) -> Formula:
         dec = self.decisions[name]
-        values = sorted({r.value for r in dec.rules} | ({dec.default} if dec.default is not None
-                                                         else set()), key=str)
+        values = sorted(
+            {r.value for r in dec.rules} | ({dec.default} if dec.default is not None else set()),
+            key=str,
+        )
         undecided = None
         if dec.default is None:
             undecided = _and(self.p(r.when, NOT_TRUE) for r in dec.rules)
@@ -281,11 +307,22 @@ class _Compiler:
             return any(self._has_fact(s) for s in formula[1])
         return False
 
-    def add(self, rule_id: str, kind: str, formula: Formula, output: dict[str, Any],
-            because: str, condition: Condition | None = None, decision: str = "") -> None:
+    def add(
+        self,
+        rule_id: str,
+        kind: str,
+        formula: Formula,
+        output: dict[str, Any],
+        because: str,
+        condition: Condition | None = None,
+        decision: str = "",
+    ) -> None:
         disjuncts = tuple(Disjunct(acc, pats) for acc, pats in self.dnf(formula))
-        self.net.rules.append(Rule(len(self.net.rules), rule_id, kind, disjuncts, output, because,
-                                   condition, decision))
+        self.net.rules.append(
+            Rule(
+                len(self.net.rules), rule_id, kind, disjuncts, output, because, condition, decision
+            )
+        )
 
     # --- the layers -------------------------------------------------------------------
     def compile(self) -> Network:
@@ -294,16 +331,25 @@ class _Compiler:
             for band in rb.bands:
                 conds = []
                 if band.lower is not None:
-                    conds.append({"field": rb.over, "gte" if band.lower_inclusive else "gt": band.lower})
+                    conds.append(
+                        {"field": rb.over, "gte" if band.lower_inclusive else "gt": band.lower}
+                    )
                 if band.upper is not None:
-                    conds.append({"field": rb.over, "lte" if band.upper_inclusive else "lt": band.upper})
+                    conds.append(
+                        {"field": rb.over, "lte" if band.upper_inclusive else "lt": band.upper}
+                    )
                 if not conds:
                     conds.append({"field": rb.over, "exists": True})
                 cond = {"all": conds} if len(conds) > 1 else conds[0]
                 because = f"{rb.over} {band.interval_text(_num)} is band {band.label or band.id}"
-                self.add(f"{rb.id}.{band.id}", "band", self.p(cond, TRUE_ONLY),
-                         {"t": "band", "set": rb.id, "band": band.id, "row": band.row},
-                         because, cond)
+                self.add(
+                    f"{rb.id}.{band.id}",
+                    "band",
+                    self.p(cond, TRUE_ONLY),
+                    {"t": "band", "set": rb.id, "band": band.id, "row": band.row},
+                    because,
+                    cond,
+                )
         for dec in self._decision_order():
             rules = list(dec.rules)
             if dec.hit_policy == "priority":
@@ -314,50 +360,116 @@ class _Compiler:
                 if dec.hit_policy in ("first", "priority"):
                     eff = _and([eff] + earlier)
                     earlier.append(self.p(r.when, NOT_TRUE))
-                self.add(r.id, "decision", eff, {"t": "decision", "id": dec.id, "value": r.value},
-                         r.because, r.when, dec.id)
+                self.add(
+                    r.id,
+                    "decision",
+                    eff,
+                    {"t": "decision", "id": dec.id, "value": r.value},
+                    r.because,
+                    r.when,
+                    dec.id,
+                )
             if dec.default is not None:
                 eff = _and(self.p(r.when, NOT_TRUE) for r in rules)
-                self.add(f"{dec.id}.default", "decision", eff,
-                         {"t": "decision", "id": dec.id, "value": dec.default},
-                         f"no rule of {dec.id} applied: default {dec.default}", None, dec.id)
+                self.add(
+                    f"{dec.id}.default",
+                    "decision",
+                    eff,
+                    {"t": "decision", "id": dec.id, "value": dec.default},
+                    f"no rule of {dec.id} applied: default {dec.default}",
+                    None,
+                    dec.id,
+                )
         g = rs.grid
         for cell in g.cells:
             pats = [Pattern("band", (("set", (g.rows,)), ("row", (cell.row,))))]
             if g.columns:
                 pats.append(Pattern("band", (("set", (g.columns,)), ("row", (cell.column,)))))
-            self.add(cell.id, "cell", _and([("fact", p) for p in pats]),
-                     {"t": "tier", "tier": cell.tier, "cell": cell.id}, cell.because)
+            self.add(
+                cell.id,
+                "cell",
+                _and([("fact", p) for p in pats]),
+                {"t": "tier", "tier": cell.tier, "cell": cell.id},
+                cell.because,
+            )
         for flag in rs.flags:
-            self.add(flag.id, "flag", self.p(flag.when, TRUE_ONLY), {"t": "flag", "flag": flag.id},
-                     flag.because, flag.when)
+            self.add(
+                flag.id,
+                "flag",
+                self.p(flag.when, TRUE_ONLY),
+                {"t": "flag", "flag": flag.id},
+                flag.because,
+                flag.when,
+            )
         for c in rs.contradictions:
             pair: dict[str, Any] = {"all": [{"flag": c.flags[0]}, {"flag": c.flags[1]}]}
-            self.add(c.id, "comment", self.p(pair, TRUE_ONLY), {"t": "comment", "id": c.id},
-                     c.because, pair)
+            self.add(
+                c.id,
+                "comment",
+                self.p(pair, TRUE_ONLY),
+                {"t": "comment", "id": c.id},
+                c.because,
+                pair,
+            )
         for r in rs.review_hints:
-            self.add(r.id, "review", self.p(r.when, TRUE_ONLY), {"t": "review", "id": r.id},
-                     r.because, r.when)
+            self.add(
+                r.id,
+                "review",
+                self.p(r.when, TRUE_ONLY),
+                {"t": "review", "id": r.id},
+                r.because,
+                r.when,
+            )
         for tier in rs.tiers:
-            self.add(f"motion.{tier.id}", "motion",
-                     ("fact", Pattern("tier", (("tier", (tier.id,)),))),
-                     {"t": "motion", "tier": tier.id}, f"{tier.label} gets its CS motion")
+            self.add(
+                f"motion.{tier.id}",
+                "motion",
+                ("fact", Pattern("tier", (("tier", (tier.id,)),))),
+                {"t": "motion", "tier": tier.id},
+                f"{tier.label} gets its CS motion",
+            )
         if len(self.net.rules) > MAX_RULES:
-            raise RulesetError("too many rules", [Problem(
-                rs.source_file, 0, 0, "", f"the ruleset compiles to {len(self.net.rules)} rules; "
-                f"the engine supports at most {MAX_RULES}")])
+            raise RulesetError(
+                "too many rules",
+                [
+                    Problem(
+                        rs.source_file,
+                        0,
+                        0,
+                        "",
+                        f"the ruleset compiles to {len(self.net.rules)} rules; "
+                        f"the engine supports at most {MAX_RULES}",
+                    )
+                ],
+            )
         if len(self.net.leaves) > MAX_LEAVES:
-            raise RulesetError("too many conditions", [Problem(
-                rs.source_file, 0, 0, "", f"the ruleset compiles to {len(self.net.leaves)} distinct "
-                f"comparisons; the engine supports at most {MAX_LEAVES}")])
+            raise RulesetError(
+                "too many conditions",
+                [
+                    Problem(
+                        rs.source_file,
+                        0,
+                        0,
+                        "",
+                        f"the ruleset compiles to {len(self.net.leaves)} distinct "
+                        f"comparisons; the engine supports at most {MAX_LEAVES}",
+                    )
+                ],
+            )
         return self.net
 
     def _decision_order(self) -> list[Any]:
         """Decisions after the decisions they read (validated acyclic)."""
         order: list[Any] = []
+
         def reads(dec: Any) -> set[str]:
-            return {leaf["field"] for r in dec.rules for _, leaf in C.iter_leaves(r.when)
-                    if "field" in leaf and leaf["field"] in self.decisions}
+            return {
+                leaf["field"]
+                for r in dec.rules
+                for _, leaf in C.iter_leaves(r.when)
+                if "field" in leaf and leaf["field"] in self.decisions
+            }
+
         pending = list(self.rs.decisions)
         while pending:
             done = {d.id for d in order}

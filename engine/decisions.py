@@ -33,6 +33,7 @@ class Decision:
     portfolio's ``portfolio.Rows`` and ``values.PartColumns`` with the account's index in them
     (``at``), each is looked up when first read (evaluate does so for accounts read as
     columns: three pointers per account instead of a dict and two)."""
+
     account_id: str
     _values: Any  # the account's values, or the Rows they are in (at ``at``)
     _parts: Any  # the account's score parts, or the PartColumns they are in
@@ -63,9 +64,21 @@ class Decision:
         return found  # type: ignore[no-any-return]
 
     def _fields(self) -> tuple[Any, ...]:
-        return (self.account_id, self.values, self.parts, self.path_id, self.tier, self.cell,
-                self.bands, self.rows, self.decisions, self.flags, self.comments, self.reviews,
-                self.motion)
+        return (
+            self.account_id,
+            self.values,
+            self.parts,
+            self.path_id,
+            self.tier,
+            self.cell,
+            self.bands,
+            self.rows,
+            self.decisions,
+            self.flags,
+            self.comments,
+            self.reviews,
+            self.motion,
+        )
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -81,8 +94,14 @@ class Decisions(Sequence[Decision]):
 
     __slots__ = ("firsts", "ids", "parts", "path_ids", "rows")
 
-    def __init__(self, ids: Sequence[Any], rows: Rows, parts: Sequence[Any],
-                 path_ids: array, firsts: list[Decision]) -> None:  # type: ignore[type-arg]
+    def __init__(
+        self,
+        ids: Sequence[Any],
+        rows: Rows,
+        parts: Sequence[Any],
+        path_ids: array[int],
+        firsts: list[Decision],
+    ) -> None:
         self.ids = ids
         self.rows = rows
         self.parts = parts
@@ -95,8 +114,22 @@ class Decisions(Sequence[Decision]):
     def _make(self, at: int) -> Decision:
         f = self.firsts[self.path_ids[at]]
         parts = self.parts if isinstance(self.parts, PartColumns) else self.parts[at]
-        return Decision(str(self.ids[at]), self.rows, parts, f.path_id, f.tier, f.cell, f.bands,
-                        f.rows, f.decisions, f.flags, f.comments, f.reviews, f.motion, at)
+        return Decision(
+            str(self.ids[at]),
+            self.rows,
+            parts,
+            f.path_id,
+            f.tier,
+            f.cell,
+            f.bands,
+            f.rows,
+            f.decisions,
+            f.flags,
+            f.comments,
+            f.reviews,
+            f.motion,
+            at,
+        )
 
     @overload
     def __getitem__(self, index: int) -> Decision: ...
@@ -141,24 +174,26 @@ def account_ids(decisions: Sequence[Decision]) -> list[str]:
     return [d.account_id for d in decisions]
 
 
-def values_of(decisions: Sequence[Decision], start: int = 0,
-              stop: int | None = None) -> list[dict[str, Any]]:
+def values_of(
+    decisions: Sequence[Decision], start: int = 0, stop: int | None = None
+) -> list[dict[str, Any]]:
     """The values of the accounts from ``start`` to ``stop``, in order.  For accounts read
     as columns whose dicts are not built, the dicts of these accounts only, not kept (the
     report files are written a batch at a time)."""
     if isinstance(decisions, Decisions) and not decisions.rows.built:
-        return dicts_of({name: column[start:stop]
-                         for name, column in decisions.rows.columns.items()})
+        return dicts_of(
+            {name: column[start:stop] for name, column in decisions.rows.columns.items()}
+        )
     return [d.values for d in decisions[start:stop]]
 
 
-def with_values(decisions: Sequence[Decision],
-                batch: int = 20000) -> Iterator[tuple[Decision, dict[str, Any]]]:
+def with_values(
+    decisions: Sequence[Decision], batch: int = 20000
+) -> Iterator[tuple[Decision, dict[str, Any]]]:
     """Each account's decision and values, in order, a batch of values at a time
     (``values_of``): a pass over every account's values holds one batch of dicts."""
     for start in range(0, len(decisions), batch):
-        yield from zip(decisions[start:start + batch],
-                       values_of(decisions, start, start + batch))
+        yield from zip(decisions[start : start + batch], values_of(decisions, start, start + batch))
 
 
 def by_path(decisions: Sequence[Decision]) -> list[tuple[Decision, int]]:

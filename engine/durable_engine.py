@@ -41,6 +41,7 @@ _names = itertools.count(1)
 
 
 if AVAILABLE:
+
     class _Host(_de.Host):  # type: ignore[misc]  # durable-rules has no types: Host is Any
         """A host without the dispatcher and timer threads: actions run synchronously
         inside assert_fact, and nothing fires outside an account's evaluation."""
@@ -101,20 +102,23 @@ class DurableExecutor:
 
     def __init__(self, network: Network) -> None:
         if not AVAILABLE:
-            raise EngineError(f"durable-rules cannot be imported here ({IMPORT_ERROR}); "
-                              "use --engine native")
+            raise EngineError(
+                f"durable-rules cannot be imported here ({IMPORT_ERROR}); use --engine native"
+            )
         self.network = network
         self.ruleset_name = f"tierbook_{next(_names)}"
         self._fired: list[tuple[int, int]] = []
         self._done: set[int] = set()
         self._error: tuple[str, str] | None = None
         consumed = [p for r in network.rules for d in r.disjuncts for p in d.facts]
-        self._asserted = {r.index: any(p.matches(r.output) for p in consumed)
-                          for r in network.rules}
+        self._asserted = {
+            r.index: any(p.matches(r.output) for p in consumed) for r in network.rules
+        }
         # Every account fact must make at least one action run: durable-rules frees
         # uninitialised memory when a state in which no action ran is deleted (a crash).
         definition: dict[str, Any] = {
-            "seed": {"all": [{"a": {"t": "account"}}], "pri": 65535, "run": _noop}}
+            "seed": {"all": [{"a": {"t": "account"}}], "pri": 65535, "run": _noop}
+        }
         for rule in network.rules:
             for k, d in enumerate(rule.disjuncts):
                 account = _formula(d.account)
@@ -122,7 +126,10 @@ class DurableExecutor:
                 patterns = [{"a": {"$and": terms} if len(terms) > 1 else terms[0]}]
                 patterns += [{f"f{j}": _pattern(p)} for j, p in enumerate(d.facts)]
                 definition[f"r{rule.index}_{k}"] = {
-                    "all": patterns, "pri": rule.priority, "run": self._action(rule.index, k)}
+                    "all": patterns,
+                    "pri": rule.priority,
+                    "run": self._action(rule.index, k),
+                }
         self._host = _get_host()
         try:
             self._host.register_rulesets({self.ruleset_name: definition})
@@ -146,6 +153,7 @@ class DurableExecutor:
                     c.assert_fact(dict(output))
             except BaseException as exc:  # noqa: BLE001 - durable would swallow it silently
                 self._error = (rule.id, f"{type(exc).__name__}: {exc}")
+
         return run
 
     def run(self, bits: Sequence[int]) -> list[tuple[int, int]]:
@@ -167,8 +175,9 @@ class DurableExecutor:
             rule_id, message = self._error
             raise EngineError(f"rule '{rule_id}' failed: {message}", rule_id=rule_id)
         if isinstance(state, dict) and state.get("exception"):
-            raise EngineError(f"durable-rules reported an error inside an action: "
-                              f"{str(state['exception'])[:300]}")
+            raise EngineError(
+                f"durable-rules reported an error inside an action: {str(state['exception'])[:300]}"
+            )
         return list(self._fired)
 
     def close(self) -> None:

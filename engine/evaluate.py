@@ -13,22 +13,20 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from array import array
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from .bands import ResolvedBands, resolve_all
 from .classes import ClassLayout, class_bits, class_index, conditions_held, path_cache
 from .compile import Network, compile_network
 from .decisions import Decision, Decisions, account_ids, by_path, path_ids, tiers
+from .engines import ENGINES
 from .errors import EngineError, UsageError
 from .model import Ruleset
 from .native import NativeExecutor
 from .portfolio.frame import Prepared
 from .values import PartColumns
-
-from .engines import ENGINES
-
-
 
 
 @dataclass
@@ -109,17 +107,22 @@ def choose_engine(engine: str) -> tuple[str, str]:
     if durable_engine.AVAILABLE:
         return "durable-rules", ""
     if engine == "durable-rules":
-        raise UsageError(f"durable-rules cannot be imported on Python "
-                         f"{sys.version_info.major}.{sys.version_info.minor} "
-                         f"({durable_engine.IMPORT_ERROR}); use --engine native")
-    note = (f"durable-rules cannot be imported on Python {sys.version_info.major}."
-            f"{sys.version_info.minor}; using the native executor (same network, same results)")
+        raise UsageError(
+            f"durable-rules cannot be imported on Python "
+            f"{sys.version_info.major}.{sys.version_info.minor} "
+            f"({durable_engine.IMPORT_ERROR}); use --engine native"
+        )
+    note = (
+        f"durable-rules cannot be imported on Python {sys.version_info.major}."
+        f"{sys.version_info.minor}; using the native executor (same network, same results)"
+    )
     return "native", note
 
 
 def make_executor(engine: str, network: Network) -> Any:
     if engine == "durable-rules":
         from .durable_engine import DurableExecutor
+
         return DurableExecutor(network)
     return NativeExecutor(network)
 
@@ -141,14 +144,19 @@ def decode(network: Network, decision: Decision, path: Sequence[tuple[int, int]]
                 raise EngineError(
                     f"account {decision.account_id}: decision '{out['id']}' has hit policy "
                     f"{dec.hit_policy} but two rules applied ('{rule.id}' and an earlier one)",
-                    rule_id=rule.id, account_id=decision.account_id)
+                    rule_id=rule.id,
+                    account_id=decision.account_id,
+                )
             else:
                 decision.decisions[out["id"]] = out["value"]
         elif kind == "cell":
             if decision.tier:
-                raise EngineError(f"account {decision.account_id}: two grid cells applied "
-                                  f"('{decision.cell}' and '{rule.id}')", rule_id=rule.id,
-                                  account_id=decision.account_id)
+                raise EngineError(
+                    f"account {decision.account_id}: two grid cells applied "
+                    f"('{decision.cell}' and '{rule.id}')",
+                    rule_id=rule.id,
+                    account_id=decision.account_id,
+                )
             decision.tier, decision.cell = out["tier"], rule.id
         elif kind == "flag":
             decision.flags.append(out["flag"])
@@ -171,21 +179,28 @@ def check_complete(network: Network, decision: Decision) -> None:
     elif decision.motion != decision.tier:
         missing.append("CS motion")
     if missing:
-        raise EngineError(f"account {decision.account_id}: decision trace incomplete: "
-                          f"missing {', '.join(missing)}", account_id=decision.account_id)
+        raise EngineError(
+            f"account {decision.account_id}: decision trace incomplete: "
+            f"missing {', '.join(missing)}",
+            account_id=decision.account_id,
+        )
 
 
-def compute_values(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.date,
-                   in_place: bool = False
-                   ) -> list[tuple[dict[str, Any], dict[str, dict[str, float | None]]]]:
+def compute_values(
+    ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.date, in_place: bool = False
+) -> list[tuple[dict[str, Any], dict[str, dict[str, float | None]]]]:
     """Each account's (values, score parts); ``in_place``: each account's dict becomes its
     values (derived values and scores added to it) instead of being copied."""
     from .values import compile_values
+
     return list(map(compile_values(ruleset, as_of, in_place), accounts))
 
 
-def resolve_bands(ruleset: Ruleset, computed: Sequence[tuple[dict[str, Any], Any]],
-                  by_field: dict[str, Sequence[Any]] | None = None) -> dict[str, ResolvedBands]:
+def resolve_bands(
+    ruleset: Ruleset,
+    computed: Sequence[tuple[dict[str, Any], Any]],
+    by_field: dict[str, Sequence[Any]] | None = None,
+) -> dict[str, ResolvedBands]:
     """``by_field``: the values' columns, where there are (``Portfolio.by_field``)."""
     column: dict[str, list[float]] = {}
     for bs in ruleset.bands:
@@ -200,16 +215,22 @@ def resolve_bands(ruleset: Ruleset, computed: Sequence[tuple[dict[str, Any], Any
 def _may_be_incomplete(network: Network, d: Decision) -> bool:
     """Whether check_complete may fail for some account on d's path (a band missing only
     matters when the account's value is known, so it is checked account by account)."""
-    return (any(set_id not in d.bands for set_id in network.bands) or not d.tier
-            or d.motion != d.tier)
+    return (
+        any(set_id not in d.bands for set_id in network.bands) or not d.tier or d.motion != d.tier
+    )
 
 
-def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.date,
-             engine: str = "auto", memo: bool = True,
-             bands: dict[str, ResolvedBands] | None = None,
-             progress: Callable[[int], None] | None = None,
-             computed: Sequence[tuple[dict[str, Any], Any]] | None = None,
-             by_field: dict[str, Sequence[Any]] | None = None) -> Evaluation:
+def evaluate(
+    ruleset: Ruleset,
+    accounts: Sequence[dict[str, Any]],
+    as_of: dt.date,
+    engine: str = "auto",
+    memo: bool = True,
+    bands: dict[str, ResolvedBands] | None = None,
+    progress: Callable[[int], None] | None = None,
+    computed: Sequence[tuple[dict[str, Any], Any]] | None = None,
+    by_field: dict[str, Sequence[Any]] | None = None,
+) -> Evaluation:
     """``computed``: the accounts' values from an earlier evaluation of the same accounts
     and date (calibration re-evaluates with moved band boundaries only); ``by_field``: some
     fields' columns of those values (``Portfolio.by_field``), read instead of the dicts."""
@@ -229,14 +250,27 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
         bits_of: Callable[[int], bytes] | None = None
         layout: ClassLayout | None = None
         try:
-            layout, bits_of = class_index(network, computed.rows if isinstance(
-                computed, Prepared) else [v for v, _ in computed], by_field)
+            layout, bits_of = class_index(
+                network,
+                computed.rows if isinstance(computed, Prepared) else [v for v, _ in computed],
+                by_field,
+            )
             keys = layout.keys
         except Exception:  # noqa: BLE001 - a value the fast path cannot key: account by account
             keys = bits_of = layout = None
         if keys is None or bits_of is None or not memo:
-            decisions = _evaluate_each(network, executor, computed, memo, memo_paths, paths,
-                                       progress, keys, bits_of, held_of)
+            decisions = _evaluate_each(
+                network,
+                executor,
+                computed,
+                memo,
+                memo_paths,
+                paths,
+                progress,
+                keys,
+                bits_of,
+                held_of,
+            )
         else:
             ran = path_cache(chosen, network)
             # each class's bits and the conditions they hold, classes in order of first account
@@ -244,22 +278,45 @@ def evaluate(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.dat
             for key in dict.fromkeys(keys):
                 bits = bits_of(key)
                 runs[key] = (bits, held_of(bits))
-            decisions = _evaluate_classes(network, executor, ran, computed, keys, runs,
-                                          memo_paths, paths, progress)
+            decisions = _evaluate_classes(
+                network, executor, ran, computed, keys, runs, memo_paths, paths, progress
+            )
     finally:
         executor.close()
-    part_columns = (computed.parts if isinstance(computed, Prepared)
-                    and isinstance(computed.parts, PartColumns) else None)
-    return Evaluation(ruleset, network, resolved, chosen, note, as_of, decisions, paths,
-                      memo_paths, layout, held_of, by_field, part_columns)
+    part_columns = (
+        computed.parts
+        if isinstance(computed, Prepared) and isinstance(computed.parts, PartColumns)
+        else None
+    )
+    return Evaluation(
+        ruleset,
+        network,
+        resolved,
+        chosen,
+        note,
+        as_of,
+        decisions,
+        paths,
+        memo_paths,
+        layout,
+        held_of,
+        by_field,
+        part_columns,
+    )
 
 
-def _evaluate_each(network: Network, executor: Any, computed: Sequence[tuple[dict[str, Any], Any]],
-                   memo: bool, memo_paths: dict[bytes, int], paths: list[list[tuple[int, int]]],
-                   progress: Callable[[int], None] | None,
-                   keys: Sequence[int] | None,
-                   bits_of: Callable[[int], bytes] | None,
-                   held_of: Callable[[bytes], bytes]) -> list[Decision]:
+def _evaluate_each(
+    network: Network,
+    executor: Any,
+    computed: Sequence[tuple[dict[str, Any], Any]],
+    memo: bool,
+    memo_paths: dict[bytes, int],
+    paths: list[list[tuple[int, int]]],
+    progress: Callable[[int], None] | None,
+    keys: Sequence[int] | None,
+    bits_of: Callable[[int], bytes] | None,
+    held_of: Callable[[bytes], bytes],
+) -> list[Decision]:
     """Account by account (and, without the memo, one executor run per account)."""
     decisions: list[Decision] = []
     bits_cache: dict[int, bytes] = {}
@@ -290,12 +347,17 @@ def _evaluate_each(network: Network, executor: Any, computed: Sequence[tuple[dic
     return decisions
 
 
-def _evaluate_classes(network: Network, executor: Any,
-                      ran: dict[bytes, tuple[tuple[int, int], ...]],
-                      computed: Sequence[tuple[dict[str, Any], Any]], keys: Sequence[int],
-                      runs: dict[int, tuple[bytes, bytes]], memo_paths: dict[bytes, int],
-                      paths: list[list[tuple[int, int]]],
-                      progress: Callable[[int], None] | None) -> Sequence[Decision]:
+def _evaluate_classes(
+    network: Network,
+    executor: Any,
+    ran: dict[bytes, tuple[tuple[int, int], ...]],
+    computed: Sequence[tuple[dict[str, Any], Any]],
+    keys: Sequence[int],
+    runs: dict[int, tuple[bytes, bytes]],
+    memo_paths: dict[bytes, int],
+    paths: list[list[tuple[int, int]]],
+    progress: Callable[[int], None] | None,
+) -> Sequence[Decision]:
     """One executor run per distinct set of conditions held (with the bits of its first
     account); every account with it shares its decoded path.  Accounts read as columns get
     ``Decisions`` (a path id each), others a list of ``Decision``.
@@ -308,8 +370,9 @@ def _evaluate_classes(network: Network, executor: Any,
     kept: Decisions | None = None
     listed: list[Decision] = []
     if isinstance(computed, Prepared):  # values (and parts) looked up when first read
-        kept = Decisions(computed.rows.columns["account_id"], computed.rows, computed.parts,
-                         array("i"), firsts)
+        kept = Decisions(
+            computed.rows.columns["account_id"], computed.rows, computed.parts, array("i"), firsts
+        )
 
     def bare(n: int) -> Decision:
         """Account ``n``'s decision before its path's fields are in it."""
@@ -345,7 +408,13 @@ def _evaluate_classes(network: Network, executor: Any,
             f = firsts[path_id]
             d = bare(n)
             d.path_id, d.tier, d.cell, d.bands, d.rows, d.decisions = (
-                path_id, f.tier, f.cell, f.bands, f.rows, f.decisions)
+                path_id,
+                f.tier,
+                f.cell,
+                f.bands,
+                f.rows,
+                f.decisions,
+            )
             d.flags, d.comments, d.reviews, d.motion = f.flags, f.comments, f.reviews, f.motion
             if path_id in checked_paths:
                 check_complete(network, d)

@@ -22,8 +22,16 @@ from typing import Any
 from .errors import DataError, Problem, suggest
 from .portfolio.cells import parse_integer, parse_money
 
-TYPES = ("renewal", "expansion", "contraction", "churn", "new_account", "signal",
-         "capacity_change", "product_launch")
+TYPES = (
+    "renewal",
+    "expansion",
+    "contraction",
+    "churn",
+    "new_account",
+    "signal",
+    "capacity_change",
+    "product_launch",
+)
 ACCOUNT_TYPES = {"renewal", "expansion", "contraction", "churn", "new_account", "signal"}
 QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
@@ -57,16 +65,28 @@ def _is_quarter(text: str) -> bool:
     return QUARTER.match(text) is not None
 
 
-def read_events(path: str, display: str | None = None, on_error: str = "fail"
-                ) -> tuple[list[Event], list[dict[str, Any]]]:
+def read_events(
+    path: str, display: str | None = None, on_error: str = "fail"
+) -> tuple[list[Event], list[dict[str, Any]]]:
     file = display or path
     p = Path(path)
     if not p.exists():
         raise DataError("not found", [Problem(file, 0, 0, "", "file not found", "not-found")])
     text = p.read_bytes().decode("utf-8-sig", "replace")
     if not text.strip():
-        raise DataError("empty", [Problem(file, 1, 1, "", "file is empty: expected a header "
-                                          "quarter,account_id,type,field,value", "empty")])
+        raise DataError(
+            "empty",
+            [
+                Problem(
+                    file,
+                    1,
+                    1,
+                    "",
+                    "file is empty: expected a header quarter,account_id,type,field,value",
+                    "empty",
+                )
+            ],
+        )
     rows: list[tuple[int, dict[str, Any]]] = []
     if p.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         for n, text_line in enumerate(text.splitlines(), start=1):
@@ -74,7 +94,9 @@ def read_events(path: str, display: str | None = None, on_error: str = "fail"
                 try:
                     obj = json.loads(text_line)
                 except json.JSONDecodeError as exc:
-                    raise DataError("bad JSON", [_problem(file, n, "", f"invalid JSON: {exc.msg}")]) from None
+                    raise DataError(
+                        "bad JSON", [_problem(file, n, "", f"invalid JSON: {exc.msg}")]
+                    ) from None
                 rows.append((n, obj if isinstance(obj, dict) else {"__bad__": obj}))
     else:
         # as csv.DictReader reads it (the first line is the header; blank lines are skipped;
@@ -83,8 +105,18 @@ def read_events(path: str, display: str | None = None, on_error: str = "fail"
         header = next(reader, [])
         missing = [c for c in ("quarter", "account_id", "type") if c not in header]
         if missing:
-            raise DataError("bad header", [_problem(file, 1, missing[0], f"missing column '{missing[0]}'"
-                                                    " (expected quarter,account_id,type,field,value)")])
+            raise DataError(
+                "bad header",
+                [
+                    _problem(
+                        file,
+                        1,
+                        missing[0],
+                        f"missing column '{missing[0]}'"
+                        " (expected quarter,account_id,type,field,value)",
+                    )
+                ],
+            )
         for cells in reader:
             if cells:
                 rows.append((reader.line_num, dict(zip(header, cells))))
@@ -100,13 +132,23 @@ def read_events(path: str, display: str | None = None, on_error: str = "fail"
         kind = str(row.get("type") or "").strip()
         account = str(row.get("account_id") or "").strip()
         if not _is_quarter(quarter):
-            errs.append(_problem(file, line, "quarter", f"{quarter!r} is not a quarter like 2026Q3"))
+            errs.append(
+                _problem(file, line, "quarter", f"{quarter!r} is not a quarter like 2026Q3")
+            )
         elif last_quarter and quarter < last_quarter:
-            errs.append(_problem(file, line, "quarter", f"quarter {quarter} comes after "
-                                 f"{last_quarter}: events must be in quarter order"))
+            errs.append(
+                _problem(
+                    file,
+                    line,
+                    "quarter",
+                    f"quarter {quarter} comes after "
+                    f"{last_quarter}: events must be in quarter order",
+                )
+            )
         if kind not in TYPES:
-            errs.append(_problem(file, line, "type", f"unknown event type {kind!r}"
-                                 + suggest(kind, TYPES)))
+            errs.append(
+                _problem(file, line, "type", f"unknown event type {kind!r}" + suggest(kind, TYPES))
+            )
         fields: dict[str, Any] = {}
         if isinstance(row.get("fields"), dict):
             fields.update(row["fields"])
@@ -122,8 +164,11 @@ def read_events(path: str, display: str | None = None, on_error: str = "fail"
             try:
                 # the portfolio's money reader: "$1,200.50", "12.5k"; a decimal comma, NaN or
                 # infinity is an error, not a misread amount
-                amount = (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool)
-                          else parse_money(str(v)))
+                amount = (
+                    float(v)
+                    if isinstance(v, (int, float)) and not isinstance(v, bool)
+                    else parse_money(str(v))
+                )
                 if not isfinite(amount):
                     raise ValueError
                 if kind != "renewal" and amount <= 0:
@@ -133,9 +178,16 @@ def read_events(path: str, display: str | None = None, on_error: str = "fail"
                 fields = {"arr": amount}
             except ValueError as exc:
                 why = f" ({exc})" if str(exc) else ""
-                errs.append(_problem(file, line, "value", f"{kind} needs a "
-                                     f"{'non-negative ARR' if kind == 'renewal' else 'positive ARR change'}, "
-                                     f"got {v!r}{why}"))
+                errs.append(
+                    _problem(
+                        file,
+                        line,
+                        "value",
+                        f"{kind} needs a "
+                        f"{'non-negative ARR' if kind == 'renewal' else 'positive ARR change'}, "
+                        f"got {v!r}{why}",
+                    )
+                )
         elif kind == "signal" and not fields:
             errs.append(_problem(file, line, "field", "a signal names the field that changed"))
         elif kind == "capacity_change":
@@ -146,8 +198,14 @@ def read_events(path: str, display: str | None = None, on_error: str = "fail"
                     raise ValueError
                 fields = {"csms": csms}
             except ValueError:
-                errs.append(_problem(file, line, "value", f"capacity_change needs the new CSM "
-                                     f"headcount, got {v!r}"))
+                errs.append(
+                    _problem(
+                        file,
+                        line,
+                        "value",
+                        f"capacity_change needs the new CSM headcount, got {v!r}",
+                    )
+                )
         if errs:
             if on_error == "skip":
                 skipped.append({"line": line, "reasons": [str(e) for e in errs]})

@@ -19,7 +19,9 @@ def explain(store: TraceStore, account_id: str, run_id: int | None = None) -> di
     run = store.run(run_id)
     record = store.decision(run["run_id"], account_id)
     text = store.ruleset_text(run["ruleset_sha256"])
-    ruleset = ruleset_from_document(load_text(text, f"{run['ruleset_name']}@{run['ruleset_version']}"))
+    ruleset = ruleset_from_document(
+        load_text(text, f"{run['ruleset_name']}@{run['ruleset_version']}")
+    )
     network = compile_network(ruleset, bands_from_json(run["bands"]))
     record["rows"] = {}
     for set_id, band_id in record["bands"].items():
@@ -30,23 +32,42 @@ def explain(store: TraceStore, account_id: str, run_id: int | None = None) -> di
     firings = []
     for f in record["firings"]:
         rule = network.rule(f["rule_id"])
-        firings.append({
-            "seq": f["seq"], "rule_id": f["rule_id"], "kind": f["kind"], "because": f["because"],
-            "ruleset": {"name": run["ruleset_name"], "version": run["ruleset_version"],
-                        "sha256": run["ruleset_sha256"]},
-            "conditions": condition_details(rule.condition, lookup, record["flags"], record["rows"])
-                          if rule.condition else _implicit(rule, record),
-            "derived": f["derived"],
-        })
+        firings.append(
+            {
+                "seq": f["seq"],
+                "rule_id": f["rule_id"],
+                "kind": f["kind"],
+                "because": f["because"],
+                "ruleset": {
+                    "name": run["ruleset_name"],
+                    "version": run["ruleset_version"],
+                    "sha256": run["ruleset_sha256"],
+                },
+                "conditions": condition_details(
+                    rule.condition, lookup, record["flags"], record["rows"]
+                )
+                if rule.condition
+                else _implicit(rule, record),
+                "derived": f["derived"],
+            }
+        )
     scores = {k: v for k, v in record["scores"].items() if not k.endswith(".parts")}
     parts = {k[:-6]: v for k, v in record["scores"].items() if k.endswith(".parts")}
     used = sorted(_inputs_used(ruleset, firings, record["inputs"]))
     return {
         "account_id": account_id,
-        "run": {"run_id": run["run_id"], "command": run["command"], "as_of": run["as_of"],
-                "engine": run["engine"], "input_file": run["input_file"]},
-        "ruleset": {"name": run["ruleset_name"], "version": run["ruleset_version"],
-                    "sha256": run["ruleset_sha256"]},
+        "run": {
+            "run_id": run["run_id"],
+            "command": run["command"],
+            "as_of": run["as_of"],
+            "engine": run["engine"],
+            "input_file": run["input_file"],
+        },
+        "ruleset": {
+            "name": run["ruleset_name"],
+            "version": run["ruleset_version"],
+            "sha256": run["ruleset_sha256"],
+        },
         "inputs": {k: record["inputs"].get(k) for k in used},
         "scores": scores,
         "score_parts": parts,
@@ -95,12 +116,26 @@ def _implicit(rule: Any, record: dict[str, Any]) -> list[dict[str, Any]]:
             if p.type == "band":
                 set_id = attrs["set"][0]
                 wanted: Any = attrs.get("row", attrs.get("band"))  # the allowed names
-                actual = record["rows"].get(set_id) if "row" in attrs else record["bands"].get(set_id)
-                out.append({"condition": f"{set_id} {'row' if 'row' in attrs else 'band'} = {wanted[0]}",
-                            "field": set_id, "value": actual, "result": actual in wanted})
+                actual = (
+                    record["rows"].get(set_id) if "row" in attrs else record["bands"].get(set_id)
+                )
+                out.append(
+                    {
+                        "condition": f"{set_id} {'row' if 'row' in attrs else 'band'} = {wanted[0]}",
+                        "field": set_id,
+                        "value": actual,
+                        "result": actual in wanted,
+                    }
+                )
             elif p.type == "tier":
-                out.append({"condition": f"tier = {attrs['tier'][0]}", "field": "tier",
-                            "value": record["tier"], "result": record["tier"] in attrs["tier"]})
+                out.append(
+                    {
+                        "condition": f"tier = {attrs['tier'][0]}",
+                        "field": "tier",
+                        "value": record["tier"],
+                        "result": record["tier"] in attrs["tier"],
+                    }
+                )
     return out
 
 
@@ -108,9 +143,11 @@ def render_text(x: dict[str, Any], level: str = "full") -> str:
     if level not in LEVELS:
         raise StoreError(f"unknown level '{level}' (choose {', '.join(LEVELS)})")
     rs, run = x["ruleset"], x["run"]
-    out = [f"{x['account_id']}: {x['tier']}" + (f" + {', '.join(x['flags'])}" if x["flags"] else ""),
-           f"  ruleset {rs['name']} {rs['version']} ({rs['sha256'][:12]}) · run {run['run_id']} "
-           f"({run['command']}, as of {run['as_of']}) · engine {run['engine']}"]
+    out = [
+        f"{x['account_id']}: {x['tier']}" + (f" + {', '.join(x['flags'])}" if x["flags"] else ""),
+        f"  ruleset {rs['name']} {rs['version']} ({rs['sha256'][:12]}) · run {run['run_id']} "
+        f"({run['command']}, as of {run['as_of']}) · engine {run['engine']}",
+    ]
     if level in ("full", "fired"):
         if level == "full":
             out.append("├─ inputs used")
@@ -128,7 +165,10 @@ def render_text(x: dict[str, Any], level: str = "full") -> str:
                 mark = "✓" if c["result"] is True else ("?" if c["result"] == "unknown" else "✗")
                 out.append(f"│        {mark} {c['condition']}  ({c['field']} = {_fmt(c['value'])})")
             derived = {k: v for k, v in f["derived"].items() if k != "t"}
-            out.append(f"│        → {f['derived']['t']} " + ", ".join(f"{k}={v}" for k, v in derived.items()))
+            out.append(
+                f"│        → {f['derived']['t']} "
+                + ", ".join(f"{k}={v}" for k, v in derived.items())
+            )
         for c in x["comments"]:
             out.append(f"├─ comment: {c}")
         for r in x["reviews"]:

@@ -13,7 +13,12 @@ from .capacity import CapacityReport
 from .evaluate import Evaluation
 from .model import Gate, Ruleset
 
-REQUIRED_TRIGGERS = ("tier_arr_change", "capacity_change", "tier_churn_over_target", "product_launch")
+REQUIRED_TRIGGERS = (
+    "tier_arr_change",
+    "capacity_change",
+    "tier_churn_over_target",
+    "product_launch",
+)
 
 
 @dataclass
@@ -32,8 +37,15 @@ class GateResult:
         return "waived" if self.waived else "failed"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "passed": self.passed, "status": self.status,
-                "detail": self.detail, "waived": self.waived, "waiver_reason": self.waiver_reason}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "passed": self.passed,
+            "status": self.status,
+            "detail": self.detail,
+            "waived": self.waived,
+            "waiver_reason": self.waiver_reason,
+        }
 
 
 @dataclass
@@ -56,8 +68,12 @@ def _no_empty_tier(g: Gate, c: GateContext) -> tuple[bool, str]:
         counts[d.tier] += n
     empty = [t for t, n in counts.items() if n == 0]
     text = ", ".join(f"{t} {n}" for t, n in counts.items())
-    return (not empty, f"every tier has accounts ({text})" if not empty
-            else f"empty tier(s): {', '.join(empty)} ({text})")
+    return (
+        not empty,
+        f"every tier has accounts ({text})"
+        if not empty
+        else f"empty tier(s): {', '.join(empty)} ({text})",
+    )
 
 
 def _arr_conserved(g: Gate, c: GateContext) -> tuple[bool, str]:
@@ -68,10 +84,15 @@ def _arr_conserved(g: Gate, c: GateContext) -> tuple[bool, str]:
     segmented = sum(by_tier.values())
     diff = abs(segmented - c.input_arr)
     ok = diff <= tol
-    why = (f"; ${c.rejected_arr:,.2f} of the book is in {c.rejected} rejected row(s), see "
-           "rejects.csv" if not ok and c.rejected else "")
-    return ok, (f"segmented ARR ${segmented:,.2f} {'equals' if ok else 'differs from'} input book "
-                f"ARR ${c.input_arr:,.2f} (difference ${diff:,.2f}, tolerance ${tol:,.2f}){why}")
+    why = (
+        f"; ${c.rejected_arr:,.2f} of the book is in {c.rejected} rejected row(s), see rejects.csv"
+        if not ok and c.rejected
+        else ""
+    )
+    return ok, (
+        f"segmented ARR ${segmented:,.2f} {'equals' if ok else 'differs from'} input book "
+        f"ARR ${c.input_arr:,.2f} (difference ${diff:,.2f}, tolerance ${tol:,.2f}){why}"
+    )
 
 
 def _weights(g: Gate, c: GateContext) -> tuple[bool, str]:
@@ -91,14 +112,19 @@ def _weights(g: Gate, c: GateContext) -> tuple[bool, str]:
         if columns is not None:  # a column per component, no dict per account
             out_of_range = sum(map(_outside_0_1, columns.columns.get(s.id, {}).values()))
         else:
-            out_of_range = sum(1 for d in c.evaluation.decisions
-                               for v in d.parts.get(s.id, {}).values()
-                               if v is not None and not 0 <= v <= 1)
+            out_of_range = sum(
+                1
+                for d in c.evaluation.decisions
+                for v in d.parts.get(s.id, {}).values()
+                if v is not None and not 0 <= v <= 1
+            )
         if out_of_range:
             problems.append(f"{out_of_range} {s.id} factor score(s) outside 0-1")
     if not texts:
         return True, "no weighted scores"
-    return not problems, "; ".join(problems or texts + ["every account scored with the same weights"])
+    return not problems, "; ".join(
+        problems or texts + ["every account scored with the same weights"]
+    )
 
 
 def _outside_0_1(column: Sequence[Any]) -> int:
@@ -119,8 +145,11 @@ def _flags_compatible(g: Gate, c: GateContext) -> tuple[bool, str]:
                     surfaced += n
                 else:
                     silent += n
-    return silent == 0, (f"{surfaced:,} contradiction(s) surfaced as comments, {silent:,} silent"
-                         if c.ruleset.contradictions else "no contradictions declared")
+    return silent == 0, (
+        f"{surfaced:,} contradiction(s) surfaced as comments, {silent:,} silent"
+        if c.ruleset.contradictions
+        else "no contradictions declared"
+    )
 
 
 def _capacity(g: Gate, c: GateContext) -> tuple[bool, str]:
@@ -152,18 +181,27 @@ def _stability(g: Gate, c: GateContext) -> tuple[bool, str]:
     moved = []
     for (i, arr), tier in zip(trials, tiers):
         if tier != decisions[i].tier:
-            moved.append(f"{decisions[i].account_id} {decisions[i].tier} -> {tier} at ARR ${arr:,.2f}")
+            moved.append(
+                f"{decisions[i].account_id} {decisions[i].tier} -> {tier} at ARR ${arr:,.2f}"
+            )
     names = ", ".join(decisions[i].account_id for i in picks)
     if moved:
-        return False, f"±{pert:.0%} ARR on {names} (seed {g.params.get('seed', 0)}) changes tier: " + "; ".join(moved)
+        return (
+            False,
+            f"±{pert:.0%} ARR on {names} (seed {g.params.get('seed', 0)}) changes tier: "
+            + "; ".join(moved),
+        )
     return True, f"±{pert:.0%} ARR on {names} (seed {g.params.get('seed', 0)}) changes no tier"
 
 
 def _triggers(g: Gate, c: GateContext) -> tuple[bool, str]:
     kinds = {t.kind for t in c.ruleset.triggers}
     missing = [k for k in REQUIRED_TRIGGERS if k not in kinds]
-    return not missing, (f"all four triggers documented ({len(c.ruleset.triggers)} declared)"
-                         if not missing else f"missing trigger kinds: {', '.join(missing)}")
+    return not missing, (
+        f"all four triggers documented ({len(c.ruleset.triggers)} declared)"
+        if not missing
+        else f"missing trigger kinds: {', '.join(missing)}"
+    )
 
 
 def _gaps(g: Gate, c: GateContext) -> tuple[bool, str]:
@@ -178,21 +216,36 @@ def _gaps(g: Gate, c: GateContext) -> tuple[bool, str]:
 
 
 CHECKS: dict[str, Callable[[Gate, GateContext], tuple[bool, str]]] = {
-    "no_empty_tier": _no_empty_tier, "arr_conserved": _arr_conserved,
-    "weights_sum_to_one": _weights, "flags_compatible": _flags_compatible,
-    "capacity_fit_stated": _capacity, "tier_share_cap": _share_cap, "stability": _stability,
-    "triggers_documented": _triggers, "input_gaps_named": _gaps,
+    "no_empty_tier": _no_empty_tier,
+    "arr_conserved": _arr_conserved,
+    "weights_sum_to_one": _weights,
+    "flags_compatible": _flags_compatible,
+    "capacity_fit_stated": _capacity,
+    "tier_share_cap": _share_cap,
+    "stability": _stability,
+    "triggers_documented": _triggers,
+    "input_gaps_named": _gaps,
 }
 
 
 def run_gates(ctx: GateContext, as_of: dt.date) -> list[GateResult]:
-    waivers = {w.gate: w for w in ctx.ruleset.waivers
-               if not w.expires or dt.date.fromisoformat(w.expires) >= as_of}
+    waivers = {
+        w.gate: w
+        for w in ctx.ruleset.waivers
+        if not w.expires or dt.date.fromisoformat(w.expires) >= as_of
+    }
     results = []
     for gate in ctx.ruleset.gates:
         passed, detail = CHECKS[gate.kind](gate, ctx)
         waiver = waivers.get(gate.id)
-        results.append(GateResult(gate.id, gate.kind, passed, detail,
-                                  waived=not passed and waiver is not None,
-                                  waiver_reason=waiver.reason if waiver else ""))
+        results.append(
+            GateResult(
+                gate.id,
+                gate.kind,
+                passed,
+                detail,
+                waived=not passed and waiver is not None,
+                waiver_reason=waiver.reason if waiver else "",
+            )
+        )
     return results

@@ -81,10 +81,12 @@ class Band:
 
     def contains(self, value: float) -> bool:
         if self.lower is not None and (
-                value < self.lower or (value == self.lower and not self.lower_inclusive)):
+            value < self.lower or (value == self.lower and not self.lower_inclusive)
+        ):
             return False
         return self.upper is None or not (
-            value > self.upper or (value == self.upper and not self.upper_inclusive))
+            value > self.upper or (value == self.upper and not self.upper_inclusive)
+        )
 
     def interval_text(self, fmt: Any = str) -> str:
         parts = []
@@ -100,7 +102,9 @@ class BandSet:
     id: str
     over: str
     method: str
-    variants: dict[str, tuple[Band, ...]]  # method name -> bands ('declared', 'log', 'quartile', ...)
+    variants: dict[
+        str, tuple[Band, ...]
+    ]  # method name -> bands ('declared', 'log', 'quartile', ...)
     quantiles: tuple[float, ...] = (0.25, 0.5, 0.75)
     auto: dict[str, Any] = field(default_factory=dict)
     step: float = 1000.0

@@ -28,8 +28,7 @@ def formula_holds(formula: Formula, bits: Sequence[int]) -> bool:
 
 
 def _disjunct_holds(d: Disjunct, bits: Sequence[int], facts: list[dict[str, Any]]) -> bool:
-    return formula_holds(d.account, bits) and all(
-        any(p.matches(f) for f in facts) for p in d.facts)
+    return formula_holds(d.account, bits) and all(any(p.matches(f) for f in facts) for p in d.facts)
 
 
 class NativeExecutor:

@@ -32,8 +32,8 @@ class Plan:
     moves: list[Move]
     matrix: dict[str, dict[str, int]]
     arr_moved: dict[str, dict[str, float]]
-    flags_gained: Counter
-    flags_lost: Counter
+    flags_gained: Counter[str]
+    flags_lost: Counter[str]
     gate_changes: list[dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
@@ -41,8 +41,15 @@ class Plan:
 
     @property
     def changed(self) -> bool:
-        return bool(self.moves or self.flags_gained or self.flags_lost or self.gate_changes
-                    or self.capacity_delta() or self.added or self.removed)
+        return bool(
+            self.moves
+            or self.flags_gained
+            or self.flags_lost
+            or self.gate_changes
+            or self.capacity_delta()
+            or self.added
+            or self.removed
+        )
 
     def tiers(self) -> list[str]:
         out = list(self.base.ruleset.tier_ids)
@@ -55,39 +62,62 @@ class Plan:
         rows = []
         for tier in self.tiers():
             b, a = before.get(tier), after.get(tier)
-            rows.append({"tier": tier,
-                         "accounts_before": b.accounts if b else 0, "accounts_after": a.accounts if a else 0,
-                         "needed_before": b.needed if b else 0, "needed_after": a.needed if a else 0,
-                         "available_before": b.available if b else None,
-                         "available_after": a.available if a else None})
+            rows.append(
+                {
+                    "tier": tier,
+                    "accounts_before": b.accounts if b else 0,
+                    "accounts_after": a.accounts if a else 0,
+                    "needed_before": b.needed if b else 0,
+                    "needed_after": a.needed if a else 0,
+                    "available_before": b.available if b else None,
+                    "available_after": a.available if a else None,
+                }
+            )
         return rows
 
     def capacity_delta(self) -> dict[str, Any]:
         b, a = self.base.capacity, self.head.capacity
         if b.needed == a.needed and b.gap == a.gap and b.available == a.available:
             return {}
-        return {"needed_before": b.needed, "needed_after": a.needed, "available_before": b.available,
-                "available_after": a.available, "gap_before": b.gap, "gap_after": a.gap,
-                "gap_delta": None if a.gap is None or b.gap is None else a.gap - b.gap}
+        return {
+            "needed_before": b.needed,
+            "needed_after": a.needed,
+            "available_before": b.available,
+            "available_after": a.available,
+            "gap_before": b.gap,
+            "gap_after": a.gap,
+            "gap_delta": None if a.gap is None or b.gap is None else a.gap - b.gap,
+        }
 
     def as_json(self) -> dict[str, Any]:
         def side(r: SegmentResult) -> dict[str, Any]:
-            return {"name": r.ruleset.name, "version": r.ruleset.version, "sha256": r.ruleset.sha256,
-                    "tiers": r.tier_summary(), "capacity": r.capacity.as_dict(),
-                    "gates": [g.as_dict() for g in r.gates], "run_id": r.run_id}
+            return {
+                "name": r.ruleset.name,
+                "version": r.ruleset.version,
+                "sha256": r.ruleset.sha256,
+                "tiers": r.tier_summary(),
+                "capacity": r.capacity.as_dict(),
+                "gates": [g.as_dict() for g in r.gates],
+                "run_id": r.run_id,
+            }
+
         return {
-            "base": side(self.base), "head": side(self.head),
+            "base": side(self.base),
+            "head": side(self.head),
             "accounts": len(self.head.evaluation.decisions),
             "changed": self.changed,
             "accounts_changing_tier": len(self.moves),
             "matrix": self.matrix,
-            "arr_moved": {k: {t: round(v, 2) for t, v in row.items()} for k, row in self.arr_moved.items()},
+            "arr_moved": {
+                k: {t: round(v, 2) for t, v in row.items()} for k, row in self.arr_moved.items()
+            },
             "capacity": {"per_tier": self.capacity_rows(), "delta": self.capacity_delta()},
             "gate_changes": self.gate_changes,
             "flags_gained": dict(sorted(self.flags_gained.items())),
             "flags_lost": dict(sorted(self.flags_lost.items())),
             "moves": [vars(m) for m in self.moves],
-            "accounts_added": self.added, "accounts_removed": self.removed,
+            "accounts_added": self.added,
+            "accounts_removed": self.removed,
             "warnings": self.warnings,
         }
 
@@ -95,13 +125,14 @@ class Plan:
 def compare(base: SegmentResult, head: SegmentResult) -> Plan:
     before = {d.account_id: d for d in base.evaluation.decisions}
     after = {d.account_id: d for d in head.evaluation.decisions}
-    tiers = list(base.ruleset.tier_ids) + [t for t in head.ruleset.tier_ids
-                                           if t not in base.ruleset.tier_ids]
+    tiers = list(base.ruleset.tier_ids) + [
+        t for t in head.ruleset.tier_ids if t not in base.ruleset.tier_ids
+    ]
     matrix = {t: {u: 0 for u in tiers} for t in tiers}
     arr_moved: dict[str, dict[str, float]] = {t: {u: 0.0 for u in tiers} for t in tiers}
     moves: list[Move] = []
-    gained: Counter = Counter()
-    lost: Counter = Counter()
+    gained: Counter[str] = Counter()
+    lost: Counter[str] = Counter()
     cells_b = {c.id: c.because for c in base.ruleset.grid.cells}
     cells_h = {c.id: c.because for c in head.ruleset.grid.cells}
     for account_id, b in before.items():
@@ -112,8 +143,18 @@ def compare(base: SegmentResult, head: SegmentResult) -> Plan:
         arr = float(a.values.get(head.arr_field) or 0.0)
         if b.tier != a.tier:
             arr_moved[b.tier][a.tier] += arr
-            moves.append(Move(account_id, arr, b.tier, a.tier, b.cell, a.cell,
-                              cells_b.get(b.cell, ""), cells_h.get(a.cell, "")))
+            moves.append(
+                Move(
+                    account_id,
+                    arr,
+                    b.tier,
+                    a.tier,
+                    b.cell,
+                    a.cell,
+                    cells_b.get(b.cell, ""),
+                    cells_h.get(a.cell, ""),
+                )
+            )
         gained.update(set(a.flags) - set(b.flags))
         lost.update(set(b.flags) - set(a.flags))
     moves.sort(key=lambda m: (-m.arr, m.account_id))
@@ -126,18 +167,35 @@ def compare(base: SegmentResult, head: SegmentResult) -> Plan:
         sh = gh.status if gh else "absent"
         if sb != sh:
             latest = gh or gb
-            changes.append({"id": gid, "before": sb, "after": sh,
-                            "detail": latest.detail if latest else ""})
-    plan = Plan(base, head, moves, matrix, arr_moved, gained, lost, changes,
-                added=sorted(set(after) - set(before)), removed=sorted(set(before) - set(after)))
-    if (base.ruleset.name == head.ruleset.name and base.ruleset.sha256 != head.ruleset.sha256
-            and base.ruleset.version == head.ruleset.version):  # (two different rulesets: no)
-        plan.warnings.append(f"the rules changed but the version is still {head.ruleset.version}: "
-                             "bump metadata.version (every change to the rules is a new version)")
+            changes.append(
+                {"id": gid, "before": sb, "after": sh, "detail": latest.detail if latest else ""}
+            )
+    plan = Plan(
+        base,
+        head,
+        moves,
+        matrix,
+        arr_moved,
+        gained,
+        lost,
+        changes,
+        added=sorted(set(after) - set(before)),
+        removed=sorted(set(before) - set(after)),
+    )
+    if (
+        base.ruleset.name == head.ruleset.name
+        and base.ruleset.sha256 != head.ruleset.sha256
+        and base.ruleset.version == head.ruleset.version
+    ):  # (two different rulesets: no)
+        plan.warnings.append(
+            f"the rules changed but the version is still {head.ruleset.version}: "
+            "bump metadata.version (every change to the rules is a new version)"
+        )
     return plan
 
 
 # --- rendering ----------------------------------------------------------------------------
+
 
 def _money(v: float) -> str:
     return f"${v:,.0f}"
@@ -146,14 +204,22 @@ def _money(v: float) -> str:
 def _summary_lines(p: Plan) -> list[str]:
     n = len(p.head.evaluation.decisions)
     b, h = p.base.ruleset, p.head.ruleset
-    lines = [f"Plan: {b.name} {b.version} -> {h.name} {h.version} on {n:,} accounts",
-             f"{len(p.moves):,} account(s) change tier, {_money(sum(m.arr for m in p.moves))} ARR moves"]
+    lines = [
+        f"Plan: {b.name} {b.version} -> {h.name} {h.version} on {n:,} accounts",
+        f"{len(p.moves):,} account(s) change tier, {_money(sum(m.arr for m in p.moves))} ARR moves",
+    ]
     delta = p.capacity_delta()
     if delta:
         gd = delta["gap_delta"]
-        lines.append(f"CSMs needed {delta['needed_before']} -> {delta['needed_after']}"
-                     + (f", capacity gap {delta['gap_before']:+d} -> {delta['gap_after']:+d} "
-                        f"(delta {gd:+d})" if gd is not None else ""))
+        lines.append(
+            f"CSMs needed {delta['needed_before']} -> {delta['needed_after']}"
+            + (
+                f", capacity gap {delta['gap_before']:+d} -> {delta['gap_after']:+d} "
+                f"(delta {gd:+d})"
+                if gd is not None
+                else ""
+            )
+        )
     else:
         lines.append("CSM capacity unchanged")
     for g in p.gate_changes:
@@ -194,13 +260,17 @@ def render_text(p: Plan, limit: int = 50) -> str:
                 out.append(f"  {t} -> {u}: {_money(p.arr_moved[t][u])}")
     out += ["", "CSMs needed per tier (before -> after)"]
     for r in p.capacity_rows():
-        out.append(f"  {r['tier']:<{width}} {r['needed_before']:>4} -> {r['needed_after']:<4} "
-                   f"({r['accounts_before']:,} -> {r['accounts_after']:,} accounts)")
+        out.append(
+            f"  {r['tier']:<{width}} {r['needed_before']:>4} -> {r['needed_after']:<4} "
+            f"({r['accounts_before']:,} -> {r['accounts_after']:,} accounts)"
+        )
     if p.moves:
         out += ["", f"Accounts changing tier ({len(p.moves):,}, largest ARR first)"]
         for m in p.moves[:limit]:
-            out.append(f"  {m.account_id}  {_money(m.arr):>12}  {m.before} -> {m.after}  "
-                       f"[{m.before_rule} -> {m.after_rule}]")
+            out.append(
+                f"  {m.account_id}  {_money(m.arr):>12}  {m.before} -> {m.after}  "
+                f"[{m.before_rule} -> {m.after_rule}]"
+            )
         if len(p.moves) > limit:
             out.append(f"  ... {len(p.moves) - limit:,} more (--format json lists all)")
     return "\n".join(out)
@@ -219,23 +289,36 @@ def render_markdown(p: Plan, limit: int = 500) -> str:
     tiers = p.tiers()
     out += ["", "| before \\ after | " + " | ".join(tiers) + " |", "|---|" + "---:|" * len(tiers)]
     for t in tiers:
-        out.append(f"| **{t}** | " + " | ".join(
-            f"**{p.matrix[t][u]:,}**" if t != u and p.matrix[t][u] else f"{p.matrix[t][u]:,}"
-            for u in tiers) + " |")
+        out.append(
+            f"| **{t}** | "
+            + " | ".join(
+                f"**{p.matrix[t][u]:,}**" if t != u and p.matrix[t][u] else f"{p.matrix[t][u]:,}"
+                for u in tiers
+            )
+            + " |"
+        )
     out += ["", "| tier | accounts | CSMs needed | ARR in | ARR out |", "|---|---:|---:|---:|---:|"]
     for r in p.capacity_rows():
         t = r["tier"]
         arr_in = sum(p.arr_moved[u][t] for u in tiers if u != t)
         arr_out = sum(p.arr_moved[t][u] for u in tiers if u != t)
-        out.append(f"| {t} | {r['accounts_before']:,} → {r['accounts_after']:,} | "
-                   f"{r['needed_before']} → {r['needed_after']} | {_money(arr_in)} | {_money(arr_out)} |")
+        out.append(
+            f"| {t} | {r['accounts_before']:,} → {r['accounts_after']:,} | "
+            f"{r['needed_before']} → {r['needed_after']} | {_money(arr_in)} | {_money(arr_out)} |"
+        )
     if p.moves:
-        out += ["", f"<details><summary>{len(p.moves):,} account(s) change tier</summary>", "",
-                "| account | ARR | before | after | decided by (before → after) |",
-                "|---|---:|---|---|---|"]
+        out += [
+            "",
+            f"<details><summary>{len(p.moves):,} account(s) change tier</summary>",
+            "",
+            "| account | ARR | before | after | decided by (before → after) |",
+            "|---|---:|---|---|---|",
+        ]
         for m in p.moves[:limit]:
-            out.append(f"| {m.account_id} | {_money(m.arr)} | {m.before} | {m.after} | "
-                       f"`{m.before_rule}` → `{m.after_rule}` |")
+            out.append(
+                f"| {m.account_id} | {_money(m.arr)} | {m.before} | {m.after} | "
+                f"`{m.before_rule}` → `{m.after_rule}` |"
+            )
         if len(p.moves) > limit:
             out.append(f"| … | {len(p.moves) - limit:,} more | | | |")
         out += ["", "</details>"]

@@ -22,14 +22,23 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from math import isnan
-from typing import Any, Sequence
+from typing import Any
 
 from .bands import ResolvedBands
+from .classes import (
+    conditions_held,
+    field_codes,
+    leaf_signature,
+    leaves_by_field,
+    network_signature,
+    path_cache,
+    value_columns,
+)
 from .compile import compile_network
-from .classes import (conditions_held, field_codes, leaf_signature, leaves_by_field,
-                      network_signature, path_cache, value_columns)
-from .evaluate import Decision, Evaluation, decode, evaluate, make_executor
+from .decisions import Decision
+from .evaluate import Evaluation, decode, evaluate, make_executor
 
 
 class Recounter:
@@ -45,7 +54,9 @@ class Recounter:
         self.class_bits: dict[Any, dict[int, bytes]] = {}
         self.tiers: dict[str, dict[tuple[tuple[int, int], ...], str]] = {}
         self.held: dict[str, dict[bytes, bytes]] = {}  # per network structure: bits -> held
-        self.sorted: dict[str, tuple[Sequence[Any], Sequence[int]] | None] = {}  # values in order, accounts
+        self.sorted: dict[
+            str, tuple[Sequence[Any], Sequence[int]] | None
+        ] = {}  # values in order, accounts
         self.signature: str | None = None  # of the evaluation's network
         self.base: Counter[str] | None = None  # the evaluation's tier counts
         self.tier_list: list[str] = []  # and each account's tier
@@ -54,8 +65,15 @@ class Recounter:
         counts = _recount(self, bands)
         if counts is None:
             ev = self.ev
-            trial = evaluate(ev.ruleset, [], ev.as_of, engine=ev.engine, memo=True, bands=bands,
-                             computed=[(d.values, d.parts) for d in ev.decisions])
+            trial = evaluate(
+                ev.ruleset,
+                [],
+                ev.as_of,
+                engine=ev.engine,
+                memo=True,
+                bands=bands,
+                computed=[(d.values, d.parts) for d in ev.decisions],
+            )
             counts = Counter(d.tier for d in trial.decisions)
         return dict(counts)
 
@@ -75,8 +93,9 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
     signatures = {name: signature for name, signature, _ in layout.fields}
     if set(by_field) != set(signatures):
         return None
-    changed = [name for name, leaves in by_field.items()
-               if leaf_signature(leaves) != signatures[name]]
+    changed = [
+        name for name, leaves in by_field.items() if leaf_signature(leaves) != signatures[name]
+    ]
     positions = {name: tuple(leaf.index for leaf in leaves) for name, leaves in by_field.items()}
     todo = [name for name in changed if name not in state.columns]
     if todo:
@@ -89,16 +108,20 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
     code_columns = []
     for name in changed:
         column = state.columns[name]
-        table, codes = field_codes(by_field[name], column if moved is None
-                                   else list(map(column.__getitem__, moved)))
+        table, codes = field_codes(
+            by_field[name], column if moved is None else list(map(column.__getitem__, moved))
+        )
         recoded.append((positions[name], table.truths))
         code_columns.append(codes)
     keys = layout.keys if moved is None else list(map(layout.keys.__getitem__, moved))
     groups: Counter[Any] = Counter(zip(keys, *code_columns))
 
     # a class's bits with the fields that did not change, for this leaf layout
-    same = tuple((i, name, positions[name]) for i, (name, _, _) in enumerate(layout.fields)
-                 if name not in changed)
+    same = tuple(
+        (i, name, positions[name])
+        for i, (name, _, _) in enumerate(layout.fields)
+        if name not in changed
+    )
     class_bits = state.class_bits.setdefault(same, {})
     size = len(network.leaves)
     ran = path_cache(ev.engine, network)
@@ -149,8 +172,11 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
                     decode(network, probe, path)
                 except Exception:  # noqa: BLE001 - as above
                     return None
-                if (not probe.tier or probe.motion != probe.tier
-                        or any(set_id not in probe.bands for set_id in network.bands)):
+                if (
+                    not probe.tier
+                    or probe.motion != probe.tier
+                    or any(set_id not in probe.bands for set_id in network.bands)
+                ):
                     return None  # check_complete might fail for an account: full evaluation
                 tier = tier_of_path[path] = probe.tier
             counts[tier] += count
@@ -160,8 +186,9 @@ def _recount(state: Recounter, bands: dict[str, ResolvedBands]) -> Counter[str] 
     return +counts if moved is not None else counts  # (no tier left at zero)
 
 
-def _moved_only(state: Recounter, network: Any, signature: str,
-                changed: list[str]) -> list[int] | None:
+def _moved_only(
+    state: Recounter, network: Any, signature: str, changed: list[str]
+) -> list[int] | None:
     """The accounts that may compare differently in ``network`` than in the evaluation's, in
     account order; None when that cannot be told this way (then every account is recounted).
 
@@ -184,7 +211,9 @@ def _moved_only(state: Recounter, network: Any, signature: str,
             continue
         if new.op not in _ORDERED:
             return None
-        args = [a for leaf in (old, new) for a in (leaf.arg if leaf.op == "between" else [leaf.arg])]
+        args = [
+            a for leaf in (old, new) for a in (leaf.arg if leaf.op == "between" else [leaf.arg])
+        ]
         if not all(type(a) in (int, float) and a == a for a in args):
             return None
         bounds.setdefault(new.field, []).extend(args)
@@ -196,7 +225,7 @@ def _moved_only(state: Recounter, network: Any, signature: str,
         if order is None:
             return None
         values, accounts = order
-        moved.update(accounts[bisect_left(values, min(args)):bisect_right(values, max(args))])
+        moved.update(accounts[bisect_left(values, min(args)) : bisect_right(values, max(args))])
     return sorted(moved)
 
 
@@ -214,13 +243,19 @@ def _sorted_column(state: Recounter, name: str) -> tuple[Sequence[Any], Sequence
             state.sorted[name] = None
             return None
         value_of = column.__getitem__
-        accounts: Sequence[int] = ([i for i, v in enumerate(column) if v is not None]
-                                   if None in column else range(len(column)))
+        accounts: Sequence[int] = (
+            [i for i, v in enumerate(column) if v is not None]
+            if None in column
+            else range(len(column))
+        )
         if any(map(isnan, map(value_of, accounts))):
             state.sorted[name] = None
             return None
         order = array("q", sorted(accounts, key=value_of))
-        values: Sequence[Any] = (array("d", map(value_of, order)) if kinds - {type(None)} == {float}
-                                 else list(map(value_of, order)))
+        values: Sequence[Any] = (
+            array("d", map(value_of, order))
+            if kinds - {type(None)} == {float}
+            else list(map(value_of, order))
+        )
         state.sorted[name] = (values, order)
     return state.sorted[name]

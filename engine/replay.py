@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from .bands import ResolvedBands
 from .errors import DataError, Problem
@@ -59,11 +60,22 @@ class Quarter:
     churned_accounts: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        return {"quarter": self.quarter, "as_of": self.as_of.isoformat(), "tiers": self.tiers,
-                "transitions": self.transitions, "moves": self.moves, "held": self.held,
-                "reviews": self.reviews, "flags": self.flags, "triggers": self.triggers,
-                "capacity": self.capacity, "churned": self.churned,
-                "new_accounts": self.new_accounts, "drift": self.drift, "events": self.events}
+        return {
+            "quarter": self.quarter,
+            "as_of": self.as_of.isoformat(),
+            "tiers": self.tiers,
+            "transitions": self.transitions,
+            "moves": self.moves,
+            "held": self.held,
+            "reviews": self.reviews,
+            "flags": self.flags,
+            "triggers": self.triggers,
+            "capacity": self.capacity,
+            "churned": self.churned,
+            "new_accounts": self.new_accounts,
+            "drift": self.drift,
+            "events": self.events,
+        }
 
 
 @dataclass
@@ -73,22 +85,33 @@ class Replay:
     start: dict[str, Any]
     quarters: list[Quarter]
     skipped: list[dict[str, Any]]
-    ignored_signals: Counter
+    ignored_signals: Counter[str]
     engine: str
     replay_id: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         rs = self.ruleset
-        return {"ruleset": {"name": rs.name, "version": rs.version, "sha256": rs.sha256},
-                "engine": self.engine, "start": self.start,
-                "quarters": [q.as_json() for q in self.quarters],
-                "skipped_events": self.skipped,
-                "ignored_signals": dict(sorted(self.ignored_signals.items()))}
+        return {
+            "ruleset": {"name": rs.name, "version": rs.version, "sha256": rs.sha256},
+            "engine": self.engine,
+            "start": self.start,
+            "quarters": [q.as_json() for q in self.quarters],
+            "skipped_events": self.skipped,
+            "ignored_signals": dict(sorted(self.ignored_signals.items())),
+        }
 
 
 class _Sim:
-    def __init__(self, ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.date,
-                 engine: str, memo: bool, on_error: str, events_file: str) -> None:
+    def __init__(
+        self,
+        ruleset: Ruleset,
+        accounts: Sequence[dict[str, Any]],
+        as_of: dt.date,
+        engine: str,
+        memo: bool,
+        on_error: str,
+        events_file: str,
+    ) -> None:
         self.rs = ruleset
         self.engine = engine
         self.memo = memo
@@ -100,17 +123,25 @@ class _Sim:
         computed = compute_values(ruleset, accounts, as_of)
         self.bands = resolve_bands(ruleset, computed)
         self.states: dict[str, AccountState] = {
-            str(a["account_id"]): AccountState(dict(a)) for a in accounts}
+            str(a["account_id"]): AccountState(dict(a)) for a in accounts
+        }
         self.problems: list[Problem] = []
         self.skipped: list[dict[str, Any]] = []
-        self.ignored: Counter = Counter()
+        self.ignored: Counter[str] = Counter()
         self.total_csms = ruleset.capacity.available
         self.base_csms = self.total_csms
         self.quarter_count = 0
         self.churn_streak: dict[str, int] = defaultdict(int)
         # the values the bands were resolved from are the starting evaluation's values
-        base = evaluate(ruleset, accounts, as_of, engine=self.engine, memo=self.memo,
-                        bands=self.bands, computed=computed)
+        base = evaluate(
+            ruleset,
+            accounts,
+            as_of,
+            engine=self.engine,
+            memo=self.memo,
+            bands=self.bands,
+            computed=computed,
+        )
         del computed
         for d in base.decisions:
             st = self.states[d.account_id]
@@ -119,17 +150,27 @@ class _Sim:
             st.history.previous_tier = d.tier
             self._update_consecutive(st, d)
         self.base_tier_arr = self._tier_arr()
-        self.start = {"as_of": as_of.isoformat(), "tiers": self._tier_summary(),
-                      "csms": self.total_csms,
-                      "bands": {k: {"method": rb.method, "edges": rb.edges} for k, rb in self.bands.items()}}
+        self.start = {
+            "as_of": as_of.isoformat(),
+            "tiers": self._tier_summary(),
+            "csms": self.total_csms,
+            "bands": {k: {"method": rb.method, "edges": rb.edges} for k, rb in self.bands.items()},
+        }
         self.last_eval: Evaluation = base
 
     # -- helpers -------------------------------------------------------------------------
     def _evaluate(self, ids: list[str], as_of: dt.date) -> Evaluation:
         accounts = [self.states[i].inputs for i in ids]
         computed = compute_values(self.rs, accounts, as_of)
-        return evaluate(self.rs, accounts, as_of, engine=self.engine, memo=self.memo,
-                        bands=self.bands, computed=computed)
+        return evaluate(
+            self.rs,
+            accounts,
+            as_of,
+            engine=self.engine,
+            memo=self.memo,
+            bands=self.bands,
+            computed=computed,
+        )
 
     def _active(self) -> list[str]:
         return [i for i, s in self.states.items() if not s.churned_in]
@@ -144,7 +185,9 @@ class _Sim:
     def _tier_summary(self) -> dict[str, dict[str, Any]]:
         counts = Counter(self.states[i].held for i in self._active())
         arr = self._tier_arr()
-        return {t: {"accounts": counts.get(t, 0), "arr": round(arr[t], 2)} for t in self.rs.tier_ids}
+        return {
+            t: {"accounts": counts.get(t, 0), "arr": round(arr[t], 2)} for t in self.rs.tier_ids
+        }
 
     def _update_consecutive(self, st: AccountState, d: Any) -> None:
         current = dict(d.bands) | {k: v for k, v in d.decisions.items() if not isinstance(v, list)}
@@ -168,7 +211,7 @@ class _Sim:
         churned: list[str] = []
         new: list[str] = []
         launches: list[str] = []
-        counts: Counter = Counter(e.type for e in events)
+        counts: Counter[str] = Counter(e.type for e in events)
         for e in events:
             if e.type == "capacity_change":
                 self.total_csms = e.fields["csms"]
@@ -193,8 +236,11 @@ class _Sim:
                 self._fail(e, "account_id", f"unknown account '{e.account_id}'")
                 continue
             if st.churned_in:
-                self._fail(e, "account_id", f"account '{e.account_id}' churned in {st.churned_in}; "
-                           f"no events may follow")
+                self._fail(
+                    e,
+                    "account_id",
+                    f"account '{e.account_id}' churned in {st.churned_in}; no events may follow",
+                )
                 continue
             touched[e.account_id].add(e.type)
             arr = float(st.inputs.get(self.arr_field) or 0.0)
@@ -214,10 +260,15 @@ class _Sim:
             st = self.states[account_id]
             missing = [i.id for i in self.rs.inputs if i.required and st.inputs.get(i.id) is None]
             if missing:
-                line = next(e.line for e in events if e.type == "new_account" and e.account_id == account_id)
-                self._fail(Event(line, quarter, account_id, "new_account"), missing[0],
-                           f"new account '{account_id}' has no {missing[0]} (send it as a signal "
-                           f"in the same quarter)")
+                line = next(
+                    e.line for e in events if e.type == "new_account" and e.account_id == account_id
+                )
+                self._fail(
+                    Event(line, quarter, account_id, "new_account"),
+                    missing[0],
+                    f"new account '{account_id}' has no {missing[0]} (send it as a signal "
+                    f"in the same quarter)",
+                )
                 st.churned_in = quarter  # never evaluated
         if self.problems:
             raise DataError(f"{self.file}: {len(self.problems)} bad event(s)", self.problems[:200])
@@ -235,7 +286,9 @@ class _Sim:
                 if kind in touched[d.account_id]:
                     hist.quarters_since[kind] = 0
                 else:
-                    hist.quarters_since[kind] = hist.quarters_since.get(kind, self.quarter_count - 1) + 1
+                    hist.quarters_since[kind] = (
+                        hist.quarters_since.get(kind, self.quarter_count - 1) + 1
+                    )
             self._update_consecutive(st, d)
             for flag in sorted(set(d.flags) - set(st.flags)):
                 raised.append({"account_id": d.account_id, "flag": flag, "rule": flag})
@@ -249,12 +302,24 @@ class _Sim:
             before = st.held
             values = d.values | d.bands | d.decisions  # a new dict; the shared ones untouched
             values["__flags__"] = d.flags
-            outcome = decide(self.rs, held=before, evaluated=d.tier, values=values,
-                             events=touched[d.account_id], history=hist,
-                             replay_quarters=self.quarter_count)
+            outcome = decide(
+                self.rs,
+                held=before,
+                evaluated=d.tier,
+                values=values,
+                events=touched[d.account_id],
+                history=hist,
+                replay_quarters=self.quarter_count,
+            )
             arr = float(d.values.get(self.arr_field) or 0.0)
-            row = {"account_id": d.account_id, "arr": round(arr, 2), "from": before,
-                   "evaluated": d.tier, "rule": outcome.rule, "because": outcome.because}
+            row = {
+                "account_id": d.account_id,
+                "arr": round(arr, 2),
+                "from": before,
+                "evaluated": d.tier,
+                "rule": outcome.rule,
+                "because": outcome.because,
+            }
             if outcome.outcome == "moved":
                 moves.append(row | {"to": outcome.to})
                 st.held = outcome.to
@@ -277,13 +342,23 @@ class _Sim:
         triggers = self._triggers(start_tier, churn_by_tier, launches)
         summary = self._tier_summary()
         quarter_report = Quarter(
-            quarter, as_of, summary, matrix, sorted(moves, key=lambda m: (-m["arr"], m["account_id"])),
+            quarter,
+            as_of,
+            summary,
+            matrix,
+            sorted(moves, key=lambda m: (-m["arr"], m["account_id"])),
             sorted(held, key=lambda m: (-m["arr"], m["account_id"])),
             sorted(reviews, key=lambda m: (-m["arr"], m["account_id"])),
-            {"raised": raised, "cleared": cleared}, triggers, self._capacity(summary),
-            {t: churn_by_tier.get(t, 0) for t in self.rs.tier_ids}, len(new), drift,
-            dict(sorted(counts.items())), drifted=drifted,
-            churned_accounts={i: start_tier[i] for i in churned if i in start_tier})
+            {"raised": raised, "cleared": cleared},
+            triggers,
+            self._capacity(summary),
+            {t: churn_by_tier.get(t, 0) for t in self.rs.tier_ids},
+            len(new),
+            drift,
+            dict(sorted(counts.items())),
+            drifted=drifted,
+            churned_accounts={i: start_tier[i] for i in churned if i in start_tier},
+        )
         return quarter_report
 
     def _set(self, st: AccountState, e: Event, name: str, raw: Any) -> None:
@@ -307,14 +382,18 @@ class _Sim:
             n = summary[t.id]["accounts"]
             need = math.ceil(n / t.book_target) if t.book_target and not t.automated else 0
             avail = self.rs.capacity.per_tier.get(t.id)
-            per_tier[t.id] = {"accounts": n, "needed": need,
-                              "available": None if avail is None else round(avail * scale)}
+            per_tier[t.id] = {
+                "accounts": n,
+                "needed": need,
+                "available": None if avail is None else round(avail * scale),
+            }
             needed += need
         gap = None if self.total_csms is None else needed - self.total_csms
         return {"needed": needed, "available": self.total_csms, "gap": gap, "per_tier": per_tier}
 
-    def _triggers(self, start_tier: dict[str, str], churn_by_tier: Counter,
-                  launches: list[str]) -> list[dict[str, Any]]:
+    def _triggers(
+        self, start_tier: dict[str, str], churn_by_tier: Counter[str], launches: list[str]
+    ) -> list[dict[str, Any]]:
         fired = []
         now = self._tier_arr()
         start_counts = Counter(start_tier.values())
@@ -328,21 +407,39 @@ class _Sim:
                         continue
                     change = (now[tier] - base) / base
                     if abs(round(change, 9)) >= threshold:
-                        fired.append({"id": t.id, "kind": t.kind, "tier": tier,
-                                      "detail": f"{tier} ARR ${base:,.0f} -> ${now[tier]:,.0f} "
-                                                f"({change:+.1%}; threshold ±{threshold:.0%})",
-                                      "because": t.because, "figures": {
-                                          "base_arr": round(base, 2), "arr": round(now[tier], 2),
-                                          "change": round(change, 4)}})
+                        fired.append(
+                            {
+                                "id": t.id,
+                                "kind": t.kind,
+                                "tier": tier,
+                                "detail": f"{tier} ARR ${base:,.0f} -> ${now[tier]:,.0f} "
+                                f"({change:+.1%}; threshold ±{threshold:.0%})",
+                                "because": t.because,
+                                "figures": {
+                                    "base_arr": round(base, 2),
+                                    "arr": round(now[tier], 2),
+                                    "change": round(change, 4),
+                                },
+                            }
+                        )
             elif t.kind == "capacity_change":
                 if self.base_csms and self.total_csms is not None:
                     change = (self.total_csms - self.base_csms) / self.base_csms
                     if abs(round(change, 9)) >= threshold:
-                        fired.append({"id": t.id, "kind": t.kind, "because": t.because,
-                                      "detail": f"CSMs {self.base_csms} -> {self.total_csms} "
-                                                f"({change:+.1%}; threshold ±{threshold:.0%})",
-                                      "figures": {"base": self.base_csms, "csms": self.total_csms,
-                                                  "change": round(change, 4)}})
+                        fired.append(
+                            {
+                                "id": t.id,
+                                "kind": t.kind,
+                                "because": t.because,
+                                "detail": f"CSMs {self.base_csms} -> {self.total_csms} "
+                                f"({change:+.1%}; threshold ±{threshold:.0%})",
+                                "figures": {
+                                    "base": self.base_csms,
+                                    "csms": self.total_csms,
+                                    "change": round(change, 4),
+                                },
+                            }
+                        )
             elif t.kind == "tier_churn_over_target":
                 for tier in watched:
                     target = self.rs.tier(tier).targets.get("churn_rate")
@@ -351,30 +448,63 @@ class _Sim:
                         continue
                     rate = churn_by_tier.get(tier, 0) / n
                     key = f"{t.id}:{tier}"
-                    self.churn_streak[key] = self.churn_streak[key] + 1 if rate > t.ratio * target else 0
+                    self.churn_streak[key] = (
+                        self.churn_streak[key] + 1 if rate > t.ratio * target else 0
+                    )
                     if self.churn_streak[key] >= t.consecutive_quarters:
-                        fired.append({"id": t.id, "kind": t.kind, "tier": tier, "because": t.because,
-                                      "detail": f"{tier} churn {rate:.1%} > {t.ratio:g} x target "
-                                                f"{target:.1%} for {self.churn_streak[key]} quarters",
-                                      "figures": {"rate": round(rate, 4), "target": target,
-                                                  "quarters": self.churn_streak[key]}})
+                        fired.append(
+                            {
+                                "id": t.id,
+                                "kind": t.kind,
+                                "tier": tier,
+                                "because": t.because,
+                                "detail": f"{tier} churn {rate:.1%} > {t.ratio:g} x target "
+                                f"{target:.1%} for {self.churn_streak[key]} quarters",
+                                "figures": {
+                                    "rate": round(rate, 4),
+                                    "target": target,
+                                    "quarters": self.churn_streak[key],
+                                },
+                            }
+                        )
             elif t.kind == "product_launch" and launches:
-                fired.append({"id": t.id, "kind": t.kind, "because": t.because,
-                              "detail": "; ".join(launches), "figures": {"launches": len(launches)}})
+                fired.append(
+                    {
+                        "id": t.id,
+                        "kind": t.kind,
+                        "because": t.because,
+                        "detail": "; ".join(launches),
+                        "figures": {"launches": len(launches)},
+                    }
+                )
         return fired
 
 
-def replay(ruleset: Ruleset, accounts: Sequence[dict[str, Any]], events: list[Event], *,
-           as_of: dt.date, engine: str = "auto", memo: bool = True, on_error: str = "fail",
-           events_file: str = "events", skipped: list[dict[str, Any]] | None = None,
-           on_quarter: Any = None) -> Replay:
+def replay(
+    ruleset: Ruleset,
+    accounts: Sequence[dict[str, Any]],
+    events: list[Event],
+    *,
+    as_of: dt.date,
+    engine: str = "auto",
+    memo: bool = True,
+    on_error: str = "fail",
+    events_file: str = "events",
+    skipped: list[dict[str, Any]] | None = None,
+    on_quarter: Any = None,
+) -> Replay:
     """``on_quarter(report, evaluation)`` is called as each quarter is done."""
     sim = _Sim(ruleset, accounts, as_of, engine, memo, on_error, events_file)
     return _replay(sim, events, as_of, skipped, on_quarter)
 
 
-def _replay(sim: _Sim, events: list[Event], as_of: dt.date,
-            skipped: list[dict[str, Any]] | None, on_quarter: Any) -> Replay:
+def _replay(
+    sim: _Sim,
+    events: list[Event],
+    as_of: dt.date,
+    skipped: list[dict[str, Any]] | None,
+    on_quarter: Any,
+) -> Replay:
     ruleset = sim.rs
     by_quarter: dict[str, list[Event]] = defaultdict(list)
     for e in events:
@@ -382,8 +512,12 @@ def _replay(sim: _Sim, events: list[Event], as_of: dt.date,
     quarters = []
     for q in sorted(by_quarter):
         if quarter_end(q) <= as_of:
-            sim._fail(by_quarter[q][0], "quarter", f"quarter {q} ends before the start date "
-                      f"{as_of.isoformat()}: replay starts from the portfolio as of that date")
+            sim._fail(
+                by_quarter[q][0],
+                "quarter",
+                f"quarter {q} ends before the start date "
+                f"{as_of.isoformat()}: replay starts from the portfolio as of that date",
+            )
             if sim.problems:
                 raise DataError("events before start", sim.problems)
             continue
@@ -391,5 +525,12 @@ def _replay(sim: _Sim, events: list[Event], as_of: dt.date,
         if on_quarter:
             on_quarter(report, sim.last_eval)
         quarters.append(report)
-    return Replay(ruleset, sim.bands, sim.start, quarters, (skipped or []) + sim.skipped,
-                  sim.ignored, sim.last_eval.engine)
+    return Replay(
+        ruleset,
+        sim.bands,
+        sim.start,
+        quarters,
+        (skipped or []) + sim.skipped,
+        sim.ignored,
+        sim.last_eval.engine,
+    )

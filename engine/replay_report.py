@@ -15,30 +15,44 @@ def _money(v: float) -> str:
 
 def render_text(r: Replay, limit: int = 10) -> str:
     rs = r.ruleset
-    out = [f"tierbook replay · {rs.name} {rs.version} · {len(r.quarters)} quarter(s) from "
-           f"{r.start['as_of']} · engine {r.engine}",
-           "start: " + ", ".join(f"{t} {v['accounts']:,}" for t, v in r.start["tiers"].items())]
+    out = [
+        f"tierbook replay · {rs.name} {rs.version} · {len(r.quarters)} quarter(s) from "
+        f"{r.start['as_of']} · engine {r.engine}",
+        "start: " + ", ".join(f"{t} {v['accounts']:,}" for t, v in r.start["tiers"].items()),
+    ]
     for q in r.quarters:
         out.append("")
         out.append(f"── {q.quarter} (as of {q.as_of.isoformat()}) " + "─" * 30)
-        out.append("  tiers: " + ", ".join(f"{t} {v['accounts']:,} ({_money(v['arr'])})"
-                                           for t, v in q.tiers.items()))
+        out.append(
+            "  tiers: "
+            + ", ".join(f"{t} {v['accounts']:,} ({_money(v['arr'])})" for t, v in q.tiers.items())
+        )
         ev = ", ".join(f"{k} {v}" for k, v in q.events.items())
-        out.append(f"  events: {ev or 'none'}; new accounts {q.new_accounts}; churned "
-                   f"{sum(q.churned.values())}; evaluated tier differs from held for {q.drift}")
+        out.append(
+            f"  events: {ev or 'none'}; new accounts {q.new_accounts}; churned "
+            f"{sum(q.churned.values())}; evaluated tier differs from held for {q.drift}"
+        )
         cap = q.capacity
         gap = "" if cap["gap"] is None else f", gap {cap['gap']:+d}"
         out.append(f"  CSMs needed {cap['needed']}, available {cap['available']}{gap}")
-        out.append(f"  moves {len(q.moves)}, held {len(q.held)}, reviews {len(q.reviews)}, flags "
-                   f"raised {len(q.flags['raised'])}, cleared {len(q.flags['cleared'])}")
+        out.append(
+            f"  moves {len(q.moves)}, held {len(q.held)}, reviews {len(q.reviews)}, flags "
+            f"raised {len(q.flags['raised'])}, cleared {len(q.flags['cleared'])}"
+        )
         for m in q.moves[:limit]:
-            out.append(f"    moved  {m['account_id']} {m['from']} -> {m['to']} ({m['rule']}: {m['because']})")
+            out.append(
+                f"    moved  {m['account_id']} {m['from']} -> {m['to']} ({m['rule']}: {m['because']})"
+            )
         if len(q.moves) > limit:
             out.append(f"    ... {len(q.moves) - limit} more moves")
         for m in q.held[:limit]:
-            out.append(f"    held   {m['account_id']} {m['from']} (would be {m['to']}; {m['rule']})")
+            out.append(
+                f"    held   {m['account_id']} {m['from']} (would be {m['to']}; {m['rule']})"
+            )
         for m in q.reviews[:limit]:
-            out.append(f"    review {m['account_id']} {m['from']} -> {m['to']}? ({m['rule']}: {m['because']})")
+            out.append(
+                f"    review {m['account_id']} {m['from']} -> {m['to']}? ({m['rule']}: {m['because']})"
+            )
         for t in q.triggers:
             out.append(f"  ! trigger {t['id']}: {t['detail']}")
     if r.skipped:
@@ -47,8 +61,10 @@ def render_text(r: Replay, limit: int = 10) -> str:
         out += [f"  {reason}" for s in r.skipped[:20] for reason in s["reasons"]]
     if r.ignored_signals:
         total = sum(r.ignored_signals.values())
-        out.append(f"ignored {total} signal(s) on columns this ruleset does not read "
-                   f"({', '.join(sorted(r.ignored_signals)[:6])}{', ...' if len(r.ignored_signals) > 6 else ''})")
+        out.append(
+            f"ignored {total} signal(s) on columns this ruleset does not read "
+            f"({', '.join(sorted(r.ignored_signals)[:6])}{', ...' if len(r.ignored_signals) > 6 else ''})"
+        )
     return "\n".join(out)
 
 
@@ -81,6 +97,7 @@ def flows_csv(r: Replay) -> str:
 
 def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -88,7 +105,9 @@ def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
     labels = ["start"] + [q.quarter for q in r.quarters]
     fig, ax = plt.subplots(figsize=(10, 4.5), dpi=100)
     for t in rs.tiers:
-        series = [r.start["tiers"][t.id]["accounts"]] + [q.tiers[t.id]["accounts"] for q in r.quarters]
+        series = [r.start["tiers"][t.id]["accounts"]] + [
+            q.tiers[t.id]["accounts"] for q in r.quarters
+        ]
         ax.plot(labels, series, marker="o", label=t.label)
     ax.set_title(f"{rs.name} {rs.version}: accounts per tier by quarter")
     ax.set_ylabel("accounts")
@@ -99,21 +118,29 @@ def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
     fig.savefig(tiers_path, format="png", metadata={"Software": None})
     plt.close(fig)
 
-    fig, (ax, heat) = plt.subplots(1, 2, figsize=(14, 5), dpi=100,
-                                   gridspec_kw={"width_ratios": [3, 2]})
+    fig, (ax, heat) = plt.subplots(
+        1, 2, figsize=(14, 5), dpi=100, gridspec_kw={"width_ratios": [3, 2]}
+    )
     quarters = [q.quarter for q in r.quarters]
     ids = rs.tier_ids
     ups = [sum(1 for m in q.moves if ids.index(m["to"]) < ids.index(m["from"])) for q in r.quarters]
-    downs = [sum(1 for m in q.moves if ids.index(m["to"]) > ids.index(m["from"])) for q in r.quarters]
+    downs = [
+        sum(1 for m in q.moves if ids.index(m["to"]) > ids.index(m["from"])) for q in r.quarters
+    ]
     held = [len(q.held) for q in r.quarters]
     reviews = [len(q.reviews) for q in r.quarters]
     churn = [sum(q.churned.values()) for q in r.quarters]
     x = range(len(quarters))
     width = 0.17
-    for k, (data, label, color) in enumerate(((ups, "promoted", "#2e86c1"), (downs, "demoted", "#cb4335"),
-                                              (held, "held (dwell)", "#aab7b8"),
-                                              (reviews, "review", "#f5b041"),
-                                              (churn, "churned", "#566573"))):
+    for k, (data, label, color) in enumerate(
+        (
+            (ups, "promoted", "#2e86c1"),
+            (downs, "demoted", "#cb4335"),
+            (held, "held (dwell)", "#aab7b8"),
+            (reviews, "review", "#f5b041"),
+            (churn, "churned", "#566573"),
+        )
+    ):
         ax.bar([i + (k - 2) * width for i in x], data, width, label=label, color=color)
     ax.set_xticks(list(x))
     ax.set_xticklabels(quarters, rotation=30)
@@ -140,9 +167,18 @@ def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
     peak = max((v for row in grid for v in row), default=0) or 1
     for i, grid_row in enumerate(grid):
         for j, v in enumerate(grid_row):
-            heat.text(j, i, f"{v:,}", ha="center", va="center", fontsize=9,
-                      color="white" if v > peak * 0.6 else "black")
-    heat.set_title(f"Flow between tiers, {quarters[0]}-{quarters[-1]}" if quarters else "Flow between tiers")
+            heat.text(
+                j,
+                i,
+                f"{v:,}",
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="white" if v > peak * 0.6 else "black",
+            )
+    heat.set_title(
+        f"Flow between tiers, {quarters[0]}-{quarters[-1]}" if quarters else "Flow between tiers"
+    )
     heat.set_ylabel("from (held tier)")
     heat.set_xlabel("to")
     fig.tight_layout()
@@ -152,11 +188,18 @@ def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
 
 def files(r: Replay) -> dict[str, str]:
     import json
-    return {"replay.txt": render_text(r, limit=1_000_000) + "\n",
-            "replay.json": json.dumps(r.as_json(), indent=2) + "\n",
-            "tiers_by_quarter.csv": tier_series_csv(r), "flows.csv": flows_csv(r)}
+
+    return {
+        "replay.txt": render_text(r, limit=1_000_000) + "\n",
+        "replay.json": json.dumps(r.as_json(), indent=2) + "\n",
+        "tiers_by_quarter.csv": tier_series_csv(r),
+        "flows.csv": flows_csv(r),
+    }
 
 
 def summary(r: Replay) -> dict[str, Any]:
-    return {"quarters": len(r.quarters), "moves": sum(len(q.moves) for q in r.quarters),
-            "triggers": sum(len(q.triggers) for q in r.quarters)}
+    return {
+        "quarters": len(r.quarters),
+        "moves": sum(len(q.moves) for q in r.quarters),
+        "triggers": sum(len(q.triggers) for q in r.quarters),
+    }

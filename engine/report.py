@@ -38,12 +38,14 @@ def rejects_csv(rejects: Sequence[dict[str, Any]]) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["line", "account_id", "reasons"])
     for r in rejects:
-        writer.writerow([r["line"], safe_cell(str(r["account_id"] or "")),
-                         safe_cell(" | ".join(r["reasons"]))])
+        writer.writerow(
+            [r["line"], safe_cell(str(r["account_id"] or "")), safe_cell(" | ".join(r["reasons"]))]
+        )
     return buf.getvalue()
 
 
 # --- the model document (SPEC 1.1, eight sections in order) -----------------------------
+
 
 def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     rs = result.ruleset
@@ -55,9 +57,11 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     w = out.append
     w(f"# Segmentation model: {rs.name} {rs.version}")
     w("")
-    w(f"Ruleset `{rs.name}` version {rs.version} (sha256 `{rs.sha256[:12]}`), effective "
-      f"{rs.effective_date}; input `{result.input_file}` (sha256 `{result.input_sha256[:12]}`), "
-      f"{n} accounts, as of {ev.as_of.isoformat()}; engine {ev.engine}.")
+    w(
+        f"Ruleset `{rs.name}` version {rs.version} (sha256 `{rs.sha256[:12]}`), effective "
+        f"{rs.effective_date}; input `{result.input_file}` (sha256 `{result.input_sha256[:12]}`), "
+        f"{n} accounts, as of {ev.as_of.isoformat()}; engine {ev.engine}."
+    )
     if ev.engine_note:
         w("")
         w(f"> Note: {ev.engine_note}.")
@@ -69,12 +73,19 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     w(f"- Accounts: {n:,}; book ARR: {money(total_arr)}")
     for t in rs.tiers:
         c, a = tiers[t.id]["accounts"], tiers[t.id]["arr"]
-        w(f"- {t.label} (`{t.id}`): {c:,} accounts ({pct(c, n)}), {money(a)} ARR ({pct(a, total_arr)})")
+        w(
+            f"- {t.label} (`{t.id}`): {c:,} accounts ({pct(c, n)}), {money(a)} ARR ({pct(a, total_arr)})"
+        )
     w(f"- Capacity fit: {result.capacity.statement()}")
     failed = [g for g in result.gates if not g.passed]
-    w(f"- Quality gates: {sum(g.passed for g in result.gates)} of {len(result.gates)} passed"
-      + (f"; failed: {', '.join(g.id + (' (waived)' if g.waived else '') for g in failed)}"
-         if failed else ""))
+    w(
+        f"- Quality gates: {sum(g.passed for g in result.gates)} of {len(result.gates)} passed"
+        + (
+            f"; failed: {', '.join(g.id + (' (waived)' if g.waived else '') for g in failed)}"
+            if failed
+            else ""
+        )
+    )
     w("")
     w("## 2. Axis Definitions")
     w("")
@@ -82,15 +93,19 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
         bs = rs.band_set(rb.id)
         w(f"### {bs.label} (`{rb.id}`, over `{rb.over}`)")
         w("")
-        w(f"Method: **{rb.method}**" + (f" (declared: {rb.declared_method})"
-                                        if rb.declared_method != rb.method else "")
-          + f". Why: {rb.reason}.")
+        w(
+            f"Method: **{rb.method}**"
+            + (f" (declared: {rb.declared_method})" if rb.declared_method != rb.method else "")
+            + f". Why: {rb.reason}."
+        )
         w("")
         w("| band | interval | grid row | accounts |")
         w("|---|---|---|---|")
         counts = result.band_counts(rb.id)
         for b in rb.bands:
-            w(f"| {b.label or b.id} (`{b.id}`) | {b.interval_text(_num)} | {b.row} | {counts.get(b.id, 0):,} |")
+            w(
+                f"| {b.label or b.id} (`{b.id}`) | {b.interval_text(_num)} | {b.row} | {counts.get(b.id, 0):,} |"
+            )
         w("")
         if rb.method == "target_shares":
             w("| band | accounts | target | ARR | target |")
@@ -98,11 +113,13 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
             targets = {b.id: b for b in bs.variants["declared"]}
             for s in rb.figures.get("shares", []):
                 b = targets[s["band"]]
+
                 def judged(share: float, rng: Any) -> tuple[str, str]:
                     if not rng:
                         return f"{share:.1%}", "-"
                     ok = rng[0] <= share <= rng[1]
                     return f"{share:.1%} {'✓' if ok else '✗'}", f"{rng[0]:.0%}-{rng[1]:.0%}"
+
                 acc, acc_t = judged(s["account_share"], b.target_account_share)
                 arr, arr_t = judged(s["arr_share"], b.target_arr_share)
                 w(f"| {s['band']} | {acc} | {acc_t} | {arr} | {arr_t} |")
@@ -115,9 +132,16 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
             w("")
         eff = s.effective_weights()
         if s.method == "weighted":
-            w(f"Weighted sum of component scores (0-1) x {s.scale:g}; declared weights sum to "
-              f"{sum(c.weight for c in s.components):g}" + ("; zero weights redistributed "
-                                                             "proportionally" if any(c.weight == 0 for c in s.components) else "") + ".")
+            w(
+                f"Weighted sum of component scores (0-1) x {s.scale:g}; declared weights sum to "
+                f"{sum(c.weight for c in s.components):g}"
+                + (
+                    "; zero weights redistributed proportionally"
+                    if any(c.weight == 0 for c in s.components)
+                    else ""
+                )
+                + "."
+            )
         else:
             w("Count of components that hold.")
         w("")
@@ -143,8 +167,10 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
         w("| " + g.rows + " \\ " + g.columns + " | " + " | ".join(g.column_order) + " |")
         w("|---|" + "---|" * len(g.column_order))
         for row in g.row_order:
-            cells = [next(c.tier for c in g.cells if c.row == row and c.column == col)
-                     for col in g.column_order]
+            cells = [
+                next(c.tier for c in g.cells if c.row == row and c.column == col)
+                for col in g.column_order
+            ]
             w(f"| {row} | " + " | ".join(cells) + " |")
     else:
         w(f"Tiers by `{g.rows}`: " + ", ".join(f"{c.row} -> {c.tier}" for c in g.cells) + ".")
@@ -158,8 +184,10 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
             w(f"- Treatment: {t.treatment}")
         if t.book_target:
             rng = f"{t.book_min}-{t.book_max}" if t.book_max else f"{t.book_min}+"
-            w(f"- Book size per CSM: {rng} (capacity uses {t.book_target})"
-              + (" pooled" if t.pooled else ""))
+            w(
+                f"- Book size per CSM: {rng} (capacity uses {t.book_target})"
+                + (" pooled" if t.pooled else "")
+            )
         if t.automated:
             w("- Automated: no CSMs")
         for key in ("csm_ratio", "motion", "cadence", "escalation"):
@@ -182,17 +210,21 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     w("## 4. Override Flag Library")
     w("")
     if rs.flags:
-        counts = result.flag_counts()
+        flag_counts = result.flag_counts()
         w("| flag | trigger | rule | unlocks | accounts |")
         w("|---|---|---|---|---|")
         for f in rs.flags:
-            w(f"| `{f.id}` | {f.trigger or f.because} | `{describe(f.when)}` | "
-              f"{', '.join(f.unlocks)} | {counts.get(f.id, 0):,} |")
+            w(
+                f"| `{f.id}` | {f.trigger or f.because} | `{describe(f.when)}` | "
+                f"{', '.join(f.unlocks)} | {flag_counts.get(f.id, 0):,} |"
+            )
         w("")
     for c in rs.contradictions:
         w(f"- Contradiction `{c.id}`: {' + '.join(c.flags)} -> comment: {c.comment}")
     for c in rs.compatible:
-        w(f"- Compatible `{c['id']}`: {c.get('tier', 'any tier')} with {', '.join(c.get('flags', []))}: {c['because']}")
+        w(
+            f"- Compatible `{c['id']}`: {c.get('tier', 'any tier')} with {', '.join(c.get('flags', []))}: {c['because']}"
+        )
     for r in rs.review_hints:
         w(f"- Review hint `{r.id}`: when `{describe(r.when)}`: {r.hint}")
     w("")
@@ -211,8 +243,10 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
         d = ev.decisions[i]
         name = str(names[i] or "") if names is not None else ""
         scores = " | ".join(_num(c[i]) if c[i] is not None else "" for c in score_columns)
-        w(f"| {d.account_id} | {_md(name)} | {money(arrs[i] or 0)} | {scores} | "
-          f"{d.tier} | {', '.join(d.flags)} |")
+        w(
+            f"| {d.account_id} | {_md(name)} | {money(arrs[i] or 0)} | {scores} | "
+            f"{d.tier} | {', '.join(d.flags)} |"
+        )
     if n > max_rows:
         w(f"| ... | {n - max_rows:,} more accounts in accounts.csv | | | | |")
     w("")
@@ -223,8 +257,10 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     for tc in result.capacity.per_tier:
         avail = "" if tc.available is None else str(tc.available)
         gap = "" if tc.gap is None else f"{tc.gap:+d}"
-        w(f"| {tc.tier} | {tc.accounts:,} | {money(tc.arr)} | {tc.book_size or '-'} | {tc.needed} "
-          f"| {avail} | {gap} |")
+        w(
+            f"| {tc.tier} | {tc.accounts:,} | {money(tc.arr)} | {tc.book_size or '-'} | {tc.needed} "
+            f"| {avail} | {gap} |"
+        )
     w("")
     w(f"**{result.capacity.statement()}** (gap = needed - available; positive is a shortage).")
     w("")
@@ -235,13 +271,17 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
         w("| round | lever | boundary | accounts in tier | CSMs needed | why |")
         w("|---|---|---|---|---|---|")
         for s in cal.steps:
-            w(f"| {s.round} | `{s.lever}` | {_num(s.boundary_from)} -> {_num(s.boundary_to)} | "
-              f"{s.tier_accounts_before} -> {s.tier_accounts_after} | {s.needed_before} -> "
-              f"{s.needed_after} | {s.because} |")
+            w(
+                f"| {s.round} | `{s.lever}` | {_num(s.boundary_from)} -> {_num(s.boundary_to)} | "
+                f"{s.tier_accounts_before} -> {s.tier_accounts_after} | {s.needed_before} -> "
+                f"{s.needed_after} | {s.because} |"
+            )
         w("")
-        w(f"Recommendation ({'fits' if cal.fits else 'does not fit within the levers’ limits'}): "
-          "review it with `tierbook calibrate`, which writes it as a new ruleset version. "
-          "Thresholds never move silently.")
+        w(
+            f"Recommendation ({'fits' if cal.fits else 'does not fit within the levers’ limits'}): "
+            "review it with `tierbook calibrate`, which writes it as a new ruleset version. "
+            "Thresholds never move silently."
+        )
     w("")
     w("## 7. Re-Calibration Triggers")
     w("")
@@ -250,26 +290,37 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
         if trig.threshold is not None:
             figure = f" (threshold {trig.threshold:.0%})"
         if trig.ratio is not None:
-            figure = (f" ({trig.ratio:g}x target for {trig.consecutive_quarters} consecutive "
-                      "quarters)")
+            figure = (
+                f" ({trig.ratio:g}x target for {trig.consecutive_quarters} consecutive quarters)"
+            )
         w(f"- `{trig.id}` ({trig.kind}){figure}: {trig.because}")
     base = rs.raw.get("recalibration", {})
     if base:
-        w(f"- Baseline re-run: {base.get('baseline', 'annual')}; never more often than every "
-          f"{base.get('min_interval_quarters', 1)} quarter(s).")
+        w(
+            f"- Baseline re-run: {base.get('baseline', 'annual')}; never more often than every "
+            f"{base.get('min_interval_quarters', 1)} quarter(s)."
+        )
     w("")
     w("## 8. Calibration Confidence")
     w("")
     gaps = [(k, v) for k, v in sorted(result.gaps.items()) if v]
     if result.missing_columns:
-        w(f"- Columns not in the input (every account unknown or defaulted): "
-          f"{', '.join(result.missing_columns)}")
+        w(
+            f"- Columns not in the input (every account unknown or defaulted): "
+            f"{', '.join(result.missing_columns)}"
+        )
     for k, v in gaps:
         if k in result.missing_columns:
             continue
         dflt = result.defaulted.get(k, 0)
-        w(f"- `{k}`: {v:,} blank of {n:,} ({pct(v, n)})"
-          + (f"; {dflt:,} defaulted to {rs.input(k).default!r}" if dflt else "; treated as unknown"))
+        w(
+            f"- `{k}`: {v:,} blank of {n:,} ({pct(v, n)})"
+            + (
+                f"; {dflt:,} defaulted to {rs.input(k).default!r}"
+                if dflt
+                else "; treated as unknown"
+            )
+        )
     if not gaps and not result.missing_columns:
         w("- No input gaps.")
     if result.rejects:
@@ -306,8 +357,10 @@ def _num(value: Any) -> str:
 
 # --- chart ---------------------------------------------------------------------------------
 
+
 def tier_chart_png(result: SegmentResult, path: str) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -317,19 +370,31 @@ def tier_chart_png(result: SegmentResult, path: str) -> None:
     accounts = [summary[t.id]["accounts"] for t in rs.tiers]
     arr = [summary[t.id]["arr"] / 1e6 for t in rs.tiers]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=100)
-    colors = ["#1b4f72", "#2e86c1", "#85c1e9", "#d6eaf8", "#aab7b8", "#566573"][:len(labels)]
-    for ax, data, title, fmt in ((ax1, accounts, "Accounts per tier", "{:,.0f}"),
-                                 (ax2, arr, "ARR per tier ($M)", "${:,.2f}M")):
+    colors = ["#1b4f72", "#2e86c1", "#85c1e9", "#d6eaf8", "#aab7b8", "#566573"][: len(labels)]
+    for ax, data, title, fmt in (
+        (ax1, accounts, "Accounts per tier", "{:,.0f}"),
+        (ax2, arr, "ARR per tier ($M)", "${:,.2f}M"),
+    ):
         bars = ax.bar(range(len(labels)), data, color=colors, edgecolor="#333333", linewidth=0.6)
         ax.set_title(title, fontsize=12)
         ax.set_xticks(range(len(labels)))
         ax.set_xticklabels(labels, rotation=15, ha="right", fontsize=9)
         ax.spines[["top", "right"]].set_visible(False)
         for bar, value in zip(bars, data):
-            ax.annotate(fmt.format(value), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                        ha="center", va="bottom", fontsize=9, xytext=(0, 2), textcoords="offset points")
-    fig.suptitle(f"{rs.name} {rs.version}: {len(result.evaluation.decisions):,} accounts, "
-                 f"as of {result.evaluation.as_of.isoformat()}", fontsize=11)
+            ax.annotate(
+                fmt.format(value),
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize=9,
+                xytext=(0, 2),
+                textcoords="offset points",
+            )
+    fig.suptitle(
+        f"{rs.name} {rs.version}: {len(result.evaluation.decisions):,} accounts, "
+        f"as of {result.evaluation.as_of.isoformat()}",
+        fontsize=11,
+    )
     fig.tight_layout()
     fig.savefig(path, format="png", metadata={"Software": None})
     plt.close(fig)
@@ -356,7 +421,7 @@ def _columns(table: Sequence[tuple[str, ...]], width: int, least: tuple[int, ...
     first = widths[0]
     out = []
     for r in table:
-        name = r[0] if len(r[0]) < first else r[0][:first - 2] + "…"
+        name = r[0] if len(r[0]) < first else r[0][: first - 2] + "…"
         out.append(f"{name:<{first}}" + "".join(f"{c:>{w}}" for c, w in zip(r[1:], widths[1:])))
     return out
 
@@ -366,16 +431,19 @@ def terminal_summary(result: SegmentResult, width: int = 72) -> str:
     n = len(result.evaluation.decisions)
     inner = width - 4
     lines: list[str] = []
+
     def row(text: str = "", wrap: int = 1) -> None:
         """One boxed row; long text wraps onto at most ``wrap`` rows, then ends in '…'."""
         parts = textwrap.wrap(text, inner, subsequent_indent="    ", break_on_hyphens=False) or [""]
         if len(parts) > wrap:
             parts = parts[:wrap]
-            parts[-1] = parts[-1][:inner - 1].rstrip() + "…"
+            parts[-1] = parts[-1][: inner - 1].rstrip() + "…"
         for part in parts:
             lines.append("│ " + part.ljust(inner) + " │")
+
     def rule(left: str = "├", right: str = "┤") -> None:
         lines.append(left + "─" * (width - 2) + right)
+
     rule("┌", "┐")
     row(f"tierbook segment · {rs.name} {rs.version} · engine {result.evaluation.engine}", wrap=2)
     row(f"{n:,} accounts · book ARR {money(result.total_arr)} · as of {result.evaluation.as_of}")
@@ -384,8 +452,10 @@ def terminal_summary(result: SegmentResult, width: int = 72) -> str:
         if rb.declared_method == "auto":
             row(f"{rb.id}: {rb.reason}", wrap=3)
         elif rb.method == "target_shares":
-            row(f"{rb.id}: target shares, thresholds "
-                + ", ".join(money(t) for t in rb.figures.get("thresholds", [])))
+            row(
+                f"{rb.id}: target shares, thresholds "
+                + ", ".join(money(t) for t in rb.figures.get("thresholds", []))
+            )
         else:
             row(f"{rb.id}: {rb.method}")
     rule()
@@ -404,11 +474,18 @@ def terminal_summary(result: SegmentResult, width: int = 72) -> str:
     sev = OK if not gap or gap <= 0 else WARN
     row(f"{sev} {result.capacity.statement()}")
     if result.calibration.direction != "none":
-        row(f"{WARN} calibration recommends: {result.calibration.direction} "
-            f"({len(result.calibration.steps)} step(s)); see model.md")
+        row(
+            f"{WARN} calibration recommends: {result.calibration.direction} "
+            f"({len(result.calibration.steps)} step(s)); see model.md"
+        )
     flags = result.flag_counts()
     if flags:
-        row("flags: " + ", ".join(f"{k} {v:,}" for k, v in sorted(flags.items(), key=lambda kv: (-kv[1], kv[0]))[:4]))
+        row(
+            "flags: "
+            + ", ".join(
+                f"{k} {v:,}" for k, v in sorted(flags.items(), key=lambda kv: (-kv[1], kv[0]))[:4]
+            )
+        )
     by_path = result.evaluation.by_path()  # (every account on a path shares its comments)
     comments = sum(len(d.comments) * n for d, n in by_path)
     reviews = sum(len(d.reviews) * n for d, n in by_path)
@@ -419,6 +496,10 @@ def terminal_summary(result: SegmentResult, width: int = 72) -> str:
         row(f"{mark} {g.id}: {g.detail}", wrap=1 if g.passed else 3)
     rule()
     status = "PASSED" if result.ok else "FAILED"
-    row(f"{OK if result.ok else FAIL} {status} · wrote {result.out_dir}" if result.out_dir else f"{status}")
+    row(
+        f"{OK if result.ok else FAIL} {status} · wrote {result.out_dir}"
+        if result.out_dir
+        else f"{status}"
+    )
     rule("└", "┘")
     return "\n".join(lines[:40])

@@ -6,9 +6,7 @@ import functools
 import json
 import re
 from importlib import resources
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # (jsonschema is imported when a ruleset is checked, not for --help)
     import jsonschema
@@ -44,7 +42,9 @@ def _allowed_keys(error: ValidationError) -> list[str]:
     return list(props)
 
 
-def _message(error: ValidationError) -> tuple[tuple[Any, ...], str] | tuple[tuple[Any, ...], str, bool]:
+def _message(
+    error: ValidationError,
+) -> tuple[tuple[Any, ...], str] | tuple[tuple[Any, ...], str, bool]:
     path = tuple(error.absolute_path)
     kw = error.validator
     if kw == "additionalProperties":
@@ -72,29 +72,45 @@ def _message(error: ValidationError) -> tuple[tuple[Any, ...], str] | tuple[tupl
         return path, error.message
     if kw == "maxProperties" and isinstance(error.instance, dict) and "field" in error.instance:
         ops = [k for k in error.instance if k != "field"]
-        return path, (f"a comparison takes exactly one operator, found {', '.join(ops)}; "
-                      "combine several comparisons with 'all'")
+        return path, (
+            f"a comparison takes exactly one operator, found {', '.join(ops)}; "
+            "combine several comparisons with 'all'"
+        )
     if kw == "minProperties" and isinstance(error.instance, dict) and "field" in error.instance:
-        return path, f"comparison on '{error.instance['field']}' needs an operator: " + ", ".join(_OPERATORS)
+        return path, f"comparison on '{error.instance['field']}' needs an operator: " + ", ".join(
+            _OPERATORS
+        )
     if kw == "enum" and isinstance(error.validator_value, list):
         allowed = error.validator_value
         return path, f"{error.instance!r} is not one of {', '.join(map(str, allowed))}" + suggest(
-            str(error.instance), map(str, allowed))
+            str(error.instance), map(str, allowed)
+        )
     if kw == "const":
         return path, f"must be {error.validator_value!r}"
     if kw == "format":
-        return path, f"{error.instance!r} is not a valid {error.validator_value} (expected YYYY-MM-DD)"
+        return (
+            path,
+            f"{error.instance!r} is not a valid {error.validator_value} (expected YYYY-MM-DD)",
+        )
     if kw == "pattern" and path == ("metadata", "version"):
-        return path, (f"{error.instance!r} is not a valid semantic version: use "
-                      "MAJOR.MINOR.PATCH, e.g. 1.0.0")
+        return path, (
+            f"{error.instance!r} is not a valid semantic version: use MAJOR.MINOR.PATCH, e.g. 1.0.0"
+        )
     if kw == "minLength" and path and path[-1] == "reason":
-        return path, (f"reason {error.instance!r} is too short: say why the gate is waived "
-                      f"(at least {error.validator_value} characters)")
+        return path, (
+            f"reason {error.instance!r} is too short: say why the gate is waived "
+            f"(at least {error.validator_value} characters)"
+        )
     if kw == "pattern" and path and path[-1] == "id":
-        return path, (f"{error.instance!r} is not a valid id: use lower-case letters, digits and "
-                      "underscores, starting with a letter")
+        return path, (
+            f"{error.instance!r} is not a valid id: use lower-case letters, digits and "
+            "underscores, starting with a letter"
+        )
     if kw == "pattern":
-        return path, f"{error.instance!r} does not match the required pattern {error.validator_value}"
+        return (
+            path,
+            f"{error.instance!r} does not match the required pattern {error.validator_value}",
+        )
     if kw == "type":
         return path, f"{error.instance!r} is not of type {error.validator_value}"
     if kw == "not" and isinstance(error.instance, dict):

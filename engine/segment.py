@@ -12,9 +12,10 @@ import os
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Callable, Sequence
 from itertools import repeat
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from . import account_files, report
 from .capacity import calibrate, roll_up
@@ -28,17 +29,26 @@ from .segment_types import SegmentResult
 from .values import ValuesWhileReading
 
 
-def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str = "auto",
-            on_error: str = "fail", memo: bool = True, accounts_display: str | None = None,
-            progress: Callable[[int], None] | None = None) -> SegmentResult:
+def segment(
+    ruleset: Ruleset,
+    accounts_path: str,
+    *,
+    as_of: dt.date,
+    engine: str = "auto",
+    on_error: str = "fail",
+    memo: bool = True,
+    accounts_display: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SegmentResult:
     # values once (calibration rounds move band boundaries, not values), computed while
     # reading, a chunk of rows at a time, and kept as the reader's columns: a dict per
     # account only if something asks for one (portfolio.Rows); a large CSV read by two processes
     # comes with them, each process doing its half
     values = ValuesWhileReading(ruleset, as_of)
     values.dicts = False
-    portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error,
-                               display=accounts_display, values=values)
+    portfolio = read_portfolio(
+        accounts_path, ruleset, on_error=on_error, display=accounts_display, values=values
+    )
     arr_field = ruleset.role("arr") or "arr"
     computed = portfolio.prepared
     if computed is None:
@@ -46,8 +56,16 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
     computed = _set_aside_unplaceable(ruleset, portfolio, computed, on_error)
     by_field = portfolio.by_field  # the values' columns, where the reader kept them
     input_ids = ["account_id"] + [i.id for i in ruleset.inputs]
-    ev = evaluate(ruleset, portfolio.accounts, as_of, engine=engine, memo=memo, progress=progress,
-                  computed=computed, by_field=by_field)
+    ev = evaluate(
+        ruleset,
+        portfolio.accounts,
+        as_of,
+        engine=engine,
+        memo=memo,
+        progress=progress,
+        computed=computed,
+        by_field=by_field,
+    )
     tiers = ev.tiers()
     arrs = [float(v or 0.0) for v in ev.column(arr_field)]
     capacity = roll_up(ruleset, tiers, arrs)
@@ -70,17 +88,39 @@ def segment(ruleset: Ruleset, accounts_path: str, *, as_of: dt.date, engine: str
     input_arr = sum(arrs)  # (the accounts' own ARR, in their order)
     rejected_arr = sum(r.get("arr") or 0.0 for r in portfolio.rejects)
     input_arr += rejected_arr
-    ctx = GateContext(ruleset, ev, capacity, round(input_arr, 2), arr_field, dict(portfolio.gaps),
-                      portfolio.missing_columns, reclassify, len(portfolio.rejects),
-                      round(rejected_arr, 2))
+    ctx = GateContext(
+        ruleset,
+        ev,
+        capacity,
+        round(input_arr, 2),
+        arr_field,
+        dict(portfolio.gaps),
+        portfolio.missing_columns,
+        reclassify,
+        len(portfolio.rejects),
+        round(rejected_arr, 2),
+    )
     gates = run_gates(ctx, as_of)
-    return SegmentResult(ruleset, ev, capacity, calibration, gates, portfolio.file,
-                         portfolio.sha256, sum(arrs), arr_field, dict(portfolio.gaps),
-                         dict(portfolio.defaulted), portfolio.missing_columns, portfolio.rejects)
+    return SegmentResult(
+        ruleset,
+        ev,
+        capacity,
+        calibration,
+        gates,
+        portfolio.file,
+        portfolio.sha256,
+        sum(arrs),
+        arr_field,
+        dict(portfolio.gaps),
+        dict(portfolio.defaulted),
+        portfolio.missing_columns,
+        portfolio.rejects,
+    )
 
 
-def _set_aside_unplaceable(ruleset: Ruleset, portfolio: Any, computed: Sequence[Any],
-                           on_error: str) -> Sequence[Any]:
+def _set_aside_unplaceable(
+    ruleset: Ruleset, portfolio: Any, computed: Sequence[Any], on_error: str
+) -> Sequence[Any]:
     """Accounts whose grid axes cannot be computed (say, a ratio over a zero denominator)
     cannot get a tier: a data problem of that row, reported like a bad cell."""
     axes = [ruleset.band_set(b).over for b in (ruleset.grid.rows, ruleset.grid.columns) if b]
@@ -96,17 +136,30 @@ def _set_aside_unplaceable(ruleset: Ruleset, portfolio: Any, computed: Sequence[
     for i in bad:
         values = computed[i][0]
         missing = [name for name in axes if values.get(name) is None]
-        problems.append(Problem(portfolio.file, portfolio.rows[i], 1, missing[0],
-                                f"account {values.get('account_id')} cannot be placed in the grid: "
-                                f"'{missing[0]}' is unknown for it (a blank or zero value it is "
-                                "computed from)", "unplaceable"))
+        problems.append(
+            Problem(
+                portfolio.file,
+                portfolio.rows[i],
+                1,
+                missing[0],
+                f"account {values.get('account_id')} cannot be placed in the grid: "
+                f"'{missing[0]}' is unknown for it (a blank or zero value it is "
+                "computed from)",
+                "unplaceable",
+            )
+        )
     if on_error != "skip":
         raise DataError(f"{portfolio.file}: {len(bad)} account(s) cannot be placed", problems[:200])
     keep = sorted(set(range(len(computed))) - set(bad))
     for i, p in zip(bad, problems):
-        portfolio.rejects.append({"line": portfolio.rows[i], "account_id": computed[i][0].get("account_id"),
-                                  "arr": computed[i][0].get(ruleset.role("arr") or "arr"),
-                                  "reasons": [str(p)]})
+        portfolio.rejects.append(
+            {
+                "line": portfolio.rows[i],
+                "account_id": computed[i][0].get("account_id"),
+                "arr": computed[i][0].get(ruleset.role("arr") or "arr"),
+                "reasons": [str(p)],
+            }
+        )
     portfolio.accounts = [portfolio.accounts[i] for i in keep]
     portfolio.rows = [portfolio.rows[i] for i in keep]
     portfolio.by_field = None

@@ -48,14 +48,14 @@ class SegmentResult:
             v["arr"] = round(v["arr"], 2)
         return out
 
-    def band_counts(self, band_set: str) -> Counter:
-        counts: Counter = Counter()
+    def band_counts(self, band_set: str) -> Counter[str | None]:
+        counts: Counter[str | None] = Counter()  # (None: the value is unknown)
         for d, n in self.evaluation.by_path():  # (paths in order of their first account)
             counts[d.bands.get(band_set)] += n
         return counts
 
-    def flag_counts(self) -> Counter:
-        counts: Counter = Counter()
+    def flag_counts(self) -> Counter[str]:
+        counts: Counter[str] = Counter()
         for d, n in self.evaluation.by_path():
             for f in d.flags:
                 counts[f] += n
@@ -64,6 +64,7 @@ class SegmentResult:
     def extra_sections(self) -> list[list[str]]:
         """Method-specific sections (keep-segment: health framework, resource map)."""
         from .report_extra import extra_sections
+
         return extra_sections(self)
 
     def as_json(self, accounts: bool = True) -> dict[str, Any]:
@@ -72,16 +73,27 @@ class SegmentResult:
         arr_rb = ev.bands.get(self.arr_band_id or "")
         out: dict[str, Any] = {
             "ruleset": {"name": rs.name, "version": rs.version, "sha256": rs.sha256},
-            "input": {"file": self.input_file, "sha256": self.input_sha256,
-                      "accounts": len(ev.decisions), "rejected": len(self.rejects),
-                      "arr": round(self.total_arr, 2)},
+            "input": {
+                "file": self.input_file,
+                "sha256": self.input_sha256,
+                "accounts": len(ev.decisions),
+                "rejected": len(self.rejects),
+                "arr": round(self.total_arr, 2),
+            },
             "as_of": ev.as_of.isoformat(),
             "engine": ev.engine,
-            "arr_bands": None if arr_rb is None else {
-                "method": arr_rb.method, "reason": arr_rb.reason, "edges": arr_rb.edges,
-                "figures": arr_rb.figures},
-            "bands": {k: {"method": rb.method, "reason": rb.reason, "edges": rb.edges}
-                      for k, rb in ev.bands.items()},
+            "arr_bands": None
+            if arr_rb is None
+            else {
+                "method": arr_rb.method,
+                "reason": arr_rb.reason,
+                "edges": arr_rb.edges,
+                "figures": arr_rb.figures,
+            },
+            "bands": {
+                k: {"method": rb.method, "reason": rb.reason, "edges": rb.edges}
+                for k, rb in ev.bands.items()
+            },
             "tiers": self.tier_summary(),
             "flags": dict(sorted(self.flag_counts().items())),
             "capacity": self.capacity.as_dict(),
@@ -90,15 +102,24 @@ class SegmentResult:
             "passed": self.ok,
         }
         from .alignment import align
+
         alignment = align(self)
         if alignment is not None:
             out["alignment"] = alignment.as_json()
         if accounts:
-            out["accounts"] = [{
-                "account_id": d.account_id, "tier": d.tier, "cell": d.cell,
-                "flags": d.flags, "bands": d.bands,
-                "scores": {s.id: d.values.get(s.id) for s in rs.scores},
-                "decisions": d.decisions, "comments": d.comments, "reviews": d.reviews,
-                "motion": d.motion,
-            } for d in ev.decisions]
+            out["accounts"] = [
+                {
+                    "account_id": d.account_id,
+                    "tier": d.tier,
+                    "cell": d.cell,
+                    "flags": d.flags,
+                    "bands": d.bands,
+                    "scores": {s.id: d.values.get(s.id) for s in rs.scores},
+                    "decisions": d.decisions,
+                    "comments": d.comments,
+                    "reviews": d.reviews,
+                    "motion": d.motion,
+                }
+                for d in ev.decisions
+            ]
         return out

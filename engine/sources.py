@@ -15,16 +15,38 @@ def load_document(spec: str) -> Document:
         try:
             _, ref, path = spec.split(":", 2)
         except ValueError:
-            raise RulesetError("bad git spec", [Problem(
-                spec, 0, 0, "", "expected git:REF:PATH, e.g. git:main:rulesets/cs-segmentation-model.yaml",
-                "usage")]) from None
+            raise RulesetError(
+                "bad git spec",
+                [
+                    Problem(
+                        spec,
+                        0,
+                        0,
+                        "",
+                        "expected git:REF:PATH, e.g. git:main:rulesets/cs-segmentation-model.yaml",
+                        "usage",
+                    )
+                ],
+            ) from None
         proc = subprocess.run(["git", "show", f"{ref}:{path}"], capture_output=True)
         if proc.returncode != 0:
             message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise RulesetError("git show failed", [Problem(
-                spec, 0, 0, "", f"cannot read from git: {message[-1] if message else 'unknown error'}",
-                "not-found")])
+            raise RulesetError(
+                "git show failed",
+                [
+                    Problem(
+                        spec,
+                        0,
+                        0,
+                        "",
+                        f"cannot read from git: {message[-1] if message else 'unknown error'}",
+                        "not-found",
+                    )
+                ],
+            )
         if len(proc.stdout) > MAX_BYTES:
-            raise RulesetError("too large", [Problem(spec, 0, 0, "", "file too large", "too-large")])
+            raise RulesetError(
+                "too large", [Problem(spec, 0, 0, "", "file too large", "too-large")]
+            )
         return load_text(proc.stdout.decode("utf-8", "replace"), spec)
     return load_file(resolve_ruleset_path(spec), spec)

@@ -23,8 +23,18 @@ from .portfolio.cells import typed as _typed
 from .ruleset import resolve_ruleset_path, ruleset_from_document, shipped_rulesets
 from .yamlsafe import Document, load_file
 
-EXPECT_KEYS = ("tier", "flags", "bands", "scores", "decisions", "fired", "not_fired", "comments",
-               "reviews", "motion")
+EXPECT_KEYS = (
+    "tier",
+    "flags",
+    "bands",
+    "scores",
+    "decisions",
+    "fired",
+    "not_fired",
+    "comments",
+    "reviews",
+    "motion",
+)
 TRANSITION_EXPECT = ("outcome", "to", "rule")
 TRANSITION_KEYS = ("tier", "evaluated_tier", "events", "history", "account")
 DEFAULT_TOLERANCE = 1e-6
@@ -54,7 +64,9 @@ class Coverage:
 
     @property
     def percent(self) -> float:
-        return 100.0 * len(self.covered & set(self.rules)) / len(self.rules) if self.rules else 100.0
+        return (
+            100.0 * len(self.covered & set(self.rules)) / len(self.rules) if self.rules else 100.0
+        )
 
     @property
     def missing(self) -> list[str]:
@@ -77,12 +89,29 @@ class TestReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "passed": self.passed, "failed": self.failed, "files": self.files,
-            "cases": [{"file": r.file, "line": r.line, "name": r.name, "ruleset": r.ruleset,
-                       "passed": r.passed, "failures": r.failures} for r in self.results],
-            "coverage": {k: {"percent": round(c.percent, 1), "rules": len(c.rules),
-                             "covered": len(c.covered & set(c.rules)), "missing": c.missing}
-                         for k, c in self.coverage.items()},
+            "passed": self.passed,
+            "failed": self.failed,
+            "files": self.files,
+            "cases": [
+                {
+                    "file": r.file,
+                    "line": r.line,
+                    "name": r.name,
+                    "ruleset": r.ruleset,
+                    "passed": r.passed,
+                    "failures": r.failures,
+                }
+                for r in self.results
+            ],
+            "coverage": {
+                k: {
+                    "percent": round(c.percent, 1),
+                    "rules": len(c.rules),
+                    "covered": len(c.covered & set(c.rules)),
+                    "missing": c.missing,
+                }
+                for k, c in self.coverage.items()
+            },
         }
 
 
@@ -107,8 +136,9 @@ def discover(paths: list[str]) -> list[str]:
     return found
 
 
-def pinned_bands(ruleset: Ruleset, spec: dict[str, Any], doc: Document, path: tuple[Any, ...]
-                 ) -> dict[str, ResolvedBands]:
+def pinned_bands(
+    ruleset: Ruleset, spec: dict[str, Any], doc: Document, path: tuple[Any, ...]
+) -> dict[str, ResolvedBands]:
     out = {}
     for bs in ruleset.bands:
         pin = spec.get(bs.id)
@@ -119,34 +149,76 @@ def pinned_bands(ruleset: Ruleset, spec: dict[str, Any], doc: Document, path: tu
             if bs.method == "auto":
                 pin = bs.auto.get("fallback", "log")
             else:
-                raise RulesetError("unpinned bands", [doc.problem(
-                    path, f"band set '{bs.id}' is computed from the portfolio ({bs.method}): pin "
-                    f"its edges here, e.g. bands: {{{bs.id}: [1000, 5000, 20000]}}")])
+                raise RulesetError(
+                    "unpinned bands",
+                    [
+                        doc.problem(
+                            path,
+                            f"band set '{bs.id}' is computed from the portfolio ({bs.method}): pin "
+                            f"its edges here, e.g. bands: {{{bs.id}: [1000, 5000, 20000]}}",
+                        )
+                    ],
+                )
         if isinstance(pin, str):
             if pin not in bs.variants:
-                raise RulesetError("bad pin", [doc.problem(
-                    path + (bs.id,), f"band set '{bs.id}' has no '{pin}' bands "
-                    f"(it has {', '.join(bs.variants)})")])
+                raise RulesetError(
+                    "bad pin",
+                    [
+                        doc.problem(
+                            path + (bs.id,),
+                            f"band set '{bs.id}' has no '{pin}' bands "
+                            f"(it has {', '.join(bs.variants)})",
+                        )
+                    ],
+                )
             if pin == "quartile":
-                raise RulesetError("bad pin", [doc.problem(
-                    path + (bs.id,), "quartile edges depend on the portfolio: give them as a list")])
-            out[bs.id] = ResolvedBands(bs.id, bs.over, pin, bs.method, bs.variants[pin],
-                                       f"pinned to {pin} by the test file")
+                raise RulesetError(
+                    "bad pin",
+                    [
+                        doc.problem(
+                            path + (bs.id,),
+                            "quartile edges depend on the portfolio: give them as a list",
+                        )
+                    ],
+                )
+            out[bs.id] = ResolvedBands(
+                bs.id,
+                bs.over,
+                pin,
+                bs.method,
+                bs.variants[pin],
+                f"pinned to {pin} by the test file",
+            )
             continue
         variant = "quartile" if "quartile" in bs.variants else next(iter(bs.variants))
         template = bs.variants[variant]
         if not isinstance(pin, list) or len(pin) != len(template) - 1:
-            raise RulesetError("bad pin", [doc.problem(
-                path + (bs.id,), f"give {len(template) - 1} edges for the {len(template)} bands "
-                f"of '{bs.id}'")])
+            raise RulesetError(
+                "bad pin",
+                [
+                    doc.problem(
+                        path + (bs.id,),
+                        f"give {len(template) - 1} edges for the {len(template)} bands "
+                        f"of '{bs.id}'",
+                    )
+                ],
+            )
         bands = []
         for i, band in enumerate(template):
             lower = float(pin[i - 1]) if i > 0 else None
             upper = float(pin[i]) if i < len(pin) else None
-            bands.append(replace(band, lower=lower, lower_inclusive=True, upper=upper,
-                                 upper_inclusive=False))
-        out[bs.id] = ResolvedBands(bs.id, bs.over, variant, bs.method, tuple(bands),
-                                   "edges pinned by the test file", {"edges": list(pin)})
+            bands.append(
+                replace(band, lower=lower, lower_inclusive=True, upper=upper, upper_inclusive=False)
+            )
+        out[bs.id] = ResolvedBands(
+            bs.id,
+            bs.over,
+            variant,
+            bs.method,
+            tuple(bands),
+            "edges pinned by the test file",
+            {"edges": list(pin)},
+        )
     return out
 
 
@@ -157,8 +229,10 @@ def rule_universe(ruleset: Ruleset) -> dict[str, str]:
         for bands in bs.variants.values():
             for band in bands:
                 rules.setdefault(f"{bs.id}.{band.id}", "band")
-    base = {bs.id: ResolvedBands(bs.id, bs.over, "x", bs.method, next(iter(bs.variants.values())), "")
-            for bs in ruleset.bands}
+    base = {
+        bs.id: ResolvedBands(bs.id, bs.over, "x", bs.method, next(iter(bs.variants.values())), "")
+        for bs in ruleset.bands
+    }
     for rule in compile_network(ruleset, base).rules:
         rules.setdefault(rule.id, rule.kind)
     for t in ruleset.transitions:
@@ -166,16 +240,21 @@ def rule_universe(ruleset: Ruleset) -> dict[str, str]:
     return rules
 
 
-def _typed_account(ruleset: Ruleset, raw: dict[str, Any], doc: Document, path: tuple[Any, ...]
-                   ) -> dict[str, Any]:
+def _typed_account(
+    ruleset: Ruleset, raw: dict[str, Any], doc: Document, path: tuple[Any, ...]
+) -> dict[str, Any]:
     inputs = {i.id: i for i in ruleset.inputs}
     account: dict[str, Any] = {}
     problems = []
     for key, value in raw.items():
         if key not in inputs:
             from .errors import suggest
-            problems.append(doc.problem(path + (key,), f"unknown input '{key}'"
-                                        + suggest(key, inputs), at_key=True))
+
+            problems.append(
+                doc.problem(
+                    path + (key,), f"unknown input '{key}'" + suggest(key, inputs), at_key=True
+                )
+            )
             continue
         if value is None:
             account[key] = None
@@ -198,8 +277,9 @@ def _load_ruleset(spec: str, test_file: str, cache: dict[str, Ruleset]) -> Rules
     candidate = Path(test_file).parent / spec
     path = str(candidate) if candidate.exists() else resolve_ruleset_path(spec)
     if path not in cache:
-        cache[path] = ruleset_from_document(load_file(path, spec if not candidate.exists()
-                                                       else str(candidate)))
+        cache[path] = ruleset_from_document(
+            load_file(path, spec if not candidate.exists() else str(candidate))
+        )
     return cache[path]
 
 
@@ -231,7 +311,9 @@ def _run_file(file: str, report: TestReport, cache: dict[str, Ruleset]) -> None:
     try:
         as_of = _AS_OF or dt.date.fromisoformat(str(data.get("as_of", dt.date.today().isoformat())))
     except ValueError:
-        raise RulesetError("bad as_of", [doc.problem(("as_of",), "as_of must be YYYY-MM-DD")]) from None
+        raise RulesetError(
+            "bad as_of", [doc.problem(("as_of",), "as_of must be YYYY-MM-DD")]
+        ) from None
     cov = report.coverage.setdefault(ruleset.name, Coverage(ruleset.name, rule_universe(ruleset)))
     file_bands = dict(data.get("bands") or {})
     defaults = dict(data.get("defaults") or {})
@@ -239,16 +321,26 @@ def _run_file(file: str, report: TestReport, cache: dict[str, Ruleset]) -> None:
         path = ("cases", i)
         line = doc.where(path)[0]
         name = str(case.get("name", f"case {i + 1}"))
-        unknown = [k for k in case if k not in ("name", "account", "expect", "bands", "as_of",
-                                                "transition")]
+        unknown = [
+            k
+            for k in case
+            if k not in ("name", "account", "expect", "bands", "as_of", "transition")
+        ]
         if unknown:
-            raise RulesetError("bad case", [doc.problem(path + (unknown[0],),
-                                                        f"unknown key '{unknown[0]}'", at_key=True)])
-        bands = pinned_bands(ruleset, {**file_bands, **(case.get("bands") or {})}, doc,
-                             path + ("bands",) if case.get("bands") else ("bands",))
+            raise RulesetError(
+                "bad case",
+                [doc.problem(path + (unknown[0],), f"unknown key '{unknown[0]}'", at_key=True)],
+            )
+        bands = pinned_bands(
+            ruleset,
+            {**file_bands, **(case.get("bands") or {})},
+            doc,
+            path + ("bands",) if case.get("bands") else ("bands",),
+        )
         if "transition" in case:
-            report.results.append(_run_transition(doc, path, line, name, ruleset, case, bands,
-                                                  defaults, as_of, cov))
+            report.results.append(
+                _run_transition(doc, path, line, name, ruleset, case, bands, defaults, as_of, cov)
+            )
             continue
         raw = {**defaults, **(case.get("account") or {})}
         raw.setdefault("account_id", f"case-{i + 1}")
@@ -262,19 +354,34 @@ def _run_file(file: str, report: TestReport, cache: dict[str, Ruleset]) -> None:
         expect = case.get("expect") or {}
         bad_keys = [k for k in expect if k not in EXPECT_KEYS]
         if bad_keys:
-            raise RulesetError("bad expect", [doc.problem(path + ("expect", bad_keys[0]),
-                                                          f"unknown expectation '{bad_keys[0]}' "
-                                                          f"(use {', '.join(EXPECT_KEYS)})",
-                                                          at_key=True)])
+            raise RulesetError(
+                "bad expect",
+                [
+                    doc.problem(
+                        path + ("expect", bad_keys[0]),
+                        f"unknown expectation '{bad_keys[0]}' (use {', '.join(EXPECT_KEYS)})",
+                        at_key=True,
+                    )
+                ],
+            )
         result.failures = _compare(expect, ev, decision, [r.id for r in fired])
         if result.failures:
             result.trace = [f"{r.id}: {r.because}" for r in fired]
         report.results.append(result)
 
 
-def _run_transition(doc: Document, path: tuple[Any, ...], line: int, name: str, ruleset: Ruleset,
-                    case: dict[str, Any], bands: dict[str, ResolvedBands], defaults: dict[str, Any],
-                    as_of: dt.date, cov: Coverage) -> CaseResult:
+def _run_transition(
+    doc: Document,
+    path: tuple[Any, ...],
+    line: int,
+    name: str,
+    ruleset: Ruleset,
+    case: dict[str, Any],
+    bands: dict[str, ResolvedBands],
+    defaults: dict[str, Any],
+    as_of: dt.date,
+    cov: Coverage,
+) -> CaseResult:
     """A transition case: the held tier, this quarter's events and history, and an account
     (evaluated by the rules) or an evaluated tier given outright."""
     from .transitions import History, decide
@@ -283,15 +390,29 @@ def _run_transition(doc: Document, path: tuple[Any, ...], line: int, name: str, 
     tpath = path + ("transition",)
     bad = [k for k in t if k not in TRANSITION_KEYS]
     if bad:
-        raise RulesetError("bad transition", [doc.problem(tpath + (bad[0],), f"unknown key "
-                                                          f"'{bad[0]}' (use {', '.join(TRANSITION_KEYS)})",
-                                                          at_key=True)])
+        raise RulesetError(
+            "bad transition",
+            [
+                doc.problem(
+                    tpath + (bad[0],),
+                    f"unknown key '{bad[0]}' (use {', '.join(TRANSITION_KEYS)})",
+                    at_key=True,
+                )
+            ],
+        )
     expect = case.get("expect") or {}
     bad = [k for k in expect if k not in TRANSITION_EXPECT]
     if bad:
-        raise RulesetError("bad expect", [doc.problem(path + ("expect", bad[0]),
-                                                      f"unknown expectation '{bad[0]}' (use "
-                                                      f"{', '.join(TRANSITION_EXPECT)})", at_key=True)])
+        raise RulesetError(
+            "bad expect",
+            [
+                doc.problem(
+                    path + ("expect", bad[0]),
+                    f"unknown expectation '{bad[0]}' (use {', '.join(TRANSITION_EXPECT)})",
+                    at_key=True,
+                )
+            ],
+        )
     held = str(t.get("tier", ""))
     if held not in ruleset.tier_ids:
         raise RulesetError("bad tier", [doc.problem(tpath + ("tier",), f"unknown tier {held!r}")])
@@ -308,36 +429,53 @@ def _run_transition(doc: Document, path: tuple[Any, ...], line: int, name: str, 
         values = dict(d.values) | dict(d.bands) | dict(d.decisions)
         values["__flags__"] = d.flags
     if evaluated not in ruleset.tier_ids:
-        raise RulesetError("bad tier", [doc.problem(tpath + ("evaluated_tier",),
-                                                    f"unknown tier {evaluated!r}")])
+        raise RulesetError(
+            "bad tier", [doc.problem(tpath + ("evaluated_tier",), f"unknown tier {evaluated!r}")]
+        )
     h = t.get("history") or {}
     history = History(
         quarters_in_tier=int(h.get("quarters_in_tier", 1)),
         previous_tier=str(h.get("previous_tier", held)),
         quarters_since={str(k): int(v) for k, v in (h.get("quarters_since") or {}).items()},
-        consecutive={str(k): (current.get(k), int(v)) for k, v in (h.get("consecutive") or {}).items()})
-    out = decide(ruleset, held=held, evaluated=evaluated, values=values,
-                 events=set(t.get("events") or []), history=history,
-                 replay_quarters=int(h.get("replay_quarters", 0)))
+        consecutive={
+            str(k): (current.get(k), int(v)) for k, v in (h.get("consecutive") or {}).items()
+        },
+    )
+    out = decide(
+        ruleset,
+        held=held,
+        evaluated=evaluated,
+        values=values,
+        events=set(t.get("events") or []),
+        history=history,
+        replay_quarters=int(h.get("replay_quarters", 0)),
+    )
     if out.rule:
         cov.covered.add(out.rule)
     result = CaseResult(doc.file, line, name, ruleset.name)
-    got = {"outcome": out.outcome, "to": out.review_to if out.outcome in ("held", "review") else out.to,
-           "rule": out.rule}
+    got = {
+        "outcome": out.outcome,
+        "to": out.review_to if out.outcome in ("held", "review") else out.to,
+        "rule": out.rule,
+    }
     for key in TRANSITION_EXPECT:
         if key in expect and expect[key] != got[key]:
             result.failures.append(f"{key}: expected {expect[key]!r}, got {got[key]!r}")
     if result.failures:
-        result.trace = [f"held {held}, evaluated {evaluated}: {out.outcome}"
-                        + (f" by {out.rule}" if out.rule else "")]
+        result.trace = [
+            f"held {held}, evaluated {evaluated}: {out.outcome}"
+            + (f" by {out.rule}" if out.rule else "")
+        ]
     return result
 
 
 def _compare(expect: dict[str, Any], ev: Evaluation, d: Any, fired: list[str]) -> list[str]:
     out = []
+
     def diff(key: str, want: Any, got: Any) -> None:
         if want != got:
             out.append(f"{key}: expected {want!r}, got {got!r}")
+
     if "tier" in expect:
         diff("tier", expect["tier"], d.tier)
     if "motion" in expect:
@@ -348,9 +486,11 @@ def _compare(expect: dict[str, Any], ev: Evaluation, d: Any, fired: list[str]) -
             if listed != sorted(got):
                 missing = sorted(set(listed) - set(got))
                 extra = sorted(set(got) - set(listed))
-                out.append(f"{key}: expected {listed}, got {sorted(got)}"
-                           + (f" (missing {missing})" if missing else "")
-                           + (f" (unexpected {extra})" if extra else ""))
+                out.append(
+                    f"{key}: expected {listed}, got {sorted(got)}"
+                    + (f" (missing {missing})" if missing else "")
+                    + (f" (unexpected {extra})" if extra else "")
+                )
     for set_id, want in (expect.get("bands") or {}).items():
         diff(f"bands.{set_id}", want, d.bands.get(set_id))
     for dec_id, want in (expect.get("decisions") or {}).items():
@@ -381,7 +521,7 @@ def render_text(report: TestReport, coverage: bool = False) -> str:
         out.append(f"FAIL {r.file}:{r.line}: {r.name}")
         for f in r.failures:
             out.append(f"  {f}")
-        out.append("  trace: " + " -> ".join(t.split(':')[0] for t in r.trace))
+        out.append("  trace: " + " -> ".join(t.split(":")[0] for t in r.trace))
     if coverage:
         for name, cov in sorted(report.coverage.items()):
             covered = len(cov.covered & set(cov.rules))

@@ -21,8 +21,15 @@ def firing_records(network: Network, path: Sequence[tuple[int, int]]) -> list[di
     for seq, (index, _) in enumerate(path, start=1):
         rule = network.rules[index]
         derived = {k: v for k, v in rule.output.items()}
-        out.append({"seq": seq, "rule_id": rule.id, "kind": rule.kind, "because": rule.because,
-                    "derived": derived})
+        out.append(
+            {
+                "seq": seq,
+                "rule_id": rule.id,
+                "kind": rule.kind,
+                "because": rule.because,
+                "derived": derived,
+            }
+        )
     return out
 
 
@@ -33,15 +40,30 @@ def path_decided(network: Network, path: Sequence[tuple[int, int]]) -> dict[str,
 
     d = Decision("", {}, {}, 0)
     decode(network, d, path)
-    return {"tier": d.tier, "cell": d.cell, "flags": d.flags, "bands": d.bands,
-            "decisions": d.decisions, "comments": d.comments, "reviews": d.reviews,
-            "motion": d.motion}
+    return {
+        "tier": d.tier,
+        "cell": d.cell,
+        "flags": d.flags,
+        "bands": d.bands,
+        "decisions": d.decisions,
+        "comments": d.comments,
+        "reviews": d.reviews,
+        "motion": d.motion,
+    }
 
 
 def bands_to_json(bands: dict[str, ResolvedBands]) -> dict[str, Any]:
-    return {k: {"over": rb.over, "method": rb.method, "declared_method": rb.declared_method,
-                "reason": rb.reason, "figures": rb.figures,
-                "bands": [asdict(b) for b in rb.bands]} for k, rb in bands.items()}
+    return {
+        k: {
+            "over": rb.over,
+            "method": rb.method,
+            "declared_method": rb.declared_method,
+            "reason": rb.reason,
+            "figures": rb.figures,
+            "bands": [asdict(b) for b in rb.bands],
+        }
+        for k, rb in bands.items()
+    }
 
 
 def bands_from_json(data: dict[str, Any]) -> dict[str, ResolvedBands]:
@@ -53,8 +75,9 @@ def bands_from_json(data: dict[str, Any]) -> dict[str, ResolvedBands]:
                 if b.get(key) is not None:
                     b[key] = tuple(b[key])
             bands.append(Band(**b))
-        out[k] = ResolvedBands(k, v["over"], v["method"], v["declared_method"], tuple(bands),
-                               v["reason"], v["figures"])
+        out[k] = ResolvedBands(
+            k, v["over"], v["method"], v["declared_method"], tuple(bands), v["reason"], v["figures"]
+        )
     return out
 
 
@@ -68,16 +91,26 @@ def decided_lookup(record: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def condition_details(cond: dict[str, Any] | None, values: dict[str, Any],
-                      flags: Sequence[str], rows: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def condition_details(
+    cond: dict[str, Any] | None,
+    values: dict[str, Any],
+    flags: Sequence[str],
+    rows: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
     """Each comparison of a condition with the account's value and its outcome."""
     if cond is None:
         return []
     out = []
     for _, leaf in C.iter_leaves(cond):
         if "flag" in leaf:
-            out.append({"condition": C.describe(leaf), "field": f"flag {leaf['flag']}",
-                        "value": leaf["flag"] in flags, "result": leaf["flag"] in flags})
+            out.append(
+                {
+                    "condition": C.describe(leaf),
+                    "field": f"flag {leaf['flag']}",
+                    "value": leaf["flag"] in flags,
+                    "result": leaf["flag"] in flags,
+                }
+            )
             continue
         if "event" in leaf:
             continue
@@ -86,8 +119,14 @@ def condition_details(cond: dict[str, Any] | None, values: dict[str, Any],
         result = C.compare(op, value, arg)
         if rows and leaf["field"] in rows and not result and op in ("eq", "in", "ne", "not_in"):
             result = C.compare(op, rows[leaf["field"]], arg) or result
-        out.append({"condition": C.describe(leaf), "field": leaf["field"], "value": value,
-                    "result": "unknown" if result is None else result})
+        out.append(
+            {
+                "condition": C.describe(leaf),
+                "field": leaf["field"],
+                "value": value,
+                "result": "unknown" if result is None else result,
+            }
+        )
     return out
 
 
@@ -161,10 +200,13 @@ def why_not_flags(network: Network, record: dict[str, Any]) -> list[str]:
     for flag in network.ruleset.flags:
         if flag.id in record["flags"]:
             continue
-        failed = [d for d in condition_details(flag.when, values, record["flags"],
-                                               record.get("rows"))
-                  if d["result"] is not True]
-        text = "; ".join(f"{d['condition']} ({d['field']} is {show_value(d['value'])})"
-                         for d in failed[:3])
+        failed = [
+            d
+            for d in condition_details(flag.when, values, record["flags"], record.get("rows"))
+            if d["result"] is not True
+        ]
+        text = "; ".join(
+            f"{d['condition']} ({d['field']} is {show_value(d['value'])})" for d in failed[:3]
+        )
         out.append(f"not {flag.id}: {text}")
     return out

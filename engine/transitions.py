@@ -90,13 +90,26 @@ def _target(ruleset: Ruleset, rule: TransitionRule, held: str, evaluated: str) -
     return target
 
 
-def decide(ruleset: Ruleset, *, held: str, evaluated: str, values: dict[str, Any],
-           events: set[str], history: History, replay_quarters: int = 0,
-           min_dwell: int | None = None) -> Outcome:
+def decide(
+    ruleset: Ruleset,
+    *,
+    held: str,
+    evaluated: str,
+    values: dict[str, Any],
+    events: set[str],
+    history: History,
+    replay_quarters: int = 0,
+    min_dwell: int | None = None,
+) -> Outcome:
     env = dict(values)
-    env.update({"tier": held, "evaluated_tier": evaluated,
-                "evaluated_direction": direction(ruleset, held, evaluated),
-                "previous_tier": history.previous_tier or held})
+    env.update(
+        {
+            "tier": held,
+            "evaluated_tier": evaluated,
+            "evaluated_direction": direction(ruleset, held, evaluated),
+            "previous_tier": history.previous_tier or held,
+        }
+    )
 
     def leaf(cond: dict[str, Any]) -> bool | None:
         if "event" in cond:
@@ -105,7 +118,9 @@ def decide(ruleset: Ruleset, *, held: str, evaluated: str, values: dict[str, Any
             return cond["flag"] in env.get("__flags__", ())
         name = cond["field"]
         op, arg = C.leaf_op(cond)
-        value = history.lookup(name, replay_quarters) if name.startswith("history.") else env.get(name)
+        value = (
+            history.lookup(name, replay_quarters) if name.startswith("history.") else env.get(name)
+        )
         return C.compare(op, value, arg)
 
     dwell = ruleset.min_dwell_quarters if min_dwell is None else min_dwell
@@ -113,14 +128,22 @@ def decide(ruleset: Ruleset, *, held: str, evaluated: str, values: dict[str, Any
         if C.evaluate(rule.when, leaf) is not True:
             continue
         if rule.action == "review":  # a review suggests a tier; it never moves the account
-            suggested = {"evaluated": evaluated,
-                         "next": _next(ruleset, held, up=False) or held}.get(rule.to, rule.to)
+            suggested = {
+                "evaluated": evaluated,
+                "next": _next(ruleset, held, up=False) or held,
+            }.get(rule.to, rule.to)
             return Outcome("review", held, rule.id, rule.because, review_to=suggested)
         target = _target(ruleset, rule, held, evaluated)
         if target is None:
             continue  # would not move the account: not applicable
         if history.quarters_in_tier < dwell:
-            return Outcome("held", held, rule.id, rule.because + f" (held: {history.quarters_in_tier} "
-                           f"of {dwell} minimum quarter(s) in {held})", review_to=target)
+            return Outcome(
+                "held",
+                held,
+                rule.id,
+                rule.because + f" (held: {history.quarters_in_tier} "
+                f"of {dwell} minimum quarter(s) in {held})",
+                review_to=target,
+            )
         return Outcome("moved", target, rule.id, rule.because)
     return Outcome("stay", held)

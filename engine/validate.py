@@ -30,7 +30,7 @@ class _Checker:
         self.problems: list[Problem] = []
         self.values: dict[str, tuple[str, Path]] = {}  # value id -> (kind, path)
         self.value_types: dict[str, str] = {}
-        self.band_ids: dict[str, list[str]] = {}       # band set -> band ids (all variants)
+        self.band_ids: dict[str, list[str]] = {}  # band set -> band ids (all variants)
         self.band_rows: dict[str, list[str]] = {}
         self.tiers = [t["id"] for t in self.d["tiers"]]
         self.flags = [f["id"] for f in self.d.get("flags", [])]
@@ -52,10 +52,12 @@ class _Checker:
                 key = normalise(alias)
                 owner = seen_alias.get(key)
                 if owner and owner[0] != item["id"]:
-                    self.error(("inputs", i, "aliases", j),
-                               f"alias '{alias}' is already claimed by input '{owner[0]}' "
-                               f"('{owner[1]}'; columns match ignoring case and separators)",
-                               "duplicate-alias")
+                    self.error(
+                        ("inputs", i, "aliases", j),
+                        f"alias '{alias}' is already claimed by input '{owner[0]}' "
+                        f"('{owner[1]}'; columns match ignoring case and separators)",
+                        "duplicate-alias",
+                    )
                 else:
                     seen_alias[key] = (item["id"], alias)
             self._input_checks(item, ("inputs", i))
@@ -83,31 +85,46 @@ class _Checker:
             self._value(item["id"], "decision", ("decisions", i, "id"))
             self.value_types[item["id"]] = "decision"
             self.decision_values[item["id"]] = [r["value"] for r in item["rules"]] + (
-                [item["default"]] if "default" in item else [])
+                [item["default"]] if "default" in item else []
+            )
         self._unique(((t["id"], ("tiers", i, "id")) for i, t in enumerate(self.d["tiers"])), "tier")
-        self._unique(((f["id"], ("flags", i, "id")) for i, f in enumerate(self.d.get("flags", []))),
-                     "flag")
+        self._unique(
+            ((f["id"], ("flags", i, "id")) for i, f in enumerate(self.d.get("flags", []))), "flag"
+        )
         rule_ids: list[tuple[str, Path]] = []
         for section in ("contradictions", "review_hints", "gates", "compatible"):
-            rule_ids += [(x["id"], (section, i, "id")) for i, x in enumerate(self.d.get(section, []))]
+            rule_ids += [
+                (x["id"], (section, i, "id")) for i, x in enumerate(self.d.get(section, []))
+            ]
         for i, dec in enumerate(self.d.get("decisions", [])):
-            rule_ids += [(r["id"], ("decisions", i, "rules", j, "id"))
-                         for j, r in enumerate(dec["rules"])]
-        rule_ids += [(r["id"], ("recalibration", "triggers", i, "id"))
-                     for i, r in enumerate(self.d.get("recalibration", {}).get("triggers", []))]
-        rule_ids += [(r["id"], ("transitions", "rules", i, "id"))
-                     for i, r in enumerate(self.d.get("transitions", {}).get("rules", []))]
-        rule_ids += [(r["id"], ("capacity", "calibration", "levers", i, "id"))
-                     for i, r in enumerate(self.d.get("capacity", {}).get("calibration", {})
-                                           .get("levers", []))]
+            rule_ids += [
+                (r["id"], ("decisions", i, "rules", j, "id")) for j, r in enumerate(dec["rules"])
+            ]
+        rule_ids += [
+            (r["id"], ("recalibration", "triggers", i, "id"))
+            for i, r in enumerate(self.d.get("recalibration", {}).get("triggers", []))
+        ]
+        rule_ids += [
+            (r["id"], ("transitions", "rules", i, "id"))
+            for i, r in enumerate(self.d.get("transitions", {}).get("rules", []))
+        ]
+        rule_ids += [
+            (r["id"], ("capacity", "calibration", "levers", i, "id"))
+            for i, r in enumerate(
+                self.d.get("capacity", {}).get("calibration", {}).get("levers", [])
+            )
+        ]
         self._unique(rule_ids, "rule")
 
     def _value(self, name: str, kind: str, path: Path) -> None:
         if name in self.values:
             other_kind, other = self.values[name]
             line = self.doc.where(other)[0]
-            self.error(path, f"duplicate id '{name}' (already used by the {other_kind} on line {line})",
-                       "duplicate-id")
+            self.error(
+                path,
+                f"duplicate id '{name}' (already used by the {other_kind} on line {line})",
+                "duplicate-id",
+            )
             return
         if name in ("tier", *TRANSITION_FIELDS):
             self.error(path, f"'{name}' is reserved", "reserved-id")
@@ -118,8 +135,11 @@ class _Checker:
         for name, path in items:
             if name in seen:
                 line = self.doc.where(seen[name])[0]
-                self.error(path, f"duplicate {kind} id '{name}' (first defined on line {line})",
-                           "duplicate-id")
+                self.error(
+                    path,
+                    f"duplicate {kind} id '{name}' (first defined on line {line})",
+                    "duplicate-id",
+                )
             else:
                 seen[name] = path
 
@@ -135,7 +155,8 @@ class _Checker:
             default = item["default"]
             ok = {
                 "boolean": isinstance(default, bool),
-                "string": isinstance(default, str), "date": isinstance(default, str),
+                "string": isinstance(default, str),
+                "date": isinstance(default, str),
                 "enum": default in item.get("values", []),
             }.get(kind, isinstance(default, (int, float)) and not isinstance(default, bool))
             if not ok:
@@ -164,29 +185,41 @@ class _Checker:
             for j, arg in enumerate(args):
                 path = ("derived", i, op, j) if isinstance(item[op], list) else ("derived", i, op)
                 if op in ("days_since", "days_until"):
-                    if self.ref(arg, path, ("input", "derived"), "value") and \
-                            self.value_types.get(arg) != "date":
+                    if (
+                        self.ref(arg, path, ("input", "derived"), "value")
+                        and self.value_types.get(arg) != "date"
+                    ):
                         self.error(path, f"'{arg}' is not a date input")
-                elif self.ref(arg, path, ("input", "derived"),
-                              "operand (an input or derived value)") and \
-                        self.value_types.get(arg) not in NUMERIC_TYPES | {"number"}:
-                    self.error(path, f"'{arg}' is a {self.value_types.get(arg)} value; "
-                               "operand must be numeric", "type")
+                elif self.ref(
+                    arg, path, ("input", "derived"), "operand (an input or derived value)"
+                ) and self.value_types.get(arg) not in NUMERIC_TYPES | {"number"}:
+                    self.error(
+                        path,
+                        f"'{arg}' is a {self.value_types.get(arg)} value; operand must be numeric",
+                        "type",
+                    )
 
     def check_scores(self) -> None:
         for i, s in enumerate(self.d.get("scores", [])):
             comps = s["components"]
-            self._unique(((c["id"], ("scores", i, "components", j, "id"))
-                          for j, c in enumerate(comps)), "component")
+            self._unique(
+                ((c["id"], ("scores", i, "components", j, "id")) for j, c in enumerate(comps)),
+                "component",
+            )
             for j, c in enumerate(comps):
                 p = ("scores", i, "components", j)
                 if "input" in c:
                     self.numeric_ref(c["input"], p + ("input",), "component input")
                     if not c.get("scoring") and self.value_types.get(c["input"]) not in (
-                            "ratio", "number", None):
-                        self.error(p + ("input",),
-                                   f"'{c['input']}' is a {self.value_types.get(c['input'])} value, "
-                                   "not 0-1: give a 'scoring' (divide_by, points or thresholds)")
+                        "ratio",
+                        "number",
+                        None,
+                    ):
+                        self.error(
+                            p + ("input",),
+                            f"'{c['input']}' is a {self.value_types.get(c['input'])} value, "
+                            "not 0-1: give a 'scoring' (divide_by, points or thresholds)",
+                        )
                 else:
                     self.condition(c["when"], p + ("when",))
                 if s["method"] == "weighted" and "weight" not in c:
@@ -201,25 +234,35 @@ class _Checker:
                 if any(b is None for b in bounds):
                     self.error(p + ("scoring", "thresholds"), "each threshold needs gte or gt")
                 elif any(b2 > b1 for b1, b2 in pairwise(bounds)):
-                    self.error(p + ("scoring", "thresholds"),
-                               "thresholds must be ordered from the highest bound down "
-                               "(a later row would be shadowed)", "shadowed-rule")
+                    self.error(
+                        p + ("scoring", "thresholds"),
+                        "thresholds must be ordered from the highest bound down "
+                        "(a later row would be shadowed)",
+                        "shadowed-rule",
+                    )
             if s["method"] == "weighted":
                 total = sum(c.get("weight", 0) for c in comps)
                 if total == 0:
                     self.error(("scores", i, "components"), "every weight is 0", "weights")
                 elif abs(total - 1.0) > WEIGHT_TOLERANCE:
-                    self.error(("scores", i, "components"),
-                               f"weights of '{s['id']}' sum to {round(total, 6):g}, not 1.0",
-                               "weights")
+                    self.error(
+                        ("scores", i, "components"),
+                        f"weights of '{s['id']}' sum to {round(total, 6):g}, not 1.0",
+                        "weights",
+                    )
 
     def check_bands(self) -> None:
         for i, b in enumerate(self.d["bands"]):
             p = ("bands", i)
             self.numeric_ref(b["over"], p + ("over",), "banded value")
             method = b["method"]
-            needs = {"declared": ["bands"], "log": ["log"], "quartile": ["quartile"],
-                     "auto": ["log", "quartile"], "target_shares": ["bands"]}[method]
+            needs = {
+                "declared": ["bands"],
+                "log": ["log"],
+                "quartile": ["quartile"],
+                "auto": ["log", "quartile"],
+                "target_shares": ["bands"],
+            }[method]
             for key in needs:
                 if key not in b:
                     self.error(p + ("method",), f"method '{method}' needs a '{key}' block")
@@ -227,8 +270,9 @@ class _Checker:
                 if key in b and key not in needs and not (key == "auto" and method == "auto"):
                     self.error(p + (key,), f"'{key}' is not used by method '{method}'")
             if "bands" in b:
-                self._intervals(b["bands"], p + ("bands",),
-                                bounded=method != "target_shares", method=method)
+                self._intervals(
+                    b["bands"], p + ("bands",), bounded=method != "target_shares", method=method
+                )
             if "log" in b:
                 self._intervals(b["log"]["bands"], p + ("log", "bands"), bounded=True, method="log")
             if "quartile" in b:
@@ -237,44 +281,69 @@ class _Checker:
                 if any(q2 <= q1 for q1, q2 in pairwise(qs)):
                     self.error(p + ("quartile", "quantiles"), "quantiles must increase")
                 if len(qb["bands"]) != len(qs) + 1:
-                    self.error(p + ("quartile", "bands"),
-                               f"{len(qs)} cut points make {len(qs) + 1} bands, "
-                               f"but {len(qb['bands'])} are declared")
+                    self.error(
+                        p + ("quartile", "bands"),
+                        f"{len(qs)} cut points make {len(qs) + 1} bands, "
+                        f"but {len(qb['bands'])} are declared",
+                    )
                 for j, band in enumerate(qb["bands"]):
                     if any(k in band for k in ("gt", "gte", "lt", "lte")):
-                        self.error(p + ("quartile", "bands", j),
-                                   "quartile band bounds are computed from the portfolio; "
-                                   "remove gt/gte/lt/lte")
+                        self.error(
+                            p + ("quartile", "bands", j),
+                            "quartile band bounds are computed from the portfolio; "
+                            "remove gt/gte/lt/lte",
+                        )
             if method == "target_shares":
                 for j, band in enumerate(b.get("bands", [])):
                     if "target_account_share" not in band and "target_arr_share" not in band:
-                        self.error(p + ("bands", j),
-                                   "target_shares bands need target_account_share or target_arr_share")
+                        self.error(
+                            p + ("bands", j),
+                            "target_shares bands need target_account_share or target_arr_share",
+                        )
             ids = [band["id"] for key in ("bands",) for band in b.get(key, [])]
             self._unique(((x, p + ("bands", j, "id")) for j, x in enumerate(ids)), "band")
 
-    def _intervals(self, bands: list[dict[str, Any]], path: Path, bounded: bool, method: str) -> None:
+    def _intervals(
+        self, bands: list[dict[str, Any]], path: Path, bounded: bool, method: str
+    ) -> None:
         self._unique(((band["id"], path + (j, "id")) for j, band in enumerate(bands)), "band")
         if not bounded:
             return
+
         def lower(b: dict[str, Any]) -> tuple[float | None, bool]:
             return (b["gte"], True) if "gte" in b else (b.get("gt"), False)
+
         def upper(b: dict[str, Any]) -> tuple[float | None, bool]:
             return (b["lte"], True) if "lte" in b else (b.get("lt"), False)
+
         for j, band in enumerate(bands):
             lo, _ = lower(band)
             hi, _ = upper(band)
             lo_inc = "gte" in band
             hi_inc = "lte" in band
-            if lo is not None and hi is not None and (lo > hi or (lo == hi and not (lo_inc and hi_inc))):
-                self.error(path + (j,), f"band '{band['id']}' is empty: lower bound {lo:g} "
-                           f"is not below upper bound {hi:g}", "band-empty")
+            if (
+                lo is not None
+                and hi is not None
+                and (lo > hi or (lo == hi and not (lo_inc and hi_inc)))
+            ):
+                self.error(
+                    path + (j,),
+                    f"band '{band['id']}' is empty: lower bound {lo:g} "
+                    f"is not below upper bound {hi:g}",
+                    "band-empty",
+                )
             if j > 0 and lo is None:
-                self.error(path + (j,), f"band '{band['id']}' needs a lower bound "
-                           "(only the first band is open below)", "band-gap")
+                self.error(
+                    path + (j,),
+                    f"band '{band['id']}' needs a lower bound (only the first band is open below)",
+                    "band-gap",
+                )
             if j < len(bands) - 1 and hi is None:
-                self.error(path + (j,), f"band '{band['id']}' needs an upper bound "
-                           "(only the last band is open above)", "band-gap")
+                self.error(
+                    path + (j,),
+                    f"band '{band['id']}' needs an upper bound (only the last band is open above)",
+                    "band-gap",
+                )
         for j in range(1, len(bands)):
             prev, cur = bands[j - 1], bands[j]
             (hi, hi_inc), (lo, lo_inc) = upper(prev), lower(cur)
@@ -282,11 +351,17 @@ class _Checker:
                 continue
             name = f"'{prev['id']}' and '{cur['id']}'"
             if lo > hi or (lo == hi and not hi_inc and not lo_inc):
-                self.error(path + (j,), f"gap between bands {name}: values from {hi:g} to {lo:g} "
-                           "fall in no band", "band-gap")
+                self.error(
+                    path + (j,),
+                    f"gap between bands {name}: values from {hi:g} to {lo:g} fall in no band",
+                    "band-gap",
+                )
             elif lo < hi or (lo == hi and hi_inc and lo_inc):
-                self.error(path + (j,), f"bands {name} overlap at {lo:g}"
-                           + ("" if lo == hi else f" to {hi:g}"), "band-overlap")
+                self.error(
+                    path + (j,),
+                    f"bands {name} overlap at {lo:g}" + ("" if lo == hi else f" to {hi:g}"),
+                    "band-overlap",
+                )
 
     def _check_grid_axis_open(self, set_id: str, key: str) -> None:
         """Every account needs a tier: the bands of a grid axis may not leave values out."""
@@ -303,15 +378,24 @@ class _Checker:
             floor = self._lowest_value(b["over"])
             first = bands[0]
             covered_below = floor is not None and (
-                ("gte" in first and floor >= first["gte"]) or ("gt" in first and floor > first["gt"]))
+                ("gte" in first and floor >= first["gte"])
+                or ("gt" in first and floor > first["gt"])
+            )
             if ("gt" in first or "gte" in first) and not covered_below:
-                self.error(path + (0,), f"band set '{set_id}' is a grid axis ({key}): its first "
-                           "band must be open below (no gt/gte), or values under it get no tier",
-                           "band-gap")
+                self.error(
+                    path + (0,),
+                    f"band set '{set_id}' is a grid axis ({key}): its first "
+                    "band must be open below (no gt/gte), or values under it get no tier",
+                    "band-gap",
+                )
             if "lt" in bands[-1] or "lte" in bands[-1]:
-                self.error(path + (len(bands) - 1,), f"band set '{set_id}' is a grid axis "
-                           f"({key}): its last band must be open above (no lt/lte), or values "
-                           "over it get no tier", "band-gap")
+                self.error(
+                    path + (len(bands) - 1,),
+                    f"band set '{set_id}' is a grid axis "
+                    f"({key}): its last band must be open above (no lt/lte), or values "
+                    "over it get no tier",
+                    "band-gap",
+                )
 
     def _lowest_value(self, name: str) -> float | None:
         """The smallest value a banded value can take, where the ruleset says so."""
@@ -335,68 +419,101 @@ class _Checker:
         ok_cols = col_set is None or self.ref(col_set, ("grid", "columns"), ("band",), "band set")
         rows = self.band_rows.get(row_set, []) if ok_rows else []
         cols = (self.band_rows.get(col_set, []) if col_set else [""]) if ok_cols else []
-        for key, declared, known in (("row_order", g.get("row_order"), rows),
-                                     ("column_order", g.get("column_order"),
-                                      cols if col_set else [])):
+        for key, declared, known in (
+            ("row_order", g.get("row_order"), rows),
+            ("column_order", g.get("column_order"), cols if col_set else []),
+        ):
             if declared is None or not known:
                 continue
             for j, name in enumerate(declared):
                 if name not in known:
-                    self.error(("grid", key, j), f"unknown row '{name}'" + suggest(name, known),
-                               "unknown-reference")
+                    self.error(
+                        ("grid", key, j),
+                        f"unknown row '{name}'" + suggest(name, known),
+                        "unknown-reference",
+                    )
             missing = [x for x in known if x not in declared]
             if missing:
-                self.error(("grid", key), f"{key} is missing {', '.join(missing)}", "grid-incomplete")
+                self.error(
+                    ("grid", key), f"{key} is missing {', '.join(missing)}", "grid-incomplete"
+                )
         order = g.get("column_order") or cols
         for row, value in g["cells"].items():
             p = ("grid", "cells", row)
             if rows and row not in rows:
-                self.error(p, f"row '{row}' is not a row of band set '{row_set}'"
-                           + suggest(row, rows) + " (grid is over-full)", "grid-overfull")
+                self.error(
+                    p,
+                    f"row '{row}' is not a row of band set '{row_set}'"
+                    + suggest(row, rows)
+                    + " (grid is over-full)",
+                    "grid-overfull",
+                )
             tiers = value if isinstance(value, list) else [value]
             if col_set and not isinstance(value, list):
                 self.error(p, "a grid with columns needs a list of tiers per row")
             elif cols and len(tiers) != len(order):
                 word = "over-full" if len(tiers) > len(order) else "incomplete"
-                self.error(p, f"row '{row}' has {len(tiers)} cells but the grid has "
-                           f"{len(order)} columns ({', '.join(order)}): grid is {word}",
-                           "grid-overfull" if len(tiers) > len(order) else "grid-incomplete")
+                self.error(
+                    p,
+                    f"row '{row}' has {len(tiers)} cells but the grid has "
+                    f"{len(order)} columns ({', '.join(order)}): grid is {word}",
+                    "grid-overfull" if len(tiers) > len(order) else "grid-incomplete",
+                )
             for j, tier in enumerate(tiers):
                 if tier not in self.tiers:
-                    self.error(p + ((j,) if isinstance(value, list) else ()),
-                               f"unknown tier '{tier}'" + suggest(tier, self.tiers), "unknown-tier")
+                    self.error(
+                        p + ((j,) if isinstance(value, list) else ()),
+                        f"unknown tier '{tier}'" + suggest(tier, self.tiers),
+                        "unknown-tier",
+                    )
         for row in rows:
             if row not in g["cells"]:
-                self.error(("grid", "cells"), f"grid is incomplete: no cells for row '{row}'",
-                           "grid-incomplete")
+                self.error(
+                    ("grid", "cells"),
+                    f"grid is incomplete: no cells for row '{row}'",
+                    "grid-incomplete",
+                )
         used = {t for v in g["cells"].values() for t in (v if isinstance(v, list) else [v])}
         for i, tier in enumerate(self.tiers):
             if tier not in used:
-                self.error(("tiers", i, "id"), f"tier '{tier}' is in no grid cell: it is unreachable",
-                           "unreachable-tier")
+                self.error(
+                    ("tiers", i, "id"),
+                    f"tier '{tier}' is in no grid cell: it is unreachable",
+                    "unreachable-tier",
+                )
 
     # -- conditions ----------------------------------------------------------------------
-    def condition(self, cond: dict[str, Any], path: Path, transitions: bool = False,
-                  rule: str = "") -> None:
+    def condition(
+        self, cond: dict[str, Any], path: Path, transitions: bool = False, rule: str = ""
+    ) -> None:
         for leaf_path, leaf in C.iter_leaves(cond):
             p = path + leaf_path
             if "flag" in leaf:
                 if leaf["flag"] not in self.flags:
-                    self.error(p + ("flag",), f"unknown flag '{leaf['flag']}'"
-                               + suggest(leaf["flag"], self.flags), "unknown-flag")
+                    self.error(
+                        p + ("flag",),
+                        f"unknown flag '{leaf['flag']}'" + suggest(leaf["flag"], self.flags),
+                        "unknown-flag",
+                    )
                 continue
             if "event" in leaf:
                 if not transitions:
                     self.error(p + ("event",), "event conditions are only allowed in transitions")
                 elif leaf["event"] not in EVENT_TYPES:
-                    self.error(p + ("event",), f"unknown event type '{leaf['event']}'"
-                               + suggest(leaf["event"], EVENT_TYPES))
+                    self.error(
+                        p + ("event",),
+                        f"unknown event type '{leaf['event']}'"
+                        + suggest(leaf["event"], EVENT_TYPES),
+                    )
                 continue
             self._leaf(leaf, p, transitions)
         reason = C.unsatisfiable(cond)
         if reason:
-            self.error(path, f"{rule + ' ' if rule else ''}can never fire: {reason} "
-                       "(unreachable rule)", "unreachable-rule")
+            self.error(
+                path,
+                f"{rule + ' ' if rule else ''}can never fire: {reason} (unreachable rule)",
+                "unreachable-rule",
+            )
 
     def _history_field(self, name: str, p: Path) -> None:
         """history.quarters_in_tier, history.quarters_since.<event type>,
@@ -406,21 +523,33 @@ class _Checker:
         if name.startswith("history.quarters_since."):
             kind = name.split(".", 2)[2]
             if kind not in EVENT_TYPES:
-                self.error(p + ("field",), f"unknown event type '{kind}' in '{name}'"
-                           + suggest(kind, EVENT_TYPES), "unknown-reference")
+                self.error(
+                    p + ("field",),
+                    f"unknown event type '{kind}' in '{name}'" + suggest(kind, EVENT_TYPES),
+                    "unknown-reference",
+                )
             return
         if name.startswith("history.consecutive."):
             key = name.split(".", 2)[2]
             known = list(self.band_ids) + list(self.decision_values)
             if key not in known:
-                self.error(p + ("field",), f"unknown band set or decision '{key}' in '{name}'"
-                           + suggest(key, known), "unknown-reference")
+                self.error(
+                    p + ("field",),
+                    f"unknown band set or decision '{key}' in '{name}'" + suggest(key, known),
+                    "unknown-reference",
+                )
             return
-        options = ["history.quarters_in_tier", "history.quarters_since.<event type>",
-                   "history.consecutive.<band set or decision>"]
-        self.error(p + ("field",), f"unknown history field '{name}'"
-                   + (suggest(name, ["history.quarters_in_tier"]) or f" (use {', '.join(options)})"),
-                   "unknown-reference")
+        options = [
+            "history.quarters_in_tier",
+            "history.quarters_since.<event type>",
+            "history.consecutive.<band set or decision>",
+        ]
+        self.error(
+            p + ("field",),
+            f"unknown history field '{name}'"
+            + (suggest(name, ["history.quarters_in_tier"]) or f" (use {', '.join(options)})"),
+            "unknown-reference",
+        )
 
     def _leaf(self, leaf: dict[str, Any], p: Path, transitions: bool) -> None:
         name = leaf["field"]
@@ -440,8 +569,11 @@ class _Checker:
         known = list(self.values)
         if name not in self.values:
             extra = ["tier"] + (sorted(TRANSITION_FIELDS) if transitions else [])
-            self.error(p + ("field",), f"unknown field '{name}'" + suggest(name, known + extra),
-                       "unknown-reference")
+            self.error(
+                p + ("field",),
+                f"unknown field '{name}'" + suggest(name, known + extra),
+                "unknown-reference",
+            )
             return
         kind = self.value_types[name]
         if kind == "band":
@@ -452,8 +584,11 @@ class _Checker:
             self.error(p, f"'{op}' compares numbers, but '{name}' is a {kind} value", "type")
         if op in ("eq", "ne") and kind == "boolean" and not isinstance(arg, bool):
             self.error(p + (op,), f"'{name}' is boolean: compare it with true or false", "type")
-        if op in ("eq", "ne") and kind in NUMERIC_TYPES | {"number"} and (
-                isinstance(arg, (str, bool))):
+        if (
+            op in ("eq", "ne")
+            and kind in NUMERIC_TYPES | {"number"}
+            and (isinstance(arg, (str, bool)))
+        ):
             self.error(p + (op,), f"'{name}' is numeric: {arg!r} is not a number", "type")
         if kind == "enum":
             allowed = next(i.get("values", []) for i in self.d["inputs"] if i["id"] == name)
@@ -467,33 +602,44 @@ class _Checker:
         args = arg if isinstance(arg, list) else [arg]
         for j, a in enumerate(args):
             if a not in allowed:
-                self.error(p + ((op, j) if isinstance(arg, list) else (op,)),
-                           f"unknown {what} '{a}'" + suggest(str(a), map(str, allowed)),
-                           "unknown-tier" if what == "tier" else "unknown-reference")
+                self.error(
+                    p + ((op, j) if isinstance(arg, list) else (op,)),
+                    f"unknown {what} '{a}'" + suggest(str(a), map(str, allowed)),
+                    "unknown-tier" if what == "tier" else "unknown-reference",
+                )
 
     def check_rules(self) -> None:
         for i, dec in enumerate(self.d.get("decisions", [])):
             rules = dec["rules"]
             for j, r in enumerate(rules):
-                self.condition(r["when"], ("decisions", i, "rules", j, "when"), rule=f"rule '{r['id']}'")
+                self.condition(
+                    r["when"], ("decisions", i, "rules", j, "when"), rule=f"rule '{r['id']}'"
+                )
             policy = dec["hit_policy"]
             for j, r in enumerate(rules):
                 for k in range(j):
                     earlier = rules[k]
                     if policy == "first" and C.implies(r["when"], earlier["when"]):
-                        self.error(("decisions", i, "rules", j),
-                                   f"rule '{r['id']}' is shadowed by '{earlier['id']}': whenever it "
-                                   "applies, the earlier rule already decided (hit policy first)",
-                                   "shadowed-rule")
+                        self.error(
+                            ("decisions", i, "rules", j),
+                            f"rule '{r['id']}' is shadowed by '{earlier['id']}': whenever it "
+                            "applies, the earlier rule already decided (hit policy first)",
+                            "shadowed-rule",
+                        )
                     if policy == "unique" and C.overlap(r["when"], earlier["when"]):
-                        self.error(("decisions", i, "rules", j),
-                                   f"rules '{earlier['id']}' and '{r['id']}' can both apply, but the "
-                                   "hit policy is unique", "hit-policy")
+                        self.error(
+                            ("decisions", i, "rules", j),
+                            f"rules '{earlier['id']}' and '{r['id']}' can both apply, but the "
+                            "hit policy is unique",
+                            "hit-policy",
+                        )
             if policy == "priority":
                 prios = [r.get("priority") for r in rules]
                 if None in prios:
-                    self.error(("decisions", i, "hit_policy"),
-                               "hit policy priority needs a 'priority' on every rule")
+                    self.error(
+                        ("decisions", i, "hit_policy"),
+                        "hit policy priority needs a 'priority' on every rule",
+                    )
         for i, f in enumerate(self.d.get("flags", [])):
             self.condition(f["when"], ("flags", i, "when"), rule=f"flag '{f['id']}'")
         for i, r in enumerate(self.d.get("review_hints", [])):
@@ -504,55 +650,82 @@ class _Checker:
             self.condition(r["when"], p + ("when",), transitions=True, rule=f"rule '{r['id']}'")
             to = r.get("to", "evaluated")
             if to not in ("evaluated", "next") and to not in self.tiers:
-                self.error(p + ("to",), f"unknown tier '{to}'" + suggest(to, self.tiers), "unknown-tier")
+                self.error(
+                    p + ("to",), f"unknown tier '{to}'" + suggest(to, self.tiers), "unknown-tier"
+                )
             for k in range(i):
                 if C.implies(r["when"], trans[k]["when"]):
-                    self.error(p, f"rule '{r['id']}' is shadowed by '{trans[k]['id']}' "
-                               "(hit policy first)", "shadowed-rule")
+                    self.error(
+                        p,
+                        f"rule '{r['id']}' is shadowed by '{trans[k]['id']}' (hit policy first)",
+                        "shadowed-rule",
+                    )
 
     def check_flags_and_declarations(self) -> None:
         pairs: dict[frozenset[str], Path] = {}
         for i, c in enumerate(self.d.get("contradictions", [])):
             for j, flag in enumerate(c["flags"]):
                 if flag not in self.flags:
-                    self.error(("contradictions", i, "flags", j), f"unknown flag '{flag}'"
-                               + suggest(flag, self.flags), "unknown-flag")
+                    self.error(
+                        ("contradictions", i, "flags", j),
+                        f"unknown flag '{flag}'" + suggest(flag, self.flags),
+                        "unknown-flag",
+                    )
             pairs[frozenset(c["flags"])] = ("contradictions", i)
         for i, c in enumerate(self.d.get("compatible", [])):
             p = ("compatible", i)
             if "tier" in c and c["tier"] not in self.tiers:
-                self.error(p + ("tier",), f"unknown tier '{c['tier']}'" + suggest(c["tier"], self.tiers),
-                           "unknown-tier")
+                self.error(
+                    p + ("tier",),
+                    f"unknown tier '{c['tier']}'" + suggest(c["tier"], self.tiers),
+                    "unknown-tier",
+                )
             flags = c.get("flags", [])
             for j, flag in enumerate(flags):
                 if flag not in self.flags:
-                    self.error(p + ("flags", j), f"unknown flag '{flag}'" + suggest(flag, self.flags),
-                               "unknown-flag")
+                    self.error(
+                        p + ("flags", j),
+                        f"unknown flag '{flag}'" + suggest(flag, self.flags),
+                        "unknown-flag",
+                    )
             for pair, where in pairs.items():
                 if pair <= set(flags):
                     line = self.doc.where(where)[0]
-                    self.error(p, f"declares {' + '.join(sorted(pair))} compatible, but the "
-                               f"contradiction on line {line} says they contradict "
-                               "(contradictory declarations)", "contradiction")
+                    self.error(
+                        p,
+                        f"declares {' + '.join(sorted(pair))} compatible, but the "
+                        f"contradiction on line {line} says they contradict "
+                        "(contradictory declarations)",
+                        "contradiction",
+                    )
 
     def check_capacity_gates_triggers(self) -> None:
         cap = self.d.get("capacity", {})
         for tier in cap.get("csms_available", {}):
             if tier not in self.tiers:
-                self.error(("capacity", "csms_available", tier), f"unknown tier '{tier}'"
-                           + suggest(tier, self.tiers), "unknown-tier")
+                self.error(
+                    ("capacity", "csms_available", tier),
+                    f"unknown tier '{tier}'" + suggest(tier, self.tiers),
+                    "unknown-tier",
+                )
         calib = cap.get("calibration")
         if calib:
             if calib["tier"] not in self.tiers:
-                self.error(("capacity", "calibration", "tier"), f"unknown tier '{calib['tier']}'"
-                           + suggest(calib["tier"], self.tiers), "unknown-tier")
+                self.error(
+                    ("capacity", "calibration", "tier"),
+                    f"unknown tier '{calib['tier']}'" + suggest(calib["tier"], self.tiers),
+                    "unknown-tier",
+                )
             for i, lever in enumerate(calib["levers"]):
                 p: Path = ("capacity", "calibration", "levers", i)
                 if not self.ref(lever["band"], p + ("band",), ("band",), "band set"):
                     continue
                 if lever["lower_of"] not in self.band_ids[lever["band"]]:
-                    self.error(p + ("lower_of",), f"unknown band '{lever['lower_of']}'"
-                               + suggest(lever["lower_of"], self.band_ids[lever["band"]]))
+                    self.error(
+                        p + ("lower_of",),
+                        f"unknown band '{lever['lower_of']}'"
+                        + suggest(lever["lower_of"], self.band_ids[lever["band"]]),
+                    )
                 if ("step" in lever) == ("factor" in lever):
                     self.error(p, "give exactly one of step or factor")
                 if "min" in lever and "max" in lever and lever["min"] > lever["max"]:
@@ -564,29 +737,47 @@ class _Checker:
                 if "tier" not in g or "max_share" not in g:
                     self.error(p, "tier_share_cap needs 'tier' and 'max_share'")
                 elif g["tier"] not in self.tiers:
-                    self.error(p + ("tier",), f"unknown tier '{g['tier']}'" + suggest(g["tier"], self.tiers),
-                               "unknown-tier")
+                    self.error(
+                        p + ("tier",),
+                        f"unknown tier '{g['tier']}'" + suggest(g["tier"], self.tiers),
+                        "unknown-tier",
+                    )
         for i, w in enumerate(self.d.get("waivers", [])):
             if w["gate"] not in gate_ids:
-                self.error(("waivers", i, "gate"), f"unknown gate '{w['gate']}'"
-                           + suggest(w["gate"], gate_ids), "unknown-reference")
-        self._unique(((w["gate"], ("waivers", i, "gate"))
-                      for i, w in enumerate(self.d.get("waivers", []))), "waiver")
+                self.error(
+                    ("waivers", i, "gate"),
+                    f"unknown gate '{w['gate']}'" + suggest(w["gate"], gate_ids),
+                    "unknown-reference",
+                )
+        self._unique(
+            ((w["gate"], ("waivers", i, "gate")) for i, w in enumerate(self.d.get("waivers", []))),
+            "waiver",
+        )
         for i, t in enumerate(self.d.get("recalibration", {}).get("triggers", [])):
             p = ("recalibration", "triggers", i)
-            need = {"tier_arr_change": "threshold", "capacity_change": "threshold",
-                    "tier_churn_over_target": "ratio"}.get(t["kind"])
+            need = {
+                "tier_arr_change": "threshold",
+                "capacity_change": "threshold",
+                "tier_churn_over_target": "ratio",
+            }.get(t["kind"])
             if need and need not in t:
                 self.error(p, f"trigger kind {t['kind']} needs '{need}'")
             for j, tier in enumerate(t.get("tiers", [])):
                 if tier not in self.tiers:
-                    self.error(p + ("tiers", j), f"unknown tier '{tier}'" + suggest(tier, self.tiers),
-                               "unknown-tier")
+                    self.error(
+                        p + ("tiers", j),
+                        f"unknown tier '{tier}'" + suggest(tier, self.tiers),
+                        "unknown-tier",
+                    )
         for i, t in enumerate(self.d["tiers"]):
             b = t.get("book_size")
             if b and "max" in b and b["min"] > b["max"]:
                 self.error(("tiers", i, "book_size", "min"), "book size min is greater than max")
-            if b and "target" in b and (b["target"] < b["min"] or ("max" in b and b["target"] > b["max"])):
+            if (
+                b
+                and "target" in b
+                and (b["target"] < b["min"] or ("max" in b and b["target"] > b["max"]))
+            ):
                 self.error(("tiers", i, "book_size", "target"), "target is outside min..max")
 
     def check_alignment(self) -> None:
@@ -598,23 +789,33 @@ class _Checker:
         if e:
             self.numeric_ref(e["potential"], ("alignment", "expansion", "potential"), "potential")
             if "readiness" in e:
-                self.numeric_ref(e["readiness"], ("alignment", "expansion", "readiness"), "readiness")
+                self.numeric_ref(
+                    e["readiness"], ("alignment", "expansion", "readiness"), "readiness"
+                )
             for j, sig in enumerate(e.get("signals", [])):
                 if sig not in self.flags and self.value_types.get(sig) != "boolean":
-                    self.error(("alignment", "expansion", "signals", j),
-                               f"signal '{sig}' is neither a boolean input nor a flag"
-                               + suggest(sig, self.flags + [k for k, t in self.value_types.items()
-                                                            if t == "boolean"]), "unknown-reference")
+                    self.error(
+                        ("alignment", "expansion", "signals", j),
+                        f"signal '{sig}' is neither a boolean input nor a flag"
+                        + suggest(
+                            sig,
+                            self.flags + [k for k, t in self.value_types.items() if t == "boolean"],
+                        ),
+                        "unknown-reference",
+                    )
         t = a.get("territory")
         if t:
             self.ref(t["csm"], ("alignment", "territory", "csm"), ("input",), "input")
             if "complexity" in t:
-                self.numeric_ref(t["complexity"], ("alignment", "territory", "complexity"), "complexity")
+                self.numeric_ref(
+                    t["complexity"], ("alignment", "territory", "complexity"), "complexity"
+                )
 
     # -- dependencies --------------------------------------------------------------------
     def check_cycles(self) -> None:
         deps: dict[str, set[str]] = defaultdict(set)
         where: dict[str, Path] = {}
+
         def fields(cond: dict[str, Any]) -> set[str]:
             out = set()
             for _, leaf in C.iter_leaves(cond):
@@ -623,6 +824,7 @@ class _Checker:
                 elif "flag" in leaf:
                     out.add(f"flag:{leaf['flag']}")
             return out
+
         for i, x in enumerate(self.d.get("derived", [])):
             op = next(o for o in DERIVED_OPS if o in x)
             deps[x["id"]] |= set(x[op] if isinstance(x[op], list) else [x[op]])
@@ -646,19 +848,25 @@ class _Checker:
             where[f"flag:{f['id']}"] = ("flags", i)
         state: dict[str, int] = {}
         reported: set[frozenset[str]] = set()
+
         def visit(node: str, stack: list[str]) -> None:
             state[node] = 1
             for dep in sorted(deps.get(node, ())):
                 if state.get(dep) == 1:
-                    cycle = stack[stack.index(dep):] + [dep] if dep in stack else [node, dep]
+                    cycle = stack[stack.index(dep) :] + [dep] if dep in stack else [node, dep]
                     key = frozenset(cycle)
                     if key not in reported:
                         reported.add(key)
-                        self.error(where.get(dep, ()), "depends on itself: "
-                                   + " -> ".join(c.replace("flag:", "flag ") for c in cycle), "cycle")
+                        self.error(
+                            where.get(dep, ()),
+                            "depends on itself: "
+                            + " -> ".join(c.replace("flag:", "flag ") for c in cycle),
+                            "cycle",
+                        )
                 elif state.get(dep) is None:
                     visit(dep, stack + [dep])
             state[node] = 2
+
         for node in sorted(deps):
             if state.get(node) is None:
                 visit(node, [node])
@@ -670,6 +878,7 @@ class _Checker:
         scores = {s["id"]: s for s in self.d.get("scores", [])}
         bands = {b["id"]: b for b in self.d["bands"]}
         seen: set[str] = set()
+
         def walk(name: str) -> None:
             if name in seen:
                 return
@@ -677,9 +886,13 @@ class _Checker:
             if name in inputs:
                 j, item = inputs[name]
                 if not item.get("required") and "default" not in item:
-                    self.error(("inputs", j), f"input '{name}' decides the tier (through the grid) "
-                               "but is optional with no default: make it required or give a "
-                               "default, or blank rows would get no tier", "tier-input")
+                    self.error(
+                        ("inputs", j),
+                        f"input '{name}' decides the tier (through the grid) "
+                        "but is optional with no default: make it required or give a "
+                        "default, or blank rows would get no tier",
+                        "tier-input",
+                    )
             elif name in derived:
                 op = next(o for o in DERIVED_OPS if o in derived[name])
                 args = derived[name][op]
@@ -691,6 +904,7 @@ class _Checker:
                         walk(c["input"])
             elif name in bands:
                 walk(bands[name]["over"])
+
         g = self.d["grid"]
         for name in (g["rows"], g.get("columns")):
             if name:
@@ -712,8 +926,16 @@ class _Checker:
         return self.problems
 
 
-EVENT_TYPES = ["renewal", "expansion", "contraction", "churn", "new_account", "signal",
-               "capacity_change", "product_launch"]
+EVENT_TYPES = [
+    "renewal",
+    "expansion",
+    "contraction",
+    "churn",
+    "new_account",
+    "signal",
+    "capacity_change",
+    "product_launch",
+]
 
 
 def semantic_problems(doc: Document) -> list[Problem]:

@@ -68,8 +68,9 @@ def component_score(c: Component, value: Any) -> float | None:
     return float(min(1.0, max(0.0, value)))
 
 
-def score_parts(score: Score, values: Values,
-                flag_value: Callable[[dict[str, Any]], bool | None]) -> dict[str, float | None]:
+def score_parts(
+    score: Score, values: Values, flag_value: Callable[[dict[str, Any]], bool | None]
+) -> dict[str, float | None]:
     """Each component's 0-1 score.  A condition component scores 1 only when its condition
     is true: a blank input leaves it unmet (0), like any rule that needs the input."""
     parts: dict[str, float | None] = {}
@@ -95,8 +96,10 @@ def compute_score(score: Score, parts: dict[str, float | None]) -> float | None:
     if any(v is None for v in parts.values()):
         return None
     weights = score.effective_weights()
-    total = sum((weights[c.id] * parts[c.id] for c in score.components),  # type: ignore[operator]
-                0.0)
+    total = sum(
+        (weights[c.id] * parts[c.id] for c in score.components),  # type: ignore[operator]
+        0.0,
+    )
     return round_half_up(total * score.scale, score.round)
 
 
@@ -106,6 +109,7 @@ def leaf_truth(values: Values) -> Callable[[dict[str, Any]], bool | None]:
             return None  # flags/events are decided by the rule network, not here
         op, arg = C.leaf_op(leaf)
         return C.compare(op, values.get(leaf["field"]), arg)
+
     return truth
 
 
@@ -136,8 +140,9 @@ def derived_order(ruleset: Ruleset) -> list[Derived]:
 _ORDER: dict[int, tuple[Ruleset, list[Derived]]] = {}
 
 
-def account_values(ruleset: Ruleset, inputs: Values, as_of: dt.date
-                   ) -> tuple[Values, dict[str, dict[str, float | None]]]:
+def account_values(
+    ruleset: Ruleset, inputs: Values, as_of: dt.date
+) -> tuple[Values, dict[str, dict[str, float | None]]]:
     """All values the rules read (inputs, derived, scores) plus each score's parts, for one
     account: the same compiled computation every evaluation uses, so the stability gate and
     `classify` can never drift from the main run."""
@@ -162,11 +167,12 @@ def _round_half_up_fast(value: float, digits: int) -> float:
     return round_half_up(value, digits)
 
 
-_TENS = [10.0 ** i for i in range(10)]
+_TENS = [10.0**i for i in range(10)]
 
 
-def compile_values(ruleset: Ruleset, as_of: dt.date, in_place: bool = False
-                   ) -> Callable[[Values], tuple[Values, dict[str, dict[str, float | None]]]]:
+def compile_values(
+    ruleset: Ruleset, as_of: dt.date, in_place: bool = False
+) -> Callable[[Values], tuple[Values, dict[str, dict[str, float | None]]]]:
     """An account's values as one function of its inputs: derived values in dependency
     order (``derive``), then each score's parts (``component_score`` / ``score_parts``) and
     total (``compute_score``).  ``in_place``: the inputs dict itself becomes the values
@@ -189,7 +195,8 @@ def compile_values(ruleset: Ruleset, as_of: dt.date, in_place: bool = False
     scores = []
     for s in ruleset.scores:
         comps: list[tuple[str, str, Component, dict[float, float | None]]] = [
-            (c.id, c.input or "", c, {}) for c in s.components]
+            (c.id, c.input or "", c, {}) for c in s.components
+        ]
         plain = all(c.when is None for c in s.components)
         count = s.method == "count"
         weights = {} if count else s.effective_weights()
@@ -204,8 +211,9 @@ def compile_values(ruleset: Ruleset, as_of: dt.date, in_place: bool = False
         for did, kind, arg in steps:
             if kind == 0:
                 num, den = get(arg[0]), get(arg[1])
-                values[did] = None if num is None or den is None else (
-                    None if den == 0 else num / den)
+                values[did] = (
+                    None if num is None or den is None else (None if den == 0 else num / den)
+                )
             elif kind == 1:
                 day = get(arg)
                 values[did] = None if day is None else (as_of - day).days
@@ -245,6 +253,7 @@ def compile_values(ruleset: Ruleset, as_of: dt.date, in_place: bool = False
                 total = sum([w * parts[cid] for w, cid in terms], 0.0)  # type: ignore[operator]
                 values[sid] = rounding(total * scale, digits)
         return values, parts_by_score
+
     return values_of
 
 
@@ -264,8 +273,10 @@ def _derived_column(d: Derived, cols: list[list[Any]], as_of: dt.date) -> list[A
     """``derive`` of every account, a column at a time (the same expression on the same
     operands, so the same values)."""
     if d.op == "ratio" and len(cols) == 2:
-        return [None if num is None or den is None else (None if den == 0 else num / den)
-                for num, den in zip(*cols)]
+        return [
+            None if num is None or den is None else (None if den == 0 else num / den)
+            for num, den in zip(*cols)
+        ]
     if d.op == "difference" and len(cols) == 2:
         return [None if a is None or b is None else a - b for a, b in zip(*cols)]
     if d.op == "sum":
@@ -294,12 +305,15 @@ def _rounded(scaled: list[float], digits: int) -> list[float]:
         return [round_half_up(v, digits) for v in scaled]
     xs = list(map(round, scaled, repeat(9)))
     tens = _TENS[digits]
-    return [round(x, digits) if -1e10 < (t := x * tens) < 1e10 and not 0.4999 < t % 1.0 < 0.5001
-            else round_half_up(v, digits) for v, x in zip(scaled, xs)]
+    return [
+        round(x, digits)
+        if -1e10 < (t := x * tens) < 1e10 and not 0.4999 < t % 1.0 < 0.5001
+        else round_half_up(v, digits)
+        for v, x in zip(scaled, xs)
+    ]
 
 
-def _condition_column(when: Any, column: Callable[[str], list[Any]], n: int
-                      ) -> list[float | None]:
+def _condition_column(when: Any, column: Callable[[str], list[Any]], n: int) -> list[float | None]:
     """``score_parts`` of a condition component for each account: 1.0 where its condition
     is true of the account's values, else 0.0; worked out once per distinct set of the
     values it reads (with their types: 1, 1.0 and True compare alike but are not alike)."""
@@ -317,9 +331,9 @@ def _condition_column(when: Any, column: Callable[[str], list[Any]], n: int
     return out
 
 
-def compile_value_columns(ruleset: Ruleset, as_of: dt.date
-                          ) -> Callable[..., tuple[dict[str, list[Any]],
-                                                   Sequence[dict[str, Any]]]] | None:
+def compile_value_columns(
+    ruleset: Ruleset, as_of: dt.date
+) -> Callable[..., tuple[dict[str, list[Any]], Sequence[dict[str, Any]]]] | None:
     """``compile_values`` for a block of accounts given as columns (input id -> one value
     per account): the derived values' and scores' columns, and each account's score parts.
     The same operations in the same order on the same operands as ``compile_values`` (a
@@ -335,11 +349,20 @@ def compile_value_columns(ruleset: Ruleset, as_of: dt.date
     for s in ruleset.scores:
         count = s.method == "count"
         weights = {} if count else s.effective_weights()
-        scores.append((s.id, [(c, _PartMemo(c)) for c in s.components], count,
-                       [weights.get(c.id, 0.0) for c in s.components], s.scale, s.round))
+        scores.append(
+            (
+                s.id,
+                [(c, _PartMemo(c)) for c in s.components],
+                count,
+                [weights.get(c.id, 0.0) for c in s.components],
+                s.scale,
+                s.round,
+            )
+        )
 
-    def columns_of(cols: dict[str, list[Any]], n: int, as_columns: bool = False
-                   ) -> tuple[dict[str, list[Any]], Sequence[dict[str, Any]]]:
+    def columns_of(
+        cols: dict[str, list[Any]], n: int, as_columns: bool = False
+    ) -> tuple[dict[str, list[Any]], Sequence[dict[str, Any]]]:
         """The derived values' and scores' columns, and each account's score parts (as
         ``PartColumns`` when ``as_columns``: no dict per account)."""
         out: dict[str, list[Any]] = {}
@@ -372,9 +395,14 @@ def compile_value_columns(ruleset: Ruleset, as_of: dt.date
             if count:
                 out[sid] = [float(sum([v for v in row if v is not None], 0.0)) for row in rows]
             elif any(None in col for col in part_cols):
-                out[sid] = [None if None in row else _round_half_up_fast(
-                    sum([w * p for w, p in zip(weights, row)], 0.0) * scale, digits)
-                    for row in rows]
+                out[sid] = [
+                    None
+                    if None in row
+                    else _round_half_up_fast(
+                        sum([w * p for w, p in zip(weights, row)], 0.0) * scale, digits
+                    )
+                    for row in rows
+                ]
             else:  # each account's sum of w * part, in component order, as compile_values
                 terms = [list(map(mul, repeat(w), col)) for w, col in zip(weights, part_cols)]
                 totals = list(map(sum, zip(*terms), repeat(0.0))) if terms else [0.0] * n
@@ -390,6 +418,7 @@ def compile_value_columns(ruleset: Ruleset, as_of: dt.date
             return out, [{} for _ in range(n)]
         sids = [sid for sid, *_ in scores]
         return out, list(map(dict, map(zip, repeat(sids), zip(*parts_by_score))))
+
     return columns_of
 
 
@@ -407,9 +436,13 @@ class PartColumns(Sequence[dict[str, dict[str, Any]]]):
         if self._dicts is None:
             scores: list[list[dict[str, Any]]] = [
                 dicts_of(comps) if comps else [{} for _ in range(self.size)]
-                for comps in self.columns.values()]
-            self._dicts = (dicts_of(dict(zip(self.columns, scores))) if scores
-                           else [{} for _ in range(self.size)])
+                for comps in self.columns.values()
+            ]
+            self._dicts = (
+                dicts_of(dict(zip(self.columns, scores)))
+                if scores
+                else [{} for _ in range(self.size)]
+            )
         return self._dicts
 
     def __len__(self) -> int:
@@ -424,9 +457,13 @@ class PartColumns(Sequence[dict[str, dict[str, Any]]]):
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):  # the accounts' columns, no dicts
             start, stop, step = index.indices(self.size)
-            return PartColumns({s: {c: column[index] for c, column in comps.items()}
-                                for s, comps in self.columns.items()},
-                               len(range(start, stop, step)))
+            return PartColumns(
+                {
+                    s: {c: column[index] for c, column in comps.items()}
+                    for s, comps in self.columns.items()
+                },
+                len(range(start, stop, step)),
+            )
         return self.dicts()[index]
 
     def __iter__(self) -> Iterator[dict[str, dict[str, Any]]]:

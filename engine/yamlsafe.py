@@ -62,8 +62,9 @@ class Document:
             probe = probe[:-1]
         return self.positions.get((), (1, 1))
 
-    def problem(self, path: Path, message: str, code: str = "invalid", at_key: bool = False
-                ) -> Problem:
+    def problem(
+        self, path: Path, message: str, code: str = "invalid", at_key: bool = False
+    ) -> Problem:
         """A located problem; ``at_key`` points at the mapping key rather than its value."""
         line, column = (self.key_positions.get(tuple(path)) if at_key else None) or self.where(path)
         return Problem(self.file, line, column, json_path(path), message, code)
@@ -89,10 +90,17 @@ class _Builder:
         if self.count > MAX_NODES:
             raise RulesetError(
                 "document too large",
-                [Problem(self.file, node.start_mark.line + 1, node.start_mark.column + 1,
-                         json_path(path),
-                         f"document expands to more than {MAX_NODES} nodes "
-                         "(an alias/anchor bomb?); refusing to load it", "alias-bomb")],
+                [
+                    Problem(
+                        self.file,
+                        node.start_mark.line + 1,
+                        node.start_mark.column + 1,
+                        json_path(path),
+                        f"document expands to more than {MAX_NODES} nodes "
+                        "(an alias/anchor bomb?); refusing to load it",
+                        "alias-bomb",
+                    )
+                ],
             )
         self.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if node.tag not in _STANDARD_TAGS:
@@ -111,22 +119,29 @@ class _Builder:
                     self._fail(key_node, path, "merge keys ('<<') are not supported", "merge-key")
                     continue
                 if key in seen:
-                    self._fail(key_node, path + (key,),
-                               f"duplicate key '{key}' (first defined on line {seen[key]})",
-                               "duplicate-key")
+                    self._fail(
+                        key_node,
+                        path + (key,),
+                        f"duplicate key '{key}' (first defined on line {seen[key]})",
+                        "duplicate-key",
+                    )
                     continue
                 seen[key] = key_node.start_mark.line + 1
                 self.key_positions.setdefault(
-                    path + (key,), (key_node.start_mark.line + 1, key_node.start_mark.column + 1))
+                    path + (key,), (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                )
                 out[key] = self.build(value_node, path + (key,))
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         if node.tag == "tag:yaml.org,2002:timestamp":
             return str(node.value)  # dates stay ISO strings; the schema checks their format
-        if (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str"
-                and node.style is None
-                and _EXPONENT_FLOAT.match(node.value)):
+        if (
+            isinstance(node, yaml.ScalarNode)
+            and node.tag == "tag:yaml.org,2002:str"
+            and node.style is None
+            and _EXPONENT_FLOAT.match(node.value)
+        ):
             return float(node.value)  # YAML 1.2 reads 1e6 as a number; YAML 1.1 as text
         try:
             return self._scalars.construct_object(node)
@@ -134,16 +149,30 @@ class _Builder:
             self._fail(node, path, f"cannot read value: {exc.problem}", "bad-scalar")
         except (ValueError, KeyError, TypeError):
             kind = node.tag.rsplit(":", 1)[-1]
-            self._fail(node, path, f"cannot read value: {node.value!r} is not a{'n' if kind[0] in 'aeiou' else ''} {kind}",
-                       "bad-scalar")
+            self._fail(
+                node,
+                path,
+                f"cannot read value: {node.value!r} is not a{'n' if kind[0] in 'aeiou' else ''} {kind}",
+                "bad-scalar",
+            )
         return None
 
 
 def load_text(text: str, file: str) -> Document:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise RulesetError("file too large", [Problem(
-            file, 0, 0, "", f"file is larger than {MAX_BYTES} bytes; refusing to load it",
-            "too-large")])
+        raise RulesetError(
+            "file too large",
+            [
+                Problem(
+                    file,
+                    0,
+                    0,
+                    "",
+                    f"file is larger than {MAX_BYTES} bytes; refusing to load it",
+                    "too-large",
+                )
+            ],
+        )
     if not text.strip():
         raise RulesetError("empty file", [Problem(file, 1, 1, "$", "file is empty", "empty")])
     try:
@@ -154,25 +183,54 @@ def load_text(text: str, file: str) -> Document:
         message = f"YAML syntax error: {exc.problem}"
         if exc.context:
             message += f" ({exc.context})"
-        raise RulesetError("YAML syntax error", [Problem(file, line, col, "", message, "syntax")]) from None
+        raise RulesetError(
+            "YAML syntax error", [Problem(file, line, col, "", message, "syntax")]
+        ) from None
     except yaml.YAMLError as exc:
-        raise RulesetError("YAML error", [Problem(file, 1, 1, "", f"YAML error: {exc}", "syntax")]) from None
-    nodes = [n for n in nodes if n is not None and not (
-        isinstance(n, yaml.ScalarNode) and n.tag == "tag:yaml.org,2002:null" and n.value == "")]
+        raise RulesetError(
+            "YAML error", [Problem(file, 1, 1, "", f"YAML error: {exc}", "syntax")]
+        ) from None
+    nodes = [
+        n
+        for n in nodes
+        if n is not None
+        and not (
+            isinstance(n, yaml.ScalarNode) and n.tag == "tag:yaml.org,2002:null" and n.value == ""
+        )
+    ]
     if not nodes:
         raise RulesetError("empty file", [Problem(file, 1, 1, "$", "file is empty", "empty")])
     if len(nodes) > 1:
         mark = nodes[1].start_mark
-        raise RulesetError("several documents", [Problem(
-            file, mark.line + 1, mark.column + 1, "$",
-            "file holds more than one YAML document; a ruleset is one document",
-            "multi-document")])
+        raise RulesetError(
+            "several documents",
+            [
+                Problem(
+                    file,
+                    mark.line + 1,
+                    mark.column + 1,
+                    "$",
+                    "file holds more than one YAML document; a ruleset is one document",
+                    "multi-document",
+                )
+            ],
+        )
     root = nodes[0]
     if not isinstance(root, yaml.MappingNode):
         mark = root.start_mark
-        raise RulesetError("not a mapping", [Problem(
-            file, mark.line + 1, mark.column + 1, "$",
-            "the document must be a mapping of keys to values", "not-mapping")])
+        raise RulesetError(
+            "not a mapping",
+            [
+                Problem(
+                    file,
+                    mark.line + 1,
+                    mark.column + 1,
+                    "$",
+                    "the document must be a mapping of keys to values",
+                    "not-mapping",
+                )
+            ],
+        )
     builder = _Builder(file)
     data = builder.build(root, ())
     if builder.problems:
@@ -186,20 +244,43 @@ def load_file(path: str, display: str | None = None) -> Document:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise RulesetError("not found", [Problem(name, 0, 0, "", "file not found", "not-found")]) from None
+        raise RulesetError(
+            "not found", [Problem(name, 0, 0, "", "file not found", "not-found")]
+        ) from None
     except OSError as exc:
-        raise RulesetError("unreadable", [Problem(name, 0, 0, "", f"cannot read: {exc.strerror}",
-                                                  "unreadable")]) from None
+        raise RulesetError(
+            "unreadable", [Problem(name, 0, 0, "", f"cannot read: {exc.strerror}", "unreadable")]
+        ) from None
     if len(raw) > MAX_BYTES:
-        raise RulesetError("file too large", [Problem(
-            name, 0, 0, "", f"file is larger than {MAX_BYTES} bytes; refusing to load it",
-            "too-large")])
+        raise RulesetError(
+            "file too large",
+            [
+                Problem(
+                    name,
+                    0,
+                    0,
+                    "",
+                    f"file is larger than {MAX_BYTES} bytes; refusing to load it",
+                    "too-large",
+                )
+            ],
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise RulesetError("not UTF-8", [Problem(
-            name, line, column, "", f"file is not UTF-8 text (byte {exc.start + 1}); "
-            "save it as UTF-8", "encoding")]) from None
+        raise RulesetError(
+            "not UTF-8",
+            [
+                Problem(
+                    name,
+                    line,
+                    column,
+                    "",
+                    f"file is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8",
+                    "encoding",
+                )
+            ],
+        ) from None
     return load_text(text, name)

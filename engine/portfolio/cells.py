@@ -22,17 +22,30 @@ import polars as pl
 from ..errors import suggest
 from ..model import Input
 
-_BOOL = {"true": True, "t": True, "yes": True, "y": True, "1": True,
-         "false": False, "f": False, "no": False, "n": False, "0": False}
+_BOOL = {
+    "true": True,
+    "t": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "false": False,
+    "f": False,
+    "no": False,
+    "n": False,
+    "0": False,
+}
 _MONEY_STRIP = re.compile(r"[\s$€£¥]|USD|EUR|GBP", re.IGNORECASE)
 # commas only between digit groups before the decimal point: "1,200.50", "1,20,000" (lakh)
-_GROUPED = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d{1,2}(,\d{2})+,\d{3})(\.\d*)?[kmb]?",
-                      re.IGNORECASE)
+_GROUPED = re.compile(
+    r"[+-]?(\d{1,3}(,\d{3})+|\d{1,2}(,\d{2})+,\d{3})(\.\d*)?[kmb]?", re.IGNORECASE
+)
 _SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
 # what str.strip() strips: a cell is blank when nothing else is left
 # (every character whose isspace() is true; a test holds the two equal)
-WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003"
-              "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003"
+    "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 class BadValue(ValueError):
@@ -55,9 +68,11 @@ def _number(text: str) -> float:
     s = _MONEY_STRIP.sub("", s)
     if "," in s:
         if not _GROUPED.fullmatch(s):
-            raise BadValue("has a comma that is not a thousands separator (1,200.50 is read; "
-                           "a decimal comma as in 1.200,50 is not: export numbers with a "
-                           "decimal point)")
+            raise BadValue(
+                "has a comma that is not a thousands separator (1,200.50 is read; "
+                "a decimal comma as in 1.200,50 is not: export numbers with a "
+                "decimal point)"
+            )
         s = s.replace(",", "")
     mult = 1.0
     if s and s[-1].lower() in _SUFFIX:
@@ -124,19 +139,30 @@ def parser(inp: Input) -> Callable[[str], Any]:
             try:
                 return canon[text.strip().casefold()]
             except KeyError:
-                raise BadValue(f"is not one of {', '.join(inp.values)}"
-                               + suggest(text.strip(), inp.values)) from None
+                raise BadValue(
+                    f"is not one of {', '.join(inp.values)}" + suggest(text.strip(), inp.values)
+                ) from None
+
         return enum
     return {
-        "money": parse_money, "number": parse_number, "integer": parse_integer,
-        "ratio": parse_ratio, "boolean": parse_boolean, "date": parse_date,
+        "money": parse_money,
+        "number": parse_number,
+        "integer": parse_integer,
+        "ratio": parse_ratio,
+        "boolean": parse_boolean,
+        "date": parse_date,
     }.get(inp.type, str.strip)
 
 
 def _dtype(inp: Input) -> pl.DataType:
-    return {"money": pl.Float64(), "number": pl.Float64(), "ratio": pl.Float64(),
-            "integer": pl.Int64(), "boolean": pl.Boolean(), "date": pl.Date()
-            }.get(inp.type, pl.String())
+    return {
+        "money": pl.Float64(),
+        "number": pl.Float64(),
+        "ratio": pl.Float64(),
+        "integer": pl.Int64(),
+        "boolean": pl.Boolean(),
+        "date": pl.Date(),
+    }.get(inp.type, pl.String())
 
 
 _DECIMAL = r"^[+-]?\d+(\.\d+)?$"
@@ -148,7 +174,8 @@ def _plain(inp: Input, s: pl.Expr) -> pl.Expr:
     t = inp.type
     if t == "money":  # (at most two decimals: rounding to cents changes nothing)
         return pl.when(s.str.contains(r"^[+-]?\d+(\.\d{1,2})?$")).then(
-            s.cast(pl.Float64, strict=False))
+            s.cast(pl.Float64, strict=False)
+        )
     if t == "number":
         return pl.when(s.str.contains(_DECIMAL)).then(s.cast(pl.Float64, strict=False))
     if t == "integer":
@@ -156,13 +183,15 @@ def _plain(inp: Input, s: pl.Expr) -> pl.Expr:
     if t == "ratio":
         value = pl.when(s.str.contains(_DECIMAL)).then(s.cast(pl.Float64, strict=False))
         percent = pl.when(s.str.contains(r"^[+-]?\d+(\.\d+)?%$")).then(
-            s.str.strip_suffix("%").cast(pl.Float64, strict=False) / 100)
+            s.str.strip_suffix("%").cast(pl.Float64, strict=False) / 100
+        )
         return pl.when((value >= 0) & (value <= 1)).then(value).otherwise(percent)
     if t == "boolean":
         return s.str.to_lowercase().replace_strict(_BOOL, default=None, return_dtype=pl.Boolean)
     if t == "date":
         return pl.when(s.str.contains(r"^\d{4}-\d{2}-\d{2}")).then(
-            s.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+            s.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+        )
     if t == "enum":
         return pl.lit(None, pl.String)
     return s
@@ -181,12 +210,14 @@ class Cast:
 def cast(inp: Input, texts: pl.Series, shown: pl.Series | None = None) -> Cast:
     """``texts`` (one text per account, null where a record has none) as ``inp``'s values.
     ``shown``: the text a message quotes, where it is not the cell's (a JSON value)."""
-    frame = pl.DataFrame({"raw": texts}).with_columns(
-        s=pl.col("raw").str.strip_chars(WHITESPACE))
+    frame = pl.DataFrame({"raw": texts}).with_columns(s=pl.col("raw").str.strip_chars(WHITESPACE))
     frame = frame.with_columns(blank=pl.col("s").is_null() | (pl.col("s") == ""))
     frame = frame.with_columns(fast=pl.when(~pl.col("blank")).then(_plain(inp, pl.col("s"))))
-    todo = frame.filter(~pl.col("blank") & pl.col("fast").is_null())["raw"].unique(
-        maintain_order=True).to_list()
+    todo = (
+        frame.filter(~pl.col("blank") & pl.col("fast").is_null())["raw"]
+        .unique(maintain_order=True)
+        .to_list()
+    )
     parse = parser(inp)
     found: dict[str, Any] = {}
     failed: dict[str, str] = {}
@@ -197,7 +228,7 @@ def cast(inp: Input, texts: pl.Series, shown: pl.Series | None = None) -> Cast:
             failed[raw] = str(exc)
     dtype = _dtype(inp)
     if inp.type == "integer":  # (beyond 64 bits: not a count anyone exports)
-        for raw in [r for r, v in found.items() if not -2**63 <= v < 2**63]:
+        for raw in [r for r, v in found.items() if not -(2**63) <= v < 2**63]:
             del found[raw]
             failed[raw] = "is too large a whole number"
     values = frame["fast"]
@@ -217,10 +248,15 @@ def cast(inp: Input, texts: pl.Series, shown: pl.Series | None = None) -> Cast:
             out = out | (pl.col("v") < inp.min)
         if inp.max is not None:
             out = out | (pl.col("v") > inp.max)
-        rows = pl.DataFrame({"v": values, "raw": frame["raw"]}).with_row_index("i").filter(
-            out.fill_null(False))
-        bounds = (f"{inp.min if inp.min is not None else '-inf'}.."
-                  f"{inp.max if inp.max is not None else 'inf'}")
+        rows = (
+            pl.DataFrame({"v": values, "raw": frame["raw"]})
+            .with_row_index("i")
+            .filter(out.fill_null(False))
+        )
+        bounds = (
+            f"{inp.min if inp.min is not None else '-inf'}.."
+            f"{inp.max if inp.max is not None else 'inf'}"
+        )
         for i, raw in zip(rows["i"].to_list(), rows["raw"].to_list()):
             quoted = shown[i] if shown is not None else raw
             bad[i] = (f"{str(quoted)!r} is outside {bounds}", "out-of-range")

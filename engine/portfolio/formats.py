@@ -28,10 +28,14 @@ import polars as pl
 from ..errors import DataError, Problem
 
 JSON_LINES = (".jsonl", ".ndjson", ".json")
-_STRAY = ("cannot read CSV: a quote inside a cell that is not quoted (quote the whole cell "
-          "and double the quotes in it)")
-_UNCLOSED = ("cannot read CSV: a quote on this line is never closed (a cell with a quote in "
-             "it must be quoted, and its quotes doubled)")
+_STRAY = (
+    "cannot read CSV: a quote inside a cell that is not quoted (quote the whole cell "
+    "and double the quotes in it)"
+)
+_UNCLOSED = (
+    "cannot read CSV: a quote on this line is never closed (a cell with a quote in "
+    "it must be quoted, and its quotes doubled)"
+)
 
 
 @dataclass
@@ -57,21 +61,54 @@ def read_table(path: str, file: str, pick: Pick) -> Table:
     if not p.exists():
         raise DataError("not found", [Problem(file, 0, 0, "", "file not found", "not-found")])
     if not p.is_file():
-        raise DataError("not a file", [Problem(file, 0, 0, "", "is a folder, not a portfolio "
-                                               "file (.csv, .jsonl or .parquet)", "not-a-file")])
+        raise DataError(
+            "not a file",
+            [
+                Problem(
+                    file,
+                    0,
+                    0,
+                    "",
+                    "is a folder, not a portfolio file (.csv, .jsonl or .parquet)",
+                    "not-a-file",
+                )
+            ],
+        )
     suffix = p.suffix.lower()
     if suffix == ".parquet":
         return _parquet(path, file, pick)
     raw = p.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
     if not raw or raw.isspace():  # (raw.strip() would copy the whole file)
-        raise DataError("empty", [Problem(file, 1, 1, "", "file is empty: expected a header row "
-                                          "and one row per account", "empty")])
+        raise DataError(
+            "empty",
+            [
+                Problem(
+                    file,
+                    1,
+                    1,
+                    "",
+                    "file is empty: expected a header row and one row per account",
+                    "empty",
+                )
+            ],
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataError("encoding", [Problem(file, 0, 0, "", f"file is not UTF-8 (byte {exc.start}); "
-                                             "re-export it as UTF-8 CSV", "encoding")]) from None
+        raise DataError(
+            "encoding",
+            [
+                Problem(
+                    file,
+                    0,
+                    0,
+                    "",
+                    f"file is not UTF-8 (byte {exc.start}); re-export it as UTF-8 CSV",
+                    "encoding",
+                )
+            ],
+        ) from None
     if suffix in JSON_LINES:
         return _jsonl(text, file, digest, pick)
     del text
@@ -95,19 +132,31 @@ def _csv(raw: bytes, file: str, digest: str, pick: Pick) -> Table:
     frame = _polars_csv(data, file, schema, read, n, int(rec.lines[0]))
     cells = rec.commas[1:] + 1
     if rec.quoted:
-        inner = frame.select(pl.sum_horizontal(
-            pl.col(f"c{i}").str.count_matches(",", literal=True).fill_null(0)
-            for i in range(ncols)))
+        inner = frame.select(
+            pl.sum_horizontal(
+                pl.col(f"c{i}").str.count_matches(",", literal=True).fill_null(0)
+                for i in range(ncols)
+            )
+        )
         cells = cells - inner.to_series().to_numpy()
     keep = ~rec.blank[1:]
     lines = rec.lines[1:][keep].tolist()
     problems: dict[int, Problem] = {}
     for r in np.flatnonzero((cells != ncols)[keep]).tolist():
         count = int(cells[keep][r])
-        hint = ("a value with an unquoted comma? quote it, or re-export" if count > ncols
-                else "a cut-off or hand-edited row? re-export the file")
-        problems[r] = Problem(file, lines[r], 1, "", f"the row has {count} cells but the header "
-                              f"has {ncols} columns ({hint})", "row-length")
+        hint = (
+            "a value with an unquoted comma? quote it, or re-export"
+            if count > ncols
+            else "a cut-off or hand-edited row? re-export the file"
+        )
+        problems[r] = Problem(
+            file,
+            lines[r],
+            1,
+            "",
+            f"the row has {count} cells but the header has {ncols} columns ({hint})",
+            "row-length",
+        )
     if not keep.all():
         frame = frame.filter(pl.Series(keep))
     columns: dict[int, pl.Series | list[Any]] = {i: frame[f"c{i}"] for i in wanted}
@@ -155,8 +204,9 @@ def _records(body: bytes, file: str) -> _Records:
         begins = np.arange(len(starts))
     last = np.append(begins[1:] - 1, len(starts) - 1)
     ends = np.append(starts, len(arr))[last + 1]
-    return _Records(ends, last + 1, np.add.reduceat(commas, begins),
-                    np.add.reduceat(other, begins) == 0, quoted)
+    return _Records(
+        ends, last + 1, np.add.reduceat(commas, begins), np.add.reduceat(other, begins) == 0, quoted
+    )
 
 
 _WINDOW = 1 << 26  # bytes of a CSV looked at for stray quotes at a time
@@ -168,7 +218,7 @@ def _stray_quote(arr: np.ndarray) -> int | None:
     character of an unquoted cell, where polars and csv would split the file differently."""
     before = 0  # quotes before the window
     for start in range(0, len(arr), _WINDOW):
-        window = arr[start:start + _WINDOW]
+        window = arr[start : start + _WINDOW]
         at = np.flatnonzero(window == 34) + start
         if not len(at):
             continue
@@ -190,33 +240,77 @@ def _header(head: bytes, file: str) -> list[str]:
     except StopIteration:
         headers = []
     except csv.Error as exc:
-        raise DataError("bad CSV", [Problem(file, 1, 1, "", f"cannot read CSV: {exc}", "csv")]) from None
+        raise DataError(
+            "bad CSV", [Problem(file, 1, 1, "", f"cannot read CSV: {exc}", "csv")]
+        ) from None
     headers = [h.strip() for h in headers]
     if not any(headers):
-        raise DataError("empty", [Problem(file, 1, 1, "", "file is empty: expected a header row "
-                                          "and one row per account", "empty")])
+        raise DataError(
+            "empty",
+            [
+                Problem(
+                    file,
+                    1,
+                    1,
+                    "",
+                    "file is empty: expected a header row and one row per account",
+                    "empty",
+                )
+            ],
+        )
     if len(headers) == 1:
         for delim, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
             if delim in headers[0]:
-                raise DataError("wrong delimiter", [Problem(
-                    file, 1, 1, "", f"the header has one column containing {name}s: the file looks "
-                    f"{name}-delimited, but tierbook reads comma-separated CSV; re-export it with "
-                    "commas", "delimiter")])
+                raise DataError(
+                    "wrong delimiter",
+                    [
+                        Problem(
+                            file,
+                            1,
+                            1,
+                            "",
+                            f"the header has one column containing {name}s: the file looks "
+                            f"{name}-delimited, but tierbook reads comma-separated CSV; re-export it with "
+                            "commas",
+                            "delimiter",
+                        )
+                    ],
+                )
     return headers
 
 
-def _polars_csv(data: bytes, file: str, schema: dict[str, Any], read: list[int], n: int,
-                first_line: int) -> pl.DataFrame:
+def _polars_csv(
+    data: bytes, file: str, schema: dict[str, Any], read: list[int], n: int, first_line: int
+) -> pl.DataFrame:
     if n == 0 or not read:
         return pl.DataFrame({f"c{i}": pl.Series([None] * n, dtype=pl.String) for i in read})
     try:
-        frame = pl.read_csv(data, has_header=False, schema=schema, columns=read,
-                            truncate_ragged_lines=True, extra_columns="ignore",
-                            missing_columns="insert",
-                            raise_if_empty=False, infer_schema=False, quote_char='"')
+        frame = pl.read_csv(
+            data,
+            has_header=False,
+            schema=schema,
+            columns=read,
+            truncate_ragged_lines=True,
+            extra_columns="ignore",
+            missing_columns="insert",
+            raise_if_empty=False,
+            infer_schema=False,
+            quote_char='"',
+        )
     except pl.exceptions.PolarsError as exc:
-        raise DataError("bad CSV", [Problem(file, first_line + 1, 1, "", "cannot read CSV: "
-                                            + str(exc).splitlines()[0], "csv")]) from None
+        raise DataError(
+            "bad CSV",
+            [
+                Problem(
+                    file,
+                    first_line + 1,
+                    1,
+                    "",
+                    "cannot read CSV: " + str(exc).splitlines()[0],
+                    "csv",
+                )
+            ],
+        ) from None
     if frame.height != n:
         raise DataError("bad CSV", [Problem(file, first_line + 1, 1, "", _UNCLOSED, "csv")])
     return frame
@@ -232,17 +326,20 @@ def _jsonl(text: str, file: str, digest: str, pick: Pick) -> Table:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DataError("bad JSON", [Problem(file, n, exc.colno, "", f"invalid JSON: {exc.msg}",
-                                                 "json")]) from None
+            raise DataError(
+                "bad JSON", [Problem(file, n, exc.colno, "", f"invalid JSON: {exc.msg}", "json")]
+            ) from None
         if not isinstance(obj, dict):
-            raise DataError("bad JSON", [Problem(file, n, 1, "", "each line must be a JSON object",
-                                                 "json")])
+            raise DataError(
+                "bad JSON", [Problem(file, n, 1, "", "each line must be a JSON object", "json")]
+            )
         headers.update(dict.fromkeys(obj))
         records.append(obj)
         lines.append(n)
     names = list(headers)
     columns: dict[int, pl.Series | list[Any]] = {
-        i: [r.get(names[i]) for r in records] for i in sorted(set(pick(names)))}
+        i: [r.get(names[i]) for r in records] for i in sorted(set(pick(names)))
+    }
     return Table(names, digest, lines, columns)
 
 
@@ -251,11 +348,23 @@ def _parquet(path: str, file: str, pick: Pick) -> Table:
     try:
         frame = pl.read_parquet(raw)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        raise DataError("bad Parquet", [Problem(file, 0, 0, "", "cannot read Parquet (is it a "
-                                                f"Parquet file?): {str(exc).splitlines()[0]}",
-                                                "parquet")]) from None
+        raise DataError(
+            "bad Parquet",
+            [
+                Problem(
+                    file,
+                    0,
+                    0,
+                    "",
+                    f"cannot read Parquet (is it a Parquet file?): {str(exc).splitlines()[0]}",
+                    "parquet",
+                )
+            ],
+        ) from None
     names = frame.columns
     columns: dict[int, pl.Series | list[Any]] = {
-        i: frame[names[i]].to_list() for i in sorted(set(pick(names)))}
-    return Table(list(names), hashlib.sha256(raw).hexdigest(),
-                 list(range(2, frame.height + 2)), columns)
+        i: frame[names[i]].to_list() for i in sorted(set(pick(names)))
+    }
+    return Table(
+        list(names), hashlib.sha256(raw).hexdigest(), list(range(2, frame.height + 2)), columns
+    )

@@ -111,12 +111,19 @@ class Portfolio:
         return [a["account_id"] for a in self.accounts]
 
 
-def read_portfolio(path: str, ruleset: Ruleset, on_error: str = "fail",
-                   display: str | None = None, values: Any = None) -> Portfolio:
+def read_portfolio(
+    path: str,
+    ruleset: Ruleset,
+    on_error: str = "fail",
+    display: str | None = None,
+    values: Any = None,
+) -> Portfolio:
     """``values`` (a ``values.ValuesWhileReading``): each account's values computed with
     its inputs; the portfolio's ``prepared`` holds (values, score parts) of every account."""
     file = display or path
-    table = read_table(path, file, lambda headers: list(match_columns(ruleset, headers)[0].values()))
+    table = read_table(
+        path, file, lambda headers: list(match_columns(ruleset, headers)[0].values())
+    )
     colmap, ignored, missing = columns(file, table.headers, ruleset)
     n = len(table.lines)
     casts: list[tuple[Input, int, Cast]] = []
@@ -132,8 +139,9 @@ def read_portfolio(path: str, ruleset: Ruleset, on_error: str = "fail",
     for inp, _, c in casts:
         column = c.values
         if inp.default is not None:
-            column = pl.select(pl.when(c.blank).then(pl.lit(inp.default, column.dtype))
-                               .otherwise(column)).to_series()
+            column = pl.select(
+                pl.when(c.blank).then(pl.lit(inp.default, column.dtype)).otherwise(column)
+            ).to_series()
         by_key[inp.id] = _python(inp, column)
     for inp in absent:
         by_key[inp.id] = [inp.default] * n
@@ -155,25 +163,47 @@ def read_portfolio(path: str, ruleset: Ruleset, on_error: str = "fail",
         bad = set(rows)
         for r in rows:  # (a value with a problem is not the account's)
             found = problems_by_row[r]
-            rejects.append({
-                "line": table.lines[r],
-                "account_id": None if _bad(found, colmap.get(id_input)) else ids[r],
-                "arr": None if _bad(found, colmap.get(arr_input)) else arrs[r],
-                "reasons": [str(p) for p in found]})
+            rejects.append(
+                {
+                    "line": table.lines[r],
+                    "account_id": None if _bad(found, colmap.get(id_input)) else ids[r],
+                    "arr": None if _bad(found, colmap.get(arr_input)) else arrs[r],
+                    "reasons": [str(p) for p in found],
+                }
+            )
         keep = [i for i in range(n) if i not in bad]
         by_key = {name: [column[i] for i in keep] for name, column in by_key.items()}
         lines = [table.lines[i] for i in keep]
     else:
         lines = table.lines
     if not lines:
-        raise DataError("no accounts", [Problem(file, 2, 1, "", "no account rows"
-                                                + (" left after skipping rejects" if rejects else ""),
-                                                "empty")])
+        raise DataError(
+            "no accounts",
+            [
+                Problem(
+                    file,
+                    2,
+                    1,
+                    "",
+                    "no account rows" + (" left after skipping rejects" if rejects else ""),
+                    "empty",
+                )
+            ],
+        )
     if id_input != "account_id" or "account_id" not in by_key:
         by_key["account_id"] = by_key.get(id_input) or [None] * len(lines)
-    portfolio = Portfolio(file, table.digest, [], lines,
-                          {k: table.headers[v] for k, v in colmap.items()}, ignored, gaps,
-                          defaulted, missing, rejects)
+    portfolio = Portfolio(
+        file,
+        table.digest,
+        [],
+        lines,
+        {k: table.headers[v] for k, v in colmap.items()},
+        ignored,
+        gaps,
+        defaulted,
+        missing,
+        rejects,
+    )
     _with_values(portfolio, by_key, values)
     return portfolio
 
@@ -213,13 +243,15 @@ def _python(inp: Input, column: pl.Series) -> list[Any]:
     int, as the scalar parser gives it)."""
     values = column.to_list()
     if inp.type == "number":
-        return [int(v) if v is not None and v.is_integer() and abs(v) < 2**53 else v
-                for v in values]
+        return [
+            int(v) if v is not None and v.is_integer() and abs(v) < 2**53 else v for v in values
+        ]
     return values
 
 
-def _problems(file: str, table: Table, casts: list[tuple[Input, int, Cast]]
-              ) -> dict[int, list[Problem]]:
+def _problems(
+    file: str, table: Table, casts: list[tuple[Input, int, Cast]]
+) -> dict[int, list[Problem]]:
     """Each row's problems, in the order of the ruleset's inputs; a row of the wrong length
     has only that one (its cells are not where the header says)."""
     out: dict[int, list[Problem]] = {r: [p] for r, p in table.problems.items()}
@@ -227,24 +259,39 @@ def _problems(file: str, table: Table, casts: list[tuple[Input, int, Cast]]
         header = table.headers[idx]
         for r, (message, code) in c.bad.items():
             if r not in table.problems:
-                out.setdefault(r, []).append(Problem(file, table.lines[r], idx + 1, header,
-                                                     message, code))
+                out.setdefault(r, []).append(
+                    Problem(file, table.lines[r], idx + 1, header, message, code)
+                )
         if inp.required:
             for r in c.blank.arg_true().to_list():
                 if r not in table.problems:
-                    out.setdefault(r, []).append(Problem(file, table.lines[r], idx + 1, header,
-                                                         "required value is blank", "blank"))
+                    out.setdefault(r, []).append(
+                        Problem(
+                            file,
+                            table.lines[r],
+                            idx + 1,
+                            header,
+                            "required value is blank",
+                            "blank",
+                        )
+                    )
     return out
 
 
 def _bad(problems: list[Problem], col: int | None) -> bool:
     """Whether a problem is with the cell of column ``col``."""
-    return col is not None and any(p.column == col + 1 and p.code in ("bad-value", "out-of-range")
-                                   for p in problems)
+    return col is not None and any(
+        p.column == col + 1 and p.code in ("bad-value", "out-of-range") for p in problems
+    )
 
 
-def _duplicates(file: str, table: Table, ids: list[Any], id_col: int | None,
-                problems_by_row: dict[int, list[Problem]]) -> None:
+def _duplicates(
+    file: str,
+    table: Table,
+    ids: list[Any],
+    id_col: int | None,
+    problems_by_row: dict[int, list[Problem]],
+) -> None:
     """An id seen on an earlier row read without a problem."""
     if id_col is None:
         return
@@ -257,13 +304,21 @@ def _duplicates(file: str, table: Table, ids: list[Any], id_col: int | None,
         if first is None:
             seen[account_id] = table.lines[r]
         else:
-            problems_by_row[r] = [Problem(
-                file, table.lines[r], id_col + 1, header,
-                f"duplicate account id '{account_id}' (first on line {first})", "duplicate-id")]
+            problems_by_row[r] = [
+                Problem(
+                    file,
+                    table.lines[r],
+                    id_col + 1,
+                    header,
+                    f"duplicate account id '{account_id}' (first on line {first})",
+                    "duplicate-id",
+                )
+            ]
 
 
-def _counts(casts: list[tuple[Input, int, Cast]], absent: list[Input], n: int,
-            skipped: set[int]) -> tuple[Counter[str], Counter[str]]:
+def _counts(
+    casts: list[tuple[Input, int, Cast]], absent: list[Input], n: int, skipped: set[int]
+) -> tuple[Counter[str], Counter[str]]:
     """Blank cells per input, and those a default filled, keyed in the order rows and
     columns first meet them."""
     found: list[tuple[int, int, Input, int]] = []

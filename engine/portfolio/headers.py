@@ -38,15 +38,17 @@ def _nearest_column(inp: Input, unclaimed: list[str]) -> str:
     names = {normalise(n) for n in (inp.id,) + inp.aliases}
     for header in unclaimed:
         if normalise(re.sub(r"[(\[].*?[)\]]", "", header)) in names:
-            return (f"; the file has '{header}': rename that column, or add it to the input's "
-                    "aliases")
+            return (
+                f"; the file has '{header}': rename that column, or add it to the input's aliases"
+            )
     by_norm = {normalise(h): h for h in unclaimed}
     near = difflib.get_close_matches(normalise(inp.id), sorted(by_norm), n=1, cutoff=0.6)
     return f" (did you mean '{by_norm[near[0]]}'?)" if near else ""
 
 
-def columns(file: str, headers: list[str], ruleset: Ruleset
-            ) -> tuple[dict[str, int], list[str], list[str]]:
+def columns(
+    file: str, headers: list[str], ruleset: Ruleset
+) -> tuple[dict[str, int], list[str], list[str]]:
     """Each input's column, the columns no input reads, the optional inputs with no
     column; a DataError naming every required column that is missing."""
     colmap, ignored = match_columns(ruleset, headers)
@@ -55,9 +57,18 @@ def columns(file: str, headers: list[str], ruleset: Ruleset
     for inp in ruleset.inputs:
         if inp.id not in colmap:
             if inp.required:
-                problems.append(Problem(file, 1, 1, inp.id, f"missing required column '{inp.id}'"
-                                        + (f" (or {', '.join(inp.aliases)})" if inp.aliases else "")
-                                        + _nearest_column(inp, ignored), "missing-column"))
+                problems.append(
+                    Problem(
+                        file,
+                        1,
+                        1,
+                        inp.id,
+                        f"missing required column '{inp.id}'"
+                        + (f" (or {', '.join(inp.aliases)})" if inp.aliases else "")
+                        + _nearest_column(inp, ignored),
+                        "missing-column",
+                    )
+                )
             else:
                 missing.append(inp.id)
     if problems:
