@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,9 +130,11 @@ def _territory(result: SegmentResult, cfg: dict[str, Any]) -> dict[str, Any]:
         accounts.setdefault(str(csm), []).append((complexity / book[d.tier], d.account_id))
     if not accounts:
         return {"csms": {}, "moves": [], "note": "no accounts with a named CSM"}
-    load = {c: sum(x for x, _ in items) for c, items in accounts.items()}
+    # fsum: exact, so the same on every Python (3.12 made sum() of floats compensated, and
+    # the greedy moves below turn on near ties of these loads)
+    load = {c: math.fsum(x for x, _ in items) for c, items in accounts.items()}
     before = dict(load)
-    mean = sum(load.values()) / len(load)
+    mean = math.fsum(load.values()) / len(load)
     moves = []
     for _ in range(10 * sum(len(v) for v in accounts.values())):
         high = max(sorted(load), key=lambda c: load[c])
