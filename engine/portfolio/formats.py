@@ -80,19 +80,7 @@ def read_table(path: str, file: str, pick: Pick) -> Table:
     raw = p.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
     if not raw or raw.isspace():  # (raw.strip() would copy the whole file)
-        raise DataError(
-            "empty",
-            [
-                Problem(
-                    file,
-                    1,
-                    1,
-                    "",
-                    "file is empty: expected a header row and one row per account",
-                    "empty",
-                )
-            ],
-        )
+        raise _empty(file)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -234,6 +222,22 @@ def _stray_quote(arr: np.ndarray) -> int | None:
     return None
 
 
+def _empty(file: str) -> DataError:
+    return DataError(
+        "empty",
+        [
+            Problem(
+                file,
+                1,
+                1,
+                "",
+                "file is empty: expected a header row and one row per account",
+                "empty",
+            )
+        ],
+    )
+
+
 def _header(head: bytes, file: str) -> list[str]:
     try:
         headers = next(csv.reader(io.StringIO(head.decode("utf-8"))))
@@ -245,19 +249,7 @@ def _header(head: bytes, file: str) -> list[str]:
         ) from None
     headers = [h.strip() for h in headers]
     if not any(headers):
-        raise DataError(
-            "empty",
-            [
-                Problem(
-                    file,
-                    1,
-                    1,
-                    "",
-                    "file is empty: expected a header row and one row per account",
-                    "empty",
-                )
-            ],
-        )
+        raise _empty(file)
     if len(headers) == 1:
         for delim, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
             if delim in headers[0]:
