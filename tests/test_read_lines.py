@@ -170,3 +170,22 @@ def test_a_quote_inside_an_unquoted_cell_names_its_line(tmp_path: Path, default_
         read_portfolio(str(path), default_ruleset, display="p.csv")
     assert err.value.render() == ("p.csv:3:1: cannot read CSV: a quote inside a cell that is "
                                   "not quoted (quote the whole cell and double the quotes in it)")
+
+
+@pytest.mark.parametrize("window", [1, 7, 64])
+def test_lines_counted_a_window_at_a_time_are_csv_lines(tmp_path: Path, monkeypatch,
+                                                        window: int) -> None:
+    from tierbook.portfolio import formats
+
+    monkeypatch.setattr(formats, "_LINES_WINDOW", window)
+    rows = [[f"A{i}", 'x,"y"\nz' if i % 3 == 0 else "n", str(i)] for i in range(50)]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["a", "b", "c"])
+    writer.writerows(rows)
+    path = tmp_path / "p.csv"
+    path.write_text(buf.getvalue())
+    table = read_table(str(path), "p.csv", lambda headers: range(3))
+    assert table.lines == [line for line, _, _ in _csv_reference(buf.getvalue())[0][1:]]
+    assert not table.problems
+    assert table.columns[1].to_list() == [r[1] for r in rows]

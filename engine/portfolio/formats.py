@@ -167,15 +167,27 @@ def _records(body: bytes, file: str) -> _Records:
     starts = np.concatenate(([0], np.flatnonzero(arr == 10) + 1))
     if starts[-1] == len(arr):
         starts = starts[:-1]
-    is_quote = arr == 34
-    quoted = bool(is_quote.any())
+    quoted = 34 in body
+    # each line's commas, quotes and blanks, a window of whole lines at a time (a mask of
+    # the whole file, widened to 64-bit counts, would be eight times the file)
+    commas = np.zeros(len(starts), np.int64)
+    quotes = np.zeros(len(starts), np.int64)
+    space = np.zeros(len(starts), np.int64)
+    cuts = np.searchsorted(starts, np.arange(0, len(arr), _LINES_WINDOW))
+    for i0, i1 in zip(cuts, [*cuts[1:], len(starts)], strict=True):
+        if i0 == i1:
+            continue
+        b0 = int(starts[i0])
+        b1 = int(starts[i1]) if i1 < len(starts) else len(arr)
+        window, at = arr[b0:b1], starts[i0:i1] - b0
 
-    def per_line(mask: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(mask.view(np.uint8), starts, dtype=np.int64)
+        def count(mask: np.ndarray, at: np.ndarray = at) -> np.ndarray:
+            return np.add.reduceat(mask.view(np.uint8), at, dtype=np.int64)
 
-    commas = per_line(arr == 44)
-    quotes = per_line(is_quote) if quoted else np.zeros_like(commas)
-    space = per_line((arr == 32) | ((arr >= 9) & (arr <= 13)))
+        commas[i0:i1] = count(window == 44)
+        if quoted:
+            quotes[i0:i1] = count(window == 34)
+        space[i0:i1] = count((window == 32) | ((window >= 9) & (window <= 13)))
     lengths = np.diff(np.append(starts, len(arr)))
     other = lengths - commas - quotes - space
     if quoted:
@@ -198,6 +210,7 @@ def _records(body: bytes, file: str) -> _Records:
 
 
 _WINDOW = 1 << 26  # bytes of a CSV looked at for stray quotes at a time
+_LINES_WINDOW = 1 << 23  # bytes of a CSV whose lines are counted at a time
 
 
 def _stray_quote(arr: np.ndarray) -> int | None:
