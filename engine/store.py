@@ -362,7 +362,7 @@ class TraceStore:
         try:
             if create:
                 # 16 KiB pages for a new store (an existing one keeps its own): an account's
-                # row is most of a kilobyte, and a run writes one per account; inserting
+                # stored values are most of a kilobyte, and a run writes one per account; inserting
                 # 100,000 of them took 0.26 s with 4 KiB pages, 0.20 s with 16 KiB
                 self.db.execute(f"PRAGMA page_size={PAGE_SIZE}")
                 # a store kept in WAL (before) that someone has open: it works as is
