@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import sqlite3
@@ -30,7 +31,7 @@ from .values import PartColumns
 if TYPE_CHECKING:
     from .evaluate import Evaluation
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_PATH = Path(".tierbook") / "traces.sqlite"
 
 _SCHEMA = """
@@ -77,17 +78,25 @@ CREATE TABLE IF NOT EXISTS firings (
     derived TEXT NOT NULL,
     PRIMARY KEY (run_id, path_id, seq),
     FOREIGN KEY (run_id, path_id) REFERENCES paths(run_id, path_id));
-CREATE TABLE IF NOT EXISTS accounts (
+CREATE TABLE IF NOT EXISTS account_values (
+    value_id INTEGER PRIMARY KEY,
+    digest BLOB NOT NULL UNIQUE,
+    scores TEXT NOT NULL,
+    inputs TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS run_accounts (
     run_id INTEGER NOT NULL REFERENCES runs(run_id),
     account_id TEXT NOT NULL,
     path_id INTEGER NOT NULL,
-    scores TEXT NOT NULL,
-    inputs TEXT NOT NULL,
-    PRIMARY KEY (run_id, account_id));
+    value_id INTEGER NOT NULL REFERENCES account_values(value_id),
+    PRIMARY KEY (run_id, account_id)) WITHOUT ROWID;
+CREATE VIEW IF NOT EXISTS accounts AS
+    SELECT a.run_id, a.account_id, a.path_id, v.scores, v.inputs
+    FROM run_accounts a JOIN account_values v ON v.value_id = a.value_id;
 CREATE VIEW IF NOT EXISTS decisions AS
-    SELECT a.run_id, a.account_id, p.tier, p.cell, p.flags, p.bands, a.scores, p.decisions,
-           p.comments, p.reviews, p.motion, a.path_id, a.inputs
-    FROM accounts a JOIN paths p ON p.run_id = a.run_id AND p.path_id = a.path_id;
+    SELECT a.run_id, a.account_id, p.tier, p.cell, p.flags, p.bands, v.scores, p.decisions,
+           p.comments, p.reviews, p.motion, a.path_id, v.inputs
+    FROM run_accounts a JOIN paths p ON p.run_id = a.run_id AND p.path_id = a.path_id
+    JOIN account_values v ON v.value_id = a.value_id;
 CREATE TABLE IF NOT EXISTS movements (
     replay_id INTEGER NOT NULL,
     quarter TEXT NOT NULL,
@@ -326,6 +335,13 @@ def account_texts(
     return ids, scores, inputs
 
 
+def value_digest(scores: str, inputs: str) -> bytes:
+    """The key an account's stored values are kept under (`account_values.digest`): the
+    16-byte BLAKE2b of its scores' and inputs' JSON text, with a NUL between them (a
+    character JSON text never holds)."""
+    return hashlib.blake2b(scores.encode() + b"\0" + inputs.encode(), digest_size=16).digest()
+
+
 BUSY_SECONDS = 60.0  # how long to wait for another process's write before giving up
 PAGE_SIZE = 16384  # bytes, for a store created here
 
@@ -346,7 +362,7 @@ class TraceStore:
         try:
             if create:
                 # 16 KiB pages for a new store (an existing one keeps its own): an account's
-                # row is most of a kilobyte, and a run writes one per account; inserting
+                # stored values are most of a kilobyte, and a run writes one per account; inserting
                 # 100,000 of them took 0.26 s with 4 KiB pages, 0.20 s with 16 KiB
                 self.db.execute(f"PRAGMA page_size={PAGE_SIZE}")
                 # a store kept in WAL (before) that someone has open: it works as is
@@ -359,8 +375,8 @@ class TraceStore:
                     f"{self.path}: trace store schema {version} was written by a "
                     f"newer tierbook (this one reads schema {SCHEMA_VERSION})"
                 )
-            if version == 1:
-                _migrate_v1(self.db)
+            if version is not None and version < SCHEMA_VERSION:
+                _migrate(self.db, version)
             self.db.executescript(_SCHEMA)
             self.db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
@@ -563,9 +579,18 @@ class TraceStore:
                 if by_field is not None
                 else None,
             )
+            # each distinct (scores, inputs) once in the store, found again by its digest:
+            # an account whose values an earlier run (or account) stored shares that row
+            digests = list(map(value_digest, scores, inputs))
             self.db.executemany(
-                "INSERT INTO accounts VALUES (?, ?, ?, ?, ?)",
-                zip(repeat(run_id), ids, paths[start:stop], scores, inputs),
+                "INSERT OR IGNORE INTO account_values (digest, scores, inputs) VALUES (?, ?, ?)",
+                zip(digests, scores, inputs),
+            )
+            del scores, inputs
+            self.db.executemany(
+                "INSERT INTO run_accounts VALUES (?, ?, ?, "
+                "(SELECT value_id FROM account_values WHERE digest = ?))",
+                zip(repeat(run_id), ids, paths[start:stop], digests),
             )
 
     def finish_run(self, run_id: int, account_count: int) -> None:
@@ -664,12 +689,12 @@ class TraceStore:
     def _ids_like(self, run_id: int, account_id: str) -> Iterator[str]:
         prefix = account_id[:3]
         rows = self.db.execute(
-            "SELECT account_id FROM decisions WHERE run_id=? AND account_id LIKE ? LIMIT 20000",
+            "SELECT account_id FROM run_accounts WHERE run_id=? AND account_id LIKE ? LIMIT 20000",
             (run_id, f"{prefix}%"),
         ).fetchall()
         if not rows:
             rows = self.db.execute(
-                "SELECT account_id FROM decisions WHERE run_id=? LIMIT 20000", (run_id,)
+                "SELECT account_id FROM run_accounts WHERE run_id=? LIMIT 20000", (run_id,)
             ).fetchall()
         return (r[0] for r in rows)
 
@@ -714,8 +739,9 @@ class TraceStore:
                 dict(r)
                 for r in self.db.execute(
                     "SELECT m.quarter, m.run_id, m.from_tier, m.to_tier, m.evaluated_tier, m.outcome, "
-                    "m.rule_id, m.because, d.flags FROM movements m LEFT JOIN decisions d ON "
-                    "d.run_id = m.run_id AND d.account_id = m.account_id "
+                    "m.rule_id, m.because, p.flags FROM movements m LEFT JOIN run_accounts a ON "
+                    "a.run_id = m.run_id AND a.account_id = m.account_id LEFT JOIN paths p ON "
+                    "p.run_id = a.run_id AND p.path_id = a.path_id "
                     "WHERE m.replay_id=? AND m.account_id=? ORDER BY m.quarter",
                     (replay, account_id),
                 )
@@ -737,36 +763,62 @@ class TraceStore:
         return rows
 
 
-def _migrate_v1(db: sqlite3.Connection) -> None:
-    """Schema 1 kept a path's decided fields on every account row (table `decisions`);
-    schema 2 keeps them once per path and the accounts in `accounts`, with `decisions` a
-    view of the same columns.  Every run is kept."""
-    kind = db.execute("SELECT type FROM sqlite_master WHERE name='decisions'").fetchone()
-    if kind is None or kind[0] != "table":
-        return
-    columns = (
-        ("tier", "''"),
-        ("cell", "''"),
-        ("flags", "'[]'"),
-        ("bands", "'{}'"),
-        ("decisions", "'{}'"),
-        ("comments", "'[]'"),
-        ("reviews", "'[]'"),
-        ("motion", "''"),
-    )
+def _migrate(db: sqlite3.Connection, version: int) -> None:
+    """Bring a store of an earlier schema to this one, in one transaction; every run is
+    kept, and `accounts` and `decisions` read as before.  Schema 1 kept a path's decided
+    fields on every account row (table `decisions`); schema 2 kept them once per path, and
+    every account's scores and inputs on its row in table `accounts`; schema 3 keeps each
+    distinct (scores, inputs) once, in `account_values`, and `run_accounts` points at it."""
+
+    def is_table(name: str) -> bool:
+        kind = db.execute("SELECT type FROM sqlite_master WHERE name=?", (name,)).fetchone()
+        return kind is not None and kind[0] == "table"
+
     script = ["BEGIN;"]
-    script += [f"ALTER TABLE paths ADD COLUMN {c} TEXT NOT NULL DEFAULT {d};" for c, d in columns]
+    if version == 1 and is_table("decisions"):
+        columns = (
+            ("tier", "''"),
+            ("cell", "''"),
+            ("flags", "'[]'"),
+            ("bands", "'{}'"),
+            ("decisions", "'{}'"),
+            ("comments", "'[]'"),
+            ("reviews", "'[]'"),
+            ("motion", "''"),
+        )
+        script += [
+            f"ALTER TABLE paths ADD COLUMN {c} TEXT NOT NULL DEFAULT {d};" for c, d in columns
+        ]
+        script += [
+            f"UPDATE paths SET {c} = COALESCE((SELECT d.{c} FROM decisions d WHERE "
+            f"d.run_id = paths.run_id AND d.path_id = paths.path_id LIMIT 1), {dflt});"
+            for c, dflt in columns
+        ]
+        script.append("ALTER TABLE decisions RENAME TO old_accounts;")
+    elif version == 2 and is_table("accounts"):
+        script += [
+            "DROP VIEW IF EXISTS decisions;",
+            "ALTER TABLE accounts RENAME TO old_accounts;",
+        ]
+    else:  # (a store whose tables were never made: made now, as a new one's)
+        script += [
+            _SCHEMA,
+            f"UPDATE meta SET value='{SCHEMA_VERSION}' WHERE key='schema_version';",
+            "COMMIT;",
+        ]
+        db.executescript("\n".join(script))
+        return
+    db.create_function("tierbook_value_digest", 2, value_digest, deterministic=True)
     script += [
-        f"UPDATE paths SET {c} = COALESCE((SELECT d.{c} FROM decisions d WHERE "
-        f"d.run_id = paths.run_id AND d.path_id = paths.path_id LIMIT 1), {dflt});"
-        for c, dflt in columns
-    ]
-    script += [
-        "ALTER TABLE decisions RENAME TO decisions_v1;",
         _SCHEMA,
-        "INSERT INTO accounts SELECT run_id, account_id, path_id, scores, inputs "
-        "FROM decisions_v1;",
-        "DROP TABLE decisions_v1;",
+        # the values in the order the runs wrote them, so value ids grow with run ids
+        "INSERT OR IGNORE INTO account_values (digest, scores, inputs) "
+        "SELECT tierbook_value_digest(scores, inputs), scores, inputs FROM old_accounts "
+        "ORDER BY run_id, account_id;",
+        "INSERT INTO run_accounts SELECT o.run_id, o.account_id, o.path_id, v.value_id "
+        "FROM old_accounts o JOIN account_values v "
+        "ON v.digest = tierbook_value_digest(o.scores, o.inputs) ORDER BY o.run_id, o.account_id;",
+        "DROP TABLE old_accounts;",
         f"UPDATE meta SET value='{SCHEMA_VERSION}' WHERE key='schema_version';",
         "COMMIT;",
     ]

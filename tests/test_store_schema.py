@@ -101,7 +101,7 @@ def test_a_schema_1_store_is_migrated_with_every_run_kept(current: Path, tmp_pat
     old = _as_v1(current, tmp_path / "old.sqlite")
     before = _rows(old, "SELECT * FROM decisions ORDER BY run_id, account_id")
     TraceStore(old).close()  # opening migrates
-    assert _rows(old, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+    assert _rows(old, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
     assert _rows(old, "SELECT * FROM decisions ORDER BY run_id, account_id") == before
     assert _rows(old, "SELECT type FROM sqlite_master WHERE name = 'decisions'") == [("view",)]
     for args in (["ACC-00046"], ["ACC-00046", "--run", "1"], ["ACC-00007", "--run", "2"]):
@@ -109,7 +109,7 @@ def test_a_schema_1_store_is_migrated_with_every_run_kept(current: Path, tmp_pat
         old_out = run("explain", *args, "--format", "json", "--store", str(old))
         assert old_out.exit_code == 0, old_out.output
         assert json.loads(old_out.output) == json.loads(new_out.output)
-    TraceStore(old).close()  # a second open finds schema 2: nothing to do
+    TraceStore(old).close()  # a second open finds this schema: nothing to do
     assert _rows(old, "SELECT * FROM decisions ORDER BY run_id, account_id") == before
 
 
