@@ -55,8 +55,9 @@ def test_territory_rebalancing_evens_the_load(tmp_path: Path) -> None:
     spread_before = max(v["before"] for v in t["csms"].values()) - min(v["before"] for v in t["csms"].values())
     spread_after = max(v["after"] for v in t["csms"].values()) - min(v["after"] for v in t["csms"].values())
     assert spread_after < spread_before / 2
-    assert round(sum(v["before"] for v in t["csms"].values()), 3) == round(
-        sum(v["after"] for v in t["csms"].values()), 3)  # load is moved, not lost
+    # load is moved, not lost (each figure is rounded to 4 places: a 0.0001 each at most)
+    assert sum(v["before"] for v in t["csms"].values()) == pytest.approx(
+        sum(v["after"] for v in t["csms"].values()), abs=1e-4 * len(t["csms"]))
     model = (Path("out") / "model.md").read_text()
     assert "## Coverage Alignment" in model and "### Territory rebalancing" in model
 
