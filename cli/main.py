@@ -165,7 +165,9 @@ def segment(
         if result.evaluation.engine_note:
             click.echo(f"note: {result.evaluation.engine_note}", err=True)
         if fmt == "json":
-            click.echo(json.dumps(result.as_json(), indent=2))
+            from tierbook.report_json import segment_json
+
+            click.echo(json.dumps(segment_json(result), indent=2))
         else:
             from tierbook.report import terminal_summary
 

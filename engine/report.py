@@ -15,6 +15,7 @@ from typing import Any
 
 from .account_files import FORMULA_START
 from .conditions import describe
+from .report_extra import extra_sections
 from .segment_types import SegmentResult
 
 
@@ -334,7 +335,7 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
         detail = gr.detail + (f" — waived: {gr.waiver_reason}" if gr.waived else "")
         w(f"| `{gr.id}` | {gr.status} | {_md(detail)} |")
     w("")
-    for extra in result.extra_sections():  # the method's own sections, after the eight
+    for extra in extra_sections(result):  # the method's own sections, after the eight
         out.extend(extra)
     return "\n".join(out)
 

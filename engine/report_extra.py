@@ -3,10 +3,8 @@ resource map, written whenever a ruleset declares what they need."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .segment_types import SegmentResult
+from .alignment import align, markdown
+from .segment_types import SegmentResult
 
 
 def _money(v: float) -> str:
@@ -84,8 +82,6 @@ def extra_sections(result: SegmentResult) -> list[list[str]]:
             )
         lines.append("")
         out.append(lines)
-    from .alignment import align, markdown
-
     alignment = align(result)
     if alignment is not None:
         out.append(markdown(alignment, rs.tier_ids))

@@ -25,6 +25,7 @@ from .gates import GateContext, run_gates
 from .model import Ruleset
 from .portfolio.frame import read_portfolio
 from .recount import Recounter
+from .report_json import segment_json
 from .segment_types import SegmentResult
 from .values import ValuesWhileReading
 
@@ -174,7 +175,7 @@ def write_outputs(result: SegmentResult, out_dir: str, chart: bool = True) -> No
         account_files.write_jsonl(result, str(tmp / "accounts.jsonl"))
         files = {
             "model.md": report.model_markdown(result),
-            "report.json": json.dumps(result.as_json(accounts=False), indent=2) + "\n",
+            "report.json": json.dumps(segment_json(result, accounts=False), indent=2) + "\n",
         }
         if result.rejects:
             files["rejects.csv"] = report.rejects_csv(result.rejects)
