@@ -22,15 +22,15 @@ MAX_LINES = 400
 # No module joins this list.
 LONG_MODULES = {
     "cli/main.py",
-    "engine/commands.py",
-    "engine/compile.py",
-    "engine/evaluate.py",
-    "engine/replay.py",
-    "engine/report.py",
-    "engine/store.py",
-    "engine/testing.py",
-    "engine/validate.py",
-    "engine/values.py",
+    "engine/commands/api.py",
+    "engine/commands/replay.py",
+    "engine/commands/testing.py",
+    "engine/evaluate/run.py",
+    "engine/evaluate/values.py",
+    "engine/network/compile.py",
+    "engine/report/summary.py",
+    "engine/ruleset/validate.py",
+    "engine/trace/store.py",
 }
 
 
