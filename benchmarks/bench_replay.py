@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args(argv)
 
-    from tierbook import commands
+    from tierbook.commands import api as commands
 
     portfolio, events = generate(args.accounts, args.seed, Path(args.cache))
     with tempfile.TemporaryDirectory() as tmp:

@@ -69,11 +69,11 @@ def _peak_mb(who: str = "self") -> float:
 def _stages(spec: dict[str, Any]) -> dict[str, Any]:
     import datetime as dt
 
-    import tierbook.evaluate as E
-    from tierbook.commands import load
+    import tierbook.evaluate.run as E
+    from tierbook.commands.api import load
     from tierbook.portfolio.frame import read_portfolio
-    from tierbook.store import TraceStore
-    from tierbook.values import ValuesWhileReading
+    from tierbook.trace.store import TraceStore
+    from tierbook.evaluate.values import ValuesWhileReading
 
     as_of = dt.date.fromisoformat(spec["as_of"])
     ruleset, text = load(spec["ruleset"])
@@ -145,8 +145,8 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
 def _end_to_end(spec: dict[str, Any], profile: bool = False) -> dict[str, Any]:
     import datetime as dt
 
-    import tierbook.segment as S
-    from tierbook import commands
+    import tierbook.commands.segment as S
+    from tierbook.commands import api as commands
 
     as_of = dt.date.fromisoformat(spec["as_of"])
     calls = {"n": 0, "s": 0.0}

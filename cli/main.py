@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from tierbook import commands
+from tierbook.commands import api as commands
 from tierbook.engines import ENGINES
 from tierbook.errors import EXIT_INTERNAL, TierbookError
 
@@ -165,9 +165,11 @@ def segment(
         if result.evaluation.engine_note:
             click.echo(f"note: {result.evaluation.engine_note}", err=True)
         if fmt == "json":
-            click.echo(json.dumps(result.as_json(), indent=2))
+            from tierbook.report.segment_json import segment_json
+
+            click.echo(json.dumps(segment_json(result), indent=2))
         else:
-            from tierbook.report import terminal_summary
+            from tierbook.report.summary import terminal_summary
 
             click.echo(terminal_summary(result))
         click.echo(
@@ -197,7 +199,7 @@ def explain(account_id: str, run_id: int | None, level: str, fmt: str, store: st
     """The chain of rules that placed ACCOUNT_ID, with its own values against each condition."""
 
     def go() -> int:
-        from tierbook.explain import render_text
+        from tierbook.trace.explain import render_text
 
         x = commands.explain(account_id, run_id=run_id, store_path=store)
         if fmt == "json":
@@ -253,7 +255,7 @@ def plan(
     tier, ARR moved, CSMs needed, gates and flags."""
 
     def go() -> int:
-        from tierbook import plan as planning
+        from tierbook.commands import plan as planning
 
         p = commands.plan(
             base,
@@ -305,7 +307,7 @@ def test_command(
     """Run rule test cases (YAML files; default: rulesets/tests) and report rule coverage."""
 
     def go() -> int:
-        from tierbook.testing import render_text, run_tests
+        from tierbook.commands.testing import render_text, run_tests
 
         report = run_tests(list(paths), as_of=to_date(as_of) if as_of else None, engine=engine)
         if fmt == "json":
@@ -361,7 +363,7 @@ def replay(
     ruleset, accounts, events = leading_ruleset("replay", ruleset, accounts, events)
 
     def go() -> int:
-        from tierbook import replay_report
+        from tierbook.report import replay as replay_report
 
         r = commands.replay(
             ruleset,
@@ -514,7 +516,7 @@ def align(
     ruleset, accounts = leading_ruleset("align", ruleset, accounts)
 
     def go() -> int:
-        from tierbook.alignment import markdown
+        from tierbook.assess.alignment import markdown
 
         result, alignment = commands.align(
             ruleset,

@@ -27,7 +27,7 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def default_ruleset():
-    from tierbook.ruleset import load_ruleset
+    from tierbook.ruleset.build import load_ruleset
 
     return load_ruleset(str(ROOT / "rulesets" / "cs-segmentation-model.yaml"))
 
@@ -40,7 +40,7 @@ def sample_accounts(default_ruleset):
 
 
 def durable_available() -> bool:
-    from tierbook import durable_engine
+    from tierbook.network import durable as durable_engine
 
     return durable_engine.AVAILABLE
 

@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner
 
 from tierbook.cli.main import main
-from tierbook.ruleset import load_ruleset
+from tierbook.ruleset.build import load_ruleset
 
 from .conftest import ROOT, SAMPLE
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from tierbook.cli.main import main
-from tierbook.store import TraceStore
+from tierbook.trace.store import TraceStore
 
 from .conftest import SAMPLE
 

@@ -28,7 +28,7 @@ def test_wheel_holds_one_top_level_package_with_its_data(wheel: Path) -> None:
     top = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert top == {"tierbook"}
     for needed in ("tierbook/schemas/ruleset.schema.json", "tierbook/rulesets/cs-segmentation-model.yaml",
-                   "tierbook/examples/portfolio.csv", "tierbook/cli/main.py", "tierbook/compile.py"):
+                   "tierbook/examples/portfolio.csv", "tierbook/cli/main.py", "tierbook/network/compile.py"):
         assert needed in names
 
 

@@ -41,7 +41,7 @@ def _text(rows, extras, newline):
 
 
 def _ruleset():
-    from tierbook.commands import load
+    from tierbook.commands.api import load
 
     return load("cs-segmentation-model")[0]
 

@@ -295,7 +295,7 @@ def test_bundled_replay_is_deterministic_and_history_reads_it(tmp_path: Path) ->
 def test_events_csv_read_as_exported(tmp_path: Path) -> None:
     """Blank lines, a short row, extra cells, a quoted line break, CRLF and a BOM: each event
     keeps its line number, and a row of blanks is a bad event on its own line."""
-    from tierbook.events import read_events
+    from tierbook.portfolio.events import read_events
 
     path = tmp_path / "e.csv"
     path.write_bytes(("\ufeffquarter,account_id,type,field,value\r\n\r\n"

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tierbook import account_files as A
-from tierbook import segment as S
+from tierbook.report import accounts as A
+from tierbook.commands import segment as S
 
 from .conftest import AS_OF, SAMPLE
 

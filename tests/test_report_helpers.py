@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import tierbook.account_files as account_files
-import tierbook.report as report
-import tierbook.segment as S
-from tierbook.ruleset import load_ruleset
+import tierbook.report.accounts as account_files
+import tierbook.report.summary as report
+import tierbook.commands.segment as S
+from tierbook.ruleset.build import load_ruleset
 
 from .conftest import AS_OF, ROOT, SAMPLE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tierbook.ruleset import load_ruleset
+from tierbook.ruleset.build import load_ruleset
 
 from .conftest import ROOT
 

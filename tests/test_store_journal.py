@@ -15,9 +15,10 @@ from typing import Iterator
 
 import pytest
 
-from tierbook import commands, store as store_module
+from tierbook.commands import api as commands
+from tierbook.trace import store as store_module
 from tierbook.errors import StoreError
-from tierbook.store import TraceStore
+from tierbook.trace.store import TraceStore
 
 from .conftest import SAMPLE
 

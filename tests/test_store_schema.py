@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from tierbook.cli.main import main
 from tierbook.errors import StoreError
-from tierbook.store import SCHEMA_VERSION, TraceStore
+from tierbook.trace.store import SCHEMA_VERSION, TraceStore
 
 from .conftest import SAMPLE
 

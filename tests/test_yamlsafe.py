@@ -1,4 +1,4 @@
-"""Edge cases of the position-aware, refuse-by-default YAML loader (tierbook.yamlsafe)."""
+"""Edge cases of the position-aware, refuse-by-default YAML loader (tierbook.ruleset.yamlsafe)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tierbook import yamlsafe
+from tierbook.ruleset import yamlsafe
 from tierbook.cli.main import main
 from tierbook.errors import Problem, RulesetError
-from tierbook.yamlsafe import MAX_BYTES, Document, json_path, load_file, load_text
+from tierbook.ruleset.yamlsafe import MAX_BYTES, Document, json_path, load_file, load_text
 
 BASE = Path(__file__).resolve().parent / "cases" / "valid" / "base.yaml"
 

@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from ..errors import suggest
-from ..model import Input
+from ..ruleset.model import Input
 
 _BOOL = {
     "true": True,

@@ -14,7 +14,7 @@ from typing import Any, overload
 import polars as pl
 
 from ..errors import DataError, Problem
-from ..model import Input, Ruleset
+from ..ruleset.model import Input, Ruleset
 from .cells import BadValue, Cast, cast
 from .formats import Table, read_table
 from .headers import columns, match_columns

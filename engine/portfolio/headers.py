@@ -7,7 +7,7 @@ import difflib
 import re
 
 from ..errors import DataError, Problem
-from ..model import Input, Ruleset
+from ..ruleset.model import Input, Ruleset
 
 
 def normalise(name: str) -> str:

@@ -19,7 +19,7 @@ _MEMBER = {"eq": lambda v, a: v == a, "ne": lambda v, a: not v == a,
 
 
 def _cmp(op: str, value: Any, arg: Any) -> Any:
-    """One comparison, written independently of tierbook.conditions.compare."""
+    """One comparison, written independently of tierbook.network.conditions.compare."""
     if op == "exists":
         return bool(arg) == (value is not None)
     if value is None:

@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import tierbook.evaluate as E
-from tierbook.classes import class_index, conditions_held
-from tierbook.compile import compile_network
-from tierbook.native import NativeExecutor, formula_holds
+import tierbook.evaluate.run as E
+from tierbook.network.classes import class_index, conditions_held
+from tierbook.network.compile import compile_network
+from tierbook.network.native import NativeExecutor, formula_holds
 from tierbook.portfolio.frame import read_portfolio
-from tierbook.ruleset import load_ruleset
+from tierbook.ruleset.build import load_ruleset
 
 from ..conftest import AS_OF, RULESETS, SAMPLE, needs_durable
 
@@ -72,7 +72,7 @@ def executor(path: str, engine: str):
     network = setup(path)[3]
     if engine == "native":
         return NativeExecutor(network)
-    from tierbook.durable_engine import DurableExecutor
+    from tierbook.network.durable import DurableExecutor
     return DurableExecutor(network)
 
 
@@ -109,7 +109,7 @@ def _counting(monkeypatch):
 @pytest.mark.parametrize("path", [str(p) for p in RULESETS], ids=IDS)
 def test_one_run_per_set_of_conditions_held_and_identical_to_per_account(
         path, engine, monkeypatch) -> None:
-    from tierbook import classes
+    from tierbook.network import classes
 
     rs, accounts, computed, network = setup(path)
     classes._PATH_CACHE.clear()
@@ -150,7 +150,7 @@ def test_account_by_account_the_memo_is_keyed_the_same(default_ruleset, sample_a
                                                        monkeypatch) -> None:
     """When the class keys cannot be worked out (a value the fast path cannot key), accounts
     are taken one by one: still one run per set of conditions held, the same decisions."""
-    from tierbook import classes
+    from tierbook.network import classes
 
     accounts = sample_accounts[:800]
     keyed = E.evaluate(default_ruleset, accounts, AS_OF, engine="native")

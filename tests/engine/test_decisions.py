@@ -1,4 +1,4 @@
-"""tierbook.decisions: accounts read as columns keep a path id each, and every way of reading
+"""tierbook.evaluate.decisions: accounts read as columns keep a path id each, and every way of reading
 their decisions gives what a list of Decision objects gives."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from collections import Counter
 
 import pytest
 
-from tierbook import segment as S
-from tierbook.decisions import Decision, Decisions, account_ids, by_path, path_ids, tiers
+from tierbook.commands import segment as S
+from tierbook.evaluate.decisions import Decision, Decisions, account_ids, by_path, path_ids, tiers
 from tierbook.errors import EngineError
-from tierbook.evaluate import evaluate
+from tierbook.evaluate.run import evaluate
 
 from ..conftest import AS_OF, SAMPLE
 
@@ -65,7 +65,7 @@ def test_what_paths_decide_is_read_without_a_decision_per_account(both, monkeypa
 
 def test_an_account_whose_trace_is_incomplete_is_named(default_ruleset, sample_accounts,
                                                        monkeypatch):
-    from tierbook import evaluate as E
+    from tierbook.evaluate import run as E
 
     real = E.check_complete
 

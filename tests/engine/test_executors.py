@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tierbook import durable_engine
-from tierbook.compile import compile_network
+from tierbook.network import durable as durable_engine
+from tierbook.network.compile import compile_network
 from tierbook.errors import EngineError
-from tierbook.evaluate import compute_values, evaluate, resolve_bands
+from tierbook.evaluate.run import compute_values, evaluate, resolve_bands
 from tierbook.portfolio.frame import read_portfolio
-from tierbook.ruleset import load_ruleset
+from tierbook.ruleset.build import load_ruleset
 
 from ..conftest import AS_OF, RULESETS, SAMPLE, needs_durable
 
@@ -61,8 +61,8 @@ def test_incomplete_trace_is_an_error_not_a_partial_result(default_ruleset, samp
 @needs_durable
 def test_exception_inside_an_action_names_the_rule(default_ruleset, sample_accounts, monkeypatch) -> None:
     """durable-rules would swallow it into state['exception']; we fail loudly."""
-    from tierbook.evaluate import class_bits
-    from tierbook.values import account_values
+    from tierbook.evaluate.run import class_bits
+    from tierbook.evaluate.values import account_values
 
     computed = compute_values(default_ruleset, sample_accounts[:3], AS_OF)
     network = compile_network(default_ruleset, resolve_bands(default_ruleset, computed))
@@ -99,8 +99,8 @@ def test_engine_falls_back_to_native_with_a_note(monkeypatch, default_ruleset, s
 
 def test_unique_hit_policy_overlap_at_run_time_is_an_error(tmp_path) -> None:
     """The validator flags overlaps it can prove; others are caught per account."""
-    from tierbook.evaluate import Decision, decode
-    from tierbook.model import Decision as DecisionModel, DecisionRule
+    from tierbook.evaluate.run import Decision, decode
+    from tierbook.ruleset.model import Decision as DecisionModel, DecisionRule
     import dataclasses
     rs = load_ruleset(str(RULESETS[0]))
     rs = dataclasses.replace(rs, decisions=(DecisionModel("d", "unique", (

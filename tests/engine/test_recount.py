@@ -1,4 +1,4 @@
-"""Calibration's tier recount (tierbook.recount) against full evaluations with the same bands.
+"""Calibration's tier recount (tierbook.evaluate.recount) against full evaluations with the same bands.
 
 Every band boundary of every shipped ruleset is moved to values around and onto the
 portfolio's own values and the other boundaries; the recount must give exactly the tier
@@ -12,10 +12,10 @@ from collections import Counter
 
 import pytest
 
-from tierbook import recount
-from tierbook.evaluate import compute_values, evaluate
+from tierbook.evaluate import recount
+from tierbook.evaluate.run import compute_values, evaluate
 from tierbook.portfolio.frame import read_portfolio
-from tierbook.ruleset import load_ruleset
+from tierbook.ruleset.build import load_ruleset
 
 from ..conftest import AS_OF, RULESETS, SAMPLE
 
@@ -122,7 +122,7 @@ def test_a_changed_comparison_is_not_a_moved_constant(default_ruleset, sample_ac
     rb = next(rb for rb in ev.bands.values() if len(rb.bands) > 2)
     state = recount.Recounter(ev)
     # the same constants with one comparison made inclusive: not a moved constant
-    from tierbook.compile import compile_network
+    from tierbook.network.compile import compile_network
 
     network = compile_network(default_ruleset, ev.bands)
     leaf = next(l for l in network.leaves if l.field == rb.over and l.op == "lt")

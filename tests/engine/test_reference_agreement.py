@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tierbook import conditions as C
-from tierbook.evaluate import evaluate, resolve_bands, compute_values
+from tierbook.network import conditions as C
+from tierbook.evaluate.run import evaluate, resolve_bands, compute_values
 from tierbook.portfolio.frame import read_portfolio
-from tierbook.ruleset import load_ruleset
+from tierbook.ruleset.build import load_ruleset
 
 from ..conftest import AS_OF, RULESETS, SAMPLE, needs_durable
 from .reference import reference

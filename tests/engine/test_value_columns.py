@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tierbook.model import Component, Derived, Score
+from tierbook.ruleset.model import Component, Derived, Score
 from tierbook.portfolio.frame import read_portfolio
-from tierbook.ruleset import load_ruleset
-from tierbook.values import ValuesWhileReading, compile_value_columns, compile_values
+from tierbook.ruleset.build import load_ruleset
+from tierbook.evaluate.values import ValuesWhileReading, compile_value_columns, compile_values
 
 from ..conftest import AS_OF, RULESETS, SAMPLE
 

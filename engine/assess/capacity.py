@@ -1,0 +1,252 @@
+"""Capacity roll-up (tier counts x book-size norms) and capacity calibration (SPEC 1.1).
+
+Calibration only *recommends*: each round moves one lever one step, re-segments, and
+records the effect.  `tierbook calibrate` writes the recommendation as a new ruleset
+version; a threshold never moves silently.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..evaluate.bands import ResolvedBands
+from ..ruleset.model import Lever, Ruleset
+
+
+@dataclass
+class TierCapacity:
+    tier: str
+    accounts: int
+    arr: float
+    book_size: int | None
+    needed: int
+    available: int | None
+
+    @property
+    def gap(self) -> int | None:
+        return None if self.available is None else self.needed - self.available
+
+
+@dataclass
+class CapacityReport:
+    per_tier: list[TierCapacity]
+    available: int | None
+
+    @property
+    def needed(self) -> int:
+        return sum(t.needed for t in self.per_tier)
+
+    @property
+    def gap(self) -> int | None:
+        return None if self.available is None else self.needed - self.available
+
+    def statement(self) -> str:
+        avail = "not declared" if self.available is None else str(self.available)
+        gap = "unknown" if self.gap is None else f"{self.gap:+d}"
+        return f"CSMs needed = {self.needed}, CSMs available = {avail}, gap = {gap}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "per_tier": {
+                t.tier: {
+                    "accounts": t.accounts,
+                    "arr": round(t.arr, 2),
+                    "book_size": t.book_size,
+                    "needed": t.needed,
+                    "available": t.available,
+                    "gap": t.gap,
+                }
+                for t in self.per_tier
+            },
+            "needed": self.needed,
+            "available": self.available,
+            "gap": self.gap,
+        }
+
+
+def roll_up(ruleset: Ruleset, tiers: list[str], arrs: list[float]) -> CapacityReport:
+    counts = {t.id: 0 for t in ruleset.tiers}
+    arr = {t.id: 0.0 for t in ruleset.tiers}
+    for tier, value in zip(tiers, arrs):
+        counts[tier] += 1
+        arr[tier] += value
+    per_tier = []
+    for t in ruleset.tiers:
+        needed = 0
+        if not t.automated and t.book_target:
+            needed = math.ceil(counts[t.id] / t.book_target)
+        available = ruleset.capacity.per_tier.get(t.id) if ruleset.capacity.per_tier else None
+        per_tier.append(
+            TierCapacity(t.id, counts[t.id], arr[t.id], t.book_target, needed, available)
+        )
+    return CapacityReport(per_tier, ruleset.capacity.available)
+
+
+@dataclass
+class CalibrationStep:
+    round: int
+    lever: str
+    band: str
+    boundary_from: float
+    boundary_to: float
+    tier_accounts_before: int
+    tier_accounts_after: int
+    needed_before: int
+    needed_after: int
+    because: str
+
+
+@dataclass
+class Calibration:
+    tier: str | None
+    direction: str  # tighten | loosen | none
+    reason: str
+    available: int | None
+    needed: int | None
+    steps: list[CalibrationStep] = field(default_factory=list)
+    final_bands: dict[str, ResolvedBands] = field(default_factory=dict)
+    fits: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tier": self.tier,
+            "direction": self.direction,
+            "reason": self.reason,
+            "available": self.available,
+            "needed": self.needed,
+            "fits": self.fits,
+            "steps": [vars(s) for s in self.steps],
+        }
+
+
+def lever_boundary(rb: ResolvedBands, lever: Lever) -> float | None:
+    band = next((b for b in rb.bands if b.id == lever.lower_of), None)
+    return None if band is None else band.lower
+
+
+def move_lever(rb: ResolvedBands, lever: Lever, direction: int) -> ResolvedBands | None:
+    """The band set with the lever's boundary moved one step, or None at its limit."""
+    current = lever_boundary(rb, lever)
+    if current is None:
+        return None
+    if lever.factor:
+        new = current * lever.factor if direction > 0 else current / lever.factor
+    else:
+        new = current + (lever.step or 0) * direction
+    new = round(new, 6)
+    if lever.max is not None and new > lever.max:
+        new = lever.max
+    if lever.min is not None and new < lever.min:
+        new = lever.min
+    if new == current:
+        return None
+    bands = list(rb.bands)
+    i = next(i for i, b in enumerate(bands) if b.id == lever.lower_of)
+    below, above = (bands[i - 1].lower if i > 0 else None), bands[i].upper
+    if below is not None and new <= below:
+        return None
+    if above is not None and new >= above:
+        return None
+    bands[i] = replace(bands[i], lower=new)
+    if i > 0:
+        bands[i - 1] = replace(bands[i - 1], upper=new)
+    return replace(rb, bands=tuple(bands))
+
+
+def calibrate(
+    ruleset: Ruleset,
+    bands: dict[str, ResolvedBands],
+    tier_counts: dict[str, int],
+    resegment: Callable[[dict[str, ResolvedBands]], dict[str, int]],
+) -> Calibration:
+    cap = ruleset.capacity
+    tier_id = cap.calibration_tier
+    if not tier_id:
+        return Calibration(
+            None, "none", "no capacity calibration declared", None, None, final_bands=bands
+        )
+    tier = ruleset.tier(tier_id)
+    available = cap.per_tier.get(tier_id)
+    if available is None or not tier.book_target:
+        return Calibration(
+            tier_id,
+            "none",
+            f"no CSMs available or book size declared for {tier_id}",
+            available,
+            None,
+            final_bands=bands,
+        )
+
+    def needed_for(count: int) -> int:
+        return math.ceil(count / tier.book_target) if tier.book_target else 0
+
+    count = tier_counts.get(tier_id, 0)
+    needed = needed_for(count)
+    low, high = available * (1 - cap.tolerance), available * (1 + cap.tolerance)
+    if low <= needed <= high:
+        return Calibration(
+            tier_id,
+            "none",
+            f"{tier_id} fits: needs {needed} CSMs, {available} "
+            f"available (tolerance {cap.tolerance:.0%})",
+            available,
+            needed,
+            final_bands=bands,
+        )
+    direction = 1 if needed > high else -1
+    word = "tighten" if direction > 0 else "loosen"
+    reason = (
+        f"{tier_id} {'over' if direction > 0 else 'under'} capacity: needs {needed} CSMs for "
+        f"{count} accounts, {available} available; {word} the thresholds"
+    )
+    result = Calibration(tier_id, word, reason, available, needed, final_bands=bands)
+    current = dict(bands)
+    usable = [
+        lv
+        for lv in cap.levers
+        if lv.band in current
+        and (
+            lv.method is None
+            or current[lv.band].method == lv.method
+            or current[lv.band].declared_method == lv.method
+        )
+    ]
+    exhausted: set[str] = set()
+    for rnd in range(1, cap.max_rounds + 1):
+        lever = next((lv for lv in usable if lv.id not in exhausted), None)
+        if lever is None:
+            break
+        moved = move_lever(current[lever.band], lever, direction)
+        if moved is None:
+            exhausted.add(lever.id)
+            continue
+        trial = dict(current, **{lever.band: moved})
+        counts = resegment(trial)
+        new_count = counts.get(tier_id, 0)
+        result.steps.append(
+            CalibrationStep(
+                rnd,
+                lever.id,
+                lever.band,
+                lever_boundary(current[lever.band], lever) or 0.0,
+                lever_boundary(moved, lever) or 0.0,
+                count,
+                new_count,
+                needed_for(count),
+                needed_for(new_count),
+                lever.because,
+            )
+        )
+        current, count = trial, new_count
+        if low <= needed_for(count) <= high:
+            break
+        if (direction > 0 and needed_for(count) < low) or (
+            direction < 0 and needed_for(count) > high
+        ):
+            break  # overshot: stop rather than oscillate
+    result.final_bands = current
+    result.fits = low <= needed_for(count) <= high
+    return result

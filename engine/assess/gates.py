@@ -1,0 +1,251 @@
+"""The quality gates of SPEC 1.1, each with its figures; waivers need a reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from math import isnan
+from typing import Any
+
+from ..evaluate.run import Evaluation
+from ..ruleset.model import Gate, Ruleset
+from .capacity import CapacityReport
+
+REQUIRED_TRIGGERS = (
+    "tier_arr_change",
+    "capacity_change",
+    "tier_churn_over_target",
+    "product_launch",
+)
+
+
+@dataclass
+class GateResult:
+    id: str
+    kind: str
+    passed: bool
+    detail: str
+    waived: bool = False
+    waiver_reason: str = ""
+
+    @property
+    def status(self) -> str:
+        if self.passed:
+            return "passed"
+        return "waived" if self.waived else "failed"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "passed": self.passed,
+            "status": self.status,
+            "detail": self.detail,
+            "waived": self.waived,
+            "waiver_reason": self.waiver_reason,
+        }
+
+
+@dataclass
+class GateContext:
+    ruleset: Ruleset
+    evaluation: Evaluation
+    capacity: CapacityReport
+    input_arr: float
+    arr_field: str
+    gaps: dict[str, int]
+    missing_columns: list[str]
+    reclassify: Callable[[list[tuple[int, float]]], list[str]]  # (account index, new arr) -> tiers
+    rejected: int = 0  # rows left out by --on-error skip
+    rejected_arr: float = 0.0  # their ARR (part of the input book)
+
+
+def _no_empty_tier(g: Gate, c: GateContext) -> tuple[bool, str]:
+    counts = {t: 0 for t in c.ruleset.tier_ids}
+    for d, n in c.evaluation.by_path():
+        counts[d.tier] += n
+    empty = [t for t, n in counts.items() if n == 0]
+    text = ", ".join(f"{t} {n}" for t, n in counts.items())
+    return (
+        not empty,
+        f"every tier has accounts ({text})"
+        if not empty
+        else f"empty tier(s): {', '.join(empty)} ({text})",
+    )
+
+
+def _arr_conserved(g: Gate, c: GateContext) -> tuple[bool, str]:
+    tol = float(g.params.get("tolerance", 0.01))
+    by_tier: dict[str, float] = {}
+    for tier, arr in zip(c.evaluation.tiers(), c.evaluation.column(c.arr_field)):
+        by_tier[tier] = by_tier.get(tier, 0.0) + float(arr or 0.0)
+    segmented = sum(by_tier.values())
+    diff = abs(segmented - c.input_arr)
+    ok = diff <= tol
+    why = (
+        f"; ${c.rejected_arr:,.2f} of the book is in {c.rejected} rejected row(s), see rejects.csv"
+        if not ok and c.rejected
+        else ""
+    )
+    return ok, (
+        f"segmented ARR ${segmented:,.2f} {'equals' if ok else 'differs from'} input book "
+        f"ARR ${c.input_arr:,.2f} (difference ${diff:,.2f}, tolerance ${tol:,.2f}){why}"
+    )
+
+
+def _weights(g: Gate, c: GateContext) -> tuple[bool, str]:
+    tol = float(g.params.get("tolerance", 1e-6))
+    problems, texts = [], []
+    for s in c.ruleset.scores:
+        if s.method != "weighted":
+            continue
+        total = sum(comp.weight for comp in s.components)
+        texts.append(f"{s.id} weights sum to {total:g}")
+        if abs(total - 1.0) > tol:
+            problems.append(f"{s.id} weights sum to {total:g}")
+        unscored = c.evaluation.column(s.id).count(None)
+        if unscored:
+            problems.append(f"{unscored} account(s) have no {s.id} score")
+        columns = c.evaluation.part_columns
+        if columns is not None:  # a column per component, no dict per account
+            out_of_range = sum(map(_outside_0_1, columns.columns.get(s.id, {}).values()))
+        else:
+            out_of_range = sum(
+                1
+                for d in c.evaluation.decisions
+                for v in d.parts.get(s.id, {}).values()
+                if v is not None and not 0 <= v <= 1
+            )
+        if out_of_range:
+            problems.append(f"{out_of_range} {s.id} factor score(s) outside 0-1")
+    if not texts:
+        return True, "no weighted scores"
+    return not problems, "; ".join(
+        problems or texts + ["every account scored with the same weights"]
+    )
+
+
+def _outside_0_1(column: Sequence[Any]) -> int:
+    """How many of a column's known values are not within 0-1."""
+    known = [v for v in column if v is not None] if None in column else column
+    if known and not any(map(isnan, known)) and min(known) >= 0 and max(known) <= 1:
+        return 0  # (most runs: one pass each at C speed)
+    return sum(1 for v in known if not 0 <= v <= 1)
+
+
+def _flags_compatible(g: Gate, c: GateContext) -> tuple[bool, str]:
+    silent = 0
+    surfaced = 0
+    for d, n in c.evaluation.by_path():  # (every account on a path has its flags)
+        for con in c.ruleset.contradictions:
+            if con.flags[0] in d.flags and con.flags[1] in d.flags:
+                if con.id in d.comments:
+                    surfaced += n
+                else:
+                    silent += n
+    return silent == 0, (
+        f"{surfaced:,} contradiction(s) surfaced as comments, {silent:,} silent"
+        if c.ruleset.contradictions
+        else "no contradictions declared"
+    )
+
+
+def _capacity(g: Gate, c: GateContext) -> tuple[bool, str]:
+    if c.capacity.available is None:
+        return False, "no CSM capacity declared: " + c.capacity.statement()
+    return True, c.capacity.statement()
+
+
+def _share_cap(g: Gate, c: GateContext) -> tuple[bool, str]:
+    tier, cap = g.params["tier"], float(g.params["max_share"])
+    n = len(c.evaluation.decisions)
+    count = sum(k for d, k in c.evaluation.by_path() if d.tier == tier)
+    share = count / n if n else 0.0
+    return share <= cap, f"{tier} holds {share:.1%} of accounts ({count} of {n}); cap {cap:.0%}"
+
+
+def _stability(g: Gate, c: GateContext) -> tuple[bool, str]:
+    k = int(g.params.get("accounts", 3))
+    pert = float(g.params.get("perturbation", 0.10))
+    rng = random.Random(int(g.params.get("seed", 0)))
+    decisions = c.evaluation.decisions
+    picks = sorted(rng.sample(range(len(decisions)), min(k, len(decisions))))
+    trials = []
+    arrs = c.evaluation.column(c.arr_field)
+    for i in picks:
+        arr = float(arrs[i] or 0.0)
+        trials += [(i, round(arr * (1 + pert), 2)), (i, round(arr * (1 - pert), 2))]
+    tiers = c.reclassify(trials)
+    moved = []
+    for (i, arr), tier in zip(trials, tiers):
+        if tier != decisions[i].tier:
+            moved.append(
+                f"{decisions[i].account_id} {decisions[i].tier} -> {tier} at ARR ${arr:,.2f}"
+            )
+    names = ", ".join(decisions[i].account_id for i in picks)
+    if moved:
+        return (
+            False,
+            f"±{pert:.0%} ARR on {names} (seed {g.params.get('seed', 0)}) changes tier: "
+            + "; ".join(moved),
+        )
+    return True, f"±{pert:.0%} ARR on {names} (seed {g.params.get('seed', 0)}) changes no tier"
+
+
+def _triggers(g: Gate, c: GateContext) -> tuple[bool, str]:
+    kinds = {t.kind for t in c.ruleset.triggers}
+    missing = [k for k in REQUIRED_TRIGGERS if k not in kinds]
+    return not missing, (
+        f"all four triggers documented ({len(c.ruleset.triggers)} declared)"
+        if not missing
+        else f"missing trigger kinds: {', '.join(missing)}"
+    )
+
+
+def _gaps(g: Gate, c: GateContext) -> tuple[bool, str]:
+    named = [f"{k} ({n} blank)" for k, n in sorted(c.gaps.items()) if n]
+    missing = c.missing_columns
+    parts = []
+    if missing:
+        parts.append(f"columns absent: {', '.join(missing)}")
+    if named:
+        parts.append(f"{len(named)} input(s) with blanks named in Calibration Confidence")
+    return True, "; ".join(parts) if parts else "no input gaps"
+
+
+CHECKS: dict[str, Callable[[Gate, GateContext], tuple[bool, str]]] = {
+    "no_empty_tier": _no_empty_tier,
+    "arr_conserved": _arr_conserved,
+    "weights_sum_to_one": _weights,
+    "flags_compatible": _flags_compatible,
+    "capacity_fit_stated": _capacity,
+    "tier_share_cap": _share_cap,
+    "stability": _stability,
+    "triggers_documented": _triggers,
+    "input_gaps_named": _gaps,
+}
+
+
+def run_gates(ctx: GateContext, as_of: dt.date) -> list[GateResult]:
+    waivers = {
+        w.gate: w
+        for w in ctx.ruleset.waivers
+        if not w.expires or dt.date.fromisoformat(w.expires) >= as_of
+    }
+    results = []
+    for gate in ctx.ruleset.gates:
+        passed, detail = CHECKS[gate.kind](gate, ctx)
+        waiver = waivers.get(gate.id)
+        results.append(
+            GateResult(
+                gate.id,
+                gate.kind,
+                passed,
+                detail,
+                waived=not passed and waiver is not None,
+                waiver_reason=waiver.reason if waiver else "",
+            )
+        )
+    return results

@@ -1,0 +1,62 @@
+"""The result of a segmentation run, shared by the report writers and the CLI."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..evaluate.run import Evaluation
+from ..ruleset.model import Ruleset
+from .capacity import Calibration, CapacityReport
+from .gates import GateResult
+
+
+@dataclass
+class SegmentResult:
+    ruleset: Ruleset
+    evaluation: Evaluation
+    capacity: CapacityReport
+    calibration: Calibration
+    gates: list[GateResult]
+    input_file: str
+    input_sha256: str
+    total_arr: float
+    arr_field: str
+    gaps: dict[str, int]
+    defaulted: dict[str, int]
+    missing_columns: list[str]
+    rejects: list[dict[str, Any]] = field(default_factory=list)
+    out_dir: str = ""
+    run_id: int | None = None
+    store_path: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return all(g.passed or g.waived for g in self.gates)
+
+    @property
+    def arr_band_id(self) -> str | None:
+        return next((b.id for b in self.ruleset.bands if b.over == self.arr_field), None)
+
+    def tier_summary(self) -> dict[str, dict[str, Any]]:
+        out = {t.id: {"accounts": 0, "arr": 0.0} for t in self.ruleset.tiers}
+        for tier, arr in zip(self.evaluation.tiers(), self.evaluation.column(self.arr_field)):
+            out[tier]["accounts"] += 1
+            out[tier]["arr"] += float(arr or 0.0)
+        for v in out.values():
+            v["arr"] = round(v["arr"], 2)
+        return out
+
+    def band_counts(self, band_set: str) -> Counter[str | None]:
+        counts: Counter[str | None] = Counter()  # (None: the value is unknown)
+        for d, n in self.evaluation.by_path():  # (paths in order of their first account)
+            counts[d.bands.get(band_set)] += n
+        return counts
+
+    def flag_counts(self) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for d, n in self.evaluation.by_path():
+            for f in d.flags:
+                counts[f] += n
+        return counts

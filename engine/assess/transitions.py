@@ -1,0 +1,149 @@
+"""Promotion, demotion and review between quarters (keep-segment's Step 6, SPEC 1.2).
+
+Each quarter every account has a *held* tier (where it is served) and an *evaluated* tier
+(where this quarter's rules would place it).  Transition rules, in order, decide whether
+the held tier changes: the first rule whose condition is true and that would actually move
+the account (or raise a review) decides.  No rule, no move: an account never drifts to its
+evaluated tier silently.  A move inside the minimum dwell is *held* and reported.
+
+Fields a transition condition can read, besides the account's values, bands and decisions:
+``tier`` (held), ``evaluated_tier``, ``evaluated_direction`` (up / down / same),
+``previous_tier`` (held at the end of the previous quarter), ``history.quarters_in_tier``,
+``history.quarters_since.<event type>`` and ``history.consecutive.<decision or band>``
+(quarters in a row, this one included, with the current value, counted since the account's
+last move: a move uses up the streak that earned it); ``{event: <type>}`` is true when the
+account had such an event this quarter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..network import conditions as C
+from ..ruleset.model import Ruleset, TransitionRule
+
+
+@dataclass
+class History:
+    quarters_in_tier: int = 0
+    previous_tier: str = ""
+    quarters_since: dict[str, int] = field(default_factory=dict)
+    consecutive: dict[str, tuple[Any, int]] = field(default_factory=dict)  # id -> (value, run)
+
+    def lookup(self, name: str, replay_quarters: int) -> Any:
+        if name == "history.quarters_in_tier":
+            return self.quarters_in_tier
+        if name.startswith("history.quarters_since."):
+            kind = name.split(".", 2)[2]
+            return self.quarters_since.get(kind, replay_quarters)
+        if name.startswith("history.consecutive."):
+            key = name.split(".", 2)[2]
+            return self.consecutive.get(key, (None, 0))[1]
+        return None
+
+
+@dataclass
+class Outcome:
+    outcome: str  # moved | held | review | stay
+    to: str
+    rule: str = ""
+    because: str = ""
+    review_to: str = ""
+
+
+def tier_rank(ruleset: Ruleset, tier: str) -> int:
+    """0 is the highest-touch tier (tiers are declared from highest to lowest)."""
+    return ruleset.tier_ids.index(tier)
+
+
+def direction(ruleset: Ruleset, held: str, evaluated: str) -> str:
+    if evaluated == held:
+        return "same"
+    return "up" if tier_rank(ruleset, evaluated) < tier_rank(ruleset, held) else "down"
+
+
+def _next(ruleset: Ruleset, held: str, up: bool) -> str | None:
+    """The tier one step up (more touch) or down from ``held``, if there is one."""
+    tiers = ruleset.tier_ids
+    j = tiers.index(held) + (-1 if up else 1)
+    return tiers[j] if 0 <= j < len(tiers) else None
+
+
+def _target(ruleset: Ruleset, rule: TransitionRule, held: str, evaluated: str) -> str | None:
+    tiers = ruleset.tier_ids
+    i = tiers.index(held)
+    if rule.to == "evaluated":
+        target = evaluated
+    elif rule.to == "next":
+        found = _next(ruleset, held, up=rule.action == "promote")
+        if found is None:
+            return None
+        target = found
+    else:
+        target = rule.to
+    if target == held:
+        return None
+    up = tiers.index(target) < i
+    if (rule.action == "promote" and not up) or (rule.action == "demote" and up):
+        return None
+    return target
+
+
+def decide(
+    ruleset: Ruleset,
+    *,
+    held: str,
+    evaluated: str,
+    values: dict[str, Any],
+    events: set[str],
+    history: History,
+    replay_quarters: int = 0,
+    min_dwell: int | None = None,
+) -> Outcome:
+    env = dict(values)
+    env.update(
+        {
+            "tier": held,
+            "evaluated_tier": evaluated,
+            "evaluated_direction": direction(ruleset, held, evaluated),
+            "previous_tier": history.previous_tier or held,
+        }
+    )
+
+    def leaf(cond: dict[str, Any]) -> bool | None:
+        if "event" in cond:
+            return cond["event"] in events
+        if "flag" in cond:
+            return cond["flag"] in env.get("__flags__", ())
+        name = cond["field"]
+        op, arg = C.leaf_op(cond)
+        value = (
+            history.lookup(name, replay_quarters) if name.startswith("history.") else env.get(name)
+        )
+        return C.compare(op, value, arg)
+
+    dwell = ruleset.min_dwell_quarters if min_dwell is None else min_dwell
+    for rule in ruleset.transitions:
+        if C.evaluate(rule.when, leaf) is not True:
+            continue
+        if rule.action == "review":  # a review suggests a tier; it never moves the account
+            suggested = {
+                "evaluated": evaluated,
+                "next": _next(ruleset, held, up=False) or held,
+            }.get(rule.to, rule.to)
+            return Outcome("review", held, rule.id, rule.because, review_to=suggested)
+        target = _target(ruleset, rule, held, evaluated)
+        if target is None:
+            continue  # would not move the account: not applicable
+        if history.quarters_in_tier < dwell:
+            return Outcome(
+                "held",
+                held,
+                rule.id,
+                rule.because + f" (held: {history.quarters_in_tier} "
+                f"of {dwell} minimum quarter(s) in {held})",
+                review_to=target,
+            )
+        return Outcome("moved", target, rule.id, rule.because)
+    return Outcome("stay", held)

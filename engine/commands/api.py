@@ -1,0 +1,456 @@
+"""What each command does, reachable from Python without click."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import Problem, RulesetError, UsageError
+from ..ruleset.build import (
+    check_document,
+    content_hash,
+    resolve_ruleset_path,
+    ruleset_from_document,
+)
+from ..ruleset.yamlsafe import load_file
+
+SAMPLE_PORTFOLIO = "examples/portfolio.csv"
+
+
+@dataclass
+class ValidationReport:
+    valid: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "valid": not self.problems,
+            "files": [{"file": f, "valid": f in self.valid} for f in self.valid + self.invalid],
+            "errors": [p.as_dict() for p in self.problems],
+        }
+
+
+def validate(paths: list[str], base: str | None = None) -> ValidationReport:
+    report = ValidationReport()
+    for given in paths:
+        path = resolve_ruleset_path(given)
+        try:
+            doc = load_file(path, given)
+            problems = check_document(doc)
+        except RulesetError as exc:
+            problems = list(exc.problems)
+            doc = None
+        if not problems and base and doc is not None:
+            problems = _version_bump_problems(base, doc)
+        if problems:
+            report.invalid.append(given)
+            report.problems.extend(problems)
+        else:
+            report.valid.append(given)
+    report.problems.sort()
+    return report
+
+
+def _version_bump_problems(base: str, doc) -> list[Problem]:  # type: ignore[no-untyped-def]
+    from ..ruleset.sources import load_document
+
+    old = load_document(base)
+    if content_hash(old) == content_hash(doc):
+        return []
+    old_version = old.data.get("metadata", {}).get("version")
+    new_version = doc.data.get("metadata", {}).get("version")
+    if old_version == new_version:
+        return [
+            doc.problem(
+                ("metadata", "version"),
+                f"the rules changed since {base} but the version is still "
+                f"{new_version}: every change to the rules is a new version",
+                "version-not-bumped",
+            )
+        ]
+    return []
+
+
+def _bundled(relative: str, what: str) -> str:
+    """A bundled sample file: from the source tree, or the copy shipped in the wheel."""
+    here = Path(relative)
+    if here.exists():
+        return str(here)
+    shipped = resources.files("tierbook.examples").joinpath(here.name)
+    if shipped.is_file():
+        return str(shipped)
+    raise UsageError(f"no {what} given and the bundled sample ({relative}) was not found")
+
+
+def sample_portfolio() -> str:
+    return _bundled(SAMPLE_PORTFOLIO, "ACCOUNTS")
+
+
+def load(ruleset_arg: str | None) -> tuple[Any, str]:
+    """A validated ruleset and its text (for the trace store): a path, a shipped ruleset
+    name, or git:REF:PATH."""
+    from ..ruleset.sources import load_document
+
+    doc = (
+        load_document(ruleset_arg)
+        if ruleset_arg
+        else load_file(resolve_ruleset_path(None), "cs-segmentation-model")
+    )
+    return ruleset_from_document(doc), doc.text
+
+
+def _segment_and_store(
+    ruleset: Any,
+    text: str,
+    accounts: str | None,
+    *,
+    as_of: dt.date,
+    engine: str,
+    store_path: str | None,
+    memo: bool,
+    on_error: str,
+    command: str,
+    label: str = "",
+    progress: Callable[[int], None] | None = None,
+    write: Callable[[Any], None] | None = None,
+) -> Any:
+    """Segment, write the files (if asked), then keep the run in the trace store."""
+    from ..trace.store import TraceStore, default_path
+    from .segment import segment as run_segment
+
+    accounts_path = accounts or sample_portfolio()
+    result = run_segment(
+        ruleset,
+        accounts_path,
+        as_of=as_of,
+        engine=engine,
+        on_error=on_error,
+        memo=memo,
+        accounts_display=accounts or SAMPLE_PORTFOLIO,
+        progress=progress,
+    )
+    if write is not None:
+        write(result)
+    path = str(store_path or default_path())
+    store = TraceStore(path)
+    try:
+        result.run_id = store.write_run(
+            result.evaluation,
+            ruleset_text=text,
+            input_file=result.input_file,
+            input_sha256=result.input_sha256,
+            command=command,
+            label=label,
+        )
+    finally:
+        store.close()
+    result.store_path = str(Path(path))
+    return result
+
+
+def plan(
+    base: str,
+    head: str,
+    accounts: str | None,
+    *,
+    as_of: dt.date,
+    engine: str = "auto",
+    store_path: str | None = None,
+    memo: bool = True,
+    on_error: str = "fail",
+) -> Any:
+    from .plan import compare
+
+    sides = []
+    for spec, label in ((base, "base"), (head, "head")):
+        ruleset, text = load(spec)
+        sides.append(
+            _segment_and_store(
+                ruleset,
+                text,
+                accounts,
+                as_of=as_of,
+                engine=engine,
+                store_path=store_path,
+                memo=memo,
+                on_error=on_error,
+                command="plan",
+                label=f"{label}: {spec}",
+            )
+        )
+    return compare(*sides)
+
+
+def segment(
+    ruleset_arg: str | None,
+    accounts: str | None,
+    *,
+    as_of: dt.date,
+    engine: str = "auto",
+    store_path: str | None = None,
+    memo: bool = True,
+    out_dir: str | None = None,
+    on_error: str = "fail",
+    chart: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> Any:
+    from .segment import write_outputs
+
+    ruleset, text = load(ruleset_arg)
+    return _segment_and_store(
+        ruleset,
+        text,
+        accounts,
+        as_of=as_of,
+        engine=engine,
+        store_path=store_path,
+        memo=memo,
+        on_error=on_error,
+        command="segment",
+        progress=progress,
+        write=(lambda r: write_outputs(r, out_dir, chart=chart)) if out_dir else None,
+    )
+
+
+def explain(
+    account_id: str, run_id: int | None = None, store_path: str | None = None
+) -> dict[str, Any]:
+    from ..trace.explain import explain as do_explain
+    from ..trace.store import TraceStore
+
+    store = TraceStore(store_path, create=False)
+    try:
+        return do_explain(store, account_id, run_id)
+    finally:
+        store.close()
+
+
+SAMPLE_EVENTS = "examples/events.csv"
+
+
+def sample_events() -> str:
+    return _bundled(SAMPLE_EVENTS, "EVENTS")
+
+
+def replay(
+    ruleset_arg: str | None,
+    accounts: str | None,
+    events_path: str | None,
+    *,
+    as_of: dt.date,
+    engine: str = "auto",
+    store_path: str | None = None,
+    memo: bool = True,
+    on_error: str = "fail",
+    out_dir: str | None = None,
+    chart: bool = True,
+) -> Any:
+    import hashlib
+
+    from ..portfolio.events import read_events
+    from ..portfolio.frame import read_portfolio
+    from ..trace.store import TraceStore
+    from .replay import replay as run_replay
+
+    ruleset, text = load(ruleset_arg)
+    accounts_path = accounts or sample_portfolio()
+    events_file = events_path or sample_events()
+    shown = events_path or SAMPLE_EVENTS
+    portfolio = read_portfolio(
+        accounts_path, ruleset, on_error=on_error, display=accounts or SAMPLE_PORTFOLIO
+    )
+    events, skipped = read_events(events_file, shown, on_error=on_error)
+    digest = hashlib.sha256(Path(events_file).read_bytes()).hexdigest()
+    store = TraceStore(store_path)
+    state: dict[str, Any] = {}
+
+    def on_quarter(q: Any, ev: Any) -> None:
+        outcome = {m["account_id"]: ("moved", m) for m in q.moves}
+        outcome.update({m["account_id"]: ("held", m) for m in q.held})
+        outcome.update({m["account_id"]: ("review", m) for m in q.reviews})
+        rows = []
+        for d in ev.decisions:
+            kind, m = outcome.get(d.account_id, ("stay", None))
+            if m is None:  # stays where it is held: the tier evaluated, unless it drifted
+                tier = q.drifted.get(d.account_id, d.tier)
+                rows.append(
+                    {
+                        "account_id": d.account_id,
+                        "from": tier,
+                        "to": tier,
+                        "evaluated": d.tier,
+                        "outcome": "stay",
+                    }
+                )
+            else:
+                rows.append(
+                    {
+                        "account_id": d.account_id,
+                        "from": m["from"],
+                        "to": m["to"] if kind == "moved" else m["from"],
+                        "evaluated": m["evaluated"],
+                        "outcome": kind,
+                        "rule": m["rule"],
+                        "because": m["because"],
+                    }
+                )
+        for account_id, tier in q.churned_accounts.items():  # not evaluated: gone
+            rows.append(
+                {
+                    "account_id": account_id,
+                    "from": tier,
+                    "to": "",
+                    "evaluated": "",
+                    "outcome": "churned",
+                    "because": "churn event",
+                }
+            )
+        q.run_id = store.write_run(
+            ev,
+            ruleset_text=text,
+            input_file=shown,
+            input_sha256=digest,
+            command="replay",
+            label=q.quarter,
+        )
+        replay_id = state.setdefault("replay_id", q.run_id)
+        store.write_movements(replay_id, q.quarter, q.run_id, rows)
+
+    try:
+        result = run_replay(
+            ruleset,
+            portfolio.accounts,
+            events,
+            as_of=as_of,
+            engine=engine,
+            memo=memo,
+            on_error=on_error,
+            events_file=shown,
+            skipped=skipped,
+            on_quarter=on_quarter,
+        )
+    finally:
+        store.close()
+    result.replay_id = state.get("replay_id")
+    if out_dir:
+        _write_replay(result, out_dir, chart)
+    return result
+
+
+def _write_replay(result: Any, out_dir: str, chart: bool) -> None:
+    from ..report import replay as replay_report
+    from .segment import atomic_folder
+
+    def write(tmp: Path) -> None:
+        for name, body in replay_report.files(result).items():
+            (tmp / name).write_text(body, encoding="utf-8")
+        if chart:
+            replay_report.charts_png(
+                result, str(tmp / "tiers_by_quarter.png"), str(tmp / "flows.png")
+            )
+
+    atomic_folder(out_dir, write)
+
+
+def history(
+    account_id: str, store_path: str | None = None, replay_id: int | None = None
+) -> list[dict[str, Any]]:
+    from ..trace.store import TraceStore
+
+    store = TraceStore(store_path, create=False)
+    try:
+        return store.history(account_id, replay_id)
+    finally:
+        store.close()
+
+
+def calibrate(
+    ruleset_arg: str | None,
+    accounts: str | None,
+    *,
+    as_of: dt.date,
+    engine: str = "auto",
+    output: str | None = None,
+    in_place: bool = False,
+    on_error: str = "fail",
+    store_path: str | None = None,
+    memo: bool = True,
+) -> Any:
+    """Write the recommended capacity calibration as a new ruleset version."""
+    import os
+    import tempfile
+
+    from ..assess.calibration import propose
+    from ..ruleset.sources import load_document
+
+    if not output and not in_place:
+        raise UsageError(
+            "give --output FILE for the new version, or --in-place to rewrite "
+            "the ruleset file (review the diff before merging)"
+        )
+    doc = (
+        load_document(ruleset_arg)
+        if ruleset_arg
+        else load_file(resolve_ruleset_path(None), "cs-segmentation-model")
+    )
+    if in_place and (not ruleset_arg or not Path(ruleset_arg).is_file()):
+        raise UsageError("--in-place needs a ruleset file path (not a shipped name or git ref)")
+    ruleset = ruleset_from_document(doc)
+    result = _segment_and_store(
+        ruleset,
+        doc.text,
+        accounts,
+        as_of=as_of,
+        engine=engine,
+        store_path=store_path,
+        memo=memo,
+        on_error=on_error,
+        command="calibrate",
+    )
+    if result.calibration.direction == "none" or not result.calibration.steps:
+        return result, None, ""
+    proposal = propose(doc, result.calibration, as_of)
+    target = Path(ruleset_arg if in_place else output)  # type: ignore[arg-type]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(proposal.text)
+    os.replace(tmp, target)
+    return result, proposal, str(target)
+
+
+def align(
+    ruleset_arg: str | None,
+    accounts: str | None,
+    *,
+    as_of: dt.date,
+    engine: str = "auto",
+    store_path: str | None = None,
+    memo: bool = True,
+    on_error: str = "fail",
+) -> Any:
+    """Coverage alignment, expansion ranking and territory rebalancing (SPEC 1.4)."""
+    from ..assess.alignment import align as run_align
+
+    ruleset, text = load(ruleset_arg or "priority-model")
+    if not ruleset.alignment:
+        raise UsageError(
+            f"ruleset {ruleset.name} declares no `alignment` (the priority-model ruleset does)"
+        )
+    result = _segment_and_store(
+        ruleset,
+        text,
+        accounts,
+        as_of=as_of,
+        engine=engine,
+        store_path=store_path,
+        memo=memo,
+        on_error=on_error,
+        command="align",
+    )
+    return result, run_align(result)

@@ -1,0 +1,220 @@
+"""Read quarterly events (SPEC section 2): `quarter,account_id,type,field,value`.
+
+CSV or JSON Lines (where `fields` may carry several values at once).  Quarters look like
+2026Q3 and must not go backwards.  Problems are reported with the line; account-level
+checks (unknown account, event after churn) happen during replay, where the portfolio is
+known, with the same line numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from math import isfinite
+from pathlib import Path
+from typing import Any
+
+from ..errors import DataError, Problem, suggest
+from .cells import parse_integer, parse_money
+
+TYPES = (
+    "renewal",
+    "expansion",
+    "contraction",
+    "churn",
+    "new_account",
+    "signal",
+    "capacity_change",
+    "product_launch",
+)
+ACCOUNT_TYPES = {"renewal", "expansion", "contraction", "churn", "new_account", "signal"}
+QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+@dataclass
+class Event:
+    line: int
+    quarter: str
+    account_id: str
+    type: str
+    fields: dict[str, Any] = field(default_factory=dict)  # field -> raw value
+    value: str = ""
+
+
+def quarter_end(quarter: str) -> dt.date:
+    m = QUARTER.match(quarter)
+    if not m:
+        raise ValueError(quarter)
+    year, q = int(m.group(1)), int(m.group(2))
+    month = q * 3
+    next_first = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return next_first - dt.timedelta(days=1)
+
+
+def _problem(file: str, line: int, column: str, message: str) -> Problem:
+    return Problem(file, line, 1, column, message, "bad-event")
+
+
+@lru_cache(maxsize=256)
+def _is_quarter(text: str) -> bool:
+    return QUARTER.match(text) is not None
+
+
+def read_events(
+    path: str, display: str | None = None, on_error: str = "fail"
+) -> tuple[list[Event], list[dict[str, Any]]]:
+    file = display or path
+    p = Path(path)
+    if not p.exists():
+        raise DataError("not found", [Problem(file, 0, 0, "", "file not found", "not-found")])
+    text = p.read_bytes().decode("utf-8-sig", "replace")
+    if not text.strip():
+        raise DataError(
+            "empty",
+            [
+                Problem(
+                    file,
+                    1,
+                    1,
+                    "",
+                    "file is empty: expected a header quarter,account_id,type,field,value",
+                    "empty",
+                )
+            ],
+        )
+    rows: list[tuple[int, dict[str, Any]]] = []
+    if p.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        for n, text_line in enumerate(text.splitlines(), start=1):
+            if text_line.strip():
+                try:
+                    obj = json.loads(text_line)
+                except json.JSONDecodeError as exc:
+                    raise DataError(
+                        "bad JSON", [_problem(file, n, "", f"invalid JSON: {exc.msg}")]
+                    ) from None
+                rows.append((n, obj if isinstance(obj, dict) else {"__bad__": obj}))
+    else:
+        # as csv.DictReader reads it (the first line is the header; blank lines are skipped;
+        # a short row lacks its last keys), without its per-row Python
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader, [])
+        missing = [c for c in ("quarter", "account_id", "type") if c not in header]
+        if missing:
+            raise DataError(
+                "bad header",
+                [
+                    _problem(
+                        file,
+                        1,
+                        missing[0],
+                        f"missing column '{missing[0]}'"
+                        " (expected quarter,account_id,type,field,value)",
+                    )
+                ],
+            )
+        for cells in reader:
+            if cells:
+                rows.append((reader.line_num, dict(zip(header, cells))))
+    events: list[Event] = []
+    problems: list[Problem] = []
+    skipped: list[dict[str, Any]] = []
+    last_quarter = ""
+    for line, row in rows:
+        errs: list[Problem] = []
+        if "__bad__" in row:
+            errs.append(_problem(file, line, "", "each line must be a JSON object"))
+        quarter = str(row.get("quarter") or "").strip()
+        kind = str(row.get("type") or "").strip()
+        account = str(row.get("account_id") or "").strip()
+        if not _is_quarter(quarter):
+            errs.append(
+                _problem(file, line, "quarter", f"{quarter!r} is not a quarter like 2026Q3")
+            )
+        elif last_quarter and quarter < last_quarter:
+            errs.append(
+                _problem(
+                    file,
+                    line,
+                    "quarter",
+                    f"quarter {quarter} comes after "
+                    f"{last_quarter}: events must be in quarter order",
+                )
+            )
+        if kind not in TYPES:
+            errs.append(
+                _problem(file, line, "type", f"unknown event type {kind!r}" + suggest(kind, TYPES))
+            )
+        fields: dict[str, Any] = {}
+        if isinstance(row.get("fields"), dict):
+            fields.update(row["fields"])
+        fname = str(row.get("field") or "").strip()
+        value = row.get("value")
+        value = "" if value is None else value
+        if fname:
+            fields[fname] = value
+        if kind in ACCOUNT_TYPES and not account:
+            errs.append(_problem(file, line, "account_id", f"a {kind} event needs an account_id"))
+        if kind in ("renewal", "expansion", "contraction"):
+            v = fields.get("arr", value)
+            try:
+                # the portfolio's money reader: "$1,200.50", "12.5k"; a decimal comma, NaN or
+                # infinity is an error, not a misread amount
+                amount = (
+                    float(v)
+                    if isinstance(v, (int, float)) and not isinstance(v, bool)
+                    else parse_money(str(v))
+                )
+                if not isfinite(amount):
+                    raise ValueError
+                if kind != "renewal" and amount <= 0:
+                    raise ValueError
+                if kind == "renewal" and amount < 0:
+                    raise ValueError
+                fields = {"arr": amount}
+            except ValueError as exc:
+                why = f" ({exc})" if str(exc) else ""
+                errs.append(
+                    _problem(
+                        file,
+                        line,
+                        "value",
+                        f"{kind} needs a "
+                        f"{'non-negative ARR' if kind == 'renewal' else 'positive ARR change'}, "
+                        f"got {v!r}{why}",
+                    )
+                )
+        elif kind == "signal" and not fields:
+            errs.append(_problem(file, line, "field", "a signal names the field that changed"))
+        elif kind == "capacity_change":
+            v = fields.get("csms", value)
+            try:
+                csms = parse_integer(str(v))
+                if csms < 0:
+                    raise ValueError
+                fields = {"csms": csms}
+            except ValueError:
+                errs.append(
+                    _problem(
+                        file,
+                        line,
+                        "value",
+                        f"capacity_change needs the new CSM headcount, got {v!r}",
+                    )
+                )
+        if errs:
+            if on_error == "skip":
+                skipped.append({"line": line, "reasons": [str(e) for e in errs]})
+                continue
+            problems += errs
+            continue
+        if quarter > last_quarter:
+            last_quarter = quarter
+        events.append(Event(line, quarter, account, kind, fields, str(value)))
+    if problems:
+        raise DataError(f"{file}: {len(problems)} bad event(s)", problems[:200])
+    return events, skipped

@@ -1,0 +1,64 @@
+"""report.json and `segment --format json`: a segmentation run as JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..assess.alignment import align
+from ..assess.result import SegmentResult
+
+
+def segment_json(result: SegmentResult, accounts: bool = True) -> dict[str, Any]:
+    rs = result.ruleset
+    ev = result.evaluation
+    arr_rb = ev.bands.get(result.arr_band_id or "")
+    out: dict[str, Any] = {
+        "ruleset": {"name": rs.name, "version": rs.version, "sha256": rs.sha256},
+        "input": {
+            "file": result.input_file,
+            "sha256": result.input_sha256,
+            "accounts": len(ev.decisions),
+            "rejected": len(result.rejects),
+            "arr": round(result.total_arr, 2),
+        },
+        "as_of": ev.as_of.isoformat(),
+        "engine": ev.engine,
+        "arr_bands": None
+        if arr_rb is None
+        else {
+            "method": arr_rb.method,
+            "reason": arr_rb.reason,
+            "edges": arr_rb.edges,
+            "figures": arr_rb.figures,
+        },
+        "bands": {
+            k: {"method": rb.method, "reason": rb.reason, "edges": rb.edges}
+            for k, rb in ev.bands.items()
+        },
+        "tiers": result.tier_summary(),
+        "flags": dict(sorted(result.flag_counts().items())),
+        "capacity": result.capacity.as_dict(),
+        "calibration": result.calibration.as_dict(),
+        "gates": [g.as_dict() for g in result.gates],
+        "passed": result.ok,
+    }
+    alignment = align(result)
+    if alignment is not None:
+        out["alignment"] = alignment.as_json()
+    if accounts:
+        out["accounts"] = [
+            {
+                "account_id": d.account_id,
+                "tier": d.tier,
+                "cell": d.cell,
+                "flags": d.flags,
+                "bands": d.bands,
+                "scores": {s.id: d.values.get(s.id) for s in rs.scores},
+                "decisions": d.decisions,
+                "comments": d.comments,
+                "reviews": d.reviews,
+                "motion": d.motion,
+            }
+            for d in ev.decisions
+        ]
+    return out

@@ -1,0 +1,182 @@
+"""`tierbook explain`: an account's decision chain, read back from the trace store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import StoreError
+from ..network.compile import compile_network
+from ..ruleset.build import ruleset_from_document
+from ..ruleset.yamlsafe import load_text
+from .record import bands_from_json, condition_details, decided_lookup, why_not_flags, why_not_grid
+from .record import show_value as _fmt
+from .store import TraceStore
+
+LEVELS = ("full", "fired", "why-not")
+
+
+def explain(store: TraceStore, account_id: str, run_id: int | None = None) -> dict[str, Any]:
+    run = store.run(run_id)
+    record = store.decision(run["run_id"], account_id)
+    text = store.ruleset_text(run["ruleset_sha256"])
+    ruleset = ruleset_from_document(
+        load_text(text, f"{run['ruleset_name']}@{run['ruleset_version']}")
+    )
+    network = compile_network(ruleset, bands_from_json(run["bands"]))
+    record["rows"] = {}
+    for set_id, band_id in record["bands"].items():
+        rb = network.bands.get(set_id)
+        if rb:
+            record["rows"][set_id] = next(b.row for b in rb.bands if b.id == band_id)
+    lookup = decided_lookup(record)
+    firings = []
+    for f in record["firings"]:
+        rule = network.rule(f["rule_id"])
+        firings.append(
+            {
+                "seq": f["seq"],
+                "rule_id": f["rule_id"],
+                "kind": f["kind"],
+                "because": f["because"],
+                "ruleset": {
+                    "name": run["ruleset_name"],
+                    "version": run["ruleset_version"],
+                    "sha256": run["ruleset_sha256"],
+                },
+                "conditions": condition_details(
+                    rule.condition, lookup, record["flags"], record["rows"]
+                )
+                if rule.condition
+                else _implicit(rule, record),
+                "derived": f["derived"],
+            }
+        )
+    scores = {k: v for k, v in record["scores"].items() if not k.endswith(".parts")}
+    parts = {k[:-6]: v for k, v in record["scores"].items() if k.endswith(".parts")}
+    used = sorted(_inputs_used(ruleset, firings, record["inputs"]))
+    return {
+        "account_id": account_id,
+        "run": {
+            "run_id": run["run_id"],
+            "command": run["command"],
+            "as_of": run["as_of"],
+            "engine": run["engine"],
+            "input_file": run["input_file"],
+        },
+        "ruleset": {
+            "name": run["ruleset_name"],
+            "version": run["ruleset_version"],
+            "sha256": run["ruleset_sha256"],
+        },
+        "inputs": {k: record["inputs"].get(k) for k in used},
+        "scores": scores,
+        "score_parts": parts,
+        "bands": record["bands"],
+        "cell": record["cell"],
+        "tier": record["tier"],
+        "flags": record["flags"],
+        "decisions": record["decisions"],
+        "comments": record["comments"],
+        "reviews": record["reviews"],
+        "motion": record["motion"],
+        "firings": firings,
+        "why_not": {"tier": why_not_grid(network, record), "flags": why_not_flags(network, record)},
+    }
+
+
+def _inputs_used(ruleset: Any, firings: list[dict[str, Any]], inputs: dict[str, Any]) -> set[str]:
+    """Inputs and derived values behind the fired conditions and the scores, with the
+    inputs each derived value is computed from."""
+    from ..network import conditions as C
+
+    names = {c["field"] for f in firings for c in f["conditions"]}
+    for s in ruleset.scores:
+        for c in s.components:
+            if c.input:
+                names.add(c.input)
+            elif c.when:
+                names |= {leaf["field"] for _, leaf in C.iter_leaves(c.when) if "field" in leaf}
+    derived = {d.id: d for d in ruleset.derived}
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        for arg in derived[name].args if name in derived else ():
+            if arg not in names:
+                names.add(arg)
+                pending.append(arg)
+    return {n for n in names if n in inputs}
+
+
+def _implicit(rule: Any, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Conditions of rules without a written condition (grid cells, motion, defaults)."""
+    out = []
+    for d in rule.disjuncts[:1]:
+        for p in d.facts:
+            attrs = dict(p.attrs)
+            if p.type == "band":
+                set_id = attrs["set"][0]
+                wanted: Any = attrs.get("row", attrs.get("band"))  # the allowed names
+                actual = (
+                    record["rows"].get(set_id) if "row" in attrs else record["bands"].get(set_id)
+                )
+                out.append(
+                    {
+                        "condition": f"{set_id} {'row' if 'row' in attrs else 'band'} = {wanted[0]}",
+                        "field": set_id,
+                        "value": actual,
+                        "result": actual in wanted,
+                    }
+                )
+            elif p.type == "tier":
+                out.append(
+                    {
+                        "condition": f"tier = {attrs['tier'][0]}",
+                        "field": "tier",
+                        "value": record["tier"],
+                        "result": record["tier"] in attrs["tier"],
+                    }
+                )
+    return out
+
+
+def render_text(x: dict[str, Any], level: str = "full") -> str:
+    if level not in LEVELS:
+        raise StoreError(f"unknown level '{level}' (choose {', '.join(LEVELS)})")
+    rs, run = x["ruleset"], x["run"]
+    out = [
+        f"{x['account_id']}: {x['tier']}" + (f" + {', '.join(x['flags'])}" if x["flags"] else ""),
+        f"  ruleset {rs['name']} {rs['version']} ({rs['sha256'][:12]}) · run {run['run_id']} "
+        f"({run['command']}, as of {run['as_of']}) · engine {run['engine']}",
+    ]
+    if level in ("full", "fired"):
+        if level == "full":
+            out.append("├─ inputs used")
+            for k, v in x["inputs"].items():
+                out.append(f"│    {k} = {_fmt(v)}")
+            out.append("├─ scores")
+            for k, v in x["scores"].items():
+                parts = x["score_parts"].get(k) or {}
+                detail = ", ".join(f"{p} {_fmt(s)}" for p, s in parts.items())
+                out.append(f"│    {k} = {_fmt(v)}" + (f"  ({detail})" if detail else ""))
+        out.append("├─ rules fired")
+        for f in x["firings"]:
+            out.append(f"│  {f['seq']:>2}. [{f['kind']}] {f['rule_id']}: {f['because']}")
+            for c in f["conditions"]:
+                mark = "✓" if c["result"] is True else ("?" if c["result"] == "unknown" else "✗")
+                out.append(f"│        {mark} {c['condition']}  ({c['field']} = {_fmt(c['value'])})")
+            derived = {k: v for k, v in f["derived"].items() if k != "t"}
+            out.append(
+                f"│        → {f['derived']['t']} "
+                + ", ".join(f"{k}={v}" for k, v in derived.items())
+            )
+        for c in x["comments"]:
+            out.append(f"├─ comment: {c}")
+        for r in x["reviews"]:
+            out.append(f"├─ review: {r}")
+    if level in ("full", "why-not"):
+        out.append("└─ why not")
+        for line in x["why_not"]["tier"]:
+            out.append(f"     {line}")
+        for line in x["why_not"]["flags"]:
+            out.append(f"     {line}")
+    return "\n".join(out)
