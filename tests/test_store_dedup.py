@@ -13,7 +13,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from tierbook.cli.main import main
-from tierbook.store import SCHEMA_VERSION, TraceStore, value_digest
+from tierbook.trace.store import SCHEMA_VERSION, TraceStore, value_digest
 
 from .conftest import ROOT, SAMPLE
 
