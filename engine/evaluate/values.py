@@ -478,10 +478,6 @@ class ValuesWhileReading:
     def __init__(self, ruleset: Ruleset, as_of: dt.date) -> None:
         self.one = compile_values(ruleset, as_of, in_place=True)
         self.columns = compile_value_columns(ruleset, as_of)
-        # called by a reader that has every account's values as columns (by field, and each
-        # account's score parts) before it builds the accounts' dicts from them, if it does
-        # (the split read: the second half's dicts); segment starts its row builder there
-        self.ready: Callable[[dict[str, Sequence[Any]], list[Any]], None] | None = None
         # False: a reader that has every account's values as columns keeps them so, and
         # the accounts are ``portfolio.Rows`` (dicts built when first asked for)
         self.dicts = True

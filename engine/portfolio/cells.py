@@ -263,15 +263,20 @@ def cast(inp: Input, texts: pl.Series, shown: pl.Series | None = None) -> Cast:
     return Cast(values, frame["blank"], bad)
 
 
-def typed(inp: Input, raw: Any, parse: Callable[[str], Any]) -> Any:
-    """One value as given in a test case or an event: from JSON or YAML it may already be
-    typed; from a cell it is text."""
+def as_text(inp: Input, raw: Any) -> str:
+    """A value as given in JSON Lines, Parquet, a test case or an event (it may already be
+    typed) as the text its type's parser reads; BadValue for a value of the wrong kind."""
     if isinstance(raw, bool):
         if inp.type == "boolean":
-            return raw
+            return "true" if raw else "false"
         raise BadValue("is a boolean, not a " + inp.type)
     if isinstance(raw, (int, float)) and inp.type in ("money", "number", "integer", "ratio"):
-        return parse(repr(raw))
+        return repr(raw)
     if isinstance(raw, (dict, list)):
         raise BadValue("is not a single value")
-    return parse(str(raw))
+    return str(raw)
+
+
+def typed(inp: Input, raw: Any, parse: Callable[[str], Any]) -> Any:
+    """One value as given in a test case or an event, parsed (``as_text``)."""
+    return parse(as_text(inp, raw))

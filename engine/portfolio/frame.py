@@ -15,7 +15,7 @@ import polars as pl
 
 from ..errors import DataError, Problem
 from ..ruleset.model import Input, Ruleset
-from .cells import BadValue, Cast, cast
+from .cells import BadValue, Cast, as_text, cast
 from .formats import Table, read_table
 from .headers import columns, match_columns
 
@@ -215,20 +215,12 @@ def _cast(inp: Input, cells: pl.Series | list[Any]) -> Cast:
     shown: list[str | None] = []
     early: dict[int, tuple[str, str]] = {}
     for i, raw in enumerate(cells):  # a value from JSON or Parquet may already be typed
-        text: str | None
-        if raw is None:
-            text = None
-        elif isinstance(raw, bool):
-            text = ("true" if raw else "false") if inp.type == "boolean" else None
-            if inp.type != "boolean":
-                early[i] = (f"{str(raw)!r} is a boolean, not a {inp.type}", "bad-value")
-        elif isinstance(raw, (int, float)) and inp.type in ("money", "number", "integer", "ratio"):
-            text = repr(raw)
-        elif isinstance(raw, (dict, list)):
-            text = None
-            early[i] = (f"{str(raw)!r} is not a single value", "bad-value")
-        else:
-            text = str(raw)
+        text: str | None = None
+        if raw is not None:
+            try:
+                text = as_text(inp, raw)
+            except BadValue as exc:
+                early[i] = (f"{str(raw)!r} {exc}", "bad-value")
         texts.append(text)
         shown.append(None if raw is None else str(raw))
     c = cast(inp, pl.Series(texts, dtype=pl.String), pl.Series(shown, dtype=pl.String))

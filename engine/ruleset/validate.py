@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import Problem, suggest
 from ..network import conditions as C
+from ..portfolio.events import TYPES as EVENT_TYPES
 from ..portfolio.headers import normalise
 from .model import NUMERIC_TYPES
 from .yamlsafe import Document
@@ -924,18 +925,6 @@ class _Checker:
         if not self.problems:
             self.check_tier_inputs_known()
         return self.problems
-
-
-EVENT_TYPES = [
-    "renewal",
-    "expansion",
-    "contraction",
-    "churn",
-    "new_account",
-    "signal",
-    "capacity_change",
-    "product_launch",
-]
 
 
 def semantic_problems(doc: Document) -> list[Problem]:
