@@ -18,7 +18,7 @@ from typing import Any
 from ..assess.transitions import History, decide
 from ..errors import DataError, Problem
 from ..evaluate.bands import ResolvedBands
-from ..evaluate.run import Evaluation, compute_values, evaluate, resolve_bands
+from ..evaluate.run import Evaluation, evaluate, resolve_bands, values_frame
 from ..portfolio.cells import BadValue
 from ..portfolio.cells import parser as _parser
 from ..portfolio.cells import typed as _typed
@@ -120,8 +120,8 @@ class _Sim:
         self.arr_field = ruleset.role("arr") or "arr"
         self.inputs = {i.id: i for i in ruleset.inputs}
         self.parsers = {i.id: _parser(i) for i in ruleset.inputs}
-        computed = compute_values(ruleset, accounts, as_of)
-        self.bands = resolve_bands(ruleset, computed)
+        start = values_frame(ruleset, accounts, as_of)
+        self.bands = resolve_bands(ruleset, start)
         self.states: dict[str, AccountState] = {
             str(a["account_id"]): AccountState(dict(a)) for a in accounts
         }
@@ -133,16 +133,8 @@ class _Sim:
         self.quarter_count = 0
         self.churn_streak: dict[str, int] = defaultdict(int)
         # the values the bands were resolved from are the starting evaluation's values
-        base = evaluate(
-            ruleset,
-            accounts,
-            as_of,
-            engine=self.engine,
-            memo=self.memo,
-            bands=self.bands,
-            computed=computed,
-        )
-        del computed
+        base = evaluate(ruleset, start, as_of, engine=self.engine, memo=self.memo, bands=self.bands)
+        del start
         for d in base.decisions:
             st = self.states[d.account_id]
             st.held, st.flags = d.tier, list(d.flags)
@@ -161,15 +153,13 @@ class _Sim:
     # -- helpers -------------------------------------------------------------------------
     def _evaluate(self, ids: list[str], as_of: dt.date) -> Evaluation:
         accounts = [self.states[i].inputs for i in ids]
-        computed = compute_values(self.rs, accounts, as_of)
         return evaluate(
             self.rs,
-            accounts,
+            values_frame(self.rs, accounts, as_of),
             as_of,
             engine=self.engine,
             memo=self.memo,
             bands=self.bands,
-            computed=computed,
         )
 
     def _active(self) -> list[str]:

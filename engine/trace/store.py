@@ -24,9 +24,6 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..errors import StoreError, closest
-from ..evaluate.decisions import path_ids
-from ..evaluate.values import PartColumns
-from ..network.classes import value_columns
 
 if TYPE_CHECKING:
     from ..evaluate.run import Evaluation
@@ -298,37 +295,27 @@ def row_fields(ruleset: Any) -> tuple[list[str], list[str]]:
 
 
 def account_texts(
-    values: Sequence[dict[str, Any]] | None,
-    parts: Sequence[dict[str, Any]],
+    columns: Mapping[str, Sequence[Any]],
+    parts: Mapping[str, Mapping[str, Sequence[Any]]],
     input_keys: list[str],
     score_ids: list[str],
-    by_field: dict[str, Sequence[Any]] | None = None,
 ) -> tuple[list[str], list[str], list[str]]:
-    """The `accounts` text of some accounts: their ids, their scores with each score's parts
+    """The stored text of some accounts: their ids, their scores with each score's parts
     ({s: value, "s.parts": {...}}, a .parts entry winning a clash) and their inputs and derived
     values (``input_keys``, sorted), as JSON objects with sorted keys (``_objects``).
-    ``by_field``: some fields' columns of the same accounts, in the same order
-    (``Portfolio.by_field``), the values' own, read instead of the dicts (``values`` None:
-    all of them)."""
-    n = len(parts)
-    columns = dict(by_field or {})
+    ``columns``: the accounts' values by name (a name missing: null for every account);
+    ``parts``: per score, each component's column of parts."""
+    n = len(columns["account_id"])
+    blank = [None] * n
 
     def column(name: str) -> Sequence[Any]:
-        found = columns.get(name)
-        if found is None:
-            if values is None:
-                raise KeyError(f"no column {name!r} of the accounts' values")
-            found = columns[name] = value_columns([name], values)[0]
-        return found
+        return columns.get(name, blank)
 
     score_columns: dict[str, Sequence[Any] | Mapping[str, Sequence[Any]]] = {}
     for sid in score_ids:
         score_columns.setdefault(sid, column(sid))
     for sid in score_ids:
-        if isinstance(parts, PartColumns) and sid in parts.columns:  # no dict per account
-            score_columns[f"{sid}.parts"] = parts.columns[sid]
-        else:
-            score_columns[f"{sid}.parts"] = list(map(dict.get, parts, repeat(sid)))
+        score_columns[f"{sid}.parts"] = parts.get(sid, {})
     scores = _objects(dict(sorted(score_columns.items())), n)
     inputs = _objects({key: column(key) for key in input_keys}, n)
     ids = list(map(str, column("account_id")))
@@ -489,14 +476,8 @@ class TraceStore:
         )
         try:
             self.write_paths(run_id, paths)
-            self.write_evaluated(
-                run_id,
-                ev.decisions,
-                *row_fields(ev.ruleset),
-                by_field=ev.by_field,
-                part_columns=ev.part_columns,
-            )
-            self.finish_run(run_id, len(ev.decisions))
+            self.write_evaluated(run_id, ev, *row_fields(ev.ruleset))
+            self.finish_run(run_id, ev.frame.height)
         except BaseException:
             self.fail_run(run_id)
             raise
@@ -546,39 +527,23 @@ class TraceStore:
     def write_evaluated(
         self,
         run_id: int,
-        decisions: Sequence[Any],
+        ev: Evaluation,
         inputs_ids: list[str],
         score_ids: list[str],
         batch: int = 20000,
-        by_field: dict[str, Sequence[Any]] | None = None,
-        part_columns: PartColumns | None = None,
     ) -> None:
-        """One `accounts` row per evaluated account (tierbook.evaluate.Decision): its path,
-        its scores with their parts, and its inputs and derived values, as JSON objects with
-        sorted keys (``account_texts``), written ``batch`` accounts at a time, so that a
-        million accounts never sit in memory twice as text.  ``by_field``, ``part_columns``:
-        the decisions' values and score parts as columns, in decision order
-        (``Evaluation.by_field``, ``.part_columns``), read instead of their dicts."""
+        """One `accounts` row per evaluated account: its path, its scores with their parts,
+        and its inputs and derived values, as JSON objects with sorted keys
+        (``account_texts``), written ``batch`` accounts at a time from the evaluation's
+        frame, so that a million accounts never sit in memory twice as text."""
         input_keys = sorted(set(inputs_ids))
-        covered = by_field is not None and by_field.keys() >= {
-            "account_id",
-            *input_keys,
-            *score_ids,
-        }
-        paths = path_ids(decisions)
-        for start in range(0, len(decisions), batch):
-            stop = start + batch
-            # (no account's Decision made where the columns hold all a row needs)
-            chunk = [] if covered and part_columns is not None else decisions[start:stop]
-            ids, scores, inputs = account_texts(
-                None if covered else [d.values for d in chunk],
-                part_columns[start:stop] if part_columns is not None else [d.parts for d in chunk],
-                input_keys,
-                score_ids,
-                {name: column[start:stop] for name, column in by_field.items()}
-                if by_field is not None
-                else None,
-            )
+        names = ["account_id", *input_keys, *score_ids]
+        paths = ev.path_ids()
+        for start in range(0, ev.frame.height, batch):
+            stop = min(start + batch, ev.frame.height)
+            columns = ev.columns(names, start, stop)
+            parts = {sid: ev.part_columns(sid, start, stop) for sid in score_ids}
+            ids, scores, inputs = account_texts(columns, parts, input_keys, score_ids)
             # each distinct (scores, inputs) once in the store, found again by its digest:
             # an account whose values an earlier run (or account) stored shares that row
             digests = list(map(value_digest, scores, inputs))
