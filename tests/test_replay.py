@@ -308,3 +308,46 @@ def test_events_csv_read_as_exported(tmp_path: Path) -> None:
         (6, "2026Q4", "C", "signal", {"name": "x\r\ny"}),
         (8, "2027Q1", "A", "renewal", {"arr": 1200.0})]
     assert [s["line"] for s in skipped] == [7]
+
+
+def test_a_bad_events_or_portfolio_file_is_exit_1_naming_it(tmp_path: Path) -> None:
+    """A folder, a CSV named .parquet, a header with no events and JSON nested past the
+    parser's stack: each is a data error (exit 1) naming the file, never an internal error."""
+    rs = ruleset(tmp_path)
+    portfolio = write_portfolio(tmp_path, {"A": (500, 0.1)})
+    good = events(tmp_path, ["2026Q4,A,renewal,arr,100"])
+    (tmp_path / "folder.csv").mkdir()
+    (tmp_path / "csv.parquet").write_text("account_id,arr\nA,500\n")
+    (tmp_path / "header.csv").write_text("quarter,account_id,type,field,value\n")
+    (tmp_path / "deep.jsonl").write_text('{"quarter": "2026Q4", "account_id": "A", "type": "churn"}\n'
+                                         + "[" * 100_000 + "]" * 100_000 + "\n")
+    cases = {
+        ("folder.csv", "events"): "folder.csv: is a folder, not an events file (.csv or .jsonl)",
+        ("csv.parquet", "events"): "csv.parquet: events are read from CSV or JSON Lines",
+        ("header.csv", "events"): "header.csv:1:1: file has no events (only a header): "
+                                  "nothing to replay",
+        ("deep.jsonl", "events"): "deep.jsonl:2:1: invalid JSON: nested too deep",
+        ("folder.csv", "portfolio"): "folder.csv: is a folder, not a portfolio file",
+        ("csv.parquet", "portfolio"): "csv.parquet: cannot read Parquet (is it a Parquet file?)",
+    }
+    for (name, role), message in cases.items():
+        given = str(tmp_path / name)
+        args = [rs, portfolio, given] if role == "events" else [rs, given, good]
+        result = CliRunner().invoke(main, ["replay", *args, *ARGS])
+        assert result.exit_code == 1, (name, role, result.output)
+        assert result.stderr.startswith(f"{given}{message.removeprefix(name)}"), (name, result.stderr)
+        assert "internal error" not in result.stderr
+        if role == "portfolio":
+            seg = CliRunner().invoke(main, ["segment", rs, given, *ARGS])
+            assert seg.exit_code == 1 and seg.stderr.startswith(given), seg.output
+
+
+def test_a_replay_with_every_event_skipped_says_so(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, [
+        "replay", ruleset(tmp_path), write_portfolio(tmp_path, {"A": (500, 0.1)}),
+        events(tmp_path, ["2026Q4,A,renewl,arr,100"]), *ARGS, "--on-error", "skip"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[:2] == [
+        f"{tmp_path / 'e.csv'}: every event was skipped as bad (1): nothing to replay",
+        f"{tmp_path / 'e.csv'}:2:1: type: unknown event type 'renewl' (did you mean 'renewal'?)"]
+    assert "replay None" not in result.output
