@@ -117,12 +117,19 @@ def _segment_and_store(
     command: str,
     label: str = "",
     progress: Callable[[int], None] | None = None,
-    write: Callable[[Any], None] | None = None,
+    write: Callable[[Any, Callable[[], None]], None] | None = None,
 ) -> Any:
-    """Segment, write the files (if asked), then keep the run in the trace store."""
+    """Segment, then keep the run in the trace store and write the files (if asked),
+    together: the store is checked before anything else; the run's rows go in as an
+    incomplete run, ``write(result, commit)`` stages the files and swaps them in, and
+    ``commit`` marks the run complete; if any step fails the run is marked failed and the
+    previous files stay."""
+    from ..trace.preflight import check_store
     from ..trace.store import TraceStore, default_path
     from .segment import segment as run_segment
 
+    path = str(store_path or default_path())
+    check_store(path)
     accounts_path = accounts or sample_portfolio()
     result = run_segment(
         ruleset,
@@ -134,19 +141,26 @@ def _segment_and_store(
         accounts_display=accounts or SAMPLE_PORTFOLIO,
         progress=progress,
     )
-    if write is not None:
-        write(result)
-    path = str(store_path or default_path())
     store = TraceStore(path)
     try:
-        result.run_id = store.write_run(
+        run_id = store.write_run(
             result.evaluation,
             ruleset_text=text,
             input_file=result.input_file,
             input_sha256=result.input_sha256,
             command=command,
             label=label,
+            complete=False,
         )
+        try:
+            if write is not None:
+                write(result, lambda: store.complete_runs([run_id]))
+            else:
+                store.complete_runs([run_id])
+        except BaseException:
+            store.fail_runs([run_id])
+            raise
+        result.run_id = run_id
     finally:
         store.close()
     result.store_path = str(Path(path))
@@ -213,7 +227,9 @@ def segment(
         on_error=on_error,
         command="segment",
         progress=progress,
-        write=(lambda r: write_outputs(r, out_dir, chart=chart)) if out_dir else None,
+        write=(lambda r, commit: write_outputs(r, out_dir, chart=chart, commit=commit))
+        if out_dir
+        else None,
     )
 
 
@@ -344,7 +360,7 @@ def replay(
 
 def _write_replay(result: Any, out_dir: str, chart: bool) -> None:
     from ..report import replay as replay_report
-    from .segment import atomic_folder
+    from .outfolder import atomic_folder
 
     def write(tmp: Path) -> None:
         for name, body in replay_report.files(result).items():

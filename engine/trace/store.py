@@ -354,11 +354,15 @@ class TraceStore:
                 f"no trace store at {self.path}: run `tierbook segment` first, or "
                 "point --store / TIERBOOK_STORE at one"
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         # a rollback journal, not WAL: a run's rows are one large transaction, which WAL
         # would write twice (into the log, then into the database at the checkpoint); the
         # price is that a reader waits while a run's rows are committed (BUSY_SECONDS)
-        self.db = sqlite3.connect(self.path, timeout=BUSY_SECONDS)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=BUSY_SECONDS)
+        except (OSError, sqlite3.Error) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise StoreError(f"{self.path}: cannot open the trace store ({why})") from None
         try:
             if create:
                 # 16 KiB pages for a new store (an existing one keeps its own): an account's
@@ -458,12 +462,41 @@ class TraceStore:
         input_sha256: str,
         command: str,
         label: str = "",
+        complete: bool = True,
     ) -> int:
         """One evaluation as one run, visible once complete: the run (committed as
         ``running``), each path some account took with its firings, and a row per account,
         in batches in one transaction that marks the run complete; on any failure the run is
-        marked failed and the error goes on.  (Paths tried only by a gate's what-if accounts
-        are not stored.)"""
+        marked failed and the error goes on (an SQLite error as a StoreError naming the
+        store).  ``complete`` False: the rows are committed but the run stays ``running``
+        (incomplete: never read as a result) until ``complete_runs``.  (Paths tried only
+        by a gate's what-if accounts are not stored.)"""
+        try:
+            return self._write_run(
+                ev,
+                ruleset_text=ruleset_text,
+                input_file=input_file,
+                input_sha256=input_sha256,
+                command=command,
+                label=label,
+                complete=complete,
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"{self.path}: cannot write the run to the trace store ({exc})"
+            ) from None
+
+    def _write_run(
+        self,
+        ev: Evaluation,
+        *,
+        ruleset_text: str,
+        input_file: str,
+        input_sha256: str,
+        command: str,
+        label: str,
+        complete: bool,
+    ) -> int:
         from .record import bands_to_json, firing_records, path_decided
 
         counts = Counter(ev.path_ids())
@@ -496,11 +529,42 @@ class TraceStore:
                 by_field=ev.by_field,
                 part_columns=ev.part_columns,
             )
-            self.finish_run(run_id, len(ev.decisions))
+            if complete:
+                self.finish_run(run_id, len(ev.decisions))
+            else:
+                self.db.execute(
+                    "UPDATE runs SET account_count=? WHERE run_id=?", (len(ev.decisions), run_id)
+                )
+                self.db.commit()
         except BaseException:
             self.fail_run(run_id)
             raise
         return run_id
+
+    def complete_runs(self, run_ids: Sequence[int]) -> None:
+        """Runs written with ``complete=False`` marked complete, together (one transaction)."""
+        try:
+            self.db.executemany(
+                "UPDATE runs SET status='complete', finished_at=? "
+                "WHERE run_id=? AND status='running'",
+                [(_now(), run_id) for run_id in run_ids],
+            )
+            self.db.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"{self.path}: cannot write the run to the trace store ({exc})"
+            ) from None
+
+    def fail_runs(self, run_ids: Sequence[int]) -> None:
+        """Runs that will not be completed marked failed (as far as the store can be
+        written: a run left ``running`` reads as incomplete, never as a result)."""
+        with contextlib.suppress(sqlite3.Error):
+            self.db.rollback()
+            self.db.executemany(
+                "UPDATE runs SET status='failed', finished_at=? WHERE run_id=? AND status='running'",
+                [(_now(), run_id) for run_id in run_ids],
+            )
+            self.db.commit()
 
     def write_paths(
         self, run_id: int, paths: Iterable[tuple[int, int, dict[str, Any], list[dict[str, Any]]]]
@@ -601,11 +665,7 @@ class TraceStore:
         self.db.commit()
 
     def fail_run(self, run_id: int) -> None:
-        self.db.rollback()
-        self.db.execute(
-            "UPDATE runs SET status='failed', finished_at=? WHERE run_id=?", (_now(), run_id)
-        )
-        self.db.commit()
+        self.fail_runs([run_id])
 
     # -- reading -------------------------------------------------------------------------
     def run(self, run_id: int | None = None) -> dict[str, Any]:
