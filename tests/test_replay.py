@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
 from tierbook.cli.main import main
+from tierbook.errors import StoreError
 
 from .conftest import FACTORS, ROOT, SAMPLE, write_portfolio
 
@@ -351,3 +353,75 @@ def test_a_replay_with_every_event_skipped_says_so(tmp_path: Path) -> None:
         f"{tmp_path / 'e.csv'}: every event was skipped as bad (1): nothing to replay",
         f"{tmp_path / 'e.csv'}:2:1: type: unknown event type 'renewl' (did you mean 'renewal'?)"]
     assert "replay None" not in result.output
+
+
+def _runs() -> list[tuple[int, str, str, str]]:
+    import os
+    import sqlite3
+
+    with sqlite3.connect(os.environ["TIERBOOK_STORE"]) as db:
+        return db.execute("SELECT run_id, command, status, label FROM runs ORDER BY run_id").fetchall()
+
+
+def test_a_replay_that_stops_at_a_bad_event_stores_no_quarter(tmp_path: Path) -> None:
+    """Good quarters first, then an unknown account in 2027Q2 and an event after a churn in
+    2027Q3: every bad event of the file is reported at once, before any quarter is stored,
+    so `history` has no replay and `explain` still answers from the segment run."""
+    rs = ruleset(tmp_path)
+    p = write_portfolio(tmp_path, {"A": (50000, 0.2), "B": (50000, 0.2)})
+    assert run("segment", rs, p, *ARGS).exit_code == 0
+    explained = run("explain", "A", "--format", "json").stdout
+    result = CliRunner().invoke(main, ["replay", rs, p, events(tmp_path, [
+        "2026Q4,A,renewal,arr,60000", "2027Q1,B,churn,,", "2027Q2,NOPE,renewal,arr,5",
+        "2027Q2,A,renewal,arr,70000", "2027Q3,B,renewal,arr,5", "2027Q3,A,signal,arr,oops"]),
+        *ARGS, "--out", "replayed"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"{tmp_path / 'e.csv'}:4:1: account_id: unknown account 'NOPE'",
+        f"{tmp_path / 'e.csv'}:6:1: account_id: account 'B' churned in 2027Q1; no events may follow",
+        f"{tmp_path / 'e.csv'}:7:1: arr: 'oops' is not a number"]
+    assert _runs() == [(1, "segment", "complete", "")]
+    assert not (tmp_path / "replayed").exists()
+    assert run("explain", "A", "--format", "json").stdout == explained
+    history = CliRunner().invoke(main, ["history", "A"])
+    assert history.exit_code == 1 and "no replay yet" in history.stderr
+
+
+def test_a_replay_that_fails_midway_leaves_no_complete_quarter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replay that fails after storing its first quarters (here: the store fails on the
+    third) marks them failed: `history` answers from the earlier complete replay, `explain`
+    from the segment run, and the failed replay's id is refused."""
+    from tierbook.trace.store import TraceStore
+
+    rs = ruleset(tmp_path)
+    p = write_portfolio(tmp_path, {"A": (50000, 0.2)})
+    rows = ["2026Q4,A,renewal,arr,200000", "2027Q1,A,renewal,arr,210000",
+            "2027Q2,A,renewal,arr,220000"]
+    assert run("replay", rs, p, events(tmp_path, rows[:1]), *ARGS).exit_code == 0
+    assert run("segment", rs, p, *ARGS).exit_code == 0
+    history = run("history", "A").stdout
+    explained = run("explain", "A", "--format", "json").stdout
+    write = TraceStore.write_movements
+    calls = []
+
+    def fails_third(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise StoreError(f"{self.path}: cannot write the run to the trace store (disk full)")
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(TraceStore, "write_movements", fails_third)
+    result = CliRunner().invoke(main, ["replay", rs, p, events(tmp_path, rows), *ARGS])
+    assert result.exit_code == 1, result.output
+    assert "disk full" in result.stderr
+    assert _runs() == [(1, "replay", "complete", "2026Q4"), (2, "segment", "complete", ""),
+                       (3, "replay", "failed", "2026Q4"), (4, "replay", "failed", "2027Q1"),
+                       (5, "replay", "failed", "2027Q2")]
+    assert run("history", "A").stdout == history
+    assert run("explain", "A", "--format", "json").stdout == explained
+    refused = CliRunner().invoke(main, ["history", "A", "--replay", "3"])
+    assert refused.exit_code == 1
+    assert refused.stderr == ("replay 3 is failed: it did not finish, so its quarters are "
+                              "not reported\n")

@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, RulesetError, UsageError
+from ..errors import DataError, Problem, RulesetError, UsageError
 from ..ruleset.build import (
     check_document,
     content_hash,
@@ -270,10 +270,12 @@ def replay(
 
     from ..portfolio.events import read_events
     from ..portfolio.frame import read_portfolio
-    from ..trace.store import TraceStore
+    from ..trace.preflight import check_store
+    from ..trace.store import TraceStore, default_path
     from .replay import replay as run_replay
 
     ruleset, text = load(ruleset_arg)
+    check_store(store_path or default_path())
     accounts_path = accounts or sample_portfolio()
     events_file = events_path or sample_events()
     shown = events_path or SAMPLE_EVENTS
@@ -284,6 +286,7 @@ def replay(
     digest = hashlib.sha256(Path(events_file).read_bytes()).hexdigest()
     store = TraceStore(store_path)
     state: dict[str, Any] = {}
+    run_ids: list[int] = []  # each quarter's run, kept incomplete until the replay is done
 
     def on_quarter(q: Any, ev: Any) -> None:
         outcome = {m["account_id"]: ("moved", m) for m in q.moves}
@@ -333,7 +336,9 @@ def replay(
             input_sha256=digest,
             command="replay",
             label=q.quarter,
+            complete=False,
         )
+        run_ids.append(q.run_id)
         replay_id = state.setdefault("replay_id", q.run_id)
         store.write_movements(replay_id, q.quarter, q.run_id, rows)
 
@@ -350,15 +355,29 @@ def replay(
             skipped=skipped,
             on_quarter=on_quarter,
         )
+        if not result.quarters:  # (every event skipped: bad, or before the start date)
+            why = f"no quarter to replay: all {len(result.skipped)} event(s) were skipped"
+            raise DataError(why, [Problem(shown, 0, 0, "", why, "no-events")])
+        result.replay_id = state.get("replay_id")
+
+        def commit() -> None:  # every quarter complete together, with the files, or none
+            store.complete_runs(run_ids)
+
+        if out_dir:
+            _write_replay(result, out_dir, chart, commit)
+        else:
+            commit()
+    except BaseException:
+        store.fail_runs(run_ids)
+        raise
     finally:
         store.close()
-    result.replay_id = state.get("replay_id")
-    if out_dir:
-        _write_replay(result, out_dir, chart)
     return result
 
 
-def _write_replay(result: Any, out_dir: str, chart: bool) -> None:
+def _write_replay(
+    result: Any, out_dir: str, chart: bool, commit: Callable[[], None] | None = None
+) -> None:
     from ..report import replay as replay_report
     from .outfolder import atomic_folder
 
@@ -370,7 +389,7 @@ def _write_replay(result: Any, out_dir: str, chart: bool) -> None:
                 result, str(tmp / "tiers_by_quarter.png"), str(tmp / "flows.png")
             )
 
-    atomic_folder(out_dir, write)
+    atomic_folder(out_dir, write, commit)
 
 
 def history(

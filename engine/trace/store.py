@@ -793,6 +793,12 @@ class TraceStore:
     def history(self, account_id: str, replay_id: int | None = None) -> list[dict[str, Any]]:
         """One account's path through the quarters of a replay (default: the latest)."""
         replay = self.latest_replay() if replay_id is None else replay_id
+        status = self.db.execute("SELECT status FROM runs WHERE run_id=?", (replay,)).fetchone()
+        if status is not None and status[0] != "complete":  # (its quarters are complete together)
+            state = "incomplete" if status[0] == "running" else status[0]
+            raise StoreError(
+                f"replay {replay} is {state}: it did not finish, so its quarters are not reported"
+            )
         self.db.row_factory = sqlite3.Row
         try:
             rows = [
