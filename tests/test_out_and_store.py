@@ -176,3 +176,16 @@ def test_a_folder_set_aside_by_a_killed_swap_is_put_back(tmp_path: Path) -> None
         atomic_folder(str(tmp_path / "out"), fails)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert files(tmp_path / "out") == {"model.md": b"the previous model\n"}
+
+
+def test_replay_checks_its_store_before_any_output_changes(tmp_path: Path) -> None:
+    out = tmp_path / "out-replay"
+    out.mkdir()
+    (out / "replay.txt").write_text("the previous replay\n")
+    (tmp_path / "notes.txt").write_text("meeting notes, not a store\n")
+    result = run("replay", "cs-segmentation-model", str(SAMPLE),
+                 str(ROOT / "examples" / "events.csv"), "--as-of", "2026-10-01", "--no-chart",
+                 "--store", "notes.txt")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == "notes.txt: not a tierbook trace store (file is not a database)\n"
+    assert files(out) == {"replay.txt": b"the previous replay\n"}

@@ -425,3 +425,15 @@ def test_a_replay_that_fails_midway_leaves_no_complete_quarter(
     assert refused.exit_code == 1
     assert refused.stderr == ("replay 3 is failed: it did not finish, so its quarters are "
                               "not reported\n")
+
+
+def test_a_replay_whose_every_quarter_is_skipped_says_so(tmp_path: Path) -> None:
+    """Every event before the start date, skipped: no quarter is replayed, and the replay
+    says so (exit 1) instead of printing 'trace: replay None'."""
+    result = CliRunner().invoke(main, [
+        "replay", ruleset(tmp_path), write_portfolio(tmp_path, {"A": (500, 0.1)}),
+        events(tmp_path, ["2026Q2,A,renewal,arr,100"]), *ARGS, "--on-error", "skip"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (f"{tmp_path / 'e.csv'}: no quarter to replay: all 1 event(s) "
+                             "were skipped\n")
+    assert _runs() == []
