@@ -4,6 +4,8 @@ including the boundaries (exactly 20%, exactly two quarters) and the review-only
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,6 @@ import yaml
 from click.testing import CliRunner
 
 from tierbook.cli.main import main
-from tierbook.errors import StoreError
 
 from .conftest import FACTORS, ROOT, SAMPLE, write_portfolio
 
@@ -356,9 +357,6 @@ def test_a_replay_with_every_event_skipped_says_so(tmp_path: Path) -> None:
 
 
 def _runs() -> list[tuple[int, str, str, str]]:
-    import os
-    import sqlite3
-
     with sqlite3.connect(os.environ["TIERBOOK_STORE"]) as db:
         return db.execute("SELECT run_id, command, status, label FROM runs ORDER BY run_id").fetchall()
 
@@ -403,19 +401,20 @@ def test_a_replay_that_fails_midway_leaves_no_complete_quarter(
     assert run("segment", rs, p, *ARGS).exit_code == 0
     history = run("history", "A").stdout
     explained = run("explain", "A", "--format", "json").stdout
-    write = TraceStore.write_movements
+    write = TraceStore.write_paths
     calls = []
 
     def fails_third(self, *args, **kwargs):
         calls.append(1)
         if len(calls) == 3:
-            raise StoreError(f"{self.path}: cannot write the run to the trace store (disk full)")
+            raise sqlite3.OperationalError("database or disk is full")
         return write(self, *args, **kwargs)
 
-    monkeypatch.setattr(TraceStore, "write_movements", fails_third)
+    monkeypatch.setattr(TraceStore, "write_paths", fails_third)
     result = CliRunner().invoke(main, ["replay", rs, p, events(tmp_path, rows), *ARGS])
     assert result.exit_code == 1, result.output
-    assert "disk full" in result.stderr
+    assert result.stderr == (f"{os.environ['TIERBOOK_STORE']}: cannot write the run to the "
+                             "trace store (database or disk is full)\n")
     assert _runs() == [(1, "replay", "complete", "2026Q4"), (2, "segment", "complete", ""),
                        (3, "replay", "failed", "2026Q4"), (4, "replay", "failed", "2027Q1"),
                        (5, "replay", "failed", "2027Q2")]

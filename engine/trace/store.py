@@ -471,32 +471,6 @@ class TraceStore:
         store).  ``complete`` False: the rows are committed but the run stays ``running``
         (incomplete: never read as a result) until ``complete_runs``.  (Paths tried only
         by a gate's what-if accounts are not stored.)"""
-        try:
-            return self._write_run(
-                ev,
-                ruleset_text=ruleset_text,
-                input_file=input_file,
-                input_sha256=input_sha256,
-                command=command,
-                label=label,
-                complete=complete,
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"{self.path}: cannot write the run to the trace store ({exc})"
-            ) from None
-
-    def _write_run(
-        self,
-        ev: Evaluation,
-        *,
-        ruleset_text: str,
-        input_file: str,
-        input_sha256: str,
-        command: str,
-        label: str,
-        complete: bool,
-    ) -> int:
         from .record import bands_to_json, firing_records, path_decided
 
         counts = Counter(ev.path_ids())
@@ -509,51 +483,61 @@ class TraceStore:
             )
             for pid, n in sorted(counts.items())
         ]
-        run_id = self.begin_run(
-            command=command,
-            ruleset=ev.ruleset,
-            ruleset_text=ruleset_text,
-            input_file=input_file,
-            input_sha256=input_sha256,
-            engine=ev.engine,
-            as_of=ev.as_of,
-            bands=bands_to_json(ev.bands),
-            label=label,
-        )
-        try:
-            self.write_paths(run_id, paths)
-            self.write_evaluated(
-                run_id,
-                ev.decisions,
-                *row_fields(ev.ruleset),
-                by_field=ev.by_field,
-                part_columns=ev.part_columns,
+        with self._writing():
+            run_id = self.begin_run(
+                command=command,
+                ruleset=ev.ruleset,
+                ruleset_text=ruleset_text,
+                input_file=input_file,
+                input_sha256=input_sha256,
+                engine=ev.engine,
+                as_of=ev.as_of,
+                bands=bands_to_json(ev.bands),
+                label=label,
             )
-            if complete:
-                self.finish_run(run_id, len(ev.decisions))
-            else:
-                self.db.execute(
-                    "UPDATE runs SET account_count=? WHERE run_id=?", (len(ev.decisions), run_id)
+        try:
+            with self._writing():
+                self.write_paths(run_id, paths)
+                self.write_evaluated(
+                    run_id,
+                    ev.decisions,
+                    *row_fields(ev.ruleset),
+                    by_field=ev.by_field,
+                    part_columns=ev.part_columns,
                 )
-                self.db.commit()
+                if complete:
+                    self.finish_run(run_id, len(ev.decisions))
+                else:
+                    self.db.execute(
+                        "UPDATE runs SET account_count=? WHERE run_id=?",
+                        (len(ev.decisions), run_id),
+                    )
+                    self.db.commit()
         except BaseException:
             self.fail_run(run_id)
             raise
         return run_id
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """An SQLite error writing a run (a full disk, a read-only file) as a StoreError
+        naming the store, not an internal error."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"{self.path}: cannot write the run to the trace store ({exc})"
+            ) from None
+
     def complete_runs(self, run_ids: Sequence[int]) -> None:
         """Runs written with ``complete=False`` marked complete, together (one transaction)."""
-        try:
+        with self._writing():
             self.db.executemany(
                 "UPDATE runs SET status='complete', finished_at=? "
                 "WHERE run_id=? AND status='running'",
                 [(_now(), run_id) for run_id in run_ids],
             )
             self.db.commit()
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"{self.path}: cannot write the run to the trace store ({exc})"
-            ) from None
 
     def fail_runs(self, run_ids: Sequence[int]) -> None:
         """Runs that will not be completed marked failed (as far as the store can be
@@ -761,25 +745,26 @@ class TraceStore:
     def write_movements(
         self, replay_id: int, quarter: str, run_id: int, rows: Iterable[dict[str, Any]]
     ) -> None:
-        self.db.executemany(
-            "INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    replay_id,
-                    quarter,
-                    run_id,
-                    r["account_id"],
-                    r["from"],
-                    r["to"],
-                    r["evaluated"],
-                    r["outcome"],
-                    r.get("rule", ""),
-                    r.get("because", ""),
-                )
-                for r in rows
-            ],
-        )
-        self.db.commit()
+        with self._writing():
+            self.db.executemany(
+                "INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        replay_id,
+                        quarter,
+                        run_id,
+                        r["account_id"],
+                        r["from"],
+                        r["to"],
+                        r["evaluated"],
+                        r["outcome"],
+                        r.get("rule", ""),
+                        r.get("because", ""),
+                    )
+                    for r in rows
+                ],
+            )
+            self.db.commit()
 
     def latest_replay(self) -> int:
         row = self.db.execute(
