@@ -1,16 +1,14 @@
 """`tierbook segment`: read -> evaluate -> capacity and calibration -> gates -> report.
 
 Output is written into a temporary folder beside ``--out`` and swapped in only when
-everything is written, so a failed run never leaves partial files over a good model.
+everything is written, so a failed run never leaves partial files over a good model
+(``outfolder``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +26,7 @@ from ..report import accounts as account_files
 from ..report import summary as report
 from ..report.segment_json import segment_json
 from ..ruleset.model import Ruleset
+from .outfolder import atomic_folder
 
 
 def segment(
@@ -150,8 +149,14 @@ def _set_aside_unplaceable(
     return frame[keep]
 
 
-def write_outputs(result: SegmentResult, out_dir: str, chart: bool = True) -> None:
-    """All files, written to a temporary folder and then swapped in."""
+def write_outputs(
+    result: SegmentResult,
+    out_dir: str,
+    chart: bool = True,
+    commit: Callable[[], None] | None = None,
+) -> None:
+    """All files, written to a temporary folder and then swapped in (``outfolder``);
+    ``commit``: what must succeed with the swap (the stored run marked complete)."""
 
     def write(tmp: Path) -> None:
         account_files.write_csv(result, str(tmp / "accounts.csv"))
@@ -167,30 +172,5 @@ def write_outputs(result: SegmentResult, out_dir: str, chart: bool = True) -> No
         if chart:
             report.tier_chart_png(result, str(tmp / "tiers.png"))
 
-    atomic_folder(out_dir, write)
+    atomic_folder(out_dir, write, commit)
     result.out_dir = str(Path(out_dir))
-
-
-def atomic_folder(out_dir: str, write: Callable[[Path], None]) -> None:
-    """Write a folder's files beside it, then swap it in: a failed run leaves the
-    previous good folder untouched."""
-    target = Path(out_dir)
-    if target.exists() and not target.is_dir():
-        raise DataError(f"--out {target} exists and is not a folder")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the output folder is not
-    try:
-        write(tmp)
-        old = None
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.rename(target, old)
-        os.rename(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

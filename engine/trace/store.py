@@ -341,11 +341,15 @@ class TraceStore:
                 f"no trace store at {self.path}: run `tierbook segment` first, or "
                 "point --store / TIERBOOK_STORE at one"
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         # a rollback journal, not WAL: a run's rows are one large transaction, which WAL
         # would write twice (into the log, then into the database at the checkpoint); the
         # price is that a reader waits while a run's rows are committed (BUSY_SECONDS)
-        self.db = sqlite3.connect(self.path, timeout=BUSY_SECONDS)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=BUSY_SECONDS)
+        except (OSError, sqlite3.Error) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise StoreError(f"{self.path}: cannot open the trace store ({why})") from None
         try:
             if create:
                 # 16 KiB pages for a new store (an existing one keeps its own): an account's
@@ -445,12 +449,15 @@ class TraceStore:
         input_sha256: str,
         command: str,
         label: str = "",
+        complete: bool = True,
     ) -> int:
         """One evaluation as one run, visible once complete: the run (committed as
         ``running``), each path some account took with its firings, and a row per account,
         in batches in one transaction that marks the run complete; on any failure the run is
-        marked failed and the error goes on.  (Paths tried only by a gate's what-if accounts
-        are not stored.)"""
+        marked failed and the error goes on (an SQLite error as a StoreError naming the
+        store).  ``complete`` False: the rows are committed but the run stays ``running``
+        (incomplete: never read as a result) until ``complete_runs``.  (Paths tried only
+        by a gate's what-if accounts are not stored.)"""
         from .record import bands_to_json, firing_records, path_decided
 
         counts = Counter(ev.path_ids())
@@ -463,25 +470,66 @@ class TraceStore:
             )
             for pid, n in sorted(counts.items())
         ]
-        run_id = self.begin_run(
-            command=command,
-            ruleset=ev.ruleset,
-            ruleset_text=ruleset_text,
-            input_file=input_file,
-            input_sha256=input_sha256,
-            engine=ev.engine,
-            as_of=ev.as_of,
-            bands=bands_to_json(ev.bands),
-            label=label,
-        )
+        with self._writing():
+            run_id = self.begin_run(
+                command=command,
+                ruleset=ev.ruleset,
+                ruleset_text=ruleset_text,
+                input_file=input_file,
+                input_sha256=input_sha256,
+                engine=ev.engine,
+                as_of=ev.as_of,
+                bands=bands_to_json(ev.bands),
+                label=label,
+            )
         try:
-            self.write_paths(run_id, paths)
-            self.write_evaluated(run_id, ev, *row_fields(ev.ruleset))
-            self.finish_run(run_id, ev.frame.height)
+            with self._writing():
+                self.write_paths(run_id, paths)
+                self.write_evaluated(run_id, ev, *row_fields(ev.ruleset))
+                if complete:
+                    self.finish_run(run_id, ev.frame.height)
+                else:
+                    self.db.execute(
+                        "UPDATE runs SET account_count=? WHERE run_id=?",
+                        (ev.frame.height, run_id),
+                    )
+                    self.db.commit()
         except BaseException:
             self.fail_run(run_id)
             raise
         return run_id
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """An SQLite error writing a run (a full disk, a read-only file) as a StoreError
+        naming the store, not an internal error."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"{self.path}: cannot write the run to the trace store ({exc})"
+            ) from None
+
+    def complete_runs(self, run_ids: Sequence[int]) -> None:
+        """Runs written with ``complete=False`` marked complete, together (one transaction)."""
+        with self._writing():
+            self.db.executemany(
+                "UPDATE runs SET status='complete', finished_at=? "
+                "WHERE run_id=? AND status='running'",
+                [(_now(), run_id) for run_id in run_ids],
+            )
+            self.db.commit()
+
+    def fail_runs(self, run_ids: Sequence[int]) -> None:
+        """Runs that will not be completed marked failed (as far as the store can be
+        written: a run left ``running`` reads as incomplete, never as a result)."""
+        with contextlib.suppress(sqlite3.Error):
+            self.db.rollback()
+            self.db.executemany(
+                "UPDATE runs SET status='failed', finished_at=? WHERE run_id=? AND status='running'",
+                [(_now(), run_id) for run_id in run_ids],
+            )
+            self.db.commit()
 
     def write_paths(
         self, run_id: int, paths: Iterable[tuple[int, int, dict[str, Any], list[dict[str, Any]]]]
@@ -566,11 +614,7 @@ class TraceStore:
         self.db.commit()
 
     def fail_run(self, run_id: int) -> None:
-        self.db.rollback()
-        self.db.execute(
-            "UPDATE runs SET status='failed', finished_at=? WHERE run_id=?", (_now(), run_id)
-        )
-        self.db.commit()
+        self.fail_runs([run_id])
 
     # -- reading -------------------------------------------------------------------------
     def run(self, run_id: int | None = None) -> dict[str, Any]:
@@ -666,25 +710,26 @@ class TraceStore:
     def write_movements(
         self, replay_id: int, quarter: str, run_id: int, rows: Iterable[dict[str, Any]]
     ) -> None:
-        self.db.executemany(
-            "INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    replay_id,
-                    quarter,
-                    run_id,
-                    r["account_id"],
-                    r["from"],
-                    r["to"],
-                    r["evaluated"],
-                    r["outcome"],
-                    r.get("rule", ""),
-                    r.get("because", ""),
-                )
-                for r in rows
-            ],
-        )
-        self.db.commit()
+        with self._writing():
+            self.db.executemany(
+                "INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        replay_id,
+                        quarter,
+                        run_id,
+                        r["account_id"],
+                        r["from"],
+                        r["to"],
+                        r["evaluated"],
+                        r["outcome"],
+                        r.get("rule", ""),
+                        r.get("because", ""),
+                    )
+                    for r in rows
+                ],
+            )
+            self.db.commit()
 
     def latest_replay(self) -> int:
         row = self.db.execute(
@@ -698,6 +743,12 @@ class TraceStore:
     def history(self, account_id: str, replay_id: int | None = None) -> list[dict[str, Any]]:
         """One account's path through the quarters of a replay (default: the latest)."""
         replay = self.latest_replay() if replay_id is None else replay_id
+        status = self.db.execute("SELECT status FROM runs WHERE run_id=?", (replay,)).fetchone()
+        if status is not None and status[0] != "complete":  # (its quarters are complete together)
+            state = "incomplete" if status[0] == "running" else status[0]
+            raise StoreError(
+                f"replay {replay} is {state}: it did not finish, so its quarters are not reported"
+            )
         self.db.row_factory = sqlite3.Row
         try:
             rows = [
