@@ -20,8 +20,9 @@ import polars as pl
 
 from ..errors import EngineError
 from ..network.classes import classes, path_cache
-from ..network.compile import Network, compile_network
+from ..network.compile import compile_network
 from ..network.executor import Executor, choose_engine, make_executor
+from ..network.model import Network
 from ..portfolio.frame import input_frame, python_column
 from ..ruleset.model import Ruleset
 from .bands import ResolvedBands, resolve_all

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from ..engines import ENGINES
 from ..errors import UsageError
-from .compile import Network
+from .model import Network
 from .native import NativeExecutor
 
 
