@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..assess.transitions import History, decide
+from ..assess.triggers import TriggerWatch, churn_rates
 from ..errors import DataError, Problem
 from ..evaluate.bands import ResolvedBands
 from ..evaluate.run import Evaluation, compute_values, evaluate, resolve_bands
@@ -131,7 +132,6 @@ class _Sim:
         self.total_csms = ruleset.capacity.available
         self.base_csms = self.total_csms
         self.quarter_count = 0
-        self.churn_streak: dict[str, int] = defaultdict(int)
         # the values the bands were resolved from are the starting evaluation's values
         base = evaluate(
             ruleset,
@@ -149,7 +149,7 @@ class _Sim:
             st.history.quarters_in_tier = 1  # the starting tier counts as established
             st.history.previous_tier = d.tier
             self._update_consecutive(st, d)
-        self.base_tier_arr = self._tier_arr()
+        self.triggers = TriggerWatch(ruleset, self._tier_arr(), self.total_csms)
         self.start = {
             "as_of": as_of.isoformat(),
             "tiers": self._tier_summary(),
@@ -339,7 +339,10 @@ class _Sim:
                 if outcome.outcome == "stay":
                     drifted[d.account_id] = st.held
         churn_by_tier = Counter(start_tier[i] for i in churned if i in start_tier)
-        triggers = self._triggers(start_tier, churn_by_tier, launches)
+        rates = churn_rates(self.rs, start_tier, churn_by_tier)
+        triggers = self.triggers.quarter(
+            quarter, self._tier_arr(), self.total_csms, rates, launches
+        )
         summary = self._tier_summary()
         quarter_report = Quarter(
             quarter,
@@ -390,94 +393,6 @@ class _Sim:
             needed += need
         gap = None if self.total_csms is None else needed - self.total_csms
         return {"needed": needed, "available": self.total_csms, "gap": gap, "per_tier": per_tier}
-
-    def _triggers(
-        self, start_tier: dict[str, str], churn_by_tier: Counter[str], launches: list[str]
-    ) -> list[dict[str, Any]]:
-        fired = []
-        now = self._tier_arr()
-        start_counts = Counter(start_tier.values())
-        for t in self.rs.triggers:
-            watched = list(t.tiers) or self.rs.tier_ids
-            threshold = t.threshold if t.threshold is not None else math.inf  # (validated: set)
-            if t.kind == "tier_arr_change":
-                for tier in watched:
-                    base = self.base_tier_arr.get(tier, 0.0)
-                    if base <= 0:
-                        continue
-                    change = (now[tier] - base) / base
-                    if abs(round(change, 9)) >= threshold:
-                        fired.append(
-                            {
-                                "id": t.id,
-                                "kind": t.kind,
-                                "tier": tier,
-                                "detail": f"{tier} ARR ${base:,.0f} -> ${now[tier]:,.0f} "
-                                f"({change:+.1%}; threshold ±{threshold:.0%})",
-                                "because": t.because,
-                                "figures": {
-                                    "base_arr": round(base, 2),
-                                    "arr": round(now[tier], 2),
-                                    "change": round(change, 4),
-                                },
-                            }
-                        )
-            elif t.kind == "capacity_change":
-                if self.base_csms and self.total_csms is not None:
-                    change = (self.total_csms - self.base_csms) / self.base_csms
-                    if abs(round(change, 9)) >= threshold:
-                        fired.append(
-                            {
-                                "id": t.id,
-                                "kind": t.kind,
-                                "because": t.because,
-                                "detail": f"CSMs {self.base_csms} -> {self.total_csms} "
-                                f"({change:+.1%}; threshold ±{threshold:.0%})",
-                                "figures": {
-                                    "base": self.base_csms,
-                                    "csms": self.total_csms,
-                                    "change": round(change, 4),
-                                },
-                            }
-                        )
-            elif t.kind == "tier_churn_over_target":
-                for tier in watched:
-                    target = self.rs.tier(tier).targets.get("churn_rate")
-                    n = start_counts.get(tier, 0)
-                    if target is None or n == 0:
-                        continue
-                    rate = churn_by_tier.get(tier, 0) / n
-                    key = f"{t.id}:{tier}"
-                    self.churn_streak[key] = (
-                        self.churn_streak[key] + 1 if rate > t.ratio * target else 0
-                    )
-                    if self.churn_streak[key] >= t.consecutive_quarters:
-                        fired.append(
-                            {
-                                "id": t.id,
-                                "kind": t.kind,
-                                "tier": tier,
-                                "because": t.because,
-                                "detail": f"{tier} churn {rate:.1%} > {t.ratio:g} x target "
-                                f"{target:.1%} for {self.churn_streak[key]} quarters",
-                                "figures": {
-                                    "rate": round(rate, 4),
-                                    "target": target,
-                                    "quarters": self.churn_streak[key],
-                                },
-                            }
-                        )
-            elif t.kind == "product_launch" and launches:
-                fired.append(
-                    {
-                        "id": t.id,
-                        "kind": t.kind,
-                        "because": t.because,
-                        "detail": "; ".join(launches),
-                        "figures": {"launches": len(launches)},
-                    }
-                )
-        return fired
 
 
 def replay(

@@ -54,7 +54,10 @@ def render_text(r: Replay, limit: int = 10) -> str:
                 f"    review {m['account_id']} {m['from']} -> {m['to']}? ({m['rule']}: {m['because']})"
             )
         for t in q.triggers:
-            out.append(f"  ! trigger {t['id']}: {t['detail']}")
+            if t["status"] == "open":
+                out.append(f"  · trigger {t['id']} still open (fired {t['since']}): {t['detail']}")
+            else:
+                out.append(f"  ! trigger {t['id']}: {t['detail']}")
     if r.skipped:
         out.append("")
         out.append(f"skipped {len(r.skipped)} bad event(s):")
@@ -201,5 +204,5 @@ def summary(r: Replay) -> dict[str, Any]:
     return {
         "quarters": len(r.quarters),
         "moves": sum(len(q.moves) for q in r.quarters),
-        "triggers": sum(len(q.triggers) for q in r.quarters),
+        "triggers": sum(t["status"] == "fired" for q in r.quarters for t in q.triggers),
     }

@@ -321,6 +321,7 @@ def build_model(doc: Document, sha256: str) -> Ruleset:
                 ratio=t.get("ratio"),
                 consecutive_quarters=int(t.get("consecutive_quarters", 1)),
                 tiers=tuple(t.get("tiers", ())),
+                after_firing=t.get("after_firing", "open"),
             )
             for t in d.get("recalibration", {}).get("triggers", [])
         ),

@@ -256,6 +256,7 @@ class Trigger:
     ratio: float | None = None
     consecutive_quarters: int = 1
     tiers: tuple[str, ...] = ()
+    after_firing: str = "open"  # open (reported as still open) | rebase
 
 
 @dataclass(frozen=True)
