@@ -155,9 +155,13 @@ class TriggerWatch:
 
 
 def churn_rates(
-    ruleset: Ruleset, start_tier: dict[str, str], churned: Counter[str]
+    ruleset: Ruleset,
+    start_tier: dict[str, str],
+    joined_tier: dict[str, str],
+    churned: Counter[str],
 ) -> dict[str, float]:
-    """Each tier's churn this quarter: accounts churned over accounts held in it at the
-    start of the quarter (tiers that held none have no rate)."""
-    held = Counter(start_tier.values())
-    return {t: churned.get(t, 0) / held[t] for t in ruleset.tier_ids if held.get(t)}
+    """Each tier's churn this quarter: the accounts that churned from it over the accounts it
+    served during the quarter (held at its start, or joined it; an account that joined and
+    churned in the quarter counts in both).  A tier that served none has no rate."""
+    served = Counter(start_tier.values()) + Counter(joined_tier.values())
+    return {t: churned.get(t, 0) / served[t] for t in ruleset.tier_ids if served.get(t)}

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..assess.transitions import History, decide
+from ..assess.replay_rows import account_events, band_methods, move_row, named_accounts
+from ..assess.transitions import History, decide, signals_held
 from ..assess.triggers import TriggerWatch, churn_rates
 from ..errors import DataError, Problem
 from ..evaluate.bands import ResolvedBands
@@ -24,6 +25,7 @@ from ..portfolio.cells import BadValue
 from ..portfolio.cells import parser as _parser
 from ..portfolio.cells import typed as _typed
 from ..portfolio.events import ACCOUNT_TYPES, Event, quarter_end
+from ..portfolio.headers import InputNames
 from ..ruleset.model import Ruleset
 
 
@@ -35,6 +37,8 @@ class AccountState:
     flags: list[str] = field(default_factory=list)
     churned_in: str = ""
     created_in: str = ""
+    dropped: bool = False  # a new account left out for a bad event: never served
+    placed_bands: dict[str, str] = field(default_factory=dict)  # when placed in `held`
 
 
 @dataclass
@@ -57,13 +61,19 @@ class Quarter:
     # accounts that stay in a tier other than the one evaluated (no rule moved them) -> that
     # tier; every other account that stays is held in the tier evaluated
     drifted: dict[str, str] = field(default_factory=dict)
-    # accounts that churned this quarter -> the tier they were held in
+    # accounts that churned this quarter -> the tier they were held in (or joined, for an
+    # account that joined and churned this quarter)
     churned_accounts: dict[str, str] = field(default_factory=dict)
+    joined: dict[str, str] = field(default_factory=dict)  # accounts that joined -> tier joined
+    named: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # joined, churned
+    account_events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    bands: dict[str, dict[str, Any]] = field(default_factory=dict)  # as resolved at the start
 
     def as_json(self) -> dict[str, Any]:
         return {
             "quarter": self.quarter,
             "as_of": self.as_of.isoformat(),
+            "bands": self.bands,
             "tiers": self.tiers,
             "transitions": self.transitions,
             "moves": self.moves,
@@ -76,7 +86,7 @@ class Quarter:
             "new_accounts": self.new_accounts,
             "drift": self.drift,
             "events": self.events,
-        }
+        } | {f"{kind}_accounts": rows for kind, rows in self.named.items()}
 
 
 @dataclass
@@ -120,6 +130,7 @@ class _Sim:
         self.file = events_file
         self.arr_field = ruleset.role("arr") or "arr"
         self.inputs = {i.id: i for i in ruleset.inputs}
+        self.input_names = InputNames(ruleset)  # an event's field by id or alias
         self.parsers = {i.id: _parser(i) for i in ruleset.inputs}
         computed = compute_values(ruleset, accounts, as_of)
         self.bands = resolve_bands(ruleset, computed)
@@ -146,15 +157,18 @@ class _Sim:
         for d in base.decisions:
             st = self.states[d.account_id]
             st.held, st.flags = d.tier, list(d.flags)
-            st.history.quarters_in_tier = 1  # the starting tier counts as established
+            st.placed_bands = d.bands
+            # tenure before the start is unknown: the starting tier counts as established
+            st.history.quarters_in_tier = max(1, ruleset.min_dwell_quarters)
             st.history.previous_tier = d.tier
             self._update_consecutive(st, d)
+        self.band_report = band_methods(self.bands)
         self.triggers = TriggerWatch(ruleset, self._tier_arr(), self.total_csms)
         self.start = {
             "as_of": as_of.isoformat(),
             "tiers": self._tier_summary(),
             "csms": self.total_csms,
-            "bands": {k: {"method": rb.method, "edges": rb.edges} for k, rb in self.bands.items()},
+            "bands": self.band_report,
         }
         self.last_eval: Evaluation = base
 
@@ -212,6 +226,7 @@ class _Sim:
         new: list[str] = []
         launches: list[str] = []
         counts: Counter[str] = Counter(e.type for e in events)
+        seen = account_events(events)
         for e in events:
             if e.type == "capacity_change":
                 self.total_csms = e.fields["csms"]
@@ -269,10 +284,17 @@ class _Sim:
                     f"new account '{account_id}' has no {missing[0]} (send it as a signal "
                     f"in the same quarter)",
                 )
-                st.churned_in = quarter  # never evaluated
+                st.churned_in, st.dropped = quarter, True  # never evaluated
         if self.problems:
             raise DataError(f"{self.file}: {len(self.problems)} bad event(s)", self.problems[:200])
         ids = self._active()
+        gone_new = [i for i in new if self.states[i].churned_in and not self.states[i].dropped]
+        # an account that joins and churns in one quarter is counted in the tier it joined
+        joined_tier = (
+            {d.account_id: d.tier for d in self._evaluate(gone_new, as_of).decisions}
+            if gone_new
+            else {}
+        )
         del self.last_eval  # the previous quarter is stored: do not hold two in memory
         ev = self.last_eval = self._evaluate(ids, as_of)
         moves, held, reviews, raised, cleared = [], [], [], [], []
@@ -282,13 +304,7 @@ class _Sim:
         for d in ev.decisions:
             st = self.states[d.account_id]
             hist = st.history
-            for kind in ACCOUNT_TYPES:
-                if kind in touched[d.account_id]:
-                    hist.quarters_since[kind] = 0
-                else:
-                    hist.quarters_since[kind] = (
-                        hist.quarters_since.get(kind, self.quarter_count - 1) + 1
-                    )
+            hist.count_quarter(touched[d.account_id] | signals_held(self.rs, d), self.quarter_count)
             self._update_consecutive(st, d)
             for flag in sorted(set(d.flags) - set(st.flags)):
                 raised.append({"account_id": d.account_id, "flag": flag, "rule": flag})
@@ -296,8 +312,10 @@ class _Sim:
                 cleared.append({"account_id": d.account_id, "flag": flag, "rule": flag})
             st.flags = list(d.flags)
             if st.created_in == quarter:  # a new account starts in its evaluated tier
-                st.held = d.tier
-                hist.quarters_in_tier, hist.previous_tier = 1, d.tier
+                st.held, st.placed_bands, joined_tier[d.account_id] = d.tier, d.bands, d.tier
+                # the quarter it joins in is its first in the tier, as a move's is
+                hist.quarters_in_tier, hist.previous_tier = 0, d.tier
+                hist.quarters_since = dict.fromkeys(ACCOUNT_TYPES, 0)  # its history starts
                 continue
             before = st.held
             values = d.values | d.bands | d.decisions  # a new dict; the shared ones untouched
@@ -311,18 +329,11 @@ class _Sim:
                 history=hist,
                 replay_quarters=self.quarter_count,
             )
-            arr = float(d.values.get(self.arr_field) or 0.0)
-            row = {
-                "account_id": d.account_id,
-                "arr": round(arr, 2),
-                "from": before,
-                "evaluated": d.tier,
-                "rule": outcome.rule,
-                "because": outcome.because,
-            }
+            kinds, facts = touched[d.account_id], seen.get(d.account_id)
+            row = move_row(self.rs, self.bands, st, d, before, outcome, kinds, facts)
             if outcome.outcome == "moved":
                 moves.append(row | {"to": outcome.to})
-                st.held = outcome.to
+                st.held, st.placed_bands = outcome.to, d.bands
                 hist.quarters_in_tier = 0
                 # a move uses up the streak that earned it: the next one needs a new streak
                 hist.consecutive = {k: (v, 0) for k, (v, _) in hist.consecutive.items()}
@@ -338,8 +349,13 @@ class _Sim:
                 drift += 1
                 if outcome.outcome == "stay":
                     drifted[d.account_id] = st.held
-        churn_by_tier = Counter(start_tier[i] for i in churned if i in start_tier)
-        rates = churn_rates(self.rs, start_tier, churn_by_tier)
+        churned_tier = {
+            i: start_tier.get(i) or joined_tier[i]
+            for i in churned
+            if i in start_tier or i in joined_tier
+        }
+        churn_by_tier = Counter(churned_tier.values())
+        rates = churn_rates(self.rs, start_tier, joined_tier, churn_by_tier)
         triggers = self.triggers.quarter(
             quarter, self._tier_arr(), self.total_csms, rates, launches
         )
@@ -360,20 +376,24 @@ class _Sim:
             drift,
             dict(sorted(counts.items())),
             drifted=drifted,
-            churned_accounts={i: start_tier[i] for i in churned if i in start_tier},
+            churned_accounts=churned_tier,
+            joined=joined_tier,
+            account_events=seen,
+            bands=self.band_report,
         )
+        quarter_report.named = named_accounts(self.rs, self.states, quarter_report)
         return quarter_report
 
     def _set(self, st: AccountState, e: Event, name: str, raw: Any) -> None:
-        inp = self.inputs.get(name)
+        inp = self.inputs.get(self.input_names(name) or "")
         if inp is None:
             self.ignored[name] += 1  # a column this ruleset does not read
             return
         if raw is None or str(raw).strip() == "":
-            st.inputs[name] = inp.default
+            st.inputs[inp.id] = inp.default
             return
         try:
-            st.inputs[name] = _typed(inp, raw, self.parsers[name])
+            st.inputs[inp.id] = _typed(inp, raw, self.parsers[inp.id])
         except BadValue as exc:
             self._fail(e, name, f"{str(raw)!r} {exc}")
 

@@ -330,6 +330,7 @@ def build_model(doc: Document, sha256: str) -> Ruleset:
             for r in trans.get("rules", [])
         ),
         min_dwell_quarters=int(trans.get("min_dwell_quarters", 1)),
+        transition_signals=dict(trans.get("signals", {})),
         alignment=dict(d.get("alignment", {})),
         metadata=dict(meta),
         raw=d,
