@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from .conftest import FACTORS, write_portfolio
+from .conftest import FACTORS, SAMPLE, write_portfolio
 from .test_replay import ARGS, events, outcome, replay, ruleset, run
 
 
@@ -243,3 +243,18 @@ def test_history_shows_the_arr_and_the_events_behind_a_move(tmp_path: Path) -> N
         "($10K-$100K -> $100K-$500K) on expansion and renewal)  ARR $200,000",
         "          events: renewal to $150,000.00 (line 2); expansion +$50,000.00 (line 3)",
         "  2027Q1  mid_touch  ARR $200,000  flags: multi_product"]
+
+
+def test_keep_segment_reviews_strategic_accounts_only_without_any_expansion_signal(
+        tmp_path: Path) -> None:
+    """keep-segment declares an expansion potential of HIGH or MEDIUM as an expansion signal:
+    after four quarters with no expansion event, ACC-00609 (LOW) is up for review and
+    ACC-00067 (MEDIUM, one indicator or two) is not."""
+    rows = [f"{q},ACC-00001,signal,nps,10" for q in ("2026Q4", "2027Q1", "2027Q2", "2027Q3")]
+    result = run("replay", "keep-segment", str(SAMPLE), events(tmp_path, rows), *ARGS,
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    last = json.loads(result.stdout)["quarters"][-1]
+    reviewed = {m["account_id"] for m in last["reviews"]}
+    assert "ACC-00609" in reviewed and "ACC-00067" not in reviewed
+    assert {m["rule"] for m in last["reviews"]} == {"review_strategic_without_expansion"}
