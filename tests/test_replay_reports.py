@@ -258,3 +258,20 @@ def test_keep_segment_reviews_strategic_accounts_only_without_any_expansion_sign
     reviewed = {m["account_id"] for m in last["reviews"]}
     assert "ACC-00609" in reviewed and "ACC-00067" not in reviewed
     assert {m["rule"] for m in last["reviews"]} == {"review_strategic_without_expansion"}
+
+
+def test_history_of_a_replay_stored_without_details_reads_as_before(tmp_path: Path) -> None:
+    """A replay written before ARR and events were kept (no movement_details rows) still
+    has a history: without ARR or events."""
+    import sqlite3
+
+    result = run("replay", ruleset(tmp_path), write_portfolio(tmp_path, {"A": (50000, 0.2)}),
+                 events(tmp_path, ["2026Q4,A,renewal,arr,200000"]), *ARGS)
+    assert result.exit_code == 0, result.output
+    db = sqlite3.connect(tmp_path / "traces.sqlite")
+    db.execute("DROP TABLE movement_details")
+    db.commit()
+    db.close()
+    assert [(q["outcome"], q["arr"], q["events"]) for q in _history("A")] == [
+        ("moved", None, [])]
+    assert run("history", "A").stdout.splitlines()[1].endswith("on renewal)")

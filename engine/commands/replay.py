@@ -330,7 +330,11 @@ class _Sim:
                 replay_quarters=self.quarter_count,
             )
             kinds, facts = touched[d.account_id], seen.get(d.account_id)
-            row = move_row(self.rs, self.bands, st, d, before, outcome, kinds, facts)
+            row = (  # (a stay is not reported: no row for most accounts)
+                move_row(self.rs, self.bands, st, d, before, outcome, kinds, facts)
+                if outcome.outcome != "stay"
+                else {}
+            )
             if outcome.outcome == "moved":
                 moves.append(row | {"to": outcome.to})
                 st.held, st.placed_bands = outcome.to, d.bands
