@@ -144,8 +144,8 @@ def test_a_new_account_serves_the_minimum_dwell_as_a_moved_one_does(tmp_path: Pa
 
 
 def test_a_move_says_which_banded_value_crossed(tmp_path: Path) -> None:
-    """A (ARR $50K, value 0.45: tech_touch... mid ARR, medium value) gets high strategic value
-    and renews at the same ARR: strategic value crossed, not ARR; B's ARR crosses."""
+    """A (ARR $50K, strategic value 0.45: Medium) gets high strategic value and renews at
+    the same ARR: strategic value crossed, not ARR; B's ARR crosses."""
     signals = [f"2026Q4,A,signal,{f},0.9" for f in FACTORS] + ["2026Q4,A,renewal,arr,50000"]
     data = replay(tmp_path, {"A": (50000, 0.45), "B": (50000, 0.1)},
                   sorted(signals + ["2026Q4,B,renewal,arr,200000"]))
