@@ -275,3 +275,18 @@ def test_history_of_a_replay_stored_without_details_reads_as_before(tmp_path: Pa
     assert [(q["outcome"], q["arr"], q["events"]) for q in _history("A")] == [
         ("moved", None, [])]
     assert run("history", "A").stdout.splitlines()[1].endswith("on renewal)")
+
+
+def test_the_starting_portfolio_has_served_the_minimum_dwell(tmp_path: Path) -> None:
+    """With min_dwell_quarters 2, A (in tech_touch at the start, for how long is unknown)
+    moves on its first renewal; after that move it is held two quarters, then moves."""
+    def dwell(d: dict) -> None:
+        d["transitions"]["min_dwell_quarters"] = 2
+
+    high = [f"2027Q1,A,signal,{f},0.9" for f in FACTORS]
+    data = _replay_with(tmp_path, dwell, {"A": (50000, 0.2)}, [
+        "2026Q4,A,renewal,arr,200000", *high, "2027Q1,A,renewal,arr,200000",
+        "2027Q2,A,renewal,arr,200000", "2027Q3,A,renewal,arr,200000"])
+    assert [outcome(q, "A")[:2] for q in data["quarters"]] == [
+        ("moves", "mid_touch"), ("held", "high_touch_enterprise"),
+        ("held", "high_touch_enterprise"), ("moves", "high_touch_enterprise")]
