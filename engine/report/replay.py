@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from typing import Any
 
 from ..commands.replay import Replay
@@ -19,7 +20,13 @@ def render_text(r: Replay, limit: int = 10) -> str:
         f"tierbook replay · {rs.name} {rs.version} · {len(r.quarters)} quarter(s) from "
         f"{r.start['as_of']} · engine {r.engine}",
         "start: " + ", ".join(f"{t} {v['accounts']:,}" for t, v in r.start["tiers"].items()),
+        f"bands, resolved as of {r.start['as_of']} and held fixed:",
     ]
+    for band_set, b in r.start["bands"].items():
+        declared = (
+            "" if b["method"] == b["declared_method"] else f" (declared {b['declared_method']})"
+        )
+        out.append(f"  {band_set}: {b['method']}{declared}; why: {b['reason']}")
     for q in r.quarters:
         out.append("")
         out.append(f"── {q.quarter} (as of {q.as_of.isoformat()}) " + "─" * 30)
@@ -31,6 +38,11 @@ def render_text(r: Replay, limit: int = 10) -> str:
         out.append(
             f"  events: {ev or 'none'}; new accounts {q.new_accounts}; churned "
             f"{sum(q.churned.values())}; evaluated tier differs from held for {q.drift}"
+        )
+        out.append(
+            "  bands: "
+            + ", ".join(f"{k} {b['method']}" for k, b in q.bands.items())
+            + f" (as of {r.start['as_of']}, held fixed)"
         )
         cap = q.capacity
         gap = "" if cap["gap"] is None else f", gap {cap['gap']:+d}"
@@ -54,7 +66,10 @@ def render_text(r: Replay, limit: int = 10) -> str:
                 f"    review {m['account_id']} {m['from']} -> {m['to']}? ({m['rule']}: {m['because']})"
             )
         for t in q.triggers:
-            out.append(f"  ! trigger {t['id']}: {t['detail']}")
+            if t["status"] == "open":
+                out.append(f"  · trigger {t['id']} still open (fired {t['since']}): {t['detail']}")
+            else:
+                out.append(f"  ! trigger {t['id']}: {t['detail']}")
     if r.skipped:
         out.append("")
         out.append(f"skipped {len(r.skipped)} bad event(s):")
@@ -84,6 +99,7 @@ def flows_csv(r: Replay) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["quarter", "from_tier", "to_tier", "accounts"])
+    order = r.ruleset.tier_ids
     for q in r.quarters:
         for a, row in q.transitions.items():
             for b, n in row.items():
@@ -92,6 +108,8 @@ def flows_csv(r: Replay) -> str:
         for t, n in q.churned.items():
             if n:
                 w.writerow([q.quarter, t, "churned", n])
+        for t, n in sorted(Counter(q.joined.values()).items(), key=lambda x: order.index(x[0])):
+            w.writerow([q.quarter, "joined", t, n])
     return buf.getvalue()
 
 
@@ -201,5 +219,5 @@ def summary(r: Replay) -> dict[str, Any]:
     return {
         "quarters": len(r.quarters),
         "moves": sum(len(q.moves) for q in r.quarters),
-        "triggers": sum(len(q.triggers) for q in r.quarters),
+        "triggers": sum(t["status"] == "fired" for q in r.quarters for t in q.triggers),
     }
