@@ -59,12 +59,9 @@ def main(argv: list[str] | None = None) -> None:
     quarters = len(result.quarters)
     active = sum(sum(t["accounts"] for t in q.tiers.values()) for q in result.quarters)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # the largest forked helper (half the classes of an evaluation, or the store's rows)
-    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     figures = {"accounts": args.accounts, "quarters": quarters, "engine": result.engine,
                "wall_s": round(wall, 2), "per_quarter_s": round(wall / max(quarters, 1), 2),
                "account_quarters_per_s": round(active / wall), "peak_rss_mb": round(rss_mb),
-               "children_peak_rss_mb": round(child_mb),
                "moves": sum(len(q.moves) for q in result.quarters),
                "triggers": sum(len(q.triggers) for q in result.quarters)}
     for k, v in figures.items():

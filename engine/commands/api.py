@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError, Problem, RulesetError, UsageError
 from ..ruleset.build import (
@@ -17,6 +17,15 @@ from ..ruleset.build import (
     ruleset_from_document,
 )
 from ..ruleset.yamlsafe import load_file
+
+if TYPE_CHECKING:  # (the commands' modules are imported when the command runs)
+    from ..assess.alignment import Alignment
+    from ..assess.calibration import Proposal
+    from ..assess.result import SegmentResult
+    from ..evaluate.run import Evaluation
+    from ..ruleset.model import Ruleset
+    from .plan import Plan
+    from .replay import Quarter, Replay
 
 SAMPLE_PORTFOLIO = "examples/portfolio.csv"
 
@@ -91,7 +100,7 @@ def sample_portfolio() -> str:
     return _bundled(SAMPLE_PORTFOLIO, "ACCOUNTS")
 
 
-def load(ruleset_arg: str | None) -> tuple[Any, str]:
+def load(ruleset_arg: str | None) -> tuple[Ruleset, str]:
     """A validated ruleset and its text (for the trace store): a path, a shipped ruleset
     name, or git:REF:PATH."""
     from ..ruleset.sources import load_document
@@ -105,7 +114,7 @@ def load(ruleset_arg: str | None) -> tuple[Any, str]:
 
 
 def _segment_and_store(
-    ruleset: Any,
+    ruleset: Ruleset,
     text: str,
     accounts: str | None,
     *,
@@ -117,8 +126,8 @@ def _segment_and_store(
     command: str,
     label: str = "",
     progress: Callable[[int], None] | None = None,
-    write: Callable[[Any, Callable[[], None]], None] | None = None,
-) -> Any:
+    write: Callable[[SegmentResult, Callable[[], None]], None] | None = None,
+) -> SegmentResult:
     """Segment, then keep the run in the trace store and write the files (if asked),
     together: the store is checked before anything else; the run's rows go in as an
     incomplete run, ``write(result, commit)`` stages the files and swaps them in, and
@@ -177,7 +186,7 @@ def plan(
     store_path: str | None = None,
     memo: bool = True,
     on_error: str = "fail",
-) -> Any:
+) -> Plan:
     from .plan import compare
 
     sides = []
@@ -212,7 +221,7 @@ def segment(
     on_error: str = "fail",
     chart: bool = True,
     progress: Callable[[int], None] | None = None,
-) -> Any:
+) -> SegmentResult:
     from .segment import write_outputs
 
     ruleset, text = load(ruleset_arg)
@@ -265,7 +274,7 @@ def replay(
     on_error: str = "fail",
     out_dir: str | None = None,
     chart: bool = True,
-) -> Any:
+) -> Replay:
     import hashlib
 
     from ..portfolio.events import read_events
@@ -289,7 +298,7 @@ def replay(
     state: dict[str, Any] = {}
     run_ids: list[int] = []  # each quarter's run, kept incomplete until the replay is done
 
-    def on_quarter(q: Any, ev: Any) -> None:
+    def on_quarter(q: Quarter, ev: Evaluation) -> None:
         rows = movement_rows(q, ev, ruleset.role("arr") or "arr")
         q.run_id = store.write_run(
             ev,
@@ -338,7 +347,7 @@ def replay(
 
 
 def _write_replay(
-    result: Any, out_dir: str, chart: bool, commit: Callable[[], None] | None = None
+    result: Replay, out_dir: str, chart: bool, commit: Callable[[], None] | None = None
 ) -> None:
     from ..report import replay as replay_report
     from .outfolder import atomic_folder
@@ -377,7 +386,7 @@ def calibrate(
     on_error: str = "fail",
     store_path: str | None = None,
     memo: bool = True,
-) -> Any:
+) -> tuple[SegmentResult, Proposal | None, str]:
     """Write the recommended capacity calibration as a new ruleset version."""
     import os
     import tempfile
@@ -430,7 +439,7 @@ def align(
     store_path: str | None = None,
     memo: bool = True,
     on_error: str = "fail",
-) -> Any:
+) -> tuple[SegmentResult, Alignment | None]:
     """Coverage alignment, expansion ranking and territory rebalancing (SPEC 1.4)."""
     from ..assess.alignment import align as run_align
 

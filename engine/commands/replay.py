@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter, defaultdict
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -440,7 +440,7 @@ def replay(
     on_error: str = "fail",
     events_file: str = "events",
     skipped: list[dict[str, Any]] | None = None,
-    on_quarter: Any = None,
+    on_quarter: Callable[[Quarter, Evaluation], None] | None = None,
 ) -> Replay:
     """``on_quarter(report, evaluation)`` is called as each quarter is done; with
     ``on_error`` fail, only once every event has been checked."""
