@@ -81,8 +81,8 @@ def read_table(path: str, file: str, pick: Pick) -> Table:
     digest = hashlib.sha256(raw).hexdigest()
     if not raw or raw.isspace():  # (raw.strip() would copy the whole file)
         raise _empty(file)
-    try:
-        text = raw.decode("utf-8-sig")
+    try:  # (an ASCII file is UTF-8: no text copy of it is made to find that out)
+        text = "" if raw.isascii() and suffix not in JSON_LINES else raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(
             "encoding",
@@ -112,12 +112,14 @@ def _csv(raw: bytes, file: str, digest: str, pick: Pick) -> Table:
     headers = _header(body[:header_end], file)
     ncols = len(headers)
     wanted = sorted(set(pick(headers)))
-    data = body[header_end:]
+    # the records after the header: past its one line (no copy of the file), or a copy of
+    # the rest where the header's quoted cells hold line breaks
+    data, skip = (body, 1) if int(rec.lines[0]) == 1 else (body[header_end:], 0)
     n = len(rec.lines) - 1
     schema = {f"c{i}": pl.String for i in range(ncols)}
     # every column where records quote cells: a quoted cell's commas are not separators
     read = list(range(ncols)) if rec.quoted else wanted
-    frame = _polars_csv(data, file, schema, read, n, int(rec.lines[0]))
+    frame = _polars_csv(data, file, schema, read, n, int(rec.lines[0]), skip)
     cells = rec.commas[1:] + 1
     if rec.quoted:
         inner = frame.select(
@@ -164,7 +166,11 @@ def _records(body: bytes, file: str) -> _Records:
     """Where the records of a CSV text end: at a line break outside quotes (the quotes
     before it are even in number: a doubled quote inside a quoted cell counts twice)."""
     arr = np.frombuffer(body, np.uint8)
-    starts = np.concatenate(([0], np.flatnonzero(arr == 10) + 1))
+    breaks = [  # (a window at a time: a mask of the whole file would be as large as it)
+        np.flatnonzero(arr[b : b + _LINES_WINDOW] == 10) + (b + 1)
+        for b in range(0, len(arr), _LINES_WINDOW)
+    ]
+    starts = np.concatenate([np.zeros(1, np.int64), *breaks])
     if starts[-1] == len(arr):
         starts = starts[:-1]
     quoted = 34 in body
@@ -285,7 +291,13 @@ def _header(head: bytes, file: str) -> list[str]:
 
 
 def _polars_csv(
-    data: bytes, file: str, schema: dict[str, Any], read: list[int], n: int, first_line: int
+    data: bytes,
+    file: str,
+    schema: dict[str, Any],
+    read: list[int],
+    n: int,
+    first_line: int,
+    skip: int = 0,
 ) -> pl.DataFrame:
     if n == 0 or not read:
         return pl.DataFrame({f"c{i}": pl.Series([None] * n, dtype=pl.String) for i in read})
@@ -293,6 +305,7 @@ def _polars_csv(
         frame = pl.read_csv(
             data,
             has_header=False,
+            skip_rows=skip,
             schema=schema,
             columns=read,
             truncate_ragged_lines=True,

@@ -92,10 +92,14 @@ def read_portfolio(
     colmap, ignored, missing = columns(file, table.headers, ruleset)
     n = len(table.lines)
     casts: list[tuple[Input, int, Cast]] = []
+    uses = Counter(colmap.values())
     for inp in ruleset.inputs:
         if inp.id in colmap:
             idx = colmap[inp.id]
             casts.append((inp, idx, _cast(inp, table.columns[idx])))
+            uses[idx] -= 1
+            if not uses[idx]:  # each column's text let go once cast (a million rows' worth)
+                del table.columns[idx]
     absent = [inp for inp in ruleset.inputs if inp.id not in colmap]
     problems_by_row = _problems(file, table, casts)
     gaps, defaulted = _counts(casts, absent, n, set(table.problems))
