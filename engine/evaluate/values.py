@@ -25,6 +25,7 @@ from typing import Any
 import polars as pl
 
 from ..network import conditions as C
+from ..network.truths import truth
 from ..ruleset.model import Component, Derived, Ruleset, Score
 
 Values = dict[str, Any]
@@ -140,7 +141,7 @@ def condition(frame: pl.DataFrame, cond: Any) -> pl.Series:
     if "field" not in cond:
         return pl.Series([None] * frame.height, dtype=pl.Boolean)
     op, arg = C.leaf_op(cond)
-    return frame.select(C.truth(frame, cond["field"], op, arg).alias("truth")).to_series()
+    return frame.select(truth(frame, cond["field"], op, arg).alias("truth")).to_series()
 
 
 def _score(s: Score, frame: pl.DataFrame) -> tuple[list[pl.Series], pl.Series]:

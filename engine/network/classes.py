@@ -16,8 +16,8 @@ from typing import Any
 
 import polars as pl
 
-from . import conditions as C
 from .model import Network
+from .truths import truth
 
 
 def leaf_codes(network: Network, frame: pl.DataFrame) -> pl.DataFrame:
@@ -25,8 +25,8 @@ def leaf_codes(network: Network, frame: pl.DataFrame) -> pl.DataFrame:
     the account's values, 0 where false, 2 where unknown."""
     codes = []
     for leaf in network.leaves:
-        truth = C.truth(frame, leaf.field, leaf.op, leaf.arg)
-        code = pl.when(truth.is_null()).then(2).when(truth).then(1).otherwise(0)
+        held = truth(frame, leaf.field, leaf.op, leaf.arg)
+        code = pl.when(held.is_null()).then(2).when(held).then(1).otherwise(0)
         codes.append(code.cast(pl.Int8).alias(f"l{leaf.index}"))
     return frame.select(codes) if codes else pl.DataFrame(height=frame.height)
 

@@ -14,7 +14,8 @@ import polars as pl
 
 from ..errors import DataError, Problem
 from ..ruleset.model import Input, Ruleset
-from .cells import BadValue, Cast, as_text, cast, dtype_of
+from .cast import Cast, cast, dtype_of
+from .cells import BadValue, as_text
 from .formats import Table, read_table
 from .headers import columns, match_columns
 
