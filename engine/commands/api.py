@@ -10,13 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError, Problem, RulesetError, UsageError
-from ..ruleset.build import (
-    check_document,
-    content_hash,
-    resolve_ruleset_path,
-    ruleset_from_document,
-)
-from ..ruleset.yamlsafe import load_file
 
 if TYPE_CHECKING:  # (the commands' modules are imported when the command runs)
     from ..assess.alignment import Alignment
@@ -45,6 +38,10 @@ class ValidationReport:
 
 
 def validate(paths: list[str], base: str | None = None) -> ValidationReport:
+    # (each command imports what it needs when it runs: `tierbook --help` imports none)
+    from ..ruleset.build import check_document, resolve_ruleset_path
+    from ..ruleset.yamlsafe import load_file
+
     report = ValidationReport()
     for given in paths:
         path = resolve_ruleset_path(given)
@@ -66,6 +63,7 @@ def validate(paths: list[str], base: str | None = None) -> ValidationReport:
 
 
 def _version_bump_problems(base: str, doc) -> list[Problem]:  # type: ignore[no-untyped-def]
+    from ..ruleset.build import content_hash
     from ..ruleset.sources import load_document
 
     old = load_document(base)
@@ -103,7 +101,9 @@ def sample_portfolio() -> str:
 def load(ruleset_arg: str | None) -> tuple[Ruleset, str]:
     """A validated ruleset and its text (for the trace store): a path, a shipped ruleset
     name, or git:REF:PATH."""
+    from ..ruleset.build import resolve_ruleset_path, ruleset_from_document
     from ..ruleset.sources import load_document
+    from ..ruleset.yamlsafe import load_file
 
     doc = (
         load_document(ruleset_arg)
@@ -392,7 +392,9 @@ def calibrate(
     import tempfile
 
     from ..assess.calibration import propose
+    from ..ruleset.build import resolve_ruleset_path, ruleset_from_document
     from ..ruleset.sources import load_document
+    from ..ruleset.yamlsafe import load_file
 
     if not output and not in_place:
         raise UsageError(
