@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from math import isnan
 from typing import Any
 
 from ..evaluate.run import Evaluation
@@ -105,11 +104,9 @@ def _weights(g: Gate, c: GateContext) -> tuple[bool, str]:
         texts.append(f"{s.id} weights sum to {total:g}")
         if abs(total - 1.0) > tol:
             problems.append(f"{s.id} weights sum to {total:g}")
-        unscored = c.evaluation.column(s.id).count(None)
+        unscored, out_of_range = c.evaluation.score_counts(s.id)
         if unscored:
             problems.append(f"{unscored} account(s) have no {s.id} score")
-        parts = c.evaluation.part_columns(s.id).values()
-        out_of_range = sum(map(_outside_0_1, parts))
         if out_of_range:
             problems.append(f"{out_of_range} {s.id} factor score(s) outside 0-1")
     if not texts:
@@ -117,14 +114,6 @@ def _weights(g: Gate, c: GateContext) -> tuple[bool, str]:
     return not problems, "; ".join(
         problems or texts + ["every account scored with the same weights"]
     )
-
-
-def _outside_0_1(column: Sequence[Any]) -> int:
-    """How many of a column's known values are not within 0-1."""
-    known = [v for v in column if v is not None] if None in column else column
-    if known and not any(map(isnan, known)) and min(known) >= 0 and max(known) <= 1:
-        return 0  # (most runs: one pass each at C speed)
-    return sum(1 for v in known if not 0 <= v <= 1)
 
 
 def _flags_compatible(g: Gate, c: GateContext) -> tuple[bool, str]:
@@ -162,8 +151,10 @@ def _stability(g: Gate, c: GateContext) -> tuple[bool, str]:
     k = int(g.params.get("accounts", 3))
     pert = float(g.params.get("perturbation", 0.10))
     rng = random.Random(int(g.params.get("seed", 0)))
-    ids, evaluated = c.evaluation.account_ids(), c.evaluation.tiers()
-    picks = sorted(rng.sample(range(len(ids)), min(k, len(ids))))
+    n = c.evaluation.frame.height
+    picks = sorted(rng.sample(range(n), min(k, n)))
+    ids = dict(zip(picks, c.evaluation.frame["account_id"].gather(picks).to_list()))
+    evaluated = c.evaluation.tiers()
     trials = []
     arrs = c.evaluation.column(c.arr_field)
     for i in picks:
