@@ -151,6 +151,7 @@ def _segment_and_store(
             command=command,
             label=label,
             complete=False,
+            defaults=result.defaults,
         )
         try:
             if write is not None:
