@@ -43,6 +43,7 @@ REQUIRED_KINDS = {
     "unreachable-rule", "shadowed-rule", "unique-overlap", "contradictory-declarations", "cycle",
     "comparison-type", "two-operators", "waiver-without-reason", "unknown-gate-in-waiver",
     "tier-input-optional", "quartile-band-count", "unreachable-tier", "three-errors",
+    "decision-gap",
 }
 
 LOCATED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<column>\d+): (?P<rest>.*)$")
