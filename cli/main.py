@@ -174,7 +174,7 @@ def segment(
 
             click.echo(json.dumps(segment_json(result), indent=2))
         else:
-            from tierbook.report.summary import terminal_summary
+            from tierbook.report.terminal import terminal_summary
 
             click.echo(terminal_summary(result))
         click.echo(
