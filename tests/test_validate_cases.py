@@ -185,7 +185,8 @@ def test_json_format_shape() -> None:
     result = validate("--format", "json", rel(THREE))
     assert result.exit_code == 1
     report = json.loads(result.stdout)
-    assert set(report) == {"valid", "files", "errors"}
+    assert set(report) == {"valid", "files", "errors", "warnings"}
+    assert report["warnings"] == []
     assert report["valid"] is False
     assert report["files"] == [{"file": rel(THREE), "valid": False}]
     assert len(report["errors"]) == 3
@@ -207,7 +208,8 @@ def test_json_format_valid() -> None:
     result = validate("--format", "json", rel(base))
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
-        "valid": True, "files": [{"file": rel(base), "valid": True}], "errors": []}
+        "valid": True, "files": [{"file": rel(base), "valid": True}], "errors": [],
+        "warnings": []}
 
 
 def test_github_format_shape() -> None:

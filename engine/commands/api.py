@@ -26,16 +26,23 @@ class ValidationReport:
     valid: list[str] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # (they do not make a file invalid)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "valid": not self.problems,
             "files": [{"file": f, "valid": f in self.valid} for f in self.valid + self.invalid],
             "errors": [p.as_dict() for p in self.problems],
+            "warnings": [p.as_dict() for p in self.warnings],
         }
 
 
-def validate(paths: list[str], base: str | None = None) -> ValidationReport:
+def validate(
+    paths: list[str], base: str | None = None, as_of: dt.date | None = None
+) -> ValidationReport:
+    """Each ruleset's errors; and, as warnings, its waivers expired on ``as_of``."""
+    from ..ruleset.waivers import expired_warnings
+
     report = ValidationReport()
     for given in paths:
         path = resolve_ruleset_path(given)
@@ -52,7 +59,10 @@ def validate(paths: list[str], base: str | None = None) -> ValidationReport:
             report.problems.extend(problems)
         else:
             report.valid.append(given)
+        if doc is not None:
+            report.warnings += expired_warnings(doc, as_of or dt.date.today())
     report.problems.sort()
+    report.warnings.sort()
     return report
 
 

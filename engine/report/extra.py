@@ -3,12 +3,29 @@ resource map, written whenever a ruleset declares what they need."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..assess.alignment import align, markdown
+from ..assess.gates import GateResult
 from ..assess.result import SegmentResult
 
 
 def _money(v: float) -> str:
     return f"${v:,.0f}"
+
+
+def gates_line(gates: Sequence[GateResult]) -> str:
+    """model.md's summary of the gates: how many passed, failed, were waived, had nothing
+    to check."""
+    applicable = [g for g in gates if g.applicable]
+    idle = [g.id for g in gates if not g.applicable]
+    failed = [g for g in applicable if not g.passed]
+    text = f"- Quality gates: {sum(g.passed for g in applicable)} of {len(applicable)} passed"
+    if failed:
+        text += f"; failed: {', '.join(g.id + (' (waived)' if g.waived else '') for g in failed)}"
+    if idle:
+        text += f"; not applicable (nothing to check): {', '.join(idle)}"
+    return text
 
 
 def extra_sections(result: SegmentResult) -> list[list[str]]:

@@ -15,7 +15,7 @@ from typing import Any
 from ..assess.result import SegmentResult
 from ..network.conditions import describe
 from .accounts import FORMULA_START
-from .extra import extra_sections
+from .extra import extra_sections, gates_line
 
 
 def money(value: float) -> str:
@@ -77,15 +77,10 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
             f"- {t.label} (`{t.id}`): {c:,} accounts ({pct(c, n)}), {money(a)} ARR ({pct(a, total_arr)})"
         )
     w(f"- Capacity fit: {result.capacity.statement()}")
-    failed = [g for g in result.gates if not g.passed]
-    w(
-        f"- Quality gates: {sum(g.passed for g in result.gates)} of {len(result.gates)} passed"
-        + (
-            f"; failed: {', '.join(g.id + (' (waived)' if g.waived else '') for g in failed)}"
-            if failed
-            else ""
-        )
-    )
+    w(gates_line(result.gates))
+    for gr in result.gates:
+        if gr.expired_waiver is not None:
+            w(f"- Expired: {gr.expired_note}; it no longer waives the gate.")
     w("")
     w("## 2. Axis Definitions")
     w("")
@@ -333,7 +328,9 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     w("|---|---|---|")
     for gr in result.gates:
         detail = gr.detail + (f" — waived: {gr.waiver_reason}" if gr.waived else "")
-        w(f"| `{gr.id}` | {gr.status} | {_md(detail)} |")
+        if gr.expired_waiver is not None:
+            detail += f" — {gr.expired_note}"
+        w(f"| `{gr.id}` | {gr.status.replace('_', ' ')} | {_md(detail)} |")
     w("")
     for extra in extra_sections(result):  # the method's own sections, after the eight
         out.extend(extra)

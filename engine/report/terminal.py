@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from ..assess.result import SegmentResult
 from .summary import money, pct
 
-OK, WARN, FAIL = "✓", "!", "✗"
+OK, WARN, FAIL, NA = "✓", "!", "✗", "-"
 
 
 def _columns(table: Sequence[tuple[str, ...]], width: int, least: tuple[int, ...]) -> list[str]:
@@ -98,8 +98,14 @@ def terminal_summary(result: SegmentResult, width: int = 72) -> str:
     row(f"comments {comments:,} · review hints {reviews:,}")
     rule()
     for g in result.gates:
+        if not g.applicable:
+            row(f"{NA} {g.id}: not applicable ({g.detail})")
+            continue
         mark = OK if g.passed else (WARN if g.waived else FAIL)
-        row(f"{mark} {g.id}: {g.detail}", wrap=1 if g.passed else 3)
+        text = f"{mark} {g.id}: {g.detail}"
+        if g.expired_waiver is not None:
+            text += f"; {g.expired_note}" + ("" if g.passed else ", so the gate fails the run")
+        row(text, wrap=1 if g.passed and g.expired_waiver is None else 3)
     rule()
     status = "PASSED" if result.ok else "FAILED"
     row(

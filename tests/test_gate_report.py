@@ -1,0 +1,117 @@
+"""Gates and capacity say exactly what they mean: a gate with nothing to check is not
+applicable, an expired waiver is named, the terminal summary never drops a failing gate or
+the verdict, and capacity says which tiers are short and whether ARR per CSM meets its
+target."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from tierbook.cli.main import main
+
+from .conftest import ROOT, SAMPLE
+
+BASE = ROOT / "tests" / "cases" / "valid" / "base.yaml"
+ARGS = ["--as-of", "2026-10-01", "--no-chart"]
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def ruleset(tmp_path: Path, change) -> str:  # type: ignore[no-untyped-def]
+    data = yaml.safe_load(BASE.read_text())
+    change(data)
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return str(path)
+
+
+def boxed(text: str) -> list[str]:
+    """The summary's rows without the box, a wrapped row joined to the one it continues."""
+    rows: list[str] = []
+    for line in text.splitlines():
+        if not line.startswith("│"):
+            continue
+        inner = line[2:-2].rstrip()
+        if inner.startswith("    ") and rows:
+            rows[-1] += " " + inner.strip()
+        else:
+            rows.append(inner)
+    return rows
+
+
+def test_a_gate_with_nothing_to_check_is_not_applicable(tmp_path: Path) -> None:
+    def change(d: dict[str, Any]) -> None:
+        d.pop("contradictions")
+        d["gates"].append({"id": "flags_compatible", "kind": "flags_compatible"})
+
+    path = ruleset(tmp_path, change)
+    result = run("segment", path, str(SAMPLE), *ARGS)
+    assert result.exit_code == 0, result.output
+    assert "- flags_compatible: not applicable (no contradictions declared)" in boxed(result.stdout)
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    gate = next(g for g in report["gates"] if g["id"] == "flags_compatible")
+    assert gate["status"] == "not_applicable" and gate["passed"] is True
+    model = (tmp_path / "out" / "model.md").read_text()
+    assert "| `flags_compatible` | not applicable | no contradictions declared |" in model
+    assert (
+        "- Quality gates: 2 of 2 passed; not applicable (nothing to check): flags_compatible"
+        in model
+    )
+
+
+def _expired(d: dict[str, Any]) -> None:
+    d["gates"].append({"id": "mid_touch_cap", "kind": "tier_share_cap", "tier": "mid_touch",
+                       "max_share": 0.01})
+    d["waivers"] = [{"gate": "mid_touch_cap", "reason": "Q3 migration of the SMB book",
+                     "approved_by": "Dana (VP CS)", "expires": "2026-06-30"}]
+
+
+NOTE = "waiver of gate 'mid_touch_cap' (approved by Dana (VP CS)) expired on 2026-06-30"
+
+
+def test_an_expired_waiver_is_named_in_the_summary_the_model_and_report(tmp_path: Path) -> None:
+    path = ruleset(tmp_path, _expired)
+    result = run("segment", path, str(SAMPLE), *ARGS)
+    assert result.exit_code == 1
+    rows = boxed(result.stdout)
+    gate = next(r for r in rows if "mid_touch_cap:" in r)
+    assert gate.startswith("✗ mid_touch_cap: mid_touch holds 21.2% of accounts")
+    assert gate.endswith(f"; {NOTE}, so the gate fails the run")
+    model = (tmp_path / "out" / "model.md").read_text()
+    assert f"- Expired: {NOTE}; it no longer waives the gate.\n" in model
+    assert re.search(r"\| `mid_touch_cap` \| failed \| .* — " + re.escape(NOTE) + r" \|", model)
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    found = next(g for g in report["gates"] if g["id"] == "mid_touch_cap")
+    assert found["waiver_expired"] == {"approved_by": "Dana (VP CS)", "expires": "2026-06-30",
+                                       "reason": "Q3 migration of the SMB book"}
+    # in date, the same waiver waives the gate and nothing is said about expiry
+    result = run("segment", path, str(SAMPLE), "--as-of", "2026-06-30", "--no-chart")
+    assert result.exit_code == 0 and "expired" not in result.stdout
+
+
+def test_validate_warns_of_an_expired_waiver(tmp_path: Path) -> None:
+    path = ruleset(tmp_path, _expired)
+    line = next(i for i, t in enumerate(Path(path).read_text().splitlines(), 1)
+                if "expires:" in t)
+    result = run("validate", path, "--as-of", "2026-10-01")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        f"{path}:{line}:12: $.waivers[0].expires: {NOTE} (as of 2026-10-01): the gate is no "
+        "longer waived (warning)",
+        f"{path}: valid",
+    ]
+    data = json.loads(run("validate", path, "--as-of", "2026-10-01", "--format", "json").stdout)
+    assert data["valid"] is True
+    assert [w["code"] for w in data["warnings"]] == ["waiver-expired"]
+    assert run("validate", path, "--as-of", "2026-06-30").stdout == f"{path}: valid\n"
