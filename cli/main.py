@@ -186,9 +186,9 @@ def segment(
 
             click.echo(json.dumps(segment_json(result), indent=2))
         else:
-            from tierbook.report.terminal import terminal_summary
+            from tierbook.report.terminal import summary_width, terminal_summary
 
-            click.echo(terminal_summary(result))
+            click.echo(terminal_summary(result, summary_width(sys.stdout)))
         click.echo(
             f"trace: run {result.run_id} in {result.store_path} (tierbook explain ACCOUNT_ID)",
             err=True,

@@ -115,3 +115,64 @@ def test_validate_warns_of_an_expired_waiver(tmp_path: Path) -> None:
     assert data["valid"] is True
     assert [w["code"] for w in data["warnings"]] == ["waiver-expired"]
     assert run("validate", path, "--as-of", "2026-06-30").stdout == f"{path}: valid\n"
+
+
+def _many_gates(d: dict[str, Any]) -> None:
+    d["gates"] += [{"id": f"cap_{i:02d}_{'x' * 30}", "kind": "tier_share_cap", "tier": "mid_touch",
+                    "max_share": 0.9} for i in range(20)]
+    d["gates"].append({"id": "tech_touch_tiny", "kind": "tier_share_cap", "tier": "tech_touch",
+                       "max_share": 0.01})
+
+
+def test_many_gates_keep_the_failing_one_and_the_verdict(tmp_path: Path) -> None:
+    path = ruleset(tmp_path, _many_gates)
+    result = run("segment", path, str(SAMPLE), *ARGS)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) <= 40
+    assert lines[0].startswith("┌") and lines[-1].startswith("└")
+    rows = boxed(result.stdout)
+    assert "✗ FAILED · wrote out" in rows
+    assert "✗ tech_touch_tiny: tech_touch holds 22.2% of accounts (666 of 3000); cap 1%" in rows
+    collapsed = next(r for r in rows if "gate(s) passed" in r)
+    assert collapsed.startswith("✓ 22 gate(s) passed: no_empty_tier, mid_touch_under_60_percent,")
+    assert len({len(line) for line in lines}) == 1  # every line as wide as the box
+
+
+def test_a_failing_gate_detail_is_wrapped_never_cut(tmp_path: Path) -> None:
+    from tierbook.commands.api import segment
+    from tierbook.report.terminal import terminal_summary
+
+    def change(d: dict[str, Any]) -> None:
+        d["gates"] = [{"id": "tier_share_cap_with_a_long_name_" + "y" * 40, "kind": "tier_share_cap",
+                       "tier": "tech_touch", "max_share": 0.01}]
+
+    result = segment(ruleset(tmp_path, change), str(SAMPLE), as_of=dt.date(2026, 10, 1),
+                     out_dir=str(tmp_path / "out"), chart=False)
+    for width in (60, 72, 100):
+        text = terminal_summary(result, width)
+        gate = next(r for r in boxed(text) if "tech_touch holds" in r)
+        assert "…" not in gate and gate.endswith("(666 of 3000); cap 1%")
+
+
+def test_the_box_fits_the_terminal_within_bounds(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    import shutil
+
+    from tierbook.commands.api import segment
+    from tierbook.report import terminal
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for columns, want in ((100, 100), (200, terminal.MAX_WIDTH), (30, terminal.MIN_WIDTH)):
+        monkeypatch.setattr(shutil, "get_terminal_size",
+                            lambda fallback=(0, 0), c=columns: shutil.os.terminal_size((c, 24)))
+        assert terminal.summary_width(Tty()) == want
+    assert terminal.summary_width(io.StringIO()) == terminal.DEFAULT_WIDTH  # a pipe: fixed
+    result = segment(str(BASE), str(SAMPLE), as_of=dt.date(2026, 10, 1),
+                     out_dir=str(tmp_path / "out"), chart=False)
+    for width in (60, 100, 120):
+        lines = terminal.terminal_summary(result, width).splitlines()
+        assert {len(line) for line in lines} == {width}
