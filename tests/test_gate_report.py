@@ -176,3 +176,61 @@ def test_the_box_fits_the_terminal_within_bounds(monkeypatch: pytest.MonkeyPatch
     for width in (60, 100, 120):
         lines = terminal.terminal_summary(result, width).splitlines()
         assert {len(line) for line in lines} == {width}
+
+
+def _capacity(d: dict[str, Any]) -> None:
+    d["capacity"] = {"csms_available": {"high_touch_enterprise": 9, "mid_touch": 20,
+                                        "tech_touch": 0, "plg_self_serve": 0}}
+
+
+def test_capacity_names_every_tier_short_of_csms(tmp_path: Path) -> None:
+    path = ruleset(tmp_path, _capacity)
+    result = run("segment", path, str(SAMPLE), *ARGS, "--format", "json")
+    cap = json.loads(result.stdout)["capacity"]
+    short = [t for t, c in cap["per_tier"].items() if c["needed"] > (c["available"] or 0)]
+    assert short == ["high_touch_enterprise"] and cap["short_tiers"] == short
+    assert cap["gap"] < 0  # spare in total, short in one tier
+    hte = cap["per_tier"]["high_touch_enterprise"]
+    text = run("segment", path, str(SAMPLE), *ARGS).stdout
+    rows = boxed(text)
+    statement = (
+        f"CSMs needed = {cap['needed']}, CSMs available = {cap['available']}, "
+        f"gap = {-cap['gap']} spare; short of CSMs: high_touch_enterprise "
+        f"(needs {hte['needed']}, has {hte['available']})"
+    )
+    assert f"! {statement}" in rows
+    table = {r.split()[0]: r.split()[-1] for r in rows if r.split() and r.split()[0] in cap["per_tier"]}
+    assert [t for t, last in table.items() if last == "!"] == short
+    model = (tmp_path / "out" / "model.md").read_text()
+    assert f"**{statement}**." in model
+    gaps = re.findall(r"^\| (\w+) \| [\d,]+ \| \$[\d,.]+ \| [\d-]+ \| \d+ \| \d+ \| (.*) \|$", model,
+                      re.M)
+    assert dict(gaps) == {"high_touch_enterprise": f"{hte['gap']} short ✗",
+                          "mid_touch": f"{-cap['per_tier']['mid_touch']['gap']} spare ✓",
+                          "tech_touch": "none (exactly enough) ✓",
+                          "plg_self_serve": "none (exactly enough) ✓"}
+
+
+def test_arr_per_csm_is_marked_against_its_target(tmp_path: Path) -> None:
+    from tierbook.ruleset.build import load_ruleset
+
+    rs = load_ruleset(str(ROOT / "rulesets" / "keep-segment.yaml"))
+    result = run("segment", "keep-segment", *ARGS, "--format", "json")
+    per_tier = json.loads(result.stdout)["capacity"]["per_tier"]
+    model = (tmp_path / "out" / "model.md").read_text()
+    section = model[model.index("## Resource Map"):]
+    marks = []
+    for t in rs.tiers:
+        c = per_tier[t.id]
+        if not c["available"]:
+            continue
+        per = c["arr"] / c["available"]
+        lo, hi = t.targets.get("arr_per_csm_min"), t.targets.get("arr_per_csm_max")
+        ok = (lo is None or per >= lo) and (hi is None or per <= hi)
+        row = next(r for r in section.splitlines() if r.startswith(f"| {t.label} |"))
+        assert f"${per:,.0f} {'✓' if ok else '✗'} |" in row
+        marks.append(ok)
+    assert marks and not all(marks)  # (the sample book is off target somewhere)
+    rows = boxed(run("segment", "keep-segment", *ARGS).stdout)
+    off = next(r for r in rows if r.startswith("! ARR per CSM off target: "))
+    assert off.count("(target ") == marks.count(False)

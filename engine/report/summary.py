@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from heapq import nsmallest
 from typing import Any
 
+from ..assess.capacity import gap_words
 from ..assess.result import SegmentResult
 from ..network.conditions import describe
 from .accounts import FORMULA_START
@@ -252,13 +253,13 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     w("|---|---|---|---|---|---|---|")
     for tc in result.capacity.per_tier:
         avail = "" if tc.available is None else str(tc.available)
-        gap = "" if tc.gap is None else f"{tc.gap:+d}"
+        gap = "" if tc.gap is None else gap_words(tc.gap) + (" ✗" if tc.short else " ✓")
         w(
             f"| {tc.tier} | {tc.accounts:,} | {money(tc.arr)} | {tc.book_size or '-'} | {tc.needed} "
             f"| {avail} | {gap} |"
         )
     w("")
-    w(f"**{result.capacity.statement()}** (gap = needed - available; positive is a shortage).")
+    w(f"**{result.capacity.statement()}**.")
     w("")
     cal = result.calibration
     w(f"Calibration: {cal.reason}.")

@@ -21,6 +21,7 @@ from typing import TextIO
 
 from ..assess.gates import GateResult
 from ..assess.result import SegmentResult
+from .extra import arr_per_csm
 from .summary import money, pct
 
 OK, WARN, FAIL, NA = "✓", "!", "✗", "-"
@@ -154,13 +155,23 @@ def _summary_lines(result: SegmentResult, box: _Box, level: int) -> list[str]:
         c, a = summary[t.id]["accounts"], summary[t.id]["arr"]
         cap = caps[t.id]
         csm = f"{cap.needed}/{cap.available}" if cap.available is not None else str(cap.needed)
-        table.append((t.id, f"{c:,}", pct(c, n), money(a), csm))
+        table.append((t.id, f"{c:,}", pct(c, n), money(a), csm + (f" {WARN}" if cap.short else "")))
     for line in _columns(table, box.inner, LEAST):
         lines += box.row(line)
     lines += box.rule()
-    gap = result.capacity.gap
-    sev = OK if not gap or gap <= 0 else WARN
-    lines += box.row(f"{sev} {result.capacity.statement()}")
+    sev = OK if result.capacity.fits else WARN
+    lines += box.row(f"{sev} {result.capacity.statement()}", wrap=None)
+    per_csm = arr_per_csm(result)
+    off = [p for p in per_csm if p.ok is False]
+    if off:
+        lines += box.row(
+            f"{WARN} ARR per CSM off target: "
+            + "; ".join(f"{p.tier} {money(p.per_csm or 0)} (target {p.target})" for p in off),
+            wrap=None,
+        )
+    elif per_csm:
+        checked = [p for p in per_csm if p.ok]
+        lines += box.row(f"{OK} ARR per CSM within target in {len(checked)} tier(s)")
     if result.calibration.direction != "none":
         lines += box.row(
             f"{WARN} calibration recommends: {result.calibration.direction} "
