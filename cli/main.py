@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -18,6 +19,7 @@ from .options import (
     evaluation_options,
     leading_ruleset,
     on_error_option,
+    parse_date,
     parse_optional_date,
 )
 
@@ -73,7 +75,14 @@ def main() -> None:
     help="Previous version of the ruleset: fail when the rules changed "
     "but the version was not bumped.",
 )
-def validate(rulesets: tuple[str, ...], fmt: str, base: str | None) -> None:
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=parse_date,
+    metavar="DATE",
+    help="Date waivers' expiry is judged on (default: today).",
+)
+def validate(rulesets: tuple[str, ...], fmt: str, base: str | None, as_of: dt.date) -> None:
     """Check rulesets: YAML, schema and semantic errors, each as file:line:column.  A folder
     stands for the .yaml/.yml files directly in it (`tierbook validate rulesets/`)."""
     if not rulesets:
@@ -93,18 +102,21 @@ def validate(rulesets: tuple[str, ...], fmt: str, base: str | None) -> None:
             files.append(arg)
 
     def go() -> int:
-        report = commands.validate(files, base=base)
+        report = commands.validate(files, base=base, as_of=as_of)
         if fmt == "json":
             click.echo(json.dumps(report.as_dict(), indent=2))
         elif fmt == "github":
-            for p in report.problems:
-                click.echo(
-                    f"::error file={p.file},line={p.line},col={p.column},"
-                    f"title={p.code}::{p.path}: {p.message}"
-                )
+            for kind, found in (("error", report.problems), ("warning", report.warnings)):
+                for p in found:
+                    click.echo(
+                        f"::{kind} file={p.file},line={p.line},col={p.column},"
+                        f"title={p.code}::{p.path}: {p.message}"
+                    )
         else:
             for p in report.problems:
                 click.echo(str(p))
+            for p in report.warnings:
+                click.echo(f"{p} (warning)")
             for name in report.valid:
                 click.echo(f"{name}: valid")
             if report.problems:
@@ -174,9 +186,9 @@ def segment(
 
             click.echo(json.dumps(segment_json(result), indent=2))
         else:
-            from tierbook.report.summary import terminal_summary
+            from tierbook.report.terminal import summary_width, terminal_summary
 
-            click.echo(terminal_summary(result))
+            click.echo(terminal_summary(result, summary_width(sys.stdout)))
         click.echo(
             f"trace: run {result.run_id} in {result.store_path} (tierbook explain ACCOUNT_ID)",
             err=True,

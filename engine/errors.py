@@ -7,6 +7,7 @@ all problems they can find, sort them by position, and raise them together.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -85,9 +86,37 @@ class StoreError(TierbookError):
 
 
 def suggest(name: str, known: Iterable[str]) -> str:
-    """A did-you-mean suffix for a misspelt name, or an empty string."""
-    matches = difflib.get_close_matches(str(name), sorted(set(known)), n=1, cutoff=0.6)
-    return f" (did you mean '{matches[0]}'?)" if matches else ""
+    """A did-you-mean suffix for a misspelt or shortened name, or an empty string.
+
+    Closeness of meaning first: a known name that starts with the given one's words
+    (`high_touch` -> `high_touch_enterprise`), else one holding all of them, fewest other
+    words first; only then closeness of spelling (`high_touch` is not `mid_touch`)."""
+    names = sorted(set(known))
+    match = _by_words(str(name), names)
+    if match is None:
+        close = difflib.get_close_matches(str(name), names, n=1, cutoff=0.6)
+        match = close[0] if close else None
+    return f" (did you mean '{match}'?)" if match else ""
+
+
+def _words(name: str) -> list[str]:
+    return [w for w in re.split(r"[\W_]+", name.casefold()) if w]
+
+
+def _by_words(name: str, names: list[str]) -> str | None:
+    words = _words(name)
+    if not words:
+        return None
+    ranked = []
+    for known in names:
+        theirs = _words(known)
+        if theirs == words:
+            continue
+        if theirs[: len(words)] == words:
+            ranked.append((0, len(theirs), known))
+        elif set(words) <= set(theirs):
+            ranked.append((1, len(theirs), known))
+    return min(ranked)[2] if ranked else None
 
 
 def edit_distance(a: str, b: str) -> int:

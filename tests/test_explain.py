@@ -111,3 +111,29 @@ def _query_documented_tables(db: sqlite3.Connection) -> None:
                    "f.path_id = d.path_id WHERE f.rule_id = 'strategic_champion'").fetchone()[0]
     assert n > 0
     assert db.execute("SELECT sum(accounts) FROM paths").fetchone()[0] == 3000
+
+
+def test_values_as_stored_and_defaults_as_defaults(tmp_path: Path) -> None:
+    """999.99 is not shown as 1,000 beside `arr < 1000`; a value the reader filled in from
+    the ruleset's default says so: its column absent, or its cell blank."""
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "account_id,arr,expansion_potential,product_influence,reference_value,regulatory_exposure\n"
+        "A1,999.99,,0.5,0.5,0.5\nA2,5000,0.2,0.2,0.2,0.2\nA3,50000,0.2,0.2,0.2,0.2\n"
+        "A4,2000000,0.9,0.9,0.9,0.9\n"
+    )
+    run("segment", "cs-segmentation-model", str(path), *ARGS, "--no-chart")
+    out = run("explain", "A1").stdout
+    assert "│        ✓ arr < 1000  (arr = 999.99)\n" in out
+    assert "│    arr = 999.99\n" in out
+    assert "│    strategic_logo = 0 (default; column absent)\n" in out
+    assert "│    expansion_potential = 0 (default; blank)\n" in out
+    assert "│    product_influence = 0.5\n" in out
+    x = json.loads(run("explain", "A1", "--format", "json").stdout)
+    assert x["inputs"]["arr"] == 999.99
+    assert x["defaulted"] == {
+        "expansion_potential": "default; blank",
+        "strategic_logo": "default; column absent",
+    }
+    other = json.loads(run("explain", "A2", "--format", "json").stdout)
+    assert other["defaulted"] == {"strategic_logo": "default; column absent"}

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from tierbook.cli.main import main
 from tierbook.examples.generate import generate_portfolio
-from tierbook.report.summary import _columns
+from tierbook.report.terminal import _columns
 
 from .conftest import needs_durable
 

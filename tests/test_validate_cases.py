@@ -43,6 +43,7 @@ REQUIRED_KINDS = {
     "unreachable-rule", "shadowed-rule", "unique-overlap", "contradictory-declarations", "cycle",
     "comparison-type", "two-operators", "waiver-without-reason", "unknown-gate-in-waiver",
     "tier-input-optional", "quartile-band-count", "unreachable-tier", "three-errors",
+    "decision-gap",
 }
 
 LOCATED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<column>\d+): (?P<rest>.*)$")
@@ -184,7 +185,8 @@ def test_json_format_shape() -> None:
     result = validate("--format", "json", rel(THREE))
     assert result.exit_code == 1
     report = json.loads(result.stdout)
-    assert set(report) == {"valid", "files", "errors"}
+    assert set(report) == {"valid", "files", "errors", "warnings"}
+    assert report["warnings"] == []
     assert report["valid"] is False
     assert report["files"] == [{"file": rel(THREE), "valid": False}]
     assert len(report["errors"]) == 3
@@ -206,7 +208,8 @@ def test_json_format_valid() -> None:
     result = validate("--format", "json", rel(base))
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
-        "valid": True, "files": [{"file": rel(base), "valid": True}], "errors": []}
+        "valid": True, "files": [{"file": rel(base), "valid": True}], "errors": [],
+        "warnings": []}
 
 
 def test_github_format_shape() -> None:

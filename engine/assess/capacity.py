@@ -29,6 +29,20 @@ class TierCapacity:
     def gap(self) -> int | None:
         return None if self.available is None else self.needed - self.available
 
+    @property
+    def short(self) -> bool:
+        """Fewer CSMs declared for the tier than it needs."""
+        return self.gap is not None and self.gap > 0
+
+
+def gap_words(gap: int | None) -> str:
+    """A gap (needed - available) without the sign convention: '2 spare', '3 short'."""
+    if gap is None:
+        return "unknown"
+    if gap == 0:
+        return "none (exactly enough)"
+    return f"{gap} short" if gap > 0 else f"{-gap} spare"
+
 
 @dataclass
 class CapacityReport:
@@ -43,10 +57,24 @@ class CapacityReport:
     def gap(self) -> int | None:
         return None if self.available is None else self.needed - self.available
 
+    @property
+    def short_tiers(self) -> list[TierCapacity]:
+        return [t for t in self.per_tier if t.short]
+
+    @property
+    def fits(self) -> bool:
+        """Enough CSMs in total and in every tier that declares its own."""
+        return self.gap is not None and self.gap <= 0 and not self.short_tiers
+
     def statement(self) -> str:
         avail = "not declared" if self.available is None else str(self.available)
-        gap = "unknown" if self.gap is None else f"{self.gap:+d}"
-        return f"CSMs needed = {self.needed}, CSMs available = {avail}, gap = {gap}"
+        text = f"CSMs needed = {self.needed}, CSMs available = {avail}, gap = {gap_words(self.gap)}"
+        short = self.short_tiers
+        if short:
+            text += "; short of CSMs: " + ", ".join(
+                f"{t.tier} (needs {t.needed}, has {t.available})" for t in short
+            )
+        return text
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -58,12 +86,14 @@ class CapacityReport:
                     "needed": t.needed,
                     "available": t.available,
                     "gap": t.gap,
+                    "short": t.short,
                 }
                 for t in self.per_tier
             },
             "needed": self.needed,
             "available": self.available,
             "gap": self.gap,
+            "short_tiers": [t.tier for t in self.short_tiers],
         }
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..evaluate.run import Evaluation
-from ..ruleset.model import Gate, Ruleset
+from ..ruleset.model import Gate, Ruleset, Waiver
+from ..ruleset.waivers import expired_text, is_expired
 from .capacity import CapacityReport
 
 REQUIRED_TRIGGERS = (
@@ -28,12 +29,22 @@ class GateResult:
     detail: str
     waived: bool = False
     waiver_reason: str = ""
+    applicable: bool = True  # False: the gate has nothing to check (it does not fail)
+    expired_waiver: Waiver | None = None  # a waiver of this gate past its date
 
     @property
     def status(self) -> str:
+        if not self.applicable:
+            return "not_applicable"
         if self.passed:
             return "passed"
         return "waived" if self.waived else "failed"
+
+    @property
+    def expired_note(self) -> str:
+        """`waiver of gate 'x' (approved by cs-ops) expired on 2026-03-31`, or ''."""
+        w = self.expired_waiver
+        return expired_text(w.gate, w.approved_by, w.expires) if w else ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +55,13 @@ class GateResult:
             "detail": self.detail,
             "waived": self.waived,
             "waiver_reason": self.waiver_reason,
+            "waiver_expired": None
+            if self.expired_waiver is None
+            else {
+                "approved_by": self.expired_waiver.approved_by,
+                "expires": self.expired_waiver.expires,
+                "reason": self.expired_waiver.reason,
+            },
         }
 
 
@@ -59,6 +77,10 @@ class GateContext:
     reclassify: Callable[[list[tuple[int, float]]], list[str]]  # (account index, new arr) -> tiers
     rejected: int = 0  # rows left out by --on-error skip
     rejected_arr: float = 0.0  # their ARR (part of the input book)
+
+
+# a check's outcome: passed (True/False) or nothing to check (None), and its detail
+Outcome = tuple[bool | None, str]
 
 
 def _no_empty_tier(g: Gate, c: GateContext) -> tuple[bool, str]:
@@ -94,7 +116,7 @@ def _arr_conserved(g: Gate, c: GateContext) -> tuple[bool, str]:
     )
 
 
-def _weights(g: Gate, c: GateContext) -> tuple[bool, str]:
+def _weights(g: Gate, c: GateContext) -> Outcome:
     tol = float(g.params.get("tolerance", 1e-6))
     problems, texts = [], []
     for s in c.ruleset.scores:
@@ -110,13 +132,15 @@ def _weights(g: Gate, c: GateContext) -> tuple[bool, str]:
         if out_of_range:
             problems.append(f"{out_of_range} {s.id} factor score(s) outside 0-1")
     if not texts:
-        return True, "no weighted scores"
+        return None, "no weighted scores"
     return not problems, "; ".join(
         problems or texts + ["every account scored with the same weights"]
     )
 
 
-def _flags_compatible(g: Gate, c: GateContext) -> tuple[bool, str]:
+def _flags_compatible(g: Gate, c: GateContext) -> Outcome:
+    if not c.ruleset.contradictions:
+        return None, "no contradictions declared"
     silent = 0
     surfaced = 0
     for d, n in c.evaluation.by_path():  # (every account on a path has its flags)
@@ -126,11 +150,7 @@ def _flags_compatible(g: Gate, c: GateContext) -> tuple[bool, str]:
                     surfaced += n
                 else:
                     silent += n
-    return silent == 0, (
-        f"{surfaced:,} contradiction(s) surfaced as comments, {silent:,} silent"
-        if c.ruleset.contradictions
-        else "no contradictions declared"
-    )
+    return silent == 0, f"{surfaced:,} contradiction(s) surfaced as comments, {silent:,} silent"
 
 
 def _capacity(g: Gate, c: GateContext) -> tuple[bool, str]:
@@ -196,7 +216,7 @@ def _gaps(g: Gate, c: GateContext) -> tuple[bool, str]:
     return True, "; ".join(parts) if parts else "no input gaps"
 
 
-CHECKS: dict[str, Callable[[Gate, GateContext], tuple[bool, str]]] = {
+CHECKS: dict[str, Callable[[Gate, GateContext], Outcome]] = {
     "no_empty_tier": _no_empty_tier,
     "arr_conserved": _arr_conserved,
     "weights_sum_to_one": _weights,
@@ -210,14 +230,12 @@ CHECKS: dict[str, Callable[[Gate, GateContext], tuple[bool, str]]] = {
 
 
 def run_gates(ctx: GateContext, as_of: dt.date) -> list[GateResult]:
-    waivers = {
-        w.gate: w
-        for w in ctx.ruleset.waivers
-        if not w.expires or dt.date.fromisoformat(w.expires) >= as_of
-    }
+    waivers = {w.gate: w for w in ctx.ruleset.waivers if not is_expired(w.expires, as_of)}
+    expired = {w.gate: w for w in ctx.ruleset.waivers if is_expired(w.expires, as_of)}
     results = []
     for gate in ctx.ruleset.gates:
-        passed, detail = CHECKS[gate.kind](gate, ctx)
+        outcome, detail = CHECKS[gate.kind](gate, ctx)
+        passed = outcome is not False
         waiver = waivers.get(gate.id)
         results.append(
             GateResult(
@@ -227,6 +245,8 @@ def run_gates(ctx: GateContext, as_of: dt.date) -> list[GateResult]:
                 detail,
                 waived=not passed and waiver is not None,
                 waiver_reason=waiver.reason if waiver else "",
+                applicable=outcome is not None,
+                expired_waiver=expired.get(gate.id) if waiver is None else None,
             )
         )
     return results

@@ -30,6 +30,8 @@ class SegmentResult:
     out_dir: str = ""
     run_id: int | None = None
     store_path: str = ""
+    # input id -> accounts whose blank cell was defaulted, or None: its column is absent
+    defaults: dict[str, list[Any] | None] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

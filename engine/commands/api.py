@@ -28,18 +28,24 @@ class ValidationReport:
     valid: list[str] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # (they do not make a file invalid)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "valid": not self.problems,
             "files": [{"file": f, "valid": f in self.valid} for f in self.valid + self.invalid],
             "errors": [p.as_dict() for p in self.problems],
+            "warnings": [p.as_dict() for p in self.warnings],
         }
 
 
-def validate(paths: list[str], base: str | None = None) -> ValidationReport:
+def validate(
+    paths: list[str], base: str | None = None, as_of: dt.date | None = None
+) -> ValidationReport:
+    """Each ruleset's errors; and, as warnings, its waivers expired on ``as_of``."""
     # (each command imports what it needs when it runs: `tierbook --help` imports none)
     from ..ruleset.build import check_document, resolve_ruleset_path
+    from ..ruleset.waivers import expired_warnings
     from ..ruleset.yamlsafe import load_file
 
     report = ValidationReport()
@@ -58,7 +64,10 @@ def validate(paths: list[str], base: str | None = None) -> ValidationReport:
             report.problems.extend(problems)
         else:
             report.valid.append(given)
+        if doc is not None:
+            report.warnings += expired_warnings(doc, as_of or dt.date.today())
     report.problems.sort()
+    report.warnings.sort()
     return report
 
 
@@ -160,6 +169,7 @@ def _segment_and_store(
             command=command,
             label=label,
             complete=False,
+            defaults=result.defaults,
         )
         try:
             if write is not None:

@@ -93,6 +93,7 @@ def segment(
         dict(portfolio.defaulted),
         portfolio.missing_columns,
         portfolio.rejects,
+        defaults={**dict.fromkeys(portfolio.missing_columns), **portfolio.defaulted_ids},
     )
 
 

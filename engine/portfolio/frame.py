@@ -40,6 +40,8 @@ class Portfolio:
         return [str(v) for v in self.frame["account_id"].to_list()]
 
     numbers: frozenset[str] = frozenset()  # inputs of type number (whole ones are ints)
+    # input id -> the accounts whose blank cell its default filled
+    defaulted_ids: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def accounts(self) -> list[dict[str, Any]]:
@@ -145,7 +147,14 @@ def read_portfolio(
         by_key = {name: column.gather(keep) for name, column in by_key.items()}
         lines = [table.lines[i] for i in keep]
     else:
+        keep = None
         lines = table.lines
+    blank_ids = ids if keep is None else [ids[i] for i in keep]
+    defaulted_ids = {
+        inp.id: [blank_ids[i] for i in (c.blank if keep is None else c.blank[keep]).arg_true()]
+        for inp, _, c in casts
+        if inp.default is not None and defaulted[inp.id]
+    }
     if not lines:
         raise DataError(
             "no accounts",
@@ -180,6 +189,7 @@ def read_portfolio(
         missing,
         rejects,
         frozenset(i.id for i in ruleset.inputs if i.type == "number"),
+        defaulted_ids,
     )
     return portfolio
 

@@ -15,6 +15,7 @@ from ..errors import Problem, suggest
 from ..network import conditions as C
 from ..portfolio.events import TYPES as EVENT_TYPES
 from ..portfolio.headers import normalise
+from .checks_tables import decision_gaps
 from .model import NUMERIC_TYPES
 from .yamlsafe import Document
 
@@ -920,6 +921,8 @@ class _Checker:
         self.check_bands()
         self.check_grid()
         self.check_rules()
+        for path, message in decision_gaps(self.d):
+            self.error(path, message, "decision-gap")
         self.check_flags_and_declarations()
         self.check_capacity_gates_triggers()
         self.check_cycles()

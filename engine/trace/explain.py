@@ -54,6 +54,12 @@ def explain(store: TraceStore, account_id: str, run_id: int | None = None) -> di
     scores = {k: v for k, v in record["scores"].items() if not k.endswith(".parts")}
     parts = {k[:-6]: v for k, v in record["scores"].items() if k.endswith(".parts")}
     used = sorted(_inputs_used(ruleset, firings, record["inputs"]))
+    declared = {i.id: i.default for i in ruleset.inputs}
+    defaulted = {
+        name: f"default; {why}"
+        for name, why in store.defaults(run["run_id"], account_id).items()
+        if declared.get(name) is not None
+    }
     return {
         "account_id": account_id,
         "run": {
@@ -69,6 +75,7 @@ def explain(store: TraceStore, account_id: str, run_id: int | None = None) -> di
             "sha256": run["ruleset_sha256"],
         },
         "inputs": {k: record["inputs"].get(k) for k in used},
+        "defaulted": defaulted,
         "scores": scores,
         "score_parts": parts,
         "bands": record["bands"],
@@ -139,6 +146,12 @@ def _implicit(rule: Any, record: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _shown(x: dict[str, Any], name: str, value: Any) -> str:
+    """A value as stored, and where it was not in the data, why: `0 (default; blank)`."""
+    why = x.get("defaulted", {}).get(name)
+    return f"{_fmt(value)} ({why})" if why else _fmt(value)
+
+
 def render_text(x: dict[str, Any], level: str = "full") -> str:
     if level not in LEVELS:
         raise StoreError(f"unknown level '{level}' (choose {', '.join(LEVELS)})")
@@ -152,7 +165,7 @@ def render_text(x: dict[str, Any], level: str = "full") -> str:
         if level == "full":
             out.append("├─ inputs used")
             for k, v in x["inputs"].items():
-                out.append(f"│    {k} = {_fmt(v)}")
+                out.append(f"│    {k} = {_shown(x, k, v)}")
             out.append("├─ scores")
             for k, v in x["scores"].items():
                 parts = x["score_parts"].get(k) or {}
@@ -163,7 +176,8 @@ def render_text(x: dict[str, Any], level: str = "full") -> str:
             out.append(f"│  {f['seq']:>2}. [{f['kind']}] {f['rule_id']}: {f['because']}")
             for c in f["conditions"]:
                 mark = "✓" if c["result"] is True else ("?" if c["result"] == "unknown" else "✗")
-                out.append(f"│        {mark} {c['condition']}  ({c['field']} = {_fmt(c['value'])})")
+                shown = _shown(x, c["field"], c["value"])
+                out.append(f"│        {mark} {c['condition']}  ({c['field']} = {shown})")
             derived = {k: v for k, v in f["derived"].items() if k != "t"}
             out.append(
                 f"│        → {f['derived']['t']} "

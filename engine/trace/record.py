@@ -140,8 +140,12 @@ def show_value(value: Any) -> str:
 
 
 def _fmt(value: Any) -> str:
+    """A number exactly as stored (never rounded: 999.99 is not 1,000), with thousands
+    separators; a whole float without its `.0`."""
     if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.2f}"
+        if value.is_integer() and abs(value) < 1e15:
+            return f"{int(value):,}"
+        return f"{value:,}"
     return str(value)
 
 

@@ -107,6 +107,11 @@ CREATE TABLE IF NOT EXISTS movements (
     rule_id TEXT NOT NULL,
     because TEXT NOT NULL,
     PRIMARY KEY (replay_id, quarter, account_id));
+CREATE TABLE IF NOT EXISTS run_defaults (
+    run_id INTEGER NOT NULL REFERENCES runs(run_id),
+    input_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    PRIMARY KEY (run_id, input_id, account_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS firings_rule ON firings(run_id, rule_id);
 CREATE INDEX IF NOT EXISTS movements_account ON movements(account_id, replay_id);
 """
@@ -451,6 +456,7 @@ class TraceStore:
         command: str,
         label: str = "",
         complete: bool = True,
+        defaults: Mapping[str, Sequence[Any] | None] | None = None,
     ) -> int:
         """One evaluation as one run, visible once complete: the run (committed as
         ``running``), each path some account took with its firings, and a row per account,
@@ -458,7 +464,9 @@ class TraceStore:
         marked failed and the error goes on (an SQLite error as a StoreError naming the
         store).  ``complete`` False: the rows are committed but the run stays ``running``
         (incomplete: never read as a result) until ``complete_runs``.  (Paths tried only
-        by a gate's what-if accounts are not stored.)"""
+        by a gate's what-if accounts are not stored.)  ``defaults``: input id -> the accounts
+        whose blank cell its default filled, or None where its column is absent (every
+        account)."""
         from .record import bands_to_json, firing_records, path_decided
 
         counts = Counter(ev.path_ids())
@@ -486,6 +494,7 @@ class TraceStore:
         try:
             with self._writing():
                 self.write_paths(run_id, paths)
+                self.write_defaults(run_id, defaults or {})
                 self.write_evaluated(run_id, ev, *row_fields(ev.ruleset))
                 if complete:
                     self.finish_run(run_id, ev.frame.height)
@@ -572,6 +581,26 @@ class TraceStore:
             )
         self.db.executemany("INSERT INTO paths VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", path_rows)
         self.db.executemany("INSERT INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)", firing_rows)
+
+    def write_defaults(self, run_id: int, defaults: Mapping[str, Sequence[Any] | None]) -> None:
+        """Which inputs were not data: an account's blank cell, or '' for every account
+        where the column is absent."""
+        rows = [
+            (run_id, input_id, str(account_id))
+            for input_id, ids in sorted(defaults.items())
+            for account_id in ([""] if ids is None else ids)
+        ]
+        self.db.executemany("INSERT OR IGNORE INTO run_defaults VALUES (?, ?, ?)", rows)
+
+    def defaults(self, run_id: int, account_id: str) -> dict[str, str]:
+        """Input id -> 'column absent' or 'blank', for the inputs of one account that
+        were not in the data."""
+        rows = self.db.execute(
+            "SELECT input_id, account_id FROM run_defaults WHERE run_id=? AND account_id IN ('', ?) "
+            "ORDER BY input_id",
+            (run_id, account_id),
+        )
+        return {i: ("column absent" if a == "" else "blank") for i, a in rows}
 
     def write_evaluated(
         self,
