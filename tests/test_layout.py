@@ -25,7 +25,6 @@ LONG_MODULES = {
     "engine/commands/api.py",
     "engine/commands/replay.py",
     "engine/commands/testing.py",
-    "engine/ruleset/validate.py",
     "engine/trace/store.py",
 }
 

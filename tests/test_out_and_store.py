@@ -6,6 +6,7 @@ the next run removes."""
 from __future__ import annotations
 
 import os
+from contextlib import closing
 import sqlite3
 import subprocess
 import sys
@@ -40,7 +41,7 @@ def previous_output(tmp_path: Path) -> dict[str, bytes]:
 
 
 def runs(store: Path) -> list[tuple[int, str]]:
-    with sqlite3.connect(store) as db:
+    with closing(sqlite3.connect(store)) as db, db:
         return db.execute("SELECT run_id, status FROM runs ORDER BY run_id").fetchall()
 
 
@@ -65,7 +66,7 @@ def test_a_store_that_cannot_be_one_is_refused_before_any_output_changes(
 
 def test_another_sqlite_database_is_not_taken_for_a_store(tmp_path: Path) -> None:
     before = previous_output(tmp_path)
-    with sqlite3.connect(tmp_path / "crm.sqlite") as db:
+    with closing(sqlite3.connect(tmp_path / "crm.sqlite")) as db, db:
         db.execute("CREATE TABLE contacts (name TEXT)")
     result = run(*ARGS, "--out", "out", "--store", "crm.sqlite")
     assert result.exit_code == 1, result.output

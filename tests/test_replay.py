@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import closing
 import sqlite3
 from pathlib import Path
 
@@ -359,7 +360,7 @@ def test_a_replay_with_every_event_skipped_says_so(tmp_path: Path) -> None:
 
 
 def _runs() -> list[tuple[int, str, str, str]]:
-    with sqlite3.connect(os.environ["TIERBOOK_STORE"]) as db:
+    with closing(sqlite3.connect(os.environ["TIERBOOK_STORE"])) as db, db:
         return db.execute("SELECT run_id, command, status, label FROM runs ORDER BY run_id").fetchall()
 
 
