@@ -24,7 +24,6 @@ LONG_MODULES = {
     "cli/main.py",
     "engine/commands/api.py",
     "engine/commands/replay.py",
-    "engine/commands/testing.py",
     "engine/trace/store.py",
 }
 
