@@ -46,9 +46,15 @@ def segment_json(result: SegmentResult, accounts: bool = True) -> dict[str, Any]
     if alignment is not None:
         out["alignment"] = alignment.as_json()
     if accounts:
+        # the account's own name and ARR, as accounts.jsonl names them
+        name_field = rs.role("name")
+        names = ev.column(name_field) if name_field else [None] * len(ev.decisions)
+        arrs = ev.column(result.arr_field)
         out["accounts"] = [
             {
                 "account_id": d.account_id,
+                "account_name": name,
+                "arr": arr,
                 "tier": d.tier,
                 "cell": d.cell,
                 "flags": d.flags,
@@ -59,6 +65,6 @@ def segment_json(result: SegmentResult, accounts: bool = True) -> dict[str, Any]
                 "reviews": d.reviews,
                 "motion": d.motion,
             }
-            for d in ev.decisions
+            for d, name, arr in zip(ev.decisions, names, arrs)
         ]
     return out
