@@ -463,6 +463,7 @@ def history(account_id: str, replay_id: int | None, fmt: str, store: str | None)
 )
 @click.option("--in-place", is_flag=True, help="Rewrite RULESET itself (review the diff).")
 @on_error_option
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 def calibrate(
     ruleset: str | None,
     accounts: str | None,
@@ -473,13 +474,17 @@ def calibrate(
     output: str | None,
     in_place: bool,
     on_error: str,
+    fmt: str,
 ) -> None:
     """Write the capacity calibration `segment` recommends as a new ruleset version:
-    thresholds moved, version bumped, a changelog line saying why."""
+    thresholds moved (labels that spell them follow), version bumped, a changelog line
+    saying why.  A calibration that would move no account is refused (exit 1)."""
     ruleset, accounts = leading_ruleset("calibrate", ruleset, accounts)
 
     def go() -> int:
-        result, proposal, path = commands.calibrate(
+        from tierbook.report import calibrate_output
+
+        outcome = commands.calibrate(
             ruleset,
             accounts,
             as_of=as_of,
@@ -490,24 +495,16 @@ def calibrate(
             store_path=store,
             memo=not no_memo,
         )
-        click.echo(f"{result.calibration.reason}")
-        if proposal is None:
-            click.echo("nothing to calibrate: no new version written")
-            return 0
-        for step in result.calibration.steps:
-            click.echo(
-                f"  round {step.round}: {step.lever} {step.boundary_from:g} -> "
-                f"{step.boundary_to:g}: {result.calibration.tier} "
-                f"{step.tier_accounts_before} -> {step.tier_accounts_after} accounts, "
-                f"CSMs needed {step.needed_before} -> {step.needed_after}"
-            )
         # rewritten in place, the old version is only in git now: compare with that
         base = f"git:HEAD:{ruleset}" if in_place else (ruleset or "cs-segmentation-model")
-        click.echo(
-            f"wrote {path}: version {proposal.old_version} -> {proposal.new_version}; "
-            f"review it with tierbook plan --base {base} --head {path}"
-        )
-        return 0
+        out, err = calibrate_output.text(outcome, base)
+        if fmt == "json":
+            click.echo(json.dumps(calibrate_output.as_json(outcome, base), indent=2))
+        else:
+            click.echo("\n".join(out))
+        for line in err:
+            click.echo(line, err=True)
+        return int(outcome.exit_code)
 
     _run(go)
 

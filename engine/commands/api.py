@@ -416,12 +416,10 @@ def calibrate(
     store_path: str | None = None,
     memo: bool = True,
 ) -> Any:
-    """Write the recommended capacity calibration as a new ruleset version."""
-    import os
-    import tempfile
-
-    from ..assess.calibration import propose
+    """Write the recommended capacity calibration as a new ruleset version (a
+    ``calibrate.CalibrateOutcome``: written, nothing to calibrate, or refused and why)."""
     from ..ruleset.sources import load_document
+    from .calibrate import finish
 
     if not output and not in_place:
         raise UsageError(
@@ -447,16 +445,8 @@ def calibrate(
         on_error=on_error,
         command="calibrate",
     )
-    if result.calibration.direction == "none" or not result.calibration.steps:
-        return result, None, ""
-    proposal = propose(doc, result.calibration, as_of)
     target = Path(ruleset_arg if in_place else output)  # type: ignore[arg-type]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(proposal.text)
-    os.replace(tmp, target)
-    return result, proposal, str(target)
+    return finish(doc, result, as_of, target)
 
 
 def align(

@@ -17,6 +17,7 @@ from ..assess.result import SegmentResult
 from ..network.conditions import describe
 from .accounts import FORMULA_START
 from .extra import extra_sections
+from .levers import lever_markdown
 
 
 def money(value: float) -> str:
@@ -278,6 +279,11 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
                 f"{s.tier_accounts_before} -> {s.tier_accounts_after} | {s.needed_before} -> "
                 f"{s.needed_after} | {s.because} |"
             )
+    out.extend(lever_markdown(cal))
+    if cal.refusal:
+        w("")
+        w(f"No recommendation: {cal.refusal}; `tierbook calibrate` writes no version for it.")
+    elif cal.steps:
         w("")
         w(
             f"Recommendation ({'fits' if cal.fits else 'does not fit within the levers’ limits'}): "
