@@ -10,6 +10,7 @@ from ..evaluate.run import Evaluation
 from ..ruleset.model import Ruleset
 from .capacity import Calibration, CapacityReport
 from .gates import GateResult
+from .proximity import NearBoundary
 
 
 @dataclass
@@ -30,6 +31,7 @@ class SegmentResult:
     out_dir: str = ""
     run_id: int | None = None
     store_path: str = ""
+    near_boundaries: list[NearBoundary] = field(default_factory=list)  # beside the stability gate
 
     @property
     def ok(self) -> bool:

@@ -17,6 +17,7 @@ import polars as pl
 
 from ..assess.capacity import calibrate, roll_up
 from ..assess.gates import GateContext, run_gates
+from ..assess.proximity import near_boundaries
 from ..assess.result import SegmentResult
 from ..errors import DataError, Problem
 from ..evaluate.run import evaluate, tier_counts
@@ -79,6 +80,7 @@ def segment(
         round(rejected_arr, 2),
     )
     gates = run_gates(ctx, as_of)
+    near = near_boundaries(ruleset, ev, arr_field, reclassify)
     return SegmentResult(
         ruleset,
         ev,
@@ -93,6 +95,7 @@ def segment(
         dict(portfolio.defaulted),
         portfolio.missing_columns,
         portfolio.rejects,
+        near_boundaries=near,
     )
 
 

@@ -40,6 +40,7 @@ def segment_json(result: SegmentResult, accounts: bool = True) -> dict[str, Any]
         "capacity": result.capacity.as_dict(),
         "calibration": result.calibration.as_dict(),
         "gates": [g.as_dict() for g in result.gates],
+        "near_boundaries": [n.as_dict() for n in result.near_boundaries],
         "passed": result.ok,
     }
     alignment = align(result)

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..assess.result import SegmentResult
 from ..network.conditions import describe
+from . import near
 from .accounts import FORMULA_START
 from .extra import extra_sections
 from .levers import lever_markdown
@@ -342,6 +343,7 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
         detail = gr.detail + (f" — waived: {gr.waiver_reason}" if gr.waived else "")
         w(f"| `{gr.id}` | {gr.status} | {_md(detail)} |")
     w("")
+    out.extend(near.markdown(result.near_boundaries, money))
     for extra in extra_sections(result):  # the method's own sections, after the eight
         out.extend(extra)
     return "\n".join(out)
@@ -502,6 +504,8 @@ def terminal_summary(result: SegmentResult, width: int = 72) -> str:
     for g in result.gates:
         mark = OK if g.passed else (WARN if g.waived else FAIL)
         row(f"{mark} {g.id}: {g.detail}", wrap=1 if g.passed else 3)
+    if any(n.accounts for n in result.near_boundaries):  # beside the stability gate's sample
+        row(f"{WARN} {near.summary_line(result.near_boundaries, money)}", wrap=3)
     rule()
     status = "PASSED" if result.ok else "FAILED"
     row(
