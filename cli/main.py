@@ -169,6 +169,7 @@ def segment(
             click.echo("", err=True)  # end the progress line
         if result.evaluation.engine_note:
             click.echo(f"note: {result.evaluation.engine_note}", err=True)
+        _input_notes(result)
         if fmt == "json":
             from tierbook.report.segment_json import segment_json
 
@@ -495,6 +496,7 @@ def calibrate(
             store_path=store,
             memo=not no_memo,
         )
+        _input_notes(outcome.result)
         # rewritten in place, the old version is only in git now: compare with that
         base = f"git:HEAD:{ruleset}" if in_place else (ruleset or "cs-segmentation-model")
         out, err = calibrate_output.text(outcome, base)
@@ -543,6 +545,7 @@ def align(
             memo=not no_memo,
             on_error=on_error,
         )
+        _input_notes(result)
         if fmt == "json":
             click.echo(json.dumps(alignment.as_json(), indent=2))
         else:
@@ -550,6 +553,14 @@ def align(
         return 0
 
     _run(go)
+
+
+def _input_notes(result: Any) -> None:
+    """The input's columns no input reads and the tiers out of reach, on stderr."""
+    from tierbook.report.confidence import stderr_notes
+
+    for line in stderr_notes(result):
+        click.echo(line, err=True)
 
 
 def _progress_printer() -> Callable[[int], None] | None:

@@ -12,6 +12,7 @@ from typing import Any
 from ..evaluate.run import Evaluation
 from ..ruleset.model import Gate, Ruleset
 from .capacity import CapacityReport
+from .reach import unreachable_note
 
 REQUIRED_TRIGGERS = (
     "tier_arr_change",
@@ -67,12 +68,13 @@ def _no_empty_tier(g: Gate, c: GateContext) -> tuple[bool, str]:
     for d, n in c.evaluation.by_path():
         counts[d.tier] += n
     empty = [t for t, n in counts.items() if n == 0]
-    text = ", ".join(f"{t} {n}" for t, n in counts.items())
+    text = ", ".join(f"{t} {n:,}" for t, n in counts.items())
+    out_of_reach = unreachable_note(c.ruleset, c.evaluation.bands, c.missing_columns, empty)
     return (
         not empty,
         f"every tier has accounts ({text})"
         if not empty
-        else f"empty tier(s): {', '.join(empty)} ({text})",
+        else f"empty tier(s): {', '.join(empty)} ({text}){out_of_reach}",
     )
 
 

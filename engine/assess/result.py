@@ -11,6 +11,7 @@ from ..ruleset.model import Ruleset
 from .capacity import Calibration, CapacityReport
 from .gates import GateResult
 from .proximity import NearBoundary
+from .reach import Unreachable
 
 
 @dataclass
@@ -32,6 +33,9 @@ class SegmentResult:
     run_id: int | None = None
     store_path: str = ""
     near_boundaries: list[NearBoundary] = field(default_factory=list)  # beside the stability gate
+    ignored_columns: list[str] = field(default_factory=list)  # input columns no input reads
+    lookalike_columns: dict[str, str] = field(default_factory=dict)  # ignored column -> input
+    unreachable: list[Unreachable] = field(default_factory=list)  # tiers out of reach
 
     @property
     def ok(self) -> bool:

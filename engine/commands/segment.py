@@ -18,11 +18,13 @@ import polars as pl
 from ..assess.capacity import calibrate, roll_up
 from ..assess.gates import GateContext, run_gates
 from ..assess.proximity import near_boundaries
+from ..assess.reach import unreachable_tiers
 from ..assess.result import SegmentResult
 from ..errors import DataError, Problem
 from ..evaluate.run import evaluate, tier_counts
 from ..evaluate.values import with_values
 from ..portfolio.frame import Portfolio, read_portfolio
+from ..portfolio.headers import lookalikes
 from ..report import accounts as account_files
 from ..report import summary as report
 from ..report.segment_json import segment_json
@@ -96,6 +98,9 @@ def segment(
         portfolio.missing_columns,
         portfolio.rejects,
         near_boundaries=near,
+        ignored_columns=list(portfolio.ignored_columns),
+        lookalike_columns=lookalikes(ruleset, portfolio.ignored_columns, portfolio.missing_columns),
+        unreachable=unreachable_tiers(ruleset, ev.bands, portfolio.missing_columns),
     )
 
 

@@ -74,3 +74,25 @@ def columns(
     if problems:
         raise DataError("missing columns", problems)
     return colmap, ignored, missing
+
+
+def _bare(name: str) -> str:
+    """A column name without a CRM's custom-field suffix (Salesforce `__c`) or a unit in
+    brackets, normalised: `Health_Score__c` and `Health Score (0-100)` are `healthscore`."""
+    name = re.sub(r"__c$", "", name.strip(), flags=re.IGNORECASE)
+    return normalise(re.sub(r"[(\[].*?[)\]]", "", name))
+
+
+def lookalikes(ruleset: Ruleset, ignored: list[str], missing: list[str]) -> dict[str, str]:
+    """The ignored columns that look like an input left without a column (column -> input):
+    the same name once a custom-field suffix or unit is dropped, else a close spelling."""
+    out: dict[str, str] = {}
+    wanted = [ruleset.input(m) for m in missing]
+    for header in ignored:
+        bare = _bare(header)
+        for inp in wanted:
+            names = [normalise(n) for n in (inp.id,) + inp.aliases]
+            if bare in names or difflib.get_close_matches(bare, names, n=1, cutoff=0.85):
+                out[header] = inp.id
+                break
+    return out

@@ -20,6 +20,9 @@ def segment_json(result: SegmentResult, accounts: bool = True) -> dict[str, Any]
             "accounts": len(ev.decisions),
             "rejected": len(result.rejects),
             "arr": round(result.total_arr, 2),
+            "missing_columns": result.missing_columns,
+            "ignored_columns": result.ignored_columns,
+            "lookalike_columns": result.lookalike_columns,
         },
         "as_of": ev.as_of.isoformat(),
         "engine": ev.engine,
@@ -41,6 +44,7 @@ def segment_json(result: SegmentResult, accounts: bool = True) -> dict[str, Any]
         "calibration": result.calibration.as_dict(),
         "gates": [g.as_dict() for g in result.gates],
         "near_boundaries": [n.as_dict() for n in result.near_boundaries],
+        "unreachable_tiers": [u.as_dict() for u in result.unreachable],
         "passed": result.ok,
     }
     alignment = align(result)

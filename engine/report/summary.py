@@ -15,7 +15,7 @@ from typing import Any
 
 from ..assess.result import SegmentResult
 from ..network.conditions import describe
-from . import near
+from . import confidence, near
 from .accounts import FORMULA_START
 from .extra import extra_sections
 from .levers import lever_markdown
@@ -334,6 +334,7 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
         w("- No input gaps.")
     if result.rejects:
         w(f"- {len(result.rejects):,} row(s) rejected and left out (see rejects.csv).")
+    out.extend(confidence.markdown_lines(result))
     w("")
     w("### Quality gates")
     w("")
