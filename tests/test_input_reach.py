@@ -46,10 +46,10 @@ def test_a_column_no_input_reads_is_named(tmp_path: Path) -> None:
     lookalike = ("column 'Health_Score__c' looks like input 'health_score', which has no "
                  "column: rename it, or add 'Health_Score__c' to the input's aliases")
     assert f"note: {lookalike}\n" in result.stderr
-    assert (f"note: 31 column(s) of {book} match no input of cs-segmentation-model and are "
-            "ignored: Health_Score__c, dau_mau, core_features_used, core_features_available, "
-            "csat, open_escalations, exec_access, champion_active and 23 more (all named in "
-            "model.md)\n") in result.stderr
+    assert (f"note: 32 column(s) of {book} match no input of cs-segmentation-model and are "
+            "ignored: AnnualRevenue, Health_Score__c, dau_mau, core_features_used, "
+            "core_features_available, csat, open_escalations, exec_access and 24 more (all "
+            "named in model.md)\n") in result.stderr
     model = (tmp_path / "out" / "model.md").read_text()
     confidence = model[model.index("## 8. Calibration Confidence"):model.index("### Quality")]
     assert "`Health_Score__c`" in confidence and "`use_case_complexity`" in confidence

@@ -9,6 +9,10 @@ import re
 from ..errors import DataError, Problem
 from ..ruleset.model import Input, Ruleset
 
+# CRM fields for the customer company's own revenue (Salesforce AnnualRevenue, HubSpot
+# annualrevenue): never ARR, whatever their name suggests
+COMPANY_REVENUE = frozenset({"annualrevenue"})
+
 
 def normalise(name: str) -> str:
     return re.sub(r"[\s_\-.]+", "", name).casefold()
@@ -34,8 +38,15 @@ def match_columns(ruleset: Ruleset, headers: list[str]) -> tuple[dict[str, int],
 
 def _nearest_column(inp: Input, unclaimed: list[str]) -> str:
     """A hint naming the file's column that looks like ``inp``'s: the same name once a unit
-    in brackets is dropped ('ARR ($)', 'Annual Revenue (USD)'), else a close spelling."""
+    in brackets is dropped ('ARR ($)', 'ARR (USD)'), else a close spelling."""
     names = {normalise(n) for n in (inp.id,) + inp.aliases}
+    revenue = next((h for h in unclaimed if normalise(h) in COMPANY_REVENUE), None)
+    if inp.role == "arr" and revenue is not None:
+        return (
+            f"; the file has '{revenue}', which is the customer company's own revenue, not "
+            "the ARR it pays: export the ARR field (a custom field such as ARR__c, or a "
+            "roll-up of subscriptions), or add its name to the input's aliases"
+        )
     for header in unclaimed:
         if normalise(re.sub(r"[(\[].*?[)\]]", "", header)) in names:
             return (
