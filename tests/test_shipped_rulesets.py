@@ -1,4 +1,4 @@
-"""The shipped rulesets reproduce the seeds' tables exactly (SPEC section 1)."""
+"""The shipped rulesets reproduce their methods' tables exactly."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The quality gates of SPEC 1.1, each with its figures; waivers need a reason."""
+"""The quality gates (docs/language.md), each with its figures; waivers need a reason."""
 
 from __future__ import annotations
 
@@ -157,7 +157,7 @@ def _share_cap(g: Gate, c: GateContext) -> tuple[bool, str]:
     n = c.evaluation.frame.height
     count = sum(k for d, k in c.evaluation.by_path() if d.tier == tier)
     share = count / n if n else 0.0
-    return share <= cap, f"{tier} holds {share:.1%} of accounts ({count} of {n}); cap {cap:.0%}"
+    return share <= cap, f"{tier} holds {share:.1%} of accounts ({count:,} of {n:,}); cap {cap:.0%}"
 
 
 def _stability(g: Gate, c: GateContext) -> tuple[bool, str]:

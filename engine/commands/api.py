@@ -459,7 +459,7 @@ def align(
     memo: bool = True,
     on_error: str = "fail",
 ) -> Any:
-    """Coverage alignment, expansion ranking and territory rebalancing (SPEC 1.4)."""
+    """Coverage alignment, expansion ranking and territory rebalancing (priority-model)."""
     from ..assess.alignment import align as run_align
 
     ruleset, text = load(ruleset_arg or "priority-model")
