@@ -479,7 +479,8 @@ def calibrate(
 ) -> None:
     """Write the capacity calibration `segment` recommends as a new ruleset version:
     thresholds moved (labels that spell them follow), version bumped, a changelog line
-    saying why.  A calibration that would move no account is refused (exit 1)."""
+    saying why.  A calibration that would move no account of the calibrated tier is
+    refused (exit 1)."""
     ruleset, accounts = leading_ruleset("calibrate", ruleset, accounts)
 
     def go() -> int:

@@ -176,9 +176,9 @@ def test_a_calibration_that_moves_no_account_is_refused(tmp_path: Path) -> None:
     target = tmp_path / "next.yaml"
     result = run("calibrate", "cs-segmentation-model", book, *ARGS, "-o", str(target))
     assert result.exit_code == 1 and not target.exists()
-    assert result.stderr.endswith("\nno new version written: moving the levers changes no "
-                                  "account's tier: high_touch_enterprise keeps 0 accounts "
-                                  "(0 -> 0)\n")
+    assert result.stderr.endswith("\nno new version written: no move changes "
+                                  "high_touch_enterprise, the tier being calibrated: it keeps "
+                                  "0 accounts (0 -> 0)\n")
     assert "arr_mid_boundary (arr_band): applied: moved 10,000 -> 5,000" in result.stdout
     data = json.loads(run("calibrate", "cs-segmentation-model", book, *ARGS, "-o", str(target),
                           "--format", "json").stdout)

@@ -138,15 +138,16 @@ class Calibration:
     @property
     def refusal(self) -> str:
         """Why a recommendation is not worth a new ruleset version ('' when it is): no
-        lever could move, or the moves leave the tier's accounts as they were."""
+        lever could move, or no move changed the calibrated tier's accounts (a version
+        that moves thresholds without serving the tier's capacity)."""
         if self.direction == "none":
             return ""
         if not self.steps:
             return f"no lever can {self.direction} {self.tier}'s thresholds"
         before, after = self.steps[0].tier_accounts_before, self.steps[-1].tier_accounts_after
-        if before == after:
+        if all(s.tier_accounts_before == s.tier_accounts_after for s in self.steps):
             return (
-                f"moving the levers changes no account's tier: {self.tier} keeps "
+                f"no move changes {self.tier}, the tier being calibrated: it keeps "
                 f"{before:,} accounts ({before:,} -> {after:,})"
             )
         return ""
