@@ -23,9 +23,10 @@ RULESETS = ("cs-segmentation-model", "customer-success", "keep-segment", "priori
 def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = {}
     for name in RULESETS:
-        folder = tmp_path_factory.mktemp(name)
+        folder = tmp_path_factory.mktemp(name) / "out"
+        store = folder.parent / "traces.sqlite"
         result = CliRunner().invoke(main, ["segment", name, str(SAMPLE), *ARGS, "--out",
-                                           str(folder), "--store", str(folder / "t.sqlite")])
+                                           str(folder), "--store", str(store)])
         assert result.exit_code in (0, 1), result.output
         out[name] = folder
     return out

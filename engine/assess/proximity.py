@@ -9,7 +9,7 @@ those can change the tier, crossing `<$1K` / `$1K-$10K` (both the Low row) canno
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from heapq import nsmallest
 from typing import Any
@@ -83,7 +83,13 @@ def near_boundaries(
         else:
             continue
         values = arrs if near.relative else evaluation.column(rb.over)
-        hits = _near(values, edges, near)
+        frame = evaluation.frame
+        column = (
+            frame[rb.over].cast(pl.Float64)
+            if rb.over in frame.columns
+            else pl.Series(values, dtype=pl.Float64, strict=False)
+        )
+        hits = _near(column, edges, near)
         near.accounts = len(hits)
         near.arr = sum(float(arrs[i] or 0.0) for i, _ in hits)
         top = nsmallest(LARGEST, hits, key=lambda h: (-(arrs[h[0]] or 0.0), ids[h[0]]))
@@ -116,12 +122,11 @@ def near_boundaries(
     return out
 
 
-def _near(values: Sequence[Any], edges: list[float], near: NearBoundary) -> list[tuple[int, float]]:
+def _near(v: pl.Series, edges: list[float], near: NearBoundary) -> list[tuple[int, float]]:
     """(account index, the boundary it is nearest) for the accounts within the margin."""
     if not edges:
         return []
     m = near.margin
-    v = pl.Series("v", values, dtype=pl.Float64, strict=False)
     lo, hi = (v * (1 - m), v * (1 + m)) if near.relative else (v - m, v + m)
     within = pl.lit(False)
     frame = pl.DataFrame({"lo": lo, "hi": hi})
@@ -190,12 +195,15 @@ def _grid_tiers(
     if other is not None:
         other_rows = {b.id: b.row or b.id for b in evaluation.bands[other].bands}
     out = []
-    decisions = evaluation.decisions
+    # the other axis's band is the account's path's (every account on a path shares it)
+    band_on_path = {
+        d.path_id: d.bands.get(other) if other else None for d, _ in evaluation.by_path()
+    }
+    path_ids = evaluation.path_ids()
     for i, arr in trials:
         band = rb.band_of(arr)
         mine = (band.row or band.id) if band is not None else ""
-        their_band = decisions[i].bands.get(other) if other else None
-        theirs = other_rows.get(their_band or "", "")
+        theirs = other_rows.get(band_on_path[path_ids[i]] or "", "")
         key = (mine, theirs) if by_row else (theirs, mine)
         out.append(cell.get(key, ""))
     return out

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
 
 from ..evaluate.bands import ResolvedBands
-from ..evaluate.values import component_score
+from ..evaluate.values import _component
 from ..ruleset.model import Band, Component, Ruleset, Score
 
 Range = tuple[float, float]
@@ -27,6 +30,16 @@ class Unreachable:
 
     def as_dict(self) -> dict[str, str]:
         return {"tier": self.tier, "because": self.because}
+
+
+def component_score(c: Component, value: Any) -> float | None:
+    """The 0-1 score a component gives ``value`` (an absent input's default), by the one
+    definition the evaluation uses."""
+    if value is None:
+        return None
+    dtype = pl.Boolean() if isinstance(value, bool) else pl.Float64()
+    found = pl.select(_component(c, pl.lit(value, dtype=dtype), dtype, 1)).item()
+    return None if found is None else float(found)
 
 
 def _component_range(c: Component, absent: dict[str, object]) -> Range | None:
