@@ -428,25 +428,9 @@ def history(account_id: str, replay_id: int | None, fmt: str, store: str | None)
         if fmt == "json":
             click.echo(json.dumps({"account_id": account_id, "quarters": rows}, indent=2))
             return 0
-        click.echo(f"{account_id}")
-        for r in rows:
-            if r["outcome"] == "moved":
-                what = f"{r['from_tier']} -> {r['to_tier']}  ({r['rule_id']}: {r['because']})"
-            elif r["outcome"] == "churned":
-                what = f"churned (held in {r['from_tier']})"
-            elif r["outcome"] in ("held", "review"):
-                what = (
-                    f"{r['from_tier']}, {r['outcome']}: evaluated {r['evaluated_tier']} "
-                    f"({r['rule_id']}: {r['because']})"
-                )
-            else:
-                what = r["to_tier"] + (
-                    f" (evaluated {r['evaluated_tier']}, no rule moves it)"
-                    if r["evaluated_tier"] != r["to_tier"]
-                    else ""
-                )
-            flags = f"  flags: {', '.join(r['flags'])}" if r["flags"] else ""
-            click.echo(f"  {r['quarter']}  {what}{flags}")
+        from tierbook.report.history import render_history
+
+        click.echo("\n".join(render_history(account_id, rows)))
         return 0
 
     _run(go)

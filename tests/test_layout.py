@@ -25,8 +25,6 @@ LONG_MODULES = {
     "engine/commands/api.py",
     "engine/commands/replay.py",
     "engine/commands/testing.py",
-    "engine/evaluate/run.py",
-    "engine/network/compile.py",
     "engine/report/summary.py",
     "engine/ruleset/validate.py",
     "engine/trace/store.py",

@@ -98,7 +98,7 @@ def test_history_of_a_drifting_account_shows_the_tier_it_is_held_in(tmp_path: Pa
             for q in h] == [("2026Q4", "tech_touch", "tech_touch", "mid_touch", "stay"),
                             ("2027Q1", "tech_touch", "mid_touch", "mid_touch", "moved")]
     text = run("history", "B").stdout.splitlines()
-    assert text[1] == "  2026Q4  tech_touch (evaluated mid_touch, no rule moves it)"
+    assert text[1] == "  2026Q4  tech_touch (evaluated mid_touch, no rule moves it)  ARR $200,000"
     assert text[2].startswith("  2027Q1  tech_touch -> mid_touch  (promote_on_arr_crossing: ")
 
 
@@ -113,7 +113,9 @@ def test_history_of_a_churned_account_ends_with_its_churn(tmp_path: Path) -> Non
     assert [(q["quarter"], q["from_tier"], q["to_tier"], q["outcome"], q["flags"]) for q in c] == [
         ("2026Q4", "tech_touch", "", "churned", [])]
     d = run("history", "D").stdout.splitlines()
-    assert d == ["D", "  2026Q4  mid_touch", "  2027Q1  churned (held in mid_touch)"]
+    assert d == ["D", "  2026Q4  mid_touch  ARR $200,000",
+                 "  2027Q1  churned (held in mid_touch)  ARR $200,000",
+                 "          events: churn (line 3)"]
 
 
 def test_expansion_event_also_promotes(tmp_path: Path) -> None:
@@ -288,7 +290,7 @@ def test_bundled_replay_is_deterministic_and_history_reads_it(tmp_path: Path) ->
     hist = run("history", mover["account_id"])
     assert hist.exit_code == 0
     assert (f"  2026Q4  {mover['from']} -> {mover['to']}  ({mover['rule']}: {mover['because']})"
-            in hist.stdout.splitlines())
+            f"  ARR ${mover['arr']:,.0f}" in hist.stdout.splitlines())
     h = json.loads(run("history", mover["account_id"], "--format", "json").stdout)
     assert len(h["quarters"]) >= 1 and h["quarters"][0]["outcome"] == "moved"
     missing = CliRunner().invoke(main, ["history", "ACC-0001"])
@@ -453,7 +455,8 @@ def test_the_flows_heatmap_shows_what_flows_csv_has_stayers_included(tmp_path: P
                         lambda self, data, *a, **k: drawn.append(data) or original(self, data,
                                                                                      *a, **k))
     accounts = {"A": (50000, 0.2), "B": (50000, 0.2), "C": (500, 0.1), "D": (500, 0.1)}
-    rows = ["2026Q4,A,renewal,arr,200000", "2026Q4,C,churn,,"]
+    rows = ["2026Q4,A,renewal,arr,200000", "2026Q4,C,churn,,", "2026Q4,N1,new_account,,",
+            "2026Q4,N1,signal,arr,50000"]
     result = run("replay", ruleset(tmp_path), write_portfolio(tmp_path, accounts),
                  events(tmp_path, rows), "--as-of", "2026-10-01", "--out", "out")
     assert result.exit_code == 0, result.output
@@ -463,8 +466,9 @@ def test_the_flows_heatmap_shows_what_flows_csv_has_stayers_included(tmp_path: P
             key = (r["from_tier"], r["to_tier"])
             totals[key] = totals.get(key, 0) + int(r["accounts"])
     assert totals[("tech_touch", "tech_touch")] >= 1  # a stayer
+    assert totals[("joined", "tech_touch")] == 1
     ids = ["high_touch_enterprise", "mid_touch", "tech_touch", "plg_self_serve"]
     heatmap = drawn[-1]
-    shown = {(a, b): int(v) for a, row in zip(ids, heatmap) for b, v in zip(ids + ["churned"], row)
-             if not math.isnan(v) and v}
+    shown = {(a, b): int(v) for a, row in zip(ids + ["joined"], heatmap)
+             for b, v in zip(ids + ["churned"], row) if not math.isnan(v) and v}
     assert shown == totals

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..network import conditions as C
+from ..portfolio.events import ACCOUNT_TYPES
 from ..ruleset.model import Ruleset, TransitionRule
 
 
@@ -30,6 +31,16 @@ class History:
     previous_tier: str = ""
     quarters_since: dict[str, int] = field(default_factory=dict)
     consecutive: dict[str, tuple[Any, int]] = field(default_factory=dict)  # id -> (value, run)
+
+    def count_quarter(self, kinds: set[str], replay_quarters: int) -> None:
+        """One more quarter: a kind seen this quarter (an event, or a signal the ruleset
+        computes) is 0 quarters ago, every other one more than before (the start, or the
+        quarter an account joined in, counts as 0)."""
+        for kind in ACCOUNT_TYPES:
+            if kind in kinds:
+                self.quarters_since[kind] = 0
+            else:
+                self.quarters_since[kind] = self.quarters_since.get(kind, replay_quarters - 1) + 1
 
     def lookup(self, name: str, replay_quarters: int) -> Any:
         if name == "history.quarters_in_tier":
@@ -50,6 +61,22 @@ class Outcome:
     rule: str = ""
     because: str = ""
     review_to: str = ""
+
+
+def signals_held(ruleset: Ruleset, decision: Any) -> set[str]:
+    """The event types whose signal (transitions.signals) holds for ``decision`` this
+    quarter: the ruleset's own reading of, say, expansion (a flag, a decision)."""
+    if not ruleset.transition_signals:
+        return set()
+    env = decision.values | decision.bands | decision.decisions
+
+    def leaf(cond: dict[str, Any]) -> bool | None:
+        if "flag" in cond:
+            return cond["flag"] in decision.flags
+        op, arg = C.leaf_op(cond)
+        return C.compare(op, env.get(cond["field"]), arg)
+
+    return {k for k, when in ruleset.transition_signals.items() if C.evaluate(when, leaf) is True}
 
 
 def tier_rank(ruleset: Ruleset, tier: str) -> int:

@@ -270,6 +270,7 @@ def replay(
 
     from ..portfolio.events import read_events
     from ..portfolio.frame import read_portfolio
+    from ..trace.movements import movement_rows
     from ..trace.preflight import check_store
     from ..trace.store import TraceStore, default_path
     from .replay import replay as run_replay
@@ -289,46 +290,7 @@ def replay(
     run_ids: list[int] = []  # each quarter's run, kept incomplete until the replay is done
 
     def on_quarter(q: Any, ev: Any) -> None:
-        outcome = {m["account_id"]: ("moved", m) for m in q.moves}
-        outcome.update({m["account_id"]: ("held", m) for m in q.held})
-        outcome.update({m["account_id"]: ("review", m) for m in q.reviews})
-        rows = []
-        for d in ev.decisions:
-            kind, m = outcome.get(d.account_id, ("stay", None))
-            if m is None:  # stays where it is held: the tier evaluated, unless it drifted
-                tier = q.drifted.get(d.account_id, d.tier)
-                rows.append(
-                    {
-                        "account_id": d.account_id,
-                        "from": tier,
-                        "to": tier,
-                        "evaluated": d.tier,
-                        "outcome": "stay",
-                    }
-                )
-            else:
-                rows.append(
-                    {
-                        "account_id": d.account_id,
-                        "from": m["from"],
-                        "to": m["to"] if kind == "moved" else m["from"],
-                        "evaluated": m["evaluated"],
-                        "outcome": kind,
-                        "rule": m["rule"],
-                        "because": m["because"],
-                    }
-                )
-        for account_id, tier in q.churned_accounts.items():  # not evaluated: gone
-            rows.append(
-                {
-                    "account_id": account_id,
-                    "from": tier,
-                    "to": "",
-                    "evaluated": "",
-                    "outcome": "churned",
-                    "because": "churn event",
-                }
-            )
+        rows = movement_rows(q, ev, ruleset.role("arr") or "arr")
         q.run_id = store.write_run(
             ev,
             ruleset_text=text,

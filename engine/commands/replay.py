@@ -15,7 +15,9 @@ from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..assess.transitions import History, decide
+from ..assess.replay_rows import account_events, band_methods, move_row, named_accounts
+from ..assess.transitions import History, decide, signals_held
+from ..assess.triggers import TriggerWatch, churn_rates
 from ..errors import DataError, Problem
 from ..evaluate.bands import ResolvedBands
 from ..evaluate.run import Evaluation, evaluate, resolve_bands, values_frame
@@ -23,6 +25,7 @@ from ..portfolio.cells import BadValue
 from ..portfolio.cells import parser as _parser
 from ..portfolio.cells import typed as _typed
 from ..portfolio.events import ACCOUNT_TYPES, Event, quarter_end
+from ..portfolio.headers import InputNames
 from ..ruleset.model import Ruleset
 from .replay_check import before_start, check_events
 
@@ -35,6 +38,8 @@ class AccountState:
     flags: list[str] = field(default_factory=list)
     churned_in: str = ""
     created_in: str = ""
+    dropped: bool = False  # a new account left out for a bad event: never served
+    placed_bands: dict[str, str] = field(default_factory=dict)  # when placed in `held`
 
 
 @dataclass
@@ -57,13 +62,19 @@ class Quarter:
     # accounts that stay in a tier other than the one evaluated (no rule moved them) -> that
     # tier; every other account that stays is held in the tier evaluated
     drifted: dict[str, str] = field(default_factory=dict)
-    # accounts that churned this quarter -> the tier they were held in
+    # accounts that churned this quarter -> the tier they were held in (or joined, for an
+    # account that joined and churned this quarter)
     churned_accounts: dict[str, str] = field(default_factory=dict)
+    joined: dict[str, str] = field(default_factory=dict)  # accounts that joined -> tier joined
+    named: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # joined, churned
+    account_events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    bands: dict[str, dict[str, Any]] = field(default_factory=dict)  # as resolved at the start
 
     def as_json(self) -> dict[str, Any]:
         return {
             "quarter": self.quarter,
             "as_of": self.as_of.isoformat(),
+            "bands": self.bands,
             "tiers": self.tiers,
             "transitions": self.transitions,
             "moves": self.moves,
@@ -76,7 +87,7 @@ class Quarter:
             "new_accounts": self.new_accounts,
             "drift": self.drift,
             "events": self.events,
-        }
+        } | {f"{kind}_accounts": rows for kind, rows in self.named.items()}
 
 
 @dataclass
@@ -123,6 +134,7 @@ class _Sim:
         self.file = events_file
         self.arr_field = ruleset.role("arr") or "arr"
         self.inputs = {i.id: i for i in ruleset.inputs}
+        self.input_names = InputNames(ruleset)  # an event's field by id or alias
         self.parsers = {i.id: _parser(i) for i in ruleset.inputs}
         self.states: dict[str, AccountState] = {
             str(a["account_id"]): AccountState(dict(a)) for a in accounts
@@ -137,22 +149,24 @@ class _Sim:
         self.total_csms = ruleset.capacity.available
         self.base_csms = self.total_csms
         self.quarter_count = 0
-        self.churn_streak: dict[str, int] = defaultdict(int)
         # the values the bands were resolved from are the starting evaluation's values
         base = evaluate(ruleset, start, as_of, engine=self.engine, memo=self.memo, bands=self.bands)
         del start
         for d in base.decisions:
             st = self.states[d.account_id]
             st.held, st.flags = d.tier, list(d.flags)
-            st.history.quarters_in_tier = 1  # the starting tier counts as established
+            st.placed_bands = d.bands
+            # tenure before the start is unknown: the starting tier counts as established
+            st.history.quarters_in_tier = max(1, ruleset.min_dwell_quarters)
             st.history.previous_tier = d.tier
             self._update_consecutive(st, d)
-        self.base_tier_arr = self._tier_arr()
+        self.band_report = band_methods(self.bands)
+        self.triggers = TriggerWatch(ruleset, self._tier_arr(), self.total_csms)
         self.start = {
             "as_of": as_of.isoformat(),
             "tiers": self._tier_summary(),
             "csms": self.total_csms,
-            "bands": {k: {"method": rb.method, "edges": rb.edges} for k, rb in self.bands.items()},
+            "bands": self.band_report,
         }
         self.last_eval: Evaluation = base
 
@@ -205,6 +219,7 @@ class _Sim:
         start_tier = {i: self.states[i].held for i in self._active()}
         launches: list[str] = []
         counts: Counter[str] = Counter(e.type for e in events)
+        seen = account_events(events)
         for e in events:
             if e.type == "capacity_change":
                 self.total_csms = e.fields["csms"]
@@ -214,6 +229,13 @@ class _Sim:
         if self.problems:
             raise DataError(f"{self.file}: {len(self.problems)} bad event(s)", self.problems[:200])
         ids = self._active()
+        gone_new = [i for i in new if self.states[i].churned_in and not self.states[i].dropped]
+        # an account that joins and churns in one quarter is counted in the tier it joined
+        joined_tier = (
+            {d.account_id: d.tier for d in self._evaluate(gone_new, as_of).decisions}
+            if gone_new
+            else {}
+        )
         del self.last_eval  # the previous quarter is stored: do not hold two in memory
         ev = self.last_eval = self._evaluate(ids, as_of)
         moves, held, reviews, raised, cleared = [], [], [], [], []
@@ -223,13 +245,7 @@ class _Sim:
         for d in ev.decisions:
             st = self.states[d.account_id]
             hist = st.history
-            for kind in ACCOUNT_TYPES:
-                if kind in touched[d.account_id]:
-                    hist.quarters_since[kind] = 0
-                else:
-                    hist.quarters_since[kind] = (
-                        hist.quarters_since.get(kind, self.quarter_count - 1) + 1
-                    )
+            hist.count_quarter(touched[d.account_id] | signals_held(self.rs, d), self.quarter_count)
             self._update_consecutive(st, d)
             for flag in sorted(set(d.flags) - set(st.flags)):
                 raised.append({"account_id": d.account_id, "flag": flag, "rule": flag})
@@ -237,8 +253,10 @@ class _Sim:
                 cleared.append({"account_id": d.account_id, "flag": flag, "rule": flag})
             st.flags = list(d.flags)
             if st.created_in == quarter:  # a new account starts in its evaluated tier
-                st.held = d.tier
-                hist.quarters_in_tier, hist.previous_tier = 1, d.tier
+                st.held, st.placed_bands, joined_tier[d.account_id] = d.tier, d.bands, d.tier
+                # the quarter it joins in is its first in the tier, as a move's is
+                hist.quarters_in_tier, hist.previous_tier = 0, d.tier
+                hist.quarters_since = dict.fromkeys(ACCOUNT_TYPES, 0)  # its history starts
                 continue
             before = st.held
             values = d.values | d.bands | d.decisions  # a new dict; the shared ones untouched
@@ -252,18 +270,15 @@ class _Sim:
                 history=hist,
                 replay_quarters=self.quarter_count,
             )
-            arr = float(d.values.get(self.arr_field) or 0.0)
-            row = {
-                "account_id": d.account_id,
-                "arr": round(arr, 2),
-                "from": before,
-                "evaluated": d.tier,
-                "rule": outcome.rule,
-                "because": outcome.because,
-            }
+            kinds, facts = touched[d.account_id], seen.get(d.account_id)
+            row = (  # (a stay is not reported: no row for most accounts)
+                move_row(self.rs, self.bands, st, d, before, outcome, kinds, facts)
+                if outcome.outcome != "stay"
+                else {}
+            )
             if outcome.outcome == "moved":
                 moves.append(row | {"to": outcome.to})
-                st.held = outcome.to
+                st.held, st.placed_bands = outcome.to, d.bands
                 hist.quarters_in_tier = 0
                 # a move uses up the streak that earned it: the next one needs a new streak
                 hist.consecutive = {k: (v, 0) for k, (v, _) in hist.consecutive.items()}
@@ -279,8 +294,16 @@ class _Sim:
                 drift += 1
                 if outcome.outcome == "stay":
                     drifted[d.account_id] = st.held
-        churn_by_tier = Counter(start_tier[i] for i in churned if i in start_tier)
-        triggers = self._triggers(start_tier, churn_by_tier, launches)
+        churned_tier = {
+            i: start_tier.get(i) or joined_tier[i]
+            for i in churned
+            if i in start_tier or i in joined_tier
+        }
+        churn_by_tier = Counter(churned_tier.values())
+        rates = churn_rates(self.rs, start_tier, joined_tier, churn_by_tier)
+        triggers = self.triggers.quarter(
+            quarter, self._tier_arr(), self.total_csms, rates, launches
+        )
         summary = self._tier_summary()
         quarter_report = Quarter(
             quarter,
@@ -298,8 +321,12 @@ class _Sim:
             drift,
             dict(sorted(counts.items())),
             drifted=drifted,
-            churned_accounts={i: start_tier[i] for i in churned if i in start_tier},
+            churned_accounts=churned_tier,
+            joined=joined_tier,
+            account_events=seen,
+            bands=self.band_report,
         )
+        quarter_report.named = named_accounts(self.rs, self.states, quarter_report)
         return quarter_report
 
     def apply(
@@ -368,19 +395,19 @@ class _Sim:
                     f"new account '{account_id}' has no {missing[0]} (send it as a signal "
                     f"in the same quarter)",
                 )
-                st.churned_in = quarter  # never evaluated
+                st.churned_in, st.dropped = quarter, True  # never evaluated
         return touched, churned, new
 
     def _set(self, st: AccountState, e: Event, name: str, raw: Any, ignored: Counter[str]) -> None:
-        inp = self.inputs.get(name)
+        inp = self.inputs.get(self.input_names(name) or "")
         if inp is None:
             ignored[name] += 1  # a column this ruleset does not read
             return
         if raw is None or str(raw).strip() == "":
-            st.inputs[name] = inp.default
+            st.inputs[inp.id] = inp.default
             return
         try:
-            st.inputs[name] = _typed(inp, raw, self.parsers[name])
+            st.inputs[inp.id] = _typed(inp, raw, self.parsers[inp.id])
         except BadValue as exc:
             self._fail(e, name, f"{str(raw)!r} {exc}")
 
@@ -400,94 +427,6 @@ class _Sim:
             needed += need
         gap = None if self.total_csms is None else needed - self.total_csms
         return {"needed": needed, "available": self.total_csms, "gap": gap, "per_tier": per_tier}
-
-    def _triggers(
-        self, start_tier: dict[str, str], churn_by_tier: Counter[str], launches: list[str]
-    ) -> list[dict[str, Any]]:
-        fired = []
-        now = self._tier_arr()
-        start_counts = Counter(start_tier.values())
-        for t in self.rs.triggers:
-            watched = list(t.tiers) or self.rs.tier_ids
-            threshold = t.threshold if t.threshold is not None else math.inf  # (validated: set)
-            if t.kind == "tier_arr_change":
-                for tier in watched:
-                    base = self.base_tier_arr.get(tier, 0.0)
-                    if base <= 0:
-                        continue
-                    change = (now[tier] - base) / base
-                    if abs(round(change, 9)) >= threshold:
-                        fired.append(
-                            {
-                                "id": t.id,
-                                "kind": t.kind,
-                                "tier": tier,
-                                "detail": f"{tier} ARR ${base:,.0f} -> ${now[tier]:,.0f} "
-                                f"({change:+.1%}; threshold ±{threshold:.0%})",
-                                "because": t.because,
-                                "figures": {
-                                    "base_arr": round(base, 2),
-                                    "arr": round(now[tier], 2),
-                                    "change": round(change, 4),
-                                },
-                            }
-                        )
-            elif t.kind == "capacity_change":
-                if self.base_csms and self.total_csms is not None:
-                    change = (self.total_csms - self.base_csms) / self.base_csms
-                    if abs(round(change, 9)) >= threshold:
-                        fired.append(
-                            {
-                                "id": t.id,
-                                "kind": t.kind,
-                                "because": t.because,
-                                "detail": f"CSMs {self.base_csms} -> {self.total_csms} "
-                                f"({change:+.1%}; threshold ±{threshold:.0%})",
-                                "figures": {
-                                    "base": self.base_csms,
-                                    "csms": self.total_csms,
-                                    "change": round(change, 4),
-                                },
-                            }
-                        )
-            elif t.kind == "tier_churn_over_target":
-                for tier in watched:
-                    target = self.rs.tier(tier).targets.get("churn_rate")
-                    n = start_counts.get(tier, 0)
-                    if target is None or n == 0:
-                        continue
-                    rate = churn_by_tier.get(tier, 0) / n
-                    key = f"{t.id}:{tier}"
-                    self.churn_streak[key] = (
-                        self.churn_streak[key] + 1 if rate > t.ratio * target else 0
-                    )
-                    if self.churn_streak[key] >= t.consecutive_quarters:
-                        fired.append(
-                            {
-                                "id": t.id,
-                                "kind": t.kind,
-                                "tier": tier,
-                                "because": t.because,
-                                "detail": f"{tier} churn {rate:.1%} > {t.ratio:g} x target "
-                                f"{target:.1%} for {self.churn_streak[key]} quarters",
-                                "figures": {
-                                    "rate": round(rate, 4),
-                                    "target": target,
-                                    "quarters": self.churn_streak[key],
-                                },
-                            }
-                        )
-            elif t.kind == "product_launch" and launches:
-                fired.append(
-                    {
-                        "id": t.id,
-                        "kind": t.kind,
-                        "because": t.because,
-                        "detail": "; ".join(launches),
-                        "figures": {"launches": len(launches)},
-                    }
-                )
-        return fired
 
 
 def replay(

@@ -10,7 +10,6 @@ for every account (the differential test proves the two identical).
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,11 +18,11 @@ from typing import Any
 
 import polars as pl
 
-from ..engines import ENGINES
-from ..errors import EngineError, UsageError
+from ..errors import EngineError
 from ..network.classes import classes, path_cache
-from ..network.compile import Network, compile_network
-from ..network.native import NativeExecutor
+from ..network.compile import compile_network
+from ..network.executor import Executor, choose_engine, make_executor
+from ..network.model import Network
 from ..portfolio.frame import input_frame, python_column
 from ..ruleset.model import Ruleset
 from .bands import ResolvedBands, resolve_all
@@ -156,37 +155,6 @@ class Evaluation:
         return d
 
 
-def choose_engine(engine: str) -> tuple[str, str]:
-    """The executor to use, and a note for stderr and the report when it fell back."""
-    from ..network import durable as durable_engine
-
-    if engine not in ENGINES:
-        raise UsageError(f"unknown engine '{engine}' (choose {', '.join(ENGINES)})")
-    if engine == "native":
-        return "native", ""
-    if durable_engine.AVAILABLE:
-        return "durable-rules", ""
-    if engine == "durable-rules":
-        raise UsageError(
-            f"durable-rules cannot be imported on Python "
-            f"{sys.version_info.major}.{sys.version_info.minor} "
-            f"({durable_engine.IMPORT_ERROR}); use --engine native"
-        )
-    note = (
-        f"durable-rules cannot be imported on Python {sys.version_info.major}."
-        f"{sys.version_info.minor}; using the native executor (same network, same results)"
-    )
-    return "native", note
-
-
-def make_executor(engine: str, network: Network) -> Any:
-    if engine == "durable-rules":
-        from ..network.durable import DurableExecutor
-
-        return DurableExecutor(network)
-    return NativeExecutor(network)
-
-
 def decode(network: Network, decision: Decision, path: Sequence[tuple[int, int]]) -> None:
     rules = network.rules
     for index, _ in path:
@@ -312,7 +280,7 @@ def evaluate(
         memo_paths,
     )
     first_values, first_parts = _rows_at(ev, found.first)
-    executor: Any = None
+    executor: Executor | None = None
     try:
         for at, bits, held, values, parts in zip(
             found.first, found.bits, found.held, first_values, first_parts

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from . import conditions as C
-from .compile import Network
+from .model import Network
 
 
 def leaf_codes(network: Network, frame: pl.DataFrame) -> pl.DataFrame:
@@ -58,6 +58,19 @@ def held_columns(network: Network, codes: pl.DataFrame) -> pl.DataFrame:
     return codes.select(exprs) if exprs else pl.DataFrame(height=codes.height)
 
 
+def _packed(held: pl.DataFrame) -> pl.DataFrame:
+    """The held columns packed 64 to an unsigned integer (grouping by a few integers is
+    much faster than by many Boolean columns, and tells the same rows apart)."""
+    names = held.columns
+    return held.select(
+        pl.sum_horizontal(
+            pl.col(name).cast(pl.UInt64) * pl.lit(1 << bit, pl.UInt64)
+            for bit, name in enumerate(names[start : start + 64])
+        ).alias(f"k{start // 64}")
+        for start in range(0, len(names), 64)
+    )
+
+
 @dataclass
 class Classes:
     """The accounts' classes, in the order of each class's first account."""
@@ -81,16 +94,16 @@ def classes(network: Network, frame: pl.DataFrame, memo: bool = True) -> Classes
         first = [0] if n else []
         of_account = pl.Series("class", [0] * n, dtype=pl.UInt32)
     else:
-        names = held.columns
-        keyed = held.with_row_index("at")
+        keys = _packed(held)
+        keyed = keys.with_row_index("at")
         groups = (
-            keyed.group_by(names, maintain_order=True)
+            keyed.group_by(keys.columns, maintain_order=True)
             .agg(pl.col("at").first())
             .with_row_index("class")
         )
         first = groups["at"].to_list()
         of_account = keyed.join(
-            groups.select([*names, "class"]), on=names, how="left", maintain_order="left"
+            groups.drop("at"), on=keys.columns, how="left", maintain_order="left"
         )["class"]
     bits = [bytes(row) for row in codes[first].rows()] if codes.width else [b""] * len(first)
     held_rows = held[first].rows() if held.width else [()] * len(first)

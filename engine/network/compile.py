@@ -12,129 +12,39 @@ Both executors (durable-rules and native) run this same network.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Problem, RulesetError
 from ..evaluate.bands import ResolvedBands
 from ..ruleset.model import Condition, Ruleset
 from . import conditions as C
-
-T, F, U = "T", "F", "U"
-TRUE_ONLY = frozenset({T})
-NOT_TRUE = frozenset({F, U})
-FALSE_ONLY = frozenset({F})
-NOT_FALSE = frozenset({T, U})
-
-# account formula: ("true",) | ("atom", leaf_index, states) | ("and", (...)) | ("or", (...))
-Formula = tuple[Any, ...]
-TRUE: Formula = ("true",)
-FALSE: Formula = ("or", ())
-
-MAX_RULES = 60000
-MAX_LEAVES = 240  # durable-rules fails with error 302 past ~250 fields in one fact
-
-
-@dataclass(frozen=True)
-class Leaf:
-    index: int
-    field: str
-    op: str
-    arg: Any
-
-    @property
-    def text(self) -> str:
-        return C.describe({"field": self.field, self.op: self.arg})
-
-
-@dataclass(frozen=True)
-class Pattern:
-    """Matches one derived fact: type plus attribute -> allowed values."""
-
-    type: str
-    attrs: tuple[tuple[str, tuple[Any, ...]], ...]
-
-    def matches(self, fact: dict[str, Any]) -> bool:
-        return fact["t"] == self.type and all(fact.get(k) in vs for k, vs in self.attrs)
-
-    @property
-    def text(self) -> str:
-        parts = [
-            f"{k}{'=' if len(v) == 1 else ' in '}{v[0] if len(v) == 1 else list(v)}"
-            for k, v in self.attrs
-        ]
-        return f"{self.type}({', '.join(parts)})"
-
-
-@dataclass(frozen=True)
-class Disjunct:
-    account: Formula
-    facts: tuple[Pattern, ...]
-
-
-@dataclass(frozen=True)
-class Rule:
-    index: int
-    id: str
-    kind: str  # band | decision | cell | flag | comment | review | motion
-    disjuncts: tuple[Disjunct, ...]
-    output: dict[str, Any]
-    because: str
-    condition: Condition | None = None  # the rule's own condition, for traces and why-not
-    decision: str = ""
-
-    @property
-    def priority(self) -> int:
-        return self.index
-
-
-@dataclass
-class Network:
-    ruleset: Ruleset
-    bands: dict[str, ResolvedBands]
-    leaves: list[Leaf] = field(default_factory=list)
-    rules: list[Rule] = field(default_factory=list)
-    _leaf_index: dict[tuple[str, str, str], int] = field(default_factory=dict)
-
-    def leaf(self, name: str, op: str, arg: Any) -> int:
-        key = (name, op, json.dumps(arg, sort_keys=True))
-        if key not in self._leaf_index:
-            self._leaf_index[key] = len(self.leaves)
-            self.leaves.append(Leaf(len(self.leaves), name, op, arg))
-        return self._leaf_index[key]
-
-    def rule(self, rule_id: str) -> Rule:
-        return next(r for r in self.rules if r.id == rule_id)
-
+from .model import (
+    FALSE,
+    FALSE_ONLY,
+    MAX_LEAVES,
+    MAX_RULES,
+    NOT_FALSE,
+    NOT_TRUE,
+    TRUE,
+    TRUE_ONLY,
+    Disjunct,
+    F,
+    Formula,
+    Network,
+    Pattern,
+    Rule,
+    T,
+    U,
+    conjoin,
+    disjoin,
+    merge_patterns,
+    negated,
+    number_text,
+)
 
 # --- formulas over mixed atoms ---------------------------------------------------------
 # While compiling, formulas may hold fact patterns: ("fact", Pattern).  They are then
 # pushed into disjunctive form at the fact level.
-
-
-def _and(items: Iterable[Formula]) -> Formula:
-    items = [i for i in items if i != TRUE]
-    if any(i == FALSE for i in items):
-        return FALSE
-    if not items:
-        return TRUE
-    return items[0] if len(items) == 1 else ("and", tuple(items))
-
-
-def _or(items: Iterable[Formula]) -> Formula:
-    items = [i for i in items if i != FALSE]
-    if any(i == TRUE for i in items):
-        return TRUE
-    if not items:
-        return FALSE
-    return items[0] if len(items) == 1 else ("or", tuple(items))
-
-
-def _neg(states: frozenset[str]) -> frozenset[str]:
-    swap = {T: F, F: T, U: U}
-    return frozenset(swap[s] for s in states)
 
 
 class _Compiler:
@@ -162,10 +72,10 @@ class _Compiler:
             conj = ("all" in cond) == (states in (TRUE_ONLY, NOT_FALSE))
             parts = [self.p(s, states) for s in subs]
             if states in (TRUE_ONLY, NOT_TRUE, FALSE_ONLY, NOT_FALSE):
-                return _and(parts) if conj else _or(parts)
+                return conjoin(parts) if conj else disjoin(parts)
             raise AssertionError(states)
         if "not" in cond:
-            return self.p(cond["not"], _neg(states))
+            return self.p(cond["not"], negated(states))
         if "flag" in cond:
             flag = cond["flag"]
             if T in states:
@@ -216,7 +126,7 @@ class _Compiler:
                 parts.append(("fact", Pattern(ftype, extra + ((attr, tuple(vals)),))))
         if U in states and unknown is not None:
             parts.append(unknown)
-        return _or(parts)
+        return disjoin(parts)
 
     def _not(self, formula: Formula) -> Formula:
         if formula[0] == "atom":
@@ -249,7 +159,7 @@ class _Compiler:
             parts.append(("fact", Pattern("band", extra + (("band", tuple(false_ids)),))))
         if U in states:
             parts.append(unknown)
-        return _or(parts)
+        return disjoin(parts)
 
     def _decision(self, states: frozenset[str], op: str, arg: Any, name: str) -> Formula:
         dec = self.decisions[name]
@@ -259,11 +169,11 @@ class _Compiler:
         )
         undecided = None
         if dec.default is None:
-            undecided = _and(self.p(r.when, NOT_TRUE) for r in dec.rules)
+            undecided = conjoin(self.p(r.when, NOT_TRUE) for r in dec.rules)
         if op == "exists":
             if undecided is None:
                 return TRUE if (T in states) == bool(arg) else FALSE
-            decided = _or(self.p(r.when, TRUE_ONLY) for r in dec.rules)
+            decided = disjoin(self.p(r.when, TRUE_ONLY) for r in dec.rules)
             return decided if (T in states) == bool(arg) else undecided
         true_vals = self._truth_set(op, arg, values)
         false_vals = [v for v in values if v not in true_vals]
@@ -275,7 +185,7 @@ class _Compiler:
             parts.append(("fact", Pattern("decision", extra + (("value", tuple(false_vals)),))))
         if U in states and undecided is not None:
             parts.append(undecided)
-        return _or(parts)
+        return disjoin(parts)
 
     # disjunctive form at the fact level
     def dnf(self, formula: Formula) -> list[tuple[Formula, tuple[Pattern, ...]]]:
@@ -294,9 +204,9 @@ class _Compiler:
             next_combos = []
             for acc, pats in combos:
                 for sacc, spats in self.dnf(sub):
-                    merged = _merge_patterns(pats + spats)
+                    merged = merge_patterns(pats + spats)
                     if merged is not None:
-                        next_combos.append((_and([acc, sacc]), merged))
+                        next_combos.append((conjoin([acc, sacc]), merged))
             combos = next_combos
         return [c for c in combos if c[0] != FALSE]
 
@@ -341,7 +251,9 @@ class _Compiler:
                 if not conds:
                     conds.append({"field": rb.over, "exists": True})
                 cond = {"all": conds} if len(conds) > 1 else conds[0]
-                because = f"{rb.over} {band.interval_text(_num)} is band {band.label or band.id}"
+                because = (
+                    f"{rb.over} {band.interval_text(number_text)} is band {band.label or band.id}"
+                )
                 self.add(
                     f"{rb.id}.{band.id}",
                     "band",
@@ -358,7 +270,7 @@ class _Compiler:
             for r in rules:
                 eff = self.p(r.when, TRUE_ONLY)
                 if dec.hit_policy in ("first", "priority"):
-                    eff = _and([eff] + earlier)
+                    eff = conjoin([eff] + earlier)
                     earlier.append(self.p(r.when, NOT_TRUE))
                 self.add(
                     r.id,
@@ -370,7 +282,7 @@ class _Compiler:
                     dec.id,
                 )
             if dec.default is not None:
-                eff = _and(self.p(r.when, NOT_TRUE) for r in rules)
+                eff = conjoin(self.p(r.when, NOT_TRUE) for r in rules)
                 self.add(
                     f"{dec.id}.default",
                     "decision",
@@ -388,7 +300,7 @@ class _Compiler:
             self.add(
                 cell.id,
                 "cell",
-                _and([("fact", p) for p in pats]),
+                conjoin([("fact", p) for p in pats]),
                 {"t": "tier", "tier": cell.tier, "cell": cell.id},
                 cell.because,
             )
@@ -477,39 +389,6 @@ class _Compiler:
             order.append(ready[0] if ready else pending[0])
             pending.remove(order[-1])
         return order
-
-
-def _merge_patterns(pats: tuple[Pattern, ...]) -> tuple[Pattern, ...] | None:
-    """Conjunction of patterns; None when two can never hold at once (one tier only...)."""
-    out: list[Pattern] = []
-    for p in pats:
-        if p in out:
-            continue
-        out.append(p)
-    singles = {"tier": ("tier",), "band": ("set",), "decision": ("id",)}
-    by_key: dict[tuple[Any, ...], set[Any] | None] = {}
-    for p in out:
-        if p.type not in singles:
-            continue
-        attrs = dict(p.attrs)
-        key = (p.type,) + tuple(attrs[k] for k in singles[p.type])
-        value_attr = {"tier": "tier", "band": "band", "decision": "value"}[p.type]
-        if value_attr not in attrs:
-            continue
-        allowed = set(attrs[value_attr])
-        earlier = by_key.get(key)
-        if earlier is not None:
-            allowed &= earlier
-            if not allowed:
-                return None
-        by_key[key] = allowed
-    return tuple(out)
-
-
-def _num(value: float) -> str:
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:g}"
 
 
 def compile_network(ruleset: Ruleset, bands: dict[str, ResolvedBands]) -> Network:

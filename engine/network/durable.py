@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import EngineError
-from .compile import Formula, Network, Pattern
+from .model import Formula, Network, Pattern
 
 try:
     with warnings.catch_warnings():

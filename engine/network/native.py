@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .compile import Disjunct, Formula, Network
+from .model import Disjunct, Formula, Network
 
 STATE = {1: "T", 0: "F", 2: "U"}
 

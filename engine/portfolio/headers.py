@@ -107,3 +107,21 @@ def lookalikes(ruleset: Ruleset, ignored: list[str], missing: list[str]) -> dict
                 out[header] = inp.id
                 break
     return out
+
+
+class InputNames:
+    """The input a field name given elsewhere than a header (an event's field) reads, matched
+    as a header is: by id or alias exactly, then ignoring case and separators."""
+
+    def __init__(self, ruleset: Ruleset) -> None:
+        self.exact: dict[str, str] = {}
+        self.loose: dict[str, str] = {}
+        for inp in ruleset.inputs:
+            self.exact.setdefault(inp.id, inp.id)
+        for inp in ruleset.inputs:
+            for name in (inp.id, *inp.aliases):
+                self.exact.setdefault(name, inp.id)
+                self.loose.setdefault(normalise(name), inp.id)
+
+    def __call__(self, name: str) -> str | None:
+        return self.exact.get(name) or self.loose.get(normalise(name))

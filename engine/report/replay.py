@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections import Counter
 from typing import Any
 
 from ..commands.replay import Replay
@@ -20,7 +21,13 @@ def render_text(r: Replay, limit: int = 10) -> str:
         f"tierbook replay · {rs.name} {rs.version} · {len(r.quarters)} quarter(s) from "
         f"{r.start['as_of']} · engine {r.engine}",
         "start: " + ", ".join(f"{t} {v['accounts']:,}" for t, v in r.start["tiers"].items()),
+        f"bands, resolved as of {r.start['as_of']} and held fixed:",
     ]
+    for band_set, b in r.start["bands"].items():
+        declared = (
+            "" if b["method"] == b["declared_method"] else f" (declared {b['declared_method']})"
+        )
+        out.append(f"  {band_set}: {b['method']}{declared}; why: {b['reason']}")
     for q in r.quarters:
         out.append("")
         out.append(f"── {q.quarter} (as of {q.as_of.isoformat()}) " + "─" * 30)
@@ -32,6 +39,11 @@ def render_text(r: Replay, limit: int = 10) -> str:
         out.append(
             f"  events: {ev or 'none'}; new accounts {q.new_accounts}; churned "
             f"{sum(q.churned.values())}; evaluated tier differs from held for {q.drift}"
+        )
+        out.append(
+            "  bands: "
+            + ", ".join(f"{k} {b['method']}" for k, b in q.bands.items())
+            + f" (as of {r.start['as_of']}, held fixed)"
         )
         cap = q.capacity
         gap = "" if cap["gap"] is None else f", gap {cap['gap']:+d}"
@@ -55,7 +67,10 @@ def render_text(r: Replay, limit: int = 10) -> str:
                 f"    review {m['account_id']} {m['from']} -> {m['to']}? ({m['rule']}: {m['because']})"
             )
         for t in q.triggers:
-            out.append(f"  ! trigger {t['id']}: {t['detail']}")
+            if t["status"] == "open":
+                out.append(f"  · trigger {t['id']} still open (fired {t['since']}): {t['detail']}")
+            else:
+                out.append(f"  ! trigger {t['id']}: {t['detail']}")
     if r.skipped:
         out.append("")
         out.append(f"skipped {len(r.skipped)} bad event(s):")
@@ -85,6 +100,7 @@ def flows_csv(r: Replay) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["quarter", "from_tier", "to_tier", "accounts"])
+    order = r.ruleset.tier_ids
     for q in r.quarters:
         for a, row in q.transitions.items():
             for b, n in row.items():
@@ -93,22 +109,29 @@ def flows_csv(r: Replay) -> str:
         for t, n in q.churned.items():
             if n:
                 w.writerow([q.quarter, t, "churned", n])
+        for t, n in sorted(Counter(q.joined.values()).items(), key=lambda x: order.index(x[0])):
+            w.writerow([q.quarter, "joined", t, n])
     return buf.getvalue()
 
 
-def flow_totals(r: Replay) -> tuple[list[str], list[list[int]]]:
-    """The flows of every quarter together, as flows.csv has them quarter by quarter: held
-    tier (rows, in tier order) -> tier after (stayers on the diagonal) or churned (columns)."""
+def flow_totals(r: Replay) -> tuple[list[str], list[str], list[list[int]]]:
+    """The flows of every quarter together, as flows.csv has them quarter by quarter: rows
+    the held tier (in tier order), then 'joined' when accounts joined; columns the tier
+    after (stayers on the diagonal), then 'churned'."""
     ids = r.ruleset.tier_ids
+    joined = Counter(t for q in r.quarters for t in q.joined.values())
+    rows = ids + (["joined"] if joined else [])
     cols = ids + ["churned"]
-    grid = [[0] * len(cols) for _ in ids]
+    grid = [[0] * len(cols) for _ in rows]
     for q in r.quarters:
         for a, row in q.transitions.items():
             for b, n in row.items():
                 grid[ids.index(a)][ids.index(b)] += n
         for tier_id, n in q.churned.items():
             grid[ids.index(tier_id)][-1] += n
-    return cols, grid
+    for tier_id, n in joined.items():
+        grid[-1][ids.index(tier_id)] += n
+    return rows, cols, grid
 
 
 def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
@@ -170,14 +193,14 @@ def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
     # few movers visible beside them
     from matplotlib.colors import LogNorm
 
-    cols, grid = flow_totals(r)
+    rows, cols, grid = flow_totals(r)
     peak = max((v for row in grid for v in row), default=0) or 1
     shown = [[v if v else float("nan") for v in row] for row in grid]
     heat.imshow(shown, cmap="Blues", aspect="auto", norm=LogNorm(vmin=1, vmax=max(peak, 2)))
     heat.set_xticks(range(len(cols)))
     heat.set_xticklabels([c.replace("_", " ") for c in cols], rotation=30, ha="right", fontsize=8)
-    heat.set_yticks(range(len(ids)))
-    heat.set_yticklabels([t.replace("_", " ") for t in ids], fontsize=8)
+    heat.set_yticks(range(len(rows)))
+    heat.set_yticklabels([t.replace("_", " ") for t in rows], fontsize=8)
     for i, grid_row in enumerate(grid):
         for j, v in enumerate(grid_row):
             heat.text(
@@ -214,5 +237,5 @@ def summary(r: Replay) -> dict[str, Any]:
     return {
         "quarters": len(r.quarters),
         "moves": sum(len(q.moves) for q in r.quarters),
-        "triggers": sum(len(q.triggers) for q in r.quarters),
+        "triggers": sum(t["status"] == "fired" for q in r.quarters for t in q.triggers),
     }

@@ -321,6 +321,7 @@ def build_model(doc: Document, sha256: str) -> Ruleset:
                 ratio=t.get("ratio"),
                 consecutive_quarters=int(t.get("consecutive_quarters", 1)),
                 tiers=tuple(t.get("tiers", ())),
+                after_firing=t.get("after_firing", "open"),
             )
             for t in d.get("recalibration", {}).get("triggers", [])
         ),
@@ -329,6 +330,7 @@ def build_model(doc: Document, sha256: str) -> Ruleset:
             for r in trans.get("rules", [])
         ),
         min_dwell_quarters=int(trans.get("min_dwell_quarters", 1)),
+        transition_signals=dict(trans.get("signals", {})),
         alignment=dict(d.get("alignment", {})),
         metadata=dict(meta),
         raw=d,

@@ -256,6 +256,7 @@ class Trigger:
     ratio: float | None = None
     consecutive_quarters: int = 1
     tiers: tuple[str, ...] = ()
+    after_firing: str = "open"  # open (reported as still open) | rebase
 
 
 @dataclass(frozen=True)
@@ -295,6 +296,9 @@ class Ruleset:
     alignment: dict[str, Any]
     metadata: dict[str, Any]
     raw: dict[str, Any]
+    # event type -> a condition on the account's values and flags that counts, for
+    # history.quarters_since.<event type>, as an event of that type (transitions.signals)
+    transition_signals: dict[str, Condition] = field(default_factory=dict)
 
     def input(self, input_id: str) -> Input:
         return next(i for i in self.inputs if i.id == input_id)

@@ -645,6 +645,8 @@ class _Checker:
             self.condition(f["when"], ("flags", i, "when"), rule=f"flag '{f['id']}'")
         for i, r in enumerate(self.d.get("review_hints", [])):
             self.condition(r["when"], ("review_hints", i, "when"), rule=f"review hint '{r['id']}'")
+        for kind, when in self.d.get("transitions", {}).get("signals", {}).items():
+            self.condition(when, ("transitions", "signals", kind), rule=f"signal '{kind}'")
         trans = self.d.get("transitions", {}).get("rules", [])
         for i, r in enumerate(trans):
             p = ("transitions", "rules", i)

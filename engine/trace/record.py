@@ -12,7 +12,7 @@ from typing import Any
 
 from ..evaluate.bands import ResolvedBands
 from ..network import conditions as C
-from ..network.compile import Network
+from ..network.model import Network
 from ..ruleset.model import Band
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..errors import StoreError, closest
+from .movements import DETAILS_COLUMNS, DETAILS_JOIN, DETAILS_SCHEMA, read_details, write_details
 
 if TYPE_CHECKING:
     from ..evaluate.run import Evaluation
@@ -368,7 +369,7 @@ class TraceStore:
                 )
             if version is not None and version < SCHEMA_VERSION:
                 _migrate(self.db, version)
-            self.db.executescript(_SCHEMA)
+            self.db.executescript(_SCHEMA + DETAILS_SCHEMA)
             self.db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
@@ -710,6 +711,7 @@ class TraceStore:
     def write_movements(
         self, replay_id: int, quarter: str, run_id: int, rows: Iterable[dict[str, Any]]
     ) -> None:
+        rows = list(rows)
         with self._writing():
             self.db.executemany(
                 "INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -729,6 +731,7 @@ class TraceStore:
                     for r in rows
                 ],
             )
+            write_details(self.db, replay_id, quarter, rows)
             self.db.commit()
 
     def latest_replay(self) -> int:
@@ -755,9 +758,10 @@ class TraceStore:
                 dict(r)
                 for r in self.db.execute(
                     "SELECT m.quarter, m.run_id, m.from_tier, m.to_tier, m.evaluated_tier, m.outcome, "
-                    "m.rule_id, m.because, p.flags FROM movements m LEFT JOIN run_accounts a ON "
+                    "m.rule_id, m.because, p.flags" + DETAILS_COLUMNS + " FROM movements m "
+                    "LEFT JOIN run_accounts a ON "
                     "a.run_id = m.run_id AND a.account_id = m.account_id LEFT JOIN paths p ON "
-                    "p.run_id = a.run_id AND p.path_id = a.path_id "
+                    "p.run_id = a.run_id AND p.path_id = a.path_id" + DETAILS_JOIN + " "
                     "WHERE m.replay_id=? AND m.account_id=? ORDER BY m.quarter",
                     (replay, account_id),
                 )
@@ -776,6 +780,7 @@ class TraceStore:
             self.db.row_factory = None
         for r in rows:
             r["flags"] = json.loads(r["flags"]) if r["flags"] else []
+            read_details(r)
         return rows
 
 

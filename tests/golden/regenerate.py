@@ -381,9 +381,12 @@ def _dump_run(db: sqlite3.Connection, run: sqlite3.Row,
     out.append("")
     out += _table(db, "accounts", "SELECT account_id, path_id, scores, inputs FROM accounts "
                   "WHERE run_id=? ORDER BY account_id", (run_id,), full, seen, run_id)
-    moves = db.execute("SELECT replay_id, quarter, account_id, from_tier, to_tier, "
-                       "evaluated_tier, outcome, rule_id, because FROM movements WHERE run_id=? "
-                       "ORDER BY account_id", (run_id,))
+    moves = db.execute("SELECT m.replay_id, m.quarter, m.account_id, from_tier, to_tier, "
+                       "evaluated_tier, outcome, rule_id, because, d.arr, d.events "
+                       "FROM movements m LEFT JOIN movement_details d ON "
+                       "d.replay_id = m.replay_id AND d.quarter = m.quarter AND "
+                       "d.account_id = m.account_id WHERE run_id=? "
+                       "ORDER BY m.account_id", (run_id,))
     columns = [d[0] for d in moves.description]
     rows = [(r[6], _row(columns, r)) for r in moves.fetchall()]
     if rows:

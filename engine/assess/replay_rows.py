@@ -1,0 +1,106 @@
+"""The rows a replay quarter reports for its accounts: each move, hold and review with the
+account's name, ARR, what crossed and the events behind it; the accounts that joined and
+churned, by name."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from ..evaluate.bands import ResolvedBands
+from ..portfolio.events import ACCOUNT_TYPES, Event
+from ..ruleset.model import Ruleset
+from .crossings import crossing_because, crossings
+
+
+def account_events(events: list[Event]) -> dict[str, list[dict[str, Any]]]:
+    """Each account's events of the quarter, in file order: {line, type, fields}."""
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in events:
+        if e.type in ACCOUNT_TYPES and e.account_id:
+            out[e.account_id].append({"line": e.line, "type": e.type, "fields": dict(e.fields)})
+    return dict(out)
+
+
+def band_methods(bands: Mapping[str, ResolvedBands]) -> dict[str, dict[str, Any]]:
+    """Each band set's method, the one declared, why it was chosen and its edges: resolved
+    once on the starting portfolio and held fixed through the replay."""
+    return {
+        k: {
+            "method": rb.method,
+            "declared_method": rb.declared_method,
+            "reason": rb.reason,
+            "edges": rb.edges,
+        }
+        for k, rb in bands.items()
+    }
+
+
+def _name(ruleset: Ruleset, inputs: Mapping[str, Any]) -> str:
+    field = ruleset.role("name")
+    value = inputs.get(field) if field else None
+    return "" if value is None else str(value)
+
+
+def _arr(ruleset: Ruleset, inputs: Mapping[str, Any]) -> float:
+    return round(float(inputs.get(ruleset.role("arr") or "arr") or 0.0), 2)
+
+
+def move_row(
+    ruleset: Ruleset,
+    bands: Mapping[str, ResolvedBands],
+    state: Any,
+    decision: Any,
+    before: str,
+    outcome: Any,
+    kinds: set[str],
+    events: list[dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """A move, hold or review (or a stay, which is not reported) of one account."""
+    crossed = crossings(ruleset, bands, state.placed_bands, decision.bands)
+    because = outcome.because
+    rule = next((r for r in ruleset.transitions if r.id == outcome.rule), None)
+    if rule is not None and rule.action != "review" and rule.to == "evaluated" and crossed:
+        # the rule's text is the same for every account it moves: say what crossed for this
+        # one (a hold keeps its dwell note, which follows the rule's text)
+        because = crossing_because(ruleset, bands, crossed, kinds) + because[len(rule.because) :]
+    return {
+        "account_id": decision.account_id,
+        "name": _name(ruleset, decision.values),
+        "arr": _arr(ruleset, decision.values),
+        "from": before,
+        "evaluated": decision.tier,
+        "rule": outcome.rule,
+        "because": because,
+        "crossed": crossed,
+        "events": events or [],
+    }
+
+
+def named_accounts(
+    ruleset: Ruleset, states: Mapping[str, Any], quarter: Any
+) -> dict[str, list[dict[str, Any]]]:
+    """The accounts that joined and churned in ``quarter``: {account_id, name, tier, arr},
+    largest ARR first; a churned account that joined in the same quarter says so."""
+
+    def row(account_id: str, tier: str) -> dict[str, Any]:
+        inputs = states[account_id].inputs
+        return {
+            "account_id": account_id,
+            "name": _name(ruleset, inputs),
+            "tier": tier,
+            "arr": _arr(ruleset, inputs),
+        }
+
+    def order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(rows, key=lambda r: (-r["arr"], r["account_id"]))
+
+    churned = []
+    for account_id, tier in quarter.churned_accounts.items():
+        joined = states[account_id].created_in == quarter.quarter
+        churned.append(row(account_id, tier) | {"joined_this_quarter": joined})
+    return {
+        "joined": order([row(i, t) for i, t in quarter.joined.items()]),
+        "churned": order(churned),
+    }

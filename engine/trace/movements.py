@@ -1,0 +1,111 @@
+"""What the trace store keeps of each account in each quarter of a replay: the movement
+(table `movements`, in store.py) and, beside it, the account's ARR at the end of the
+quarter and the events it had in it (table `movement_details`).
+
+The details are a table of their own so that a store written before them reads as it did
+(its replays have no details: `history` shows no ARR or events for them), and a tierbook
+that does not know them still writes its movements as before.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
+DETAILS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS movement_details (
+    replay_id INTEGER NOT NULL,
+    quarter TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    arr REAL,
+    events TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (replay_id, quarter, account_id)) WITHOUT ROWID;
+"""
+
+# the history query's join and columns (see TraceStore.history)
+DETAILS_JOIN = (
+    " LEFT JOIN movement_details d ON d.replay_id = m.replay_id AND d.quarter = m.quarter"
+    " AND d.account_id = m.account_id"
+)
+DETAILS_COLUMNS = ", d.arr, d.events"
+
+
+def write_details(
+    db: sqlite3.Connection, replay_id: int, quarter: str, rows: Iterable[dict[str, Any]]
+) -> None:
+    """(Committed with the movements.)"""
+    db.executemany(
+        "INSERT INTO movement_details VALUES (?, ?, ?, ?, ?)",
+        [
+            (
+                replay_id,
+                quarter,
+                r["account_id"],
+                r.get("arr"),
+                json.dumps(r.get("events", []), separators=(",", ":")),
+            )
+            for r in rows
+        ],
+    )
+
+
+def read_details(row: dict[str, Any]) -> None:
+    """A history row's details as JSON values: ARR (None when not kept) and events."""
+    row["events"] = json.loads(row["events"]) if row.get("events") else []
+
+
+def movement_rows(q: Any, ev: Any, arr_field: str) -> list[dict[str, Any]]:
+    """Every account's row of quarter ``q`` (a replay Quarter) and its evaluation ``ev``:
+    the outcome (stay, moved, held, review, joined, churned), the rule behind it, its ARR
+    at the end of the quarter and its events in it."""
+    outcome = {m["account_id"]: ("moved", m) for m in q.moves}
+    outcome.update({m["account_id"]: ("held", m) for m in q.held})
+    outcome.update({m["account_id"]: ("review", m) for m in q.reviews})
+    events = q.account_events
+    rows = []
+    for d in ev.decisions:
+        kind, m = outcome.get(d.account_id, ("stay", None))
+        arr = d.values.get(arr_field)
+        facts = {
+            "account_id": d.account_id,
+            "arr": None if arr is None else round(float(arr), 2),
+            "events": events.get(d.account_id, []),
+        }
+        if d.account_id in q.joined:
+            rows.append(
+                facts
+                | {"from": "", "to": d.tier, "evaluated": d.tier, "outcome": "joined"}
+                | {"because": "joined this quarter"}
+            )
+        elif m is None:  # stays where it is held: the tier evaluated, unless it drifted
+            tier = q.drifted.get(d.account_id, d.tier)
+            rows.append(facts | {"from": tier, "to": tier, "evaluated": d.tier, "outcome": "stay"})
+        else:
+            rows.append(
+                facts
+                | {
+                    "from": m["from"],
+                    "to": m["to"] if kind == "moved" else m["from"],
+                    "evaluated": m["evaluated"],
+                    "outcome": kind,
+                    "rule": m["rule"],
+                    "because": m["because"],
+                }
+            )
+    for c in q.named.get("churned", []):  # not evaluated: gone
+        because = "joined and churned this quarter" if c["joined_this_quarter"] else "churn event"
+        rows.append(
+            {
+                "account_id": c["account_id"],
+                "arr": c["arr"],
+                "events": events.get(c["account_id"], []),
+                "from": c["tier"],
+                "to": "",
+                "evaluated": "",
+                "outcome": "churned",
+                "because": because,
+            }
+        )
+    return rows
