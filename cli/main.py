@@ -181,6 +181,7 @@ def segment(
             click.echo("", err=True)  # end the progress line
         if result.evaluation.engine_note:
             click.echo(f"note: {result.evaluation.engine_note}", err=True)
+        _input_notes(result)
         if fmt == "json":
             from tierbook.report.segment_json import segment_json
 
@@ -459,6 +460,7 @@ def history(account_id: str, replay_id: int | None, fmt: str, store: str | None)
 )
 @click.option("--in-place", is_flag=True, help="Rewrite RULESET itself (review the diff).")
 @on_error_option
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 def calibrate(
     ruleset: str | None,
     accounts: str | None,
@@ -469,13 +471,18 @@ def calibrate(
     output: str | None,
     in_place: bool,
     on_error: str,
+    fmt: str,
 ) -> None:
     """Write the capacity calibration `segment` recommends as a new ruleset version:
-    thresholds moved, version bumped, a changelog line saying why."""
+    thresholds moved (labels that spell them follow), version bumped, a changelog line
+    saying why.  A calibration that would move no account of the calibrated tier is
+    refused (exit 1)."""
     ruleset, accounts = leading_ruleset("calibrate", ruleset, accounts)
 
     def go() -> int:
-        result, proposal, path = commands.calibrate(
+        from tierbook.report import calibrate_output
+
+        outcome = commands.calibrate(
             ruleset,
             accounts,
             as_of=as_of,
@@ -486,24 +493,17 @@ def calibrate(
             store_path=store,
             memo=not no_memo,
         )
-        click.echo(f"{result.calibration.reason}")
-        if proposal is None:
-            click.echo("nothing to calibrate: no new version written")
-            return 0
-        for step in result.calibration.steps:
-            click.echo(
-                f"  round {step.round}: {step.lever} {step.boundary_from:g} -> "
-                f"{step.boundary_to:g}: {result.calibration.tier} "
-                f"{step.tier_accounts_before} -> {step.tier_accounts_after} accounts, "
-                f"CSMs needed {step.needed_before} -> {step.needed_after}"
-            )
+        _input_notes(outcome.result)
         # rewritten in place, the old version is only in git now: compare with that
         base = f"git:HEAD:{ruleset}" if in_place else (ruleset or "cs-segmentation-model")
-        click.echo(
-            f"wrote {path}: version {proposal.old_version} -> {proposal.new_version}; "
-            f"review it with tierbook plan --base {base} --head {path}"
-        )
-        return 0
+        out, err = calibrate_output.text(outcome, base)
+        if fmt == "json":
+            click.echo(json.dumps(calibrate_output.as_json(outcome, base), indent=2))
+        else:
+            click.echo("\n".join(out))
+        for line in err:
+            click.echo(line, err=True)
+        return int(outcome.exit_code)
 
     _run(go)
 
@@ -542,6 +542,7 @@ def align(
             memo=not no_memo,
             on_error=on_error,
         )
+        _input_notes(result)
         if fmt == "json":
             click.echo(json.dumps(alignment.as_json(), indent=2))
         else:
@@ -549,6 +550,14 @@ def align(
         return 0
 
     _run(go)
+
+
+def _input_notes(result: Any) -> None:
+    """The input's columns no input reads and the tiers out of reach, on stderr."""
+    from tierbook.report.confidence import stderr_notes
+
+    for line in stderr_notes(result):
+        click.echo(line, err=True)
 
 
 def _progress_printer() -> Callable[[int], None] | None:

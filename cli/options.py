@@ -1,4 +1,4 @@
-"""Options shared by every command that evaluates accounts (SPEC section 2)."""
+"""Options shared by every command that evaluates accounts (docs/language.md)."""
 
 from __future__ import annotations
 

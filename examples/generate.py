@@ -12,7 +12,7 @@ always give byte-identical files.
 The portfolio is streamed row by row; the event generator keeps a compact per-account
 state in typed arrays (about 50 bytes an account), so a million accounts fit easily.
 
-What the data is shaped to exercise (see /work/shared/SPEC.md sections 1-2):
+What the data is shaped to exercise (the shipped rulesets and docs/language.md):
 - ARR is a long-tailed mixture of five segments (PLG to enterprise), so the top 10% of
   accounts hold well over half of ARR while no account holds more than 5%.
 - Strategic-value factors follow ARR only loosely: some small accounts are strategic and
@@ -82,10 +82,18 @@ BOOLEAN_COLUMNS = frozenset({
 })
 DATE_COLUMNS = frozenset({"public_advocacy_date", "start_date", "renewal_date"})
 _REST = tuple(c for c in PORTFOLIO_COLUMNS if c not in ("account_id", "account_name", "arr"))
+# ARR is where CRMs actually keep it: a Salesforce custom field (ARR__c) and a HubSpot
+# company roll-up of its deals' ARR (annual_recurring_revenue). AnnualRevenue /
+# annualrevenue are the standard fields for the customer company's own revenue: exported
+# too, as real exports have them, and read by no ruleset.
 SALESFORCE_COLUMNS: tuple[str, ...] = (
-    "Id", "Name", "AnnualRevenue", "NumberOfEmployees", "Industry", *_REST)
+    "Id", "Name", "ARR__c", "AnnualRevenue", "NumberOfEmployees", "Industry", *_REST)
 HUBSPOT_COLUMNS: tuple[str, ...] = (
-    "hs_object_id", "name", "annualrevenue", "numberofemployees", "industry", *_REST)
+    "hs_object_id", "name", "annual_recurring_revenue", "annualrevenue", "numberofemployees",
+    "industry", *_REST)
+# the customer company's revenue per employee, a rough figure by industry (default 200,000)
+_REVENUE_PER_EMPLOYEE = {"Retail": 250_000, "Energy": 600_000, "Banking": 350_000,
+                         "Education": 90_000, "Hospitality": 80_000, "Consulting": 150_000}
 
 TIERS = ("plg_self_serve", "tech_touch", "mid_touch", "high_touch_enterprise")
 # Default tier grid as indexes into TIERS: rows ARR low/mid/high, columns value low/medium/high.
@@ -843,15 +851,16 @@ def _crm_rows(accounts: Iterable[Mapping[str, str]], seed: int, style: str
             elif column in BOOLEAN_COLUMNS:
                 value = "TRUE" if value == "true" else "FALSE"
             out[column] = value
+        revenue = employees * _REVENUE_PER_EMPLOYEE.get(industry, 200_000)
         if style == "salesforce":
             out.update({"Id": row["account_id"], "Name": row["account_name"],
-                        "AnnualRevenue": f"${arr:,.2f}", "NumberOfEmployees": str(employees),
-                        "Industry": industry})
+                        "ARR__c": f"${arr:,.2f}", "AnnualRevenue": f"{revenue:d}",
+                        "NumberOfEmployees": str(employees), "Industry": industry})
         else:
             plain = f"{arr:.2f}".rstrip("0").rstrip(".")
             out.update({"hs_object_id": row["account_id"], "name": row["account_name"],
-                        "annualrevenue": plain, "numberofemployees": str(employees),
-                        "industry": industry})
+                        "annual_recurring_revenue": plain, "annualrevenue": str(revenue),
+                        "numberofemployees": str(employees), "industry": industry})
         yield out
 
 

@@ -1,4 +1,4 @@
-"""Coverage alignment (SPEC 1.4) on a hand-built portfolio."""
+"""Coverage alignment (priority-model) on a hand-built portfolio."""
 
 from __future__ import annotations
 

@@ -350,17 +350,19 @@ def test_crm_exports_look_like_raw_exports(regenerated: Path,
     salesforce = _read(regenerated / "salesforce-export.csv")
     hubspot = _read(regenerated / "hubspot-export.csv")
     assert len(salesforce) == len(hubspot) == 200
-    assert list(salesforce[0])[:5] == ["Id", "Name", "AnnualRevenue", "NumberOfEmployees",
-                                       "Industry"]
-    assert list(hubspot[0])[:5] == ["hs_object_id", "name", "annualrevenue",
-                                    "numberofemployees", "industry"]
+    assert list(salesforce[0])[:6] == ["Id", "Name", "ARR__c", "AnnualRevenue",
+                                       "NumberOfEmployees", "Industry"]
+    assert list(hubspot[0])[:6] == ["hs_object_id", "name", "annual_recurring_revenue",
+                                    "annualrevenue", "numberofemployees", "industry"]
     percent = 0
     for sf, hs, row in zip(salesforce, hubspot, portfolio):
         arr = float(row["arr"])
         assert sf["Id"] == hs["hs_object_id"] == row["account_id"]
-        assert float(sf["AnnualRevenue"].lstrip("$").replace(",", "")) == arr
-        assert sf["AnnualRevenue"] == f"${arr:,.2f}"
-        assert float(hs["annualrevenue"]) == arr
+        assert float(sf["ARR__c"].lstrip("$").replace(",", "")) == arr
+        assert sf["ARR__c"] == f"${arr:,.2f}"
+        assert float(hs["annual_recurring_revenue"]) == arr
+        # the customer company's own revenue: another, larger amount, never the ARR
+        assert sf["AnnualRevenue"] == hs["annualrevenue"] and int(sf["AnnualRevenue"]) > arr
         assert sf["expansion_intent"] == ("Yes" if row["expansion_intent"] == "true" else "No")
         assert hs["expansion_intent"] == row["expansion_intent"].upper()
         assert dt.datetime.strptime(sf["start_date"], "%m/%d/%Y").date().isoformat() == (

@@ -133,11 +133,11 @@ def test_missing_required_column_suggests(tmp_path: Path, default_ruleset) -> No
     with pytest.raises(DataError) as err:
         read_portfolio(path, default_ruleset, display="accounts.csv")
     assert err.value.render() == (
-        "accounts.csv:1:1: arr: missing required column 'arr' (or AnnualRevenue, annualrevenue, "
-        "ARR, Annual Revenue) (did you mean 'ar'?)")
+        "accounts.csv:1:1: arr: missing required column 'arr' (or ARR, ARR__c, "
+        "Annual Recurring Revenue) (did you mean 'ar'?)")
 
 
-@pytest.mark.parametrize("header", ["ARR ($)", "Annual Revenue (USD)", "arr [EUR]"])
+@pytest.mark.parametrize("header", ["ARR ($)", "Annual Recurring Revenue (USD)", "arr [EUR]"])
 def test_a_column_with_a_unit_is_named_in_the_error(tmp_path: Path, default_ruleset,
                                                     header: str) -> None:
     """A CRM export's 'ARR ($)' is not matched silently (a unit could mean another amount),
@@ -174,16 +174,33 @@ def test_blank_optional_is_unknown_and_defaults_apply(tmp_path: Path, default_ru
 
 
 def test_crm_aliases_match(tmp_path: Path, default_ruleset) -> None:
-    path = _write(tmp_path, 'Id,Name,AnnualRevenue,NumberOfEmployees\n001,Acme,"$5,000.00",12\n')
+    """ARR comes from the CRM's ARR field; AnnualRevenue (the customer company's own
+    revenue) is read by nothing, even when it is the only amount in the file."""
+    path = _write(tmp_path, 'Id,Name,ARR__c,AnnualRevenue,NumberOfEmployees\n'
+                            '001,Acme,"$5,000.00",2400000,12\n')
     p = read_portfolio(path, default_ruleset)
     assert p.accounts[0]["account_id"] == "001"
     assert p.accounts[0]["arr"] == 5000.0
-    assert p.columns["arr"] == "AnnualRevenue"
+    assert p.columns["arr"] == "ARR__c"
+    assert "AnnualRevenue" in p.ignored_columns
+
+
+@pytest.mark.parametrize("header", ["AnnualRevenue", "annualrevenue"])
+def test_company_revenue_is_never_read_as_arr(tmp_path: Path, default_ruleset,
+                                              header: str) -> None:
+    path = _write(tmp_path, f"Id,Name,{header}\n001,Acme,2400000\n")
+    with pytest.raises(DataError) as err:
+        read_portfolio(path, default_ruleset, display="accounts.csv")
+    assert err.value.render() == (
+        "accounts.csv:1:1: arr: missing required column 'arr' (or ARR, ARR__c, Annual Recurring "
+        f"Revenue); the file has '{header}', which is the customer company's own revenue, not "
+        "the ARR it pays: export the ARR field (a custom field such as ARR__c, or a roll-up of "
+        "subscriptions), or add its name to the input's aliases")
 
 
 def test_jsonl_with_typed_values(tmp_path: Path, default_ruleset) -> None:
-    lines = [{"hs_object_id": "7", "annualrevenue": 1500, "design_partner": True},
-             {"hs_object_id": "8", "annualrevenue": "2,500", "design_partner": "no"}]
+    lines = [{"hs_object_id": "7", "annual_recurring_revenue": 1500, "design_partner": True},
+             {"hs_object_id": "8", "annual_recurring_revenue": "2,500", "design_partner": "no"}]
     path = _write(tmp_path, "".join(json.dumps(x) + "\n" for x in lines), "a.jsonl")
     p = read_portfolio(path, default_ruleset)
     assert [(a["account_id"], a["arr"], a["design_partner"]) for a in p.accounts] == [

@@ -439,3 +439,37 @@ def test_a_replay_whose_every_quarter_is_skipped_says_so(tmp_path: Path) -> None
     assert result.stderr == (f"{tmp_path / 'e.csv'}: no quarter to replay: all 1 event(s) "
                              "were skipped\n")
     assert _runs() == []
+
+
+def test_the_flows_heatmap_shows_what_flows_csv_has_stayers_included(tmp_path: Path,
+                                                                      monkeypatch) -> None:
+    """flows.csv counts the accounts that stayed in their tier; the heatmap drawn beside it
+    shows the same totals, the stayers on its diagonal (it used to draw them as 0)."""
+    import csv
+    import math
+
+    import matplotlib.axes
+
+    drawn: list = []
+    original = matplotlib.axes.Axes.imshow
+    monkeypatch.setattr(matplotlib.axes.Axes, "imshow",
+                        lambda self, data, *a, **k: drawn.append(data) or original(self, data,
+                                                                                     *a, **k))
+    accounts = {"A": (50000, 0.2), "B": (50000, 0.2), "C": (500, 0.1), "D": (500, 0.1)}
+    rows = ["2026Q4,A,renewal,arr,200000", "2026Q4,C,churn,,", "2026Q4,N1,new_account,,",
+            "2026Q4,N1,signal,arr,50000"]
+    result = run("replay", ruleset(tmp_path), write_portfolio(tmp_path, accounts),
+                 events(tmp_path, rows), "--as-of", "2026-10-01", "--out", "out")
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "out" / "flows.csv").open(newline="") as fh:
+        totals: dict[tuple[str, str], int] = {}
+        for r in csv.DictReader(fh):
+            key = (r["from_tier"], r["to_tier"])
+            totals[key] = totals.get(key, 0) + int(r["accounts"])
+    assert totals[("tech_touch", "tech_touch")] >= 1  # a stayer
+    assert totals[("joined", "tech_touch")] == 1
+    ids = ["high_touch_enterprise", "mid_touch", "tech_touch", "plg_self_serve"]
+    heatmap = drawn[-1]
+    shown = {(a, b): int(v) for a, row in zip(ids + ["joined"], heatmap)
+             for b, v in zip(ids + ["churned"], row) if not math.isnan(v) and v}
+    assert shown == totals

@@ -186,3 +186,19 @@ def test_output_folder_has_ordinary_permissions(tmp_path: Path) -> None:
     finally:
         os.umask(umask)
     assert stat.S_IMODE((tmp_path / "o").stat().st_mode) == 0o755
+
+
+def test_json_accounts_carry_their_name_and_arr(tmp_path: Path) -> None:
+    """Each account in `--format json` has its own name and ARR, as accounts.jsonl does."""
+    data = json.loads(run("segment", "cs-segmentation-model", str(SAMPLE), *ARGS,
+                          "--format", "json", "--no-chart").stdout)
+    with SAMPLE.open(newline="") as fh:
+        rows = {r["account_id"]: r for r in csv.DictReader(fh)}
+    for account in data["accounts"][:50]:
+        row = rows[account["account_id"]]
+        assert account["account_name"] == row["account_name"]
+        assert account["arr"] == float(row["arr"])
+    lines = (tmp_path / "out" / "accounts.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    assert (data["accounts"][0]["account_name"], data["accounts"][0]["arr"]) == (
+        first["account_name"], first["arr"])

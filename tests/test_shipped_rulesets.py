@@ -1,4 +1,4 @@
-"""The shipped rulesets reproduce the seeds' tables exactly (SPEC section 1)."""
+"""The shipped rulesets reproduce their methods' tables exactly."""
 
 from __future__ import annotations
 
@@ -142,3 +142,14 @@ def test_priority_model() -> None:
                                                 "engagement_frequency"}
     assert sum(c.weight for c in score.components) == pytest.approx(1.0)
     assert r.alignment["current"] == "current_coverage" and r.alignment["top"] == 5
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "rulesets").glob("*.yaml")), ids=lambda p: p.stem)
+def test_no_shipped_ruleset_reads_company_revenue_as_arr(path) -> None:
+    """Salesforce AnnualRevenue / HubSpot annualrevenue are the customer company's revenue."""
+    from tierbook.portfolio.headers import COMPANY_REVENUE, normalise
+
+    rs = load_ruleset(str(path))
+    arr = rs.input(rs.role("arr") or "arr")
+    assert not {normalise(a) for a in (arr.id, *arr.aliases)} & COMPANY_REVENUE
+    assert "ARR__c" in arr.aliases

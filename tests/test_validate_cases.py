@@ -33,7 +33,7 @@ INVALID = sorted((CASES / "invalid").glob("*.yaml"))
 VALID = sorted((CASES / "valid").glob("*.yaml"))
 SHIPPED = sorted((REPO / "rulesets").glob("*.yaml"))
 
-# Kinds of error the suite must keep covering (SPEC section 2, `tierbook validate`).
+# Kinds of error the suite must keep covering (`tierbook validate`, docs/language.md).
 REQUIRED_KINDS = {
     "yaml-syntax", "duplicate-key", "custom-tag", "alias-bomb", "non-mapping", "empty-file",
     "multi-document", "unknown-top-level-key", "missing-required", "wrong-type", "bad-enum",

@@ -1,4 +1,4 @@
-"""Coverage alignment for the priority model (SPEC 1.4, seeds/ai-customer-segmentation-advisor).
+"""Coverage alignment for the priority model (rulesets/priority-model.yaml).
 
 - Misalignment: each account's current coverage against its recommended tier, with the ARR
   at stake; the changes of highest expected impact (ARR x tiers moved) first; upgrade and

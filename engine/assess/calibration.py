@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import RulesetError, UsageError
 from ..ruleset.build import ruleset_from_document
 from ..ruleset.yamlsafe import Document, load_text
+from .band_labels import relabel
 from .capacity import Calibration
 
 _SCALAR = re.compile(r'"[^"]*"|\'[^\']*\'|[^\s,}\]#]+')
@@ -83,12 +84,18 @@ def propose(doc: Document, calibration: Calibration, as_of: dt.date) -> Proposal
         variant = lever.get("method") or ("declared" if "bands" in band else "log")
         block = band["bands"] if variant == "declared" else band[variant]["bands"]
         j = next(k for k, b in enumerate(block) if b["id"] == lever["lower_of"])
-        for index, side in ((j, "lower"), (j - 1, "upper")):
+        labels: dict[str, dict[str, str]] = {}
+        for index, side in ((j - 1, "upper"), (j, "lower")):
             if index < 0:
                 continue
             path = _bound_path(doc, set_index, variant, index, side)
             if path is not None:
                 edits.append((doc.positions[path], _fmt(new)))
+                label = _new_label(block[index], side, new)
+                if label is not None and path[:-1] + ("label",) in doc.positions:
+                    where = doc.positions[path[:-1] + ("label",)]
+                    edits.append((where, _quoted(label, lines, where)))
+                    labels[block[index]["id"]] = {"from": block[index]["label"], "to": label}
         changes.append(
             {
                 "lever": lever_id,
@@ -96,6 +103,7 @@ def propose(doc: Document, calibration: Calibration, as_of: dt.date) -> Proposal
                 "boundary": lever["lower_of"],
                 "from": old,
                 "to": new,
+                "labels": labels,
             }
         )
     old_version = data["metadata"]["version"]
@@ -106,6 +114,11 @@ def propose(doc: Document, calibration: Calibration, as_of: dt.date) -> Proposal
         _replace_scalar(lines, where, text)
     moved_text = "; ".join(
         f"{c['band']} {c['boundary']} lower bound {_fmt(c['from'])} -> {_fmt(c['to'])}"
+        + (
+            f" (labels now {', '.join(v['to'] for v in c['labels'].values())})"
+            if c["labels"]
+            else ""
+        )
         for c in changes
     )
     note = (
@@ -134,6 +147,28 @@ def propose(doc: Document, calibration: Calibration, as_of: dt.date) -> Proposal
     new_doc = load_text(text, doc.file)
     ruleset_from_document(new_doc)  # the proposal must itself be a valid ruleset
     return Proposal(text, old_version, new_version, changes, note)
+
+
+def _new_label(band: dict[str, Any], side: str, new: float) -> str | None:
+    """The band's label for its ``side`` moved to ``new``, when the label spells its edges."""
+    label = band.get("label")
+    if not isinstance(label, str):
+        return None
+    lower, upper = band.get("gte", band.get("gt")), band.get("lt", band.get("lte"))
+    moved = (new, upper) if side == "lower" else (lower, new)
+    return relabel(label, (lower, upper), moved)
+
+
+def _quoted(text: str, lines: list[str], where: tuple[int, int]) -> str:
+    """``text`` as a YAML scalar, quoted as the value it replaces was (double quotes when
+    that was plain but the new text would not read back as plain text)."""
+    line, col = where
+    first = lines[line - 1][col - 1 : col]
+    if first == "'":
+        return "'" + text.replace("'", "''") + "'"
+    if first != '"' and re.fullmatch(r"[A-Za-z0-9$][\w$ .+-]*", text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _changelog_anchor(doc: Document, lines: list[str]) -> tuple[int, int | None]:

@@ -1,4 +1,4 @@
-"""Capacity roll-up (tier counts x book-size norms) and capacity calibration (SPEC 1.1).
+"""Capacity roll-up (tier counts x book-size norms) and capacity calibration.
 
 Calibration only *recommends*: each round moves one lever one step, re-segments, and
 records the effect.  `tierbook calibrate` writes the recommendation as a new ruleset
@@ -129,6 +129,30 @@ class CalibrationStep:
     because: str
 
 
+# what happened to a lever in a calibration
+APPLIED, AT_LIMIT, NOT_APPLICABLE, NOT_NEEDED, NOT_TRIED = (
+    "applied",
+    "at_limit",
+    "not_applicable",
+    "not_needed",
+    "not_tried",
+)
+
+
+@dataclass
+class LeverOutcome:
+    lever: str
+    band: str
+    outcome: str  # applied | at_limit | not_applicable | not_needed | not_tried
+    detail: str
+    boundary_from: float | None = None
+    boundary_to: float | None = None
+    rounds: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return vars(self).copy()
+
+
 @dataclass
 class Calibration:
     tier: str | None
@@ -139,6 +163,24 @@ class Calibration:
     steps: list[CalibrationStep] = field(default_factory=list)
     final_bands: dict[str, ResolvedBands] = field(default_factory=dict)
     fits: bool = True
+    levers: list[LeverOutcome] = field(default_factory=list)
+
+    @property
+    def refusal(self) -> str:
+        """Why a recommendation is not worth a new ruleset version ('' when it is): no
+        lever could move, or no move changed the calibrated tier's accounts (a version
+        that moves thresholds without serving the tier's capacity)."""
+        if self.direction == "none":
+            return ""
+        if not self.steps:
+            return f"no lever can {self.direction} {self.tier}'s thresholds"
+        before, after = self.steps[0].tier_accounts_before, self.steps[-1].tier_accounts_after
+        if all(s.tier_accounts_before == s.tier_accounts_after for s in self.steps):
+            return (
+                f"no move changes {self.tier}, the tier being calibrated: it keeps "
+                f"{before:,} accounts ({before:,} -> {after:,})"
+            )
+        return ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -149,6 +191,7 @@ class Calibration:
             "needed": self.needed,
             "fits": self.fits,
             "steps": [vars(s) for s in self.steps],
+            "levers": [lv.as_dict() for lv in self.levers],
         }
 
 
@@ -157,11 +200,15 @@ def lever_boundary(rb: ResolvedBands, lever: Lever) -> float | None:
     return None if band is None else band.lower
 
 
-def move_lever(rb: ResolvedBands, lever: Lever, direction: int) -> ResolvedBands | None:
-    """The band set with the lever's boundary moved one step, or None at its limit."""
+def _num(value: float) -> str:
+    return f"{value:,.6g}"
+
+
+def _step(rb: ResolvedBands, lever: Lever, direction: int) -> tuple[ResolvedBands | None, str]:
+    """The band set with the lever's boundary moved one step, or None and why it cannot."""
     current = lever_boundary(rb, lever)
     if current is None:
-        return None
+        return None, f"{rb.id} has no lower bound of {lever.lower_of} to move"
     if lever.factor:
         new = current * lever.factor if direction > 0 else current / lever.factor
     else:
@@ -172,18 +219,38 @@ def move_lever(rb: ResolvedBands, lever: Lever, direction: int) -> ResolvedBands
     if lever.min is not None and new < lever.min:
         new = lever.min
     if new == current:
-        return None
+        limit = "maximum" if direction > 0 else "minimum"
+        return None, f"at its {limit} {_num(current)}"
     bands = list(rb.bands)
     i = next(i for i, b in enumerate(bands) if b.id == lever.lower_of)
     below, above = (bands[i - 1].lower if i > 0 else None), bands[i].upper
-    if below is not None and new <= below:
-        return None
-    if above is not None and new >= above:
-        return None
+    for edge in (below, above):
+        if edge is not None and (new <= edge if edge is below else new >= edge):
+            return None, (
+                f"the next step ({_num(current)} -> {_num(new)}) would reach the "
+                f"neighbouring boundary {_num(edge)}"
+            )
     bands[i] = replace(bands[i], lower=new)
     if i > 0:
         bands[i - 1] = replace(bands[i - 1], upper=new)
-    return replace(rb, bands=tuple(bands))
+    return replace(rb, bands=tuple(bands)), ""
+
+
+def move_lever(rb: ResolvedBands, lever: Lever, direction: int) -> ResolvedBands | None:
+    """The band set with the lever's boundary moved one step, or None at its limit."""
+    return _step(rb, lever, direction)[0]
+
+
+def _not_applicable(lever: Lever, bands: dict[str, ResolvedBands]) -> str:
+    """Why a lever does not apply to this run's bands ('' when it does)."""
+    rb = bands.get(lever.band)
+    if rb is None:
+        return f"band set {lever.band} is not in this run"
+    if lever.method is not None and lever.method not in (rb.method, rb.declared_method):
+        return f"{lever.band} uses {rb.method} bands in this run; the lever moves its {lever.method} bands"
+    if lever_boundary(rb, lever) is None:
+        return f"{lever.band} ({rb.method}) has no lower bound of {lever.lower_of} to move"
+    return ""
 
 
 def calibrate(
@@ -225,6 +292,9 @@ def calibrate(
             available,
             needed,
             final_bands=bands,
+            levers=[
+                LeverOutcome(lv.id, lv.band, NOT_NEEDED, f"{tier_id} fits") for lv in cap.levers
+            ],
         )
     direction = 1 if needed > high else -1
     word = "tighten" if direction > 0 else "loosen"
@@ -234,25 +304,27 @@ def calibrate(
     )
     result = Calibration(tier_id, word, reason, available, needed, final_bands=bands)
     current = dict(bands)
-    usable = [
-        lv
-        for lv in cap.levers
-        if lv.band in current
-        and (
-            lv.method is None
-            or current[lv.band].method == lv.method
-            or current[lv.band].declared_method == lv.method
-        )
-    ]
-    exhausted: set[str] = set()
-    for rnd in range(1, cap.max_rounds + 1):
-        lever = next((lv for lv in usable if lv.id not in exhausted), None)
+    outcomes: dict[str, LeverOutcome] = {}
+    usable = []
+    for lv in cap.levers:
+        why = _not_applicable(lv, current)
+        if why:
+            outcomes[lv.id] = LeverOutcome(lv.id, lv.band, NOT_APPLICABLE, why)
+        else:
+            usable.append(lv)
+    stuck: dict[str, str] = {}  # lever -> why it can move no further
+    stopped = f"the {cap.max_rounds} round(s) allowed were used"
+    rnd = 0  # rounds are the moves made: a lever at its limit takes none
+    while rnd < cap.max_rounds:
+        lever = next((lv for lv in usable if lv.id not in stuck), None)
         if lever is None:
+            stopped = "every lever reached its limit"
             break
-        moved = move_lever(current[lever.band], lever, direction)
+        moved, why = _step(current[lever.band], lever, direction)
         if moved is None:
-            exhausted.add(lever.id)
+            stuck[lever.id] = why
             continue
+        rnd += 1
         trial = dict(current, **{lever.band: moved})
         counts = resegment(trial)
         new_count = counts.get(tier_id, 0)
@@ -272,11 +344,34 @@ def calibrate(
         )
         current, count = trial, new_count
         if low <= needed_for(count) <= high:
+            stopped = f"{tier_id} fits after round {rnd}"
             break
         if (direction > 0 and needed_for(count) < low) or (
             direction < 0 and needed_for(count) > high
         ):
+            stopped = f"round {rnd} overshot the capacity"
             break  # overshot: stop rather than oscillate
     result.final_bands = current
     result.fits = low <= needed_for(count) <= high
+    for lv in usable:
+        outcomes[lv.id] = _outcome(lv, result.steps, stuck.get(lv.id, ""), stopped)
+    result.levers = [outcomes[lv.id] for lv in cap.levers]
     return result
+
+
+def _outcome(lever: Lever, steps: list[CalibrationStep], stuck: str, stopped: str) -> LeverOutcome:
+    mine = [s for s in steps if s.lever == lever.id]
+    if not mine:
+        if stuck:
+            return LeverOutcome(lever.id, lever.band, AT_LIMIT, f"cannot move: {stuck}")
+        status = NOT_NEEDED if " fits " in stopped else NOT_TRIED
+        return LeverOutcome(lever.id, lever.band, status, stopped)
+    first, last = mine[0], mine[-1]
+    rounds = [s.round for s in mine]
+    span = f"round {rounds[0]}" if len(rounds) == 1 else f"rounds {rounds[0]}-{rounds[-1]}"
+    detail = f"moved {_num(first.boundary_from)} -> {_num(last.boundary_to)} in {span}"
+    if stuck:
+        detail += f"; then {stuck}"
+    return LeverOutcome(
+        lever.id, lever.band, APPLIED, detail, first.boundary_from, last.boundary_to, rounds
+    )

@@ -1,4 +1,4 @@
-"""The quality gates of SPEC 1.1, each with its figures; waivers need a reason."""
+"""The quality gates (docs/language.md), each with its figures; waivers need a reason."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from ..evaluate.run import Evaluation
 from ..ruleset.model import Gate, Ruleset, Waiver
 from ..ruleset.waivers import expired_text, is_expired
 from .capacity import CapacityReport
+from .reach import unreachable_note
 
 REQUIRED_TRIGGERS = (
     "tier_arr_change",
@@ -88,12 +89,13 @@ def _no_empty_tier(g: Gate, c: GateContext) -> tuple[bool, str]:
     for d, n in c.evaluation.by_path():
         counts[d.tier] += n
     empty = [t for t, n in counts.items() if n == 0]
-    text = ", ".join(f"{t} {n}" for t, n in counts.items())
+    text = ", ".join(f"{t} {n:,}" for t, n in counts.items())
+    out_of_reach = unreachable_note(c.ruleset, c.evaluation.bands, c.missing_columns, empty)
     return (
         not empty,
         f"every tier has accounts ({text})"
         if not empty
-        else f"empty tier(s): {', '.join(empty)} ({text})",
+        else f"empty tier(s): {', '.join(empty)} ({text}){out_of_reach}",
     )
 
 
@@ -164,7 +166,7 @@ def _share_cap(g: Gate, c: GateContext) -> tuple[bool, str]:
     n = c.evaluation.frame.height
     count = sum(k for d, k in c.evaluation.by_path() if d.tier == tier)
     share = count / n if n else 0.0
-    return share <= cap, f"{tier} holds {share:.1%} of accounts ({count} of {n}); cap {cap:.0%}"
+    return share <= cap, f"{tier} holds {share:.1%} of accounts ({count:,} of {n:,}); cap {cap:.0%}"
 
 
 def _stability(g: Gate, c: GateContext) -> tuple[bool, str]:

@@ -10,6 +10,8 @@ from ..evaluate.run import Evaluation
 from ..ruleset.model import Ruleset
 from .capacity import Calibration, CapacityReport
 from .gates import GateResult
+from .proximity import NearBoundary
+from .reach import Unreachable
 
 
 @dataclass
@@ -32,6 +34,10 @@ class SegmentResult:
     store_path: str = ""
     # input id -> accounts whose blank cell was defaulted, or None: its column is absent
     defaults: dict[str, list[Any] | None] = field(default_factory=dict)
+    near_boundaries: list[NearBoundary] = field(default_factory=list)  # beside the stability gate
+    ignored_columns: list[str] = field(default_factory=list)  # input columns no input reads
+    lookalike_columns: dict[str, str] = field(default_factory=dict)  # ignored column -> input
+    unreachable: list[Unreachable] = field(default_factory=list)  # tiers out of reach
 
     @property
     def ok(self) -> bool:

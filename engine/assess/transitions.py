@@ -1,4 +1,4 @@
-"""Promotion, demotion and review between quarters (keep-segment's Step 6, SPEC 1.2).
+"""Promotion, demotion and review between quarters (keep-segment's step 6, rulesets/keep-segment.yaml).
 
 Each quarter every account has a *held* tier (where it is served) and an *evaluated* tier
 (where this quarter's rules would place it).  Transition rules, in order, decide whether

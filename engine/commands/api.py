@@ -13,10 +13,10 @@ from ..errors import DataError, Problem, RulesetError, UsageError
 
 if TYPE_CHECKING:  # (the commands' modules are imported when the command runs)
     from ..assess.alignment import Alignment
-    from ..assess.calibration import Proposal
     from ..assess.result import SegmentResult
     from ..evaluate.run import Evaluation
     from ..ruleset.model import Ruleset
+    from .calibrate import CalibrateOutcome
     from .plan import Plan
     from .replay import Quarter, Replay
 
@@ -396,15 +396,13 @@ def calibrate(
     on_error: str = "fail",
     store_path: str | None = None,
     memo: bool = True,
-) -> tuple[SegmentResult, Proposal | None, str]:
-    """Write the recommended capacity calibration as a new ruleset version."""
-    import os
-    import tempfile
-
-    from ..assess.calibration import propose
+) -> CalibrateOutcome:
+    """Write the recommended capacity calibration as a new ruleset version (written,
+    nothing to calibrate, or refused and why)."""
     from ..ruleset.build import resolve_ruleset_path, ruleset_from_document
     from ..ruleset.sources import load_document
     from ..ruleset.yamlsafe import load_file
+    from .calibrate import finish
 
     if not output and not in_place:
         raise UsageError(
@@ -430,16 +428,8 @@ def calibrate(
         on_error=on_error,
         command="calibrate",
     )
-    if result.calibration.direction == "none" or not result.calibration.steps:
-        return result, None, ""
-    proposal = propose(doc, result.calibration, as_of)
     target = Path(ruleset_arg if in_place else output)  # type: ignore[arg-type]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(proposal.text)
-    os.replace(tmp, target)
-    return result, proposal, str(target)
+    return finish(doc, result, as_of, target)
 
 
 def align(
@@ -452,7 +442,7 @@ def align(
     memo: bool = True,
     on_error: str = "fail",
 ) -> tuple[SegmentResult, Alignment | None]:
-    """Coverage alignment, expansion ranking and territory rebalancing (SPEC 1.4)."""
+    """Coverage alignment, expansion ranking and territory rebalancing (priority-model)."""
     from ..assess.alignment import align as run_align
 
     ruleset, text = load(ruleset_arg or "priority-model")

@@ -1,5 +1,5 @@
 """`tierbook replay`: quarter by quarter, apply events, re-evaluate, apply transitions,
-and watch the re-calibration triggers (SPEC 1.1 and 1.2).
+and watch the re-calibration triggers (docs/language.md).
 
 Band boundaries are resolved once, on the starting portfolio, and held fixed: a replay
 shows how the book drifts against the model as calibrated, and the triggers say when the

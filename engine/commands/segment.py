@@ -17,11 +17,14 @@ import polars as pl
 
 from ..assess.capacity import calibrate, roll_up
 from ..assess.gates import GateContext, run_gates
+from ..assess.proximity import near_boundaries
+from ..assess.reach import unreachable_tiers
 from ..assess.result import SegmentResult
 from ..errors import DataError, Problem
 from ..evaluate.run import evaluate, tier_counts
 from ..evaluate.values import with_values
 from ..portfolio.frame import Portfolio, read_portfolio
+from ..portfolio.headers import lookalikes
 from ..report import accounts as account_files
 from ..report import summary as report
 from ..report.segment_json import segment_json
@@ -79,6 +82,7 @@ def segment(
         round(rejected_arr, 2),
     )
     gates = run_gates(ctx, as_of)
+    near = near_boundaries(ruleset, ev, arr_field, reclassify)
     return SegmentResult(
         ruleset,
         ev,
@@ -94,6 +98,10 @@ def segment(
         portfolio.missing_columns,
         portfolio.rejects,
         defaults={**dict.fromkeys(portfolio.missing_columns), **portfolio.defaulted_ids},
+        near_boundaries=near,
+        ignored_columns=list(portfolio.ignored_columns),
+        lookalike_columns=lookalikes(ruleset, portfolio.ignored_columns, portfolio.missing_columns),
+        unreachable=unreachable_tiers(ruleset, ev.bands, portfolio.missing_columns),
     )
 
 

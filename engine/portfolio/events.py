@@ -1,4 +1,4 @@
-"""Read quarterly events (SPEC section 2): `quarter,account_id,type,field,value`.
+"""Read quarterly events (docs/language.md): `quarter,account_id,type,field,value`.
 
 CSV or JSON Lines (where `fields` may carry several values at once).  Quarters look like
 2026Q3 and must not go backwards.  Problems are reported with the line; account-level

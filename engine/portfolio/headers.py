@@ -9,6 +9,10 @@ import re
 from ..errors import DataError, Problem
 from ..ruleset.model import Input, Ruleset
 
+# CRM fields for the customer company's own revenue (Salesforce AnnualRevenue, HubSpot
+# annualrevenue): never ARR, whatever their name suggests
+COMPANY_REVENUE = frozenset({"annualrevenue"})
+
 
 def normalise(name: str) -> str:
     return re.sub(r"[\s_\-.]+", "", name).casefold()
@@ -34,8 +38,15 @@ def match_columns(ruleset: Ruleset, headers: list[str]) -> tuple[dict[str, int],
 
 def _nearest_column(inp: Input, unclaimed: list[str]) -> str:
     """A hint naming the file's column that looks like ``inp``'s: the same name once a unit
-    in brackets is dropped ('ARR ($)', 'Annual Revenue (USD)'), else a close spelling."""
+    in brackets is dropped ('ARR ($)', 'ARR (USD)'), else a close spelling."""
     names = {normalise(n) for n in (inp.id,) + inp.aliases}
+    revenue = next((h for h in unclaimed if normalise(h) in COMPANY_REVENUE), None)
+    if inp.role == "arr" and revenue is not None:
+        return (
+            f"; the file has '{revenue}', which is the customer company's own revenue, not "
+            "the ARR it pays: export the ARR field (a custom field such as ARR__c, or a "
+            "roll-up of subscriptions), or add its name to the input's aliases"
+        )
     for header in unclaimed:
         if normalise(re.sub(r"[(\[].*?[)\]]", "", header)) in names:
             return (
@@ -74,6 +85,28 @@ def columns(
     if problems:
         raise DataError("missing columns", problems)
     return colmap, ignored, missing
+
+
+def _bare(name: str) -> str:
+    """A column name without a CRM's custom-field suffix (Salesforce `__c`) or a unit in
+    brackets, normalised: `Health_Score__c` and `Health Score (0-100)` are `healthscore`."""
+    name = re.sub(r"__c$", "", name.strip(), flags=re.IGNORECASE)
+    return normalise(re.sub(r"[(\[].*?[)\]]", "", name))
+
+
+def lookalikes(ruleset: Ruleset, ignored: list[str], missing: list[str]) -> dict[str, str]:
+    """The ignored columns that look like an input left without a column (column -> input):
+    the same name once a custom-field suffix or unit is dropped, else a close spelling."""
+    out: dict[str, str] = {}
+    wanted = [ruleset.input(m) for m in missing]
+    for header in ignored:
+        bare = _bare(header)
+        for inp in wanted:
+            names = [normalise(n) for n in (inp.id,) + inp.aliases]
+            if bare in names or difflib.get_close_matches(bare, names, n=1, cutoff=0.85):
+                out[header] = inp.id
+                break
+    return out
 
 
 class InputNames:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections import Counter
 from typing import Any
 
@@ -113,6 +114,26 @@ def flows_csv(r: Replay) -> str:
     return buf.getvalue()
 
 
+def flow_totals(r: Replay) -> tuple[list[str], list[str], list[list[int]]]:
+    """The flows of every quarter together, as flows.csv has them quarter by quarter: rows
+    the held tier (in tier order), then 'joined' when accounts joined; columns the tier
+    after (stayers on the diagonal), then 'churned'."""
+    ids = r.ruleset.tier_ids
+    joined = Counter(t for q in r.quarters for t in q.joined.values())
+    rows = ids + (["joined"] if joined else [])
+    cols = ids + ["churned"]
+    grid = [[0] * len(cols) for _ in rows]
+    for q in r.quarters:
+        for a, row in q.transitions.items():
+            for b, n in row.items():
+                grid[ids.index(a)][ids.index(b)] += n
+        for tier_id, n in q.churned.items():
+            grid[ids.index(tier_id)][-1] += n
+    for tier_id, n in joined.items():
+        grid[-1][ids.index(tier_id)] += n
+    return rows, cols, grid
+
+
 def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
     import matplotlib
 
@@ -167,22 +188,19 @@ def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
     # the legend between the title and the bars, never over them
     ax.legend(fontsize=8, ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
-    # where accounts went, all quarters together: held tier before -> after (or churned)
-    cols = ids + ["churned"]
-    grid = [[0] * len(cols) for _ in ids]
-    for q in r.quarters:
-        for a, row in q.transitions.items():
-            for b, n in row.items():
-                if a != b:
-                    grid[ids.index(a)][ids.index(b)] += n
-        for tier_id, n in q.churned.items():
-            grid[ids.index(tier_id)][-1] += n
-    heat.imshow(grid, cmap="Blues", aspect="auto")
+    # where accounts went, all quarters together: held tier before -> after (or churned);
+    # the stayers are on the diagonal, as in flows.csv, and a log colour scale keeps the
+    # few movers visible beside them
+    from matplotlib.colors import LogNorm
+
+    rows, cols, grid = flow_totals(r)
+    peak = max((v for row in grid for v in row), default=0) or 1
+    shown = [[v if v else float("nan") for v in row] for row in grid]
+    heat.imshow(shown, cmap="Blues", aspect="auto", norm=LogNorm(vmin=1, vmax=max(peak, 2)))
     heat.set_xticks(range(len(cols)))
     heat.set_xticklabels([c.replace("_", " ") for c in cols], rotation=30, ha="right", fontsize=8)
-    heat.set_yticks(range(len(ids)))
-    heat.set_yticklabels([t.replace("_", " ") for t in ids], fontsize=8)
-    peak = max((v for row in grid for v in row), default=0) or 1
+    heat.set_yticks(range(len(rows)))
+    heat.set_yticklabels([t.replace("_", " ") for t in rows], fontsize=8)
     for i, grid_row in enumerate(grid):
         for j, v in enumerate(grid_row):
             heat.text(
@@ -192,12 +210,12 @@ def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
                 ha="center",
                 va="center",
                 fontsize=9,
-                color="white" if v > peak * 0.6 else "black",
+                color="white" if v > 1 and math.log(v) > math.log(peak) * 0.6 else "black",
             )
     heat.set_title(
         f"Flow between tiers, {quarters[0]}-{quarters[-1]}" if quarters else "Flow between tiers"
     )
-    heat.set_ylabel("from (held tier)")
+    heat.set_ylabel("from (held tier; the diagonal stayed)")
     heat.set_xlabel("to")
     fig.tight_layout()
     fig.savefig(flows_path, format="png", metadata={"Software": None})

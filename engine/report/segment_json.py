@@ -20,6 +20,9 @@ def segment_json(result: SegmentResult, accounts: bool = True) -> dict[str, Any]
             "accounts": len(ev.decisions),
             "rejected": len(result.rejects),
             "arr": round(result.total_arr, 2),
+            "missing_columns": result.missing_columns,
+            "ignored_columns": result.ignored_columns,
+            "lookalike_columns": result.lookalike_columns,
         },
         "as_of": ev.as_of.isoformat(),
         "engine": ev.engine,
@@ -40,15 +43,23 @@ def segment_json(result: SegmentResult, accounts: bool = True) -> dict[str, Any]
         "capacity": result.capacity.as_dict(),
         "calibration": result.calibration.as_dict(),
         "gates": [g.as_dict() for g in result.gates],
+        "near_boundaries": [n.as_dict() for n in result.near_boundaries],
+        "unreachable_tiers": [u.as_dict() for u in result.unreachable],
         "passed": result.ok,
     }
     alignment = align(result)
     if alignment is not None:
         out["alignment"] = alignment.as_json()
     if accounts:
+        # the account's own name and ARR, as accounts.jsonl names them
+        name_field = rs.role("name")
+        names = ev.column(name_field) if name_field else [None] * len(ev.decisions)
+        arrs = ev.column(result.arr_field)
         out["accounts"] = [
             {
                 "account_id": d.account_id,
+                "account_name": name,
+                "arr": arr,
                 "tier": d.tier,
                 "cell": d.cell,
                 "flags": d.flags,
@@ -59,6 +70,6 @@ def segment_json(result: SegmentResult, accounts: bool = True) -> dict[str, Any]
                 "reviews": d.reviews,
                 "motion": d.motion,
             }
-            for d in ev.decisions
+            for d, name, arr in zip(ev.decisions, names, arrs)
         ]
     return out

@@ -15,8 +15,10 @@ from typing import Any
 from ..assess.capacity import gap_words
 from ..assess.result import SegmentResult
 from ..network.conditions import describe
+from . import behind, confidence, near
 from .accounts import FORMULA_START
 from .extra import extra_sections, gates_line
+from .levers import lever_markdown
 
 
 def money(value: float) -> str:
@@ -45,7 +47,7 @@ def rejects_csv(rejects: Sequence[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-# --- the model document (SPEC 1.1, eight sections in order) -----------------------------
+# --- the model document (its eight sections in order, as README.md lists them) ---------
 
 
 def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
@@ -61,7 +63,7 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     w(
         f"Ruleset `{rs.name}` version {rs.version} (sha256 `{rs.sha256[:12]}`), effective "
         f"{rs.effective_date}; input `{result.input_file}` (sha256 `{result.input_sha256[:12]}`), "
-        f"{n} accounts, as of {ev.as_of.isoformat()}; engine {ev.engine}."
+        f"{n:,} accounts, as of {ev.as_of.isoformat()}; engine {ev.engine}."
     )
     if ev.engine_note:
         w("")
@@ -87,7 +89,7 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     w("")
     for rb in ev.bands.values():
         bs = rs.band_set(rb.id)
-        w(f"### {bs.label} (`{rb.id}`, over `{rb.over}`)")
+        w(f"### Axis: {bs.label} (`{rb.id}`, bands over `{rb.over}`)")
         w("")
         w(
             f"Method: **{rb.method}**"
@@ -121,7 +123,7 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
                 w(f"| {s['band']} | {acc} | {acc_t} | {arr} | {arr_t} |")
             w("")
     for s in rs.scores:
-        w(f"### {s.label} (`{s.id}`)")
+        w(f"### Score: {s.label} (`{s.id}`)")
         w("")
         if s.description:
             w(s.description)
@@ -179,9 +181,9 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
         if t.treatment:
             w(f"- Treatment: {t.treatment}")
         if t.book_target:
-            rng = f"{t.book_min}-{t.book_max}" if t.book_max else f"{t.book_min}+"
+            rng = f"{_num(t.book_min)}-{_num(t.book_max)}" if t.book_max else f"{_num(t.book_min)}+"
             w(
-                f"- Book size per CSM: {rng} (capacity uses {t.book_target})"
+                f"- Book size per CSM: {rng} (capacity uses {t.book_target:,})"
                 + (" pooled" if t.pooled else "")
             )
         if t.automated:
@@ -215,14 +217,17 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
                 f"{', '.join(f.unlocks)} | {flag_counts.get(f.id, 0):,} |"
             )
         w("")
+    listed = behind.accounts_behind(result)
     for c in rs.contradictions:
         w(f"- Contradiction `{c.id}`: {' + '.join(c.flags)} -> comment: {c.comment}")
+        w(behind.line(result, listed, c.id, money))
     for c in rs.compatible:
         w(
             f"- Compatible `{c['id']}`: {c.get('tier', 'any tier')} with {', '.join(c.get('flags', []))}: {c['because']}"
         )
     for r in rs.review_hints:
         w(f"- Review hint `{r.id}`: when `{describe(r.when)}`: {r.hint}")
+        w(behind.line(result, listed, r.id, money))
     w("")
     w("## 5. Customer Segmentation Table")
     w("")
@@ -255,7 +260,7 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
         avail = "" if tc.available is None else str(tc.available)
         gap = "" if tc.gap is None else gap_words(tc.gap) + (" ✗" if tc.short else " ✓")
         w(
-            f"| {tc.tier} | {tc.accounts:,} | {money(tc.arr)} | {tc.book_size or '-'} | {tc.needed} "
+            f"| {tc.tier} | {tc.accounts:,} | {money(tc.arr)} | {_num(tc.book_size) or '-'} | {tc.needed} "
             f"| {avail} | {gap} |"
         )
     w("")
@@ -273,6 +278,11 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
                 f"{s.tier_accounts_before} -> {s.tier_accounts_after} | {s.needed_before} -> "
                 f"{s.needed_after} | {s.because} |"
             )
+    out.extend(lever_markdown(cal))
+    if cal.refusal:
+        w("")
+        w(f"No recommendation: {cal.refusal}; `tierbook calibrate` writes no version for it.")
+    elif cal.steps:
         w("")
         w(
             f"Recommendation ({'fits' if cal.fits else 'does not fit within the levers’ limits'}): "
@@ -322,6 +332,7 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
         w("- No input gaps.")
     if result.rejects:
         w(f"- {len(result.rejects):,} row(s) rejected and left out (see rejects.csv).")
+    out.extend(confidence.markdown_lines(result))
     w("")
     w("### Quality gates")
     w("")
@@ -333,6 +344,7 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
             detail += f" — {gr.expired_note}"
         w(f"| `{gr.id}` | {gr.status.replace('_', ' ')} | {_md(detail)} |")
     w("")
+    out.extend(near.markdown(result.near_boundaries, money))
     for extra in extra_sections(result):  # the method's own sections, after the eight
         out.extend(extra)
     return "\n".join(out)

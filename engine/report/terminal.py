@@ -21,6 +21,7 @@ from typing import TextIO
 
 from ..assess.gates import GateResult
 from ..assess.result import SegmentResult
+from . import near
 from .extra import arr_per_csm
 from .summary import money, pct
 
@@ -188,6 +189,8 @@ def _summary_lines(result: SegmentResult, box: _Box, level: int) -> list[str]:
         lines += box.row(f"comments {comments:,} · review hints {reviews:,}")
     lines += box.rule()
     lines += _gate_rows(box, result.gates, collapse=level >= 1)
+    if any(n.accounts for n in result.near_boundaries):  # beside the stability gate's sample
+        lines += box.row(f"{WARN} {near.summary_line(result.near_boundaries, money)}", wrap=3)
     lines += box.rule()
     status = "PASSED" if result.ok else "FAILED"
     lines += box.row(

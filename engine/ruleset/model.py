@@ -60,7 +60,7 @@ class Score:
     because: str = ""
 
     def effective_weights(self) -> dict[str, float]:
-        """Weights with zero weights' share redistributed proportionally (SPEC 1.1)."""
+        """Weights with zero weights' share redistributed proportionally (docs/language.md)."""
         total = sum(c.weight for c in self.components)
         if total <= 0:
             return {c.id: 0.0 for c in self.components}
