@@ -190,3 +190,19 @@ def test_replay_checks_its_store_before_any_output_changes(tmp_path: Path) -> No
     assert result.exit_code == 1, result.output
     assert result.stderr == "notes.txt: not a tierbook trace store (file is not a database)\n"
     assert files(out) == {"replay.txt": b"the previous replay\n"}
+
+
+@pytest.mark.parametrize("command", ["segment", "replay"])
+def test_a_store_inside_out_is_a_usage_error_before_anything_changes(
+    tmp_path: Path, command: str
+) -> None:
+    """--out is replaced as a whole when the new files are swapped in: a store inside it
+    would be swapped away under the run that writes it."""
+    before = previous_output(tmp_path)
+    args = (list(ARGS) if command == "segment" else
+            ["replay", "cs-segmentation-model", str(SAMPLE), str(ROOT / "examples" / "events.csv"),
+             "--as-of", "2026-10-01", "--no-chart"])
+    result = run(*args, "--out", "out", "--store", "out/traces.sqlite")
+    assert result.exit_code == 2, result.output
+    assert "--store out/traces.sqlite is inside --out out" in result.stderr
+    assert files(tmp_path / "out") == before

@@ -186,6 +186,22 @@ def _segment_and_store(
     return result
 
 
+def _store_outside(store_path: str | None, out_dir: str | None) -> None:
+    """The trace store cannot live in --out: the folder is replaced as a whole when the new
+    files are swapped in, and the run is marked complete after that."""
+    if not out_dir:
+        return
+    from ..trace.store import default_path
+
+    store = Path(store_path or default_path()).resolve()
+    out = Path(out_dir).resolve()
+    if store == out or out in store.parents:
+        raise UsageError(
+            f"--store {store_path or store} is inside --out {out_dir}: the output folder is "
+            "replaced as a whole on each run; keep the trace store outside it"
+        )
+
+
 def plan(
     base: str,
     head: str,
@@ -234,6 +250,7 @@ def segment(
 ) -> SegmentResult:
     from .segment import write_outputs
 
+    _store_outside(store_path, out_dir)
     ruleset, text = load(ruleset_arg)
     return _segment_and_store(
         ruleset,
@@ -294,6 +311,7 @@ def replay(
     from ..trace.store import TraceStore, default_path
     from .replay import replay as run_replay
 
+    _store_outside(store_path, out_dir)
     ruleset, text = load(ruleset_arg)
     check_store(store_path or default_path())
     accounts_path = accounts or sample_portfolio()
