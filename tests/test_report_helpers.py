@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import tierbook.report.accounts as account_files
+import tierbook.report.chart as chart_file
 import tierbook.report.summary as report
 import tierbook.commands.segment as S
 from tierbook.ruleset.build import load_ruleset
@@ -40,7 +41,7 @@ def test_every_file_is_written(tmp_path) -> None:
 
 @pytest.mark.parametrize("module,name", [(account_files, "write_csv"),
                                          (account_files, "write_jsonl"),
-                                         (report, "tier_chart_png")])
+                                         (chart_file, "tier_chart_png")])
 def test_an_error_keeps_the_old_folder(tmp_path, monkeypatch, module, name) -> None:
     S.write_outputs(result(), str(tmp_path / "out"))
     before = files(tmp_path / "out")

@@ -13,12 +13,12 @@ from ..errors import DataError, Problem, RulesetError, UsageError
 
 if TYPE_CHECKING:  # (the commands' modules are imported when the command runs)
     from ..assess.alignment import Alignment
+    from ..assess.replay_result import Quarter, Replay
     from ..assess.result import SegmentResult
     from ..evaluate.run import Evaluation
     from ..ruleset.model import Ruleset
     from .calibrate import CalibrateOutcome
     from .plan import Plan
-    from .replay import Quarter, Replay
 
 SAMPLE_PORTFOLIO = "examples/portfolio.csv"
 

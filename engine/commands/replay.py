@@ -9,17 +9,16 @@ model itself needs re-calibrating.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..assess.replay_result import Quarter, Replay, quarter_capacity
 from ..assess.replay_rows import account_events, band_methods, move_row, named_accounts
 from ..assess.transitions import History, decide, signals_held
 from ..assess.triggers import TriggerWatch, churn_rates
 from ..errors import DataError, Problem
-from ..evaluate.bands import ResolvedBands
 from ..evaluate.run import Evaluation, evaluate, resolve_bands, values_frame
 from ..portfolio.cells import BadValue
 from ..portfolio.cells import parser as _parser
@@ -40,77 +39,6 @@ class AccountState:
     created_in: str = ""
     dropped: bool = False  # a new account left out for a bad event: never served
     placed_bands: dict[str, str] = field(default_factory=dict)  # when placed in `held`
-
-
-@dataclass
-class Quarter:
-    quarter: str
-    as_of: dt.date
-    tiers: dict[str, dict[str, Any]]
-    transitions: dict[str, dict[str, int]]
-    moves: list[dict[str, Any]]
-    held: list[dict[str, Any]]
-    reviews: list[dict[str, Any]]
-    flags: dict[str, list[dict[str, Any]]]
-    triggers: list[dict[str, Any]]
-    capacity: dict[str, Any]
-    churned: dict[str, int]
-    new_accounts: int
-    drift: int
-    events: dict[str, int]
-    run_id: int | None = None
-    # accounts that stay in a tier other than the one evaluated (no rule moved them) -> that
-    # tier; every other account that stays is held in the tier evaluated
-    drifted: dict[str, str] = field(default_factory=dict)
-    # accounts that churned this quarter -> the tier they were held in (or joined, for an
-    # account that joined and churned this quarter)
-    churned_accounts: dict[str, str] = field(default_factory=dict)
-    joined: dict[str, str] = field(default_factory=dict)  # accounts that joined -> tier joined
-    named: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # joined, churned
-    account_events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    bands: dict[str, dict[str, Any]] = field(default_factory=dict)  # as resolved at the start
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "quarter": self.quarter,
-            "as_of": self.as_of.isoformat(),
-            "bands": self.bands,
-            "tiers": self.tiers,
-            "transitions": self.transitions,
-            "moves": self.moves,
-            "held": self.held,
-            "reviews": self.reviews,
-            "flags": self.flags,
-            "triggers": self.triggers,
-            "capacity": self.capacity,
-            "churned": self.churned,
-            "new_accounts": self.new_accounts,
-            "drift": self.drift,
-            "events": self.events,
-        } | {f"{kind}_accounts": rows for kind, rows in self.named.items()}
-
-
-@dataclass
-class Replay:
-    ruleset: Ruleset
-    bands: dict[str, ResolvedBands]
-    start: dict[str, Any]
-    quarters: list[Quarter]
-    skipped: list[dict[str, Any]]
-    ignored_signals: Counter[str]
-    engine: str
-    replay_id: int | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        rs = self.ruleset
-        return {
-            "ruleset": {"name": rs.name, "version": rs.version, "sha256": rs.sha256},
-            "engine": self.engine,
-            "start": self.start,
-            "quarters": [q.as_json() for q in self.quarters],
-            "skipped_events": self.skipped,
-            "ignored_signals": dict(sorted(self.ignored_signals.items())),
-        }
 
 
 class _Sim:
@@ -315,7 +243,7 @@ class _Sim:
             sorted(reviews, key=lambda m: (-m["arr"], m["account_id"])),
             {"raised": raised, "cleared": cleared},
             triggers,
-            self._capacity(summary),
+            quarter_capacity(self.rs, summary, self.total_csms, self.base_csms),
             {t: churn_by_tier.get(t, 0) for t in self.rs.tier_ids},
             len(new),
             drift,
@@ -410,23 +338,6 @@ class _Sim:
             st.inputs[inp.id] = _typed(inp, raw, self.parsers[inp.id])
         except BadValue as exc:
             self._fail(e, name, f"{str(raw)!r} {exc}")
-
-    def _capacity(self, summary: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        needed, per_tier = 0, {}
-        base = self.base_csms or 0
-        scale = (self.total_csms / base) if base and self.total_csms is not None else 1.0
-        for t in self.rs.tiers:
-            n = summary[t.id]["accounts"]
-            need = math.ceil(n / t.book_target) if t.book_target and not t.automated else 0
-            avail = self.rs.capacity.per_tier.get(t.id)
-            per_tier[t.id] = {
-                "accounts": n,
-                "needed": need,
-                "available": None if avail is None else round(avail * scale),
-            }
-            needed += need
-        gap = None if self.total_csms is None else needed - self.total_csms
-        return {"needed": needed, "available": self.total_csms, "gap": gap, "per_tier": per_tier}
 
 
 def replay(

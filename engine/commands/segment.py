@@ -26,6 +26,7 @@ from ..evaluate.values import with_values
 from ..portfolio.frame import Portfolio, read_portfolio
 from ..portfolio.headers import lookalikes
 from ..report import accounts as account_files
+from ..report import chart as chart_file
 from ..report import summary as report
 from ..report.segment_json import segment_json
 from ..ruleset.model import Ruleset
@@ -179,7 +180,7 @@ def write_outputs(
         for name, text in files.items():
             (tmp / name).write_text(text, encoding="utf-8")
         if chart:
-            report.tier_chart_png(result, str(tmp / "tiers.png"))
+            chart_file.tier_chart_png(result, str(tmp / "tiers.png"))
 
     atomic_folder(out_dir, write, commit)
     result.out_dir = str(Path(out_dir))

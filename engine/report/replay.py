@@ -8,7 +8,7 @@ import math
 from collections import Counter
 from typing import Any
 
-from ..commands.replay import Replay
+from ..assess.replay_result import Replay
 
 
 def _money(v: float) -> str:
