@@ -133,7 +133,7 @@ def test_many_gates_keep_the_failing_one_and_the_verdict(tmp_path: Path) -> None
     assert lines[0].startswith("┌") and lines[-1].startswith("└")
     rows = boxed(result.stdout)
     assert "✗ FAILED · wrote out" in rows
-    assert "✗ tech_touch_tiny: tech_touch holds 22.2% of accounts (666 of 3000); cap 1%" in rows
+    assert "✗ tech_touch_tiny: tech_touch holds 22.2% of accounts (666 of 3,000); cap 1%" in rows
     collapsed = next(r for r in rows if "gate(s) passed" in r)
     assert collapsed.startswith("✓ 22 gate(s) passed: no_empty_tier, mid_touch_under_60_percent,")
     assert len({len(line) for line in lines}) == 1  # every line as wide as the box
@@ -152,7 +152,7 @@ def test_a_failing_gate_detail_is_wrapped_never_cut(tmp_path: Path) -> None:
     for width in (60, 72, 100):
         text = terminal_summary(result, width)
         gate = next(r for r in boxed(text) if "tech_touch holds" in r)
-        assert "…" not in gate and gate.endswith("(666 of 3000); cap 1%")
+        assert "…" not in gate and gate.endswith("(666 of 3,000); cap 1%")
 
 
 def test_the_box_fits_the_terminal_within_bounds(monkeypatch: pytest.MonkeyPatch,
