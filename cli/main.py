@@ -12,7 +12,7 @@ from typing import Any
 import click
 from tierbook.commands import api as commands
 from tierbook.engines import ENGINES
-from tierbook.errors import EXIT_INTERNAL, TierbookError
+from tierbook.errors import EXIT_CHANGES, EXIT_INTERNAL, EXIT_INVALID, TierbookError
 
 from .options import evaluation_options, leading_ruleset, on_error_option, to_date
 
@@ -98,6 +98,8 @@ def validate(rulesets: tuple[str, ...], fmt: str, base: str | None) -> None:
                     f"title={p.code}::{p.path}: {p.message}"
                 )
         else:
+            for side in report.sides:  # --base: what each side resolved to, and its content
+                click.echo(side.line())
             for p in report.problems:
                 click.echo(str(p))
             for name in report.valid:
@@ -237,7 +239,8 @@ def explain(account_id: str, run_id: int | None, level: str, fmt: str, store: st
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="Exit 0 when nothing changes, 2 when something does, 1 on error.",
+    help="Exit 0 when nothing changes, 4 when something does; 1 (a failed gate of the head, "
+    "bad input) and 2 (usage) as always.",
 )
 def plan(
     base: str,
@@ -252,10 +255,10 @@ def plan(
     detailed_exitcode: bool,
 ) -> None:
     """What changing the ruleset from BASE to HEAD does to the portfolio: accounts that move
-    tier, ARR moved, CSMs needed, gates and flags."""
+    tier, ARR moved, CSMs needed, gates and flags.  Exits 1 when a gate of the head fails."""
 
     def go() -> int:
-        from tierbook.commands import plan as planning
+        from tierbook.report import plan as planning
 
         p = commands.plan(
             base,
@@ -275,9 +278,11 @@ def plan(
             click.echo(planning.render_markdown(p), nl=False)
         else:
             click.echo(planning.render_text(p))
-        if detailed_exitcode:
-            return 2 if p.changed else 0
-        return 0
+        for g in p.failed_gates:
+            click.echo(f"error: gate {g.id} failed on the head: {g.detail}", err=True)
+        if p.failed_gates:
+            return int(EXIT_INVALID)
+        return int(EXIT_CHANGES) if detailed_exitcode and p.changed else 0
 
     _run(go)
 

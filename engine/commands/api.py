@@ -10,12 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, RulesetError, UsageError
-from ..ruleset.build import (
-    check_document,
-    content_hash,
-    resolve_ruleset_path,
-    ruleset_from_document,
-)
+from ..ruleset.build import check_document, resolve_ruleset_path, ruleset_from_document
 from ..ruleset.yamlsafe import load_file
 
 SAMPLE_PORTFOLIO = "examples/portfolio.csv"
@@ -26,16 +21,23 @@ class ValidationReport:
     valid: list[str] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    sides: list[Any] = field(default_factory=list)  # with --base: the base, then each head
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "valid": not self.problems,
             "files": [{"file": f, "valid": f in self.valid} for f in self.valid + self.invalid],
             "errors": [p.as_dict() for p in self.problems],
         }
+        if self.sides:
+            out["base"] = self.sides[0].as_dict()
+            out["heads"] = [s.as_dict() for s in self.sides[1:]]
+        return out
 
 
 def validate(paths: list[str], base: str | None = None) -> ValidationReport:
+    from .review import version_bump_problems
+
     report = ValidationReport()
     for given in paths:
         path = resolve_ruleset_path(given)
@@ -46,7 +48,7 @@ def validate(paths: list[str], base: str | None = None) -> ValidationReport:
             problems = list(exc.problems)
             doc = None
         if not problems and base and doc is not None:
-            problems = _version_bump_problems(base, doc)
+            problems = version_bump_problems(base, given, doc, report.sides)
         if problems:
             report.invalid.append(given)
             report.problems.extend(problems)
@@ -54,26 +56,6 @@ def validate(paths: list[str], base: str | None = None) -> ValidationReport:
             report.valid.append(given)
     report.problems.sort()
     return report
-
-
-def _version_bump_problems(base: str, doc) -> list[Problem]:  # type: ignore[no-untyped-def]
-    from ..ruleset.sources import load_document
-
-    old = load_document(base)
-    if content_hash(old) == content_hash(doc):
-        return []
-    old_version = old.data.get("metadata", {}).get("version")
-    new_version = doc.data.get("metadata", {}).get("version")
-    if old_version == new_version:
-        return [
-            doc.problem(
-                ("metadata", "version"),
-                f"the rules changed since {base} but the version is still "
-                f"{new_version}: every change to the rules is a new version",
-                "version-not-bumped",
-            )
-        ]
-    return []
 
 
 def _bundled(relative: str, what: str) -> str:
@@ -164,11 +146,14 @@ def plan(
     memo: bool = True,
     on_error: str = "fail",
 ) -> Any:
+    from ..ruleset.diff import diff_documents
     from .plan import compare
+    from .review import load_pair
 
+    base_doc, head_doc, base_side, head_side = load_pair(base, head, "plan")
     sides = []
-    for spec, label in ((base, "base"), (head, "head")):
-        ruleset, text = load(spec)
+    for spec, label, doc in ((base, "base", base_doc), (head, "head", head_doc)):
+        ruleset, text = ruleset_from_document(doc), doc.text
         sides.append(
             _segment_and_store(
                 ruleset,
@@ -183,7 +168,9 @@ def plan(
                 label=f"{label}: {spec}",
             )
         )
-    return compare(*sides)
+    p = compare(sides[0], sides[1], rules=diff_documents(base_doc.data, head_doc.data))
+    p.sources = [base_side, head_side]
+    return p
 
 
 def segment(
