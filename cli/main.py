@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,33 +11,13 @@ from typing import Any
 import click
 from tierbook.commands import api as commands
 from tierbook.engines import ENGINES
-from tierbook.errors import EXIT_CHANGES, EXIT_INTERNAL, EXIT_INVALID, TierbookError
+from tierbook.errors import EXIT_CHANGES, EXIT_INVALID
 
+from .handler import run_command as _run
 from .options import evaluation_options, leading_ruleset, on_error_option, to_date
+from .runs import runs
 
 FORMATS = click.Choice(["text", "json"])
-
-
-def _run(fn: Callable[[], int]) -> None:
-    """The one place errors become messages and exit codes."""
-    try:
-        code = fn()
-    except TierbookError as exc:
-        click.echo(exc.render(), err=True)
-        sys.exit(exc.exit_code)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except Exception as exc:  # a bug, not bad input: say so plainly, keep the traceback handy
-        if os.environ.get("TIERBOOK_DEBUG"):
-            raise
-        click.echo(
-            f"internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in tierbook, not in your input; rerun with TIERBOOK_DEBUG=1 "
-            "for the traceback and report it.",
-            err=True,
-        )
-        sys.exit(EXIT_INTERNAL)
-    sys.exit(code)
 
 
 class _Group(click.Group):
@@ -185,7 +164,9 @@ def segment(
 
 @main.command()
 @click.argument("account_id")
-@click.option("--run", "run_id", type=int, help="Run id (default: the latest complete run).")
+@click.option(
+    "--run", "run_id", type=int, help="Run id (default: the latest complete segment run)."
+)
 @click.option(
     "--level", type=click.Choice(["full", "fired", "why-not"]), default="full", show_default=True
 )
@@ -396,7 +377,13 @@ def replay(
 
 @main.command()
 @click.argument("account_id")
-@click.option("--replay", "replay_id", type=int, help="Replay id (default: the latest).")
+@click.option(
+    "--run",
+    "--replay",
+    "replay_id",
+    type=int,
+    help="A run of the replay: its id or any quarter's (default: the latest complete replay).",
+)
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option(
     "--store",
@@ -409,11 +396,17 @@ def history(account_id: str, replay_id: int | None, fmt: str, store: str | None)
     """ACCOUNT_ID's path through the quarters of a replay, with the rule behind each move."""
 
     def go() -> int:
-        rows = commands.history(account_id, store_path=store, replay_id=replay_id)
+        about, rows = commands.history(account_id, store_path=store, replay_id=replay_id)
         if fmt == "json":
-            click.echo(json.dumps({"account_id": account_id, "quarters": rows}, indent=2))
+            doc = {"account_id": about["account_id"], "replay": about, "quarters": rows}
+            click.echo(json.dumps(doc, indent=2))
             return 0
-        click.echo(f"{account_id}")
+        rs, runs = about["ruleset"], about["runs"]
+        click.echo(
+            f"{about['account_id']} · replay {about['replay_id']} (runs {runs[0]}-{runs[-1]}) · "
+            f"ruleset {rs['name']} {rs['version']} ({rs['sha256'][:12]}) · input "
+            f"{about['input_file']}"
+        )
         for r in rows:
             if r["outcome"] == "moved":
                 what = f"{r['from_tier']} -> {r['to_tier']}  ({r['rule_id']}: {r['because']})"
@@ -539,6 +532,9 @@ def align(
         return 0
 
     _run(go)
+
+
+main.add_command(runs)
 
 
 def _progress_printer() -> Callable[[int], None] | None:

@@ -207,12 +207,12 @@ def segment(
 def explain(
     account_id: str, run_id: int | None = None, store_path: str | None = None
 ) -> dict[str, Any]:
-    from ..trace.explain import explain as do_explain
+    from ..trace.runs import explain_from
     from ..trace.store import TraceStore
 
     store = TraceStore(store_path, create=False)
     try:
-        return do_explain(store, account_id, run_id)
+        return explain_from(store, account_id, run_id)
     finally:
         store.close()
 
@@ -346,12 +346,15 @@ def _write_replay(result: Any, out_dir: str, chart: bool) -> None:
 
 def history(
     account_id: str, store_path: str | None = None, replay_id: int | None = None
-) -> list[dict[str, Any]]:
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The replay answered from (``replay_id``: the id of any of its runs) and the
+    account's quarters in it."""
+    from ..trace.runs import history_from
     from ..trace.store import TraceStore
 
     store = TraceStore(store_path, create=False)
     try:
-        return store.history(account_id, replay_id)
+        return history_from(store, account_id, replay_id)
     finally:
         store.close()
 
