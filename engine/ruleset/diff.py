@@ -66,6 +66,8 @@ class Change:
     accounts: int | None = None  # accounts this change moves, where separable
     arr: float | None = None
     shared: bool = False  # the accounts are moved by this change together with others
+    target: str = ""  # what its accounts are counted on: "band set sv_band", "flag x", ...
+    others: int = 0  # other changes counted on the same target
 
     @property
     def where(self) -> str:
@@ -85,8 +87,12 @@ class Change:
     def effect(self) -> str:
         if self.accounts is None:
             return ""
-        return f"moves {self.accounts:,} account(s), ${self.arr or 0:,.0f} ARR" + (
-            " (with other changes)" if self.shared else ""
+        if self.arr is None:  # a flag: accounts gain or lose it, none moves for it
+            what = f"{self.accounts:,} account(s) gain or lose the flag"
+        else:
+            what = f"moves {self.accounts:,} account(s), ${self.arr:,.0f} ARR"
+        return what + (
+            f" (with {self.others} other change(s) to {self.target})" if self.shared else ""
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -100,6 +106,7 @@ class Change:
             "accounts": self.accounts,
             "arr": None if self.arr is None else round(self.arr, 2),
             "shared": self.shared,
+            "target": self.target,
         }
 
 
@@ -144,8 +151,10 @@ class RulesetDiff:
                 n = flags_gained.get(name, 0) + flags_lost.get(name, 0)
             else:
                 n, moved = hits.get(target, (0, 0.0))
+            label = {"band": "band set", "cell": "grid cell", "flag": "flag"}[kind]
             for c in changes:
                 c.accounts, c.arr, c.shared = n, moved, len(changes) > 1
+                c.target, c.others = f"{label} {name}", len(changes) - 1
 
     def _target(self, c: Change) -> tuple[str, str] | None:
         if c.klass != DECIDES or len(c.path) < 2:
@@ -193,7 +202,8 @@ def _walk(before: Any, after: Any, path: tuple[str, ...], out: list[Change]) -> 
         klass, scope = classify(at)
         out.append(Change(at, kind, b, a, klass, scope))
 
-    if isinstance(before, dict) and isinstance(after, dict):
+    if isinstance(before, dict) and isinstance(after, dict) and path[-1:] != ("when",):
+        # (a condition is one change, however many of its leaves differ)
         for key in list(before) + [k for k in after if k not in before]:
             at = path + (str(key),)
             if key not in after:
@@ -211,6 +221,12 @@ def _walk(before: Any, after: Any, path: tuple[str, ...], out: list[Change]) -> 
             common_a = [k for k in ka if k in kb]
             if common_b != common_a:
                 add("reordered", common_b, common_a)
+            return
+        n = len(before)
+        if len(after) > n and (after[:n] == before or after[-n:] == before if n else True):
+            # entries added at one end (a changelog line): the new entries are the change
+            new = after[n:] if after[:n] == before else after[: len(after) - n]
+            add("added", None, new)
             return
         if len(before) == len(after) and path[:2] == ("grid", "cells"):
             for i, (b, a) in enumerate(zip(before, after)):
