@@ -71,6 +71,8 @@ def validate(rulesets: tuple[str, ...], fmt: str, base: str | None) -> None:
         if fmt == "json":
             click.echo(json.dumps(report.as_dict(), indent=2))
         elif fmt == "github":
+            for side in report.sides:
+                click.echo(f"::notice title=tierbook validate --base::{side.line()}")
             for p in report.problems:
                 click.echo(
                     f"::error file={p.file},line={p.line},col={p.column},"

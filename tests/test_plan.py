@@ -250,6 +250,16 @@ def test_unbumped_version_warns_and_validate_base_fails(tmp_path: Path, portfoli
     assert "$.metadata.version: the rules changed since" in v.stdout
     bumped = write(tmp_path / "bumped.yaml", head_data())
     assert CliRunner().invoke(main, ["validate", "--base", base, bumped]).exit_code == 0
+    # both sides named, as text, JSON and workflow notices
+    text = CliRunner().invoke(main, ["validate", "--base", base, bumped]).stdout.splitlines()
+    assert text[0].startswith(f"base {base}: cs-segmentation-model 1.0.0, sha256 ")
+    assert text[1].startswith(f"head {bumped}: cs-segmentation-model 1.1.0, sha256 ")
+    doc = json.loads(CliRunner().invoke(main, ["validate", "--base", base, bumped, "--format",
+                                               "json"]).stdout)
+    assert doc["base"]["source"] == base and doc["heads"][0]["version"] == "1.1.0"
+    assert len(doc["base"]["sha256"]) == 64 and doc["base"]["sha256"] != doc["heads"][0]["sha256"]
+    github = CliRunner().invoke(main, ["validate", "--base", base, bumped, "--format", "github"])
+    assert github.stdout.startswith(f"::notice title=tierbook validate --base::base {base}: ")
 
 
 def test_git_ref_sources(tmp_path: Path, portfolio: str) -> None:

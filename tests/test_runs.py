@@ -102,6 +102,10 @@ def test_an_id_two_accounts_share_but_for_case_is_not_guessed(tmp_path: Path) ->
     assert "trace: run 1 in" in fail("segment", portfolio, *ARGS, "--no-chart").stderr
     result = fail("explain", "ab")
     assert result.exit_code == 1 and "no account 'ab' in run 1" in result.stderr
+    # the error names the run it looked in, and its input file
+    assert result.stderr.strip().endswith(
+        f"(run 1: segment of {portfolio}, as of 2026-10-01; `tierbook runs` lists the runs, "
+        "--run N picks one)")
     assert json.loads(run("explain", "aB", "--format", "json").stdout)["inputs"]["arr"] == 6000
 
 

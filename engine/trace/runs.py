@@ -230,7 +230,16 @@ def explain_from(store: TraceStore, account_id: str, run_id: int | None) -> dict
     from .explain import explain
 
     run = latest_run(store, "segment") if run_id is None else run_id
-    return explain(store, account_in_run(store, run, account_id, "run_accounts"), run)
+    try:
+        return explain(store, account_in_run(store, run, account_id, "run_accounts"), run)
+    except StoreError as exc:
+        if not str(exc).startswith("no account"):
+            raise
+        info = store.run(run)  # which run was asked, so another file's run is seen as such
+        raise StoreError(
+            f"{exc} (run {run}: {info['command']} of {info['input_file']}, as of "
+            f"{info['as_of']}; `tierbook runs` lists the runs, --run N picks one)"
+        ) from None
 
 
 def history_from(
