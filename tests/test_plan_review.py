@@ -197,3 +197,27 @@ def test_the_comment_stays_under_githubs_limit_and_keeps_its_marker(tmp_path: Pa
     assert f"| … | {moved - shown:,} more | | | | | | |" in lines
     # the same plan again: the same comment, byte for byte (so it is edited, not re-posted)
     assert run(*args, "--format", "markdown", "--store", "other.sqlite").stdout == md
+
+
+def test_a_weight_change_is_counted_on_its_scores_band_set(tmp_path: Path) -> None:
+    base = write(tmp_path / "base.yaml", base_data())
+    weighted = base_data()
+    weighted["metadata"]["version"] = "1.2.0"
+    components = weighted["scores"][0]["components"]
+    components[0]["weight"], components[1]["weight"] = 0.45, 0.05  # logo counts more
+    head = write(tmp_path / "head.yaml", weighted)
+    lines = ["account_id,arr," + ",".join(FACTORS),
+             "W1,50000,0.9,0.0,0.5,0.5,0.5",   # 0.475 -> 0.655: medium -> high
+             "W2,50000,0.0,0.9,0.5,0.5,0.5",   # 0.475 -> 0.295: medium -> low
+             "W3,200000,0.0,0.9,0.5,0.5,0.5"]  # the same in the high row: mid_touch both
+    portfolio = tmp_path / "w.csv"
+    portfolio.write_text("\n".join(lines) + "\n")
+    p = plan_json("--base", base, "--head", head, str(portfolio))
+    moved = {m["account_id"]: (m["before"], m["after"]) for m in p["moves"]}
+    changes = {c["path"]: c for c in p["rule_changes"] if c["class"] == DECIDES}
+    weight = changes["scores.strategic_value.components.strategic_logo.weight"]
+    assert weight["target"] == "band set sv_band" and weight["shared"] is True
+    assert weight["accounts"] == sum(1 for b, a in moved.values() if b != a) == len(moved)
+    assert moved == {"W1": ("mid_touch", "high_touch_enterprise"),
+                     "W2": ("mid_touch", "tech_touch")}
+    assert weight["arr"] == sum(m["arr"] for m in p["moves"])

@@ -12,8 +12,8 @@ value as a whole.  Each change is classified:
   a hint's or comment's words).
 
 ``attribute`` ties each change to the accounts it moves where that can be separated: a band
-set's accounts whose band differs, a grid cell whose accounts changed tier in place, a
-flag's accounts that gained or lost it.
+set's accounts whose band differs (for a change to the set or to the score it is over), a
+grid cell whose accounts changed tier in place, a flag's accounts that gained or lost it.
 """
 
 from __future__ import annotations
@@ -114,6 +114,7 @@ class Change:
 class RulesetDiff:
     changes: list[Change] = field(default_factory=list)
     grid: dict[str, Any] = field(default_factory=dict)  # the head's grid id and column order
+    scored: dict[str, str] = field(default_factory=dict)  # score id -> the band set over it
 
     def count(self, klass: str) -> int:
         return sum(c.klass == klass for c in self.changes)
@@ -162,6 +163,8 @@ class RulesetDiff:
         section, item = c.path[0], c.path[1]
         if section == "bands":
             return ("band", item)
+        if section == "scores" and item in self.scored:  # moves accounts through its band set
+            return ("band", self.scored[item])
         if section == "flags":
             return ("flag", item)
         if section == "grid" and len(c.path) == 4 and c.path[1] == "cells":
@@ -241,8 +244,15 @@ def diff_documents(before: Any, after: Any) -> RulesetDiff:
     """The changes from ``before`` to ``after`` (ruleset documents as plain data)."""
     out: list[Change] = []
     _walk(before, after, (), out)
-    grid = after.get("grid", {}) if isinstance(after, dict) else {}
-    return RulesetDiff(out, {"id": grid.get("id"), "column_order": grid.get("column_order")})
+    after = after if isinstance(after, dict) else {}
+    grid = after.get("grid") or {}
+    scored: dict[str, str] = {}
+    for b in after.get("bands") or []:
+        if isinstance(b, dict) and "over" in b:
+            scored.setdefault(str(b["over"]), str(b.get("id")))
+    return RulesetDiff(
+        out, {"id": grid.get("id"), "column_order": grid.get("column_order")}, scored
+    )
 
 
 def move_targets(
