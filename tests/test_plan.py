@@ -276,6 +276,14 @@ def test_git_ref_sources(tmp_path: Path, portfolio: str) -> None:
     p = json.loads(run("plan", "--base", "git:HEAD:ruleset.yaml", "--head", "ruleset.yaml",
                        portfolio, *ARGS, "--format", "json").stdout)
     assert p["accounts_changing_tier"] == 4 and p["base"]["version"] == "1.0.0"
+    # the same content from the working tree: refused, with the path as git names it
+    (repo / "sub").mkdir()
+    os.chdir(repo / "sub")
+    write(repo / "ruleset.yaml", base_data())
+    same = CliRunner().invoke(main, ["plan", "--base", "../ruleset.yaml", "--head",
+                                     "../ruleset.yaml", portfolio, *ARGS])
+    assert same.exit_code == 2 and "--base git:main:ruleset.yaml" in same.stderr
+    os.chdir(repo)
     bad = CliRunner().invoke(main, ["plan", "--base", "git:nosuchref:ruleset.yaml", "--head",
                                     "ruleset.yaml", portfolio, *ARGS])
     assert bad.exit_code == 1 and "git:nosuchref:ruleset.yaml: cannot read from git" in bad.stderr

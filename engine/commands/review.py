@@ -10,7 +10,9 @@ way to name the committed version.
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
@@ -56,10 +58,19 @@ def side(role: str, spec: str, doc: Document) -> Side:
 
 
 def _git_example(head: str) -> str:
-    path = head if not head.startswith("git:") else head.split(":", 2)[-1]
-    if not path.endswith((".yaml", ".yml")):
-        path = "rulesets/cs-segmentation-model.yaml"
-    return path
+    """The head's path as `git:REF:PATH` needs it: from the top of its repository."""
+    if head.startswith("git:"):
+        return head.split(":", 2)[-1]
+    if not head.endswith((".yaml", ".yml")):
+        return "rulesets/cs-segmentation-model.yaml"
+    here = Path(head).resolve()
+    proc = subprocess.run(
+        ["git", "-C", str(here.parent), "rev-parse", "--show-toplevel"], capture_output=True
+    )
+    top = proc.stdout.decode("utf-8", "replace").strip()
+    if proc.returncode == 0 and top and here.is_relative_to(Path(top).resolve()):
+        return here.relative_to(Path(top).resolve()).as_posix()
+    return head
 
 
 def refuse_same(base: Side, head: Side, command: str) -> None:
