@@ -146,6 +146,15 @@ def test_arr_per_tier_and_each_sides_calibration(tmp_path: Path) -> None:
             "available; tighten the thresholds") in text
     assert ("    round 1: strategic_value_high_threshold 0.55 -> 0.6: high_touch_enterprise 146 -> "
             "100 accounts, CSMs needed 13 -> 9") in text
+    md = run("plan", "--base", "cs-segmentation-model", "--head", head2, str(SAMPLE), *ARGS,
+             "--format", "markdown").stdout.splitlines()
+    at = md.index("<details><summary>Capacity calibration</summary>")
+    assert md[at + 2:at + 5] == [
+        "- base: high_touch_enterprise fits: needs 9 CSMs, 10 available (tolerance 10%)",
+        "- head: high_touch_enterprise over capacity: needs 13 CSMs for 146 accounts, 10 "
+        "available; tighten the thresholds",
+        "  - round 1: strategic_value_high_threshold 0.55 -> 0.6: high_touch_enterprise 146 -> "
+        "100 accounts, CSMs needed 13 -> 9"]
 
 
 def test_review_hints_and_comments_gained_and_lost(tmp_path: Path) -> None:

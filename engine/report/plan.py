@@ -258,7 +258,11 @@ def _markdown(p: Plan, limit: int) -> str:
             if len(items) > limit:
                 rows.append(f"| | … | {len(items) - limit:,} more |")
             out += _details(f"{label}: {hc.before:,} → {hc.after:,} accounts", rows)
-    out += _details("Capacity calibration", [line.strip() for line in _calibration_lines(p)])
+    calibration = [  # a list: lines of a plain paragraph would run together
+        ("  - " if line.startswith("    ") else "- ") + line.strip()
+        for line in _calibration_lines(p)
+    ]
+    out += _details("Capacity calibration", calibration)
     if p.moves:
         rows = [
             "| account | name | ARR | before | after | CSM | CRM tier | decided by |",
