@@ -403,30 +403,9 @@ def history(account_id: str, replay_id: int | None, fmt: str, store: str | None)
             doc = {"account_id": about["account_id"], "replay": about, "quarters": rows}
             click.echo(json.dumps(doc, indent=2))
             return 0
-        rs, runs = about["ruleset"], about["runs"]
-        click.echo(
-            f"{about['account_id']} · replay {about['replay_id']} (runs {runs[0]}-{runs[-1]}) · "
-            f"ruleset {rs['name']} {rs['version']} ({rs['sha256'][:12]}) · input "
-            f"{about['input_file']}"
-        )
-        for r in rows:
-            if r["outcome"] == "moved":
-                what = f"{r['from_tier']} -> {r['to_tier']}  ({r['rule_id']}: {r['because']})"
-            elif r["outcome"] == "churned":
-                what = f"churned (held in {r['from_tier']})"
-            elif r["outcome"] in ("held", "review"):
-                what = (
-                    f"{r['from_tier']}, {r['outcome']}: evaluated {r['evaluated_tier']} "
-                    f"({r['rule_id']}: {r['because']})"
-                )
-            else:
-                what = r["to_tier"] + (
-                    f" (evaluated {r['evaluated_tier']}, no rule moves it)"
-                    if r["evaluated_tier"] != r["to_tier"]
-                    else ""
-                )
-            flags = f"  flags: {', '.join(r['flags'])}" if r["flags"] else ""
-            click.echo(f"  {r['quarter']}  {what}{flags}")
+        from tierbook.trace.runs import render_history
+
+        click.echo(render_history(about, rows))
         return 0
 
     _run(go)

@@ -267,3 +267,32 @@ def history_from(
         "as_of": first["as_of"],
     }
     return about, rows
+
+
+def render_history(about: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    """`tierbook history` as text: the replay answered from, then one line a quarter."""
+    rs, runs = about["ruleset"], about["runs"]
+    out = [
+        f"{about['account_id']} · replay {about['replay_id']} (runs {runs[0]}-{runs[-1]}) · "
+        f"ruleset {rs['name']} {rs['version']} ({rs['sha256'][:12]}) · input "
+        f"{about['input_file']}"
+    ]
+    for r in rows:
+        if r["outcome"] == "moved":
+            what = f"{r['from_tier']} -> {r['to_tier']}  ({r['rule_id']}: {r['because']})"
+        elif r["outcome"] == "churned":
+            what = f"churned (held in {r['from_tier']})"
+        elif r["outcome"] in ("held", "review"):
+            what = (
+                f"{r['from_tier']}, {r['outcome']}: evaluated {r['evaluated_tier']} "
+                f"({r['rule_id']}: {r['because']})"
+            )
+        else:
+            what = r["to_tier"] + (
+                f" (evaluated {r['evaluated_tier']}, no rule moves it)"
+                if r["evaluated_tier"] != r["to_tier"]
+                else ""
+            )
+        flags = f"  flags: {', '.join(r['flags'])}" if r["flags"] else ""
+        out.append(f"  {r['quarter']}  {what}{flags}")
+    return "\n".join(out)
