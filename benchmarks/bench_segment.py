@@ -12,15 +12,15 @@ runs in a fresh Python process, so each peak RSS (ru_maxrss) is that measurement
 Two kinds of measurement:
 
 stages      read -> values+bands -> evaluate -> store, timed one by one in one process:
-            read         read_portfolio (CSV -> typed inputs)
-            values+bands compute_values + resolve_bands
-            evaluate     evaluate(..., bands=resolved) with its values pre-computed: class
-                         bits, executor runs (one per class, or per account with --no-memo),
-                         decoding and checking every account's trace
+            read         read_portfolio (CSV -> a frame of typed inputs)
+            values+bands with_values (derived values, parts, scores) + resolve_bands
+            evaluate     evaluate(..., bands=resolved) on that frame: condition columns,
+                         classes, executor runs (one per class, or per account with
+                         --no-memo), decoding and checking every account's trace
             store        TraceStore.write_run into a fresh SQLite trace store (runs, paths,
                          firings, accounts), as segment does once evaluated
 end to end  what `tierbook segment --store` does, without the report files: read, evaluate,
-            capacity calibration (each round recounts tiers with one boundary moved),
+            capacity calibration (each round re-evaluates with one boundary moved),
             quality gates, store.
 """
 
@@ -73,25 +73,19 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
     from tierbook.commands.api import load
     from tierbook.portfolio.frame import read_portfolio
     from tierbook.trace.store import TraceStore
-    from tierbook.evaluate.values import ValuesWhileReading
+    from tierbook.evaluate.values import with_values
 
     as_of = dt.date.fromisoformat(spec["as_of"])
     ruleset, text = load(spec["ruleset"])
     out: dict[str, Any] = {}
 
-    # as segment does: the values computed while reading (a CSV read by two processes: each
-    # process those of the accounts it read) and kept as columns (no dict per account)
-    values = ValuesWhileReading(ruleset, as_of)
-    values.dicts = False
     t0 = time.perf_counter()
-    pf = read_portfolio(spec["portfolio"], ruleset, values=values)
+    pf = read_portfolio(spec["portfolio"], ruleset)
     t1 = time.perf_counter()
     out["read_s"] = t1 - t0
-    out["values_while_reading"] = pf.prepared is not None
 
-    computed = (pf.prepared if pf.prepared is not None
-                else E.compute_values(ruleset, pf.accounts, as_of, in_place=True))
-    bands = E.resolve_bands(ruleset, computed, pf.by_field)
+    frame = with_values(ruleset, pf.frame, as_of)
+    bands = E.resolve_bands(ruleset, frame)
     t2 = time.perf_counter()
     out["values_bands_s"] = t2 - t1
 
@@ -113,13 +107,13 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
     E.make_executor = counting_executor  # type: ignore[assignment]
     try:
         t2 = time.perf_counter()
-        ev = E.evaluate(ruleset, pf.accounts, as_of, engine=spec["engine"], memo=spec["memo"],
-                        bands=bands, computed=computed, by_field=pf.by_field)
+        ev = E.evaluate(ruleset, frame, as_of, engine=spec["engine"], memo=spec["memo"],
+                        bands=bands)
         t3 = time.perf_counter()
     finally:
         E.make_executor = real_make  # type: ignore[assignment]
     out["evaluate_s"] = t3 - t2
-    out["classes"] = len(set(ev.layout.keys)) if spec["memo"] and ev.layout else None
+    out["classes"] = len(ev.firsts) if spec["memo"] else None
     out["paths"] = len(ev.paths)
     out["executor_runs"] = runs[0]
     out["leaves"] = len(ev.network.leaves)
@@ -136,7 +130,7 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
         t5 = time.perf_counter()
         out["store_mb"] = sum(f.stat().st_size for f in Path(tmp).iterdir()) / 2**20
     out["store_s"] = t5 - t4
-    out["accounts"] = len(ev.decisions)
+    out["accounts"] = ev.frame.height
     out["peak_rss_mb"] = _peak_mb()
     out["children_peak_rss_mb"] = _peak_mb("children")
     return out
@@ -182,10 +176,9 @@ def _end_to_end(spec: dict[str, Any], profile: bool = False) -> dict[str, Any]:
                 t1 = time.perf_counter()
     finally:
         S.evaluate = real_evaluate  # type: ignore[assignment]
-    n = len(result.evaluation.decisions)
+    n = result.evaluation.frame.height
     return {"end_to_end_s": t1 - t0, "accounts": n, "evaluations": calls["n"],
-            "evaluate_calls_s": calls["s"], "classes": (len(set(result.evaluation.layout.keys))
-                        if result.evaluation.layout else None),
+            "evaluate_calls_s": calls["s"], "classes": len(result.evaluation.firsts),
             "paths": len(result.evaluation.paths),
             "calibration_rounds": len(result.calibration.steps),
             "tiers": {t: v["accounts"] for t, v in result.tier_summary().items()},

@@ -14,7 +14,12 @@ from tierbook.engines import ENGINES
 from tierbook.errors import EXIT_CHANGES, EXIT_INVALID
 
 from .handler import run_command as _run
-from .options import evaluation_options, leading_ruleset, on_error_option, to_date
+from .options import (
+    evaluation_options,
+    leading_ruleset,
+    on_error_option,
+    parse_optional_date,
+)
 from .runs import runs
 
 FORMATS = click.Choice(["text", "json"])
@@ -282,14 +287,20 @@ def plan(
     help="Fail when rule coverage of any ruleset is below PCT percent.",
 )
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
-@click.option("--as-of", "as_of", metavar="DATE", help="Override the test files' as_of dates.")
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=parse_optional_date,
+    metavar="DATE",
+    help="Override the test files' as_of dates.",
+)
 @click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True)
 def test_command(
     paths: tuple[str, ...],
     coverage: bool,
     fail_under: float | None,
     fmt: str,
-    as_of: str | None,
+    as_of: Any,
     engine: str,
 ) -> None:
     """Run rule test cases (YAML files; default: rulesets/tests) and report rule coverage."""
@@ -297,7 +308,7 @@ def test_command(
     def go() -> int:
         from tierbook.commands.testing import render_text, run_tests
 
-        report = run_tests(list(paths), as_of=to_date(as_of) if as_of else None, engine=engine)
+        report = run_tests(list(paths), as_of=as_of, engine=engine)
         if fmt == "json":
             click.echo(json.dumps(report.as_dict(), indent=2))
         else:
@@ -309,6 +320,14 @@ def test_command(
             click.echo(
                 f"coverage of {c.ruleset} is {c.percent:.1f}%, under {fail_under:g}%", err=True
             )
+        if not report.results:  # a run that tested nothing has not passed
+            where = ", ".join(paths) or "the default test folder"
+            click.echo(
+                f"no test cases in {where} ({len(report.files)} test file(s) read): "
+                "nothing was tested",
+                err=True,
+            )
+            return 1
         return 1 if report.failed or low else 0
 
     _run(go)

@@ -24,6 +24,13 @@ def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) ->
     return to_date(value)
 
 
+def parse_optional_date(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> dt.date | None:
+    """--as-of where leaving it out means "as each file says", not today."""
+    return None if value is None else to_date(value)
+
+
 def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(
         [

@@ -26,7 +26,6 @@ LONG_MODULES = {
     "engine/commands/replay.py",
     "engine/commands/testing.py",
     "engine/evaluate/run.py",
-    "engine/evaluate/values.py",
     "engine/network/compile.py",
     "engine/report/summary.py",
     "engine/ruleset/validate.py",

@@ -4,8 +4,11 @@ including the boundaries (exactly 20%, exactly two quarters) and the review-only
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -309,3 +312,128 @@ def test_events_csv_read_as_exported(tmp_path: Path) -> None:
         (6, "2026Q4", "C", "signal", {"name": "x\r\ny"}),
         (8, "2027Q1", "A", "renewal", {"arr": 1200.0})]
     assert [s["line"] for s in skipped] == [7]
+
+
+def test_a_bad_events_or_portfolio_file_is_exit_1_naming_it(tmp_path: Path) -> None:
+    """A folder, a CSV named .parquet, a header with no events and JSON nested past the
+    parser's stack: each is a data error (exit 1) naming the file, never an internal error."""
+    rs = ruleset(tmp_path)
+    portfolio = write_portfolio(tmp_path, {"A": (500, 0.1)})
+    good = events(tmp_path, ["2026Q4,A,renewal,arr,100"])
+    (tmp_path / "folder.csv").mkdir()
+    (tmp_path / "csv.parquet").write_text("account_id,arr\nA,500\n")
+    (tmp_path / "header.csv").write_text("quarter,account_id,type,field,value\n")
+    (tmp_path / "deep.jsonl").write_text('{"quarter": "2026Q4", "account_id": "A", "type": "churn"}\n'
+                                         + "[" * 100_000 + "]" * 100_000 + "\n")
+    cases = {
+        ("folder.csv", "events"): "folder.csv: is a folder, not an events file (.csv or .jsonl)",
+        ("csv.parquet", "events"): "csv.parquet: events are read from CSV or JSON Lines",
+        ("header.csv", "events"): "header.csv:1:1: file has no events (only a header): "
+                                  "nothing to replay",
+        ("deep.jsonl", "events"): "deep.jsonl:2:1: invalid JSON: nested too deep",
+        ("folder.csv", "portfolio"): "folder.csv: is a folder, not a portfolio file",
+        ("csv.parquet", "portfolio"): "csv.parquet: cannot read Parquet (is it a Parquet file?)",
+    }
+    for (name, role), message in cases.items():
+        given = str(tmp_path / name)
+        args = [rs, portfolio, given] if role == "events" else [rs, given, good]
+        result = CliRunner().invoke(main, ["replay", *args, *ARGS])
+        assert result.exit_code == 1, (name, role, result.output)
+        assert result.stderr.startswith(f"{given}{message.removeprefix(name)}"), (name, result.stderr)
+        assert "internal error" not in result.stderr
+        if role == "portfolio":
+            seg = CliRunner().invoke(main, ["segment", rs, given, *ARGS])
+            assert seg.exit_code == 1 and seg.stderr.startswith(given), seg.output
+
+
+def test_a_replay_with_every_event_skipped_says_so(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, [
+        "replay", ruleset(tmp_path), write_portfolio(tmp_path, {"A": (500, 0.1)}),
+        events(tmp_path, ["2026Q4,A,renewl,arr,100"]), *ARGS, "--on-error", "skip"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[:2] == [
+        f"{tmp_path / 'e.csv'}: every event was skipped as bad (1): nothing to replay",
+        f"{tmp_path / 'e.csv'}:2:1: type: unknown event type 'renewl' (did you mean 'renewal'?)"]
+    assert "replay None" not in result.output
+
+
+def _runs() -> list[tuple[int, str, str, str]]:
+    with sqlite3.connect(os.environ["TIERBOOK_STORE"]) as db:
+        return db.execute("SELECT run_id, command, status, label FROM runs ORDER BY run_id").fetchall()
+
+
+def test_a_replay_that_stops_at_a_bad_event_stores_no_quarter(tmp_path: Path) -> None:
+    """Good quarters first, then an unknown account in 2027Q2 and an event after a churn in
+    2027Q3: every bad event of the file is reported at once, before any quarter is stored,
+    so `history` has no replay and `explain` still answers from the segment run."""
+    rs = ruleset(tmp_path)
+    p = write_portfolio(tmp_path, {"A": (50000, 0.2), "B": (50000, 0.2)})
+    assert run("segment", rs, p, *ARGS).exit_code == 0
+    explained = run("explain", "A", "--format", "json").stdout
+    result = CliRunner().invoke(main, ["replay", rs, p, events(tmp_path, [
+        "2026Q4,A,renewal,arr,60000", "2027Q1,B,churn,,", "2027Q2,NOPE,renewal,arr,5",
+        "2027Q2,A,renewal,arr,70000", "2027Q3,B,renewal,arr,5", "2027Q3,A,signal,arr,oops"]),
+        *ARGS, "--out", "replayed"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"{tmp_path / 'e.csv'}:4:1: account_id: unknown account 'NOPE'",
+        f"{tmp_path / 'e.csv'}:6:1: account_id: account 'B' churned in 2027Q1; no events may follow",
+        f"{tmp_path / 'e.csv'}:7:1: arr: 'oops' is not a number"]
+    assert _runs() == [(1, "segment", "complete", "")]
+    assert not (tmp_path / "replayed").exists()
+    assert run("explain", "A", "--format", "json").stdout == explained
+    history = CliRunner().invoke(main, ["history", "A"])
+    assert history.exit_code == 1 and "no replay yet" in history.stderr
+
+
+def test_a_replay_that_fails_midway_leaves_no_complete_quarter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replay that fails after storing its first quarters (here: the store fails on the
+    third) marks them failed: `history` answers from the earlier complete replay, `explain`
+    from the segment run, and the failed replay's id is refused."""
+    from tierbook.trace.store import TraceStore
+
+    rs = ruleset(tmp_path)
+    p = write_portfolio(tmp_path, {"A": (50000, 0.2)})
+    rows = ["2026Q4,A,renewal,arr,200000", "2027Q1,A,renewal,arr,210000",
+            "2027Q2,A,renewal,arr,220000"]
+    assert run("replay", rs, p, events(tmp_path, rows[:1]), *ARGS).exit_code == 0
+    assert run("segment", rs, p, *ARGS).exit_code == 0
+    history = run("history", "A").stdout
+    explained = run("explain", "A", "--format", "json").stdout
+    write = TraceStore.write_paths
+    calls = []
+
+    def fails_third(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise sqlite3.OperationalError("database or disk is full")
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(TraceStore, "write_paths", fails_third)
+    result = CliRunner().invoke(main, ["replay", rs, p, events(tmp_path, rows), *ARGS])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (f"{os.environ['TIERBOOK_STORE']}: cannot write the run to the "
+                             "trace store (database or disk is full)\n")
+    assert _runs() == [(1, "replay", "complete", "2026Q4"), (2, "segment", "complete", ""),
+                       (3, "replay", "failed", "2026Q4"), (4, "replay", "failed", "2027Q1"),
+                       (5, "replay", "failed", "2027Q2")]
+    assert run("history", "A").stdout == history
+    assert run("explain", "A", "--format", "json").stdout == explained
+    refused = CliRunner().invoke(main, ["history", "A", "--replay", "3"])
+    assert refused.exit_code == 1
+    assert refused.stderr == ("replay 3 is failed: it did not finish, so its quarters are "
+                              "not reported\n")
+
+
+def test_a_replay_whose_every_quarter_is_skipped_says_so(tmp_path: Path) -> None:
+    """Every event before the start date, skipped: no quarter is replayed, and the replay
+    says so (exit 1) instead of printing 'trace: replay None'."""
+    result = CliRunner().invoke(main, [
+        "replay", ruleset(tmp_path), write_portfolio(tmp_path, {"A": (500, 0.1)}),
+        events(tmp_path, ["2026Q2,A,renewal,arr,100"]), *ARGS, "--on-error", "skip"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (f"{tmp_path / 'e.csv'}: no quarter to replay: all 1 event(s) "
+                             "were skipped\n")
+    assert _runs() == []

@@ -119,3 +119,26 @@ def test_computed_bands_must_be_pinned(tmp_path: Path) -> None:
     result = run("test", str(path))
     assert result.exit_code == 1
     assert "is computed from the portfolio (target_shares): pin its edges here" in result.stderr
+
+
+def test_no_test_cases_is_a_failure_of_its_own(tmp_path: Path) -> None:
+    """A folder without test files, or test files without cases, tests nothing: that fails
+    (with or without --fail-under) and says why, instead of passing with 0 passed, 0 failed."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    no_cases = tmp_path / "none"
+    no_cases.mkdir()
+    (no_cases / "t.yaml").write_text(f"ruleset: {RULESET}\ncases: []\n")
+    for folder, files in ((empty, 0), (no_cases, 1)):
+        for extra in ([], ["--fail-under", "100"]):
+            result = run("test", str(folder), *extra)
+            assert result.exit_code == 1, (folder, extra, result.output)
+            assert result.stderr.endswith(f"no test cases in {folder} ({files} test file(s) "
+                                          "read): nothing was tested\n"), result.stderr
+
+
+def test_a_bad_as_of_is_a_usage_error() -> None:
+    result = run("test", str(ROOT / "rulesets" / "tests"), "--as-of", "2026-02-30")
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--as-of': '2026-02-30' is not a date (YYYY-MM-DD)" in result.stderr
+    assert "internal error" not in result.output

@@ -115,18 +115,16 @@ def test_no_columns():
     assert _objects({"p": {}}, 2) == ['{"p":{}}', '{"p":{}}']
 
 
-def test_account_texts_with_and_without_every_key():
-    """Records that all hold every key are read a row at a time and transposed; one lacking a
-    key makes every column read key by key, that key null for it.  Same text either way."""
-    full = [{"account_id": f"A{i}", "arr": 100.5 * i, "tier": "t", "s": 0.5} for i in range(300)]
-    parts = [{"s": {"a": 0.5}} for _ in full]
-    ids, scores, inputs = account_texts(full, parts, ["account_id", "arr", "tier"], ["s"])
-    assert ids == [r["account_id"] for r in full]
-    assert inputs == [_json({k: r[k] for k in ("account_id", "arr", "tier")}) for r in full]
+def test_account_texts_from_columns_a_missing_one_null():
+    """An account's stored texts are read from the evaluation's columns; a name no column
+    holds is null for every account."""
+    rows = [{"account_id": f"A{i}", "arr": 100.5 * i, "tier": "t", "s": 0.5} for i in range(300)]
+    columns = {k: [r[k] for r in rows] for k in rows[0]}
+    parts = {"s": {"a": [0.5] * 300}}
+    ids, scores, inputs = account_texts(columns, parts, ["account_id", "arr", "tier"], ["s"])
+    assert ids == [r["account_id"] for r in rows]
+    assert inputs == [_json({k: r[k] for k in ("account_id", "arr", "tier")}) for r in rows]
     assert scores == [_json({"s": 0.5, "s.parts": {"a": 0.5}})] * 300
-    gap = [dict(r) for r in full]
-    del gap[7]["arr"]
-    _, _, inputs = account_texts(gap, parts, ["account_id", "arr", "tier"], ["s"])
+    del columns["arr"]
+    _, _, inputs = account_texts(columns, parts, ["account_id", "arr", "tier"], ["s"])
     assert inputs[7] == _json({"account_id": "A7", "arr": None, "tier": "t"})
-    assert inputs[:7] + inputs[8:] == [
-        _json({k: r[k] for k in ("account_id", "arr", "tier")}) for r in full[:7] + full[8:]]

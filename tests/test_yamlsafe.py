@@ -318,3 +318,30 @@ def test_base_case_loads_with_positions_for_every_value() -> None:
                 walk(sub, path + (i,))
 
     walk(doc.data, ())
+
+
+# -- nesting cap ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [150, 10_000])
+def test_deeply_nested_brackets_are_a_located_error(tmp_path: Path, depth: int) -> None:
+    """Thousands of nested brackets exhaust PyYAML's recursive composer; a hundred and fifty
+    load but nest deeper than the cap.  Either way: exit 1 naming the file, line and column
+    where the nesting passes the cap, not an internal error."""
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("tierbook: 1\na: " + "[" * depth + "]" * depth + "\n")
+    result = CliRunner().invoke(main, ["validate", str(deep)])
+    assert result.exit_code == 1, result.output
+    column = len("a: ") + yamlsafe.MAX_DEPTH + 1
+    assert result.stdout.startswith(
+        f"{deep}:2:{column}: mappings and lists nested more than {yamlsafe.MAX_DEPTH} levels deep"
+    ), result.output
+
+
+def test_nesting_at_the_cap_loads() -> None:
+    depth = yamlsafe.MAX_DEPTH
+    doc = load_text("a: " + "[" * depth + "1" + "]" * depth + "\n", "r.yaml")
+    inner = doc.data["a"]
+    for _ in range(depth - 1):
+        inner = inner[0]
+    assert inner == [1]

@@ -16,7 +16,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..evaluate.decisions import with_values
 from .result import SegmentResult
 
 
@@ -53,7 +52,8 @@ def align(result: SegmentResult) -> Alignment | None:
     top_n = int(cfg.get("top", 5))
     arr_field = result.arr_field
     misaligned, unknown = [], 0
-    for d, values in with_values(result.evaluation.decisions):
+    for d in result.evaluation.decisions:
+        values = d.values
         current = values.get(cfg["current"])
         if current is None or current not in tiers:
             unknown += 1
@@ -91,7 +91,8 @@ def align(result: SegmentResult) -> Alignment | None:
 
 def _expansion(result: SegmentResult, cfg: dict[str, Any], limit: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for d, values in with_values(result.evaluation.decisions):
+    for d in result.evaluation.decisions:
+        values = d.values
         potential = values.get(cfg["potential"])
         arr = float(values.get(result.arr_field) or 0.0)
         if potential is None or potential <= arr:
@@ -122,7 +123,8 @@ def _territory(result: SegmentResult, cfg: dict[str, Any]) -> dict[str, Any]:
     book = {t.id: (t.book_target or 0) for t in rs.tiers}
     tol = float(cfg.get("tolerance", 0.15))
     accounts: dict[str, list[tuple[float, str]]] = {}
-    for d, values in with_values(result.evaluation.decisions):
+    for d in result.evaluation.decisions:
+        values = d.values
         csm = values.get(cfg["csm"])
         if not csm or not book.get(d.tier):
             continue  # pooled/automated or unassigned accounts carry no named load

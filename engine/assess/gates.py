@@ -108,16 +108,8 @@ def _weights(g: Gate, c: GateContext) -> tuple[bool, str]:
         unscored = c.evaluation.column(s.id).count(None)
         if unscored:
             problems.append(f"{unscored} account(s) have no {s.id} score")
-        columns = c.evaluation.part_columns
-        if columns is not None:  # a column per component, no dict per account
-            out_of_range = sum(map(_outside_0_1, columns.columns.get(s.id, {}).values()))
-        else:
-            out_of_range = sum(
-                1
-                for d in c.evaluation.decisions
-                for v in d.parts.get(s.id, {}).values()
-                if v is not None and not 0 <= v <= 1
-            )
+        parts = c.evaluation.part_columns(s.id).values()
+        out_of_range = sum(map(_outside_0_1, parts))
         if out_of_range:
             problems.append(f"{out_of_range} {s.id} factor score(s) outside 0-1")
     if not texts:
@@ -160,7 +152,7 @@ def _capacity(g: Gate, c: GateContext) -> tuple[bool, str]:
 
 def _share_cap(g: Gate, c: GateContext) -> tuple[bool, str]:
     tier, cap = g.params["tier"], float(g.params["max_share"])
-    n = len(c.evaluation.decisions)
+    n = c.evaluation.frame.height
     count = sum(k for d, k in c.evaluation.by_path() if d.tier == tier)
     share = count / n if n else 0.0
     return share <= cap, f"{tier} holds {share:.1%} of accounts ({count} of {n}); cap {cap:.0%}"
@@ -170,8 +162,8 @@ def _stability(g: Gate, c: GateContext) -> tuple[bool, str]:
     k = int(g.params.get("accounts", 3))
     pert = float(g.params.get("perturbation", 0.10))
     rng = random.Random(int(g.params.get("seed", 0)))
-    decisions = c.evaluation.decisions
-    picks = sorted(rng.sample(range(len(decisions)), min(k, len(decisions))))
+    ids, evaluated = c.evaluation.account_ids(), c.evaluation.tiers()
+    picks = sorted(rng.sample(range(len(ids)), min(k, len(ids))))
     trials = []
     arrs = c.evaluation.column(c.arr_field)
     for i in picks:
@@ -180,11 +172,9 @@ def _stability(g: Gate, c: GateContext) -> tuple[bool, str]:
     tiers = c.reclassify(trials)
     moved = []
     for (i, arr), tier in zip(trials, tiers):
-        if tier != decisions[i].tier:
-            moved.append(
-                f"{decisions[i].account_id} {decisions[i].tier} -> {tier} at ARR ${arr:,.2f}"
-            )
-    names = ", ".join(decisions[i].account_id for i in picks)
+        if tier != evaluated[i]:
+            moved.append(f"{ids[i]} {evaluated[i]} -> {tier} at ARR ${arr:,.2f}")
+    names = ", ".join(ids[i] for i in picks)
     if moved:
         return (
             False,

@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, RulesetError, UsageError
+from ..errors import DataError, Problem, RulesetError, UsageError
 from ..ruleset.build import check_document, resolve_ruleset_path, ruleset_from_document
 from ..ruleset.yamlsafe import load_file
 
@@ -99,12 +99,19 @@ def _segment_and_store(
     command: str,
     label: str = "",
     progress: Callable[[int], None] | None = None,
-    write: Callable[[Any], None] | None = None,
+    write: Callable[[Any, Callable[[], None]], None] | None = None,
 ) -> Any:
-    """Segment, write the files (if asked), then keep the run in the trace store."""
+    """Segment, then keep the run in the trace store and write the files (if asked),
+    together: the store is checked before anything else; the run's rows go in as an
+    incomplete run, ``write(result, commit)`` stages the files and swaps them in, and
+    ``commit`` marks the run complete; if any step fails the run is marked failed and the
+    previous files stay."""
+    from ..trace.preflight import check_store
     from ..trace.store import TraceStore, default_path
     from .segment import segment as run_segment
 
+    path = str(store_path or default_path())
+    check_store(path)
     accounts_path = accounts or sample_portfolio()
     result = run_segment(
         ruleset,
@@ -116,19 +123,26 @@ def _segment_and_store(
         accounts_display=accounts or SAMPLE_PORTFOLIO,
         progress=progress,
     )
-    if write is not None:
-        write(result)
-    path = str(store_path or default_path())
     store = TraceStore(path)
     try:
-        result.run_id = store.write_run(
+        run_id = store.write_run(
             result.evaluation,
             ruleset_text=text,
             input_file=result.input_file,
             input_sha256=result.input_sha256,
             command=command,
             label=label,
+            complete=False,
         )
+        try:
+            if write is not None:
+                write(result, lambda: store.complete_runs([run_id]))
+            else:
+                store.complete_runs([run_id])
+        except BaseException:
+            store.fail_runs([run_id])
+            raise
+        result.run_id = run_id
     finally:
         store.close()
     result.store_path = str(Path(path))
@@ -200,7 +214,9 @@ def segment(
         on_error=on_error,
         command="segment",
         progress=progress,
-        write=(lambda r: write_outputs(r, out_dir, chart=chart)) if out_dir else None,
+        write=(lambda r, commit: write_outputs(r, out_dir, chart=chart, commit=commit))
+        if out_dir
+        else None,
     )
 
 
@@ -241,10 +257,12 @@ def replay(
 
     from ..portfolio.events import read_events
     from ..portfolio.frame import read_portfolio
-    from ..trace.store import TraceStore
+    from ..trace.preflight import check_store
+    from ..trace.store import TraceStore, default_path
     from .replay import replay as run_replay
 
     ruleset, text = load(ruleset_arg)
+    check_store(store_path or default_path())
     accounts_path = accounts or sample_portfolio()
     events_file = events_path or sample_events()
     shown = events_path or SAMPLE_EVENTS
@@ -255,6 +273,7 @@ def replay(
     digest = hashlib.sha256(Path(events_file).read_bytes()).hexdigest()
     store = TraceStore(store_path)
     state: dict[str, Any] = {}
+    run_ids: list[int] = []  # each quarter's run, kept incomplete until the replay is done
 
     def on_quarter(q: Any, ev: Any) -> None:
         outcome = {m["account_id"]: ("moved", m) for m in q.moves}
@@ -304,7 +323,9 @@ def replay(
             input_sha256=digest,
             command="replay",
             label=q.quarter,
+            complete=False,
         )
+        run_ids.append(q.run_id)
         replay_id = state.setdefault("replay_id", q.run_id)
         store.write_movements(replay_id, q.quarter, q.run_id, rows)
 
@@ -321,17 +342,31 @@ def replay(
             skipped=skipped,
             on_quarter=on_quarter,
         )
+        if not result.quarters:  # (every event skipped: bad, or before the start date)
+            why = f"no quarter to replay: all {len(result.skipped)} event(s) were skipped"
+            raise DataError(why, [Problem(shown, 0, 0, "", why, "no-events")])
+        result.replay_id = state.get("replay_id")
+
+        def commit() -> None:  # every quarter complete together, with the files, or none
+            store.complete_runs(run_ids)
+
+        if out_dir:
+            _write_replay(result, out_dir, chart, commit)
+        else:
+            commit()
+    except BaseException:
+        store.fail_runs(run_ids)
+        raise
     finally:
         store.close()
-    result.replay_id = state.get("replay_id")
-    if out_dir:
-        _write_replay(result, out_dir, chart)
     return result
 
 
-def _write_replay(result: Any, out_dir: str, chart: bool) -> None:
+def _write_replay(
+    result: Any, out_dir: str, chart: bool, commit: Callable[[], None] | None = None
+) -> None:
     from ..report import replay as replay_report
-    from .segment import atomic_folder
+    from .outfolder import atomic_folder
 
     def write(tmp: Path) -> None:
         for name, body in replay_report.files(result).items():
@@ -341,7 +376,7 @@ def _write_replay(result: Any, out_dir: str, chart: bool) -> None:
                 result, str(tmp / "tiers_by_quarter.png"), str(tmp / "flows.png")
             )
 
-    atomic_folder(out_dir, write)
+    atomic_folder(out_dir, write, commit)
 
 
 def history(

@@ -11,19 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..assess.transitions import History, decide
 from ..errors import DataError, Problem
 from ..evaluate.bands import ResolvedBands
-from ..evaluate.run import Evaluation, compute_values, evaluate, resolve_bands
+from ..evaluate.run import Evaluation, evaluate, resolve_bands, values_frame
 from ..portfolio.cells import BadValue
 from ..portfolio.cells import parser as _parser
 from ..portfolio.cells import typed as _typed
 from ..portfolio.events import ACCOUNT_TYPES, Event, quarter_end
 from ..ruleset.model import Ruleset
+from .replay_check import before_start, check_events
 
 
 @dataclass
@@ -111,7 +112,10 @@ class _Sim:
         memo: bool,
         on_error: str,
         events_file: str,
+        events: list[Event] | None = None,
     ) -> None:
+        """``events``: with ``on_error`` fail, checked whole before anything is evaluated
+        (``replay_check``)."""
         self.rs = ruleset
         self.engine = engine
         self.memo = memo
@@ -120,29 +124,23 @@ class _Sim:
         self.arr_field = ruleset.role("arr") or "arr"
         self.inputs = {i.id: i for i in ruleset.inputs}
         self.parsers = {i.id: _parser(i) for i in ruleset.inputs}
-        computed = compute_values(ruleset, accounts, as_of)
-        self.bands = resolve_bands(ruleset, computed)
         self.states: dict[str, AccountState] = {
             str(a["account_id"]): AccountState(dict(a)) for a in accounts
         }
         self.problems: list[Problem] = []
         self.skipped: list[dict[str, Any]] = []
         self.ignored: Counter[str] = Counter()
+        if events is not None and on_error != "skip":
+            check_events(self, events, as_of)
+        start = values_frame(ruleset, accounts, as_of)
+        self.bands = resolve_bands(ruleset, start)
         self.total_csms = ruleset.capacity.available
         self.base_csms = self.total_csms
         self.quarter_count = 0
         self.churn_streak: dict[str, int] = defaultdict(int)
         # the values the bands were resolved from are the starting evaluation's values
-        base = evaluate(
-            ruleset,
-            accounts,
-            as_of,
-            engine=self.engine,
-            memo=self.memo,
-            bands=self.bands,
-            computed=computed,
-        )
-        del computed
+        base = evaluate(ruleset, start, as_of, engine=self.engine, memo=self.memo, bands=self.bands)
+        del start
         for d in base.decisions:
             st = self.states[d.account_id]
             st.held, st.flags = d.tier, list(d.flags)
@@ -161,15 +159,13 @@ class _Sim:
     # -- helpers -------------------------------------------------------------------------
     def _evaluate(self, ids: list[str], as_of: dt.date) -> Evaluation:
         accounts = [self.states[i].inputs for i in ids]
-        computed = compute_values(self.rs, accounts, as_of)
         return evaluate(
             self.rs,
-            accounts,
+            values_frame(self.rs, accounts, as_of),
             as_of,
             engine=self.engine,
             memo=self.memo,
             bands=self.bands,
-            computed=computed,
         )
 
     def _active(self) -> list[str]:
@@ -207,69 +203,14 @@ class _Sim:
         self.quarter_count += 1
         as_of = quarter_end(quarter)
         start_tier = {i: self.states[i].held for i in self._active()}
-        touched: dict[str, set[str]] = defaultdict(set)
-        churned: list[str] = []
-        new: list[str] = []
         launches: list[str] = []
         counts: Counter[str] = Counter(e.type for e in events)
         for e in events:
             if e.type == "capacity_change":
                 self.total_csms = e.fields["csms"]
-                continue
-            if e.type == "product_launch":
+            elif e.type == "product_launch":
                 launches.append(e.value)
-                continue
-            st = self.states.get(e.account_id)
-            if e.type == "new_account":
-                if st is not None:
-                    self._fail(e, "account_id", f"new_account '{e.account_id}' already exists")
-                    continue
-                inputs = {i.id: i.default for i in self.rs.inputs}
-                inputs[self.rs.role("account_id") or "account_id"] = e.account_id
-                inputs["account_id"] = e.account_id
-                self.states[e.account_id] = AccountState(inputs, created_in=quarter)
-                new.append(e.account_id)
-                for name, raw in e.fields.items():
-                    self._set(self.states[e.account_id], e, name, raw)
-                continue
-            if st is None:
-                self._fail(e, "account_id", f"unknown account '{e.account_id}'")
-                continue
-            if st.churned_in:
-                self._fail(
-                    e,
-                    "account_id",
-                    f"account '{e.account_id}' churned in {st.churned_in}; no events may follow",
-                )
-                continue
-            touched[e.account_id].add(e.type)
-            arr = float(st.inputs.get(self.arr_field) or 0.0)
-            if e.type == "renewal":
-                st.inputs[self.arr_field] = round(e.fields["arr"], 2)
-            elif e.type == "expansion":
-                st.inputs[self.arr_field] = round(arr + e.fields["arr"], 2)
-            elif e.type == "contraction":
-                st.inputs[self.arr_field] = round(max(0.0, arr - e.fields["arr"]), 2)
-            elif e.type == "churn":
-                st.churned_in = quarter
-                churned.append(e.account_id)
-            elif e.type == "signal":
-                for name, raw in e.fields.items():
-                    self._set(st, e, name, raw)
-        for account_id in new:
-            st = self.states[account_id]
-            missing = [i.id for i in self.rs.inputs if i.required and st.inputs.get(i.id) is None]
-            if missing:
-                line = next(
-                    e.line for e in events if e.type == "new_account" and e.account_id == account_id
-                )
-                self._fail(
-                    Event(line, quarter, account_id, "new_account"),
-                    missing[0],
-                    f"new account '{account_id}' has no {missing[0]} (send it as a signal "
-                    f"in the same quarter)",
-                )
-                st.churned_in = quarter  # never evaluated
+        touched, churned, new = self.apply(quarter, events, self.states, self.ignored)
         if self.problems:
             raise DataError(f"{self.file}: {len(self.problems)} bad event(s)", self.problems[:200])
         ids = self._active()
@@ -361,10 +302,79 @@ class _Sim:
         )
         return quarter_report
 
-    def _set(self, st: AccountState, e: Event, name: str, raw: Any) -> None:
+    def apply(
+        self,
+        quarter: str,
+        events: list[Event],
+        states: MutableMapping[str, AccountState],
+        ignored: Counter[str],
+    ) -> tuple[dict[str, set[str]], list[str], list[str]]:
+        """A quarter's account events applied to ``states`` (the accounts touched, churned,
+        and new), each bad one reported (``_fail``): the one place they are checked, by the
+        replay and, before it, by ``replay_check`` on a copy of the accounts it touches."""
+        touched: dict[str, set[str]] = defaultdict(set)
+        churned: list[str] = []
+        new: list[str] = []
+        for e in events:
+            if e.type in ("capacity_change", "product_launch"):
+                continue
+            st = states.get(e.account_id)
+            if e.type == "new_account":
+                if st is not None:
+                    self._fail(e, "account_id", f"new_account '{e.account_id}' already exists")
+                    continue
+                inputs = {i.id: i.default for i in self.rs.inputs}
+                inputs[self.rs.role("account_id") or "account_id"] = e.account_id
+                inputs["account_id"] = e.account_id
+                st = states[e.account_id] = AccountState(inputs, created_in=quarter)
+                new.append(e.account_id)
+                for name, raw in e.fields.items():
+                    self._set(st, e, name, raw, ignored)
+                continue
+            if st is None:
+                self._fail(e, "account_id", f"unknown account '{e.account_id}'")
+                continue
+            if st.churned_in:
+                self._fail(
+                    e,
+                    "account_id",
+                    f"account '{e.account_id}' churned in {st.churned_in}; no events may follow",
+                )
+                continue
+            touched[e.account_id].add(e.type)
+            arr = float(st.inputs.get(self.arr_field) or 0.0)
+            if e.type == "renewal":
+                st.inputs[self.arr_field] = round(e.fields["arr"], 2)
+            elif e.type == "expansion":
+                st.inputs[self.arr_field] = round(arr + e.fields["arr"], 2)
+            elif e.type == "contraction":
+                st.inputs[self.arr_field] = round(max(0.0, arr - e.fields["arr"]), 2)
+            elif e.type == "churn":
+                st.churned_in = quarter
+                churned.append(e.account_id)
+            elif e.type == "signal":
+                for name, raw in e.fields.items():
+                    self._set(st, e, name, raw, ignored)
+        for account_id in new:
+            st = states[account_id]
+            missing = [i.id for i in self.rs.inputs if i.required and st.inputs.get(i.id) is None]
+            if missing:
+                line = next(
+                    e.line for e in events if e.type == "new_account" and e.account_id == account_id
+                )
+                self._fail(
+                    Event(line, quarter, account_id, "new_account"),
+                    missing[0],
+                    f"new account '{account_id}' has no {missing[0]} (send it as a signal "
+                    f"in the same quarter)",
+                )
+                st.churned_in = quarter  # never evaluated
+        return touched, churned, new
+
+    def _set(self, st: AccountState, e: Event, name: str, raw: Any, ignored: Counter[str]) -> None:
         inp = self.inputs.get(name)
         if inp is None:
-            self.ignored[name] += 1  # a column this ruleset does not read
+            ignored[name] += 1  # a column this ruleset does not read
             return
         if raw is None or str(raw).strip() == "":
             st.inputs[name] = inp.default
@@ -493,8 +503,9 @@ def replay(
     skipped: list[dict[str, Any]] | None = None,
     on_quarter: Any = None,
 ) -> Replay:
-    """``on_quarter(report, evaluation)`` is called as each quarter is done."""
-    sim = _Sim(ruleset, accounts, as_of, engine, memo, on_error, events_file)
+    """``on_quarter(report, evaluation)`` is called as each quarter is done; with
+    ``on_error`` fail, only once every event has been checked."""
+    sim = _Sim(ruleset, accounts, as_of, engine, memo, on_error, events_file, events)
     return _replay(sim, events, as_of, skipped, on_quarter)
 
 
@@ -512,12 +523,7 @@ def _replay(
     quarters = []
     for q in sorted(by_quarter):
         if quarter_end(q) <= as_of:
-            sim._fail(
-                by_quarter[q][0],
-                "quarter",
-                f"quarter {q} ends before the start date "
-                f"{as_of.isoformat()}: replay starts from the portfolio as of that date",
-            )
+            sim._fail(by_quarter[q][0], "quarter", before_start(q, as_of))
             if sim.problems:
                 raise DataError("events before start", sim.problems)
             continue

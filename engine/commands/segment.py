@@ -1,34 +1,32 @@
 """`tierbook segment`: read -> evaluate -> capacity and calibration -> gates -> report.
 
 Output is written into a temporary folder beside ``--out`` and swapped in only when
-everything is written, so a failed run never leaves partial files over a good model.
+everything is written, so a failed run never leaves partial files over a good model
+(``outfolder``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
-import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
-from itertools import repeat
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+import polars as pl
 
 from ..assess.capacity import calibrate, roll_up
 from ..assess.gates import GateContext, run_gates
 from ..assess.result import SegmentResult
 from ..errors import DataError, Problem
-from ..evaluate.recount import Recounter
-from ..evaluate.run import compute_values, evaluate
-from ..evaluate.values import ValuesWhileReading
-from ..portfolio.frame import read_portfolio
+from ..evaluate.run import evaluate, tier_counts
+from ..evaluate.values import with_values
+from ..portfolio.frame import Portfolio, read_portfolio
 from ..report import accounts as account_files
 from ..report import summary as report
 from ..report.segment_json import segment_json
 from ..ruleset.model import Ruleset
+from .outfolder import atomic_folder
 
 
 def segment(
@@ -42,47 +40,25 @@ def segment(
     accounts_display: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> SegmentResult:
-    # values once (calibration rounds move band boundaries, not values), computed while
-    # reading, a chunk of rows at a time, and kept as the reader's columns: a dict per
-    # account only if something asks for one (portfolio.Rows); a large CSV read by two processes
-    # comes with them, each process doing its half
-    values = ValuesWhileReading(ruleset, as_of)
-    values.dicts = False
-    portfolio = read_portfolio(
-        accounts_path, ruleset, on_error=on_error, display=accounts_display, values=values
-    )
+    portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error, display=accounts_display)
     arr_field = ruleset.role("arr") or "arr"
-    computed = portfolio.prepared
-    if computed is None:
-        computed = compute_values(ruleset, portfolio.accounts, as_of, in_place=True)
-    computed = _set_aside_unplaceable(ruleset, portfolio, computed, on_error)
-    by_field = portfolio.by_field  # the values' columns, where the reader kept them
-    input_ids = ["account_id"] + [i.id for i in ruleset.inputs]
-    ev = evaluate(
-        ruleset,
-        portfolio.accounts,
-        as_of,
-        engine=engine,
-        memo=memo,
-        progress=progress,
-        computed=computed,
-        by_field=by_field,
+    frame = _set_aside_unplaceable(
+        ruleset, portfolio, with_values(ruleset, portfolio.frame, as_of), on_error
     )
+    input_ids = ["account_id"] + [i.id for i in ruleset.inputs]
+    ev = evaluate(ruleset, frame, as_of, engine=engine, memo=memo, progress=progress)
     tiers = ev.tiers()
     arrs = [float(v or 0.0) for v in ev.column(arr_field)]
     capacity = roll_up(ruleset, tiers, arrs)
-
-    # each round only recounts tiers with one boundary moved (tierbook.recount)
-    calibration = calibrate(ruleset, ev.bands, dict(Counter(tiers)), Recounter(ev))
+    # each round re-evaluates the same values with one boundary moved
+    calibration = calibrate(
+        ruleset, ev.bands, dict(Counter(tiers)), lambda bands: tier_counts(ev, bands)
+    )
 
     def reclassify(trials: list[tuple[int, float]]) -> list[str]:
         out = []
         for index, new_arr in trials:
-            if by_field is not None:  # (not every account's dict for a few of them)
-                inputs = {k: by_field[k][index] for k in input_ids if k in by_field}
-            else:
-                values = portfolio.accounts[index]
-                inputs = {k: values[k] for k in input_ids if k in values}
+            inputs = {k: ev.column(k)[index] for k in input_ids if k in ev.frame.columns}
             inputs[arr_field] = new_arr
             out.append(ev.classify(inputs).tier)
         return out
@@ -121,55 +97,66 @@ def segment(
 
 
 def _set_aside_unplaceable(
-    ruleset: Ruleset, portfolio: Any, computed: Sequence[Any], on_error: str
-) -> Sequence[Any]:
+    ruleset: Ruleset, portfolio: Portfolio, frame: pl.DataFrame, on_error: str
+) -> pl.DataFrame:
     """Accounts whose grid axes cannot be computed (say, a ratio over a zero denominator)
     cannot get a tier: a data problem of that row, reported like a bad cell."""
     axes = [ruleset.band_set(b).over for b in (ruleset.grid.rows, ruleset.grid.columns) if b]
-    by_field = portfolio.by_field or {}
-    if all(None not in by_field.get(name, [None]) for name in axes):  # (most runs)
-        return computed
-    values_list = [values for values, _ in computed]
-    unknown = [list(map(dict.get, values_list, repeat(name))) for name in axes]
-    if not any(None in column for column in unknown):  # (a column at a time)
-        return computed
-    bad = [i for i, row in enumerate(zip(*unknown)) if None in row]
+    unknown = (
+        pl.any_horizontal(
+            [pl.col(a).is_null() if a in frame.columns else pl.lit(True) for a in axes]
+        )
+        if axes
+        else pl.lit(False)
+    )
+    bad = frame.with_row_index("\0at").filter(unknown)["\0at"].to_list()
+    if not bad:
+        return frame
+    arr_field = ruleset.role("arr") or "arr"
     problems = []
     for i in bad:
-        values = computed[i][0]
-        missing = [name for name in axes if values.get(name) is None]
+        row = frame.row(i, named=True)
+        missing = [name for name in axes if row.get(name) is None]
         problems.append(
             Problem(
                 portfolio.file,
                 portfolio.rows[i],
                 1,
                 missing[0],
-                f"account {values.get('account_id')} cannot be placed in the grid: "
+                f"account {row.get('account_id')} cannot be placed in the grid: "
                 f"'{missing[0]}' is unknown for it (a blank or zero value it is "
                 "computed from)",
                 "unplaceable",
             )
         )
+        if on_error == "skip":
+            portfolio.rejects.append(
+                {
+                    "line": portfolio.rows[i],
+                    "account_id": row.get("account_id"),
+                    "arr": row.get(arr_field),
+                    "reasons": [str(problems[-1])],
+                }
+            )
+        elif len(problems) >= 200:
+            break
     if on_error != "skip":
         raise DataError(f"{portfolio.file}: {len(bad)} account(s) cannot be placed", problems[:200])
-    keep = sorted(set(range(len(computed))) - set(bad))
-    for i, p in zip(bad, problems):
-        portfolio.rejects.append(
-            {
-                "line": portfolio.rows[i],
-                "account_id": computed[i][0].get("account_id"),
-                "arr": computed[i][0].get(ruleset.role("arr") or "arr"),
-                "reasons": [str(p)],
-            }
-        )
-    portfolio.accounts = [portfolio.accounts[i] for i in keep]
+    gone = set(bad)
+    keep = [i for i in range(frame.height) if i not in gone]
     portfolio.rows = [portfolio.rows[i] for i in keep]
-    portfolio.by_field = None
-    return [computed[i] for i in keep]
+    portfolio.frame = portfolio.frame[keep]
+    return frame[keep]
 
 
-def write_outputs(result: SegmentResult, out_dir: str, chart: bool = True) -> None:
-    """All files, written to a temporary folder and then swapped in."""
+def write_outputs(
+    result: SegmentResult,
+    out_dir: str,
+    chart: bool = True,
+    commit: Callable[[], None] | None = None,
+) -> None:
+    """All files, written to a temporary folder and then swapped in (``outfolder``);
+    ``commit``: what must succeed with the swap (the stored run marked complete)."""
 
     def write(tmp: Path) -> None:
         account_files.write_csv(result, str(tmp / "accounts.csv"))
@@ -185,30 +172,5 @@ def write_outputs(result: SegmentResult, out_dir: str, chart: bool = True) -> No
         if chart:
             report.tier_chart_png(result, str(tmp / "tiers.png"))
 
-    atomic_folder(out_dir, write)
+    atomic_folder(out_dir, write, commit)
     result.out_dir = str(Path(out_dir))
-
-
-def atomic_folder(out_dir: str, write: Callable[[Path], None]) -> None:
-    """Write a folder's files beside it, then swap it in: a failed run leaves the
-    previous good folder untouched."""
-    target = Path(out_dir)
-    if target.exists() and not target.is_dir():
-        raise DataError(f"--out {target} exists and is not a folder")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the output folder is not
-    try:
-        write(tmp)
-        old = None
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.rename(target, old)
-        os.rename(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import Problem, RulesetError, TierbookError, UsageError
 from ..evaluate.bands import ResolvedBands, resolve_band_set
-from ..evaluate.run import Evaluation, evaluate
+from ..evaluate.run import Evaluation, evaluate, values_frame
 from ..network.compile import compile_network
 from ..portfolio.cells import BadValue
 from ..portfolio.cells import parser as _parser
@@ -346,7 +346,13 @@ def _run_file(file: str, report: TestReport, cache: dict[str, Ruleset]) -> None:
         raw.setdefault("account_id", f"case-{i + 1}")
         account = _typed_account(ruleset, raw, doc, path + ("account",))
         case_as_of = dt.date.fromisoformat(str(case["as_of"])) if "as_of" in case else as_of
-        ev = evaluate(ruleset, [account], case_as_of, engine=_ENGINE, bands=bands)
+        ev = evaluate(
+            ruleset,
+            values_frame(ruleset, [account], case_as_of),
+            case_as_of,
+            engine=_ENGINE,
+            bands=bands,
+        )
         decision = ev.decisions[0]
         fired = [ev.network.rules[i] for i, _ in ev.fired(decision)]
         cov.covered.update(r.id for r in fired)
@@ -423,7 +429,8 @@ def _run_transition(
         raw = {**defaults, **(t.get("account") or {})}
         raw.setdefault("account_id", "transition-case")
         account = _typed_account(ruleset, raw, doc, tpath + ("account",))
-        d = evaluate(ruleset, [account], as_of, engine=_ENGINE, bands=bands).decisions[0]
+        frame = values_frame(ruleset, [account], as_of)
+        d = evaluate(ruleset, frame, as_of, engine=_ENGINE, bands=bands).decisions[0]
         evaluated = evaluated or d.tier
         current = dict(d.bands) | {k: v for k, v in d.decisions.items() if not isinstance(v, list)}
         values = dict(d.values) | dict(d.bands) | dict(d.decisions)

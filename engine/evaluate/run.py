@@ -1,96 +1,156 @@
 """Evaluate a portfolio: values -> bands resolved -> network compiled -> executor per class.
 
-Every comparison in the rules is with a constant, so accounts whose comparisons all come
-out the same (one *class*) fire exactly the same rules; so do classes whose rules'
-conditions on the account hold alike (``classes.conditions_held``).  The executor runs once
-per distinct set of conditions held and each account keeps its own values beside the
-firing path; ``memo=False`` runs the executor for every account (the differential test
-proves the two identical).
+Every comparison in the rules is with a constant, so accounts whose comparisons make the
+same rule conditions hold (one *class*, ``network.classes``) fire exactly the same rules.
+The executor runs once per class and each account keeps its own values beside the firing
+path: a path id per account joins the decisions back.  ``memo=False`` runs the executor
+for every account (the differential test proves the two identical).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
-from array import array
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
+
+import polars as pl
 
 from ..engines import ENGINES
 from ..errors import EngineError, UsageError
-from ..network.classes import ClassLayout, class_bits, class_index, conditions_held, path_cache
+from ..network.classes import classes, path_cache
 from ..network.compile import Network, compile_network
 from ..network.native import NativeExecutor
-from ..portfolio.frame import Prepared
+from ..portfolio.frame import input_frame, python_column
 from ..ruleset.model import Ruleset
 from .bands import ResolvedBands, resolve_all
-from .decisions import Decision, Decisions, account_ids, by_path, path_ids, tiers
-from .values import PartColumns
+from .decisions import Decision, Decisions
+from .values import part_names, rows_of, value_names, whole_as_int, with_values
 
 
 @dataclass
 class Evaluation:
+    """An evaluated portfolio: the frame of every account's values and score parts, the
+    path each account took (``path_of``), each path's firings and the decision of its first
+    account (``firsts``), which every account on the path shares."""
+
     ruleset: Ruleset
     network: Network
     bands: dict[str, ResolvedBands]
     engine: str
     engine_note: str
     as_of: dt.date
-    decisions: Sequence[Decision]  # a list, or Decisions (accounts read as columns)
+    frame: pl.DataFrame
+    path_of: pl.Series
     paths: list[list[tuple[int, int]]]  # path id -> [(rule index, disjunct)]
+    firsts: list[Decision]
     memo: dict[bytes, int] = field(default_factory=dict)  # conditions held -> path id
-    layout: ClassLayout | None = None  # the accounts' classes (None: evaluated one by one)
-    held: Callable[[bytes], bytes] | None = None  # condition bits -> conditions held
-    # some fields' columns of the decisions' values, in decision order (evaluate's by_field)
-    by_field: dict[str, Sequence[Any]] | None = None
-    # the decisions' score parts as columns, in decision order, where they were read so
-    part_columns: PartColumns | None = None
+    _columns: dict[str, list[Any]] = field(default_factory=dict)
 
-    def column(self, name: str) -> Sequence[Any]:
-        """Each decision's value of ``name`` (None where it has none), in decision order:
-        the reader's column where kept (no account's dict is needed)."""
-        if self.by_field is not None and name in self.by_field:
-            return self.by_field[name]
-        return [d.values.get(name) for d in self.decisions]
+    @cached_property
+    def _whole(self) -> set[str]:
+        return whole_as_int(self.ruleset)
+
+    def column(self, name: str) -> list[Any]:
+        """Each account's value of ``name`` (None where it has none), in account order."""
+        found = self._columns.get(name)
+        if found is None:
+            if name in self.frame.columns:
+                found = python_column(self.frame[name], name in self._whole)
+            else:
+                found = [None] * self.frame.height
+            self._columns[name] = found
+        return found
+
+    def columns(
+        self, names: Sequence[str], start: int = 0, stop: int | None = None
+    ) -> dict[str, list[Any]]:
+        """Some values of the accounts from ``start`` to ``stop`` (a name the frame lacks:
+        none), as Python values, not kept."""
+        part = self.frame.slice(start, None if stop is None else stop - start)
+        return {n: python_column(part[n], n in self._whole) for n in names if n in part.columns}
+
+    def part_columns(
+        self, score_id: str, start: int = 0, stop: int | None = None
+    ) -> dict[str, list[Any]]:
+        """Each component's part of score ``score_id`` (component order), per account from
+        ``start`` to ``stop``."""
+        part = self.frame.slice(start, None if stop is None else stop - start)
+        return {
+            cid: part[name].to_list() for cid, name in part_names(self.ruleset).get(score_id, [])
+        }
+
+    def rows(self, start: int, stop: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The values and score parts of the accounts from ``start`` to ``stop`` as dicts."""
+        part = self.frame.slice(start, stop - start)
+        names = [n for n in value_names(self.ruleset) if n in part.columns]
+        names += [n for n in part.columns if n not in names and ":" not in n]
+        values = rows_of({n: python_column(part[n], n in self._whole) for n in names}, part.height)
+        scores = {
+            sid: rows_of({cid: part[name].to_list() for cid, name in comps}, part.height)
+            for sid, comps in part_names(self.ruleset).items()
+        }
+        parts = rows_of(scores, part.height)
+        return values, parts
+
+    def path_ids(self) -> list[int]:
+        """The path each account took, in account order."""
+        found = self._columns.get("\0path")
+        if found is None:
+            found = self._columns["\0path"] = self.path_of.to_list()
+        return found
 
     def tiers(self) -> list[str]:
-        """Each account's tier, in account order (no Decision made for it)."""
-        return tiers(self.decisions)
-
-    def path_ids(self) -> Sequence[int]:
-        """The path each account took, in account order."""
-        return path_ids(self.decisions)
+        """Each account's tier, in account order."""
+        tier_of = pl.Series([f.tier for f in self.firsts], dtype=pl.String)
+        return tier_of.gather(self.path_of).to_list() if len(tier_of) else []
 
     def account_ids(self) -> list[str]:
-        return account_ids(self.decisions)
+        return [str(v) for v in self.column("account_id")]
+
+    @cached_property
+    def decisions(self) -> Decisions:
+        return Decisions(self.account_ids(), self.path_ids(), self.firsts, self.rows)
 
     def by_path(self) -> list[tuple[Decision, int]]:
-        """(a decision on each path some account took, its accounts), for counts of what
-        paths decide (tiers, bands, flags): every account on a path shares it."""
-        return by_path(self.decisions)
+        """(a decision on each path some account took, its accounts), paths in the order of
+        their first account, for counts of what paths decide (tiers, bands, flags)."""
+        counts = Counter(self.path_ids())
+        return [(self.firsts[p], n) for p, n in sorted(counts.items())]
 
     def fired(self, decision: Decision) -> list[tuple[int, int]]:
         return self.paths[decision.path_id]
 
     def classify(self, inputs: dict[str, Any]) -> Decision:
         """One more account through the same network and bands (stability checks, tests)."""
-        from .values import account_values
-
-        values, parts = account_values(self.ruleset, inputs, self.as_of)
-        if self.held is None:
-            self.held = conditions_held(self.network)
-        bits = class_bits(self.network, values)
-        key = self.held(bits)
-        path_id = self.memo.get(key)
+        frame = with_values(self.ruleset, input_frame(self.ruleset, [inputs]), self.as_of)
+        found = classes(self.network, frame)
+        held, bits = found.held[0], found.bits[0]
+        path_id = self.memo.get(held)
         if path_id is None:
             executor = make_executor(self.engine, self.network)
             try:
                 self.paths.append(executor.run(bits))
             finally:
                 executor.close()
-            path_id = self.memo[key] = len(self.paths) - 1
-        d = Decision(str(values.get("account_id")), values, parts, path_id)
+            path_id = self.memo[held] = len(self.paths) - 1
+        one = Evaluation(
+            self.ruleset,
+            self.network,
+            self.bands,
+            self.engine,
+            "",
+            self.as_of,
+            frame,
+            pl.Series([0]),
+            [],
+            [],
+        )
+        values, parts = one.rows(0, 1)
+        d = Decision(str(values[0].get("account_id")), values[0], parts[0], path_id)
         decode(self.network, d, self.paths[path_id])
         check_complete(self.network, d)
         return d
@@ -186,30 +246,28 @@ def check_complete(network: Network, decision: Decision) -> None:
         )
 
 
-def compute_values(
-    ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.date, in_place: bool = False
-) -> list[tuple[dict[str, Any], dict[str, dict[str, float | None]]]]:
-    """Each account's (values, score parts); ``in_place``: each account's dict becomes its
-    values (derived values and scores added to it) instead of being copied."""
-    from .values import compile_values
-
-    return list(map(compile_values(ruleset, as_of, in_place), accounts))
-
-
-def resolve_bands(
-    ruleset: Ruleset,
-    computed: Sequence[tuple[dict[str, Any], Any]],
-    by_field: dict[str, Sequence[Any]] | None = None,
-) -> dict[str, ResolvedBands]:
-    """``by_field``: the values' columns, where there are (``Portfolio.by_field``)."""
+def resolve_bands(ruleset: Ruleset, frame: pl.DataFrame) -> dict[str, ResolvedBands]:
+    """Every band set resolved over the accounts' known values of what it bands."""
     column: dict[str, list[float]] = {}
     for bs in ruleset.bands:
-        values = by_field.get(bs.over) if by_field is not None else None
-        if values is not None:
-            column[bs.over] = [v for v in values if v is not None]
-        else:
-            column[bs.over] = [v[bs.over] for v, _ in computed if v.get(bs.over) is not None]
+        known = frame[bs.over].drop_nulls() if bs.over in frame.columns else pl.Series([])
+        column[bs.over] = known.to_list()
     return resolve_all(ruleset, column)
+
+
+def values_frame(
+    ruleset: Ruleset, accounts: Sequence[dict[str, Any]], as_of: dt.date
+) -> pl.DataFrame:
+    """Accounts given as dicts of typed inputs (test cases, replayed quarters) as a frame
+    of their values."""
+    return with_values(ruleset, input_frame(ruleset, accounts), as_of)
+
+
+def tier_counts(ev: Evaluation, bands: dict[str, ResolvedBands]) -> dict[str, int]:
+    """Accounts per tier if ``ev``'s accounts were evaluated with ``bands`` instead (the
+    firing paths already run are not run again: ``network.classes.path_cache``)."""
+    trial = evaluate(ev.ruleset, ev.frame, ev.as_of, engine=ev.engine, bands=bands)
+    return dict(Counter(trial.tiers()))
 
 
 def _may_be_incomplete(network: Network, d: Decision) -> bool:
@@ -222,203 +280,122 @@ def _may_be_incomplete(network: Network, d: Decision) -> bool:
 
 def evaluate(
     ruleset: Ruleset,
-    accounts: Sequence[dict[str, Any]],
+    frame: pl.DataFrame,
     as_of: dt.date,
     engine: str = "auto",
     memo: bool = True,
     bands: dict[str, ResolvedBands] | None = None,
     progress: Callable[[int], None] | None = None,
-    computed: Sequence[tuple[dict[str, Any], Any]] | None = None,
-    by_field: dict[str, Sequence[Any]] | None = None,
 ) -> Evaluation:
-    """``computed``: the accounts' values from an earlier evaluation of the same accounts
-    and date (calibration re-evaluates with moved band boundaries only); ``by_field``: some
-    fields' columns of those values (``Portfolio.by_field``), read instead of the dicts."""
+    """``frame``: the accounts' values (``values.with_values``); ``bands``: resolved bands
+    to use instead of resolving them over the frame (calibration's trials)."""
     chosen, note = choose_engine(engine)
-    if computed is None:
-        computed = compute_values(ruleset, accounts, as_of)
-        by_field = None
-    resolved = bands if bands is not None else resolve_bands(ruleset, computed, by_field)
+    resolved = bands if bands is not None else resolve_bands(ruleset, frame)
     network = compile_network(ruleset, resolved)
-    held_of = conditions_held(network)
-    executor = make_executor(chosen, network)
+    found = classes(network, frame, memo)
+    ran = path_cache(chosen, network) if memo else {}
     memo_paths: dict[bytes, int] = {}
     paths: list[list[tuple[int, int]]] = []
-    decisions: Sequence[Decision] = []
-    try:
-        keys: Sequence[int] | None = None
-        bits_of: Callable[[int], bytes] | None = None
-        layout: ClassLayout | None = None
-        try:
-            layout, bits_of = class_index(
-                network,
-                computed.rows if isinstance(computed, Prepared) else [v for v, _ in computed],
-                by_field,
-            )
-            keys = layout.keys
-        except Exception:  # noqa: BLE001 - a value the fast path cannot key: account by account
-            keys = bits_of = layout = None
-        if keys is None or bits_of is None or not memo:
-            decisions = _evaluate_each(
-                network,
-                executor,
-                computed,
-                memo,
-                memo_paths,
-                paths,
-                progress,
-                keys,
-                bits_of,
-                held_of,
-            )
-        else:
-            ran = path_cache(chosen, network)
-            # each class's bits and the conditions they hold, classes in order of first account
-            runs: dict[int, tuple[bytes, bytes]] = {}
-            for key in dict.fromkeys(keys):
-                bits = bits_of(key)
-                runs[key] = (bits, held_of(bits))
-            decisions = _evaluate_classes(
-                network, executor, ran, computed, keys, runs, memo_paths, paths, progress
-            )
-    finally:
-        executor.close()
-    part_columns = (
-        computed.parts
-        if isinstance(computed, Prepared) and isinstance(computed.parts, PartColumns)
-        else None
-    )
-    return Evaluation(
+    firsts: list[Decision] = []
+    failures: list[tuple[int, EngineError]] = []  # (account, what went wrong there)
+    ev = Evaluation(
         ruleset,
         network,
         resolved,
         chosen,
         note,
         as_of,
-        decisions,
+        frame,
+        found.of_account,
         paths,
+        firsts,
         memo_paths,
-        layout,
-        held_of,
-        by_field,
-        part_columns,
     )
-
-
-def _evaluate_each(
-    network: Network,
-    executor: Any,
-    computed: Sequence[tuple[dict[str, Any], Any]],
-    memo: bool,
-    memo_paths: dict[bytes, int],
-    paths: list[list[tuple[int, int]]],
-    progress: Callable[[int], None] | None,
-    keys: Sequence[int] | None,
-    bits_of: Callable[[int], bytes] | None,
-    held_of: Callable[[bytes], bytes],
-) -> list[Decision]:
-    """Account by account (and, without the memo, one executor run per account)."""
-    decisions: list[Decision] = []
-    bits_cache: dict[int, bytes] = {}
-    held_cache: dict[bytes, bytes] = {}
-    for n, (values, parts) in enumerate(computed):
-        if keys is not None and bits_of is not None:
-            bits = bits_cache.get(keys[n])
-            if bits is None:
-                bits = bits_cache[keys[n]] = bits_of(keys[n])
-        else:
-            bits = class_bits(network, values)
-        held = b""
-        if memo:
-            found = held_cache.get(bits)
-            held = found if found is not None else held_cache.setdefault(bits, held_of(bits))
-        path_id = memo_paths.get(held) if memo else None
-        if path_id is None:
-            paths.append(executor.run(bits))
+    first_values, first_parts = _rows_at(ev, found.first)
+    executor: Any = None
+    try:
+        for at, bits, held, values, parts in zip(
+            found.first, found.bits, found.held, first_values, first_parts
+        ):
+            path = ran.get(held) if memo else None
+            if path is None:
+                if executor is None:
+                    executor = make_executor(chosen, network)
+                path = tuple(executor.run(bits))
+                if memo:
+                    ran[held] = path
+            paths.append(list(path))
             path_id = len(paths) - 1
             if memo:
                 memo_paths[held] = path_id
-        d = Decision(str(values.get("account_id")), values, parts, path_id)
-        decode(network, d, paths[path_id])
-        check_complete(network, d)
-        decisions.append(d)
-        if progress and n % 1000 == 999:
-            progress(n + 1)
-    return decisions
+            first = Decision(str(values.get("account_id")), values, parts, path_id)
+            try:
+                decode(network, first, path)
+            except EngineError as exc:
+                failures.append((at, exc))
+            firsts.append(first)
+    finally:
+        if executor is not None:
+            executor.close()
+    _check_all(ev, found.first, failures)
+    if progress:
+        progress(frame.height)
+    return ev
 
 
-def _evaluate_classes(
-    network: Network,
-    executor: Any,
-    ran: dict[bytes, tuple[tuple[int, int], ...]],
-    computed: Sequence[tuple[dict[str, Any], Any]],
-    keys: Sequence[int],
-    runs: dict[int, tuple[bytes, bytes]],
-    memo_paths: dict[bytes, int],
-    paths: list[list[tuple[int, int]]],
-    progress: Callable[[int], None] | None,
-) -> Sequence[Decision]:
-    """One executor run per distinct set of conditions held (with the bits of its first
-    account); every account with it shares its decoded path.  Accounts read as columns get
-    ``Decisions`` (a path id each), others a list of ``Decision``.
+def _rows_at(ev: Evaluation, at: list[int]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The values and parts of the accounts at ``at`` (each class's first account)."""
+    picked = Evaluation(
+        ev.ruleset,
+        ev.network,
+        ev.bands,
+        ev.engine,
+        "",
+        ev.as_of,
+        ev.frame[at],
+        pl.Series([], dtype=pl.UInt32),
+        [],
+        [],
+    )
+    return picked.rows(0, len(at))
 
-    Accounts are taken in order and each step happens at the same account as in
-    ``_evaluate_each``, so an error names the same account and rule."""
-    path_of: dict[int, int] = {}  # class key -> path id
-    firsts: list[Decision] = []  # by path id: its first account's decision, decoded
-    checked_paths: set[int] = set()  # paths where check_complete may fail for an account
-    kept: Decisions | None = None
-    listed: list[Decision] = []
-    if isinstance(computed, Prepared):  # values (and parts) looked up when first read
-        kept = Decisions(
-            computed.rows.columns["account_id"], computed.rows, computed.parts, array("i"), firsts
+
+def _check_all(ev: Evaluation, first: list[int], failures: list[tuple[int, EngineError]]) -> None:
+    """The error of the first account (in account order) whose path could not be decoded
+    or whose trace is incomplete, as if the accounts were taken one by one."""
+    network = ev.network
+    at_path = {at: pid for pid, at in enumerate(first)}
+    failed = {at_path[at] for at, _ in failures}
+    whole: list[int] = []  # paths on which every account's trace is incomplete
+    lacking: dict[str, list[int]] = {}  # band set -> paths that place no account in it
+    for pid, f in enumerate(ev.firsts):
+        if pid in failed or not _may_be_incomplete(network, f):
+            continue
+        if not f.tier or f.motion != f.tier:
+            whole.append(pid)
+        for set_id in network.bands:
+            if set_id not in f.bands:
+                lacking.setdefault(set_id, []).append(pid)
+    candidates: list[tuple[int, EngineError | None]] = [(at, e) for at, e in failures]
+    if whole or lacking:
+        path = pl.col("\0path")
+        bad = path.is_in(whole)
+        for set_id, pids in lacking.items():
+            over = network.bands[set_id].over
+            if over in ev.frame.columns:
+                bad = bad | (path.is_in(pids) & pl.col(over).is_not_null())
+        hits = (
+            ev.frame.with_columns(ev.path_of.alias("\0path"))
+            .with_row_index("\0at")
+            .filter(bad)
+            .select("\0at")
+            .head(1)
         )
-
-    def bare(n: int) -> Decision:
-        """Account ``n``'s decision before its path's fields are in it."""
-        if kept is not None:
-            parts = kept.parts if isinstance(kept.parts, PartColumns) else kept.parts[n]
-            return Decision(str(kept.ids[n]), kept.rows, parts, -1, at=n)
-        values, parts = computed[n]
-        return Decision(str(values.get("account_id")), values, parts, -1, at=n)
-
-    for n, key in enumerate(keys):
-        path_id = path_of.get(key)
-        if path_id is None:
-            bits, held = runs[key]
-            path_id = memo_paths.get(held)
-            if path_id is None:
-                path = ran.get(held)
-                if path is None:
-                    path = ran[held] = tuple(executor.run(bits))
-                paths.append(list(path))
-                path_id = memo_paths[held] = len(paths) - 1
-                first = bare(n)
-                first.path_id = path_id
-                decode(network, first, paths[path_id])
-                firsts.append(first)
-                if _may_be_incomplete(network, first):
-                    checked_paths.add(path_id)
-            path_of[key] = path_id
-        if kept is not None:
-            kept.path_ids.append(path_id)
-            if path_id in checked_paths:
-                check_complete(network, kept[n])
-        else:
-            f = firsts[path_id]
-            d = bare(n)
-            d.path_id, d.tier, d.cell, d.bands, d.rows, d.decisions = (
-                path_id,
-                f.tier,
-                f.cell,
-                f.bands,
-                f.rows,
-                f.decisions,
-            )
-            d.flags, d.comments, d.reviews, d.motion = f.flags, f.comments, f.reviews, f.motion
-            if path_id in checked_paths:
-                check_complete(network, d)
-            listed.append(d)
-        if progress and n % 1000 == 999:
-            progress(n + 1)
-    return listed if kept is None else kept
+        if hits.height:
+            candidates.append((int(hits.item()), None))
+    if not candidates:
+        return
+    at, error = min(candidates, key=lambda c: c[0])
+    if error is not None:
+        raise error
+    check_complete(network, ev.decisions[at])

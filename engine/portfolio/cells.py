@@ -154,7 +154,8 @@ def parser(inp: Input) -> Callable[[str], Any]:
     }.get(inp.type, str.strip)
 
 
-def _dtype(inp: Input) -> pl.DataType:
+def dtype_of(inp: Input) -> pl.DataType:
+    """The frame's type of an input's column."""
     return {
         "money": pl.Float64(),
         "number": pl.Float64(),
@@ -226,7 +227,7 @@ def cast(inp: Input, texts: pl.Series, shown: pl.Series | None = None) -> Cast:
             found[raw] = parse(raw)
         except BadValue as exc:
             failed[raw] = str(exc)
-    dtype = _dtype(inp)
+    dtype = dtype_of(inp)
     if inp.type == "integer":  # (beyond 64 bits: not a count anyone exports)
         for raw in [r for r, v in found.items() if not -(2**63) <= v < 2**63]:
             del found[raw]

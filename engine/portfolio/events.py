@@ -56,6 +56,10 @@ def quarter_end(quarter: str) -> dt.date:
     return next_first - dt.timedelta(days=1)
 
 
+def _not_events(file: str, message: str, code: str) -> DataError:
+    return DataError(message, [Problem(file, 0, 0, "", message, code)])
+
+
 def _problem(file: str, line: int, column: str, message: str) -> Problem:
     return Problem(file, line, 1, column, message, "bad-event")
 
@@ -72,7 +76,19 @@ def read_events(
     p = Path(path)
     if not p.exists():
         raise DataError("not found", [Problem(file, 0, 0, "", "file not found", "not-found")])
-    text = p.read_bytes().decode("utf-8-sig", "replace")
+    if not p.is_file():
+        raise _not_events(file, "is a folder, not an events file (.csv or .jsonl)", "not-a-file")
+    if p.suffix.lower() in (".parquet", ".pq"):
+        raise _not_events(
+            file,
+            "events are read from CSV or JSON Lines (.csv, .jsonl), not Parquet: "
+            "export the events as CSV",
+            "format",
+        )
+    try:
+        text = p.read_bytes().decode("utf-8-sig", "replace")
+    except OSError as exc:
+        raise _not_events(file, f"cannot read: {exc.strerror}", "unreadable") from None
     if not text.strip():
         raise DataError(
             "empty",
@@ -97,6 +113,10 @@ def read_events(
                     raise DataError(
                         "bad JSON", [_problem(file, n, "", f"invalid JSON: {exc.msg}")]
                     ) from None
+                except RecursionError:
+                    raise DataError(
+                        "bad JSON", [_problem(file, n, "", "invalid JSON: nested too deep")]
+                    ) from None
                 rows.append((n, obj if isinstance(obj, dict) else {"__bad__": obj}))
     else:
         # as csv.DictReader reads it (the first line is the header; blank lines are skipped;
@@ -120,6 +140,20 @@ def read_events(
         for cells in reader:
             if cells:
                 rows.append((reader.line_num, dict(zip(header, cells))))
+    if not rows:
+        raise DataError(
+            "no events",
+            [
+                Problem(
+                    file,
+                    1,
+                    1,
+                    "",
+                    "file has no events (only a header): nothing to replay",
+                    "no-events",
+                )
+            ],
+        )
     events: list[Event] = []
     problems: list[Problem] = []
     skipped: list[dict[str, Any]] = []
@@ -207,14 +241,16 @@ def read_events(
                     )
                 )
         if errs:
+            problems += errs  # (skipped: reported only if no event is left)
             if on_error == "skip":
                 skipped.append({"line": line, "reasons": [str(e) for e in errs]})
-                continue
-            problems += errs
             continue
         if quarter > last_quarter:
             last_quarter = quarter
         events.append(Event(line, quarter, account, kind, fields, str(value)))
-    if problems:
+    if problems and on_error != "skip":
         raise DataError(f"{file}: {len(problems)} bad event(s)", problems[:200])
+    if not events:
+        summary = f"every event was skipped as bad ({len(skipped)}): nothing to replay"
+        raise DataError(summary, [Problem(file, 0, 0, "", summary, "no-events"), *problems[:200]])
     return events, skipped

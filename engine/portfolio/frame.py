@@ -6,92 +6,26 @@ line, column and value, blanks counted and defaults applied.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
-from typing import Any, overload
+from typing import Any
 
 import polars as pl
 
 from ..errors import DataError, Problem
 from ..ruleset.model import Input, Ruleset
-from .cells import BadValue, Cast, as_text, cast
+from .cells import BadValue, Cast, as_text, cast, dtype_of
 from .formats import Table, read_table
 from .headers import columns, match_columns
 
 MAX_PROBLEMS = 200
 
 
-def dicts_of(columns: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
-    """One dict per row of ``columns`` (name -> one value per row), keys in the columns' order."""
-    return list(map(dict, map(zip, repeat(list(columns)), zip(*columns.values()))))
-
-
-class Rows(Sequence[dict[str, Any]]):
-    """Accounts as dicts over the reader's columns (``Portfolio.by_field``), every dict built
-    at once the first time any account is asked for, and only then: the passes over all
-    accounts (class keys, bands, calibration, gates, the trace rows) read the columns."""
-
-    def __init__(self, columns: Mapping[str, Sequence[Any]]) -> None:
-        self.columns = columns
-        self._dicts: list[dict[str, Any]] | None = None
-
-    def dicts(self) -> list[dict[str, Any]]:
-        if self._dicts is None:
-            self._dicts = dicts_of(self.columns)
-        return self._dicts
-
-    @property
-    def built(self) -> bool:
-        return self._dicts is not None
-
-    def __len__(self) -> int:
-        return len(next(iter(self.columns.values()), ()))
-
-    @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
-
-    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        return self.dicts()[index]
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self.dicts())
-
-
-class Prepared(Sequence[tuple[dict[str, Any], Any]]):
-    """(values, score parts) of each account: the values ``rows`` and the parts a list or
-    ``values.PartColumns``, dicts built when first asked for."""
-
-    def __init__(self, rows: Rows, parts: Sequence[Any]) -> None:
-        self.rows = rows
-        self.parts = parts
-
-    def __len__(self) -> int:
-        return len(self.parts)
-
-    @overload
-    def __getitem__(self, index: int) -> tuple[dict[str, Any], Any]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[tuple[dict[str, Any], Any]]: ...
-
-    def __getitem__(self, index: int | slice) -> Any:
-        if isinstance(index, slice):
-            return list(zip(self.rows[index], self.parts[index]))
-        return self.rows[index], self.parts[index]
-
-    def __iter__(self) -> Iterator[tuple[dict[str, Any], Any]]:
-        return zip(self.rows.dicts(), self.parts)
-
-
 @dataclass
 class Portfolio:
     file: str
     sha256: str
-    accounts: Sequence[dict[str, Any]]  # a list, or Rows (read for segment)
+    frame: pl.DataFrame  # typed inputs, one row per account, in file order
     rows: list[int]  # line (CSV/JSONL) of each account, for messages
     columns: dict[str, str]  # input id -> column name as found
     ignored_columns: list[str]
@@ -99,16 +33,48 @@ class Portfolio:
     defaulted: Counter[str] = field(default_factory=Counter)
     missing_columns: list[str] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
-    # (values, score parts) of every account, when read_portfolio was given ``values``
-    prepared: Sequence[tuple[dict[str, Any], Any]] | None = None
-    # with ``prepared``: each field's column (one value per account, in account order)
-    by_field: dict[str, Sequence[Any]] | None = None
 
     @property
     def ids(self) -> list[str]:
-        if self.by_field is not None:
-            return list(self.by_field["account_id"])
-        return [a["account_id"] for a in self.accounts]
+        return [str(v) for v in self.frame["account_id"].to_list()]
+
+    numbers: frozenset[str] = frozenset()  # inputs of type number (whole ones are ints)
+
+    @property
+    def accounts(self) -> list[dict[str, Any]]:
+        """Each account's inputs as a dict of Python values (a whole ``number`` an int)."""
+        columns = {
+            name: python_column(self.frame[name], name in self.numbers)
+            for name in self.frame.columns
+        }
+        names = list(columns)
+        return [dict(zip(names, row)) for row in zip(*columns.values())]
+
+
+def python_column(series: pl.Series, whole_int: bool) -> list[Any]:
+    """A column as Python values; ``whole_int``: a whole float as an int (what the scalar
+    parser gives a ``number``: 72 for "72", 72.5 for "72.5")."""
+    values = series.to_list()
+    if whole_int and series.dtype.is_float():
+        return [
+            int(v) if v is not None and v.is_integer() and abs(v) < 2**53 else v for v in values
+        ]
+    return values
+
+
+def input_frame(ruleset: Ruleset, accounts: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
+    """Accounts given as dicts of typed inputs (test cases, replayed quarters, what-ifs) as
+    a frame of the reader's shape: each input's column of its type, then the account id."""
+    columns: dict[str, pl.Series] = {}
+    for inp in ruleset.inputs:
+        columns[inp.id] = pl.Series(
+            inp.id, [a.get(inp.id) for a in accounts], dtype=dtype_of(inp), strict=False
+        )
+    if "account_id" not in columns:
+        columns["account_id"] = pl.Series(
+            "account_id", [a.get("account_id") for a in accounts], dtype=pl.String, strict=False
+        )
+    return pl.DataFrame(list(columns.values()), height=len(accounts))
 
 
 def read_portfolio(
@@ -116,10 +82,9 @@ def read_portfolio(
     ruleset: Ruleset,
     on_error: str = "fail",
     display: str | None = None,
-    values: Any = None,
 ) -> Portfolio:
-    """``values`` (a ``values.ValuesWhileReading``): each account's values computed with
-    its inputs; the portfolio's ``prepared`` holds (values, score parts) of every account."""
+    """The accounts of a portfolio file as a frame of typed inputs (``Portfolio.frame``),
+    every problem located; bad rows reported (``on_error='fail'``) or set aside."""
     file = display or path
     table = read_table(
         path, file, lambda headers: list(match_columns(ruleset, headers)[0].values())
@@ -135,17 +100,17 @@ def read_portfolio(
     problems_by_row = _problems(file, table, casts)
     gaps, defaulted = _counts(casts, absent, n, set(table.problems))
     id_input = ruleset.role("account_id") or "account_id"
-    by_key: dict[str, list[Any]] = {}
+    by_key: dict[str, pl.Series] = {}
     for inp, _, c in casts:
         column = c.values
         if inp.default is not None:
             column = pl.select(
                 pl.when(c.blank).then(pl.lit(inp.default, column.dtype)).otherwise(column)
             ).to_series()
-        by_key[inp.id] = _python(inp, column)
+        by_key[inp.id] = column.alias(inp.id)
     for inp in absent:
-        by_key[inp.id] = [inp.default] * n
-    ids = by_key.get(id_input) or [None] * n
+        by_key[inp.id] = pl.Series(inp.id, [inp.default] * n, dtype=dtype_of(inp), strict=False)
+    ids = by_key[id_input].to_list() if id_input in by_key else [None] * n
     _duplicates(file, table, ids, colmap.get(id_input), problems_by_row)
     rejects: list[dict[str, Any]] = []
     if problems_by_row:
@@ -159,7 +124,7 @@ def read_portfolio(
             note = f" (stopped after {MAX_PROBLEMS})" if len(problems) >= MAX_PROBLEMS else ""
             raise DataError(f"{file}: {len(problems)} bad value(s){note}", problems)
         arr_input = ruleset.role("arr") or "arr"
-        arrs = by_key.get(arr_input) or [None] * n
+        arrs = by_key[arr_input].to_list() if arr_input in by_key else [None] * n
         bad = set(rows)
         for r in rows:  # (a value with a problem is not the account's)
             found = problems_by_row[r]
@@ -172,7 +137,7 @@ def read_portfolio(
                 }
             )
         keep = [i for i in range(n) if i not in bad]
-        by_key = {name: [column[i] for i in keep] for name, column in by_key.items()}
+        by_key = {name: column.gather(keep) for name, column in by_key.items()}
         lines = [table.lines[i] for i in keep]
     else:
         lines = table.lines
@@ -191,11 +156,17 @@ def read_portfolio(
             ],
         )
     if id_input != "account_id" or "account_id" not in by_key:
-        by_key["account_id"] = by_key.get(id_input) or [None] * len(lines)
+        id_column = by_key.get(id_input)
+        by_key["account_id"] = (
+            id_column.cast(pl.String).alias("account_id")
+            if id_column is not None
+            else pl.Series("account_id", [None] * len(lines), dtype=pl.String)
+        )
+    frame = pl.DataFrame(list(by_key.values()), height=len(lines))
     portfolio = Portfolio(
         file,
         table.digest,
-        [],
+        frame,
         lines,
         {k: table.headers[v] for k, v in colmap.items()},
         ignored,
@@ -203,8 +174,8 @@ def read_portfolio(
         defaulted,
         missing,
         rejects,
+        frozenset(i.id for i in ruleset.inputs if i.type == "number"),
     )
-    _with_values(portfolio, by_key, values)
     return portfolio
 
 
@@ -228,17 +199,6 @@ def _cast(inp: Input, cells: pl.Series | list[Any]) -> Cast:
         c.bad.update(early)
         c.blank = c.blank.scatter(list(early), False)
     return c
-
-
-def _python(inp: Input, column: pl.Series) -> list[Any]:
-    """A column's values as Python values of the input's type (a number that is whole is an
-    int, as the scalar parser gives it)."""
-    values = column.to_list()
-    if inp.type == "number":
-        return [
-            int(v) if v is not None and v.is_integer() and abs(v) < 2**53 else v for v in values
-        ]
-    return values
 
 
 def _problems(
@@ -330,30 +290,3 @@ def _counts(
         if inp.default is not None:
             defaulted[inp.id] += count
     return gaps, defaulted
-
-
-def _with_values(portfolio: Portfolio, by_key: dict[str, list[Any]], values: Any) -> None:
-    n = len(portfolio.rows)
-    columns_of = values.columns if values is not None else None
-    if columns_of is not None:
-        try:
-            extra, parts = columns_of(by_key, n, not values.dicts)
-        except (ArithmeticError, TypeError, ValueError, BadValue):
-            extra = None
-        if extra is not None:
-            by_key.update(extra)
-            if values.dicts:
-                accounts = dicts_of(by_key)
-                portfolio.accounts, portfolio.prepared = accounts, list(zip(accounts, parts))
-            else:
-                rows = Rows(by_key)
-                portfolio.accounts, portfolio.prepared = rows, Prepared(rows, parts)
-            portfolio.by_field = dict(by_key)
-            return
-    accounts = dicts_of(by_key)
-    portfolio.accounts = accounts
-    if values is not None:
-        try:
-            portfolio.prepared = list(map(values.one, accounts))
-        except Exception:  # noqa: BLE001 - the caller computes them all, and reports it
-            portfolio.prepared = None

@@ -240,12 +240,13 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     name_field = rs.role("name")
     names = ev.column(name_field) if name_field else None
     score_columns = [ev.column(s) for s in score_ids]
+    path_ids = ev.path_ids()
     for i in top:
-        d = ev.decisions[i]
+        d = ev.firsts[path_ids[i]]  # (what the account's path decided)
         name = str(names[i] or "") if names is not None else ""
         scores = " | ".join(_num(c[i]) if c[i] is not None else "" for c in score_columns)
         w(
-            f"| {d.account_id} | {_md(name)} | {money(arrs[i] or 0)} | {scores} | "
+            f"| {ids[i]} | {_md(name)} | {money(arrs[i] or 0)} | {scores} | "
             f"{d.tier} | {', '.join(d.flags)} |"
         )
     if n > max_rows:

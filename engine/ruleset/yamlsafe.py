@@ -4,7 +4,8 @@ PyYAML's ``safe_load`` drops line numbers and silently keeps the last of two dup
 keys.  We compose the node graph instead, build plain data from it ourselves, and keep
 every node's position, so errors can point at ``file:line:column``.  Aliases are
 allowed (CS ops use anchors for shared motion text) but their expansion is capped,
-which defeats "billion laughs" documents; custom tags are refused.
+which defeats "billion laughs" documents; custom tags are refused.  Nesting is capped
+too (``MAX_DEPTH``): thousands of brackets would otherwise exhaust Python's stack.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..errors import Problem, RulesetError
 MAX_BYTES = 1_000_000
 _EXPONENT_FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
 MAX_NODES = 200_000
+MAX_DEPTH = 100  # levels of nested mappings and lists; a ruleset needs a handful
 
 Path = tuple[str | int, ...]
 
@@ -102,6 +104,9 @@ class _Builder:
                     )
                 ],
             )
+        if len(path) > MAX_DEPTH and isinstance(node, yaml.CollectionNode):
+            mark = node.start_mark
+            raise RulesetError("nested too deep", [_too_deep(self.file, mark.line, mark.column)])
         self.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if node.tag not in _STANDARD_TAGS:
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
@@ -158,6 +163,38 @@ class _Builder:
         return None
 
 
+def _too_deep(file: str, line: int, column: int) -> Problem:
+    """``line``, ``column``: 0-based, as PyYAML's marks."""
+    return Problem(
+        file,
+        line + 1,
+        column + 1,
+        "",
+        f"mappings and lists nested more than {MAX_DEPTH} levels deep; refusing to load it",
+        "too-deep",
+    )
+
+
+def _deep_at(text: str, file: str) -> Problem:
+    """Where ``text`` first nests deeper than ``MAX_DEPTH`` (PyYAML's composer, recursive,
+    ran out of stack on it): read as a stream of events, which keeps no stack, up to there."""
+    depth = 0
+    starts = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+    ends = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, starts):
+                depth += 1
+                mark = event.start_mark
+                if depth > MAX_DEPTH + 1 and mark is not None:  # (the root is level 0)
+                    return _too_deep(file, mark.line, mark.column)
+            elif isinstance(event, ends):
+                depth -= 1
+    except (yaml.YAMLError, RecursionError):
+        pass
+    return _too_deep(file, 0, 0)
+
+
 def load_text(text: str, file: str) -> Document:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise RulesetError(
@@ -190,6 +227,8 @@ def load_text(text: str, file: str) -> Document:
         raise RulesetError(
             "YAML error", [Problem(file, 1, 1, "", f"YAML error: {exc}", "syntax")]
         ) from None
+    except RecursionError:
+        raise RulesetError("nested too deep", [_deep_at(text, file)]) from None
     nodes = [
         n
         for n in nodes

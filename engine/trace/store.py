@@ -24,9 +24,6 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..errors import StoreError, closest
-from ..evaluate.decisions import path_ids
-from ..evaluate.values import PartColumns
-from ..network.classes import value_columns
 
 if TYPE_CHECKING:
     from ..evaluate.run import Evaluation
@@ -298,37 +295,27 @@ def row_fields(ruleset: Any) -> tuple[list[str], list[str]]:
 
 
 def account_texts(
-    values: Sequence[dict[str, Any]] | None,
-    parts: Sequence[dict[str, Any]],
+    columns: Mapping[str, Sequence[Any]],
+    parts: Mapping[str, Mapping[str, Sequence[Any]]],
     input_keys: list[str],
     score_ids: list[str],
-    by_field: dict[str, Sequence[Any]] | None = None,
 ) -> tuple[list[str], list[str], list[str]]:
-    """The `accounts` text of some accounts: their ids, their scores with each score's parts
+    """The stored text of some accounts: their ids, their scores with each score's parts
     ({s: value, "s.parts": {...}}, a .parts entry winning a clash) and their inputs and derived
     values (``input_keys``, sorted), as JSON objects with sorted keys (``_objects``).
-    ``by_field``: some fields' columns of the same accounts, in the same order
-    (``Portfolio.by_field``), the values' own, read instead of the dicts (``values`` None:
-    all of them)."""
-    n = len(parts)
-    columns = dict(by_field or {})
+    ``columns``: the accounts' values by name (a name missing: null for every account);
+    ``parts``: per score, each component's column of parts."""
+    n = len(columns["account_id"])
+    blank = [None] * n
 
     def column(name: str) -> Sequence[Any]:
-        found = columns.get(name)
-        if found is None:
-            if values is None:
-                raise KeyError(f"no column {name!r} of the accounts' values")
-            found = columns[name] = value_columns([name], values)[0]
-        return found
+        return columns.get(name, blank)
 
     score_columns: dict[str, Sequence[Any] | Mapping[str, Sequence[Any]]] = {}
     for sid in score_ids:
         score_columns.setdefault(sid, column(sid))
     for sid in score_ids:
-        if isinstance(parts, PartColumns) and sid in parts.columns:  # no dict per account
-            score_columns[f"{sid}.parts"] = parts.columns[sid]
-        else:
-            score_columns[f"{sid}.parts"] = list(map(dict.get, parts, repeat(sid)))
+        score_columns[f"{sid}.parts"] = parts.get(sid, {})
     scores = _objects(dict(sorted(score_columns.items())), n)
     inputs = _objects({key: column(key) for key in input_keys}, n)
     ids = list(map(str, column("account_id")))
@@ -354,11 +341,15 @@ class TraceStore:
                 f"no trace store at {self.path}: run `tierbook segment` first, or "
                 "point --store / TIERBOOK_STORE at one"
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         # a rollback journal, not WAL: a run's rows are one large transaction, which WAL
         # would write twice (into the log, then into the database at the checkpoint); the
         # price is that a reader waits while a run's rows are committed (BUSY_SECONDS)
-        self.db = sqlite3.connect(self.path, timeout=BUSY_SECONDS)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=BUSY_SECONDS)
+        except (OSError, sqlite3.Error) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise StoreError(f"{self.path}: cannot open the trace store ({why})") from None
         try:
             if create:
                 # 16 KiB pages for a new store (an existing one keeps its own): an account's
@@ -458,12 +449,15 @@ class TraceStore:
         input_sha256: str,
         command: str,
         label: str = "",
+        complete: bool = True,
     ) -> int:
         """One evaluation as one run, visible once complete: the run (committed as
         ``running``), each path some account took with its firings, and a row per account,
         in batches in one transaction that marks the run complete; on any failure the run is
-        marked failed and the error goes on.  (Paths tried only by a gate's what-if accounts
-        are not stored.)"""
+        marked failed and the error goes on (an SQLite error as a StoreError naming the
+        store).  ``complete`` False: the rows are committed but the run stays ``running``
+        (incomplete: never read as a result) until ``complete_runs``.  (Paths tried only
+        by a gate's what-if accounts are not stored.)"""
         from .record import bands_to_json, firing_records, path_decided
 
         counts = Counter(ev.path_ids())
@@ -476,31 +470,66 @@ class TraceStore:
             )
             for pid, n in sorted(counts.items())
         ]
-        run_id = self.begin_run(
-            command=command,
-            ruleset=ev.ruleset,
-            ruleset_text=ruleset_text,
-            input_file=input_file,
-            input_sha256=input_sha256,
-            engine=ev.engine,
-            as_of=ev.as_of,
-            bands=bands_to_json(ev.bands),
-            label=label,
-        )
-        try:
-            self.write_paths(run_id, paths)
-            self.write_evaluated(
-                run_id,
-                ev.decisions,
-                *row_fields(ev.ruleset),
-                by_field=ev.by_field,
-                part_columns=ev.part_columns,
+        with self._writing():
+            run_id = self.begin_run(
+                command=command,
+                ruleset=ev.ruleset,
+                ruleset_text=ruleset_text,
+                input_file=input_file,
+                input_sha256=input_sha256,
+                engine=ev.engine,
+                as_of=ev.as_of,
+                bands=bands_to_json(ev.bands),
+                label=label,
             )
-            self.finish_run(run_id, len(ev.decisions))
+        try:
+            with self._writing():
+                self.write_paths(run_id, paths)
+                self.write_evaluated(run_id, ev, *row_fields(ev.ruleset))
+                if complete:
+                    self.finish_run(run_id, ev.frame.height)
+                else:
+                    self.db.execute(
+                        "UPDATE runs SET account_count=? WHERE run_id=?",
+                        (ev.frame.height, run_id),
+                    )
+                    self.db.commit()
         except BaseException:
             self.fail_run(run_id)
             raise
         return run_id
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """An SQLite error writing a run (a full disk, a read-only file) as a StoreError
+        naming the store, not an internal error."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"{self.path}: cannot write the run to the trace store ({exc})"
+            ) from None
+
+    def complete_runs(self, run_ids: Sequence[int]) -> None:
+        """Runs written with ``complete=False`` marked complete, together (one transaction)."""
+        with self._writing():
+            self.db.executemany(
+                "UPDATE runs SET status='complete', finished_at=? "
+                "WHERE run_id=? AND status='running'",
+                [(_now(), run_id) for run_id in run_ids],
+            )
+            self.db.commit()
+
+    def fail_runs(self, run_ids: Sequence[int]) -> None:
+        """Runs that will not be completed marked failed (as far as the store can be
+        written: a run left ``running`` reads as incomplete, never as a result)."""
+        with contextlib.suppress(sqlite3.Error):
+            self.db.rollback()
+            self.db.executemany(
+                "UPDATE runs SET status='failed', finished_at=? WHERE run_id=? AND status='running'",
+                [(_now(), run_id) for run_id in run_ids],
+            )
+            self.db.commit()
 
     def write_paths(
         self, run_id: int, paths: Iterable[tuple[int, int, dict[str, Any], list[dict[str, Any]]]]
@@ -546,39 +575,23 @@ class TraceStore:
     def write_evaluated(
         self,
         run_id: int,
-        decisions: Sequence[Any],
+        ev: Evaluation,
         inputs_ids: list[str],
         score_ids: list[str],
         batch: int = 20000,
-        by_field: dict[str, Sequence[Any]] | None = None,
-        part_columns: PartColumns | None = None,
     ) -> None:
-        """One `accounts` row per evaluated account (tierbook.evaluate.Decision): its path,
-        its scores with their parts, and its inputs and derived values, as JSON objects with
-        sorted keys (``account_texts``), written ``batch`` accounts at a time, so that a
-        million accounts never sit in memory twice as text.  ``by_field``, ``part_columns``:
-        the decisions' values and score parts as columns, in decision order
-        (``Evaluation.by_field``, ``.part_columns``), read instead of their dicts."""
+        """One `accounts` row per evaluated account: its path, its scores with their parts,
+        and its inputs and derived values, as JSON objects with sorted keys
+        (``account_texts``), written ``batch`` accounts at a time from the evaluation's
+        frame, so that a million accounts never sit in memory twice as text."""
         input_keys = sorted(set(inputs_ids))
-        covered = by_field is not None and by_field.keys() >= {
-            "account_id",
-            *input_keys,
-            *score_ids,
-        }
-        paths = path_ids(decisions)
-        for start in range(0, len(decisions), batch):
-            stop = start + batch
-            # (no account's Decision made where the columns hold all a row needs)
-            chunk = [] if covered and part_columns is not None else decisions[start:stop]
-            ids, scores, inputs = account_texts(
-                None if covered else [d.values for d in chunk],
-                part_columns[start:stop] if part_columns is not None else [d.parts for d in chunk],
-                input_keys,
-                score_ids,
-                {name: column[start:stop] for name, column in by_field.items()}
-                if by_field is not None
-                else None,
-            )
+        names = ["account_id", *input_keys, *score_ids]
+        paths = ev.path_ids()
+        for start in range(0, ev.frame.height, batch):
+            stop = min(start + batch, ev.frame.height)
+            columns = ev.columns(names, start, stop)
+            parts = {sid: ev.part_columns(sid, start, stop) for sid in score_ids}
+            ids, scores, inputs = account_texts(columns, parts, input_keys, score_ids)
             # each distinct (scores, inputs) once in the store, found again by its digest:
             # an account whose values an earlier run (or account) stored shares that row
             digests = list(map(value_digest, scores, inputs))
@@ -601,11 +614,7 @@ class TraceStore:
         self.db.commit()
 
     def fail_run(self, run_id: int) -> None:
-        self.db.rollback()
-        self.db.execute(
-            "UPDATE runs SET status='failed', finished_at=? WHERE run_id=?", (_now(), run_id)
-        )
-        self.db.commit()
+        self.fail_runs([run_id])
 
     # -- reading -------------------------------------------------------------------------
     def run(self, run_id: int | None = None) -> dict[str, Any]:
@@ -701,25 +710,26 @@ class TraceStore:
     def write_movements(
         self, replay_id: int, quarter: str, run_id: int, rows: Iterable[dict[str, Any]]
     ) -> None:
-        self.db.executemany(
-            "INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    replay_id,
-                    quarter,
-                    run_id,
-                    r["account_id"],
-                    r["from"],
-                    r["to"],
-                    r["evaluated"],
-                    r["outcome"],
-                    r.get("rule", ""),
-                    r.get("because", ""),
-                )
-                for r in rows
-            ],
-        )
-        self.db.commit()
+        with self._writing():
+            self.db.executemany(
+                "INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        replay_id,
+                        quarter,
+                        run_id,
+                        r["account_id"],
+                        r["from"],
+                        r["to"],
+                        r["evaluated"],
+                        r["outcome"],
+                        r.get("rule", ""),
+                        r.get("because", ""),
+                    )
+                    for r in rows
+                ],
+            )
+            self.db.commit()
 
     def latest_replay(self) -> int:
         row = self.db.execute(
@@ -733,6 +743,12 @@ class TraceStore:
     def history(self, account_id: str, replay_id: int | None = None) -> list[dict[str, Any]]:
         """One account's path through the quarters of a replay (default: the latest)."""
         replay = self.latest_replay() if replay_id is None else replay_id
+        status = self.db.execute("SELECT status FROM runs WHERE run_id=?", (replay,)).fetchone()
+        if status is not None and status[0] != "complete":  # (its quarters are complete together)
+            state = "incomplete" if status[0] == "running" else status[0]
+            raise StoreError(
+                f"replay {replay} is {state}: it did not finish, so its quarters are not reported"
+            )
         self.db.row_factory = sqlite3.Row
         try:
             rows = [

@@ -67,7 +67,8 @@ def in_band(value: float, band: Any) -> bool:
     return True
 
 
-def reference(ruleset: Any, bands: dict[str, Any], inputs: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
+def reference_values(ruleset: Any, inputs: dict[str, Any], as_of: dt.date) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Derived values and scores (and each score's parts), worked out by hand."""
     env = dict(inputs)
     derived = list(ruleset.derived)
     for _ in range(len(derived)):  # simple fixpoint instead of a topological sort
@@ -85,6 +86,7 @@ def reference(ruleset: Any, bands: dict[str, Any], inputs: dict[str, Any], as_of
                 env[d.id] = (as_of - a[0]).days
             elif d.op == "days_until":
                 env[d.id] = (a[0] - as_of).days
+    all_parts: dict[str, dict[str, Any]] = {}
     for s in ruleset.scores:
         parts = []
         for c in s.components:
@@ -121,6 +123,7 @@ def reference(ruleset: Any, bands: dict[str, Any], inputs: dict[str, Any], as_of
             else:
                 x = v
             parts.append(max(0.0, min(1.0, float(x))))
+        all_parts[s.id] = {c.id: p for c, p in zip(s.components, parts)}
         if s.method == "count":
             env[s.id] = float(sum(p for p in parts if p is not None))
         elif any(p is None for p in parts):
@@ -132,6 +135,11 @@ def reference(ruleset: Any, bands: dict[str, Any], inputs: dict[str, Any], as_of
             from fractions import Fraction
             q = Fraction(round(raw, 9)).limit_denominator(10**9) * 10**s.round
             env[s.id] = float((q + Fraction(1, 2)).__floor__()) / 10**s.round
+    return env, all_parts
+
+
+def reference(ruleset: Any, bands: dict[str, Any], inputs: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
+    env, _ = reference_values(ruleset, inputs, as_of)
     out_bands, rows = {}, {}
     for set_id, rb in bands.items():
         v = env.get(rb.over)

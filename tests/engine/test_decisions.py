@@ -1,91 +1,77 @@
-"""tierbook.evaluate.decisions: accounts read as columns keep a path id each, and every way of reading
-their decisions gives what a list of Decision objects gives."""
+"""tierbook.evaluate.decisions: an evaluation keeps a path id per account and a decision per
+path; every way of reading its decisions gives what evaluating each account alone gives."""
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
 from tierbook.commands import segment as S
-from tierbook.evaluate.decisions import Decision, Decisions, account_ids, by_path, path_ids, tiers
 from tierbook.errors import EngineError
-from tierbook.evaluate.run import evaluate
+from tierbook.evaluate.run import evaluate, resolve_bands, values_frame
 
 from ..conftest import AS_OF, SAMPLE
 
 
 @pytest.fixture(scope="module")
 def both(default_ruleset):
-    """The sample evaluated from the reader's columns (Decisions) and from dicts (a list)."""
-    lazy = S.segment(default_ruleset, str(SAMPLE), as_of=AS_OF, engine="native").evaluation
-    eager = evaluate(default_ruleset, [], AS_OF, engine="native",
-                     computed=[(d.values, d.parts) for d in lazy.decisions])
-    return lazy, eager
+    """The sample as segment evaluates it, and each account evaluated without the memo."""
+    memo = S.segment(default_ruleset, str(SAMPLE), as_of=AS_OF, engine="native").evaluation
+    plain = evaluate(default_ruleset, memo.frame, AS_OF, engine="native", memo=False,
+                     bands=memo.bands)
+    return memo, plain
 
 
-def test_columns_give_a_path_id_per_account_and_a_decision_per_path(both):
-    lazy, eager = both
-    kept = lazy.decisions
-    assert isinstance(kept, Decisions) and isinstance(eager.decisions, list)
-    assert kept.path_ids.typecode == "i" and len(kept) == len(eager.decisions) > 1000
-    assert len(kept.firsts) == len(set(kept.path_ids)) < len(kept) // 5
+def _fields(d):
+    return (d.account_id, d.values, d.parts, d.tier, d.cell, d.bands, d.rows, d.decisions,
+            d.flags, d.comments, d.reviews, d.motion)
 
 
-def test_reading_them_is_reading_the_list(both):
-    lazy, eager = both
-    kept, listed = lazy.decisions, eager.decisions
-    assert kept == listed and listed == list(kept)
-    assert kept[0] == listed[0] and kept[-1] == listed[-1] and kept[1234] == listed[1234]
-    assert kept[10:20] == listed[10:20] and kept[::500] == listed[::500]
-    d = kept[77]
-    assert d.at == 77 and d.account_id == listed[77].account_id
-    assert d.values == listed[77].values and d.parts == listed[77].parts
+def test_a_path_id_per_account_and_a_decision_per_path(both):
+    memo, plain = both
+    assert len(memo.path_ids()) == len(memo.decisions) == memo.frame.height > 1000
+    assert len(memo.firsts) == len(set(memo.path_ids())) < len(memo.decisions) // 5
+    assert len(plain.firsts) == plain.frame.height
+
+
+def test_reading_them_is_reading_each_account(both):
+    memo, plain = both
+    kept, each = memo.decisions, list(plain.decisions)
+    assert [_fields(d) for d in kept] == [_fields(d) for d in each]
+    assert _fields(kept[0]) == _fields(each[0]) and _fields(kept[-1]) == _fields(each[-1])
+    assert [_fields(d) for d in kept[10:20]] == [_fields(d) for d in each[10:20]]
+    assert [_fields(d) for d in kept[::500]] == [_fields(d) for d in each[::500]]
     with pytest.raises(IndexError):
         kept[len(kept)]
-    assert kept != listed[:-1] and kept != listed[::-1]
 
 
-def test_what_paths_decide_is_read_without_a_decision_per_account(both, monkeypatch):
-    lazy, eager = both
-    kept, listed = lazy.decisions, eager.decisions
-    made = []
-    real = Decisions._make
-    monkeypatch.setattr(Decisions, "_make", lambda self, at: made.append(at) or real(self, at))
-    assert tiers(kept) == tiers(listed) == [d.tier for d in listed]
-    assert list(path_ids(kept)) == path_ids(listed) == [d.path_id for d in listed]
-    assert account_ids(kept) == account_ids(listed) == [d.account_id for d in listed]
-    lazy_paths = [(d.path_id, d.tier, d.flags, d.bands, n) for d, n in by_path(kept)]
-    eager_paths = [(d.path_id, d.tier, d.flags, d.bands, n) for d, n in by_path(listed)]
-    assert lazy_paths == eager_paths and sum(n for *_, n in lazy_paths) == len(listed)
-    # paths in the order of their first account, as a count over the accounts meets them
-    assert [p for p, *_ in lazy_paths] == list(Counter(d.path_id for d in listed))
-    assert made == []
+def test_what_paths_decide_is_read_without_a_decision_per_account(both):
+    memo, plain = both
+    each = list(plain.decisions)
+    assert memo.tiers() == [d.tier for d in each]
+    assert memo.account_ids() == [d.account_id for d in each]
+    paths = memo.by_path()
+    assert sum(n for _, n in paths) == len(each)
+    assert Counter({d.tier: n for d, n in paths}.keys()) == Counter(set(d.tier for d in each))
+    # paths in the order of their first account
+    assert [d.path_id for d, _ in paths] == list(dict.fromkeys(memo.path_ids()))
 
 
-def test_an_account_whose_trace_is_incomplete_is_named(default_ruleset, sample_accounts,
-                                                       monkeypatch):
-    from tierbook.evaluate import run as E
-
-    real = E.check_complete
-
-    def failing(network, d):  # (as if a path missed a band: only for a blank health score)
-        if d.values.get("health_score") is None:
-            raise EngineError(f"account {d.account_id}: decision trace incomplete",
-                              account_id=d.account_id)
-        real(network, d)
-    monkeypatch.setattr(E, "check_complete", failing)
-    monkeypatch.setattr(E, "_may_be_incomplete", lambda network, d: True)
-    with pytest.raises(EngineError) as err:
-        S.segment(default_ruleset, str(SAMPLE), as_of=AS_OF, engine="native")
-    first_blank = next(a["account_id"] for a in sample_accounts if a.get("health_score") is None)
-    assert err.value.account_id == first_blank
-
-
-def test_a_list_of_decisions_reads_the_same_ways():
-    a = Decision("a", {}, {}, 0, tier="t1", flags=["f"])
-    b = Decision("b", {}, {}, 1, tier="t2")
-    c = Decision("c", {}, {}, 0, tier="t1", flags=["f"])
-    assert tiers([a, b, c]) == ["t1", "t2", "t1"] and path_ids([a, b, c]) == [0, 1, 0]
-    assert account_ids([a, b, c]) == ["a", "b", "c"]
-    assert by_path([a, b, c]) == [(a, 2), (b, 1)]
+def test_the_first_account_whose_trace_is_incomplete_is_named(default_ruleset, sample_accounts):
+    """A band set that no longer covers every value: the first account (in file order) with
+    a value outside it is named, wherever its path's first account is."""
+    frame = values_frame(default_ruleset, sample_accounts, AS_OF)
+    bands = resolve_bands(default_ruleset, frame)
+    arr = bands["arr_band"]
+    bands["arr_band"] = replace(arr, bands=arr.bands[:-1])  # the top band gone
+    top = arr.bands[-1]
+    first = next(a["account_id"] for a in sample_accounts
+                 if a["arr"] is not None and a["arr"] >= (top.lower or 0))
+    with pytest.raises(EngineError, match="decision trace incomplete") as err:
+        evaluate(default_ruleset, frame, AS_OF, engine="native", bands=bands)
+    assert err.value.account_id == first
+    with pytest.raises(EngineError) as plain:
+        evaluate(default_ruleset, frame, AS_OF, engine="native", bands=bands, memo=False)
+    assert plain.value.account_id == first

@@ -7,11 +7,15 @@ import pytest
 from tierbook.network import durable as durable_engine
 from tierbook.network.compile import compile_network
 from tierbook.errors import EngineError
-from tierbook.evaluate.run import compute_values, evaluate, resolve_bands
+from tierbook.evaluate.run import evaluate as evaluate_frame, resolve_bands, values_frame
 from tierbook.portfolio.frame import read_portfolio
 from tierbook.ruleset.build import load_ruleset
 
 from ..conftest import AS_OF, RULESETS, SAMPLE, needs_durable
+
+
+def evaluate(rs, accounts, as_of, **kwargs):
+    return evaluate_frame(rs, values_frame(rs, accounts, as_of), as_of, **kwargs)
 
 
 def _traces(ev):
@@ -48,8 +52,7 @@ def test_every_account_gets_exactly_one_tier_and_its_motion(default_ruleset, sam
 
 
 def test_incomplete_trace_is_an_error_not_a_partial_result(default_ruleset, sample_accounts) -> None:
-    computed = compute_values(default_ruleset, sample_accounts[:5], AS_OF)
-    bands = resolve_bands(default_ruleset, computed)
+    bands = resolve_bands(default_ruleset, values_frame(default_ruleset, sample_accounts[:5], AS_OF))
     # a band set whose bands no longer cover every value: the grid cannot place the account
     from dataclasses import replace
     sv = bands["sv_band"]
@@ -61,20 +64,18 @@ def test_incomplete_trace_is_an_error_not_a_partial_result(default_ruleset, samp
 @needs_durable
 def test_exception_inside_an_action_names_the_rule(default_ruleset, sample_accounts, monkeypatch) -> None:
     """durable-rules would swallow it into state['exception']; we fail loudly."""
-    from tierbook.evaluate.run import class_bits
-    from tierbook.evaluate.values import account_values
+    from tierbook.network.classes import classes
 
-    computed = compute_values(default_ruleset, sample_accounts[:3], AS_OF)
-    network = compile_network(default_ruleset, resolve_bands(default_ruleset, computed))
+    frame = values_frame(default_ruleset, sample_accounts[:3], AS_OF)
+    network = compile_network(default_ruleset, resolve_bands(default_ruleset, frame))
     # durable-rules refuses floats like 1e-05 (error 204); make a grid cell derive one
     monkeypatch.setattr(durable_engine, "_enc", lambda v: v)
     for rule in network.rules:
         if rule.kind == "cell":
             rule.output["cell"] = 1e-05
     executor = durable_engine.DurableExecutor(network)
-    values, _ = account_values(default_ruleset, sample_accounts[0], AS_OF)
     with pytest.raises(EngineError, match=r"rule 'tier_grid\.\w+\.\w+' failed: .*204"):
-        executor.run(class_bits(network, values))
+        executor.run(classes(network, frame[:1]).bits[0])
 
 
 @needs_durable
@@ -106,8 +107,8 @@ def test_unique_hit_policy_overlap_at_run_time_is_an_error(tmp_path) -> None:
     rs = dataclasses.replace(rs, decisions=(DecisionModel("d", "unique", (
         DecisionRule("a", {"field": "arr", "gt": 0}, "x", "a"),
         DecisionRule("b", {"field": "sku_count", "gt": 0}, "y", "b"))),))
-    computed = compute_values(rs, [{"account_id": "A", "arr": 5.0, "sku_count": 2}], AS_OF)
-    net = compile_network(rs, resolve_bands(rs, computed))
+    frame = values_frame(rs, [{"account_id": "A", "arr": 5.0, "sku_count": 2}], AS_OF)
+    net = compile_network(rs, resolve_bands(rs, frame))
     rules = [r.index for r in net.rules if r.kind == "decision"]
     with pytest.raises(EngineError, match="hit policy unique but two rules applied"):
         decode(net, Decision("A", {}, {}, 0), [(i, 0) for i in rules])

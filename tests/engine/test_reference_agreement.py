@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tierbook.network import conditions as C
-from tierbook.evaluate.run import evaluate, resolve_bands, compute_values
+from tierbook.evaluate.run import evaluate, resolve_bands, values_frame
 from tierbook.portfolio.frame import read_portfolio
 from tierbook.ruleset.build import load_ruleset
 
@@ -23,7 +23,7 @@ from .reference import reference
 def setup(path: str):
     rs = load_ruleset(path)
     accounts = read_portfolio(str(SAMPLE), rs).accounts
-    bands = resolve_bands(rs, compute_values(rs, accounts, AS_OF))
+    bands = resolve_bands(rs, values_frame(rs, accounts, AS_OF))
     return rs, bands, accounts
 
 
@@ -97,7 +97,7 @@ def check(path: str, engine: str, accounts: list[dict]) -> None:
     rs, bands, _ = setup(path)
     for i, a in enumerate(accounts):
         a["account_id"] = f"H{i}"
-    ev = evaluate(rs, accounts, AS_OF, engine=engine, bands=bands)
+    ev = evaluate(rs, values_frame(rs, accounts, AS_OF), AS_OF, engine=engine, bands=bands)
     for a, d in zip(accounts, ev.decisions):
         want = reference(rs, bands, a, AS_OF)
         got = {"tier": d.tier, "flags": sorted(d.flags), "bands": d.bands,

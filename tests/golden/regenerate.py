@@ -36,8 +36,8 @@ Masks (everything else is recorded as tierbook wrote it):
   times; TIERBOOK_FIXED_TIME pins them as well, but the dump does not rely on it).
 - MASK_PNG: a PNG chart is recorded as its pixel size only: its bytes depend on the
   matplotlib and FreeType versions that drew it, not on tierbook.
-- MASK_PID: in workdir.txt (what the commands left in the working folder), a pid or a
-  temporary folder's random part in a name (`.out.old-<pid>`, `.out.<random>`); none is
+- MASK_PID: in workdir.txt (what the commands left in the working folder), the pid in a
+  temporary folder's name (`.out.tierbook-tmp-<pid>`, `.out.tierbook-old-<pid>`); none is
   left today, and no pid appears in any other output.
 - MASK_ENV: every TIERBOOK_* variable of the caller is cleared (a store path, compact
   columns, in-line store writing...), so the caller's environment cannot change a golden.
@@ -476,9 +476,8 @@ def _left_over(workdir: Path) -> str:
         rel = p.relative_to(workdir).as_posix()
         if p.is_file() and rel not in ("examples/portfolio.csv", "examples/events.csv",
                                        PLAN_HEAD):
-            names.append(re.sub(r"\.old-\d+", ".old-<pid>",  # MASK_PID
-                                re.sub(r"^(\.[^/]+\.)[A-Za-z0-9_]{8}(?=/|$)", r"\1<random>",
-                                       rel)))
+            names.append(re.sub(r"\.tierbook-(tmp|old)-\d+", r".tierbook-\1-<pid>",  # MASK_PID
+                                rel))
     return "".join(f"{name}\n" for name in names)
 
 

@@ -1,0 +1,111 @@
+"""An output folder (``--out``) replaced whole or not at all.
+
+Its files are written into a temporary folder beside it, ``.OUT.tierbook-tmp-PID``, which
+is then swapped in; the previous folder waits as ``.OUT.tierbook-old-PID`` until the swap
+is committed, then goes.  A run killed on the way leaves these behind, named for what they
+are and for the process that made them: the next run into the same folder removes those
+of processes no longer alive (and puts back a previous folder a kill left set aside).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import DataError
+
+TMP = "tierbook-tmp"  # a folder being written
+OLD = "tierbook-old"  # the previous folder, set aside while the new one is swapped in
+
+
+def scratch(target: Path, kind: str, pid: int | None = None) -> Path:
+    """The temporary folder of ``kind`` (TMP or OLD) beside ``target`` for process ``pid``."""
+    return target.with_name(f".{target.name}.{kind}-{os.getpid() if pid is None else pid}")
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` is running (where that cannot be told: taken as running)."""
+    if pid == os.getpid():
+        return False  # (a folder of this pid is a dead process's, the pid reused: this one
+        # makes its own only now)
+    if os.name != "posix" or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # (someone else's process)
+    return True
+
+
+def _stale(target: Path, kind: str) -> list[Path]:
+    found = []
+    for path in target.parent.glob(f".{glob.escape(target.name)}.{kind}-*"):
+        pid = path.name.rsplit("-", 1)[1]
+        if path.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            found.append(path)
+    return sorted(found)
+
+
+def remove_stale(target: Path) -> list[Path]:
+    """Remove the temporary folders beside ``target`` that runs no longer alive left (killed
+    while writing); if such a run was killed mid-swap, with ``target`` set aside and not yet
+    replaced, put the previous folder back first.  Returns what was removed."""
+    removed = []
+    for old in _stale(target, OLD):
+        if not target.exists():
+            os.rename(old, target)  # the previous content, as it was before the killed run
+            continue
+        shutil.rmtree(old, ignore_errors=True)
+        removed.append(old)
+    for tmp in _stale(target, TMP):
+        shutil.rmtree(tmp, ignore_errors=True)
+        removed.append(tmp)
+    return removed
+
+
+def atomic_folder(
+    out_dir: str, write: Callable[[Path], None], commit: Callable[[], None] | None = None
+) -> None:
+    """Write a folder's files beside it, then swap it in: a failed run leaves the previous
+    folder untouched.  ``commit``, called once the new folder is in place and before the
+    previous one is removed (to mark the stored run complete), may fail: then the previous
+    folder is put back, and the new one removed."""
+    target = Path(out_dir)
+    if target.exists() and not target.is_dir():
+        raise DataError(f"--out {target} exists and is not a folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(target)
+    tmp = scratch(target, TMP)
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    old = None
+    try:
+        write(tmp)
+        if target.exists():
+            old = scratch(target, OLD)
+            shutil.rmtree(old, ignore_errors=True)
+            os.rename(target, old)
+        os.rename(tmp, target)
+        try:
+            if commit is not None:
+                commit()
+        except BaseException:
+            os.rename(target, tmp)
+            if old is not None:
+                os.rename(old, target)
+                old = None
+            raise
+    except BaseException:
+        if old is not None and not target.exists():
+            with contextlib.suppress(OSError):
+                os.rename(old, target)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
