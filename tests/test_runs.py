@@ -176,3 +176,64 @@ def test_prune_needs_a_rule(store: Path) -> None:
     result = fail("runs", "prune")
     assert result.exit_code == 2 and "--keep N and/or --older-than DAYS" in result.stderr
     assert fail("runs", "prune", "--keep", "-1").exit_code == 2
+
+
+def test_prune_while_another_process_reads(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader holding the store: the prune is refused whole (nothing half removed)."""
+    import tierbook.trace.store as store_module
+
+    monkeypatch.setattr(store_module, "BUSY_SECONDS", 0.2)
+    reader = sqlite3.connect(store)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM runs").fetchone()
+        result = fail("runs", "prune", "--keep", "1")
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"{store}: ") and "try again" in result.stderr
+        # opened before the reader came: the removal is rolled back as a whole
+        from tierbook.errors import StoreError
+        from tierbook.trace.runs import prune
+        from tierbook.trace.store import TraceStore
+
+        reader.rollback()
+        db = TraceStore(store, create=False)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM runs").fetchone()
+        with pytest.raises(StoreError, match=r": cannot prune now \(database is locked\); try"):
+            prune(db, keep=1)
+        db.close()
+    finally:
+        reader.close()
+    assert len(json.loads(run("runs", "--format", "json").stdout)["runs"]) == 5
+
+
+class _NoVacuum:
+    """A connection whose VACUUM fails, as when another process opens the file meanwhile."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if sql == "VACUUM":
+            raise sqlite3.OperationalError("database is locked")
+        return self.db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.db, name)
+
+
+def test_a_prune_not_compacted_at_once_is_compacted_by_the_next(store: Path) -> None:
+    from tierbook.trace.runs import prune
+    from tierbook.trace.store import TraceStore
+
+    db = TraceStore(store, create=False)
+    db.db = _NoVacuum(db.db)  # type: ignore[assignment]
+    try:
+        done = prune(db, keep=2)
+    finally:
+        db.close()
+    assert done.runs == [1, 2, 3] and done.bytes_after == done.bytes_before
+    assert done.note.startswith("not compacted now (database is locked)")
+    assert done.text().endswith("; " + done.note)
+    again = json.loads(run("runs", "prune", "--keep", "2", "--format", "json").stdout)
+    assert again["removed_runs"] == [] and again["bytes_after"] < again["bytes_before"]

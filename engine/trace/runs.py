@@ -133,6 +133,7 @@ class Pruned:
     rulesets: int = 0
     bytes_before: int = 0
     bytes_after: int = 0
+    note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -141,6 +142,7 @@ class Pruned:
             "removed_rulesets": self.rulesets,
             "bytes_before": self.bytes_before,
             "bytes_after": self.bytes_after,
+            "note": self.note,
         }
 
     def text(self) -> str:
@@ -151,7 +153,7 @@ class Pruned:
             f"removed {len(self.runs)} run(s) ({ids}), {self.values:,} stored account "
             f"value(s) and {self.rulesets} ruleset text(s) only they used; "
             f"{self.bytes_before:,} -> {self.bytes_after:,} bytes"
-        )
+        ) + (f"; {self.note}" if self.note else "")
 
 
 def _to_remove(
@@ -203,10 +205,17 @@ def prune(store: TraceStore, keep: int | None = None, older_than: float | None =
     except sqlite3.OperationalError as exc:
         db.rollback()
         raise StoreError(f"{store.path}: cannot prune now ({exc}); try again") from None
-    if out.runs:
-        db.execute("VACUUM")
+    if out.runs or _free_pages(db):
+        try:
+            db.execute("VACUUM")
+        except sqlite3.OperationalError as exc:  # (the rows are gone; the file shrinks later)
+            out.note = f"not compacted now ({exc}): run `tierbook runs prune` again to compact"
     out.bytes_after = os.path.getsize(store.path)
     return out
+
+
+def _free_pages(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA freelist_count").fetchone()[0])
 
 
 def _delete(db: sqlite3.Connection, run_ids: Iterable[int]) -> None:
