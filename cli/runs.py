@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import click
+from click.core import ParameterSource
 
 from .handler import run_command
 
@@ -57,10 +58,14 @@ def runs(ctx: click.Context, store: str | None, fmt: str) -> None:
 )
 @STORE
 @FORMAT
-def prune(keep: int | None, older_than: float | None, store: str | None, fmt: str) -> None:
+@click.pass_context
+def prune(
+    ctx: click.Context, keep: int | None, older_than: float | None, store: str | None, fmt: str
+) -> None:
     """Remove old runs with the rows only they used, then compact the file.  With both
     options a run goes only when both let it go; a replay's quarters go together, and an
     incomplete run (perhaps still being written) goes only by --older-than."""
+    store, fmt = _given_to_the_group(ctx, store, fmt)
 
     def go() -> int:
         from tierbook.trace.runs import prune as do_prune
@@ -75,3 +80,20 @@ def prune(keep: int | None, older_than: float | None, store: str | None, fmt: st
         return 0
 
     run_command(go)
+
+
+def _given_to_the_group(ctx: click.Context, store: str | None, fmt: str) -> tuple[str | None, str]:
+    """`tierbook runs --store X prune` prunes X: an option written before the subcommand
+    counts unless the subcommand is given its own."""
+    parent = ctx.parent
+    if parent is None:
+        return store, fmt
+    out = []
+    for name, value in (("store", store), ("fmt", fmt)):
+        mine = ctx.get_parameter_source(name)
+        theirs = parent.get_parameter_source(name)
+        given = (ParameterSource.COMMANDLINE,)
+        if mine not in given and theirs in given:
+            value = parent.params[name]
+        out.append(value)
+    return out[0], str(out[1])

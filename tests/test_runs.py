@@ -172,6 +172,15 @@ def test_prune_by_age_and_an_incomplete_run(store: Path, monkeypatch: pytest.Mon
     assert both["removed_runs"] == [3]  # the replay (4-5) is among the two newest
 
 
+def test_prune_takes_the_store_named_before_it(store: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite"
+    store.rename(other)  # $TIERBOOK_STORE now names no store
+    result = json.loads(run("runs", "--store", str(other), "--format", "json", "prune",
+                            "--keep", "1").stdout)
+    assert result["removed_runs"] == [1, 2, 3]
+    assert not store.exists()
+
+
 def test_prune_needs_a_rule(store: Path) -> None:
     result = fail("runs", "prune")
     assert result.exit_code == 2 and "--keep N and/or --older-than DAYS" in result.stderr
