@@ -3,8 +3,10 @@ run of their own kind (or --run), say which, and match an account id that differ
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -120,8 +122,20 @@ def test_history_answers_from_the_latest_replay_and_names_it(store: Path, tmp_pa
     assert "is not a quarter of a replay" in result.stderr
 
 
+@contextlib.contextmanager
+def _db(store: Path) -> Iterator[sqlite3.Connection]:
+    """A connection committed and closed at the end (sqlite3's own context manager commits
+    but leaves it open: Python 3.13 warns of it)."""
+    db = sqlite3.connect(store)
+    try:
+        with db:
+            yield db
+    finally:
+        db.close()
+
+
 def _count(store: Path, table: str) -> int:
-    with sqlite3.connect(store) as db:
+    with _db(store) as db:
         return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
@@ -133,7 +147,7 @@ def test_prune_keeps_the_newest_runs_and_the_rows_they_use(store: Path) -> None:
     assert result["removed_runs"] == [1, 2, 3]
     assert result["bytes_before"] == size and result["bytes_after"] == store.stat().st_size
     assert result["bytes_after"] <= size
-    with sqlite3.connect(store) as db:
+    with _db(store) as db:
         assert db.execute("SELECT DISTINCT run_id FROM run_accounts ORDER BY 1").fetchall() == [
             (4,), (5,)]
         assert db.execute("SELECT DISTINCT run_id FROM paths ORDER BY 1").fetchall() == [(4,), (5,)]
@@ -153,7 +167,7 @@ def test_prune_keeps_the_newest_runs_and_the_rows_they_use(store: Path) -> None:
 
 
 def test_prune_by_age_and_an_incomplete_run(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with sqlite3.connect(store) as db:
+    with _db(store) as db:
         db.execute("UPDATE runs SET started_at='2026-09-01T00:00:00+00:00' WHERE run_id <= 2")
         db.execute("UPDATE runs SET status='running' WHERE run_id = 2")
     # --keep never removes an incomplete run: its writer may still be at it
