@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,8 +12,9 @@ from typing import Any
 import click
 from tierbook.commands import api as commands
 from tierbook.engines import ENGINES
-from tierbook.errors import EXIT_INTERNAL, TierbookError
+from tierbook.errors import EXIT_CHANGES, EXIT_INVALID
 
+from .handler import run_command as _run
 from .options import (
     evaluation_options,
     leading_ruleset,
@@ -22,30 +22,9 @@ from .options import (
     parse_date,
     parse_optional_date,
 )
+from .runs import runs
 
 FORMATS = click.Choice(["text", "json"])
-
-
-def _run(fn: Callable[[], int]) -> None:
-    """The one place errors become messages and exit codes."""
-    try:
-        code = fn()
-    except TierbookError as exc:
-        click.echo(exc.render(), err=True)
-        sys.exit(exc.exit_code)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except Exception as exc:  # a bug, not bad input: say so plainly, keep the traceback handy
-        if os.environ.get("TIERBOOK_DEBUG"):
-            raise
-        click.echo(
-            f"internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in tierbook, not in your input; rerun with TIERBOOK_DEBUG=1 "
-            "for the traceback and report it.",
-            err=True,
-        )
-        sys.exit(EXIT_INTERNAL)
-    sys.exit(code)
 
 
 class _Group(click.Group):
@@ -106,6 +85,8 @@ def validate(rulesets: tuple[str, ...], fmt: str, base: str | None, as_of: dt.da
         if fmt == "json":
             click.echo(json.dumps(report.as_dict(), indent=2))
         elif fmt == "github":
+            for side in report.sides:
+                click.echo(f"::notice title=tierbook validate --base::{side.line()}")
             for kind, found in (("error", report.problems), ("warning", report.warnings)):
                 for p in found:
                     click.echo(
@@ -113,6 +94,8 @@ def validate(rulesets: tuple[str, ...], fmt: str, base: str | None, as_of: dt.da
                         f"title={p.code}::{p.path}: {p.message}"
                     )
         else:
+            for side in report.sides:  # --base: what each side resolved to, and its content
+                click.echo(side.line())
             for p in report.problems:
                 click.echo(str(p))
             for p in report.warnings:
@@ -201,7 +184,9 @@ def segment(
 
 @main.command()
 @click.argument("account_id")
-@click.option("--run", "run_id", type=int, help="Run id (default: the latest complete run).")
+@click.option(
+    "--run", "run_id", type=int, help="Run id (default: the latest complete segment run)."
+)
 @click.option(
     "--level", type=click.Choice(["full", "fired", "why-not"]), default="full", show_default=True
 )
@@ -255,7 +240,8 @@ def explain(account_id: str, run_id: int | None, level: str, fmt: str, store: st
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="Exit 0 when nothing changes, 2 when something does, 1 on error.",
+    help="Exit 0 when nothing changes, 4 when something does; 1 (a failed gate of the head, "
+    "bad input) and 2 (usage) as always.",
 )
 def plan(
     base: str,
@@ -270,10 +256,10 @@ def plan(
     detailed_exitcode: bool,
 ) -> None:
     """What changing the ruleset from BASE to HEAD does to the portfolio: accounts that move
-    tier, ARR moved, CSMs needed, gates and flags."""
+    tier, ARR moved, CSMs needed, gates and flags.  Exits 1 when a gate of the head fails."""
 
     def go() -> int:
-        from tierbook.commands import plan as planning
+        from tierbook.report import plan as planning
 
         p = commands.plan(
             base,
@@ -293,9 +279,11 @@ def plan(
             click.echo(planning.render_markdown(p), nl=False)
         else:
             click.echo(planning.render_text(p))
-        if detailed_exitcode:
-            return 2 if p.changed else 0
-        return 0
+        for g in p.failed_gates:
+            click.echo(f"error: gate {g.id} failed on the head: {g.detail}", err=True)
+        if p.failed_gates:
+            return int(EXIT_INVALID)
+        return int(EXIT_CHANGES) if detailed_exitcode and p.changed else 0
 
     _run(go)
 
@@ -423,7 +411,13 @@ def replay(
 
 @main.command()
 @click.argument("account_id")
-@click.option("--replay", "replay_id", type=int, help="Replay id (default: the latest).")
+@click.option(
+    "--run",
+    "--replay",
+    "replay_id",
+    type=int,
+    help="A run of the replay: its id or any quarter's (default: the latest complete replay).",
+)
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option(
     "--store",
@@ -436,13 +430,14 @@ def history(account_id: str, replay_id: int | None, fmt: str, store: str | None)
     """ACCOUNT_ID's path through the quarters of a replay, with the rule behind each move."""
 
     def go() -> int:
-        rows = commands.history(account_id, store_path=store, replay_id=replay_id)
+        about, rows = commands.history(account_id, store_path=store, replay_id=replay_id)
         if fmt == "json":
-            click.echo(json.dumps({"account_id": account_id, "quarters": rows}, indent=2))
+            doc = {"account_id": about["account_id"], "replay": about, "quarters": rows}
+            click.echo(json.dumps(doc, indent=2))
             return 0
         from tierbook.report.history import render_history
 
-        click.echo("\n".join(render_history(account_id, rows)))
+        click.echo("\n".join(render_history(about, rows)))
         return 0
 
     _run(go)
@@ -558,6 +553,9 @@ def _input_notes(result: Any) -> None:
 
     for line in stderr_notes(result):
         click.echo(line, err=True)
+
+
+main.add_command(runs)
 
 
 def _progress_printer() -> Callable[[int], None] | None:

@@ -15,6 +15,7 @@ EXIT_OK = 0
 EXIT_INVALID = 1  # invalid ruleset or data, or a failed gate
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3  # a bug in tierbook itself
+EXIT_CHANGES = 4  # plan --detailed-exitcode: the change moves something (no error)
 
 
 @dataclass(frozen=True, order=True)

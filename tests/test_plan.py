@@ -98,12 +98,23 @@ def test_text_and_markdown(tmp_path: Path, portfolio: str) -> None:
     base = write(tmp_path / "base.yaml", base_data())
     head = write(tmp_path / "head.yaml", head_data())
     text = run("plan", "--base", base, "--head", head, portfolio, *ARGS).stdout
-    assert text.splitlines()[1] == "4 account(s) change tier, $855,000 ARR moves"
+    lines = text.splitlines()
+    # both sides named as they were resolved, with their content hashes
+    sha = {k: json.loads(run("plan", "--base", base, "--head", head, portfolio, *ARGS, "--format",
+                             "json", "--store", "side.sqlite").stdout)[k]["sha256"]
+           for k in ("base", "head")}
+    assert lines[1:4] == [
+        f"  base {base}: cs-segmentation-model 1.0.0, sha256 {sha['base'][:12]}",
+        f"  head {head}: cs-segmentation-model 1.1.0, sha256 {sha['head'][:12]}",
+        "4 account(s) change tier, $855,000 ARR moves"]
     assert "  A1      $600,000  high_touch_enterprise -> mid_touch  [tier_grid.high.high -> " \
            "tier_grid.high.medium]" in text
     md = run("plan", "--base", base, "--head", head, portfolio, *ARGS, "--format", "markdown").stdout
-    assert md.startswith("### tierbook plan: `cs-segmentation-model` 1.0.0 → 1.1.0")
-    assert "<details><summary>4 account(s) change tier</summary>" in md
+    assert md.splitlines()[:2] == [
+        f"<!-- tierbook-plan head={head} -->",
+        "### tierbook plan: `cs-segmentation-model` 1.0.0 → 1.1.0: 4 account(s) change tier, "
+        "$855,000 ARR moves, CSMs needed 6 → 5 (-1), gates passed"]
+    assert "<details><summary>4 account(s) change tier, largest ARR first</summary>" in md
     assert "| **high_touch_enterprise** | 0 | **2** | 0 | 0 |" in md
 
 
@@ -148,7 +159,8 @@ def test_two_different_rulesets_are_not_a_version_to_bump(tmp_path: Path, portfo
     result = run("plan", "--base", base, "--head", head, portfolio, *ARGS, "--format", "json")
     assert json.loads(result.stdout)["warnings"] == []
     md = run("plan", "--base", base, "--head", head, portfolio, *ARGS, "--format", "markdown").stdout
-    assert md.startswith("### tierbook plan: `cs-segmentation-model` 1.0.0 → `another-model` 1.0.0")
+    assert md.splitlines()[1].startswith(
+        "### tierbook plan: `cs-segmentation-model` 1.0.0 → `another-model` 1.0.0: ")
     same_name = head_data(version="1.0.0")
     write(tmp_path / "same.yaml", same_name)
     warned = run("plan", "--base", base, "--head", str(tmp_path / "same.yaml"), portfolio, *ARGS,
@@ -157,15 +169,60 @@ def test_two_different_rulesets_are_not_a_version_to_bump(tmp_path: Path, portfo
 
 
 def test_detailed_exitcode(tmp_path: Path, portfolio: str) -> None:
+    """0 no change, 4 a change, 1 an error or a failed gate, 2 a usage error: four codes a
+    CI job tells apart."""
     base = write(tmp_path / "base.yaml", base_data())
     head = write(tmp_path / "head.yaml", head_data())
-    same = run("plan", "--base", base, "--head", base, portfolio, *ARGS, "--detailed-exitcode")
+    reworded = base_data()
+    reworded["metadata"]["description"] = "the same rules, described anew"
+    same = run("plan", "--base", base, "--head", write(tmp_path / "reworded.yaml", reworded),
+               portfolio, *ARGS, "--detailed-exitcode")
     assert same.exit_code == 0 and "No changes." in same.stdout
+    assert "[metadata only] metadata.description" in same.stdout
     assert run("plan", "--base", base, "--head", head, portfolio, *ARGS,
-               "--detailed-exitcode").exit_code == 2
+               "--detailed-exitcode").exit_code == 4
+    assert run("plan", "--base", base, "--head", head, portfolio, *ARGS).exit_code == 0
     broken = CliRunner().invoke(main, ["plan", "--base", base, "--head", str(tmp_path / "nope.yaml"),
                                        portfolio, *ARGS, "--detailed-exitcode"])
     assert broken.exit_code == 1 and "nope.yaml: file not found" in broken.stderr
+    usage = CliRunner().invoke(main, ["plan", "--base", base, portfolio, "--detailed-exitcode"])
+    assert usage.exit_code == 2
+
+
+def test_base_and_head_of_the_same_content_are_refused(tmp_path: Path, portfolio: str) -> None:
+    """A shipped name resolves to the installed file (in an editable checkout, the file being
+    edited): a base of the same content as the head is refused, saying how to name the base."""
+    copy_ = tmp_path / "copy.yaml"
+    copy_.write_text((ROOT / "rulesets" / "cs-segmentation-model.yaml").read_text() + "# edited\n")
+    result = CliRunner().invoke(main, ["plan", "--base", "cs-segmentation-model", "--head",
+                                       str(copy_), portfolio, *ARGS])
+    assert result.exit_code == 2 and result.stdout == ""
+    shipped = ROOT / "rulesets" / "cs-segmentation-model.yaml"
+    assert f"base cs-segmentation-model (shipped: {shipped})" in result.stderr
+    assert f"head {copy_}: cs-segmentation-model 1.0.0, sha256" in result.stderr
+    assert f"--base git:main:{copy_}" in result.stderr
+    assert "git merge-base origin/main HEAD" in result.stderr
+    v = CliRunner().invoke(main, ["validate", "--base", "cs-segmentation-model", str(copy_)])
+    assert v.exit_code == 2 and "the base and the head are the same ruleset" in v.stderr
+    assert "(tierbook validate)" in v.stderr
+
+
+def test_a_head_that_fails_a_gate_fails_the_plan(tmp_path: Path, portfolio: str) -> None:
+    base = write(tmp_path / "base.yaml", base_data())
+    strict = head_data()
+    next(g for g in strict["gates"] if g["kind"] == "tier_share_cap")["max_share"] = 0.3
+    head = write(tmp_path / "head.yaml", strict)
+    detail = "mid_touch holds 37.5% of accounts (3 of 8); cap 30%"
+    for extra in ([], ["--detailed-exitcode"]):
+        result = run("plan", "--base", base, "--head", head, portfolio, *ARGS, *extra)
+        assert result.exit_code == 1, extra
+        assert f"error: gate mid_touch_under_60_percent failed on the head: {detail}" in \
+            result.stderr
+        assert f"gate mid_touch_under_60_percent: passed -> failed: {detail}" in result.stdout
+    md = run("plan", "--base", base, "--head", head, portfolio, *ARGS, "--format", "markdown")
+    assert md.exit_code == 1
+    assert f"> **Gate failed:** `mid_touch_under_60_percent`: {detail}" in md.stdout
+    assert "1 gate(s) failed (mid_touch_under_60_percent)" in md.stdout.splitlines()[1]
 
 
 def test_gate_status_change_is_reported(tmp_path: Path, portfolio: str) -> None:
@@ -177,7 +234,10 @@ def test_gate_status_change_is_reported(tmp_path: Path, portfolio: str) -> None:
                        "json").stdout)
     assert p["gate_changes"] == [{"id": "mid_touch_under_60_percent", "before": "passed",
                                   "after": "failed",
-                                  "detail": "mid_touch holds 37.5% of accounts (3 of 8); cap 30%"}]
+                                  "detail": "mid_touch holds 37.5% of accounts (3 of 8); cap 30%",
+                                  "detail_before": "mid_touch holds 37.5% of accounts (3 of 8); "
+                                                   "cap 60%"}]
+    assert [g["id"] for g in p["failed_gates"]] == ["mid_touch_under_60_percent"]
 
 
 def test_unbumped_version_warns_and_validate_base_fails(tmp_path: Path, portfolio: str) -> None:
@@ -190,6 +250,16 @@ def test_unbumped_version_warns_and_validate_base_fails(tmp_path: Path, portfoli
     assert "$.metadata.version: the rules changed since" in v.stdout
     bumped = write(tmp_path / "bumped.yaml", head_data())
     assert CliRunner().invoke(main, ["validate", "--base", base, bumped]).exit_code == 0
+    # both sides named, as text, JSON and workflow notices
+    text = CliRunner().invoke(main, ["validate", "--base", base, bumped]).stdout.splitlines()
+    assert text[0].startswith(f"base {base}: cs-segmentation-model 1.0.0, sha256 ")
+    assert text[1].startswith(f"head {bumped}: cs-segmentation-model 1.1.0, sha256 ")
+    doc = json.loads(CliRunner().invoke(main, ["validate", "--base", base, bumped, "--format",
+                                               "json"]).stdout)
+    assert doc["base"]["source"] == base and doc["heads"][0]["version"] == "1.1.0"
+    assert len(doc["base"]["sha256"]) == 64 and doc["base"]["sha256"] != doc["heads"][0]["sha256"]
+    github = CliRunner().invoke(main, ["validate", "--base", base, bumped, "--format", "github"])
+    assert github.stdout.startswith(f"::notice title=tierbook validate --base::base {base}: ")
 
 
 def test_git_ref_sources(tmp_path: Path, portfolio: str) -> None:
@@ -206,6 +276,14 @@ def test_git_ref_sources(tmp_path: Path, portfolio: str) -> None:
     p = json.loads(run("plan", "--base", "git:HEAD:ruleset.yaml", "--head", "ruleset.yaml",
                        portfolio, *ARGS, "--format", "json").stdout)
     assert p["accounts_changing_tier"] == 4 and p["base"]["version"] == "1.0.0"
+    # the same content from the working tree: refused, with the path as git names it
+    (repo / "sub").mkdir()
+    os.chdir(repo / "sub")
+    write(repo / "ruleset.yaml", base_data())
+    same = CliRunner().invoke(main, ["plan", "--base", "../ruleset.yaml", "--head",
+                                     "../ruleset.yaml", portfolio, *ARGS])
+    assert same.exit_code == 2 and "--base git:main:ruleset.yaml" in same.stderr
+    os.chdir(repo)
     bad = CliRunner().invoke(main, ["plan", "--base", "git:nosuchref:ruleset.yaml", "--head",
                                     "ruleset.yaml", portfolio, *ARGS])
     assert bad.exit_code == 1 and "git:nosuchref:ruleset.yaml: cannot read from git" in bad.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
+import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -40,13 +41,30 @@ def test_every_tierbook_example_in_the_readme_runs(tmp_path: Path) -> None:
                 commands.append(shlex.split(tail)[1:])
     assert len(commands) >= 4
     runner = CliRunner()
+    # a checkout: main holds the rulesets, and the plan's head is an edit of one of them
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-C", str(tmp_path)]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(tmp_path)], check=True)
+    subprocess.run(git + ["add", "rulesets", "examples"], check=True)
+    subprocess.run(git + ["commit", "-qm", "rulesets"], check=True)
+    ruleset = tmp_path / "rulesets" / "cs-segmentation-model.yaml"
+    committed = ruleset.read_text()
     for args in commands:
         if args[0] == "validate":  # the README's shell glob
             args = ["validate"] + sorted(str(p.relative_to(tmp_path)) for p in
                                          (tmp_path / "rulesets").glob("*.yaml"))
+        if args[0] == "plan":
+            edited = committed.replace("version: 1.0.0", "version: 1.1.0", 1)
+            ruleset.write_text(edited.replace("lte: 0.6}", "lte: 0.65}").replace("gt: 0.6}",
+                                                                                  "gt: 0.65}"))
         result = runner.invoke(main, args, catch_exceptions=False)
+        ruleset.write_text(committed)
         assert result.exit_code == 0, (args, result.output)
-    explained = runner.invoke(main, ["explain", "ACC-00046"]).stdout
+        if args[0] == "plan":  # the committed version against the edit: the edit shows
+            assert "base git:main:rulesets/cs-segmentation-model.yaml (commit " in result.stdout
+            assert "cs-segmentation-model 1.0.0 -> cs-segmentation-model 1.1.0" in result.stdout
+            assert "No changes" not in result.stdout
+    # (as right after the first segment, run 1: later examples segment other files)
+    explained = runner.invoke(main, ["explain", "ACC-00046", "--run", "1"]).stdout
     quoted = re.search(r"```text\n(.*?)```", README, flags=re.S).group(1).splitlines()
     for line in quoted:
         if "…" not in line:

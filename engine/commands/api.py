@@ -29,14 +29,19 @@ class ValidationReport:
     invalid: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)  # (they do not make a file invalid)
+    sides: list[Any] = field(default_factory=list)  # with --base: the base, then each head
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "valid": not self.problems,
             "files": [{"file": f, "valid": f in self.valid} for f in self.valid + self.invalid],
             "errors": [p.as_dict() for p in self.problems],
             "warnings": [p.as_dict() for p in self.warnings],
         }
+        if self.sides:
+            out["base"] = self.sides[0].as_dict()
+            out["heads"] = [s.as_dict() for s in self.sides[1:]]
+        return out
 
 
 def validate(
@@ -47,6 +52,7 @@ def validate(
     from ..ruleset.build import check_document, resolve_ruleset_path
     from ..ruleset.waivers import expired_warnings
     from ..ruleset.yamlsafe import load_file
+    from .review import version_bump_problems
 
     report = ValidationReport()
     for given in paths:
@@ -58,7 +64,7 @@ def validate(
             problems = list(exc.problems)
             doc = None
         if not problems and base and doc is not None:
-            problems = _version_bump_problems(base, doc)
+            problems = version_bump_problems(base, given, doc, report.sides)
         if problems:
             report.invalid.append(given)
             report.problems.extend(problems)
@@ -69,27 +75,6 @@ def validate(
     report.problems.sort()
     report.warnings.sort()
     return report
-
-
-def _version_bump_problems(base: str, doc) -> list[Problem]:  # type: ignore[no-untyped-def]
-    from ..ruleset.build import content_hash
-    from ..ruleset.sources import load_document
-
-    old = load_document(base)
-    if content_hash(old) == content_hash(doc):
-        return []
-    old_version = old.data.get("metadata", {}).get("version")
-    new_version = doc.data.get("metadata", {}).get("version")
-    if old_version == new_version:
-        return [
-            doc.problem(
-                ("metadata", "version"),
-                f"the rules changed since {base} but the version is still "
-                f"{new_version}: every change to the rules is a new version",
-                "version-not-bumped",
-            )
-        ]
-    return []
 
 
 def _bundled(relative: str, what: str) -> str:
@@ -213,11 +198,15 @@ def plan(
     memo: bool = True,
     on_error: str = "fail",
 ) -> Plan:
+    from ..ruleset.build import ruleset_from_document
+    from ..ruleset.diff import diff_documents
     from .plan import compare
+    from .review import load_pair
 
+    base_doc, head_doc, base_side, head_side = load_pair(base, head, "plan")
     sides = []
-    for spec, label in ((base, "base"), (head, "head")):
-        ruleset, text = load(spec)
+    for spec, label, doc in ((base, "base", base_doc), (head, "head", head_doc)):
+        ruleset, text = ruleset_from_document(doc), doc.text
         sides.append(
             _segment_and_store(
                 ruleset,
@@ -232,7 +221,9 @@ def plan(
                 label=f"{label}: {spec}",
             )
         )
-    return compare(*sides)
+    p = compare(sides[0], sides[1], rules=diff_documents(base_doc.data, head_doc.data))
+    p.sources = [base_side, head_side]
+    return p
 
 
 def segment(
@@ -272,12 +263,12 @@ def segment(
 def explain(
     account_id: str, run_id: int | None = None, store_path: str | None = None
 ) -> dict[str, Any]:
-    from ..trace.explain import explain as do_explain
+    from ..trace.runs import explain_from
     from ..trace.store import TraceStore
 
     store = TraceStore(store_path, create=False)
     try:
-        return do_explain(store, account_id, run_id)
+        return explain_from(store, account_id, run_id)
     finally:
         store.close()
 
@@ -393,12 +384,15 @@ def _write_replay(
 
 def history(
     account_id: str, store_path: str | None = None, replay_id: int | None = None
-) -> list[dict[str, Any]]:
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The replay answered from (``replay_id``: the id of any of its runs) and the
+    account's quarters in it."""
+    from ..trace.runs import history_from
     from ..trace.store import TraceStore
 
     store = TraceStore(store_path, create=False)
     try:
-        return store.history(account_id, replay_id)
+        return history_from(store, account_id, replay_id)
     finally:
         store.close()
 

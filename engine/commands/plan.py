@@ -23,6 +23,32 @@ class Move:
     after_rule: str
     before_because: str
     after_because: str
+    name: str = ""
+    csm: str = ""
+    crm_tier: str = ""  # the CRM's current tier (the portfolio's current_tier column)
+
+
+@dataclass
+class HintChange:
+    """Review hints (or comments) before and after: accounts holding any, and each text's
+    accounts gained and lost."""
+
+    before: int = 0
+    after: int = 0
+    gained: Counter[str] = field(default_factory=Counter)
+    lost: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.gained or self.lost)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "accounts_before": self.before,
+            "accounts_after": self.after,
+            "gained": dict(sorted(self.gained.items())),
+            "lost": dict(sorted(self.lost.items())),
+        }
 
 
 @dataclass
@@ -38,6 +64,14 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    sources: list[Any] = field(default_factory=list)  # review.Side of the base and the head
+    hints: dict[str, HintChange] = field(default_factory=dict)  # "reviews", "comments"
+    rules: Any = None  # ruleset.diff.RulesetDiff, when both documents were given
+
+    @property
+    def failed_gates(self) -> list[Any]:
+        """The head's gates that failed (not waived): they fail the plan."""
+        return [g for g in self.head.gates if not g.passed and not g.waived]
 
     @property
     def changed(self) -> bool:
@@ -49,6 +83,7 @@ class Plan:
             or self.capacity_delta()
             or self.added
             or self.removed
+            or any(h.changed for h in self.hints.values())
         )
 
     def tiers(self) -> list[str]:
@@ -98,12 +133,16 @@ class Plan:
                 "tiers": r.tier_summary(),
                 "capacity": r.capacity.as_dict(),
                 "gates": [g.as_dict() for g in r.gates],
+                "calibration": r.calibration.as_dict(),
                 "run_id": r.run_id,
             }
 
+        sides = [side(self.base), side(self.head)]
+        for out, src in zip(sides, self.sources):
+            out["spec"], out["source"] = src.spec, src.source
         return {
-            "base": side(self.base),
-            "head": side(self.head),
+            "base": sides[0],
+            "head": sides[1],
             "accounts": len(self.head.evaluation.decisions),
             "changed": self.changed,
             "accounts_changing_tier": len(self.moves),
@@ -115,6 +154,10 @@ class Plan:
             "gate_changes": self.gate_changes,
             "flags_gained": dict(sorted(self.flags_gained.items())),
             "flags_lost": dict(sorted(self.flags_lost.items())),
+            "failed_gates": [g.as_dict() for g in self.failed_gates],
+            "reviews": self.hints["reviews"].as_json() if "reviews" in self.hints else {},
+            "comments": self.hints["comments"].as_json() if "comments" in self.hints else {},
+            "rule_changes": self.rules.as_json() if self.rules is not None else [],
             "moves": [vars(m) for m in self.moves],
             "accounts_added": self.added,
             "accounts_removed": self.removed,
@@ -122,7 +165,16 @@ class Plan:
         }
 
 
-def compare(base: SegmentResult, head: SegmentResult) -> Plan:
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def compare(base: SegmentResult, head: SegmentResult, rules: Any = None) -> Plan:
+    """Base and head account by account; ``rules`` (a ruleset.diff.RulesetDiff of the two
+    documents) is told the accounts each of its changes moves, where separable."""
+    from ..ruleset.diff import move_targets
+
+    targets: list[tuple[set[tuple[str, str]], float]] = []
     before = {d.account_id: d for d in base.evaluation.decisions}
     after = {d.account_id: d for d in head.evaluation.decisions}
     tiers = list(base.ruleset.tier_ids) + [
@@ -135,6 +187,8 @@ def compare(base: SegmentResult, head: SegmentResult) -> Plan:
     lost: Counter[str] = Counter()
     cells_b = {c.id: c.because for c in base.ruleset.grid.cells}
     cells_h = {c.id: c.because for c in head.ruleset.grid.cells}
+    hints = {"reviews": HintChange(), "comments": HintChange()}
+    roles = [head.ruleset.role(r) for r in ("name", "csm", "current_tier")]
     for account_id, b in before.items():
         a = after.get(account_id)
         if a is None:
@@ -143,6 +197,8 @@ def compare(base: SegmentResult, head: SegmentResult) -> Plan:
         arr = float(a.values.get(head.arr_field) or 0.0)
         if b.tier != a.tier:
             arr_moved[b.tier][a.tier] += arr
+            if rules is not None:
+                targets.append((move_targets(b.bands, a.bands, b.cell, a.cell), arr))
             moves.append(
                 Move(
                     account_id,
@@ -153,10 +209,18 @@ def compare(base: SegmentResult, head: SegmentResult) -> Plan:
                     a.cell,
                     cells_b.get(b.cell, ""),
                     cells_h.get(a.cell, ""),
+                    *(_text(a.values.get(r)) if r else "" for r in roles),
                 )
             )
         gained.update(set(a.flags) - set(b.flags))
         lost.update(set(b.flags) - set(a.flags))
+        for kind, change in hints.items():
+            was, now = getattr(b, kind), getattr(a, kind)
+            change.before += bool(was)
+            change.after += bool(now)
+            if was != now:
+                change.gained.update(set(now) - set(was))
+                change.lost.update(set(was) - set(now))
     moves.sort(key=lambda m: (-m.arr, m.account_id))
     gates_b = {g.id: g for g in base.gates}
     gates_h = {g.id: g for g in head.gates}
@@ -168,7 +232,13 @@ def compare(base: SegmentResult, head: SegmentResult) -> Plan:
         if sb != sh:
             latest = gh or gb
             changes.append(
-                {"id": gid, "before": sb, "after": sh, "detail": latest.detail if latest else ""}
+                {
+                    "id": gid,
+                    "before": sb,
+                    "after": sh,
+                    "detail": latest.detail if latest else "",
+                    "detail_before": gb.detail if gb else "",
+                }
             )
     plan = Plan(
         base,
@@ -181,7 +251,11 @@ def compare(base: SegmentResult, head: SegmentResult) -> Plan:
         changes,
         added=sorted(set(after) - set(before)),
         removed=sorted(set(before) - set(after)),
+        hints=hints,
+        rules=rules,
     )
+    if rules is not None:
+        rules.attribute(targets, gained, lost)
     if (
         base.ruleset.name == head.ruleset.name
         and base.ruleset.sha256 != head.ruleset.sha256
@@ -192,134 +266,3 @@ def compare(base: SegmentResult, head: SegmentResult) -> Plan:
             "bump metadata.version (every change to the rules is a new version)"
         )
     return plan
-
-
-# --- rendering ----------------------------------------------------------------------------
-
-
-def _money(v: float) -> str:
-    return f"${v:,.0f}"
-
-
-def _summary_lines(p: Plan) -> list[str]:
-    n = len(p.head.evaluation.decisions)
-    b, h = p.base.ruleset, p.head.ruleset
-    lines = [
-        f"Plan: {b.name} {b.version} -> {h.name} {h.version} on {n:,} accounts",
-        f"{len(p.moves):,} account(s) change tier, {_money(sum(m.arr for m in p.moves))} ARR moves",
-    ]
-    delta = p.capacity_delta()
-    if delta:
-        gd = delta["gap_delta"]
-        lines.append(
-            f"CSMs needed {delta['needed_before']} -> {delta['needed_after']}"
-            + (
-                f", capacity gap {delta['gap_before']:+d} -> {delta['gap_after']:+d} "
-                f"(delta {gd:+d})"
-                if gd is not None
-                else ""
-            )
-        )
-    else:
-        lines.append("CSM capacity unchanged")
-    for g in p.gate_changes:
-        lines.append(f"gate {g['id']}: {g['before']} -> {g['after']}")
-    if p.flags_gained or p.flags_lost:
-        parts = [f"+{n} {f}" for f, n in sorted(p.flags_gained.items())]
-        parts += [f"-{n} {f}" for f, n in sorted(p.flags_lost.items())]
-        lines.append("flags: " + ", ".join(parts))
-    return lines
-
-
-_WIDE = 80  # a terminal line: wider than this, the movement matrix numbers its columns
-
-
-def render_text(p: Plan, limit: int = 50) -> str:
-    out = _summary_lines(p)  # warnings go to stderr
-    if not p.changed:
-        out.append("No changes. The portfolio is segmented the same way.")
-        return "\n".join(out)
-    tiers = p.tiers()
-    width = max(len(t) for t in tiers) + 2
-    out += ["", "Movement matrix (rows: before, columns: after)"]
-    column = width
-    if width + column * len(tiers) <= _WIDE:  # every tier named over its column
-        heads, labels = list(tiers), list(tiers)
-    else:  # numbered columns, the numbers on the rows
-        column = 12
-        heads = [f"({i})" for i in range(1, len(tiers) + 1)]
-        labels = [f"({i}) {t}" for i, t in enumerate(tiers, start=1)]
-        width = max(len(label) for label in labels) + 2
-    out.append(" " * width + "".join(f"{h:>{column}}" for h in heads))
-    for t, label in zip(tiers, labels):
-        out.append(f"{label:<{width}}" + "".join(f"{p.matrix[t][u]:>{column},}" for u in tiers))
-    out += ["", "ARR moved"]
-    for t in tiers:
-        for u in tiers:
-            if t != u and p.arr_moved[t][u]:
-                out.append(f"  {t} -> {u}: {_money(p.arr_moved[t][u])}")
-    out += ["", "CSMs needed per tier (before -> after)"]
-    for r in p.capacity_rows():
-        out.append(
-            f"  {r['tier']:<{width}} {r['needed_before']:>4} -> {r['needed_after']:<4} "
-            f"({r['accounts_before']:,} -> {r['accounts_after']:,} accounts)"
-        )
-    if p.moves:
-        out += ["", f"Accounts changing tier ({len(p.moves):,}, largest ARR first)"]
-        for m in p.moves[:limit]:
-            out.append(
-                f"  {m.account_id}  {_money(m.arr):>12}  {m.before} -> {m.after}  "
-                f"[{m.before_rule} -> {m.after_rule}]"
-            )
-        if len(p.moves) > limit:
-            out.append(f"  ... {len(p.moves) - limit:,} more (--format json lists all)")
-    return "\n".join(out)
-
-
-def render_markdown(p: Plan, limit: int = 500) -> str:
-    b, h = p.base.ruleset, p.head.ruleset
-    head_name = f"`{h.name}` " if h.name != b.name else ""
-    out = [f"### tierbook plan: `{b.name}` {b.version} → {head_name}{h.version}", ""]
-    for w in p.warnings:
-        out += [f"> **Warning:** {w}", ""]
-    out += [f"- {line}" for line in _summary_lines(p)[1:]]
-    if not p.changed:
-        out += ["", "**No changes.** The portfolio is segmented the same way."]
-        return "\n".join(out) + "\n"
-    tiers = p.tiers()
-    out += ["", "| before \\ after | " + " | ".join(tiers) + " |", "|---|" + "---:|" * len(tiers)]
-    for t in tiers:
-        out.append(
-            f"| **{t}** | "
-            + " | ".join(
-                f"**{p.matrix[t][u]:,}**" if t != u and p.matrix[t][u] else f"{p.matrix[t][u]:,}"
-                for u in tiers
-            )
-            + " |"
-        )
-    out += ["", "| tier | accounts | CSMs needed | ARR in | ARR out |", "|---|---:|---:|---:|---:|"]
-    for r in p.capacity_rows():
-        t = r["tier"]
-        arr_in = sum(p.arr_moved[u][t] for u in tiers if u != t)
-        arr_out = sum(p.arr_moved[t][u] for u in tiers if u != t)
-        out.append(
-            f"| {t} | {r['accounts_before']:,} → {r['accounts_after']:,} | "
-            f"{r['needed_before']} → {r['needed_after']} | {_money(arr_in)} | {_money(arr_out)} |"
-        )
-    if p.moves:
-        out += [
-            "",
-            f"<details><summary>{len(p.moves):,} account(s) change tier</summary>",
-            "",
-            "| account | ARR | before | after | decided by (before → after) |",
-            "|---|---:|---|---|---|",
-        ]
-        for m in p.moves[:limit]:
-            out.append(
-                f"| {m.account_id} | {_money(m.arr)} | {m.before} | {m.after} | "
-                f"`{m.before_rule}` → `{m.after_rule}` |"
-            )
-        if len(p.moves) > limit:
-            out.append(f"| … | {len(p.moves) - limit:,} more | | | |")
-        out += ["", "</details>"]
-    return "\n".join(out) + "\n"

@@ -40,8 +40,14 @@ def _what(r: dict[str, Any]) -> str:
     )
 
 
-def render_history(account_id: str, rows: list[dict[str, Any]]) -> list[str]:
-    out = [account_id]
+def render_history(about: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    """The replay answered from (its runs, ruleset and input), then one line a quarter."""
+    rs, runs = about["ruleset"], about["runs"]
+    out = [
+        f"{about['account_id']} · replay {about['replay_id']} (runs {runs[0]}-{runs[-1]}) · "
+        f"ruleset {rs['name']} {rs['version']} ({rs['sha256'][:12]}) · input "
+        f"{about['input_file']}"
+    ]
     for r in rows:
         arr = "" if r.get("arr") is None else f"  ARR ${r['arr']:,.0f}"
         flags = f"  flags: {', '.join(r['flags'])}" if r["flags"] else ""

@@ -50,3 +50,18 @@ def load_document(spec: str) -> Document:
             )
         return load_text(proc.stdout.decode("utf-8", "replace"), spec)
     return load_file(resolve_ruleset_path(spec), spec)
+
+
+def resolved_source(spec: str) -> str:
+    """What ``spec`` was read from, as a reviewer needs to see it: a file as given, a shipped
+    name with the file it resolved to (in a checkout installed in editable mode, that is the
+    working tree's file), ``git:REF:PATH`` with the commit REF named when it was read."""
+    if spec.startswith("git:"):
+        ref = spec.split(":", 2)[1]
+        proc = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], capture_output=True
+        )
+        commit = proc.stdout.decode("ascii", "replace").strip()
+        return f"{spec} (commit {commit[:12]})" if proc.returncode == 0 and commit else spec
+    path = resolve_ruleset_path(spec)
+    return spec if path == spec else f"{spec} (shipped: {path})"

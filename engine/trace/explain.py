@@ -160,6 +160,7 @@ def render_text(x: dict[str, Any], level: str = "full") -> str:
         f"{x['account_id']}: {x['tier']}" + (f" + {', '.join(x['flags'])}" if x["flags"] else ""),
         f"  ruleset {rs['name']} {rs['version']} ({rs['sha256'][:12]}) · run {run['run_id']} "
         f"({run['command']}, as of {run['as_of']}) · engine {run['engine']}",
+        f"  input {run['input_file']}",
     ]
     if level in ("full", "fired"):
         if level == "full":
