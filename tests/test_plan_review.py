@@ -160,7 +160,7 @@ def test_arr_per_tier_and_each_sides_calibration(tmp_path: Path) -> None:
 def test_review_hints_and_comments_gained_and_lost(tmp_path: Path) -> None:
     base = write(tmp_path / "base.yaml", base_data())
     hinted = base_data()
-    hinted["metadata"]["version"] = "1.0.1"
+    hinted["metadata"]["version"] = "1.0.2"
     hint = hinted["review_hints"][0]
     hint["when"] = {"field": "tier", "eq": "tech_touch"}  # without the champion flag
     head = write(tmp_path / "head.yaml", hinted)
@@ -198,7 +198,7 @@ def test_the_comment_stays_under_githubs_limit_and_keeps_its_marker(tmp_path: Pa
     assert len(md) < 65536
     lines = md.splitlines()
     assert lines[0] == f"<!-- tierbook-plan head={head} -->"
-    assert lines[1].startswith(f"### tierbook plan: `cs-segmentation-model` 1.0.0 → 2.0.0: "
+    assert lines[1].startswith(f"### tierbook plan: `cs-segmentation-model` 1.0.1 → 2.0.0: "
                                f"{moved:,} account(s) change tier, $")
     assert md.count("<details>") == md.count("</details>") >= 5
     shown = sum(1 for line in lines if re.match(r"\| ACC-\d{5} \|", line))

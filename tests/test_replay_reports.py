@@ -237,8 +237,9 @@ def test_history_shows_the_arr_and_the_events_behind_a_move(tmp_path: Path) -> N
         (200000.0, [{"line": 2, "type": "renewal", "fields": {"arr": 150000.0}},
                     {"line": 3, "type": "expansion", "fields": {"arr": 50000.0}}]),
         (200000.0, [{"line": 4, "type": "signal", "fields": {"sku_count": "2"}}])]
-    assert run("history", "A").stdout.splitlines() == [
-        "A",
+    lines = run("history", "A").stdout.splitlines()
+    assert lines[0].startswith("A · replay 1 (runs 1-2) · ruleset cs-segmentation-model")
+    assert lines[1:] == [
         "  2026Q4  tech_touch -> mid_touch  (promote_on_arr_crossing: ARR crossed a band boundary "
         "($10K-$100K -> $100K-$500K) on expansion and renewal)  ARR $200,000",
         "          events: renewal to $150,000.00 (line 2); expansion +$50,000.00 (line 3)",
