@@ -245,8 +245,33 @@ def values_frame(
 
 
 def tier_counts(ev: Evaluation, bands: dict[str, ResolvedBands]) -> dict[str, int]:
-    """Accounts per tier if ``ev``'s accounts were evaluated with ``bands`` instead (the
-    firing paths already run are not run again: ``network.classes.path_cache``)."""
+    """Accounts per tier if ``ev``'s accounts were evaluated with ``bands`` instead.  When
+    every class's firing path is cached (``network.classes.path_cache``: calibration moves
+    constants, so the classes mostly hold conditions seen before) and none can leave a trace
+    incomplete, the tiers are counted over the classes; otherwise (and so for any error) the
+    accounts are evaluated in full."""
+    network = compile_network(ev.ruleset, bands)
+    found = classes(network, ev.frame)
+    ran = path_cache(ev.engine, network)
+    tiers: list[str] = []
+    for held in found.held:  # (a class whose path is not cached yet: evaluate them all)
+        path = ran.get(held)
+        if path is None:
+            break
+        d = Decision("", {}, {}, 0)
+        try:
+            decode(network, d, path)
+        except EngineError:
+            break
+        if _may_be_incomplete(network, d):  # (some account's trace may be: check them all)
+            break
+        tiers.append(d.tier)
+    else:
+        sizes = found.of_account.value_counts()
+        counts: Counter[str] = Counter()
+        for k, n in zip(sizes["class"].to_list(), sizes["count"].to_list()):
+            counts[tiers[k]] += n
+        return dict(counts)
     trial = evaluate(ev.ruleset, ev.frame, ev.as_of, engine=ev.engine, bands=bands)
     return dict(Counter(trial.tiers()))
 
