@@ -205,3 +205,28 @@ def test_calibrate_json(tmp_path: Path) -> None:
     nothing = json.loads(run("calibrate", "cs-segmentation-model", str(SAMPLE), *ARGS, "-o",
                              str(tmp_path / "x.yaml"), "--format", "json").stdout)
     assert nothing["status"] == "nothing_to_calibrate" and nothing["written"] is None
+
+
+def test_a_zero_weight_is_redistributed_validated_and_said(tmp_path: Path) -> None:
+    """A rubric factor switched off with weight 0: validate accepts the rest summing below 1,
+    every account is scored with the others' weights scaled to 1, and the gate says so."""
+    text = (ROOT / "rulesets" / "cs-segmentation-model.yaml").read_text()
+    off = text.replace("{id: regulatory_exposure, input: regulatory_exposure, weight: 0.15}",
+                       "{id: regulatory_exposure, input: regulatory_exposure, weight: 0}")
+    off = off.replace("{id: reference_value, input: reference_value, weight: 0.15}",
+                      "{id: reference_value, input: reference_value, weight: 0.25}")
+    assert off != text
+    path = tmp_path / "off.yaml"
+    path.write_text(off)
+    runner = CliRunner()
+    assert runner.invoke(main, ["validate", str(path)]).exit_code == 0
+    bad = off.replace("weight: 0.25}", "weight: 0.35}", 1)  # (sums above 1: still an error)
+    (tmp_path / "bad.yaml").write_text(bad)
+    assert runner.invoke(main, ["validate", str(tmp_path / "bad.yaml")]).exit_code == 1
+    result = runner.invoke(main, ["segment", str(path), str(SAMPLE), "--as-of", "2026-10-01",
+                                  "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    gate = next(g for g in doc["gates"] if g["id"] == "rubric_weights_sum_to_one")
+    assert gate["passed"] and "regulatory_exposure at 0: redistributed" in gate["detail"]
+    assert "strategic_logo 0.2632" in gate["detail"]  # 0.25 / 0.95

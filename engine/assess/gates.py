@@ -125,9 +125,19 @@ def _weights(g: Gate, c: GateContext) -> Outcome:
         if s.method != "weighted":
             continue
         total = sum(comp.weight for comp in s.components)
-        texts.append(f"{s.id} weights sum to {total:g}")
-        if abs(total - 1.0) > tol:
-            problems.append(f"{s.id} weights sum to {total:g}")
+        off = [comp.id for comp in s.components if comp.weight == 0]
+        if abs(total - 1.0) > tol and off and total < 1.0:
+            effective = s.effective_weights()
+            texts.append(
+                f"{s.id} weights sum to {total:g} with {', '.join(off)} at 0: redistributed "
+                "to the others ("
+                + ", ".join(f"{k} {v:.4g}" for k, v in effective.items() if v)
+                + ")"
+            )
+        else:
+            texts.append(f"{s.id} weights sum to {total:g}")
+            if abs(total - 1.0) > tol:
+                problems.append(f"{s.id} weights sum to {total:g}")
         unscored, out_of_range = c.evaluation.score_counts(s.id)
         if unscored:
             problems.append(f"{unscored} account(s) have no {s.id} score")

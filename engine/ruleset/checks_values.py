@@ -79,7 +79,9 @@ class ValueChecks(CheckerBase):
                 total = sum(c.get("weight", 0) for c in comps)
                 if total == 0:
                     self.error(("scores", i, "components"), "every weight is 0", "weights")
-                elif abs(total - 1.0) > WEIGHT_TOLERANCE:
+                elif abs(total - 1.0) > WEIGHT_TOLERANCE and not (
+                    total < 1.0 and any(c.get("weight", 0) == 0 for c in comps)
+                ):  # (a factor switched off with weight 0: the others share its weight)
                     self.error(
                         ("scores", i, "components"),
                         f"weights of '{s['id']}' sum to {round(total, 6):g}, not 1.0",
