@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from operator import eq
 from typing import Any, overload
 
+from ..errors import EngineError
+from ..network.model import Network
+
 
 @dataclass(slots=True, eq=False)
 class Decision:
@@ -141,3 +144,62 @@ class Decisions(Sequence[Decision]):
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def decode(network: Network, decision: Decision, path: Sequence[tuple[int, int]]) -> None:
+    rules = network.rules
+    for index, _ in path:
+        rule = rules[index]
+        out = rule.output
+        kind = rule.kind
+        if kind == "band":
+            decision.bands[out["set"]] = out["band"]
+            decision.rows[out["set"]] = out["row"]
+        elif kind == "decision":
+            dec = next(d for d in network.ruleset.decisions if d.id == out["id"])
+            if dec.hit_policy == "collect":
+                decision.decisions.setdefault(out["id"], []).append(out["value"])
+            elif out["id"] in decision.decisions:
+                raise EngineError(
+                    f"account {decision.account_id}: decision '{out['id']}' has hit policy "
+                    f"{dec.hit_policy} but two rules applied ('{rule.id}' and an earlier one)",
+                    rule_id=rule.id,
+                    account_id=decision.account_id,
+                )
+            else:
+                decision.decisions[out["id"]] = out["value"]
+        elif kind == "cell":
+            if decision.tier:
+                raise EngineError(
+                    f"account {decision.account_id}: two grid cells applied "
+                    f"('{decision.cell}' and '{rule.id}')",
+                    rule_id=rule.id,
+                    account_id=decision.account_id,
+                )
+            decision.tier, decision.cell = out["tier"], rule.id
+        elif kind == "flag":
+            decision.flags.append(out["flag"])
+        elif kind == "comment":
+            decision.comments.append(out["id"])
+        elif kind == "review":
+            decision.reviews.append(out["id"])
+        elif kind == "motion":
+            decision.motion = out["tier"]
+
+
+def check_complete(network: Network, decision: Decision) -> None:
+    """An account whose trace is incomplete is an error, never a partial result."""
+    missing = []
+    for set_id, rb in network.bands.items():
+        if decision.values.get(rb.over) is not None and set_id not in decision.bands:
+            missing.append(f"band of {set_id} ({rb.over} = {decision.values.get(rb.over)})")
+    if not decision.tier:
+        missing.append("tier (no grid cell applied)")
+    elif decision.motion != decision.tier:
+        missing.append("CS motion")
+    if missing:
+        raise EngineError(
+            f"account {decision.account_id}: decision trace incomplete: "
+            f"missing {', '.join(missing)}",
+            account_id=decision.account_id,
+        )

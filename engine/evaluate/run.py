@@ -26,7 +26,7 @@ from ..network.model import Network
 from ..portfolio.frame import input_frame, python_column
 from ..ruleset.model import Ruleset
 from .bands import ResolvedBands, resolve_all
-from .decisions import Decision, Decisions
+from .decisions import Decision, Decisions, check_complete, decode
 from .values import part_names, rows_of, value_names, whole_as_int, with_values
 
 
@@ -166,65 +166,6 @@ class Evaluation:
         decode(self.network, d, self.paths[path_id])
         check_complete(self.network, d)
         return d
-
-
-def decode(network: Network, decision: Decision, path: Sequence[tuple[int, int]]) -> None:
-    rules = network.rules
-    for index, _ in path:
-        rule = rules[index]
-        out = rule.output
-        kind = rule.kind
-        if kind == "band":
-            decision.bands[out["set"]] = out["band"]
-            decision.rows[out["set"]] = out["row"]
-        elif kind == "decision":
-            dec = next(d for d in network.ruleset.decisions if d.id == out["id"])
-            if dec.hit_policy == "collect":
-                decision.decisions.setdefault(out["id"], []).append(out["value"])
-            elif out["id"] in decision.decisions:
-                raise EngineError(
-                    f"account {decision.account_id}: decision '{out['id']}' has hit policy "
-                    f"{dec.hit_policy} but two rules applied ('{rule.id}' and an earlier one)",
-                    rule_id=rule.id,
-                    account_id=decision.account_id,
-                )
-            else:
-                decision.decisions[out["id"]] = out["value"]
-        elif kind == "cell":
-            if decision.tier:
-                raise EngineError(
-                    f"account {decision.account_id}: two grid cells applied "
-                    f"('{decision.cell}' and '{rule.id}')",
-                    rule_id=rule.id,
-                    account_id=decision.account_id,
-                )
-            decision.tier, decision.cell = out["tier"], rule.id
-        elif kind == "flag":
-            decision.flags.append(out["flag"])
-        elif kind == "comment":
-            decision.comments.append(out["id"])
-        elif kind == "review":
-            decision.reviews.append(out["id"])
-        elif kind == "motion":
-            decision.motion = out["tier"]
-
-
-def check_complete(network: Network, decision: Decision) -> None:
-    """An account whose trace is incomplete is an error, never a partial result."""
-    missing = []
-    for set_id, rb in network.bands.items():
-        if decision.values.get(rb.over) is not None and set_id not in decision.bands:
-            missing.append(f"band of {set_id} ({rb.over} = {decision.values.get(rb.over)})")
-    if not decision.tier:
-        missing.append("tier (no grid cell applied)")
-    elif decision.motion != decision.tier:
-        missing.append("CS motion")
-    if missing:
-        raise EngineError(
-            f"account {decision.account_id}: decision trace incomplete: "
-            f"missing {', '.join(missing)}",
-            account_id=decision.account_id,
-        )
 
 
 def resolve_bands(ruleset: Ruleset, frame: pl.DataFrame) -> dict[str, ResolvedBands]:

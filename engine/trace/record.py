@@ -35,8 +35,7 @@ def firing_records(network: Network, path: Sequence[tuple[int, int]]) -> list[di
 
 def path_decided(network: Network, path: Sequence[tuple[int, int]]) -> dict[str, Any]:
     """What a firing path decides, the same for every account on it."""
-    from ..evaluate.decisions import Decision
-    from ..evaluate.run import decode
+    from ..evaluate.decisions import Decision, decode
 
     d = Decision("", {}, {}, 0)
     decode(network, d, path)

@@ -100,7 +100,7 @@ def test_engine_falls_back_to_native_with_a_note(monkeypatch, default_ruleset, s
 
 def test_unique_hit_policy_overlap_at_run_time_is_an_error(tmp_path) -> None:
     """The validator flags overlaps it can prove; others are caught per account."""
-    from tierbook.evaluate.run import Decision, decode
+    from tierbook.evaluate.decisions import Decision, decode
     from tierbook.ruleset.model import Decision as DecisionModel, DecisionRule
     import dataclasses
     rs = load_ruleset(str(RULESETS[0]))
