@@ -23,7 +23,6 @@ MAX_LINES = 400
 LONG_MODULES = {
     "cli/main.py",
     "engine/commands/api.py",
-    "engine/trace/store.py",
 }
 
 
