@@ -9,6 +9,8 @@ from typing import Any
 import click
 from tierbook.engines import ENGINES
 
+FORMATS = click.Choice(["text", "json"])
+
 
 def to_date(value: str | None) -> dt.date:
     """--as-of as a date (today when not given); a clear usage error otherwise."""

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from tierbook.cli.main import main
-from tierbook.trace.store import SCHEMA_VERSION, TraceStore, value_digest
+from tierbook.trace.schema import SCHEMA_VERSION
+from tierbook.trace.store import TraceStore
+from tierbook.trace.texts import value_digest
 
 from .conftest import ROOT, SAMPLE
 

@@ -1,4 +1,4 @@
-"""The trace store's JSON is written by orjson wherever its text is json's (``store._json``:
+"""The trace store's JSON is written by orjson wherever its text is json's (``texts._json``:
 sorted keys, compact, non-ASCII escaped, NaN as NaN, dates as text), and by json where it
 would not be: the text must be exactly ``_json``'s, whatever the values."""
 
@@ -13,8 +13,8 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tierbook.trace import store as S
-from tierbook.trace.store import _json, _objects, _text, account_texts
+from tierbook.trace import texts as S
+from tierbook.trace.texts import _json, _objects, _text, account_texts
 
 ODD_FLOATS = [0.0, -0.0, 1e-05, -3.5e-07, 9.99e-05, 0.0001, 1e16, -1.5e300, 5e-324,
               float("nan"), float("inf"), float("-inf"), 0.1 + 0.2, 1e15, 123456789.125]

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from tierbook.cli.main import main
 from tierbook.errors import StoreError
-from tierbook.trace.store import SCHEMA_VERSION, TraceStore
+from tierbook.trace.schema import SCHEMA_VERSION
+from tierbook.trace.store import TraceStore
 
 from .conftest import SAMPLE
 

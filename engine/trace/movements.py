@@ -1,5 +1,5 @@
 """What the trace store keeps of each account in each quarter of a replay: the movement
-(table `movements`, in store.py) and, beside it, the account's ARR at the end of the
+(table `movements`, in schema.py) and, beside it, the account's ARR at the end of the
 quarter and the events it had in it (table `movement_details`).
 
 The details are a table of their own so that a store written before them reads as it did

@@ -14,7 +14,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ..errors import StoreError
-from .store import BUSY_SECONDS, SCHEMA_VERSION
+from .schema import SCHEMA_VERSION
+from .store import BUSY_SECONDS
 
 
 def _writable(folder: Path) -> bool:

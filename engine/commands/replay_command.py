@@ -1,0 +1,119 @@
+"""`tierbook replay`: the portfolio replayed quarter by quarter through the events, each
+quarter's run and movements kept in the trace store, complete together with the files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import DataError, Problem
+from .inputs import SAMPLE_EVENTS, SAMPLE_PORTFOLIO, load, sample_events, sample_portfolio
+from .stored_run import store_outside
+
+if TYPE_CHECKING:
+    from ..assess.replay_result import Quarter, Replay
+    from ..evaluate.run import Evaluation
+
+
+def replay(
+    ruleset_arg: str | None,
+    accounts: str | None,
+    events_path: str | None,
+    *,
+    as_of: dt.date,
+    engine: str = "auto",
+    store_path: str | None = None,
+    memo: bool = True,
+    on_error: str = "fail",
+    out_dir: str | None = None,
+    chart: bool = True,
+) -> Replay:
+    import hashlib
+
+    from ..portfolio.events import read_events
+    from ..portfolio.frame import read_portfolio
+    from ..trace.movements import movement_rows
+    from ..trace.preflight import check_store
+    from ..trace.store import TraceStore, default_path
+    from .replay import replay as run_replay
+
+    store_outside(store_path, out_dir)
+    ruleset, text = load(ruleset_arg)
+    check_store(store_path or default_path())
+    accounts_path = accounts or sample_portfolio()
+    events_file = events_path or sample_events()
+    shown = events_path or SAMPLE_EVENTS
+    portfolio = read_portfolio(
+        accounts_path, ruleset, on_error=on_error, display=accounts or SAMPLE_PORTFOLIO
+    )
+    events, skipped = read_events(events_file, shown, on_error=on_error)
+    digest = hashlib.sha256(Path(events_file).read_bytes()).hexdigest()
+    store = TraceStore(store_path)
+    state: dict[str, Any] = {}
+    run_ids: list[int] = []  # each quarter's run, kept incomplete until the replay is done
+
+    def on_quarter(q: Quarter, ev: Evaluation) -> None:
+        rows = movement_rows(q, ev, ruleset.role("arr") or "arr")
+        q.run_id = store.write_run(
+            ev,
+            ruleset_text=text,
+            input_file=shown,
+            input_sha256=digest,
+            command="replay",
+            label=q.quarter,
+            complete=False,
+        )
+        run_ids.append(q.run_id)
+        replay_id = state.setdefault("replay_id", q.run_id)
+        store.write_movements(replay_id, q.quarter, q.run_id, rows)
+
+    try:
+        result = run_replay(
+            ruleset,
+            portfolio.accounts,
+            events,
+            as_of=as_of,
+            engine=engine,
+            memo=memo,
+            on_error=on_error,
+            events_file=shown,
+            skipped=skipped,
+            on_quarter=on_quarter,
+        )
+        if not result.quarters:  # (every event skipped: bad, or before the start date)
+            why = f"no quarter to replay: all {len(result.skipped)} event(s) were skipped"
+            raise DataError(why, [Problem(shown, 0, 0, "", why, "no-events")])
+        result.replay_id = state.get("replay_id")
+
+        def commit() -> None:  # every quarter complete together, with the files, or none
+            store.complete_runs(run_ids)
+
+        if out_dir:
+            _write_replay(result, out_dir, chart, commit)
+        else:
+            commit()
+    except BaseException:
+        store.fail_runs(run_ids)
+        raise
+    finally:
+        store.close()
+    return result
+
+
+def _write_replay(
+    result: Replay, out_dir: str, chart: bool, commit: Callable[[], None] | None = None
+) -> None:
+    from ..report import replay as replay_report
+    from .outfolder import atomic_folder
+
+    def write(tmp: Path) -> None:
+        for name, body in replay_report.files(result).items():
+            (tmp / name).write_text(body, encoding="utf-8")
+        if chart:
+            replay_report.charts_png(
+                result, str(tmp / "tiers_by_quarter.png"), str(tmp / "flows.png")
+            )
+
+    atomic_folder(out_dir, write, commit)

@@ -1,0 +1,97 @@
+"""One segmentation kept in the trace store with the files written from it, together
+(segment, plan, calibrate and align run it), and the check that the store is not inside
+the output folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import UsageError
+from .inputs import SAMPLE_PORTFOLIO, sample_portfolio
+
+if TYPE_CHECKING:
+    from ..assess.result import SegmentResult
+    from ..ruleset.model import Ruleset
+
+
+def segment_and_store(
+    ruleset: Ruleset,
+    text: str,
+    accounts: str | None,
+    *,
+    as_of: dt.date,
+    engine: str,
+    store_path: str | None,
+    memo: bool,
+    on_error: str,
+    command: str,
+    label: str = "",
+    progress: Callable[[int], None] | None = None,
+    write: Callable[[SegmentResult, Callable[[], None]], None] | None = None,
+) -> SegmentResult:
+    """Segment, then keep the run in the trace store and write the files (if asked),
+    together: the store is checked before anything else; the run's rows go in as an
+    incomplete run, ``write(result, commit)`` stages the files and swaps them in, and
+    ``commit`` marks the run complete; if any step fails the run is marked failed and the
+    previous files stay."""
+    from ..trace.preflight import check_store
+    from ..trace.store import TraceStore, default_path
+    from .segment import segment as run_segment
+
+    path = str(store_path or default_path())
+    check_store(path)
+    accounts_path = accounts or sample_portfolio()
+    result = run_segment(
+        ruleset,
+        accounts_path,
+        as_of=as_of,
+        engine=engine,
+        on_error=on_error,
+        memo=memo,
+        accounts_display=accounts or SAMPLE_PORTFOLIO,
+        progress=progress,
+    )
+    store = TraceStore(path)
+    try:
+        run_id = store.write_run(
+            result.evaluation,
+            ruleset_text=text,
+            input_file=result.input_file,
+            input_sha256=result.input_sha256,
+            command=command,
+            label=label,
+            complete=False,
+            defaults=result.defaults,
+        )
+        try:
+            if write is not None:
+                write(result, lambda: store.complete_runs([run_id]))
+            else:
+                store.complete_runs([run_id])
+        except BaseException:
+            store.fail_runs([run_id])
+            raise
+        result.run_id = run_id
+    finally:
+        store.close()
+    result.store_path = str(Path(path))
+    return result
+
+
+def store_outside(store_path: str | None, out_dir: str | None) -> None:
+    """The trace store cannot live in --out: the folder is replaced as a whole when the new
+    files are swapped in, and the run is marked complete after that."""
+    if not out_dir:
+        return
+    from ..trace.store import default_path
+
+    store = Path(store_path or default_path()).resolve()
+    out = Path(out_dir).resolve()
+    if store == out or out in store.parents:
+        raise UsageError(
+            f"--store {store_path or store} is inside --out {out_dir}: the output folder is "
+            "replaced as a whole on each run; keep the trace store outside it"
+        )

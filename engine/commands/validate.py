@@ -1,0 +1,64 @@
+"""`tierbook validate`: each ruleset's errors and expired waivers, and with --base the
+version bump each change needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Problem, RulesetError
+
+
+@dataclass
+class ValidationReport:
+    valid: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # (they do not make a file invalid)
+    sides: list[Any] = field(default_factory=list)  # with --base: the base, then each head
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "valid": not self.problems,
+            "files": [{"file": f, "valid": f in self.valid} for f in self.valid + self.invalid],
+            "errors": [p.as_dict() for p in self.problems],
+            "warnings": [p.as_dict() for p in self.warnings],
+        }
+        if self.sides:
+            out["base"] = self.sides[0].as_dict()
+            out["heads"] = [s.as_dict() for s in self.sides[1:]]
+        return out
+
+
+def validate(
+    paths: list[str], base: str | None = None, as_of: dt.date | None = None
+) -> ValidationReport:
+    """Each ruleset's errors; and, as warnings, its waivers expired on ``as_of``."""
+    # (each command imports what it needs when it runs: `tierbook --help` imports none)
+    from ..ruleset.build import check_document, resolve_ruleset_path
+    from ..ruleset.waivers import expired_warnings
+    from ..ruleset.yamlsafe import load_file
+    from .review import version_bump_problems
+
+    report = ValidationReport()
+    for given in paths:
+        path = resolve_ruleset_path(given)
+        try:
+            doc = load_file(path, given)
+            problems = check_document(doc)
+        except RulesetError as exc:
+            problems = list(exc.problems)
+            doc = None
+        if not problems and base and doc is not None:
+            problems = version_bump_problems(base, given, doc, report.sides)
+        if problems:
+            report.invalid.append(given)
+            report.problems.extend(problems)
+        else:
+            report.valid.append(given)
+        if doc is not None:
+            report.warnings += expired_warnings(doc, as_of or dt.date.today())
+    report.problems.sort()
+    report.warnings.sort()
+    return report
