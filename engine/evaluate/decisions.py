@@ -11,7 +11,7 @@ its path decided -- tier counts, flags, bands, the stored run's paths -- read
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from operator import eq
 from typing import Any, overload
 
@@ -40,21 +40,7 @@ class Decision:
     motion: str = ""
 
     def _fields(self) -> tuple[Any, ...]:
-        return (
-            self.account_id,
-            self.values,
-            self.parts,
-            self.path_id,
-            self.tier,
-            self.cell,
-            self.bands,
-            self.rows,
-            self.decisions,
-            self.flags,
-            self.comments,
-            self.reviews,
-            self.motion,
-        )
+        return tuple(getattr(self, f.name) for f in fields(self))
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:

@@ -97,16 +97,7 @@ class Evaluation:
 
     def rows(self, start: int, stop: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The values and score parts of the accounts from ``start`` to ``stop`` as dicts."""
-        part = self.frame.slice(start, stop - start)
-        names = [n for n in value_names(self.ruleset) if n in part.columns]
-        names += [n for n in part.columns if n not in names and ":" not in n]
-        values = rows_of({n: python_column(part[n], n in self._whole) for n in names}, part.height)
-        scores = {
-            sid: rows_of({cid: part[name].to_list() for cid, name in comps}, part.height)
-            for sid, comps in part_names(self.ruleset).items()
-        }
-        parts = rows_of(scores, part.height)
-        return values, parts
+        return frame_rows(self.ruleset, self.frame.slice(start, stop - start), self._whole)
 
     def path_ids(self) -> list[int]:
         """The path each account took, in account order."""
@@ -149,19 +140,7 @@ class Evaluation:
             finally:
                 executor.close()
             path_id = self.memo[held] = len(self.paths) - 1
-        one = Evaluation(
-            self.ruleset,
-            self.network,
-            self.bands,
-            self.engine,
-            "",
-            self.as_of,
-            frame,
-            pl.Series([0]),
-            [],
-            [],
-        )
-        values, parts = one.rows(0, 1)
+        values, parts = frame_rows(self.ruleset, frame, self._whole)
         d = Decision(str(values[0].get("account_id")), values[0], parts[0], path_id)
         decode(self.network, d, self.paths[path_id])
         check_complete(self.network, d)
@@ -183,6 +162,22 @@ def values_frame(
     """Accounts given as dicts of typed inputs (test cases, replayed quarters) as a frame
     of their values."""
     return with_values(ruleset, input_frame(ruleset, accounts), as_of)
+
+
+def frame_rows(
+    ruleset: Ruleset, frame: pl.DataFrame, whole: set[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each row's values ({name: value}, its id, inputs, derived values and scores first) and
+    score parts ({score: {component: part}}) as Python dicts; ``whole``: the values whose
+    whole numbers are ints (``values.whole_as_int``)."""
+    names = [n for n in value_names(ruleset) if n in frame.columns]
+    names += [n for n in frame.columns if n not in names and ":" not in n]
+    values = rows_of({n: python_column(frame[n], n in whole) for n in names}, frame.height)
+    scores = {
+        sid: rows_of({cid: frame[name].to_list() for cid, name in comps}, frame.height)
+        for sid, comps in part_names(ruleset).items()
+    }
+    return values, rows_of(scores, frame.height)
 
 
 def tier_counts(ev: Evaluation, bands: dict[str, ResolvedBands]) -> dict[str, int]:
@@ -258,7 +253,7 @@ def evaluate(
         firsts,
         memo_paths,
     )
-    first_values, first_parts = _rows_at(ev, found.first)
+    first_values, first_parts = frame_rows(ruleset, frame[found.first], ev._whole)
     executor: Executor | None = None
     try:
         for at, bits, held, values, parts in zip(
@@ -288,23 +283,6 @@ def evaluate(
     if progress:
         progress(frame.height)
     return ev
-
-
-def _rows_at(ev: Evaluation, at: list[int]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The values and parts of the accounts at ``at`` (each class's first account)."""
-    picked = Evaluation(
-        ev.ruleset,
-        ev.network,
-        ev.bands,
-        ev.engine,
-        "",
-        ev.as_of,
-        ev.frame[at],
-        pl.Series([], dtype=pl.UInt32),
-        [],
-        [],
-    )
-    return picked.rows(0, len(at))
 
 
 def _check_all(ev: Evaluation, first: list[int], failures: list[tuple[int, EngineError]]) -> None:

@@ -62,18 +62,19 @@ def comparison(column: pl.Expr, dtype: pl.DataType, op: str, arg: Any) -> pl.Exp
     if not isinstance(members, (list, tuple)):
         return None
     negate = op in ("ne", "not_in")
-    if dtype == pl.String and all(isinstance(a, str) for a in members):
-        found = column.is_in(list(members)) if len(members) != 1 else column == members[0]
-    elif numeric and all(map(_number, members)):
-        found = column.is_in([float(a) for a in members]) if members else pl.lit(False)
-        if len(members) == 1:
-            found = column == members[0]
-    elif dtype == pl.Boolean and all(isinstance(a, bool) for a in members):
-        found = column.is_in(list(members)) if len(members) != 1 else column == members[0]
-    else:
+    typed = (
+        (dtype == pl.String and all(isinstance(a, str) for a in members))
+        or (numeric and all(map(_number, members)))
+        or (dtype == pl.Boolean and all(isinstance(a, bool) for a in members))
+    )
+    if not typed:
         return None
-    if not members:
+    if not members:  # (in [] is false of every known value)
         found = _unknown_or(column, False)
+    elif len(members) == 1:
+        found = column == members[0]
+    else:
+        found = column.is_in([float(a) for a in members] if numeric else list(members))
     return ~found if negate else found
 
 
