@@ -60,12 +60,18 @@ def segment(
     )
 
     def reclassify(trials: list[tuple[int, float]]) -> list[str]:
-        out = []
-        for index, new_arr in trials:
-            inputs = {k: ev.column(k)[index] for k in input_ids if k in ev.frame.columns}
-            inputs[arr_field] = new_arr
-            out.append(ev.classify(inputs).tier)
-        return out
+        """The tiers of some accounts (by index) with another ARR, in one batch."""
+        if not trials:
+            return []
+        inputs = ev.frame.select([k for k in dict.fromkeys(input_ids) if k in ev.frame.columns])
+        moved = inputs[[index for index, _ in trials]].with_columns(
+            pl.Series(
+                arr_field,
+                [arr for _, arr in trials],
+                dtype=inputs.schema.get(arr_field, pl.Float64),
+            )
+        )
+        return [d.tier for d in ev.classify_frame(moved)]
 
     input_arr = sum(arrs)  # (the accounts' own ARR, in their order)
     rejected_arr = sum(r.get("arr") or 0.0 for r in portfolio.rejects)

@@ -129,22 +129,36 @@ class Evaluation:
 
     def classify(self, inputs: dict[str, Any]) -> Decision:
         """One more account through the same network and bands (stability checks, tests)."""
-        frame = with_values(self.ruleset, input_frame(self.ruleset, [inputs]), self.as_of)
+        return self.classify_frame(input_frame(self.ruleset, [inputs]))[0]
+
+    def classify_frame(self, inputs: pl.DataFrame) -> list[Decision]:
+        """More accounts (a frame of inputs) through the same network and bands: the
+        executor runs only for conditions held that no account has met yet."""
+        frame = with_values(self.ruleset, inputs, self.as_of)
         found = classes(self.network, frame)
-        held, bits = found.held[0], found.bits[0]
-        path_id = self.memo.get(held)
-        if path_id is None:
-            executor = make_executor(self.engine, self.network)
-            try:
-                self.paths.append(executor.run(bits))
-            finally:
+        executor: Executor | None = None
+        class_paths: list[int] = []
+        try:
+            for held, bits in zip(found.held, found.bits):
+                path_id = self.memo.get(held)
+                if path_id is None:
+                    if executor is None:
+                        executor = make_executor(self.engine, self.network)
+                    self.paths.append(executor.run(bits))
+                    path_id = self.memo[held] = len(self.paths) - 1
+                class_paths.append(path_id)
+        finally:
+            if executor is not None:
                 executor.close()
-            path_id = self.memo[held] = len(self.paths) - 1
         values, parts = frame_rows(self.ruleset, frame, self._whole)
-        d = Decision(str(values[0].get("account_id")), values[0], parts[0], path_id)
-        decode(self.network, d, self.paths[path_id])
-        check_complete(self.network, d)
-        return d
+        out = []
+        for k, v, p in zip(found.of_account.to_list(), values, parts):
+            path_id = class_paths[k]
+            d = Decision(str(v.get("account_id")), v, p, path_id)
+            decode(self.network, d, self.paths[path_id])
+            check_complete(self.network, d)
+            out.append(d)
+        return out
 
 
 def resolve_bands(ruleset: Ruleset, frame: pl.DataFrame) -> dict[str, ResolvedBands]:
@@ -181,35 +195,43 @@ def frame_rows(
 
 
 def tier_counts(ev: Evaluation, bands: dict[str, ResolvedBands]) -> dict[str, int]:
-    """Accounts per tier if ``ev``'s accounts were evaluated with ``bands`` instead.  When
-    every class's firing path is cached (``network.classes.path_cache``: calibration moves
-    constants, so the classes mostly hold conditions seen before) and none can leave a trace
-    incomplete, the tiers are counted over the classes; otherwise (and so for any error) the
-    accounts are evaluated in full."""
+    """Accounts per tier if ``ev``'s accounts were evaluated with ``bands`` instead: the
+    executor runs once per class (a class whose firing path ``network.classes.path_cache``
+    holds from an earlier round is not run again) and the tiers are counted over the
+    classes. When some class's path cannot be decoded or may leave a trace incomplete, the
+    accounts are evaluated in full, so that the error is the one ``evaluate`` gives."""
     network = compile_network(ev.ruleset, bands)
     found = classes(network, ev.frame)
     ran = path_cache(ev.engine, network)
     tiers: list[str] = []
-    for held in found.held:  # (a class whose path is not cached yet: evaluate them all)
-        path = ran.get(held)
-        if path is None:
-            break
-        d = Decision("", {}, {}, 0)
-        try:
-            decode(network, d, path)
-        except EngineError:
-            break
-        if _may_be_incomplete(network, d):  # (some account's trace may be: check them all)
-            break
-        tiers.append(d.tier)
-    else:
-        sizes = found.of_account.value_counts()
-        counts: Counter[str] = Counter()
-        for k, n in zip(sizes["class"].to_list(), sizes["count"].to_list()):
-            counts[tiers[k]] += n
-        return dict(counts)
-    trial = evaluate(ev.ruleset, ev.frame, ev.as_of, engine=ev.engine, bands=bands)
-    return dict(Counter(trial.tiers()))
+    executor: Executor | None = None
+    try:
+        for bits, held in zip(found.bits, found.held):
+            path = ran.get(held)
+            if path is None:
+                if executor is None:
+                    executor = make_executor(ev.engine, network)
+                path = ran[held] = tuple(executor.run(bits))
+            d = Decision("", {}, {}, 0)
+            try:
+                decode(network, d, path)
+            except EngineError:
+                return dict(Counter(_trial(ev, bands).tiers()))
+            if _may_be_incomplete(network, d):  # (some account's trace may be: check all)
+                return dict(Counter(_trial(ev, bands).tiers()))
+            tiers.append(d.tier)
+    finally:
+        if executor is not None:
+            executor.close()
+    sizes = found.of_account.value_counts()
+    counts: Counter[str] = Counter()
+    for k, n in zip(sizes["class"].to_list(), sizes["count"].to_list()):
+        counts[tiers[k]] += n
+    return dict(counts)
+
+
+def _trial(ev: Evaluation, bands: dict[str, ResolvedBands]) -> Evaluation:
+    return evaluate(ev.ruleset, ev.frame, ev.as_of, engine=ev.engine, bands=bands)
 
 
 def _may_be_incomplete(network: Network, d: Decision) -> bool:
