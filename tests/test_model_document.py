@@ -65,9 +65,9 @@ def test_the_accounts_behind_comments_and_review_hints_are_listed(
                           f"{len(mine) - 10} more in accounts.csv")
 
 
-# Comments still citing the product spec in modules being rewritten elsewhere (the
-# evaluation core): drop each entry when its module is reworded.
-NOT_YET = {"engine/evaluate/bands.py", "engine/network/conditions.py"}
+# Comments still citing the product spec in modules being rewritten elsewhere: drop each
+# entry when its module is reworded (none left).
+NOT_YET: set[str] = set()
 
 
 def test_the_repository_cites_only_what_is_in_it() -> None:

@@ -120,7 +120,7 @@ def _arr_conserved(g: Gate, c: GateContext) -> tuple[bool, str]:
 
 def _weights(g: Gate, c: GateContext) -> Outcome:
     tol = float(g.params.get("tolerance", 1e-6))
-    problems, texts = [], []
+    problems, texts, notes = [], [], []
     for s in c.ruleset.scores:
         if s.method != "weighted":
             continue
@@ -138,15 +138,28 @@ def _weights(g: Gate, c: GateContext) -> Outcome:
             texts.append(f"{s.id} weights sum to {total:g}")
             if abs(total - 1.0) > tol:
                 problems.append(f"{s.id} weights sum to {total:g}")
-        unscored, out_of_range = c.evaluation.score_counts(s.id)
+        unscored, out_of_range, partial = c.evaluation.score_counts(s.id)
         if unscored:
-            problems.append(f"{unscored} account(s) have no {s.id} score")
+            problems.append(
+                f"{unscored} account(s) have no {s.id} score"
+                + (
+                    " (a component unknown: `when_unknown: renormalise` scores them over "
+                    "the known ones)"
+                    if s.when_unknown != "renormalise"
+                    else f" (their known components carry under {s.min_known:g} of the weight)"
+                )
+            )
+        if partial:
+            notes.append(
+                f"{partial} account(s) scored {s.id} over their known components only "
+                f"(renormalised; at least {s.min_known:g} of the weight known)"
+            )
         if out_of_range:
             problems.append(f"{out_of_range} {s.id} factor score(s) outside 0-1")
     if not texts:
         return None, "no weighted scores"
     return not problems, "; ".join(
-        problems or texts + ["every account scored with the same weights"]
+        (problems or texts + ["every account scored with the same weights"]) + notes
     )
 
 

@@ -1,4 +1,4 @@
-"""Band methods computed from the portfolio at run time (SPEC 1.1 and 1.2).
+"""Band methods computed from the portfolio at run time (docs/language.md, Bands).
 
 Every resolution records the figures that decided it, so the report can say why the
 log or quartile method was chosen and where keep-segment's thresholds landed.
@@ -183,7 +183,8 @@ def resolve_band_set(bs: BandSet, values: Sequence[float]) -> ResolvedBands:
             "thresholds calibrated toward the declared account and ARR shares",
             figures,
         )
-    # auto: the seed's test (SPEC 1.1)
+    # auto: log when the top 10% hold more than half the ARR, quartile when no account
+    # holds more than 5% (docs/language.md, Bands)
     top_fraction = float(bs.auto.get("top_fraction", 0.10))
     log_over = float(bs.auto.get("log_when_top_share_over", 0.50))
     quart_max = float(bs.auto.get("quartile_when_max_share_at_most", 0.05))

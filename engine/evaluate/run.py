@@ -82,18 +82,23 @@ class Evaluation:
             cid: part[name].to_list() for cid, name in part_names(self.ruleset).get(score_id, [])
         }
 
-    def score_counts(self, score_id: str) -> tuple[int, int]:
-        """(accounts without the score, component parts outside 0-1: NaN included)."""
+    def score_counts(self, score_id: str) -> tuple[int, int, int]:
+        """(accounts without the score, component parts outside 0-1: NaN included,
+        accounts scored over their known components only: ``when_unknown: renormalise``)."""
         if score_id not in self.frame.columns:
-            return self.frame.height, 0
+            return self.frame.height, 0, 0
         names = [name for _, name in part_names(self.ruleset).get(score_id, [])]
         outside = [((pl.col(n) < 0) | (pl.col(n) > 1)).sum() for n in names]
+        some_unknown = pl.any_horizontal([pl.col(n).is_null() for n in names]) if names else None
         counts = self.frame.select(
             pl.col(score_id).null_count().alias("\0blank"),
             pl.sum_horizontal(outside).alias("\0outside") if outside else pl.lit(0),
+            (pl.col(score_id).is_not_null() & some_unknown).sum().alias("\0partial")
+            if some_unknown is not None
+            else pl.lit(0),
         )
-        blank, out = counts.row(0)
-        return int(blank), int(out or 0)
+        blank, out, partial = counts.row(0)
+        return int(blank), int(out or 0), int(partial or 0)
 
     def rows(self, start: int, stop: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The values and score parts of the accounts from ``start`` to ``stop`` as dicts."""

@@ -3,8 +3,10 @@ inputs (one column per input, one row per account).
 
 Fixed operations only (ratio, difference, sum, days since/until, weighted and count
 scores); no ruleset text is ever executed.  Unknown (null) propagates: a ratio with a
-blank operand is unknown, a weighted score with a blank component input is unknown unless
-the input declares a default (defaults are applied when the row is read).  Each operation
+blank operand is unknown, and so is a score component on a blank input (a condition
+component too), whatever the input's type; a weighted score with an unknown component is
+unknown, or renormalised over the known ones (``when_unknown: renormalise``), unless the
+input declares a default (defaults are applied when the row is read).  Each operation
 is written with the same operands in the same order as a person computes it by hand
 (tests/engine/reference.py), so the floats are the same; a weighted score is rounded half
 up by ``round_half_up``, once per distinct total.
@@ -149,11 +151,8 @@ def _score(s: Score, frame: pl.DataFrame) -> tuple[list[pl.Series], pl.Series]:
     parts: list[pl.Series] = []
     for c in s.components:
         name = part_column(s.id, c.id)
-        if c.when is not None:
-            held = pl.DataFrame({"held": condition(frame, c.when)})
-            part = held.select(
-                pl.when(pl.col("held")).then(1.0).otherwise(0.0).alias(name)
-            ).to_series()
+        if c.when is not None:  # 1 when it holds, 0 when not, unknown when it is
+            part = condition(frame, c.when).cast(pl.Float64).alias(name)
         elif c.input and c.input in frame.columns:
             value = pl.col(c.input)
             expr = _component(c, value, frame.schema[c.input], frame.height)
@@ -168,11 +167,24 @@ def _score(s: Score, frame: pl.DataFrame) -> tuple[list[pl.Series], pl.Series]:
         total = reduce(lambda t, n: t + pl.col(n).fill_null(0.0), names, pl.lit(0.0))
         return parts, columns.select(total.cast(pl.Float64).alias(s.id)).to_series()
     weights = s.effective_weights()
-    total = reduce(
-        lambda t, c: t + pl.lit(weights[c.id]) * pl.col(part_column(s.id, c.id)),
-        s.components,
-        pl.lit(0.0),
-    )
+    terms = [(weights[c.id], part_column(s.id, c.id)) for c in s.components]
+    total = reduce(lambda t, wn: t + pl.lit(wn[0]) * pl.col(wn[1]), terms, pl.lit(0.0))
+    if s.when_unknown == "renormalise":  # the known parts' sum over their share of the weight
+        summed = reduce(
+            lambda t, wn: t + (pl.lit(wn[0]) * pl.col(wn[1])).fill_null(0.0), terms, pl.lit(0.0)
+        )
+        known = reduce(
+            lambda t, wn: t + pl.when(pl.col(wn[1]).is_null()).then(0.0).otherwise(wn[0]),
+            terms,
+            pl.lit(0.0),
+        )
+        total = (
+            pl.when(total.is_not_null())  # (every part known: the plain sum, not divided)
+            .then(total)
+            .when(known >= s.min_known - 1e-9)
+            .then(summed / known)
+            .otherwise(None)
+        )
     scaled = columns.select((total * s.scale).alias(s.id)).to_series()
     return parts, _rounded(scaled, s.round)
 

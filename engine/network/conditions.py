@@ -3,7 +3,8 @@
 A condition is data (``all``/``any``/``not`` over leaves ``{field, <op>}``, ``{flag}``,
 ``{event}``); nothing is ever evaluated as code.  Unknown values (blank optional inputs)
 make a comparison *unknown*; ``all``/``any``/``not`` follow Kleene's logic and a rule
-fires only when its condition is *true* (SPEC 1.1: the rule that needs them does not fire).
+fires only when its condition is *true* (docs/language.md, Conditions: the rule that
+needs an unknown value does not fire).
 """
 
 from __future__ import annotations

@@ -213,6 +213,8 @@ def build_model(doc: Document, sha256: str) -> Ruleset:
                 label=s.get("label", s["id"]),
                 description=s.get("description", ""),
                 because=s.get("because", ""),
+                when_unknown=s.get("when_unknown", "unknown"),
+                min_known=float(s.get("min_known", 0.5)),
                 components=tuple(
                     Component(
                         id=c["id"],

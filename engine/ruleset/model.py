@@ -58,6 +58,10 @@ class Score:
     label: str = ""
     description: str = ""
     because: str = ""
+    # a weighted score with some component unknown: "unknown", or "renormalise" over the
+    # known components when they carry at least ``min_known`` of the weight
+    when_unknown: str = "unknown"
+    min_known: float = 0.5
 
     def effective_weights(self) -> dict[str, float]:
         """Weights with zero weights' share redistributed proportionally (docs/language.md)."""

@@ -90,8 +90,9 @@ def reference_values(ruleset: Any, inputs: dict[str, Any], as_of: dt.date) -> tu
     for s in ruleset.scores:
         parts = []
         for c in s.components:
-            if c.when is not None:  # met only when true; unknown is unmet
-                parts.append(1.0 if holds(c.when, env, set()) is True else 0.0)
+            if c.when is not None:  # 1 when it holds, 0 when not, unknown when unknown
+                held = holds(c.when, env, set())
+                parts.append(None if held is UNKNOWN else 1.0 if held else 0.0)
                 continue
             v = env.get(c.input)
             if v is None:
@@ -126,11 +127,21 @@ def reference_values(ruleset: Any, inputs: dict[str, Any], as_of: dt.date) -> tu
         all_parts[s.id] = {c.id: p for c, p in zip(s.components, parts)}
         if s.method == "count":
             env[s.id] = float(sum(p for p in parts if p is not None))
-        elif any(p is None for p in parts):
+        elif any(p is None for p in parts) and s.when_unknown != "renormalise":
             env[s.id] = None
         else:
             total_w = sum(c.weight for c in s.components)
-            raw = sum(c.weight / total_w * p for c, p in zip(s.components, parts)) * s.scale
+            w = [c.weight / total_w for c in s.components]
+            if all(p is not None for p in parts):
+                raw = sum(wi * p for wi, p in zip(w, parts)) * s.scale
+            else:  # renormalised over the known parts, when they carry min_known of the weight
+                known = sum(wi if p is not None else 0.0 for wi, p in zip(w, parts))
+                summed = sum(wi * p if p is not None else 0.0 for wi, p in zip(w, parts))
+                if known < s.min_known - 1e-9:
+                    env[s.id] = None
+                    all_parts[s.id] = {c.id: p for c, p in zip(s.components, parts)}
+                    continue
+                raw = summed / known * s.scale
             # half-up rounding on the value without float noise, done with fractions
             from fractions import Fraction
             q = Fraction(round(raw, 9)).limit_denominator(10**9) * 10**s.round

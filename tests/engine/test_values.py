@@ -89,7 +89,8 @@ def test_generated_accounts_values_are_the_hand_worked_ones(path):
 
 def _synthetic() -> Any:
     """Every derived operation and scoring method, a count score, a score reading an
-    earlier one, condition components, rounding to 0 and to 12 digits."""
+    earlier one, condition components, rounding to 0 and to 12 digits, a score renormalised
+    over its known components."""
     derived = (
         Derived("ratio_ab", "ratio", ("a", "b")),
         Derived("diff_ab", "difference", ("a", "b")),
@@ -117,7 +118,12 @@ def _synthetic() -> Any:
         Component("h", 2.0, "health", scoring={"divide_by": 100}),
         Component("r", 1.0, "ratio_of_ratio"),
     ), scale=1.0, round=12)
-    return SimpleNamespace(derived=derived, scores=(health, risk, fine))
+    partial = Score("partial", "weighted", (
+        Component("ab", 0.4, "ratio_ab", scoring={"divide_by": 3}),
+        Component("flagged", 0.35, when={"field": "flag", "eq": True}),
+        Component("cc", 0.25, "c", scoring={"divide_by": 50}),
+    ), scale=100.0, round=2, when_unknown="renormalise", min_known=0.6)
+    return SimpleNamespace(derived=derived, scores=(health, risk, fine, partial))
 
 
 number = st.one_of(st.none(), st.floats(-5, 200, allow_nan=False),
