@@ -171,6 +171,8 @@ def render_text(x: dict[str, Any], level: str = "full") -> str:
             for k, v in x["scores"].items():
                 parts = x["score_parts"].get(k) or {}
                 detail = ", ".join(f"{p} {_fmt(s)}" for p, s in parts.items())
+                if v is not None and None in parts.values():  # (when_unknown: renormalise)
+                    detail += "; scored over the known components only"
                 out.append(f"│    {k} = {_fmt(v)}" + (f"  ({detail})" if detail else ""))
         out.append("├─ rules fired")
         for f in x["firings"]:

@@ -10,7 +10,9 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from click.testing import CliRunner
 
+from tierbook.cli.main import main
 from tierbook.commands.segment import segment
 from tierbook.errors import RulesetError
 from tierbook.evaluate.run import values_frame
@@ -129,3 +131,20 @@ def test_an_unknown_policy_is_refused_by_validate(tmp_path):
     with pytest.raises(RulesetError) as caught:
         load_ruleset(str(path))
     assert "when_unknown" in str(caught.value.problems[0])
+
+
+def test_explain_says_a_score_is_over_its_known_components(tmp_path):
+    text = KEEP.read_text(encoding="utf-8").replace(
+        "    round: 1\n", "    round: 1\n    when_unknown: renormalise\n", 1)
+    (tmp_path / "keep.yaml").write_text(text, encoding="utf-8")
+    portfolio = _portfolio(tmp_path, 1)
+    first = portfolio.read_text(encoding="utf-8").splitlines()[1].split(",")[0]
+    store = tmp_path / "s.db"
+    out = CliRunner().invoke(main, ["segment", str(tmp_path / "keep.yaml"), str(portfolio),
+                                    "--as-of", "2026-10-01", "--out", str(tmp_path / "o"),
+                                    "--store", str(store), "--no-chart", "--on-error", "skip"])
+    assert out.exit_code in (0, 1), out.output
+    shown = CliRunner().invoke(main, ["explain", first, "--store", str(store)]).output
+    line = next(x for x in shown.splitlines() if "health_score =" in x)
+    assert "relationship_exec_access blank" in line
+    assert line.endswith("; scored over the known components only)")
