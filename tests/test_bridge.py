@@ -181,3 +181,19 @@ def test_a_book_with_bad_rows_only_is_still_an_error(tmp_path: Path) -> None:
                  events(tmp_path, ["2026Q4,N1,new_account,arr,50000"]), *ARGS)
     assert result.exit_code == 1
     assert "bad.csv:2:" in result.stderr
+
+
+def test_history_shows_the_reactivation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIERBOOK_STORE", str(tmp_path / "t.sqlite"))
+    _replay(tmp_path, HISTORY)
+    result = run("history", "B")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1:] == [
+        "  2026Q4  churned (held in tech_touch)  ARR $50,000",
+        "          events: churn (line 3)",
+        "  2027Q1  reactivated in tech_touch  ARR $30,000",
+        "          events: reactivation at $30,000.00 (line 6)",
+    ]
+    doc = json.loads(run("history", "B", "--format", "json").stdout)
+    assert [q["outcome"] for q in doc["quarters"]] == ["churned", "reactivated"]
