@@ -240,3 +240,15 @@ def test_a_busy_random_history_reconciles(tmp_path: Path) -> None:
         for tier, held in q["tiers"].items():
             r = rows_by[q["quarter"], tier]
             assert held["arr"] == pytest.approx(r["ending"] - r["moved_out"] + r["moved_in"])
+
+
+def test_an_empty_book_resolves_its_bands_when_accounts_come(tmp_path: Path) -> None:
+    book = tmp_path / "empty.csv"
+    book.write_text("account_id,arr\n")
+    result = run("replay", ruleset(tmp_path), str(book), events(tmp_path, [
+        "2026Q4,,product_launch,,Pricing", "2027Q1,N1,new_account,arr,50000"]),
+        *ARGS, "--format", "json", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["start"]["bands_as_of"] == "2027-03-31"
+    assert data["quarters"][1]["tiers"]["tech_touch"]["accounts"] == 1

@@ -131,7 +131,8 @@ class _Sim(ApplyEvents):
 
     def _resolve_bands(self, ids: list[str], as_of: dt.date) -> None:
         """The bands of a replay that starts from an empty book: resolved on the accounts
-        served at the end of its first quarter, and held fixed from then on."""
+        served at the end of its first quarter with any (or, if all of them churned in it,
+        on those), and held fixed from then on."""
         accounts = [self.states[i].inputs for i in ids]
         self.bands = resolve_bands(self.rs, values_frame(self.rs, accounts, as_of))
         self.band_report = band_methods(self.bands)
@@ -190,10 +191,10 @@ class _Sim(ApplyEvents):
         if self.problems:
             raise DataError(f"{self.file}: {len(self.problems)} bad event(s)", self.problems[:200])
         ids = self._active()
-        if self.bands_pending:
-            self._resolve_bands(ids, as_of)
         came = new + done.reactivated
         gone_new = [i for i in came if self.states[i].churned_in and not self.states[i].dropped]
+        if self.bands_pending and (ids or gone_new):
+            self._resolve_bands(ids or gone_new, as_of)
         # an account that joins (or comes back) and churns in one quarter is counted in the
         # tier it joined
         entered = (
