@@ -380,7 +380,7 @@ def test_a_replay_that_stops_at_a_bad_event_stores_no_quarter(tmp_path: Path) ->
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines() == [
         f"{tmp_path / 'e.csv'}:4:1: account_id: unknown account 'NOPE'",
-        f"{tmp_path / 'e.csv'}:6:1: account_id: account 'B' churned in 2027Q1; no events may follow",
+        f"{tmp_path / 'e.csv'}:6:1: account_id: account 'B' churned in 2027Q1; no events may follow (a reactivation event brings it back)",
         f"{tmp_path / 'e.csv'}:7:1: arr: 'oops' is not a number"]
     assert _runs() == [(1, "segment", "complete", "")]
     assert not (tmp_path / "replayed").exists()

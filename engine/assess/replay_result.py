@@ -41,6 +41,8 @@ class Quarter:
     named: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # joined, churned
     account_events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     bands: dict[str, dict[str, Any]] = field(default_factory=dict)  # as resolved at the start
+    reactivated: dict[str, str] = field(default_factory=dict)  # accounts back -> tier rejoined
+    arr_bridge: list[dict[str, Any]] = field(default_factory=list)  # (assess.bridge)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +61,7 @@ class Quarter:
             "new_accounts": self.new_accounts,
             "drift": self.drift,
             "events": self.events,
+            "reactivated": len(self.reactivated),
         } | {f"{kind}_accounts": rows for kind, rows in self.named.items()}
 
 
@@ -82,6 +85,7 @@ class Replay:
             "quarters": [q.as_json() for q in self.quarters],
             "skipped_events": self.skipped,
             "ignored_signals": dict(sorted(self.ignored_signals.items())),
+            "arr_bridge": [row for q in self.quarters for row in q.arr_bridge],
         }
 
 

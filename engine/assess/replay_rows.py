@@ -81,8 +81,9 @@ def move_row(
 def named_accounts(
     ruleset: Ruleset, states: Mapping[str, Any], quarter: Any
 ) -> dict[str, list[dict[str, Any]]]:
-    """The accounts that joined and churned in ``quarter``: {account_id, name, tier, arr},
-    largest ARR first; a churned account that joined in the same quarter says so."""
+    """The accounts that joined, churned and came back (reactivated) in ``quarter``:
+    {account_id, name, tier, arr}, largest ARR first; a churned account that joined in the
+    same quarter says so."""
 
     def row(account_id: str, tier: str) -> dict[str, Any]:
         inputs = states[account_id].inputs
@@ -103,4 +104,5 @@ def named_accounts(
     return {
         "joined": order([row(i, t) for i, t in quarter.joined.items()]),
         "churned": order(churned),
+        "reactivated": order([row(i, t) for i, t in quarter.reactivated.items()]),
     }

@@ -10,38 +10,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, MutableMapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..assess.bridge import Movement, cents, check_held, quarter_bridge
 from ..assess.replay_result import Quarter, Replay, quarter_capacity
 from ..assess.replay_rows import account_events, band_methods, move_row, named_accounts
-from ..assess.transitions import History, decide, signals_held
+from ..assess.transitions import decide, signals_held
 from ..assess.triggers import TriggerWatch, churn_rates
 from ..errors import DataError, Problem
 from ..evaluate.run import Evaluation, evaluate, resolve_bands, values_frame
-from ..portfolio.cells import BadValue
 from ..portfolio.cells import parser as _parser
-from ..portfolio.cells import typed as _typed
 from ..portfolio.events import ACCOUNT_TYPES, Event, quarter_end
 from ..portfolio.headers import InputNames
 from ..ruleset.model import Ruleset
+from .replay_apply import AccountState, ApplyEvents
 from .replay_check import before_start, check_events
 
 
-@dataclass
-class AccountState:
-    inputs: dict[str, Any]
-    held: str = ""
-    history: History = field(default_factory=History)
-    flags: list[str] = field(default_factory=list)
-    churned_in: str = ""
-    created_in: str = ""
-    dropped: bool = False  # a new account left out for a bad event: never served
-    placed_bands: dict[str, str] = field(default_factory=dict)  # when placed in `held`
-
-
-class _Sim:
+class _Sim(ApplyEvents):
     def __init__(
         self,
         ruleset: Ruleset,
@@ -74,6 +61,8 @@ class _Sim:
             check_events(self, events, as_of)
         start = values_frame(ruleset, accounts, as_of)
         self.bands = resolve_bands(ruleset, start)
+        # an empty book has nothing to resolve bands on: the first quarter's accounts do
+        self.bands_pending = not accounts
         self.total_csms = ruleset.capacity.available
         self.base_csms = self.total_csms
         self.quarter_count = 0
@@ -140,11 +129,55 @@ class _Sim:
         else:
             self.problems.append(p)
 
+    def _resolve_bands(self, ids: list[str], as_of: dt.date) -> None:
+        """The bands of a replay that starts from an empty book: resolved on the accounts
+        served at the end of its first quarter with any (or, if all of them churned in it,
+        on those), and held fixed from then on."""
+        accounts = [self.states[i].inputs for i in ids]
+        self.bands = resolve_bands(self.rs, values_frame(self.rs, accounts, as_of))
+        self.band_report = band_methods(self.bands)
+        self.start |= {"bands": self.band_report, "bands_as_of": as_of.isoformat()}
+        self.bands_pending = False
+
+    def _bridge(
+        self,
+        quarter: str,
+        start_tier: dict[str, str],
+        start_arr: dict[str, int],
+        joined: dict[str, str],
+        rejoined: dict[str, str],
+        rates: dict[str, float],
+    ) -> list[dict[str, Any]]:
+        """The quarter's ARR bridge (assess.bridge), checked against the book it ends with."""
+        moved: dict[str, Movement] = {}
+        for i, tier in start_tier.items():
+            st = self.states[i]
+            end = cents(st.inputs.get(self.arr_field))
+            moved[i] = Movement(tier, start_arr[i], st.held, end, churned=bool(st.churned_in))
+        for kind, entered in (("new", joined), ("reactivated", rejoined)):
+            for i, tier in entered.items():
+                st = self.states[i]
+                end = cents(st.inputs.get(self.arr_field))
+                moved[i] = Movement("", 0, tier, end, kind, churned=bool(st.churned_in))
+        served = len(moved)
+        gone = sum(m.churned for m in moved.values())
+        all_rate = {"all": gone / served} if served else {}
+        rows = quarter_bridge(self.rs, quarter, moved, rates | all_rate)
+        held: Counter[str] = Counter()
+        for i in self._active():
+            held[self.states[i].held] += cents(self.states[i].inputs.get(self.arr_field))
+        started: Counter[str] = Counter()
+        for i, tier in start_tier.items():
+            started[tier] += start_arr[i]
+        check_held(quarter, rows, held, started)
+        return rows
+
     # -- one quarter -----------------------------------------------------------------------
     def quarter(self, quarter: str, events: list[Event]) -> Quarter:
         self.quarter_count += 1
         as_of = quarter_end(quarter)
         start_tier = {i: self.states[i].held for i in self._active()}
+        start_arr = {i: cents(self.states[i].inputs.get(self.arr_field)) for i in start_tier}
         launches: list[str] = []
         counts: Counter[str] = Counter(e.type for e in events)
         seen = account_events(events)
@@ -153,17 +186,24 @@ class _Sim:
                 self.total_csms = e.fields["csms"]
             elif e.type == "product_launch":
                 launches.append(e.value)
-        touched, churned, new = self.apply(quarter, events, self.states, self.ignored)
+        done = self.apply(quarter, events, self.states, self.ignored)
+        touched, churned, new = done.touched, done.churned, done.new
         if self.problems:
             raise DataError(f"{self.file}: {len(self.problems)} bad event(s)", self.problems[:200])
         ids = self._active()
-        gone_new = [i for i in new if self.states[i].churned_in and not self.states[i].dropped]
-        # an account that joins and churns in one quarter is counted in the tier it joined
-        joined_tier = (
+        came = new + done.reactivated
+        gone_new = [i for i in came if self.states[i].churned_in and not self.states[i].dropped]
+        if self.bands_pending and (ids or gone_new):
+            self._resolve_bands(ids or gone_new, as_of)
+        # an account that joins (or comes back) and churns in one quarter is counted in the
+        # tier it joined
+        entered = (
             {d.account_id: d.tier for d in self._evaluate(gone_new, as_of).decisions}
             if gone_new
             else {}
         )
+        joined_tier = {i: t for i, t in entered.items() if i in new}
+        rejoined = {i: t for i, t in entered.items() if i not in new}
         del self.last_eval  # the previous quarter is stored: do not hold two in memory
         ev = self.last_eval = self._evaluate(ids, as_of)
         moves, held, reviews, raised, cleared = [], [], [], [], []
@@ -180,8 +220,9 @@ class _Sim:
             for flag in sorted(set(st.flags) - set(d.flags)):
                 cleared.append({"account_id": d.account_id, "flag": flag, "rule": flag})
             st.flags = list(d.flags)
-            if st.created_in == quarter:  # a new account starts in its evaluated tier
-                st.held, st.placed_bands, joined_tier[d.account_id] = d.tier, d.bands, d.tier
+            if quarter in (st.created_in, st.returned_in):  # it starts in its evaluated tier
+                st.held, st.placed_bands = d.tier, d.bands
+                (joined_tier if st.created_in == quarter else rejoined)[d.account_id] = d.tier
                 # the quarter it joins in is its first in the tier, as a move's is
                 hist.quarters_in_tier, hist.previous_tier = 0, d.tier
                 hist.quarters_since = dict.fromkeys(ACCOUNT_TYPES, 0)  # its history starts
@@ -223,12 +264,13 @@ class _Sim:
                 if outcome.outcome == "stay":
                     drifted[d.account_id] = st.held
         churned_tier = {
-            i: start_tier.get(i) or joined_tier[i]
+            i: start_tier.get(i) or joined_tier.get(i) or rejoined[i]
             for i in churned
-            if i in start_tier or i in joined_tier
+            if i in start_tier or i in joined_tier or i in rejoined
         }
         churn_by_tier = Counter(churned_tier.values())
-        rates = churn_rates(self.rs, start_tier, joined_tier, churn_by_tier)
+        rates = churn_rates(self.rs, start_tier, joined_tier | rejoined, churn_by_tier)
+        bridge = self._bridge(quarter, start_tier, start_arr, joined_tier, rejoined, rates)
         triggers = self.triggers.quarter(
             quarter, self._tier_arr(), self.total_csms, rates, launches
         )
@@ -253,91 +295,11 @@ class _Sim:
             joined=joined_tier,
             account_events=seen,
             bands=self.band_report,
+            reactivated=rejoined,
+            arr_bridge=bridge,
         )
         quarter_report.named = named_accounts(self.rs, self.states, quarter_report)
         return quarter_report
-
-    def apply(
-        self,
-        quarter: str,
-        events: list[Event],
-        states: MutableMapping[str, AccountState],
-        ignored: Counter[str],
-    ) -> tuple[dict[str, set[str]], list[str], list[str]]:
-        """A quarter's account events applied to ``states`` (the accounts touched, churned,
-        and new), each bad one reported (``_fail``): the one place they are checked, by the
-        replay and, before it, by ``replay_check`` on a copy of the accounts it touches."""
-        touched: dict[str, set[str]] = defaultdict(set)
-        churned: list[str] = []
-        new: list[str] = []
-        for e in events:
-            if e.type in ("capacity_change", "product_launch"):
-                continue
-            st = states.get(e.account_id)
-            if e.type == "new_account":
-                if st is not None:
-                    self._fail(e, "account_id", f"new_account '{e.account_id}' already exists")
-                    continue
-                inputs = {i.id: i.default for i in self.rs.inputs}
-                inputs[self.rs.role("account_id") or "account_id"] = e.account_id
-                inputs["account_id"] = e.account_id
-                st = states[e.account_id] = AccountState(inputs, created_in=quarter)
-                new.append(e.account_id)
-                for name, raw in e.fields.items():
-                    self._set(st, e, name, raw, ignored)
-                continue
-            if st is None:
-                self._fail(e, "account_id", f"unknown account '{e.account_id}'")
-                continue
-            if st.churned_in:
-                self._fail(
-                    e,
-                    "account_id",
-                    f"account '{e.account_id}' churned in {st.churned_in}; no events may follow",
-                )
-                continue
-            touched[e.account_id].add(e.type)
-            arr = float(st.inputs.get(self.arr_field) or 0.0)
-            if e.type == "renewal":
-                st.inputs[self.arr_field] = round(e.fields["arr"], 2)
-            elif e.type == "expansion":
-                st.inputs[self.arr_field] = round(arr + e.fields["arr"], 2)
-            elif e.type == "contraction":
-                st.inputs[self.arr_field] = round(max(0.0, arr - e.fields["arr"]), 2)
-            elif e.type == "churn":
-                st.churned_in = quarter
-                churned.append(e.account_id)
-            elif e.type == "signal":
-                for name, raw in e.fields.items():
-                    self._set(st, e, name, raw, ignored)
-        for account_id in new:
-            st = states[account_id]
-            missing = [i.id for i in self.rs.inputs if i.required and st.inputs.get(i.id) is None]
-            if missing:
-                line = next(
-                    e.line for e in events if e.type == "new_account" and e.account_id == account_id
-                )
-                self._fail(
-                    Event(line, quarter, account_id, "new_account"),
-                    missing[0],
-                    f"new account '{account_id}' has no {missing[0]} (send it as a signal "
-                    f"in the same quarter)",
-                )
-                st.churned_in, st.dropped = quarter, True  # never evaluated
-        return touched, churned, new
-
-    def _set(self, st: AccountState, e: Event, name: str, raw: Any, ignored: Counter[str]) -> None:
-        inp = self.inputs.get(self.input_names(name) or "")
-        if inp is None:
-            ignored[name] += 1  # a column this ruleset does not read
-            return
-        if raw is None or str(raw).strip() == "":
-            st.inputs[inp.id] = inp.default
-            return
-        try:
-            st.inputs[inp.id] = _typed(inp, raw, self.parsers[inp.id])
-        except BadValue as exc:
-            self._fail(e, name, f"{str(raw)!r} {exc}")
 
 
 def replay(

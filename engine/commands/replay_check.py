@@ -20,7 +20,8 @@ from ..portfolio.events import Event, quarter_end
 if TYPE_CHECKING:
     import datetime as dt
 
-    from .replay import AccountState, _Sim
+    from .replay import _Sim
+    from .replay_apply import AccountState
 
 
 class _Copies(MutableMapping[str, "AccountState"]):

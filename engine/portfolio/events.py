@@ -31,8 +31,17 @@ TYPES = (
     "signal",
     "capacity_change",
     "product_launch",
+    "reactivation",
 )
-ACCOUNT_TYPES = {"renewal", "expansion", "contraction", "churn", "new_account", "signal"}
+ACCOUNT_TYPES = {
+    "renewal",
+    "expansion",
+    "contraction",
+    "churn",
+    "new_account",
+    "signal",
+    "reactivation",
+}
 QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
 
@@ -193,7 +202,7 @@ def read_events(
             fields[fname] = value
         if kind in ACCOUNT_TYPES and not account:
             errs.append(_problem(file, line, "account_id", f"a {kind} event needs an account_id"))
-        if kind in ("renewal", "expansion", "contraction"):
+        if kind in ("renewal", "expansion", "contraction", "reactivation"):
             v = fields.get("arr", value)
             try:
                 # the portfolio's money reader: "$1,200.50", "12.5k"; a decimal comma, NaN or
@@ -205,9 +214,9 @@ def read_events(
                 )
                 if not isfinite(amount):
                     raise ValueError
-                if kind != "renewal" and amount <= 0:
+                if kind in ("expansion", "contraction") and amount <= 0:
                     raise ValueError
-                if kind == "renewal" and amount < 0:
+                if kind in ("renewal", "reactivation") and amount < 0:
                     raise ValueError
                 fields = {"arr": amount}
             except ValueError as exc:
@@ -218,7 +227,7 @@ def read_events(
                         line,
                         "value",
                         f"{kind} needs a "
-                        f"{'non-negative ARR' if kind == 'renewal' else 'positive ARR change'}, "
+                        f"{'positive ARR change' if kind in ('expansion', 'contraction') else 'non-negative ARR'}, "
                         f"got {v!r}{why}",
                     )
                 )

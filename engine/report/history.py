@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_AMOUNTS = {"renewal": "to ", "expansion": "+", "contraction": "-"}
+_AMOUNTS = {"renewal": "to ", "expansion": "+", "contraction": "-", "reactivation": "at "}
 
 
 def _event(e: dict[str, Any]) -> str:
@@ -28,6 +28,8 @@ def _what(r: dict[str, Any]) -> str:
         return f"churned (held in {r['from_tier']}){joined}"
     if r["outcome"] == "joined":
         return f"joined {r['to_tier']}"
+    if r["outcome"] == "reactivated":
+        return f"reactivated in {r['to_tier']}"
     if r["outcome"] in ("held", "review"):
         return (
             f"{r['from_tier']}, {r['outcome']}: evaluated {r['evaluated_tier']} "

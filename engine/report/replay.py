@@ -9,10 +9,17 @@ from collections import Counter
 from typing import Any
 
 from ..assess.replay_result import Replay
+from .bridge import bridge_csv, bridge_lines
 
 
 def _money(v: float) -> str:
     return f"${v:,.0f}"
+
+
+def _bands_as_of(r: Replay) -> str:
+    """The date the bands were resolved: the start, or the end of the first quarter for a
+    replay that starts from an empty book."""
+    return str(r.start.get("bands_as_of", r.start["as_of"]))
 
 
 def render_text(r: Replay, limit: int = 10) -> str:
@@ -21,7 +28,7 @@ def render_text(r: Replay, limit: int = 10) -> str:
         f"tierbook replay · {rs.name} {rs.version} · {len(r.quarters)} quarter(s) from "
         f"{r.start['as_of']} · engine {r.engine}",
         "start: " + ", ".join(f"{t} {v['accounts']:,}" for t, v in r.start["tiers"].items()),
-        f"bands, resolved as of {r.start['as_of']} and held fixed:",
+        f"bands, resolved as of {_bands_as_of(r)} and held fixed:",
     ]
     for band_set, b in r.start["bands"].items():
         declared = (
@@ -36,14 +43,15 @@ def render_text(r: Replay, limit: int = 10) -> str:
             + ", ".join(f"{t} {v['accounts']:,} ({_money(v['arr'])})" for t, v in q.tiers.items())
         )
         ev = ", ".join(f"{k} {v}" for k, v in q.events.items())
+        back = f"; reactivated {len(q.reactivated)}" if q.reactivated else ""
         out.append(
             f"  events: {ev or 'none'}; new accounts {q.new_accounts}; churned "
-            f"{sum(q.churned.values())}; evaluated tier differs from held for {q.drift}"
+            f"{sum(q.churned.values())}{back}; evaluated tier differs from held for {q.drift}"
         )
         out.append(
             "  bands: "
             + ", ".join(f"{k} {b['method']}" for k, b in q.bands.items())
-            + f" (as of {r.start['as_of']}, held fixed)"
+            + f" (as of {_bands_as_of(r)}, held fixed)"
         )
         cap = q.capacity
         gap = "" if cap["gap"] is None else f", gap {cap['gap']:+d}"
@@ -66,6 +74,7 @@ def render_text(r: Replay, limit: int = 10) -> str:
             out.append(
                 f"    review {m['account_id']} {m['from']} -> {m['to']}? ({m['rule']}: {m['because']})"
             )
+        out += bridge_lines(q.arr_bridge)
         for t in q.triggers:
             if t["status"] == "open":
                 out.append(f"  · trigger {t['id']} still open (fired {t['since']}): {t['detail']}")
@@ -230,6 +239,7 @@ def files(r: Replay) -> dict[str, str]:
         "replay.json": json.dumps(r.as_json(), indent=2) + "\n",
         "tiers_by_quarter.csv": tier_series_csv(r),
         "flows.csv": flows_csv(r),
+        "arr_bridge.csv": bridge_csv(r),
     }
 
 

@@ -58,7 +58,7 @@ def read_details(row: dict[str, Any]) -> None:
 
 def movement_rows(q: Any, ev: Any, arr_field: str) -> list[dict[str, Any]]:
     """Every account's row of quarter ``q`` (a replay Quarter) and its evaluation ``ev``:
-    the outcome (stay, moved, held, review, joined, churned), the rule behind it, its ARR
+    the outcome (stay, moved, held, review, joined, reactivated, churned), the rule behind it, its ARR
     at the end of the quarter and its events in it."""
     outcome = {m["account_id"]: ("moved", m) for m in q.moves}
     outcome.update({m["account_id"]: ("held", m) for m in q.held})
@@ -78,6 +78,12 @@ def movement_rows(q: Any, ev: Any, arr_field: str) -> list[dict[str, Any]]:
                 facts
                 | {"from": "", "to": d.tier, "evaluated": d.tier, "outcome": "joined"}
                 | {"because": "joined this quarter"}
+            )
+        elif d.account_id in q.reactivated:
+            rows.append(
+                facts
+                | {"from": "", "to": d.tier, "evaluated": d.tier, "outcome": "reactivated"}
+                | {"because": "came back this quarter"}
             )
         elif m is None:  # stays where it is held: the tier evaluated, unless it drifted
             tier = q.drifted.get(d.account_id, d.tier)

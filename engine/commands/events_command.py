@@ -1,0 +1,106 @@
+"""`tierbook events`: quarterly replay events derived from a subscriptions table (and
+optionally churn and ticket tables), and the starting portfolio they replay from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ..history.derive import Derived, derive
+from ..history.quarters import quarter_of, quarter_start
+from ..history.snapshot import events_csv, snapshot_csv
+from ..history.tables import churns, read_csv, subscriptions, tickets
+
+
+@dataclass
+class EventsRun:
+    derived: Derived
+    sources: dict[str, str]
+    files: dict[str, str] = field(default_factory=dict)  # events / snapshot -> path
+    left_out: int = 0  # the portfolio's accounts not in the book at the start
+
+    def as_json(self) -> dict[str, Any]:
+        d = self.derived
+        return {
+            "sources": self.sources,
+            "churn_from": "table" if "churn" in self.sources else "subscriptions",
+            "quarters": {"first": d.quarters[0], "last": d.quarters[-1], "count": len(d.quarters)},
+            "start": d.start.isoformat(),
+            "book": {
+                "accounts": len(d.book),
+                "arr": round(sum(s.arr for s in d.book.values()) / 100, 2),
+            },
+            "events": dict(sorted(d.counts.items())),
+            "total": len(d.events),
+            "churns_outside_book": d.churns_outside,
+            "portfolio_accounts_left_out": self.left_out,
+            "files": self.files,
+        }
+
+
+def _quarter(text: str, option: str) -> str:
+    try:
+        quarter_start(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is not a quarter like 2026Q4") from None
+    return text
+
+
+def _write(path: str, body: str) -> None:
+    """Written whole or not at all (a failed run leaves the file as it was)."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.tierbook-tmp-{os.getpid()}")
+    tmp.write_text(body, encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def derive_events(
+    subscriptions_path: str,
+    *,
+    first: str,
+    last: str | None = None,
+    churn_path: str | None = None,
+    tickets_path: str | None = None,
+    out: str | None = None,
+    snapshot: str | None = None,
+    accounts: str | None = None,
+) -> tuple[EventsRun, str]:
+    """The run and the events file's text; ``out`` and ``snapshot`` are written when given
+    (both only once everything has been read and derived)."""
+    first = _quarter(first, "--from")
+    subs = subscriptions(read_csv(subscriptions_path))
+    if last is None:
+        days = [s.start for s in subs] + [s.end - dt.timedelta(days=1) for s in subs if s.end]
+        last = max([first] + [quarter_of(d) for d in days])
+    last = _quarter(last, "--to")
+    if last < first:
+        raise UsageError(f"--to {last} is before --from {first}")
+    sources = {"subscriptions": subscriptions_path}
+    churn_rows = None
+    if churn_path:
+        churn_rows = churns(read_csv(churn_path), {s.account_id for s in subs})
+        sources["churn"] = churn_path
+    ticket_rows = None
+    if tickets_path:
+        ticket_rows = tickets(read_csv(tickets_path))
+        sources["tickets"] = tickets_path
+    portfolio = read_csv(accounts) if accounts else None
+    if accounts:
+        sources["accounts"] = accounts
+    derived = derive(subs, first, last, churn_rows, ticket_rows)
+    run = EventsRun(derived, sources)
+    text = events_csv(derived)
+    snap = None
+    if snapshot or portfolio is not None:
+        snap, run.left_out = snapshot_csv(derived, portfolio)
+    if out:
+        _write(out, text)
+        run.files["events"] = out
+    if snapshot and snap is not None:
+        _write(snapshot, snap)
+        run.files["snapshot"] = snapshot
+    return run, text

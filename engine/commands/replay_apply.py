@@ -1,0 +1,162 @@
+"""A replay quarter's account events applied to the accounts' states: the one place they
+are checked, by the replay and, before it, by ``replay_check`` on copies of the accounts.
+
+A ``reactivation`` brings back an account that churned in an earlier quarter: it is served
+again from that quarter, at the ARR the event gives, with its other inputs as they were
+when it left (docs/events.md)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..assess.transitions import History
+from ..portfolio.cells import BadValue
+from ..portfolio.cells import typed as _typed
+from ..portfolio.events import Event
+
+if TYPE_CHECKING:
+    from ..ruleset.model import Input, Ruleset
+
+
+@dataclass
+class AccountState:
+    inputs: dict[str, Any]
+    held: str = ""
+    history: History = field(default_factory=History)
+    flags: list[str] = field(default_factory=list)
+    churned_in: str = ""
+    created_in: str = ""
+    dropped: bool = False  # a new account left out for a bad event: never served
+    placed_bands: dict[str, str] = field(default_factory=dict)  # when placed in `held`
+    returned_in: str = ""  # the quarter of its latest reactivation
+
+
+@dataclass
+class Applied:
+    """What a quarter's account events did: the accounts touched (-> their event types),
+    churned, new and reactivated, each list in file order."""
+
+    touched: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    churned: list[str] = field(default_factory=list)
+    new: list[str] = field(default_factory=list)
+    reactivated: list[str] = field(default_factory=list)
+
+
+class ApplyEvents:
+    """The part of a replay that applies events (``replay._Sim`` has the attributes)."""
+
+    rs: Ruleset
+    arr_field: str
+    inputs: dict[str, Input]
+    input_names: Any
+    parsers: dict[str, Any]
+
+    def _fail(self, event: Event, column: str, message: str) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def apply(
+        self,
+        quarter: str,
+        events: list[Event],
+        states: MutableMapping[str, AccountState],
+        ignored: Counter[str],
+    ) -> Applied:
+        """A quarter's account events applied to ``states``, each bad one reported
+        (``_fail``)."""
+        out = Applied()
+        for e in events:
+            if e.type in ("capacity_change", "product_launch"):
+                continue
+            st = states.get(e.account_id)
+            if e.type == "new_account":
+                if st is not None:
+                    self._fail(e, "account_id", f"new_account '{e.account_id}' already exists")
+                    continue
+                inputs = {i.id: i.default for i in self.rs.inputs}
+                inputs[self.rs.role("account_id") or "account_id"] = e.account_id
+                inputs["account_id"] = e.account_id
+                st = states[e.account_id] = AccountState(inputs, created_in=quarter)
+                out.new.append(e.account_id)
+                for name, raw in e.fields.items():
+                    self._set(st, e, name, raw, ignored)
+                continue
+            if st is None or st.dropped:
+                self._fail(e, "account_id", f"unknown account '{e.account_id}'")
+                continue
+            if e.type == "reactivation":
+                self._reactivate(quarter, e, st, out)
+                continue
+            if st.churned_in:
+                self._fail(
+                    e,
+                    "account_id",
+                    f"account '{e.account_id}' churned in {st.churned_in}; no events may "
+                    "follow (a reactivation event brings it back)",
+                )
+                continue
+            out.touched[e.account_id].add(e.type)
+            arr = float(st.inputs.get(self.arr_field) or 0.0)
+            if e.type == "renewal":
+                st.inputs[self.arr_field] = round(e.fields["arr"], 2)
+            elif e.type == "expansion":
+                st.inputs[self.arr_field] = round(arr + e.fields["arr"], 2)
+            elif e.type == "contraction":
+                st.inputs[self.arr_field] = round(max(0.0, arr - e.fields["arr"]), 2)
+            elif e.type == "churn":
+                st.churned_in = quarter
+                out.churned.append(e.account_id)
+            elif e.type == "signal":
+                for name, raw in e.fields.items():
+                    self._set(st, e, name, raw, ignored)
+        for account_id in out.new:
+            st = states[account_id]
+            missing = [i.id for i in self.rs.inputs if i.required and st.inputs.get(i.id) is None]
+            if missing:
+                line = next(
+                    e.line for e in events if e.type == "new_account" and e.account_id == account_id
+                )
+                self._fail(
+                    Event(line, quarter, account_id, "new_account"),
+                    missing[0],
+                    f"new account '{account_id}' has no {missing[0]} (send it as a signal "
+                    f"in the same quarter)",
+                )
+                st.churned_in, st.dropped = quarter, True  # never evaluated
+        return out
+
+    def _reactivate(self, quarter: str, e: Event, st: AccountState, out: Applied) -> None:
+        if not st.churned_in:
+            self._fail(
+                e,
+                "account_id",
+                f"account '{e.account_id}' has not churned: a reactivation brings back a "
+                "churned account",
+            )
+        elif st.churned_in == quarter:
+            self._fail(
+                e,
+                "account_id",
+                f"account '{e.account_id}' churned in {quarter}: it may come back from the "
+                "next quarter on",
+            )
+        else:
+            st.churned_in, st.returned_in = "", quarter
+            st.inputs[self.arr_field] = round(e.fields["arr"], 2)
+            out.touched[e.account_id].add(e.type)
+            out.reactivated.append(e.account_id)
+
+    def _set(self, st: AccountState, e: Event, name: str, raw: Any, ignored: Counter[str]) -> None:
+        inp = self.inputs.get(self.input_names(name) or "")
+        if inp is None:
+            ignored[name] += 1  # a column this ruleset does not read
+            return
+        if raw is None or str(raw).strip() == "":
+            st.inputs[inp.id] = inp.default
+            return
+        try:
+            st.inputs[inp.id] = _typed(inp, raw, self.parsers[inp.id])
+        except BadValue as exc:
+            self._fail(e, name, f"{str(raw)!r} {exc}")
