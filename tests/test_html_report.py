@@ -226,3 +226,23 @@ def test_plan_html_naming_a_folder_is_an_error(tmp_path: Path) -> None:
                  *COMMON, "--html", str(tmp_path))
     assert result.exit_code == 2  # (a usage error: click's check of the option)
     assert "is a directory" in result.output
+
+
+def test_coverage_alignment_has_its_section_and_its_accounts_traces(tmp_path: Path) -> None:
+    from tierbook.commands import api
+
+    result = api.segment("priority-model", str(SAMPLE), as_of=AS_OF, engine="native",
+                         store_path=str(tmp_path / "t.sqlite"))
+    doc = segment_json(result, accounts=False)
+    html = segment_page(result, doc)
+    section = html[html.index('<section id="alignment">'):html.index('<section id="flags">')]
+    al = doc["alignment"]
+    assert f"<b>{al['misaligned']:,}</b><span>misaligned accounts</span>" in section
+    assert al["top_changes"][0]["account_id"] in section
+    traces = embedded(html, "tb-traces")
+    moved = {m["account_id"] for k in ("upgrades", "downgrades") for m in al[k]}
+    assert len(traces) == T.TRACE_CAP  # the 100 largest, then misaligned ones up to the cap
+    table = embedded(html, "tb-table")
+    ids, arrs = table["cols"]["account_id"], table["cols"]["arr"]
+    largest = {ids[i] for i in T.by_arr(arrs)[: T.TOP_BY_ARR]}
+    assert set(traces) - largest <= moved

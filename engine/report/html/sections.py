@@ -240,9 +240,42 @@ def arr_bridge(rows: list[dict[str, Any]]) -> str:
     )
 
 
+def alignment(al: dict[str, Any]) -> str:
+    """Coverage alignment (the priority model's `align`): the accounts covered otherwise
+    than their recommended tier, the largest changes, expansion and territory."""
+    out = kpis(
+        [
+            ("misaligned accounts", fmt(al.get("misaligned"))),
+            ("ARR at stake", money(al.get("arr_at_stake"))),
+            ("current tier unknown", fmt(al.get("unknown_current"))),
+        ]
+    )
+    for key, title in (
+        ("top_changes", "Changes of highest impact"),
+        ("upgrades", "Upgrades"),
+        ("downgrades", "Downgrades"),
+        ("expansion", "Expansion ranking"),
+    ):
+        if isinstance(al.get(key), list):
+            out += f"<h3>{esc(title)} ({fmt(len(al[key]))})</h3>" + dict_table(al[key], limit=50)
+    territory = al.get("territory")
+    if isinstance(territory, dict):
+        csms = territory.get("csms")
+        out += "<h3>Territory</h3>"
+        if isinstance(csms, dict):
+            out += dict_table(
+                [{"csm": k} | (v if isinstance(v, dict) else {"value": v}) for k, v in csms.items()]
+            )
+        if isinstance(territory.get("moves"), list):
+            out += dict_table(territory["moves"], limit=100)
+    return out
+
+
 def contract_sections(doc: dict[str, Any], tier_order: Sequence[str]) -> list[Section]:
     """The sections of the keys other parts of a run add when they have them."""
     out: list[Section] = []
+    if isinstance(doc.get("alignment"), dict):
+        out.append(("alignment", "Coverage alignment", alignment(doc["alignment"])))
     if isinstance(doc.get("current_book"), dict):
         out.append(
             (

@@ -55,10 +55,15 @@ def _hints(cols: AccountColumns, order: list[int]) -> str:
 
 
 def _moved(result: SegmentResult, doc: dict[str, Any], tiers: Sequence[Any]) -> list[bool]:
-    """Accounts whose CRM tier (mapped by the current book's labels) is another tier."""
+    """Accounts whose CRM tier (mapped by the current book's labels) is another tier; without
+    a current book, the accounts coverage alignment would upgrade or downgrade."""
     cb = doc.get("current_book")
     column = result.ruleset.role("current_tier")
     ev = result.evaluation
+    al = doc.get("alignment")
+    if isinstance(al, dict) and not isinstance(cb, dict):  # (the priority model's `align`)
+        ids = {m.get("account_id") for k in ("upgrades", "downgrades") for m in al.get(k) or []}
+        return [a in ids for a in ev.account_ids()]
     if not isinstance(cb, dict) or not column or column not in ev.frame.columns:
         return [False] * len(tiers)
     labels = cb.get("labels") or {}
