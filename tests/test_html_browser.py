@@ -165,5 +165,9 @@ def test_print_layout_hides_the_controls(browser: Any, pages: dict[str, Path]) -
     try:
         assert not browser.find_element(By.CSS_SELECTOR, ".controls").is_displayed()
         assert browser.find_element(By.ID, "tiers").is_displayed()
+        assert browser.find_element(By.CSS_SELECTOR, ".print-only").is_displayed()
+        pdf = browser.execute_cdp_cmd("Page.printToPDF", {})["data"]
+        assert len(pdf) > 10000  # (base64 of the printed page)
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert not browser.find_element(By.CSS_SELECTOR, ".print-only").is_displayed()

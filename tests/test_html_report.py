@@ -164,6 +164,7 @@ def test_the_sections_of_keys_other_parts_add(tmp_path: Path) -> None:
     book = html[html.index('<section id="current-book">'):html.index('<section id="csm-books">')]
     assert ">314<" in book and ">54<" in book and "Strategic" in book
     assert "368 · $1,334" in book  # downgrades: accounts · ARR
+    assert "<b>375 · $1,404</b><span>change tier</span>" in book  # upgrades + downgrades
     csms = html[html.index('<section id="csm-books">'):html.index('<section id="overrides">')]
     assert "Jane Doe" in csms and "over-loaded: Jane Doe" in csms and "ACC-00042" in csms
     over = html[html.index('<section id="overrides">'):html.index('<section id="flags">')]

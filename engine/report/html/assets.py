@@ -60,7 +60,9 @@ button.acct { border: 0; background: none; color: var(--accent); cursor: pointer
 #tb-trace[hidden] { display: none; }
 code { font: 12px ui-monospace, Menlo, Consolas, monospace; background: var(--band); padding: 0 3px; }
 .heat td.num { min-width: 60px; }
+.print-only { display: none; }
 @media print {
+  .print-only { display: block; }
   nav.toc, .controls, .pager, button.close { display: none !important; }
   main { max-width: none; padding: 0; }
   section { break-inside: auto; }

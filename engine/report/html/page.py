@@ -157,6 +157,8 @@ class AccountTable:
         )
         return (
             f'<p class="note">{esc(counts)}</p>'
+            '<p class="note print-only">Printed: the page of the table on screen when printed '
+            "(search or filter first to print the accounts you want).</p>"
             '<div class="controls"><input type="search" id="tb-search" '
             'placeholder="search id, name, ..." aria-label="search accounts">'
             f"{selects}{traced}"

@@ -146,8 +146,18 @@ def current_book(cb: dict[str, Any], tier_order: Sequence[str]) -> str:
         f"<tbody>{''.join(body)}</tbody></table>"
     )
     moves = [(k, cb.get(k) or {}) for k in ("upgrades", "downgrades", "unchanged", "unknown")]
-    summary = kpis(
-        [(k, f"{fmt(v.get('accounts', 0))} · {money(v.get('arr', 0))}") for k, v in moves]
+    up, down = cb.get("upgrades") or {}, cb.get("downgrades") or {}
+    change = (
+        f"{fmt(up.get('accounts', 0) + down.get('accounts', 0))} · "
+        f"{money(up.get('arr', 0) + down.get('arr', 0))}"
+    )
+    summary = (
+        kpis(
+            [("change tier", change)]
+            + [(k, f"{fmt(v.get('accounts', 0))} · {money(v.get('arr', 0))}") for k, v in moves]
+        )
+        + '<p class="note">changes.csv beside this page lists the accounts that change tier, '
+        "for the CRM's import.</p>"
     )
     chart = svg.bars([(k, float(v.get("accounts", 0))) for k, v in moves], "accounts by move")
     out = (
