@@ -23,7 +23,7 @@ from .options import FORMATS, evaluation_options, leading_ruleset, on_error_opti
     default="out-replay",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Folder for replay.txt/.json, tiers_by_quarter.png/.csv, flows.png/.csv.",
+    help="Folder for replay.txt/.json, tiers_by_quarter.png/.csv, flows.png/.csv, report.html.",
 )
 @on_error_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)

@@ -26,7 +26,7 @@ from .options import FORMATS, evaluation_options, leading_ruleset, on_error_opti
     default="out",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Folder for model.md, accounts.csv/.jsonl, tiers.png, report.json.",
+    help="Folder for model.md, accounts.csv/.jsonl, tiers.png, report.json, report.html.",
 )
 @on_error_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
@@ -109,6 +109,12 @@ def segment(
     help="Exit 0 when nothing changes, 4 when something does; 1 (a failed gate of the head, "
     "bad input) and 2 (usage) as always.",
 )
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False),
+    help="Also write the plan as one self-contained HTML page (say report.html).",
+)
 def plan(
     base: str,
     head: str,
@@ -120,6 +126,7 @@ def plan(
     on_error: str,
     fmt: str,
     detailed_exitcode: bool,
+    html_file: str | None,
 ) -> None:
     """What changing the ruleset from BASE to HEAD does to the portfolio: accounts that move
     tier, ARR moved, CSMs needed, gates and flags.  Exits 1 when a gate of the head fails."""
@@ -139,6 +146,10 @@ def plan(
         )
         for w in p.warnings:
             click.echo(f"warning: {w}", err=True)
+        if html_file:
+            from tierbook.report.html.files import write_plan_html
+
+            write_plan_html(p, html_file)
         if fmt == "json":
             click.echo(json.dumps(p.as_json(), indent=2))
         elif fmt == "markdown":

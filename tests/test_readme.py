@@ -39,7 +39,10 @@ def test_every_tierbook_example_in_the_readme_runs(tmp_path: Path) -> None:
             tail = line.split("&&")[-1].strip()
             if tail.startswith("tierbook "):
                 commands.append(shlex.split(tail)[1:])
+            elif tail.startswith("python3 -m webbrowser "):  # a page the commands before wrote
+                commands.append(["(open)", shlex.split(tail)[-1]])
     assert len(commands) >= 4
+    assert ["(open)", "out/report.html"] in commands
     runner = CliRunner()
     # a checkout: main holds the rulesets, and the plan's head is an edit of one of them
     git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-C", str(tmp_path)]
@@ -49,6 +52,10 @@ def test_every_tierbook_example_in_the_readme_runs(tmp_path: Path) -> None:
     ruleset = tmp_path / "rulesets" / "cs-segmentation-model.yaml"
     committed = ruleset.read_text()
     for args in commands:
+        if args[0] == "(open)":
+            page = (tmp_path / args[1]).read_text(encoding="utf-8")
+            assert page.startswith("<!DOCTYPE html>") and '<section id="accounts">' in page
+            continue
         if args[0] == "validate":  # the README's shell glob
             args = ["validate"] + sorted(str(p.relative_to(tmp_path)) for p in
                                          (tmp_path / "rulesets").glob("*.yaml"))
@@ -63,6 +70,7 @@ def test_every_tierbook_example_in_the_readme_runs(tmp_path: Path) -> None:
             assert "base git:main:rulesets/cs-segmentation-model.yaml (commit " in result.stdout
             assert "cs-segmentation-model 1.0.1 -> cs-segmentation-model 1.1.0" in result.stdout
             assert "No changes" not in result.stdout
+            assert '<section id="matrix">' in (tmp_path / args[-1]).read_text(encoding="utf-8")
     # (as right after the first segment, run 1: later examples segment other files)
     explained = runner.invoke(main, ["explain", "ACC-00046", "--run", "1"]).stdout
     quoted = re.search(r"```text\n(.*?)```", README, flags=re.S).group(1).splitlines()

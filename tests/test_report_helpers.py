@@ -16,7 +16,7 @@ from tierbook.ruleset.build import load_ruleset
 
 from .conftest import AS_OF, ROOT, SAMPLE
 
-FILES = ("model.md", "accounts.csv", "accounts.jsonl", "tiers.png", "report.json")
+FILES = ("model.md", "accounts.csv", "accounts.jsonl", "tiers.png", "report.json", "report.html")
 
 
 @lru_cache(maxsize=None)
@@ -41,7 +41,8 @@ def test_every_file_is_written(tmp_path) -> None:
 
 @pytest.mark.parametrize("module,name", [(account_files, "write_csv"),
                                          (account_files, "write_jsonl"),
-                                         (chart_file, "tier_chart_png")])
+                                         (chart_file, "tier_chart_png"),
+                                         (S, "segment_page")])
 def test_an_error_keeps_the_old_folder(tmp_path, monkeypatch, module, name) -> None:
     S.write_outputs(result(), str(tmp_path / "out"))
     before = files(tmp_path / "out")

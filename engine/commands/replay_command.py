@@ -117,11 +117,13 @@ def _write_replay(
     result: Replay, out_dir: str, chart: bool, commit: Callable[[], None] | None = None
 ) -> None:
     from ..report import replay as replay_report
+    from ..report.html.runs import replay_page
     from .outfolder import atomic_folder
 
     def write(tmp: Path) -> None:
         for name, body in replay_report.files(result).items():
             (tmp / name).write_text(body, encoding="utf-8")
+        (tmp / "report.html").write_text(replay_page(result.as_json()), encoding="utf-8")
         if chart:
             replay_report.charts_png(
                 result, str(tmp / "tiers_by_quarter.png"), str(tmp / "flows.png")

@@ -28,6 +28,7 @@ from ..portfolio.headers import lookalikes
 from ..report import accounts as account_files
 from ..report import chart as chart_file
 from ..report import summary as report
+from ..report.html.segment import segment_page
 from ..report.segment_json import segment_json
 from ..ruleset.model import Ruleset
 from .outfolder import atomic_folder
@@ -177,10 +178,12 @@ def write_outputs(
     def write(tmp: Path) -> None:
         account_files.write_csv(result, str(tmp / "accounts.csv"))
         account_files.write_jsonl(result, str(tmp / "accounts.jsonl"))
+        doc = segment_json(result, accounts=False)
         files = {
             "model.md": report.model_markdown(result),
-            "report.json": json.dumps(segment_json(result, accounts=False), indent=2) + "\n",
+            "report.json": json.dumps(doc, indent=2) + "\n",
         }
+        files["report.html"] = segment_page(result, doc)
         if result.rejects:
             files["rejects.csv"] = report.rejects_csv(result.rejects)
         for name, text in files.items():

@@ -66,6 +66,7 @@ def segment_and_store(
             complete=False,
             defaults=result.defaults,
         )
+        result.run_id, result.store_path = run_id, str(Path(path))  # (report.html reads it)
         try:
             if write is not None:
                 write(result, lambda: store.complete_runs([run_id]))

@@ -16,79 +16,99 @@ LEVELS = ("full", "fired", "why-not")
 
 
 def explain(store: TraceStore, account_id: str, run_id: int | None = None) -> dict[str, Any]:
-    run = store.run(run_id)
-    record = store.decision(run["run_id"], account_id)
-    text = store.ruleset_text(run["ruleset_sha256"])
-    ruleset = ruleset_from_document(
-        load_text(text, f"{run['ruleset_name']}@{run['ruleset_version']}")
-    )
-    network = compile_network(ruleset, bands_from_json(run["bands"]))
-    record["rows"] = {}
-    for set_id, band_id in record["bands"].items():
-        rb = network.bands.get(set_id)
-        if rb:
-            record["rows"][set_id] = next(b.row for b in rb.bands if b.id == band_id)
-    lookup = decided_lookup(record)
-    firings = []
-    for f in record["firings"]:
-        rule = network.rule(f["rule_id"])
-        firings.append(
-            {
-                "seq": f["seq"],
-                "rule_id": f["rule_id"],
-                "kind": f["kind"],
-                "because": f["because"],
-                "ruleset": {
-                    "name": run["ruleset_name"],
-                    "version": run["ruleset_version"],
-                    "sha256": run["ruleset_sha256"],
-                },
-                "conditions": condition_details(
-                    rule.condition, lookup, record["flags"], record["rows"]
-                )
-                if rule.condition
-                else _implicit(rule, record),
-                "derived": f["derived"],
-            }
+    return Explainer(store, run_id).explain(account_id)
+
+
+class Explainer:
+    """Accounts of one stored run explained, the run's ruleset compiled once for them all
+    (`tierbook explain` asks for one; report.html for many).  ``unfinished``: the run may
+    still be running -- only for the process writing it, whose files are made from it
+    before it is marked complete."""
+
+    def __init__(
+        self, store: TraceStore, run_id: int | None = None, *, unfinished: bool = False
+    ) -> None:
+        self.store = store
+        self.run = store.run(run_id, unfinished=unfinished)
+        run = self.run
+        text = store.ruleset_text(run["ruleset_sha256"])
+        self.ruleset = ruleset_from_document(
+            load_text(text, f"{run['ruleset_name']}@{run['ruleset_version']}")
         )
-    scores = {k: v for k, v in record["scores"].items() if not k.endswith(".parts")}
-    parts = {k[:-6]: v for k, v in record["scores"].items() if k.endswith(".parts")}
-    used = sorted(_inputs_used(ruleset, firings, record["inputs"]))
-    declared = {i.id: i.default for i in ruleset.inputs}
-    defaulted = {
-        name: f"default; {why}"
-        for name, why in store.defaults(run["run_id"], account_id).items()
-        if declared.get(name) is not None
-    }
-    return {
-        "account_id": account_id,
-        "run": {
-            "run_id": run["run_id"],
-            "command": run["command"],
-            "as_of": run["as_of"],
-            "engine": run["engine"],
-            "input_file": run["input_file"],
-        },
-        "ruleset": {
-            "name": run["ruleset_name"],
-            "version": run["ruleset_version"],
-            "sha256": run["ruleset_sha256"],
-        },
-        "inputs": {k: record["inputs"].get(k) for k in used},
-        "defaulted": defaulted,
-        "scores": scores,
-        "score_parts": parts,
-        "bands": record["bands"],
-        "cell": record["cell"],
-        "tier": record["tier"],
-        "flags": record["flags"],
-        "decisions": record["decisions"],
-        "comments": record["comments"],
-        "reviews": record["reviews"],
-        "motion": record["motion"],
-        "firings": firings,
-        "why_not": {"tier": why_not_grid(network, record), "flags": why_not_flags(network, record)},
-    }
+        self.network = compile_network(self.ruleset, bands_from_json(run["bands"]))
+
+    def explain(self, account_id: str) -> dict[str, Any]:
+        store, run, ruleset, network = self.store, self.run, self.ruleset, self.network
+        record = store.decision(run["run_id"], account_id)
+        record["rows"] = {}
+        for set_id, band_id in record["bands"].items():
+            rb = network.bands.get(set_id)
+            if rb:
+                record["rows"][set_id] = next(b.row for b in rb.bands if b.id == band_id)
+        lookup = decided_lookup(record)
+        firings = []
+        for f in record["firings"]:
+            rule = network.rule(f["rule_id"])
+            firings.append(
+                {
+                    "seq": f["seq"],
+                    "rule_id": f["rule_id"],
+                    "kind": f["kind"],
+                    "because": f["because"],
+                    "ruleset": {
+                        "name": run["ruleset_name"],
+                        "version": run["ruleset_version"],
+                        "sha256": run["ruleset_sha256"],
+                    },
+                    "conditions": condition_details(
+                        rule.condition, lookup, record["flags"], record["rows"]
+                    )
+                    if rule.condition
+                    else _implicit(rule, record),
+                    "derived": f["derived"],
+                }
+            )
+        scores = {k: v for k, v in record["scores"].items() if not k.endswith(".parts")}
+        parts = {k[:-6]: v for k, v in record["scores"].items() if k.endswith(".parts")}
+        used = sorted(_inputs_used(ruleset, firings, record["inputs"]))
+        declared = {i.id: i.default for i in ruleset.inputs}
+        defaulted = {
+            name: f"default; {why}"
+            for name, why in store.defaults(run["run_id"], account_id).items()
+            if declared.get(name) is not None
+        }
+        return {
+            "account_id": account_id,
+            "run": {
+                "run_id": run["run_id"],
+                "command": run["command"],
+                "as_of": run["as_of"],
+                "engine": run["engine"],
+                "input_file": run["input_file"],
+            },
+            "ruleset": {
+                "name": run["ruleset_name"],
+                "version": run["ruleset_version"],
+                "sha256": run["ruleset_sha256"],
+            },
+            "inputs": {k: record["inputs"].get(k) for k in used},
+            "defaulted": defaulted,
+            "scores": scores,
+            "score_parts": parts,
+            "bands": record["bands"],
+            "cell": record["cell"],
+            "tier": record["tier"],
+            "flags": record["flags"],
+            "decisions": record["decisions"],
+            "comments": record["comments"],
+            "reviews": record["reviews"],
+            "motion": record["motion"],
+            "firings": firings,
+            "why_not": {
+                "tier": why_not_grid(network, record),
+                "flags": why_not_flags(network, record),
+            },
+        }
 
 
 def _inputs_used(ruleset: Any, firings: list[dict[str, Any]], inputs: dict[str, Any]) -> set[str]:

@@ -20,7 +20,9 @@ class StoreReading:
     db: sqlite3.Connection
     path: Path
 
-    def run(self, run_id: int | None = None) -> dict[str, Any]:
+    def run(self, run_id: int | None = None, *, unfinished: bool = False) -> dict[str, Any]:
+        """A run, by id or the latest complete one; ``unfinished``: a run still being
+        written is read too (by the process writing it, before it marks it complete)."""
         self.db.row_factory = sqlite3.Row
         try:
             if run_id is None:
@@ -41,7 +43,7 @@ class StoreReading:
                     raise StoreError(
                         f"no run {run_id} in {self.path}; recent runs: {', '.join(ids) or 'none'}"
                     )
-                if row["status"] != "complete":
+                if row["status"] != "complete" and not (unfinished and row["status"] == "running"):
                     state = "incomplete" if row["status"] == "running" else row["status"]
                     raise StoreError(
                         f"run {run_id} is {state}: it did not finish, so its "

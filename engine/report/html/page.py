@@ -1,0 +1,194 @@
+"""The parts every report.html is made of: escaped text, numbers as the reports print them,
+tables from rows, the searchable account table, and the page around the sections.
+
+Everything is a string built from the run's documents; nothing reads a clock, so the same
+run gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+from .assets import CSS, JS
+
+
+def esc(value: Any) -> str:
+    return escape(str(value), quote=True)
+
+
+def fmt(value: Any) -> str:
+    """A value as the text reports print it: blank, yes/no, thousands, shares to 4 places."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return f"{int(value):,}"
+        return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.4f}".rstrip("0").rstrip(".")
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, list):
+        return "; ".join(fmt(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {fmt(v)}" for k, v in value.items())
+    return str(value)
+
+
+def money(value: Any) -> str:
+    return "" if value is None else f"${float(value):,.0f}"
+
+
+def _td(value: Any) -> str:
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    return f'<td class="num">{esc(fmt(value))}</td>' if numeric else f"<td>{esc(fmt(value))}</td>"
+
+
+def table(
+    heads: Sequence[str], rows: Iterable[Sequence[Any]], *, raw: bool = False, cls: str = ""
+) -> str:
+    """A table; ``raw``: the cells are HTML already (made with ``esc``)."""
+    out = [f'<table class="{cls}">' if cls else "<table>", "<thead><tr>"]
+    out += [f"<th>{esc(h)}</th>" for h in heads]
+    out.append("</tr></thead><tbody>")
+    for row in rows:
+        cells = (f"<td>{c}</td>" for c in row) if raw else map(_td, row)
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def pairs(rows: Iterable[tuple[str, Any]]) -> str:
+    """Facts as a two-column table: a name (a header cell) and its value."""
+    body = "".join(f"<tr><th>{esc(k)}</th>{_td(v)}</tr>" for k, v in rows)
+    return f"<table><tbody>{body}</tbody></table>"
+
+
+def dict_table(rows: Sequence[dict[str, Any]], limit: int = 200) -> str:
+    """A list of objects as a table, columns in the order they first appear (a shape some
+    other part of tierbook adds keys to: every key shows, none is assumed)."""
+    if not rows:
+        return '<p class="note">none</p>'
+    heads: list[str] = []
+    for r in rows:
+        heads += [k for k in r if k not in heads]
+    body = table(heads, ([r.get(h) for h in heads] for r in rows[:limit]))
+    more = len(rows) - limit
+    return body + (f'<p class="note">and {more:,} more</p>' if more > 0 else "")
+
+
+def account_button(account_id: Any) -> str:
+    """An account named in a section: a click opens it in the account table."""
+    return f'<button class="acct" data-account="{esc(account_id)}">{esc(account_id)}</button>'
+
+
+def accounts_list(ids: Sequence[Any], limit: int = 40) -> str:
+    shown = ", ".join(account_button(a) for a in ids[:limit])
+    more = len(ids) - limit
+    return shown + (f" and {more:,} more (search the account table)" if more > 0 else "")
+
+
+def kpis(items: Sequence[tuple[str, str]]) -> str:
+    return (
+        '<div class="kpis">'
+        + "".join(f'<div class="kpi"><b>{esc(v)}</b><span>{esc(k)}</span></div>' for k, v in items)
+        + "</div>"
+    )
+
+
+def status_cell(status: str) -> str:
+    cls = {"passed": "pass", "failed": "fail", "waived": "waived"}.get(status, "")
+    return f'<span class="{cls}">{esc(status)}</span>' if cls else esc(status)
+
+
+def script_json(element_id: str, data: Any) -> str:
+    """Data for the page's script: JSON in a script element the browser never runs, with
+    ``</`` written ``<\\/`` so no text in it can close the element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = text.replace("</", "<\\/").replace("<!--", "<\\!--")
+    return f'<script type="application/json" id="{element_id}">{text}</script>'
+
+
+@dataclass
+class AccountTable:
+    """The account table's data and controls: ``cols`` one array per column, ``decided`` the
+    columns held once per firing path (``path_of``: each account's path index), ``traces``
+    the embedded decision traces by account id, ``command`` how to get any other account's
+    (``{id}`` stands for the account)."""
+
+    columns: list[str]
+    cols: dict[str, list[Any]]
+    command: str
+    untraced: str
+    decided: dict[str, list[Any]] = field(default_factory=dict)
+    path_of: list[int] | None = None
+    traces: dict[str, str] = field(default_factory=dict)
+    filters: dict[str, list[str]] = field(default_factory=dict)  # column -> its choices
+    search: list[str] = field(default_factory=list)
+    group: list[str] | None = None  # rows of one account shown together (replay's quarters)
+    page_size: int = 50
+
+    def html(self, counts: str) -> str:
+        data = {
+            "columns": self.columns,
+            "cols": self.cols,
+            "decided": self.decided,
+            "path_of": self.path_of,
+            "command": self.command,
+            "untraced": self.untraced,
+            "search": self.search or self.columns[:2],
+            "group": self.group,
+            "page_size": self.page_size,
+        }
+        selects = "".join(
+            f'<label>{esc(col)} <select data-filter="{esc(col)}"><option value="">all</option>'
+            + "".join(f'<option value="{esc(c)}">{esc(c)}</option>' for c in choices)
+            + "</select></label>"
+            for col, choices in self.filters.items()
+        )
+        traced = (
+            '<label><input type="checkbox" id="tb-traced"> with a trace in this page</label>'
+            if self.traces
+            else ""
+        )
+        return (
+            f'<p class="note">{esc(counts)}</p>'
+            '<p class="note print-only">Printed: the page of the table on screen when printed '
+            "(search or filter first to print the accounts you want).</p>"
+            '<div class="controls"><input type="search" id="tb-search" '
+            'placeholder="search id, name, ..." aria-label="search accounts">'
+            f"{selects}{traced}"
+            '<span class="pager"><button id="tb-prev">previous</button> '
+            '<button id="tb-next">next</button></span> <span id="tb-page"></span></div>'
+            '<div id="tb-trace" hidden></div>'
+            '<div class="scroll"><table id="tb-accounts-table"><thead><tr>'
+            + "".join(f"<th>{esc(c)}</th>" for c in self.columns)
+            + "</tr></thead><tbody></tbody></table></div>"
+            + script_json("tb-table", data)
+            + script_json("tb-traces", self.traces)
+        )
+
+
+def section(anchor: str, title: str, body: str) -> tuple[str, str, str]:
+    return anchor, title, body
+
+
+def document(title: str, subtitle: Sequence[str], sections: Sequence[tuple[str, str, str]]) -> str:
+    """The whole page: header, contents, sections, the style sheet and script inline."""
+    toc = "".join(f'<a href="#{esc(a)}">{esc(t)}</a>' for a, t, _ in sections)
+    body = "".join(
+        f'<section id="{esc(a)}"><h2>{esc(t)}</h2>{html}</section>' for a, t, html in sections
+    )
+    lines = "".join(f"<p>{esc(s)}</p>" for s in subtitle)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
+        f'<header class="top"><h1>{esc(title)}</h1>{lines}</header>'
+        f'<nav class="toc">{toc}</nav><main>{body}</main>'
+        f"<script>{JS}</script></body></html>\n"
+    )

@@ -1,0 +1,74 @@
+"""Which accounts' decision traces report.html embeds, and their text.
+
+A page with every account's trace would be megabytes per thousand accounts (a trace is
+about 2.5 KB of text), so the page embeds at most ``TRACE_CAP``: the ``TOP_BY_ARR``
+largest accounts by ARR, then the accounts that need a person's look -- a comment (a
+contradiction), a review hint, a move against the CRM's current tier, an override --
+largest first.  Every other account's trace is one ``tierbook explain`` away, and the page
+says so with the counts.  The text is `tierbook explain`'s own (``render_text`` of
+``Explainer.explain``), read from the run this command just stored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+TOP_BY_ARR = 100
+TRACE_CAP = 500
+
+
+def by_arr(arrs: Sequence[Any]) -> list[int]:
+    """Account indexes, largest ARR first (ties: file order; a blank ARR last)."""
+
+    def key(i: int) -> tuple[float, int]:
+        v = arrs[i]
+        ok = isinstance(v, int | float) and not (isinstance(v, float) and math.isnan(v))
+        return (-float(v) if ok else math.inf, i)
+
+    return sorted(range(len(arrs)), key=key)
+
+
+def chosen(order: Sequence[int], attention: Callable[[int], bool]) -> list[int]:
+    """The indexes whose traces the page embeds, in ``order`` (largest ARR first)."""
+    out = list(order[:TOP_BY_ARR])
+    for i in order[TOP_BY_ARR:]:
+        if len(out) >= TRACE_CAP:
+            break
+        if attention(i):
+            out.append(i)
+    return out
+
+
+def explain_texts(
+    store_path: str, run_id: int, account_ids: Sequence[str], *, same_bytes: bool = True
+) -> dict[str, str]:
+    """`tierbook explain`'s text of each account of a run (which may still be the one being
+    written by this process), the run's network compiled once.  ``same_bytes``: the run is
+    named "run this" rather than by its number in the store, so the same input gives the
+    same page whatever runs the store held before."""
+    from ...trace.explain import Explainer, render_text
+    from ...trace.store import TraceStore
+
+    store = TraceStore(store_path, create=False)
+    try:
+        explainer = Explainer(store, run_id, unfinished=True)
+        out = {}
+        for a in account_ids:
+            x = explainer.explain(a)
+            if same_bytes:
+                x["run"] = x["run"] | {"run_id": "this"}
+            out[a] = render_text(x)
+        return out
+    finally:
+        store.close()
+
+
+COUNTS = (
+    "The table holds all {total} accounts, {page} to a page. Decision traces are embedded for "
+    "{traced} of them: the {top} largest by ARR, then accounts with a comment, a review hint, "
+    "a move against the current book or an override, largest first, at most {cap} in all. "
+    "Any other account's trace: `tierbook explain ACCOUNT_ID` on the trace store this run "
+    "wrote (the latest segment run; `--run N` names another)."
+)
