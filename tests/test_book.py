@@ -222,3 +222,21 @@ def test_rebalancing_is_minimal_on_small_books(seed: int) -> None:
         assert len(moves) == fewest
     else:  # only a book that cannot be fixed is left over-loaded, and keeps its accounts
         assert all(m.from_csm not in _over(after) for m in moves)
+
+
+def test_an_override_is_the_reason_where_it_decides(tmp_path: Path) -> None:
+    """The hook overrides use: the effective tiers and the override deciding each."""
+    import datetime as dt
+
+    from tierbook.book.of_result import book_of
+    from tierbook.commands.segment import segment
+
+    rs = load_ruleset(str(ROOT / "rulesets" / "cs-segmentation-model.yaml"))
+    result = segment(rs, str(_portfolio(tmp_path)), as_of=dt.date(2026, 10, 1), engine="native")
+    tiers = result.evaluation.tiers()
+    tiers[2] = "high_touch_enterprise"  # A3 pinned: tech_touch -> high_touch_enterprise
+    book = book_of(result, tiers=tiers, overrides={"A3": "OVR-7"})
+    row = next(c for c in book.changes if c.account_id == "A3")
+    assert (row.current_tier, row.new_tier, row.change, row.reason) == (
+        "tech_touch", "high_touch_enterprise", "upgrade", "override OVR-7")
+    assert book.moves is not None and book.moves.upgrades.accounts == 2

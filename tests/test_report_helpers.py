@@ -16,7 +16,7 @@ from tierbook.ruleset.build import load_ruleset
 
 from .conftest import AS_OF, ROOT, SAMPLE
 
-FILES = ("model.md", "accounts.csv", "accounts.jsonl", "tiers.png", "report.json")
+FILES = ("model.md", "accounts.csv", "accounts.jsonl", "tiers.png", "report.json", "changes.csv")
 
 
 @lru_cache(maxsize=None)

@@ -21,6 +21,13 @@ def _money(value: float) -> str:
     return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
 
 
+def _brief(value: float) -> str:
+    """ARR in a few characters, for the terminal: $28.7M, $495K, $80."""
+    if abs(value) >= 1e6:
+        return f"${value / 1e6:,.1f}M"
+    return f"${value / 1e3:,.0f}K" if abs(value) >= 1e3 else f"${value:,.0f}"
+
+
 def _pct(part: float, whole: float) -> str:
     return f"{part / whole:.1%}" if whole else "0.0%"
 
@@ -206,8 +213,8 @@ def terminal_rows(result: SegmentResult) -> list[tuple[bool, str]]:
             (
                 not unplaced,
                 f"current book: {moves.moved.accounts:,} of {len(moves.current):,} move · "
-                f"up {moves.upgrades.accounts:,} ({_money(moves.upgrades.arr)}) · down "
-                f"{moves.downgrades.accounts:,} ({_money(moves.downgrades.arr)})"
+                f"{moves.upgrades.accounts:,} up {_brief(moves.upgrades.arr)} · "
+                f"{moves.downgrades.accounts:,} down {_brief(moves.downgrades.arr)}"
                 + (f" · {unplaced:,} unknown/unmapped" if unplaced else ""),
             )
         )
@@ -217,8 +224,8 @@ def terminal_rows(result: SegmentResult) -> list[tuple[bool, str]]:
         out.append(
             (
                 not over,
-                f"CSM books: {len(books.csms)} CSMs · {over} over-loaded · {under} under · "
-                f"rebalancing moves {len(books.rebalancing)} account(s)",
+                f"CSM books: {len(books.csms)} CSMs, {over} over-loaded, {under} under · "
+                f"rebalance: {len(books.rebalancing)} move(s)",
             )
         )
     return out

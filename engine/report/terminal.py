@@ -179,7 +179,7 @@ def _summary_lines(result: SegmentResult, box: _Box, level: int) -> list[str]:
             f"({len(result.calibration.steps)} step(s)); see model.md"
         )
     for well, text in book.terminal_rows(result):
-        lines += box.row(f"{OK if well else WARN} {text}", wrap=None)
+        lines += box.row(f"{OK if well else WARN} {text}", wrap=1 if short else 2)
     if level < 3:
         flags = result.flag_counts()
         if flags:
