@@ -16,7 +16,7 @@ from tierbook.book.current import book_moves, export_labels
 from tierbook.cli.main import main
 from tierbook.ruleset.build import load_ruleset
 
-from .conftest import FACTORS, ROOT
+from .conftest import FACTORS, ROOT, write_portfolio
 
 ARGS = ["--as-of", "2026-10-01", "--engine", "native", "--no-chart"]
 
@@ -123,6 +123,18 @@ def test_no_current_book_keys_without_the_roles(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "o" / "report.json").read_text())
     assert "current_book" not in data and "csm_books" not in data
     assert not (tmp_path / "o" / "changes.csv").exists()
+
+
+def test_no_current_book_keys_without_the_columns(tmp_path: Path) -> None:
+    path = write_portfolio(tmp_path, {"A1": (500, 0.1), "A2": (200000, 0.9)})
+    result = CliRunner().invoke(main, ["segment", "cs-segmentation-model", path, *ARGS,
+                                       "--out", "o"])
+    assert result.exit_code in (0, 1), result.output
+    data = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert "current_book" not in data and "csm_books" not in data
+    assert not (tmp_path / "o" / "changes.csv").exists()
+    assert "current book" not in result.output and "### CSM books" not in (
+        tmp_path / "o" / "model.md").read_text()
 
 
 def test_labels_map_to_tiers_and_back() -> None:

@@ -37,11 +37,14 @@ def book_of(
         name = rs.role(role)
         return ev.column(name) if name and name in ev.frame.columns else [None] * len(ids)
 
+    def present(role: str) -> bool:  # (declared, and a column of the portfolio)
+        return rs.role(role) not in (None, *result.missing_columns)
+
     labels, csm_names = column("current_tier"), column("csm")
-    moves = book_moves(rs, labels, new, arrs)
+    moves = book_moves(rs, labels, new, arrs) if present("current_tier") else None
     complexity = rs.current_book.complexity
     weights = ev.column(complexity) if complexity and complexity in ev.frame.columns else None
-    books = csm_books(rs, ids, csm_names, new, arrs, weights)
+    books = csm_books(rs, ids, csm_names, new, arrs, weights) if present("csm") else None
     rows: list[Change] = []
     if moves is not None:
         firsts = ev.firsts
