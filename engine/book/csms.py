@@ -168,16 +168,18 @@ def csm_books(
     norms = Norms.of(rs)
     held = {name: books[name] for name in sorted(books)}
     moves = rebalance(norms, held)
-    after = {name: list(accounts) for name, accounts in held.items()}
+    before = {name: norms.book(name, accounts) for name, accounts in held.items()}
+    changed = {m.from_csm for m in moves} | {m.to_csm for m in moves}
+    after = {name: list(held[name]) for name in changed}
     for m in moves:
         account = next(a for a in after[m.from_csm] if a.account_id == m.account_id)
         after[m.from_csm].remove(account)
         after[m.to_csm].append(account)
     return CsmBooks(
-        [norms.book(n, a) for n, a in held.items()],
+        list(before.values()),
         unassigned,
         moves,
-        [norms.book(n, a) for n, a in after.items()],
+        [norms.book(n, after[n]) if n in after else before[n] for n in held],
     )
 
 
@@ -191,13 +193,19 @@ def rebalance(norms: Norms, books: dict[str, list[Account]]) -> list[Move]:
     moves: list[Move] = []
     over = sorted((c for c in books if upper[c] > 1 + EPS), key=lambda c: (-upper[c], c))
     for giver in over:
+        rooms = [1 - upper[c] for c in books if c != giver and upper[c] < 1]
+        if math.fsum(rooms) + EPS < upper[giver] - 1:
+            continue  # (the others' room together is less than the excess: it cannot be fixed)
         state = (dict(upper), dict(lower), {c: set(t) for c, t in holds.items()})
         mine: list[Move] = []
         heaviest = sorted(books[giver], key=lambda a: (-norms.part(a, norms.max), a.account_id))
+        most_room = max(rooms, default=0.0)
         for a in heaviest:
             share = norms.part(a, norms.max)
             if upper[giver] <= 1 + EPS or share <= 0:
                 break
+            if share > most_room + EPS:
+                continue  # (fits nowhere)
             fits = [c for c in books if c != giver and upper[c] + share <= 1 + EPS]
             if not fits:
                 continue
@@ -209,6 +217,7 @@ def rebalance(norms: Norms, books: dict[str, list[Account]]) -> list[Move]:
                 upper[book] += sign * share
                 lower[book] += sign * norms.part(a, norms.min)
             holds[to].add(a.tier)
+            most_room = max((1 - upper[c] for c in books if c != giver), default=0.0)
             mine.append(Move(a.account_id, a.tier, giver, to, norms.part(a, norms.target)))
         if upper[giver] > 1 + EPS:  # (still over: undo, and leave the book as it is)
             upper, lower, holds = state
