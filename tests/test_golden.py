@@ -77,7 +77,7 @@ def test_goldens_cover_every_shipped_ruleset() -> None:
     assert sorted(REGENERATE.RULESETS) == shipped
     for ruleset in shipped:
         for name in ("model.md", "accounts.csv", "accounts.jsonl", "report.json",
-                     "summary.txt", "segment.json", "exit.txt"):
+                     "changes.csv", "summary.txt", "segment.json", "exit.txt"):
             assert f"{ruleset}/{name}" in GOLDEN_FILES
 
 

@@ -16,7 +16,8 @@ from tierbook.ruleset.build import load_ruleset
 
 from .conftest import AS_OF, ROOT, SAMPLE
 
-FILES = ("model.md", "accounts.csv", "accounts.jsonl", "tiers.png", "report.json", "report.html")
+FILES = ("model.md", "accounts.csv", "accounts.jsonl", "tiers.png", "report.json", "report.html",
+         "changes.csv")
 
 
 @lru_cache(maxsize=None)

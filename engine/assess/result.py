@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..evaluate.run import Evaluation
 from ..ruleset.model import Ruleset
@@ -12,6 +12,9 @@ from .capacity import Calibration, CapacityReport
 from .gates import GateResult
 from .proximity import NearBoundary
 from .reach import Unreachable
+
+if TYPE_CHECKING:
+    from ..book.of_result import Book
 
 
 @dataclass
@@ -38,6 +41,7 @@ class SegmentResult:
     ignored_columns: list[str] = field(default_factory=list)  # input columns no input reads
     lookalike_columns: dict[str, str] = field(default_factory=dict)  # ignored column -> input
     unreachable: list[Unreachable] = field(default_factory=list)  # tiers out of reach
+    book: Book | None = None  # the current book and CSM books (book.of_result.the_book)
 
     @property
     def ok(self) -> bool:

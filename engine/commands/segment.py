@@ -26,6 +26,7 @@ from ..evaluate.values import with_values
 from ..portfolio.frame import Portfolio, read_portfolio
 from ..portfolio.headers import lookalikes
 from ..report import accounts as account_files
+from ..report import book as book_report
 from ..report import chart as chart_file
 from ..report import summary as report
 from ..report.html.segment import segment_page
@@ -186,6 +187,9 @@ def write_outputs(
         files["report.html"] = segment_page(result, doc)
         if result.rejects:
             files["rejects.csv"] = report.rejects_csv(result.rejects)
+        changes = book_report.changes_csv(result)
+        if changes is not None:
+            files["changes.csv"] = changes
         for name, text in files.items():
             (tmp / name).write_text(text, encoding="utf-8")
         if chart:

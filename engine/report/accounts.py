@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import repeat
 from math import isfinite
 from typing import Any
@@ -32,10 +32,11 @@ class AccountColumns:
     decided: dict[str, list[Any]]  # column -> value per path, in ``paths`` order
     paths: dict[int, int]  # path id -> its position in ``decided``
     path_of: Sequence[int]  # each account's path id
+    tail: dict[str, Sequence[Any]] = field(default_factory=dict)  # own columns, after the rest
 
     @property
     def names(self) -> list[str]:
-        return [*self.own, *self.decided]
+        return [*self.own, *self.decided, *self.tail]
 
     def __len__(self) -> int:
         return len(self.path_of)
@@ -46,6 +47,7 @@ class AccountColumns:
         columns = {
             **self.own,
             **{name: [column[i] for i in at] for name, column in self.decided.items()},
+            **self.tail,
         }
         return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values())]
 
@@ -74,7 +76,13 @@ def account_columns(result: SegmentResult) -> AccountColumns:
     decided["comments"] = [list(d.comments) for d in firsts]
     decided["reviews"] = [list(d.reviews) for d in firsts]
     decided["motion"] = [motion[d.motion] for d in firsts]
-    return AccountColumns(own, decided, {d.path_id: i for i, d in enumerate(firsts)}, ev.path_ids())
+    tail: dict[str, Sequence[Any]] = {}
+    for role in ("csm", "current_tier"):  # (the CRM's own, as read: the book they move from)
+        source = rs.role(role)
+        if source and source in ev.frame.columns:
+            tail[role] = ev.column(source)
+    paths = {d.path_id: i for i, d in enumerate(firsts)}
+    return AccountColumns(own, decided, paths, ev.path_ids(), tail)
 
 
 # -- CSV ---------------------------------------------------------------------------------
@@ -131,9 +139,11 @@ def write_table_csv(table: AccountColumns, path: str) -> None:
             stop = start + BATCH
             own = zip(*(_csv_cells(name, column[start:stop]) for name, column in table.own.items()))
             at = table.paths
-            writer.writerows(
-                map(tuple.__add__, own, [decided[at[p]] for p in table.path_of[start:stop]])
-            )
+            rows = map(tuple.__add__, own, [decided[at[p]] for p in table.path_of[start:stop]])
+            if table.tail:
+                tail = zip(*(_csv_cells(n, column[start:stop]) for n, column in table.tail.items()))
+                rows = map(tuple.__add__, rows, tail)
+            writer.writerows(rows)
 
 
 # -- JSON Lines --------------------------------------------------------------------------
@@ -173,12 +183,14 @@ def write_table_jsonl(table: AccountColumns, path: str) -> None:
     own_names = list(table.own)
     decided = [_json_cells(column) for column in table.decided.values()]
     keys = [_encode(name) + ": " for name in table.decided]
+    end = "" if table.tail else "}\n"  # (the tail's columns close the row instead)
     pieces = [
-        "".join(", " + k + v for k, v in zip(keys, cells, strict=True)) + "}\n"
+        "".join(", " + k + v for k, v in zip(keys, cells, strict=True)) + end
         for cells in zip(*decided)
     ]
     if not decided:
-        pieces = ["}\n"] * len(table.paths)
+        pieces = [end] * len(table.paths)
+    tail_keys = [", " + _encode(name) + ": " for name in table.tail]
     prefix = ["{" + _encode(own_names[0]) + ": "] + [
         ", " + _encode(n) + ": " for n in own_names[1:]
     ]
@@ -190,4 +202,8 @@ def write_table_jsonl(table: AccountColumns, path: str) -> None:
                 for p, column in zip(prefix, table.own.values(), strict=True)
             ]
             columns.append([pieces[table.paths[p]] for p in table.path_of[start:stop]])
+            for k, column in zip(tail_keys, table.tail.values(), strict=True):
+                columns.append(list(map(str.__add__, repeat(k), _json_cells(column[start:stop]))))
+            if table.tail:
+                columns.append(["}\n"] * len(columns[0]))
             fh.write("".join(map("".join, zip(*columns))))

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..assess.alignment import align
 from ..assess.result import SegmentResult
+from .book import json_keys as book_keys
 
 
 def segment_json(result: SegmentResult, accounts: bool = True) -> dict[str, Any]:
@@ -72,4 +73,5 @@ def segment_json(result: SegmentResult, accounts: bool = True) -> dict[str, Any]
             }
             for d, name, arr in zip(ev.decisions, names, arrs)
         ]
+    out.update(book_keys(result))  # (current_book, csm_books: where their columns are)
     return out

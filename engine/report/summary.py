@@ -15,7 +15,7 @@ from typing import Any
 from ..assess.capacity import gap_words
 from ..assess.result import SegmentResult
 from ..network.conditions import describe
-from . import behind, confidence, near
+from . import behind, book, confidence, near
 from .accounts import FORMULA_START
 from .extra import extra_sections, gates_line
 from .levers import lever_markdown
@@ -251,6 +251,7 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
         )
     if n > max_rows:
         w(f"| ... | {n - max_rows:,} more accounts in accounts.csv | | | | |")
+    out.extend(book.moves_markdown(result))
     w("")
     w("## 6. Capacity Roll-Up")
     w("")
@@ -289,6 +290,7 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
             "review it with `tierbook calibrate`, which writes it as a new ruleset version. "
             "Thresholds never move silently."
         )
+    out.extend(book.csm_markdown(result))
     w("")
     w("## 7. Re-Calibration Triggers")
     w("")

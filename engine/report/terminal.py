@@ -21,7 +21,7 @@ from typing import TextIO
 
 from ..assess.gates import GateResult
 from ..assess.result import SegmentResult
-from . import near
+from . import book, near
 from .extra import arr_per_csm
 from .summary import money, pct
 
@@ -178,6 +178,8 @@ def _summary_lines(result: SegmentResult, box: _Box, level: int) -> list[str]:
             f"{WARN} calibration recommends: {result.calibration.direction} "
             f"({len(result.calibration.steps)} step(s)); see model.md"
         )
+    for well, text in book.terminal_rows(result):
+        lines += box.row(f"{OK if well else WARN} {text}", wrap=1 if short else 2)
     if level < 3:
         flags = result.flag_counts()
         if flags:

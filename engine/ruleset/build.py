@@ -20,6 +20,7 @@ from .model import (
     Cell,
     Component,
     Contradiction,
+    CurrentBook,
     Decision,
     DecisionRule,
     Derived,
@@ -334,8 +335,18 @@ def build_model(doc: Document, sha256: str) -> Ruleset:
         min_dwell_quarters=int(trans.get("min_dwell_quarters", 1)),
         transition_signals=dict(trans.get("signals", {})),
         alignment=dict(d.get("alignment", {})),
+        current_book=_current_book(d.get("current_book", {})),
         metadata=dict(meta),
         raw=d,
+    )
+
+
+def _current_book(d: dict[str, Any]) -> CurrentBook:
+    return CurrentBook(
+        labels=dict(d.get("labels", {})),
+        export=dict(d.get("export", {})),
+        complexity=d.get("complexity"),
+        complexity_neutral=float(d.get("complexity_neutral", 1.0)),
     )
 
 

@@ -122,4 +122,27 @@ class OperationChecks(CheckerBase):
                     t["complexity"], ("alignment", "territory", "complexity"), "complexity"
                 )
 
+    def check_current_book(self) -> None:
+        book = self.d.get("current_book")
+        if not book:
+            return
+        roles = [i.get("role") for i in self.d.get("inputs", [])]
+        if book.get("labels") and "current_tier" not in roles:
+            self.error(
+                ("current_book", "labels"),
+                "labels map the current tier, but no input has role current_tier",
+                "unknown-reference",
+            )
+        for part in ("labels", "export"):
+            for key, value in book.get(part, {}).items():
+                tier = value if part == "labels" else key
+                if tier not in self.tiers:
+                    self.error(
+                        ("current_book", part, key),
+                        f"unknown tier '{tier}'" + suggest(tier, self.tiers),
+                        "unknown-tier",
+                    )
+        if "complexity" in book:
+            self.numeric_ref(book["complexity"], ("current_book", "complexity"), "complexity")
+
     # -- dependencies --------------------------------------------------------------------

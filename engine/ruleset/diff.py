@@ -38,6 +38,7 @@ _SCOPES = {
     "transitions": "replay movement",
     "recalibration": "replay triggers",
     "alignment": "coverage alignment",
+    "current_book": "the moves against the current book, changes.csv and CSM books",
     "tierbook": "the ruleset format",
 }
 _TEXTS = {

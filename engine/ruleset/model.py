@@ -273,6 +273,18 @@ class TransitionRule:
 
 
 @dataclass(frozen=True)
+class CurrentBook:
+    """The ruleset's ``current_book`` section: the CRM's current-tier labels -> tiers (empty:
+    only a label that is a tier id counts), the label written back per tier, and what
+    weights an account's load in its CSM's book."""
+
+    labels: dict[str, str] = field(default_factory=dict)
+    export: dict[str, str] = field(default_factory=dict)
+    complexity: str | None = None
+    complexity_neutral: float = 1.0
+
+
+@dataclass(frozen=True)
 class Ruleset:
     name: str
     version: str
@@ -303,6 +315,7 @@ class Ruleset:
     # event type -> a condition on the account's values and flags that counts, for
     # history.quarters_since.<event type>, as an event of that type (transitions.signals)
     transition_signals: dict[str, Condition] = field(default_factory=dict)
+    current_book: CurrentBook = field(default_factory=CurrentBook)
 
     def input(self, input_id: str) -> Input:
         return next(i for i in self.inputs if i.id == input_id)

@@ -32,6 +32,7 @@ class _Checker(ValueChecks, BandChecks, RuleChecks, OperationChecks, GraphChecks
         self.check_capacity_gates_triggers()
         self.check_cycles()
         self.check_alignment()
+        self.check_current_book()
         if not self.problems:
             self.check_tier_inputs_known()
         return self.problems

@@ -77,7 +77,9 @@ AS_OF = "2026-10-01"
 COMMON = ["--as-of", AS_OF, "--engine", "native"]
 RULESETS = ("cs-segmentation-model", "customer-success", "keep-segment", "priority-model")
 DEFAULT = RULESETS[0]
-SEGMENT_FILES = ("model.md", "accounts.csv", "accounts.jsonl", "report.json", "report.html")
+SEGMENT_FILES = (
+    "model.md", "accounts.csv", "accounts.jsonl", "report.json", "report.html", "changes.csv"
+)
 PLAN_HEAD = "plan/head.yaml"  # input, under tests/golden; copied to the same relative path
 INPUTS = ("regenerate.py", PLAN_HEAD)  # files under tests/golden that are not outputs
 SIDE_STORE = "side.sqlite"
