@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..evaluate.run import Evaluation
 from ..ruleset.model import Ruleset
@@ -12,6 +12,9 @@ from .capacity import Calibration, CapacityReport
 from .gates import GateResult
 from .proximity import NearBoundary
 from .reach import Unreachable
+
+if TYPE_CHECKING:
+    from ..overrides.apply import OverrideReport
 
 
 @dataclass
@@ -38,6 +41,7 @@ class SegmentResult:
     ignored_columns: list[str] = field(default_factory=list)  # input columns no input reads
     lookalike_columns: dict[str, str] = field(default_factory=dict)  # ignored column -> input
     unreachable: list[Unreachable] = field(default_factory=list)  # tiers out of reach
+    overrides: OverrideReport | None = None  # --overrides: what they changed (issue 19)
 
     @property
     def ok(self) -> bool:
@@ -47,9 +51,14 @@ class SegmentResult:
     def arr_band_id(self) -> str | None:
         return next((b.id for b in self.ruleset.bands if b.over == self.arr_field), None)
 
+    def tiers(self) -> list[str]:
+        """Each account's tier: the overrides' where one pins it, else the rules'."""
+        rules = self.evaluation.tiers()
+        return rules if self.overrides is None else self.overrides.tiers(rules)
+
     def tier_summary(self) -> dict[str, dict[str, Any]]:
         out = {t.id: {"accounts": 0, "arr": 0.0} for t in self.ruleset.tiers}
-        for tier, arr in zip(self.evaluation.tiers(), self.evaluation.column(self.arr_field)):
+        for tier, arr in zip(self.tiers(), self.evaluation.column(self.arr_field)):
             out[tier]["accounts"] += 1
             out[tier]["arr"] += float(arr or 0.0)
         for v in out.values():
@@ -67,4 +76,8 @@ class SegmentResult:
         for d, n in self.evaluation.by_path():
             for f in d.flags:
                 counts[f] += n
+        if self.overrides is not None:
+            from ..overrides.segment import effective_flag_counts
+
+            return effective_flag_counts(self.overrides, counts)
         return counts

@@ -90,7 +90,9 @@ def segment(
     on_error: str = "fail",
     chart: bool = True,
     progress: Callable[[int], None] | None = None,
+    overrides: str | None = None,
 ) -> SegmentResult:
+    from ..overrides.select import overrides_for
     from .segment import write_outputs
 
     store_outside(store_path, out_dir)
@@ -106,6 +108,7 @@ def segment(
         on_error=on_error,
         command="segment",
         progress=progress,
+        overrides=overrides_for(ruleset, overrides),
         write=(lambda r, commit: write_outputs(r, out_dir, chart=chart, commit=commit))
         if out_dir
         else None,

@@ -334,6 +334,7 @@ def build_model(doc: Document, sha256: str) -> Ruleset:
         alignment=dict(d.get("alignment", {})),
         metadata=dict(meta),
         raw=d,
+        overrides=dict(d.get("overrides", {})),
     )
 
 
