@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from .override_cmd import override
 from .replay_cmd import replay
 from .rule_tests import test_command
 from .runs import runs
@@ -37,6 +38,7 @@ main.add_command(history)
 main.add_command(calibrate)
 main.add_command(align)
 main.add_command(runs)
+main.add_command(override)
 
 
 if __name__ == "__main__":  # pragma: no cover
