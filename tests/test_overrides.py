@@ -120,7 +120,7 @@ def test_capacity_and_gates_use_the_effective_tiers(segmented: Any) -> None:
 
 
 def test_explain_shows_the_rules_result_and_the_override(segmented: Any) -> None:
-    result, _, store = segmented
+    _, _, store = segmented
     x = api.explain("ACC-00008", store_path=str(store))
     assert x["tier"] == "mid_touch"
     assert x["override"]["tier"] == "high_touch_enterprise"
