@@ -118,6 +118,13 @@ def segment(
     help="Exit 0 when nothing changes, 4 when something does; 1 (a failed gate of the head, "
     "bad input) and 2 (usage) as always.",
 )
+@overrides_option
+@click.option(
+    "--base-overrides",
+    metavar="FILE",
+    help="The overrides file before the change (a file or git:REF:PATH); default: the same "
+    "as --overrides. With the same ruleset as base and head, plans the overrides change.",
+)
 def plan(
     base: str,
     head: str,
@@ -129,6 +136,8 @@ def plan(
     on_error: str,
     fmt: str,
     detailed_exitcode: bool,
+    overrides: str | None,
+    base_overrides: str | None,
 ) -> None:
     """What changing the ruleset from BASE to HEAD does to the portfolio: accounts that move
     tier, ARR moved, CSMs needed, gates and flags.  Exits 1 when a gate of the head fails."""
@@ -145,6 +154,8 @@ def plan(
             store_path=store,
             memo=not no_memo,
             on_error=on_error,
+            overrides=overrides,
+            base_overrides=base_overrides,
         )
         for w in p.warnings:
             click.echo(f"warning: {w}", err=True)

@@ -49,16 +49,24 @@ def plan(
     store_path: str | None = None,
     memo: bool = True,
     on_error: str = "fail",
+    overrides: str | None = None,
+    base_overrides: str | None = None,
 ) -> Plan:
+    from ..overrides.select import overrides_for
     from ..ruleset.build import ruleset_from_document
     from ..ruleset.diff import diff_documents
     from .plan import compare
     from .review import load_pair
 
-    base_doc, head_doc, base_side, head_side = load_pair(base, head, "plan")
+    base_doc, head_doc, base_side, head_side = load_pair(
+        base, head, "plan", same_ok=base_overrides is not None
+    )
     sides = []
     for spec, label, doc in ((base, "base", base_doc), (head, "head", head_doc)):
         ruleset, text = ruleset_from_document(doc), doc.text
+        pinned = overrides_for(
+            ruleset, (base_overrides or overrides) if label == "base" else overrides
+        )
         sides.append(
             segment_and_store(
                 ruleset,
@@ -71,6 +79,7 @@ def plan(
                 on_error=on_error,
                 command="plan",
                 label=f"{label}: {spec}",
+                overrides=pinned,
             )
         )
     p = compare(sides[0], sides[1], rules=diff_documents(base_doc.data, head_doc.data))

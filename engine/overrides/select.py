@@ -17,6 +17,14 @@ def overrides_path(ruleset: Ruleset, given: str | None) -> str | None:
 
 
 def overrides_for(ruleset: Ruleset, given: str | None) -> Overrides | None:
-    """The overrides, checked against the ruleset (a RulesetError naming file:line if not)."""
+    """The overrides (a file, or ``git:REF:PATH`` as `plan` reads a base), checked against the
+    ruleset (a RulesetError naming file:line if not)."""
     path = overrides_path(ruleset, given)
-    return None if path is None else load_overrides(path, ruleset)
+    if path is None:
+        return None
+    if path.startswith("git:"):
+        from ..ruleset.sources import load_document
+
+        doc = load_document(path)
+        return load_overrides(path, ruleset, text=doc.text)
+    return load_overrides(path, ruleset)
