@@ -187,6 +187,7 @@ def plan(
 @click.option("--in-place", is_flag=True, help="Rewrite RULESET itself (review the diff).")
 @on_error_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@overrides_option
 def calibrate(
     ruleset: str | None,
     accounts: str | None,
@@ -198,6 +199,7 @@ def calibrate(
     in_place: bool,
     on_error: str,
     fmt: str,
+    overrides: str | None,
 ) -> None:
     """Write the capacity calibration `segment` recommends as a new ruleset version:
     thresholds moved (labels that spell them follow), version bumped, a changelog line
@@ -218,6 +220,7 @@ def calibrate(
             on_error=on_error,
             store_path=store,
             memo=not no_memo,
+            overrides=overrides,
         )
         _input_notes(outcome.result)
         # rewritten in place, the old version is only in git now: compare with that
@@ -240,6 +243,7 @@ def calibrate(
 @evaluation_options
 @on_error_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@overrides_option
 def align(
     ruleset: str | None,
     accounts: str | None,
@@ -249,6 +253,7 @@ def align(
     no_memo: bool,
     on_error: str,
     fmt: str,
+    overrides: str | None,
 ) -> None:
     """Coverage alignment: accounts covered differently from their recommended tier, the
     changes of highest impact, expansion ranking and CSM territory rebalancing.
@@ -267,6 +272,7 @@ def align(
             store_path=store,
             memo=not no_memo,
             on_error=on_error,
+            overrides=overrides,
         )
         _input_notes(result)
         if fmt == "json":

@@ -163,9 +163,11 @@ def calibrate(
     on_error: str = "fail",
     store_path: str | None = None,
     memo: bool = True,
+    overrides: str | None = None,
 ) -> CalibrateOutcome:
     """Write the recommended capacity calibration as a new ruleset version (written,
     nothing to calibrate, or refused and why)."""
+    from ..overrides.select import overrides_for
     from ..ruleset.build import resolve_ruleset_path, ruleset_from_document
     from ..ruleset.sources import load_document
     from ..ruleset.yamlsafe import load_file
@@ -194,6 +196,7 @@ def calibrate(
         memo=memo,
         on_error=on_error,
         command="calibrate",
+        overrides=overrides_for(ruleset, overrides),
     )
     target = Path(ruleset_arg if in_place else output)  # type: ignore[arg-type]
     return finish(doc, result, as_of, target)
@@ -208,9 +211,11 @@ def align(
     store_path: str | None = None,
     memo: bool = True,
     on_error: str = "fail",
+    overrides: str | None = None,
 ) -> tuple[SegmentResult, Alignment | None]:
     """Coverage alignment, expansion ranking and territory rebalancing (priority-model)."""
     from ..assess.alignment import align as run_align
+    from ..overrides.select import overrides_for
 
     ruleset, text = load(ruleset_arg or "priority-model")
     if not ruleset.alignment:
@@ -227,5 +232,6 @@ def align(
         memo=memo,
         on_error=on_error,
         command="align",
+        overrides=overrides_for(ruleset, overrides),
     )
     return result, run_align(result)
