@@ -197,3 +197,13 @@ def test_without_overrides_the_accounts_have_no_override_columns(tmp_path: Path)
     header = (tmp_path / "out" / "accounts.csv").read_text().splitlines()[0]
     assert "rules_tier" not in header and "override" not in header
     assert "overrides" not in json.loads((tmp_path / "out" / "report.json").read_text())
+
+
+def test_an_override_made_after_the_as_of_date_is_not_yet_in_force(tmp_path: Path) -> None:
+    out = run("segment", str(SAMPLE), "--as-of", "2026-11-01", "--no-chart", "--overrides",
+              str(OVERRIDES), "--format", "json")
+    doc = json.loads(out.stdout)
+    assert [o["id"] for o in doc["overrides"]["pending"]] == ["weststack-renewal",
+                                                               "oakmont-at-risk"]
+    accounts = {a["account_id"]: a for a in doc["accounts"]}
+    assert accounts["ACC-00008"]["tier"] == accounts["ACC-00008"]["rules_tier"] == "mid_touch"

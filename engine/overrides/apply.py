@@ -40,6 +40,7 @@ class OverrideReport:
     as_of: dt.date
     applied: dict[int, Applied] = field(default_factory=dict)  # account index -> its overrides
     expired: list[Override] = field(default_factory=list)
+    pending: list[Override] = field(default_factory=list)  # made after the as-of date
     stale: list[tuple[Override, str]] = field(default_factory=list)  # (override, why)
     redundant: list[Override] = field(default_factory=list)
     expiring: list[Override] = field(default_factory=list)
@@ -85,6 +86,7 @@ class OverrideReport:
             "expired": [item(o) for o in self.expired],
             "redundant": [item(o) for o in self.redundant],
             "stale": [{**item(o), "why": why} for o, why in self.stale],
+            "pending": [item(o) for o in self.pending],
         }
         if self.rules_capacity is not None:
             out["rules_capacity"] = self.rules_capacity.as_dict()
@@ -108,8 +110,11 @@ def apply_overrides(
     at = {a: i for i, a in enumerate(account_ids)}
     soon = as_of + dt.timedelta(days=EXPIRING_DAYS)
     for o in found.overrides:
-        if not o.active(as_of):
+        if o.expired(as_of):
             report.expired.append(o)
+            continue
+        if not o.active(as_of):  # (made after the as-of date: not yet in force)
+            report.pending.append(o)
             continue
         if gone and o.account in gone:
             report.stale.append((o, gone[o.account]))

@@ -24,8 +24,11 @@ class Override:
     line: int = 0  # where the override starts in its file
 
     def active(self, on: dt.date) -> bool:
-        """In force on ``on``: the expiry date is the last day it applies."""
-        return on <= self.expires
+        """In force on ``on``: from the day it was made to its expiry date, both included."""
+        return self.created <= on <= self.expires
+
+    def expired(self, on: dt.date) -> bool:
+        return on > self.expires
 
     def fields(self) -> list[str]:
         """What it overrides, one name per field: 'tier', 'flag:<id>'."""

@@ -24,6 +24,7 @@ def summary_line(report: OverrideReport) -> str:
         f"override; {len(report.expiring)} expiring within {EXPIRING_DAYS} days, "
         f"{len(report.expired)} expired (ignored), {len(report.redundant)} redundant, "
         f"{len(report.stale)} stale"
+        + (f", {len(report.pending)} not yet in force" if report.pending else "")
     )
 
 
@@ -57,6 +58,7 @@ def markdown(result: SegmentResult) -> list[str]:
         ("Expiring within 30 days", report.expiring, "renew or let it lapse"),
         ("Expired (ignored)", report.expired, "remove it from the file"),
         ("Redundant (the rules agree)", report.redundant, "suggest removing it"),
+        ("Not yet in force (made after the as-of date)", report.pending, "applies from its date"),
     )
     for title, items, note in lists:
         if items:

@@ -33,7 +33,7 @@ def overrides_problems(
                 "override-expired",
             )
             for i, o in enumerate(found.overrides)
-            if not o.active(on)
+            if o.expired(on)
         ]
     return problems
 
