@@ -160,7 +160,7 @@ def test_add_appends_a_block_and_keeps_every_comment(tmp_path: Path) -> None:
     out = _add(path, "ACC-00019", "--tier", "high_touch_enterprise", "--expires", "2027-02-28")
     assert out.exit_code == 0, out.output
     assert out.stdout.startswith(
-        f"{path}:42: added acc-00019: ACC-00019 pinned to "
+        f"{path}:43: added acc-00019: ACC-00019 pinned to "
         "high_touch_enterprise by vp-cs until 2027-02-28"
     )
     text = path.read_text()
@@ -199,7 +199,7 @@ def test_add_appends_a_block_and_keeps_every_comment(tmp_path: Path) -> None:
         (
             ["ACC-00008", "--tier", "mid_touch", "--expires", "2027-01-31"],
             "$.overrides[4].tier: account ACC-00008: the tier is already overridden by "
-            "'weststack-renewal' (line 8); one override per field of an account",
+            "'weststack-renewal' (line 9); one override per field of an account",
         ),
         (
             ["ACC-00019", "--add-flag", "vip", "--expires", "2027-01-31"],
