@@ -117,6 +117,13 @@ def test_capacity_and_gates_use_the_effective_tiers(segmented: Any) -> None:
     detail = {g.id: g.detail for g in result.gates}
     assert "high_touch_enterprise 101" in detail["no_empty_tier"]
     assert "; rules alone: high_touch_enterprise 100" in detail["no_empty_tier"]
+    assert detail["mid_touch_under_60_percent"] == (
+        "mid_touch holds 21.2% of accounts (636 of 3,000); cap 60%; rules alone: 21.2% (637)"
+    )
+    assert detail["capacity_fit_explicit"].startswith(result.capacity.statement())
+    assert f"; rules alone: {result.overrides.rules_capacity.statement()}" in (
+        detail["capacity_fit_explicit"]
+    )
 
 
 def test_explain_shows_the_rules_result_and_the_override(segmented: Any) -> None:

@@ -72,3 +72,14 @@ def test_the_file_a_ruleset_names_is_the_default(tmp_path: Path) -> None:
     none = run("override", "list")
     assert none.exit_code == 2
     assert "names no overrides file (overrides.file): give --overrides FILE" in none.stderr
+
+
+def test_naming_an_overrides_file_is_a_change_that_may_change_decisions() -> None:
+    from tierbook.ruleset.diff import MAY, diff_documents
+
+    before = {"metadata": {"name": "x"}}
+    after = {"metadata": {"name": "x"}, "overrides": {"file": "o.yaml"}}
+    [change] = diff_documents(before, after).changes
+    assert (change.where, change.kind, change.klass, change.scope) == (
+        "overrides", "added", MAY, "the overrides file it names"
+    )

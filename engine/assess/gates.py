@@ -11,7 +11,7 @@ from typing import Any
 from ..evaluate.run import Evaluation
 from ..ruleset.model import Gate, Ruleset, Waiver
 from ..ruleset.waivers import expired_text, is_expired
-from .capacity import CapacityReport
+from .capacity import CapacityReport, roll_up
 from .reach import unreachable_note
 
 REQUIRED_TRIGGERS = (
@@ -185,9 +185,13 @@ def _flags_compatible(g: Gate, c: GateContext) -> Outcome:
 
 
 def _capacity(g: Gate, c: GateContext) -> tuple[bool, str]:
+    rules = ""
+    if c.tiers is not None:  # (under overrides: the rules' own roll-up too)
+        arrs = [float(v or 0.0) for v in c.evaluation.column(c.arr_field)]
+        rules = _rules_alone(c, roll_up(c.ruleset, c.evaluation.tiers(), arrs).statement())
     if c.capacity.available is None:
-        return False, "no CSM capacity declared: " + c.capacity.statement()
-    return True, c.capacity.statement()
+        return False, "no CSM capacity declared: " + c.capacity.statement() + rules
+    return True, c.capacity.statement() + rules
 
 
 def _share_cap(g: Gate, c: GateContext) -> tuple[bool, str]:

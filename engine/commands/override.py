@@ -103,7 +103,11 @@ def override_list(
                 "owner": o.owner,
                 "created": o.created.isoformat(),
                 "expires": o.expires.isoformat(),
-                "status": "expired" if left < 0 else f"{left} day(s) left",
+                "status": "expired"
+                if left < 0
+                else f"in force from {o.created.isoformat()}"
+                if as_of < o.created
+                else f"{left} day(s) left",
                 "reason": o.reason,
                 "ticket": o.ticket,
                 "line": o.line,

@@ -38,6 +38,7 @@ _SCOPES = {
     "transitions": "replay movement",
     "recalibration": "replay triggers",
     "alignment": "coverage alignment",
+    "overrides": "the overrides file it names",
     "tierbook": "the ruleset format",
 }
 _TEXTS = {
