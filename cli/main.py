@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from .events_cmd import events
+from .override_cmd import override
 from .replay_cmd import replay
 from .rule_tests import test_command
 from .runs import runs
@@ -39,6 +40,7 @@ main.add_command(calibrate)
 main.add_command(align)
 main.add_command(runs)
 main.add_command(events)
+main.add_command(override)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -105,3 +105,13 @@ def leading_ruleset(command: str, *values: str | None) -> list[str | None]:
             f"ruleset comes first (tierbook {command} {order})"
         )
     return args
+
+
+overrides_option = click.option(
+    "--overrides",
+    "overrides",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Overrides file (docs/overrides.md) applied after the rules. Default: the file the "
+    "ruleset names (overrides.file), if any.",
+)

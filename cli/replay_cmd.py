@@ -9,7 +9,13 @@ import click
 from tierbook.commands import api as commands
 
 from .handler import run_command as _run
-from .options import FORMATS, evaluation_options, leading_ruleset, on_error_option
+from .options import (
+    FORMATS,
+    evaluation_options,
+    leading_ruleset,
+    on_error_option,
+    overrides_option,
+)
 
 
 @click.command()
@@ -28,6 +34,7 @@ from .options import FORMATS, evaluation_options, leading_ruleset, on_error_opti
 @on_error_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--no-chart", is_flag=True, help="Do not draw the PNG charts.")
+@overrides_option
 def replay(
     ruleset: str | None,
     accounts: str | None,
@@ -40,6 +47,7 @@ def replay(
     on_error: str,
     fmt: str,
     no_chart: bool,
+    overrides: str | None,
 ) -> None:
     """Replay quarterly EVENTS on the portfolio: tier movement, promotions, demotions,
     reviews and re-calibration triggers, quarter by quarter.
@@ -62,6 +70,7 @@ def replay(
             on_error=on_error,
             out_dir=out_dir,
             chart=not no_chart,
+            overrides=overrides,
         )
         if fmt == "json":
             click.echo(json.dumps(r.as_json(), indent=2))

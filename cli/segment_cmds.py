@@ -13,7 +13,13 @@ from tierbook.commands import api as commands
 from tierbook.errors import EXIT_CHANGES, EXIT_INVALID
 
 from .handler import run_command as _run
-from .options import FORMATS, evaluation_options, leading_ruleset, on_error_option
+from .options import (
+    FORMATS,
+    evaluation_options,
+    leading_ruleset,
+    on_error_option,
+    overrides_option,
+)
 
 
 @click.command()
@@ -31,6 +37,7 @@ from .options import FORMATS, evaluation_options, leading_ruleset, on_error_opti
 @on_error_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--no-chart", is_flag=True, help="Do not draw tiers.png.")
+@overrides_option
 def segment(
     ruleset: str | None,
     accounts: str | None,
@@ -42,6 +49,7 @@ def segment(
     on_error: str,
     fmt: str,
     no_chart: bool,
+    overrides: str | None,
 ) -> None:
     """Segment a portfolio: bands, tiers, flags, capacity, gates, model document.
 
@@ -61,6 +69,7 @@ def segment(
             on_error=on_error,
             chart=not no_chart,
             progress=_progress_printer(),
+            overrides=overrides,
         )
         if sys.stderr.isatty() and len(result.evaluation.decisions) >= 10000:
             click.echo("", err=True)  # end the progress line
@@ -115,6 +124,13 @@ def segment(
     type=click.Path(dir_okay=False),
     help="Also write the plan as one self-contained HTML page (say report.html).",
 )
+@overrides_option
+@click.option(
+    "--base-overrides",
+    metavar="FILE",
+    help="The overrides file before the change (a file or git:REF:PATH); default: the same "
+    "as --overrides. With the same ruleset as base and head, plans the overrides change.",
+)
 def plan(
     base: str,
     head: str,
@@ -127,6 +143,8 @@ def plan(
     fmt: str,
     detailed_exitcode: bool,
     html_file: str | None,
+    overrides: str | None,
+    base_overrides: str | None,
 ) -> None:
     """What changing the ruleset from BASE to HEAD does to the portfolio: accounts that move
     tier, ARR moved, CSMs needed, gates and flags.  Exits 1 when a gate of the head fails."""
@@ -143,6 +161,8 @@ def plan(
             store_path=store,
             memo=not no_memo,
             on_error=on_error,
+            overrides=overrides,
+            base_overrides=base_overrides,
         )
         for w in p.warnings:
             click.echo(f"warning: {w}", err=True)
@@ -178,6 +198,7 @@ def plan(
 @click.option("--in-place", is_flag=True, help="Rewrite RULESET itself (review the diff).")
 @on_error_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@overrides_option
 def calibrate(
     ruleset: str | None,
     accounts: str | None,
@@ -189,6 +210,7 @@ def calibrate(
     in_place: bool,
     on_error: str,
     fmt: str,
+    overrides: str | None,
 ) -> None:
     """Write the capacity calibration `segment` recommends as a new ruleset version:
     thresholds moved (labels that spell them follow), version bumped, a changelog line
@@ -209,6 +231,7 @@ def calibrate(
             on_error=on_error,
             store_path=store,
             memo=not no_memo,
+            overrides=overrides,
         )
         _input_notes(outcome.result)
         # rewritten in place, the old version is only in git now: compare with that
@@ -231,6 +254,7 @@ def calibrate(
 @evaluation_options
 @on_error_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@overrides_option
 def align(
     ruleset: str | None,
     accounts: str | None,
@@ -240,6 +264,7 @@ def align(
     no_memo: bool,
     on_error: str,
     fmt: str,
+    overrides: str | None,
 ) -> None:
     """Coverage alignment: accounts covered differently from their recommended tier, the
     changes of highest impact, expansion ranking and CSM territory rebalancing.
@@ -258,6 +283,7 @@ def align(
             store_path=store,
             memo=not no_memo,
             on_error=on_error,
+            overrides=overrides,
         )
         _input_notes(result)
         if fmt == "json":

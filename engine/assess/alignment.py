@@ -52,22 +52,22 @@ def align(result: SegmentResult) -> Alignment | None:
     top_n = int(cfg.get("top", 5))
     arr_field = result.arr_field
     misaligned, unknown = [], 0
-    for d in result.evaluation.decisions:
+    for d, tier in zip(result.evaluation.decisions, result.tiers()):  # (tiers: effective)
         values = d.values
         current = values.get(cfg["current"])
         if current is None or current not in tiers:
             unknown += 1
             continue
-        if current == d.tier:
+        if current == tier:
             continue
         arr = float(values.get(arr_field) or 0.0)
-        steps = tiers.index(current) - tiers.index(d.tier)
+        steps = tiers.index(current) - tiers.index(tier)
         misaligned.append(
             {
                 "account_id": d.account_id,
                 "arr": round(arr, 2),
                 "current": current,
-                "recommended": d.tier,
+                "recommended": tier,
                 "change": "upgrade" if steps > 0 else "downgrade",
                 "tiers_moved": abs(steps),
                 "impact": round(arr * abs(steps), 2),
@@ -91,7 +91,7 @@ def align(result: SegmentResult) -> Alignment | None:
 
 def _expansion(result: SegmentResult, cfg: dict[str, Any], limit: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for d in result.evaluation.decisions:
+    for d, tier in zip(result.evaluation.decisions, result.tiers()):  # (tiers: effective)
         values = d.values
         potential = values.get(cfg["potential"])
         arr = float(values.get(result.arr_field) or 0.0)
@@ -111,7 +111,7 @@ def _expansion(result: SegmentResult, cfg: dict[str, Any], limit: int) -> list[d
                 "readiness": round(readiness, 4),
                 "signals": signals,
                 "score": round(score, 2),
-                "tier": d.tier,
+                "tier": tier,
             }
         )
     rows.sort(key=lambda r: (-r["score"], r["account_id"]))
@@ -123,13 +123,13 @@ def _territory(result: SegmentResult, cfg: dict[str, Any]) -> dict[str, Any]:
     book = {t.id: (t.book_target or 0) for t in rs.tiers}
     tol = float(cfg.get("tolerance", 0.15))
     accounts: dict[str, list[tuple[float, str]]] = {}
-    for d in result.evaluation.decisions:
+    for d, tier in zip(result.evaluation.decisions, result.tiers()):  # (tiers: effective)
         values = d.values
         csm = values.get(cfg["csm"])
-        if not csm or not book.get(d.tier):
+        if not csm or not book.get(tier):
             continue  # pooled/automated or unassigned accounts carry no named load
         complexity = float(values.get(cfg.get("complexity", ""), None) or 1.0)
-        accounts.setdefault(str(csm), []).append((complexity / book[d.tier], d.account_id))
+        accounts.setdefault(str(csm), []).append((complexity / book[tier], d.account_id))
     if not accounts:
         return {"csms": {}, "moves": [], "note": "no accounts with a named CSM"}
     # fsum: exact, so the same on every Python (3.12 made sum() of floats compensated, and

@@ -11,7 +11,7 @@ from typing import Any
 from ..evaluate.run import Evaluation
 from ..ruleset.model import Gate, Ruleset, Waiver
 from ..ruleset.waivers import expired_text, is_expired
-from .capacity import CapacityReport
+from .capacity import CapacityReport, roll_up
 from .reach import unreachable_note
 
 REQUIRED_TRIGGERS = (
@@ -78,24 +78,43 @@ class GateContext:
     reclassify: Callable[[list[tuple[int, float]]], list[str]]  # (account index, new arr) -> tiers
     rejected: int = 0  # rows left out by --on-error skip
     rejected_arr: float = 0.0  # their ARR (part of the input book)
+    tiers: list[str] | None = None  # effective tiers under --overrides (None: the rules')
 
 
 # a check's outcome: passed (True/False) or nothing to check (None), and its detail
 Outcome = tuple[bool | None, str]
 
 
-def _no_empty_tier(g: Gate, c: GateContext) -> tuple[bool, str]:
+def _tier_counts(c: GateContext, rules: bool = False) -> dict[str, int]:
     counts = {t: 0 for t in c.ruleset.tier_ids}
+    if c.tiers is not None and not rules:
+        for tier in c.tiers:
+            counts[tier] += 1
+        return counts
     for d, n in c.evaluation.by_path():
         counts[d.tier] += n
+    return counts
+
+
+def _rules_alone(c: GateContext, text: str) -> str:
+    """Under overrides, the rules-only figures too."""
+    return "" if c.tiers is None else f"; rules alone: {text}"
+
+
+def _no_empty_tier(g: Gate, c: GateContext) -> tuple[bool, str]:
+    counts = _tier_counts(c)
     empty = [t for t, n in counts.items() if n == 0]
     text = ", ".join(f"{t} {n:,}" for t, n in counts.items())
     out_of_reach = unreachable_note(c.ruleset, c.evaluation.bands, c.missing_columns, empty)
+    rules = ", ".join(f"{t} {n:,}" for t, n in _tier_counts(c, rules=True).items())
     return (
         not empty,
-        f"every tier has accounts ({text})"
-        if not empty
-        else f"empty tier(s): {', '.join(empty)} ({text}){out_of_reach}",
+        (
+            f"every tier has accounts ({text})"
+            if not empty
+            else f"empty tier(s): {', '.join(empty)} ({text}){out_of_reach}"
+        )
+        + _rules_alone(c, rules),
     )
 
 
@@ -179,17 +198,25 @@ def _flags_compatible(g: Gate, c: GateContext) -> Outcome:
 
 
 def _capacity(g: Gate, c: GateContext) -> tuple[bool, str]:
+    rules = ""
+    if c.tiers is not None:  # (under overrides: the rules' own roll-up too)
+        arrs = [float(v or 0.0) for v in c.evaluation.column(c.arr_field)]
+        rules = _rules_alone(c, roll_up(c.ruleset, c.evaluation.tiers(), arrs).statement())
     if c.capacity.available is None:
-        return False, "no CSM capacity declared: " + c.capacity.statement()
-    return True, c.capacity.statement()
+        return False, "no CSM capacity declared: " + c.capacity.statement() + rules
+    return True, c.capacity.statement() + rules
 
 
 def _share_cap(g: Gate, c: GateContext) -> tuple[bool, str]:
     tier, cap = g.params["tier"], float(g.params["max_share"])
     n = c.evaluation.frame.height
-    count = sum(k for d, k in c.evaluation.by_path() if d.tier == tier)
+    count = _tier_counts(c)[tier]
     share = count / n if n else 0.0
-    return share <= cap, f"{tier} holds {share:.1%} of accounts ({count:,} of {n:,}); cap {cap:.0%}"
+    rules = _tier_counts(c, rules=True)[tier]
+    return share <= cap, (
+        f"{tier} holds {share:.1%} of accounts ({count:,} of {n:,}); cap {cap:.0%}"
+        + _rules_alone(c, f"{rules / n if n else 0.0:.1%} ({rules:,})")
+    )
 
 
 def _stability(g: Gate, c: GateContext) -> tuple[bool, str]:

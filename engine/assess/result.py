@@ -15,6 +15,7 @@ from .reach import Unreachable
 
 if TYPE_CHECKING:
     from ..book.of_result import Book
+    from ..overrides.apply import OverrideReport
 
 
 @dataclass
@@ -42,6 +43,7 @@ class SegmentResult:
     lookalike_columns: dict[str, str] = field(default_factory=dict)  # ignored column -> input
     unreachable: list[Unreachable] = field(default_factory=list)  # tiers out of reach
     book: Book | None = None  # the current book and CSM books (book.of_result.the_book)
+    overrides: OverrideReport | None = None  # --overrides: what they changed (issue 19)
 
     @property
     def ok(self) -> bool:
@@ -51,9 +53,14 @@ class SegmentResult:
     def arr_band_id(self) -> str | None:
         return next((b.id for b in self.ruleset.bands if b.over == self.arr_field), None)
 
+    def tiers(self) -> list[str]:
+        """Each account's tier: the overrides' where one pins it, else the rules'."""
+        rules = self.evaluation.tiers()
+        return rules if self.overrides is None else self.overrides.tiers(rules)
+
     def tier_summary(self) -> dict[str, dict[str, Any]]:
         out = {t.id: {"accounts": 0, "arr": 0.0} for t in self.ruleset.tiers}
-        for tier, arr in zip(self.evaluation.tiers(), self.evaluation.column(self.arr_field)):
+        for tier, arr in zip(self.tiers(), self.evaluation.column(self.arr_field)):
             out[tier]["accounts"] += 1
             out[tier]["arr"] += float(arr or 0.0)
         for v in out.values():
@@ -71,4 +78,8 @@ class SegmentResult:
         for d, n in self.evaluation.by_path():
             for f in d.flags:
                 counts[f] += n
+        if self.overrides is not None:
+            from ..overrides.segment import effective_flag_counts
+
+            return effective_flag_counts(self.overrides, counts)
         return counts

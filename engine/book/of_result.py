@@ -68,5 +68,17 @@ def book_of(
 def the_book(result: SegmentResult) -> Book:
     """The run's book, computed once and kept on the result."""
     if result.book is None:
-        result.book = book_of(result)
+        if result.overrides is None:
+            result.book = book_of(result)
+        else:  # (the effective tiers move the book; the override is the change's reason)
+            ids = result.evaluation.account_ids()
+            result.book = book_of(
+                result,
+                tiers=result.tiers(),
+                overrides={  # (the reason only where the override, not the rules, set the tier)
+                    ids[i]: a.ids
+                    for i, a in result.overrides.applied.items()
+                    if a.tier != a.rules_tier
+                },
+            )
     return result.book

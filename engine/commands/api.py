@@ -49,16 +49,24 @@ def plan(
     store_path: str | None = None,
     memo: bool = True,
     on_error: str = "fail",
+    overrides: str | None = None,
+    base_overrides: str | None = None,
 ) -> Plan:
+    from ..overrides.select import overrides_for
     from ..ruleset.build import ruleset_from_document
     from ..ruleset.diff import diff_documents
     from .plan import compare
     from .review import load_pair
 
-    base_doc, head_doc, base_side, head_side = load_pair(base, head, "plan")
+    base_doc, head_doc, base_side, head_side = load_pair(
+        base, head, "plan", same_ok=base_overrides is not None
+    )
     sides = []
     for spec, label, doc in ((base, "base", base_doc), (head, "head", head_doc)):
         ruleset, text = ruleset_from_document(doc), doc.text
+        pinned = overrides_for(
+            ruleset, (base_overrides or overrides) if label == "base" else overrides
+        )
         sides.append(
             segment_and_store(
                 ruleset,
@@ -71,6 +79,7 @@ def plan(
                 on_error=on_error,
                 command="plan",
                 label=f"{label}: {spec}",
+                overrides=pinned,
             )
         )
     p = compare(sides[0], sides[1], rules=diff_documents(base_doc.data, head_doc.data))
@@ -90,7 +99,9 @@ def segment(
     on_error: str = "fail",
     chart: bool = True,
     progress: Callable[[int], None] | None = None,
+    overrides: str | None = None,
 ) -> SegmentResult:
+    from ..overrides.select import overrides_for
     from .segment import write_outputs
 
     store_outside(store_path, out_dir)
@@ -106,6 +117,7 @@ def segment(
         on_error=on_error,
         command="segment",
         progress=progress,
+        overrides=overrides_for(ruleset, overrides),
         write=(lambda r, commit: write_outputs(r, out_dir, chart=chart, commit=commit))
         if out_dir
         else None,
@@ -151,9 +163,11 @@ def calibrate(
     on_error: str = "fail",
     store_path: str | None = None,
     memo: bool = True,
+    overrides: str | None = None,
 ) -> CalibrateOutcome:
     """Write the recommended capacity calibration as a new ruleset version (written,
     nothing to calibrate, or refused and why)."""
+    from ..overrides.select import overrides_for
     from ..ruleset.build import resolve_ruleset_path, ruleset_from_document
     from ..ruleset.sources import load_document
     from ..ruleset.yamlsafe import load_file
@@ -182,6 +196,7 @@ def calibrate(
         memo=memo,
         on_error=on_error,
         command="calibrate",
+        overrides=overrides_for(ruleset, overrides),
     )
     target = Path(ruleset_arg if in_place else output)  # type: ignore[arg-type]
     return finish(doc, result, as_of, target)
@@ -196,9 +211,11 @@ def align(
     store_path: str | None = None,
     memo: bool = True,
     on_error: str = "fail",
+    overrides: str | None = None,
 ) -> tuple[SegmentResult, Alignment | None]:
     """Coverage alignment, expansion ranking and territory rebalancing (priority-model)."""
     from ..assess.alignment import align as run_align
+    from ..overrides.select import overrides_for
 
     ruleset, text = load(ruleset_arg or "priority-model")
     if not ruleset.alignment:
@@ -215,5 +232,6 @@ def align(
         memo=memo,
         on_error=on_error,
         command="align",
+        overrides=overrides_for(ruleset, overrides),
     )
     return result, run_align(result)

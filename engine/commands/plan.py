@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..assess.result import SegmentResult
+from ..overrides.plan import effective, pinned_moves, plan_overrides_json
 
 
 @dataclass
@@ -67,6 +68,8 @@ class Plan:
     sources: list[Any] = field(default_factory=list)  # review.Side of the base and the head
     hints: dict[str, HintChange] = field(default_factory=dict)  # "reviews", "comments"
     rules: Any = None  # ruleset.diff.RulesetDiff, when both documents were given
+    # overridden accounts whose rules' tier the change moves but an override pins (issue 19)
+    pinned: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def failed_gates(self) -> list[Any]:
@@ -84,6 +87,7 @@ class Plan:
             or self.added
             or self.removed
             or any(h.changed for h in self.hints.values())
+            or bool(self.pinned)
         )
 
     def tiers(self) -> list[str]:
@@ -162,7 +166,15 @@ class Plan:
             "accounts_added": self.added,
             "accounts_removed": self.removed,
             "warnings": self.warnings,
-        }
+        } | plan_overrides_json(self)
+
+
+def _because(over: Any, cell: str, because: str) -> tuple[str, str]:
+    """The rule and reason behind a side's tier: its grid cell, or the override pinning it."""
+    if over is None or over.tier == over.rules_tier:
+        return cell, because
+    pin = next(o for o in over.overrides if o.tier)
+    return f"override:{pin.id}", f"{pin.does()} {pin.by_whom()}"
 
 
 def _text(value: Any) -> str:
@@ -177,6 +189,7 @@ def compare(base: SegmentResult, head: SegmentResult, rules: Any = None) -> Plan
     targets: list[tuple[set[tuple[str, str]], float]] = []
     before = {d.account_id: d for d in base.evaluation.decisions}
     after = {d.account_id: d for d in head.evaluation.decisions}
+    over_b, over_a = effective(base), effective(head)  # (account -> its overrides, if any)
     tiers = list(base.ruleset.tier_ids) + [
         t for t in head.ruleset.tier_ids if t not in base.ruleset.tier_ids
     ]
@@ -193,27 +206,32 @@ def compare(base: SegmentResult, head: SegmentResult, rules: Any = None) -> Plan
         a = after.get(account_id)
         if a is None:
             continue
-        matrix[b.tier][a.tier] += 1
+        ob, oa = over_b.get(account_id), over_a.get(account_id)
+        b_tier, a_tier = ob.tier if ob else b.tier, oa.tier if oa else a.tier
+        matrix[b_tier][a_tier] += 1
         arr = float(a.values.get(head.arr_field) or 0.0)
-        if b.tier != a.tier:
-            arr_moved[b.tier][a.tier] += arr
+        if b_tier != a_tier:
+            arr_moved[b_tier][a_tier] += arr
             if rules is not None:
                 targets.append((move_targets(b.bands, a.bands, b.cell, a.cell), arr))
+            rule_b, because_b = _because(ob, b.cell, cells_b.get(b.cell, ""))
+            rule_a, because_a = _because(oa, a.cell, cells_h.get(a.cell, ""))
             moves.append(
                 Move(
                     account_id,
                     arr,
-                    b.tier,
-                    a.tier,
-                    b.cell,
-                    a.cell,
-                    cells_b.get(b.cell, ""),
-                    cells_h.get(a.cell, ""),
+                    b_tier,
+                    a_tier,
+                    rule_b,
+                    rule_a,
+                    because_b,
+                    because_a,
                     *(_text(a.values.get(r)) if r else "" for r in roles),
                 )
             )
-        gained.update(set(a.flags) - set(b.flags))
-        lost.update(set(b.flags) - set(a.flags))
+        b_flags, a_flags = ob.flags if ob else b.flags, oa.flags if oa else a.flags
+        gained.update(set(a_flags) - set(b_flags))
+        lost.update(set(b_flags) - set(a_flags))
         for kind, change in hints.items():
             was, now = getattr(b, kind), getattr(a, kind)
             change.before += bool(was)
@@ -253,6 +271,7 @@ def compare(base: SegmentResult, head: SegmentResult, rules: Any = None) -> Plan
         removed=sorted(set(before) - set(after)),
         hints=hints,
         rules=rules,
+        pinned=pinned_moves(before, after, over_b, over_a, head.arr_field),
     )
     if rules is not None:
         rules.attribute(targets, gained, lost)

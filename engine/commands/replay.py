@@ -39,10 +39,11 @@ class _Sim(ApplyEvents):
         on_error: str,
         events_file: str,
         events: list[Event] | None = None,
+        pins: Any = None,  # overrides.replay.Pins: overrides honoured through the quarters
     ) -> None:
         """``events``: with ``on_error`` fail, checked whole before anything is evaluated
         (``replay_check``)."""
-        self.rs = ruleset
+        self.rs, self.pins = ruleset, pins
         self.engine = engine
         self.memo = memo
         self.on_error = on_error
@@ -71,7 +72,8 @@ class _Sim(ApplyEvents):
         del start
         for d in base.decisions:
             st = self.states[d.account_id]
-            st.held, st.flags = d.tier, list(d.flags)
+            st.flags = list(d.flags)
+            st.held = pins.start(d.account_id, as_of, d.tier) if pins else d.tier
             st.placed_bands = d.bands
             # tenure before the start is unknown: the starting tier counts as established
             st.history.quarters_in_tier = max(1, ruleset.min_dwell_quarters)
@@ -239,6 +241,8 @@ class _Sim(ApplyEvents):
                 history=hist,
                 replay_quarters=self.quarter_count,
             )
+            if self.pins:
+                outcome = self.pins.outcome(d.account_id, quarter, as_of, before, d.tier, outcome)
             kinds, facts = touched[d.account_id], seen.get(d.account_id)
             row = (  # (a stay is not reported: no row for most accounts)
                 move_row(self.rs, self.bands, st, d, before, outcome, kinds, facts)
@@ -314,10 +318,11 @@ def replay(
     events_file: str = "events",
     skipped: list[dict[str, Any]] | None = None,
     on_quarter: Callable[[Quarter, Evaluation], None] | None = None,
+    pins: Any = None,
 ) -> Replay:
     """``on_quarter(report, evaluation)`` is called as each quarter is done; with
     ``on_error`` fail, only once every event has been checked."""
-    sim = _Sim(ruleset, accounts, as_of, engine, memo, on_error, events_file, events)
+    sim = _Sim(ruleset, accounts, as_of, engine, memo, on_error, events_file, events, pins)
     return _replay(sim, events, as_of, skipped, on_quarter)
 
 

@@ -29,9 +29,11 @@ def replay(
     on_error: str = "fail",
     out_dir: str | None = None,
     chart: bool = True,
+    overrides: str | None = None,
 ) -> Replay:
     import hashlib
 
+    from ..overrides.replay import pins_for
     from ..portfolio.events import read_events
     from ..portfolio.frame import read_portfolio
     from ..trace.movements import movement_rows
@@ -41,6 +43,7 @@ def replay(
 
     store_outside(store_path, out_dir)
     ruleset, text = load(ruleset_arg)
+    pins = pins_for(ruleset, overrides)
     check_store(store_path or default_path())
     accounts_path = accounts or sample_portfolio()
     events_file = events_path or sample_events()
@@ -61,6 +64,8 @@ def replay(
 
     def on_quarter(q: Quarter, ev: Evaluation) -> None:
         rows = movement_rows(q, ev, ruleset.role("arr") or "arr")
+        if pins is not None:
+            pins.annotate(q.quarter, rows)
         q.run_id = store.write_run(
             ev,
             ruleset_text=text,
@@ -86,6 +91,7 @@ def replay(
             events_file=shown,
             skipped=skipped,
             on_quarter=on_quarter,
+            pins=pins,
         )
         if not result.quarters:  # (every event skipped: bad, or before the start date)
             why = f"no quarter to replay: all {len(result.skipped)} event(s) were skipped"

@@ -87,11 +87,15 @@ def refuse_same(base: Side, head: Side, command: str) -> None:
     )
 
 
-def load_pair(base: str, head: str, command: str) -> tuple[Document, Document, Side, Side]:
-    """Both documents and sides; refused when their content is the same."""
+def load_pair(
+    base: str, head: str, command: str, same_ok: bool = False
+) -> tuple[Document, Document, Side, Side]:
+    """Both documents and sides; refused when their content is the same (unless
+    ``same_ok``: a plan of an overrides change keeps the ruleset)."""
     base_doc, head_doc = load_document(base), load_document(head)
     b, h = side("base", base, base_doc), side("head", head, head_doc)
-    refuse_same(b, h, command)
+    if not same_ok:
+        refuse_same(b, h, command)
     return base_doc, head_doc, b, h
 
 

@@ -23,6 +23,8 @@ from ..assess.result import SegmentResult
 from ..errors import DataError, Problem
 from ..evaluate.run import evaluate, tier_counts
 from ..evaluate.values import with_values
+from ..overrides.model import Overrides
+from ..overrides.segment import override_report
 from ..portfolio.frame import Portfolio, read_portfolio
 from ..portfolio.headers import lookalikes
 from ..report import accounts as account_files
@@ -45,6 +47,7 @@ def segment(
     memo: bool = True,
     accounts_display: str | None = None,
     progress: Callable[[int], None] | None = None,
+    overrides: Overrides | None = None,
 ) -> SegmentResult:
     portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error, display=accounts_display)
     arr_field = ruleset.role("arr") or "arr"
@@ -55,7 +58,8 @@ def segment(
     ev = evaluate(ruleset, frame, as_of, engine=engine, memo=memo, progress=progress)
     tiers = ev.tiers()
     arrs = [float(v or 0.0) for v in ev.column(arr_field)]
-    capacity = roll_up(ruleset, tiers, arrs)
+    pinned = None if overrides is None else override_report(ruleset, ev, overrides, arrs)
+    capacity = roll_up(ruleset, tiers if pinned is None else pinned.tiers(tiers), arrs)
     # each round re-evaluates the same values with one boundary moved
     calibration = calibrate(
         ruleset, ev.bands, dict(Counter(tiers)), lambda bands: tier_counts(ev, bands)
@@ -89,6 +93,7 @@ def segment(
         reclassify,
         len(portfolio.rejects),
         round(rejected_arr, 2),
+        None if pinned is None else pinned.tiers(tiers),
     )
     gates = run_gates(ctx, as_of)
     near = near_boundaries(ruleset, ev, arr_field, reclassify)
@@ -111,6 +116,7 @@ def segment(
         ignored_columns=list(portfolio.ignored_columns),
         lookalike_columns=lookalikes(ruleset, portfolio.ignored_columns, portfolio.missing_columns),
         unreachable=unreachable_tiers(ruleset, ev.bands, portfolio.missing_columns),
+        overrides=pinned,
     )
 
 

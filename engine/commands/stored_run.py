@@ -14,6 +14,7 @@ from .inputs import SAMPLE_PORTFOLIO, sample_portfolio
 
 if TYPE_CHECKING:
     from ..assess.result import SegmentResult
+    from ..overrides.model import Overrides
     from ..ruleset.model import Ruleset
 
 
@@ -31,6 +32,7 @@ def segment_and_store(
     label: str = "",
     progress: Callable[[int], None] | None = None,
     write: Callable[[SegmentResult, Callable[[], None]], None] | None = None,
+    overrides: Overrides | None = None,
 ) -> SegmentResult:
     """Segment, then keep the run in the trace store and write the files (if asked),
     together: the store is checked before anything else; the run's rows go in as an
@@ -53,6 +55,7 @@ def segment_and_store(
         memo=memo,
         accounts_display=accounts or SAMPLE_PORTFOLIO,
         progress=progress,
+        overrides=overrides,
     )
     store = TraceStore(path)
     try:
@@ -67,6 +70,10 @@ def segment_and_store(
             defaults=result.defaults,
         )
         result.run_id, result.store_path = run_id, str(Path(path))  # (report.html reads it)
+        if result.overrides is not None:
+            from ..overrides.trace import write_overrides
+
+            write_overrides(store.db, run_id, result.overrides, result.evaluation.account_ids())
         try:
             if write is not None:
                 write(result, lambda: store.complete_runs([run_id]))

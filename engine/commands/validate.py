@@ -36,6 +36,8 @@ def validate(
 ) -> ValidationReport:
     """Each ruleset's errors; and, as warnings, its waivers expired on ``as_of``."""
     # (each command imports what it needs when it runs: `tierbook --help` imports none)
+    from ..overrides.load import is_overrides_document
+    from ..overrides.validate import named_overrides_problems, overrides_problems
     from ..ruleset.build import check_document, resolve_ruleset_path
     from ..ruleset.waivers import expired_warnings
     from ..ruleset.yamlsafe import load_file
@@ -46,10 +48,16 @@ def validate(
         path = resolve_ruleset_path(given)
         try:
             doc = load_file(path, given)
-            problems = check_document(doc)
+            problems = (
+                overrides_problems(doc, None, as_of, report)
+                if is_overrides_document(doc.data)
+                else check_document(doc)
+            )
         except RulesetError as exc:
             problems = list(exc.problems)
             doc = None
+        if not problems and doc is not None and not is_overrides_document(doc.data):
+            problems = named_overrides_problems(doc, report, as_of)
         if not problems and base and doc is not None:
             problems = version_bump_problems(base, given, doc, report.sides)
         if problems:
@@ -57,7 +65,7 @@ def validate(
             report.problems.extend(problems)
         else:
             report.valid.append(given)
-        if doc is not None:
+        if doc is not None and not is_overrides_document(doc.data):
             report.warnings += expired_warnings(doc, as_of or dt.date.today())
     report.problems.sort()
     report.warnings.sort()

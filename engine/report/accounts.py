@@ -82,6 +82,17 @@ def account_columns(result: SegmentResult) -> AccountColumns:
         if source and source in ev.frame.columns:
             tail[role] = ev.column(source)
     paths = {d.path_id: i for i, d in enumerate(firsts)}
+    if result.overrides is not None:  # (every column per account: overrides are per account)
+        from ..overrides.segment import effective_columns
+
+        at = [paths[p] for p in ev.path_ids()]
+        return AccountColumns(
+            effective_columns(result.overrides, own, decided, at, motion),
+            {},
+            paths,
+            ev.path_ids(),
+            tail,
+        )
     return AccountColumns(own, decided, paths, ev.path_ids(), tail)
 
 
@@ -132,6 +143,8 @@ def write_csv(result: SegmentResult, path: str) -> None:
 
 def write_table_csv(table: AccountColumns, path: str) -> None:
     decided = list(zip(*(_csv_cells(name, column) for name, column in table.decided.items())))
+    if not table.decided:  # (every column is the account's own)
+        decided = [()] * len(table.paths)
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(table.names)

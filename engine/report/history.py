@@ -35,11 +35,15 @@ def _what(r: dict[str, Any]) -> str:
             f"{r['from_tier']}, {r['outcome']}: evaluated {r['evaluated_tier']} "
             f"({r['rule_id']}: {r['because']})"
         )
-    return str(r["to_tier"]) + (
-        f" (evaluated {r['evaluated_tier']}, no rule moves it)"
-        if r["evaluated_tier"] != r["to_tier"]
-        else ""
-    )
+    return (
+        str(r["to_tier"])
+        + (
+            f" (evaluated {r['evaluated_tier']}, no rule moves it)"
+            if r["evaluated_tier"] != r["to_tier"]
+            else ""
+        )
+        + (f" ({r['because']})" if str(r.get("rule_id") or "").startswith("override:") else "")
+    )  # (a stay an override started or ended in says so: docs/overrides.md)
 
 
 def render_history(about: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:

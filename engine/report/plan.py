@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..commands.plan import HintChange, Move, Plan
+from ..overrides.plan import plan_lines
 
 # GitHub refuses a comment body over 65,536 characters; lists are cut well before it
 COMMENT_LIMIT = 65536
@@ -122,6 +123,7 @@ def render_text(p: Plan, limit: int = 50) -> str:
         from ..ruleset.diff import render_lines
 
         out += ["", *render_lines(p.rules, limit)]
+    out += plan_lines(p, limit)
     if not p.changed:
         out.append("No changes. The portfolio is segmented the same way.")
         return "\n".join(out)
@@ -276,6 +278,9 @@ def _markdown(p: Plan, limit: int) -> str:
         if len(p.moves) > limit:
             rows.append(f"| … | {len(p.moves) - limit:,} more | | | | | | |")
         out += _details(f"{len(p.moves):,} account(s) change tier, largest ARR first", rows)
+    pinned = plan_lines(p, limit)
+    if pinned:
+        out += _details("Overrides", [f"- {line.strip()}" for line in pinned[1:]])
     return "\n".join(out) + "\n"
 
 

@@ -51,6 +51,8 @@ def segment_json(result: SegmentResult, accounts: bool = True) -> dict[str, Any]
     alignment = align(result)
     if alignment is not None:
         out["alignment"] = alignment.as_json()
+    if result.overrides is not None:
+        out["overrides"] = result.overrides.as_json(rs.tier_ids)
     if accounts:
         # the account's own name and ARR, as accounts.jsonl names them
         name_field = rs.role("name")
@@ -73,5 +75,9 @@ def segment_json(result: SegmentResult, accounts: bool = True) -> dict[str, Any]
             }
             for d, name, arr in zip(ev.decisions, names, arrs)
         ]
+        if result.overrides is not None:
+            from ..overrides.segment import override_fields
+
+            override_fields(result.overrides, out["accounts"])
     out.update(book_keys(result))  # (current_book, csm_books: where their columns are)
     return out

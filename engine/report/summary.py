@@ -349,6 +349,10 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     out.extend(near.markdown(result.near_boundaries, money))
     for extra in extra_sections(result):  # the method's own sections, after the eight
         out.extend(extra)
+    if result.overrides is not None:
+        from ..overrides.report import markdown as overrides_markdown
+
+        out.extend(overrides_markdown(result))
     return "\n".join(out)
 
 

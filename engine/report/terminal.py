@@ -178,6 +178,13 @@ def _summary_lines(result: SegmentResult, box: _Box, level: int) -> list[str]:
             f"{WARN} calibration recommends: {result.calibration.direction} "
             f"({len(result.calibration.steps)} step(s)); see model.md"
         )
+    if result.overrides is not None:
+        from ..overrides.report import summary_line
+
+        lines += box.row(f"{WARN} {summary_line(result.overrides)}", wrap=None)
+        rules_capacity = result.overrides.rules_capacity
+        if rules_capacity is not None:
+            lines += box.row(f"rules alone: {rules_capacity.statement()}", wrap=None)
     for well, text in book.terminal_rows(result):
         lines += box.row(f"{OK if well else WARN} {text}", wrap=1 if short else 2)
     if level < 3:

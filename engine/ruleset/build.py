@@ -338,6 +338,7 @@ def build_model(doc: Document, sha256: str) -> Ruleset:
         current_book=_current_book(d.get("current_book", {})),
         metadata=dict(meta),
         raw=d,
+        overrides=dict(d.get("overrides", {})),
     )
 
 

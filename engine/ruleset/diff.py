@@ -39,6 +39,7 @@ _SCOPES = {
     "recalibration": "replay triggers",
     "alignment": "coverage alignment",
     "current_book": "the moves against the current book, changes.csv and CSM books",
+    "overrides": "the overrides file it names",
     "tierbook": "the ruleset format",
 }
 _TEXTS = {

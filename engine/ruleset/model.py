@@ -316,6 +316,8 @@ class Ruleset:
     # history.quarters_since.<event type>, as an event of that type (transitions.signals)
     transition_signals: dict[str, Condition] = field(default_factory=dict)
     current_book: CurrentBook = field(default_factory=CurrentBook)
+    # the overrides file it names (`file`) and how far ahead an override may expire (`max_days`)
+    overrides: dict[str, Any] = field(default_factory=dict)
 
     def input(self, input_id: str) -> Input:
         return next(i for i in self.inputs if i.id == input_id)

@@ -15,6 +15,15 @@ from .store import TraceStore
 LEVELS = ("full", "fired", "why-not")
 
 
+def overridden(db: Any, run_id: int, account_id: str) -> dict[str, Any]:
+    """The account's overrides in the run (``run_overrides``): the effective tier and flags
+    beside the rules' ones; nothing when none applied."""
+    from ..overrides.trace import read_override
+
+    found = read_override(db, run_id, account_id)
+    return {} if found is None else {"override": found}
+
+
 def explain(store: TraceStore, account_id: str, run_id: int | None = None) -> dict[str, Any]:
     return Explainer(store, run_id).explain(account_id)
 
@@ -108,7 +117,7 @@ class Explainer:
                 "tier": why_not_grid(network, record),
                 "flags": why_not_flags(network, record),
             },
-        }
+        } | overridden(store.db, run["run_id"], account_id)
 
 
 def _inputs_used(ruleset: Any, firings: list[dict[str, Any]], inputs: dict[str, Any]) -> set[str]:
@@ -176,8 +185,14 @@ def render_text(x: dict[str, Any], level: str = "full") -> str:
     if level not in LEVELS:
         raise StoreError(f"unknown level '{level}' (choose {', '.join(LEVELS)})")
     rs, run = x["ruleset"], x["run"]
+    tier, flags = (
+        (x["override"]["tier"], x["override"]["flags"])
+        if "override" in x
+        else (x["tier"], x["flags"])
+    )
     out = [
-        f"{x['account_id']}: {x['tier']}" + (f" + {', '.join(x['flags'])}" if x["flags"] else ""),
+        f"{x['account_id']}: {tier}" + (f" + {', '.join(flags)}" if flags else ""),
+        *([f"  override: {x['override']['text']}"] if "override" in x else []),
         f"  ruleset {rs['name']} {rs['version']} ({rs['sha256'][:12]}) · run {run['run_id']} "
         f"({run['command']}, as of {run['as_of']}) · engine {run['engine']}",
         f"  input {run['input_file']}",

@@ -228,6 +228,7 @@ def _delete(db: sqlite3.Connection, run_ids: Iterable[int]) -> None:
         ("firings", "run_id"),
         ("paths", "run_id"),
         ("run_accounts", "run_id"),
+        ("run_overrides", "run_id"),
         ("runs", "run_id"),
     ):
         db.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT run_id FROM pruned)")

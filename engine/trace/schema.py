@@ -89,6 +89,16 @@ CREATE TABLE IF NOT EXISTS run_defaults (
     input_id TEXT NOT NULL,
     account_id TEXT NOT NULL,
     PRIMARY KEY (run_id, input_id, account_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS run_overrides (
+    run_id INTEGER NOT NULL REFERENCES runs(run_id),
+    account_id TEXT NOT NULL,
+    override_ids TEXT NOT NULL,
+    rules_tier TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    rules_flags TEXT NOT NULL DEFAULT '[]',
+    flags TEXT NOT NULL DEFAULT '[]',
+    text TEXT NOT NULL,
+    PRIMARY KEY (run_id, account_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS firings_rule ON firings(run_id, rule_id);
 CREATE INDEX IF NOT EXISTS movements_account ON movements(account_id, replay_id);
 """

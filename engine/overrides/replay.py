@@ -1,0 +1,84 @@
+"""Overrides through a replay: an override that pins the tier (or holds it) is honoured in
+every quarter that ends on or before its expiry date, and from the next quarter on the rules
+decide.  What history shows: the quarter an override starts (a move to the pinned tier, or a
+note when the account is there already), each quarter it holds a move the rules would make
+(`held`, the rule `override:<id>`), and the quarter it ends."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+from ..assess.transitions import Outcome
+from .model import Override, Overrides
+
+
+class Pins:
+    def __init__(self, found: Overrides) -> None:
+        self.by_account: dict[str, list[Override]] = {}
+        for o in found.overrides:
+            if o.tier or o.hold:
+                self.by_account.setdefault(o.account, []).append(o)
+        self.in_force: dict[str, Override] = {}  # account -> its override last quarter
+        self.notes: dict[str, dict[str, dict[str, str]]] = {}  # quarter -> account -> row
+
+    def _on(self, account_id: str, day: dt.date) -> Override | None:
+        found = [o for o in self.by_account.get(account_id, ()) if o.active(day)]
+        return next((o for o in found if o.tier), found[0] if found else None)
+
+    def start(self, account_id: str, as_of: dt.date, tier: str) -> str:
+        """The tier an account starts the replay in."""
+        o = self._on(account_id, as_of)
+        if o is None:
+            return tier
+        self.in_force[account_id] = o
+        return o.tier or tier
+
+    def _note(self, quarter: str, account_id: str, rule: str, because: str) -> None:
+        self.notes.setdefault(quarter, {})[account_id] = {"rule": rule, "because": because}
+
+    def outcome(
+        self, account_id: str, quarter: str, as_of: dt.date, before: str, evaluated: str, ruled: Any
+    ) -> Any:
+        """The quarter's outcome for the account: the rules' one (``ruled``), unless an
+        override in force at the quarter's end pins or holds the tier."""
+        o = self._on(account_id, as_of)
+        prev = self.in_force.pop(account_id, None)
+        if o is None:
+            if prev is None:
+                return ruled
+            ended = f"override {prev.id} ended on {prev.expires.isoformat()}: the rules decide"
+            if ruled.outcome == "stay":
+                self._note(quarter, account_id, f"override:{prev.id}", ended)
+                return ruled
+            return replace(ruled, because=f"{ended}; {ruled.because}")
+        self.in_force[account_id] = o
+        target = o.tier or before
+        rule, said = f"override:{o.id}", f"{o.does()} {o.by_whom()}"
+        if before != target:
+            return Outcome("moved", target, rule, f"override start: {said} (rules say {evaluated})")
+        if ruled.outcome == "moved" and ruled.to != target:
+            return Outcome(
+                "held", target, rule, f"override held: {said} (rules say {ruled.to})", ruled.to
+            )
+        if prev is None or prev.id != o.id:
+            self._note(quarter, account_id, rule, f"override start: {said}")
+        return ruled
+
+    def annotate(self, quarter: str, rows: list[dict[str, Any]]) -> None:
+        """The stored movement rows of a quarter: a stay that an override started or ended
+        in says so."""
+        notes = self.notes.get(quarter, {})
+        for row in rows:
+            note = notes.get(row["account_id"])
+            if note is not None and row["outcome"] == "stay":
+                row.update(note)
+
+
+def pins_for(ruleset: Any, given: str | None) -> Pins | None:
+    """The overrides a replay honours (`--overrides`, else the file the ruleset names)."""
+    from .select import overrides_for
+
+    found = overrides_for(ruleset, given)
+    return None if found is None else Pins(found)

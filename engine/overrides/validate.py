@@ -1,0 +1,55 @@
+"""`tierbook validate` of an overrides file: given itself (schema and structure), or named
+by a ruleset (then against that ruleset's tiers, flags and expiry cap); expired overrides
+are warnings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from ..errors import Problem, RulesetError
+from ..ruleset.yamlsafe import Document, load_file
+from .load import check_overrides, named_file
+
+if TYPE_CHECKING:
+    from ..commands.validate import ValidationReport
+    from ..ruleset.model import Ruleset
+
+
+def overrides_problems(
+    doc: Document,
+    ruleset: Ruleset | None,
+    as_of: dt.date | None,
+    report: ValidationReport | None = None,
+) -> list[Problem]:
+    found, problems = check_overrides(doc, ruleset)
+    if report is not None and not problems:
+        on = as_of or dt.date.today()
+        report.warnings += [
+            doc.problem(
+                ("overrides", i, "expires"),
+                f"override '{o.id}' expired on {o.expires} (as of {on}): it is ignored; "
+                "remove it from the file",
+                "override-expired",
+            )
+            for i, o in enumerate(found.overrides)
+            if o.expired(on)
+        ]
+    return problems
+
+
+def named_overrides_problems(
+    doc: Document, report: ValidationReport, as_of: dt.date | None
+) -> list[Problem]:
+    """The overrides file a valid ruleset names, checked against it."""
+    from ..ruleset.build import ruleset_from_document
+
+    ruleset = ruleset_from_document(doc)
+    path = named_file(ruleset)
+    if path is None:
+        return []
+    try:
+        found = load_file(path)
+    except RulesetError as exc:
+        return list(exc.problems)
+    return overrides_problems(found, ruleset, as_of, report)

@@ -1,0 +1,89 @@
+"""Replay with overrides: an override holds the tier in every quarter that ends on or before
+its expiry, then the rules decide; `history` shows the start, the holds and the end."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tierbook.commands import api
+
+from .conftest import SAMPLE
+
+REASON = "Keep the current CSM through the re-org before any promotion."
+
+
+@pytest.fixture(scope="module")
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, str]:
+    where = tmp_path_factory.mktemp("replay")
+    pins = where / "pins.yaml"
+    pins.write_text(
+        "tierbook: overrides/v1\noverrides:\n"
+        f"  - id: hold-125\n    account: ACC-00125\n    tier: mid_touch\n    owner: vp-cs\n"
+        f"    reason: {REASON}\n    created: 2026-09-15\n    expires: 2027-02-15\n"
+        f"  - id: pin-8\n    account: ACC-00008\n    tier: high_touch_enterprise\n"
+        f"    owner: vp-cs\n    reason: {REASON}\n    created: 2026-11-15\n"
+        "    expires: 2027-03-31\n"
+    )
+    store = str(where / "traces.sqlite")
+    result = api.replay(None, str(SAMPLE), None, as_of=dt.date(2026, 10, 1),
+                        store_path=store, out_dir=str(where / "out"), chart=False,
+                        overrides=str(pins))
+    return result, store
+
+
+def _quarters(store: str, account: str) -> dict[str, dict[str, Any]]:
+    _, rows = api.history(account, store_path=store)
+    return {r["quarter"]: r for r in rows}
+
+
+def test_an_override_holds_a_move_until_its_expiry_quarter(replayed: Any) -> None:
+    result, store = replayed
+    q4 = result.quarters[0]
+    assert "ACC-00125" not in [m["account_id"] for m in q4.moves]
+    [held] = [m for m in q4.held if m["account_id"] == "ACC-00125"]
+    assert (held["from"], held["to"], held["rule"]) == (
+        "mid_touch", "high_touch_enterprise", "override:hold-125"
+    )
+    rows = _quarters(store, "ACC-00125")
+    assert rows["2026Q4"]["outcome"] == "held"
+    assert rows["2026Q4"]["because"] == (
+        f"override held: pinned to mid_touch by vp-cs until 2027-02-15: {REASON} "
+        "(rules say high_touch_enterprise)"
+    )
+    # 2027Q1 ends after 2027-02-15: the rules decide (here they keep it), and it is said
+    assert (rows["2027Q1"]["outcome"], rows["2027Q1"]["rule_id"]) == ("stay", "override:hold-125")
+    assert rows["2027Q1"]["because"] == "override hold-125 ended on 2027-02-15: the rules decide"
+    assert rows["2027Q3"]["outcome"] == "moved"
+    assert rows["2027Q3"]["rule_id"] == "promote_on_arr_crossing"
+
+
+def test_an_override_made_during_the_replay_starts_in_its_quarter(replayed: Any) -> None:
+    _, store = replayed
+    rows = _quarters(store, "ACC-00008")
+    assert (rows["2026Q4"]["outcome"], rows["2026Q4"]["from_tier"], rows["2026Q4"]["to_tier"]) == (
+        "moved", "mid_touch", "high_touch_enterprise"
+    )
+    assert rows["2026Q4"]["because"].startswith("override start: pinned to high_touch_enterprise")
+    assert rows["2027Q1"]["to_tier"] == "high_touch_enterprise"
+    assert rows["2027Q2"]["because"].startswith("override pin-8 ended on 2027-03-31")
+
+
+def test_history_text_shows_the_override(replayed: Any) -> None:
+    from tierbook.report.history import render_history
+
+    _, store = replayed
+    lines = render_history(*api.history("ACC-00125", store_path=store))
+    assert lines[1].startswith("  2026Q4  mid_touch, held: evaluated high_touch_enterprise "
+                               "(override:hold-125: override held: pinned to mid_touch")
+    assert lines[3] == ("  2027Q1  mid_touch (evaluated high_touch_enterprise, no rule moves it) "
+                        "(override hold-125 ended on 2027-02-15: the rules decide)  ARR $12,336")
+
+
+def test_replay_without_overrides_is_unchanged(tmp_path: Path) -> None:
+    plain = api.replay(None, str(SAMPLE), None, as_of=dt.date(2026, 10, 1), chart=False)
+    [move] = [m for m in plain.quarters[0].moves if m["account_id"] == "ACC-00125"]
+    assert move["rule"] == "promote_on_arr_crossing"
