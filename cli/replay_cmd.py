@@ -9,7 +9,14 @@ import click
 from tierbook.commands import api as commands
 
 from .handler import run_command as _run
-from .options import FORMATS, evaluation_options, leading_ruleset, on_error_option
+from .options import (
+    FORMATS,
+    InputArgs,
+    evaluation_options,
+    input_options,
+    leading_ruleset,
+    on_error_option,
+)
 
 
 @click.command()
@@ -26,6 +33,7 @@ from .options import FORMATS, evaluation_options, leading_ruleset, on_error_opti
     help="Folder for replay.txt/.json, tiers_by_quarter.png/.csv, flows.png/.csv.",
 )
 @on_error_option
+@input_options
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--no-chart", is_flag=True, help="Do not draw the PNG charts.")
 def replay(
@@ -40,6 +48,7 @@ def replay(
     on_error: str,
     fmt: str,
     no_chart: bool,
+    inputs: InputArgs,
 ) -> None:
     """Replay quarterly EVENTS on the portfolio: tier movement, promotions, demotions,
     reviews and re-calibration triggers, quarter by quarter.
@@ -62,6 +71,7 @@ def replay(
             on_error=on_error,
             out_dir=out_dir,
             chart=not no_chart,
+            inputs=inputs.build(),
         )
         if fmt == "json":
             click.echo(json.dumps(r.as_json(), indent=2))

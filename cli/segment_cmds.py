@@ -13,7 +13,14 @@ from tierbook.commands import api as commands
 from tierbook.errors import EXIT_CHANGES, EXIT_INVALID
 
 from .handler import run_command as _run
-from .options import FORMATS, evaluation_options, leading_ruleset, on_error_option
+from .options import (
+    FORMATS,
+    InputArgs,
+    evaluation_options,
+    input_options,
+    leading_ruleset,
+    on_error_option,
+)
 
 
 @click.command()
@@ -29,6 +36,7 @@ from .options import FORMATS, evaluation_options, leading_ruleset, on_error_opti
     help="Folder for model.md, accounts.csv/.jsonl, tiers.png, report.json.",
 )
 @on_error_option
+@input_options
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--no-chart", is_flag=True, help="Do not draw tiers.png.")
 def segment(
@@ -42,6 +50,7 @@ def segment(
     on_error: str,
     fmt: str,
     no_chart: bool,
+    inputs: InputArgs,
 ) -> None:
     """Segment a portfolio: bands, tiers, flags, capacity, gates, model document.
 
@@ -61,6 +70,7 @@ def segment(
             on_error=on_error,
             chart=not no_chart,
             progress=_progress_printer(),
+            inputs=inputs.build(),
         )
         if sys.stderr.isatty() and len(result.evaluation.decisions) >= 10000:
             click.echo("", err=True)  # end the progress line
@@ -95,6 +105,7 @@ def segment(
 @click.argument("accounts", required=False)
 @evaluation_options
 @on_error_option
+@input_options
 @click.option(
     "--format",
     "fmt",
@@ -120,6 +131,7 @@ def plan(
     on_error: str,
     fmt: str,
     detailed_exitcode: bool,
+    inputs: InputArgs,
 ) -> None:
     """What changing the ruleset from BASE to HEAD does to the portfolio: accounts that move
     tier, ARR moved, CSMs needed, gates and flags.  Exits 1 when a gate of the head fails."""
@@ -136,6 +148,7 @@ def plan(
             store_path=store,
             memo=not no_memo,
             on_error=on_error,
+            inputs=inputs.build(),
         )
         for w in p.warnings:
             click.echo(f"warning: {w}", err=True)
@@ -166,6 +179,7 @@ def plan(
 )
 @click.option("--in-place", is_flag=True, help="Rewrite RULESET itself (review the diff).")
 @on_error_option
+@input_options
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 def calibrate(
     ruleset: str | None,
@@ -178,6 +192,7 @@ def calibrate(
     in_place: bool,
     on_error: str,
     fmt: str,
+    inputs: InputArgs,
 ) -> None:
     """Write the capacity calibration `segment` recommends as a new ruleset version:
     thresholds moved (labels that spell them follow), version bumped, a changelog line
@@ -198,6 +213,7 @@ def calibrate(
             on_error=on_error,
             store_path=store,
             memo=not no_memo,
+            inputs=inputs.build(),
         )
         _input_notes(outcome.result)
         # rewritten in place, the old version is only in git now: compare with that
@@ -219,6 +235,7 @@ def calibrate(
 @click.argument("accounts", required=False)
 @evaluation_options
 @on_error_option
+@input_options
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 def align(
     ruleset: str | None,
@@ -229,6 +246,7 @@ def align(
     no_memo: bool,
     on_error: str,
     fmt: str,
+    inputs: InputArgs,
 ) -> None:
     """Coverage alignment: accounts covered differently from their recommended tier, the
     changes of highest impact, expansion ranking and CSM territory rebalancing.
@@ -247,6 +265,7 @@ def align(
             store_path=store,
             memo=not no_memo,
             on_error=on_error,
+            inputs=inputs.build(),
         )
         _input_notes(result)
         if fmt == "json":

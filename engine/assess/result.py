@@ -38,6 +38,8 @@ class SegmentResult:
     ignored_columns: list[str] = field(default_factory=list)  # input columns no input reads
     lookalike_columns: dict[str, str] = field(default_factory=dict)  # ignored column -> input
     unreachable: list[Unreachable] = field(default_factory=list)  # tiers out of reach
+    # the run's inputs beside the accounts file (tables, --map, --csms); None: none given
+    inputs: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:

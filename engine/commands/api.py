@@ -18,6 +18,7 @@ from .validate import ValidationReport, validate
 if TYPE_CHECKING:
     from ..assess.alignment import Alignment
     from ..assess.result import SegmentResult
+    from ..sources.model import RunInputs
     from .calibrate import CalibrateOutcome
     from .plan import Plan
 
@@ -49,6 +50,7 @@ def plan(
     store_path: str | None = None,
     memo: bool = True,
     on_error: str = "fail",
+    inputs: RunInputs | None = None,
 ) -> Plan:
     from ..ruleset.build import ruleset_from_document
     from ..ruleset.diff import diff_documents
@@ -71,6 +73,7 @@ def plan(
                 on_error=on_error,
                 command="plan",
                 label=f"{label}: {spec}",
+                inputs=inputs,
             )
         )
     p = compare(sides[0], sides[1], rules=diff_documents(base_doc.data, head_doc.data))
@@ -90,6 +93,7 @@ def segment(
     on_error: str = "fail",
     chart: bool = True,
     progress: Callable[[int], None] | None = None,
+    inputs: RunInputs | None = None,
 ) -> SegmentResult:
     from .segment import write_outputs
 
@@ -106,6 +110,7 @@ def segment(
         on_error=on_error,
         command="segment",
         progress=progress,
+        inputs=inputs,
         write=(lambda r, commit: write_outputs(r, out_dir, chart=chart, commit=commit))
         if out_dir
         else None,
@@ -151,6 +156,7 @@ def calibrate(
     on_error: str = "fail",
     store_path: str | None = None,
     memo: bool = True,
+    inputs: RunInputs | None = None,
 ) -> CalibrateOutcome:
     """Write the recommended capacity calibration as a new ruleset version (written,
     nothing to calibrate, or refused and why)."""
@@ -182,6 +188,7 @@ def calibrate(
         memo=memo,
         on_error=on_error,
         command="calibrate",
+        inputs=inputs,
     )
     target = Path(ruleset_arg if in_place else output)  # type: ignore[arg-type]
     return finish(doc, result, as_of, target)
@@ -196,6 +203,7 @@ def align(
     store_path: str | None = None,
     memo: bool = True,
     on_error: str = "fail",
+    inputs: RunInputs | None = None,
 ) -> tuple[SegmentResult, Alignment | None]:
     """Coverage alignment, expansion ranking and territory rebalancing (priority-model)."""
     from ..assess.alignment import align as run_align
@@ -215,5 +223,6 @@ def align(
         memo=memo,
         on_error=on_error,
         command="align",
+        inputs=inputs,
     )
     return result, run_align(result)

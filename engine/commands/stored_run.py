@@ -15,6 +15,7 @@ from .inputs import SAMPLE_PORTFOLIO, sample_portfolio
 if TYPE_CHECKING:
     from ..assess.result import SegmentResult
     from ..ruleset.model import Ruleset
+    from ..sources.model import RunInputs
 
 
 def segment_and_store(
@@ -31,6 +32,7 @@ def segment_and_store(
     label: str = "",
     progress: Callable[[int], None] | None = None,
     write: Callable[[SegmentResult, Callable[[], None]], None] | None = None,
+    inputs: RunInputs | None = None,
 ) -> SegmentResult:
     """Segment, then keep the run in the trace store and write the files (if asked),
     together: the store is checked before anything else; the run's rows go in as an
@@ -53,6 +55,7 @@ def segment_and_store(
         memo=memo,
         accounts_display=accounts or SAMPLE_PORTFOLIO,
         progress=progress,
+        inputs=inputs,
     )
     store = TraceStore(path)
     try:
@@ -66,6 +69,10 @@ def segment_and_store(
             complete=False,
             defaults=result.defaults,
         )
+        if result.inputs is not None:
+            from ..trace.run_inputs import write_run_inputs
+
+            write_run_inputs(store, run_id, result.inputs)
         try:
             if write is not None:
                 write(result, lambda: store.complete_runs([run_id]))

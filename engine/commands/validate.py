@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Problem, RulesetError
+
+if TYPE_CHECKING:
+    from ..ruleset.yamlsafe import Document
 
 
 @dataclass
@@ -41,23 +44,30 @@ def validate(
     from ..ruleset.yamlsafe import load_file
     from .review import version_bump_problems
 
+    from ..sources.load import check_inputs, is_inputs_document
+
+    def check_file(doc: Document) -> list[Problem]:
+        """An inputs file (``kind: inputs``) against its own schema, else a ruleset."""
+        return check_inputs(doc) if is_inputs_document(doc) else check_document(doc)
+
     report = ValidationReport()
     for given in paths:
         path = resolve_ruleset_path(given)
         try:
             doc = load_file(path, given)
-            problems = check_document(doc)
+            problems = check_file(doc)
         except RulesetError as exc:
             problems = list(exc.problems)
             doc = None
-        if not problems and base and doc is not None:
+        inputs_file = doc is not None and is_inputs_document(doc)
+        if not problems and base and doc is not None and not inputs_file:
             problems = version_bump_problems(base, given, doc, report.sides)
         if problems:
             report.invalid.append(given)
             report.problems.extend(problems)
         else:
             report.valid.append(given)
-        if doc is not None:
+        if doc is not None and not inputs_file:
             report.warnings += expired_warnings(doc, as_of or dt.date.today())
     report.problems.sort()
     report.warnings.sort()

@@ -19,18 +19,19 @@ SCHEMA_FILE = "ruleset.schema.json"
 
 
 @functools.cache
-def ruleset_schema() -> dict[str, Any]:
-    text = resources.files("tierbook.schemas").joinpath(SCHEMA_FILE).read_text("utf-8")
+def ruleset_schema(name: str = SCHEMA_FILE) -> dict[str, Any]:
+    """A shipped schema (the ruleset's, or ``name``: another file in schemas/)."""
+    text = resources.files("tierbook.schemas").joinpath(name).read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
 
 @functools.cache
-def _validator() -> jsonschema.protocols.Validator:
+def _validator(name: str = SCHEMA_FILE) -> jsonschema.protocols.Validator:
     import jsonschema
 
-    cls = jsonschema.validators.validator_for(ruleset_schema())
-    return cls(ruleset_schema(), format_checker=cls.FORMAT_CHECKER)
+    cls = jsonschema.validators.validator_for(ruleset_schema(name))
+    return cls(ruleset_schema(name), format_checker=cls.FORMAT_CHECKER)
 
 
 _CONDITION_KEYS = ("all", "any", "not", "field", "flag", "event")
@@ -118,9 +119,9 @@ def _message(
     return path, error.message
 
 
-def schema_problems(doc: Document) -> list[Problem]:
+def schema_problems(doc: Document, schema: str = SCHEMA_FILE) -> list[Problem]:
     problems = []
-    for error in _validator().iter_errors(doc.data):
+    for error in _validator(schema).iter_errors(doc.data):
         found = _message(error)
         at_key = len(found) == 3 and bool(found[2])
         problems.append(doc.problem(found[0], found[1], code="schema", at_key=at_key))
