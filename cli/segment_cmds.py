@@ -280,8 +280,9 @@ def align(
 def _input_notes(result: Any) -> None:
     """The input's columns no input reads and the tiers out of reach, on stderr."""
     from tierbook.report.confidence import stderr_notes
+    from tierbook.sources.report import stderr_notes as input_notes
 
-    for line in stderr_notes(result):
+    for line in stderr_notes(result) + input_notes(result):
         click.echo(line, err=True)
 
 

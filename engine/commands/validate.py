@@ -42,9 +42,8 @@ def validate(
     from ..ruleset.build import check_document, resolve_ruleset_path
     from ..ruleset.waivers import expired_warnings
     from ..ruleset.yamlsafe import load_file
-    from .review import version_bump_problems
-
     from ..sources.load import check_inputs, is_inputs_document
+    from .review import version_bump_problems
 
     def check_file(doc: Document) -> list[Problem]:
         """An inputs file (``kind: inputs``) against its own schema, else a ruleset."""

@@ -50,6 +50,8 @@ def segment_json(result: SegmentResult, accounts: bool = True) -> dict[str, Any]
     alignment = align(result)
     if alignment is not None:
         out["alignment"] = alignment.as_json()
+    if result.inputs is not None:  # (--inputs, --table, --map, --csms; docs/inputs.md)
+        out["inputs"] = result.inputs
     if accounts:
         # the account's own name and ARR, as accounts.jsonl names them
         name_field = rs.role("name")

@@ -70,7 +70,7 @@ def _window(agg: Aggregation, as_of: dt.date) -> pl.Expr:
             return started
         end = pl.col(w.end)
         return started & (end.is_null() | (end > pl.lit(as_of)))
-    return pl.lit(True)
+    return pl.col(ROW).is_not_null()  # (every row: a column, so a count counts the rows)
 
 
 def _aggregate(table: Table, agg: Aggregation, as_of: dt.date) -> pl.Expr:

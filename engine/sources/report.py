@@ -1,0 +1,64 @@
+"""What a run's inputs add to the model document: where the CSM headcount came from (when
+--csms or an inputs file gave it, instead of the ruleset's figure), each tier's book per
+CSM in accounts and in ARR, and the inputs rolled up from tables."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..assess.result import SegmentResult
+
+
+def _money(value: float) -> str:
+    return f"${value:,.0f}"
+
+
+def capacity_lines(result: SegmentResult) -> list[str]:
+    """Lines for the Capacity Roll-Up (none when the run read no inputs beside the file)."""
+    inputs = result.inputs
+    if not inputs:
+        return []
+    out: list[str] = []
+    csms = inputs.get("csms") or {}
+    if csms:
+        ruleset = inputs.get("ruleset_csms") or {}
+        given = ", ".join(
+            f"{tier} {n} (ruleset: {'not declared' if ruleset.get(tier) is None else ruleset[tier]})"
+            for tier, n in csms.items()
+        )
+        out += ["", f"CSMs available from {inputs.get('csms_from')}: {given}."]
+    books = [
+        f"| {tc.tier} | {tc.available} | {tc.accounts / tc.available:,.1f} | "
+        f"{_money(tc.arr / tc.available)} |"
+        for tc in result.capacity.per_tier
+        if tc.available
+    ]
+    if books:
+        out += ["", "| tier | CSMs | accounts per CSM | ARR per CSM |", "|---|---|---|---|"]
+        out += books
+    rolled = inputs.get("rolled_up") or {}
+    if rolled:
+        parts = [
+            f"`{name}` = {r['op']} of {r['table']}" + (f".{r['column']}" if r["column"] else "")
+            for name, r in rolled.items()
+        ]
+        out += ["", "Rolled up from tables: " + "; ".join(parts) + "."]
+    return out
+
+
+def stderr_notes(result: SegmentResult) -> list[str]:
+    """The run's inputs, said on stderr: what was rolled up and what it replaced, the
+    mapped columns and the headcount given."""
+    inputs = result.inputs or {}
+    out = []
+    for name, r in (inputs.get("rolled_up") or {}).items():
+        what = f"{r['op']} of {r['table']}" + (f".{r['column']}" if r["column"] else "")
+        replaced = f", instead of the file's column '{r['replaces']}'" if r["replaces"] else ""
+        out.append(f"note: {name} rolled up as the {what}{replaced}")
+    for column, target in (inputs.get("columns") or {}).items():
+        out.append(f"note: column '{column}' read as input '{target}' (mapped for this run)")
+    if inputs.get("csms"):
+        given = ", ".join(f"{t}={n}" for t, n in inputs["csms"].items())
+        out.append(f"note: CSMs available from {inputs.get('csms_from')}: {given}")
+    return out
