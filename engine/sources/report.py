@@ -1,6 +1,6 @@
-"""What a run's inputs add to the model document: where the CSM headcount came from (when
---csms or an inputs file gave it, instead of the ruleset's figure), each tier's book per
-CSM in accounts and in ARR, and the inputs rolled up from tables."""
+"""What the Capacity Roll-Up says of the books and of a run's inputs: each tier's book per
+CSM in accounts and in ARR, where the CSM headcount came from (when --csms or an inputs
+file gave it, instead of the ruleset's figure), and the inputs rolled up from tables."""
 
 from __future__ import annotations
 
@@ -14,12 +14,25 @@ def _money(value: float) -> str:
     return f"${value:,.0f}"
 
 
+def book_lines(result: SegmentResult) -> list[str]:
+    """Each tier's book per available CSM, in accounts and in ARR (tiers with CSMs)."""
+    books = [
+        f"| {tc.tier} | {tc.available} | {tc.accounts_per_csm:,.1f} | "
+        f"{_money(tc.arr_per_csm or 0.0)} |"
+        for tc in result.capacity.per_tier
+        if tc.available
+    ]
+    if not books:
+        return []
+    return ["", "| tier | CSMs | accounts per CSM | ARR per CSM |", "|---|---|---|---|", *books]
+
+
 def capacity_lines(result: SegmentResult) -> list[str]:
     """Lines for the Capacity Roll-Up (none when the run read no inputs beside the file)."""
+    out = book_lines(result)
     inputs = result.inputs
     if not inputs:
-        return []
-    out: list[str] = []
+        return out
     csms = inputs.get("csms") or {}
     if csms:
         ruleset = inputs.get("ruleset_csms") or {}
@@ -28,15 +41,6 @@ def capacity_lines(result: SegmentResult) -> list[str]:
             for tier, n in csms.items()
         )
         out += ["", f"CSMs available from {inputs.get('csms_from')}: {given}."]
-    books = [
-        f"| {tc.tier} | {tc.available} | {tc.accounts / tc.available:,.1f} | "
-        f"{_money(tc.arr / tc.available)} |"
-        for tc in result.capacity.per_tier
-        if tc.available
-    ]
-    if books:
-        out += ["", "| tier | CSMs | accounts per CSM | ARR per CSM |", "|---|---|---|---|"]
-        out += books
     rolled = inputs.get("rolled_up") or {}
     if rolled:
         parts = [
