@@ -119,10 +119,13 @@ def read_accounts(
     for inp in ruleset.inputs:
         if inp.id in provided:
             table, agg = provided[inp.id]
+            blank = rolled[agg.into].is_null()  # (blanks counted as the reader counts them)
             columns[inp.id] = _as_input(inp, rolled[agg.into], table, agg, portfolio, problems)
-            portfolio.gaps[inp.id] = int(columns[inp.id].is_null().sum())
-            if not portfolio.gaps[inp.id]:
-                del portfolio.gaps[inp.id]
+            if blank.any():
+                portfolio.gaps[inp.id] = int(blank.sum())
+                if inp.default is not None:
+                    portfolio.defaulted[inp.id] = int(blank.sum())
+                    portfolio.defaulted_ids[inp.id] = ids.filter(blank).to_list()
         else:
             columns[inp.id] = portfolio.frame[inp.id]
     if problems:
@@ -200,8 +203,8 @@ def _check_mapped(path: str, file: str, ruleset: Ruleset) -> None:
     """A column named by --map that the accounts file does not have: a data error naming
     the file's columns that look like it."""
     mapped = [i for i in ruleset.inputs if i.column is not None]
-    if not mapped or not path.lower().endswith((".csv", ".tsv")):
-        return
+    if not mapped or not path.lower().endswith(".csv") or not Path(path).is_file():
+        return  # (the reader says what is wrong with a file that is not there)
     import csv
 
     with open(path, encoding="utf-8-sig", newline="") as fh:

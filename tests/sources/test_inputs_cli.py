@@ -112,6 +112,8 @@ def test_map_to_an_unknown_input_or_a_missing_column(tmp_path: Path) -> None:
     assert "--map arr_usd=arr: the file has no column 'arr_usd'; the file has 'arr'" in (
         absent.output
     )
+    gone = run("segment", "gone.csv", "--map", "arr_usd=arr", *ARGS)
+    assert (gone.exit_code, gone.output) == (1, "gone.csv: file not found\n")
 
 
 def test_a_hubspot_ui_export_is_read(tmp_path: Path) -> None:

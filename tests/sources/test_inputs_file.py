@@ -132,3 +132,31 @@ def test_replay_starts_from_the_rolled_up_accounts_and_keeps_the_inputs(tmp_path
         db.close()
     assert stored[0] == len(json.loads(result.stdout)["quarters"])
     assert json.loads(stored[1])["tables"]["subscriptions"].endswith("subscriptions.csv")
+
+
+def test_a_rolled_up_blank_is_a_gap_and_takes_the_inputs_default(tmp_path: Path) -> None:
+    from tierbook.commands import api
+    from tierbook.sources.options import run_inputs
+
+    path = write_portfolio(tmp_path, {"A1": (5000.0, 0.5), "A2": (200000.0, 0.7)})
+    (tmp_path / "in.yaml").write_text(
+        "kind: inputs\ntables:\n  logos:\n    file: logos.csv\n    key: id\n"
+        "    columns: {id: string, logo: ratio}\n"
+        "    aggregate: [{into: strategic_logo, op: mean, column: logo}]\n"
+    )
+    (tmp_path / "logos.csv").write_text("id,logo\nA1,0.9\nA1,0.7\n")
+    result = api.segment(
+        None, path, as_of=api_date(), inputs=run_inputs("in.yaml"), chart=False
+    )
+    logos = dict(zip(result.evaluation.column("account_id"), result.evaluation.column(
+        "strategic_logo")))
+    assert logos == {"A1": 0.8, "A2": 0.0}  # A2 has no row: unknown, then the default 0
+    assert result.gaps["strategic_logo"] == 1
+    assert result.defaulted["strategic_logo"] == 1
+    assert result.defaults["strategic_logo"] == ["A2"]
+
+
+def api_date():
+    import datetime as dt
+
+    return dt.date(2026, 10, 1)
