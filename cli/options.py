@@ -115,3 +115,78 @@ overrides_option = click.option(
     help="Overrides file (docs/overrides.md) applied after the rules. Default: the file the "
     "ruleset names (overrides.file), if any.",
 )
+
+
+class InputArgs:
+    """The run's inputs as given (--inputs, --table, --map, --csms), read when the command
+    runs so a bad one is reported like any other error."""
+
+    def __init__(
+        self,
+        inputs_file: str | None,
+        tables: tuple[str, ...],
+        columns: tuple[str, ...],
+        csms: tuple[str, ...],
+    ) -> None:
+        self.args = (inputs_file, tables, columns, csms)
+
+    def build(self) -> Any:
+        """A ``tierbook.sources.model.RunInputs``, or None when nothing was given."""
+        if not any(self.args):
+            return None
+        from tierbook.sources.options import run_inputs
+
+        return run_inputs(*self.args)
+
+
+def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--inputs, --table, --map and --csms (docs/inputs.md), given to the command as one
+    ``inputs`` argument (an InputArgs)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(
+        *args: Any,
+        inputs_file: str | None,
+        tables: tuple[str, ...],
+        columns: tuple[str, ...],
+        csms: tuple[str, ...],
+        **kwargs: Any,
+    ) -> Any:
+        return fn(*args, inputs=InputArgs(inputs_file, tables, columns, csms), **kwargs)
+
+    options = [
+        click.option(
+            "--inputs",
+            "inputs_file",
+            type=click.Path(dir_okay=False),
+            metavar="FILE",
+            help="Inputs file: column mapping, tables rolled up into the accounts, CSM "
+            "headcount (docs/inputs.md).",
+        ),
+        click.option(
+            "--table",
+            "tables",
+            multiple=True,
+            metavar="NAME=FILE",
+            help="The file of a table the inputs file declares (repeatable).",
+        ),
+        click.option(
+            "--map",
+            "columns",
+            multiple=True,
+            metavar="COLUMN=INPUT",
+            help="Read the accounts file's COLUMN as the ruleset's INPUT, for this run "
+            "(repeatable).",
+        ),
+        click.option(
+            "--csms",
+            "csms",
+            multiple=True,
+            metavar="TIER=N",
+            help="CSMs available in TIER, instead of the ruleset's figure (repeatable).",
+        ),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper

@@ -11,7 +11,9 @@ from tierbook.commands import api as commands
 from .handler import run_command as _run
 from .options import (
     FORMATS,
+    InputArgs,
     evaluation_options,
+    input_options,
     leading_ruleset,
     on_error_option,
     overrides_option,
@@ -32,6 +34,7 @@ from .options import (
     help="Folder for replay.txt/.json, tiers_by_quarter.png/.csv, flows.png/.csv, report.html.",
 )
 @on_error_option
+@input_options
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--no-chart", is_flag=True, help="Do not draw the PNG charts.")
 @overrides_option
@@ -48,6 +51,7 @@ def replay(
     fmt: str,
     no_chart: bool,
     overrides: str | None,
+    inputs: InputArgs,
 ) -> None:
     """Replay quarterly EVENTS on the portfolio: tier movement, promotions, demotions,
     reviews and re-calibration triggers, quarter by quarter.
@@ -71,6 +75,7 @@ def replay(
             out_dir=out_dir,
             chart=not no_chart,
             overrides=overrides,
+            inputs=inputs.build(),
         )
         if fmt == "json":
             click.echo(json.dumps(r.as_json(), indent=2))

@@ -15,7 +15,9 @@ from tierbook.errors import EXIT_CHANGES, EXIT_INVALID
 from .handler import run_command as _run
 from .options import (
     FORMATS,
+    InputArgs,
     evaluation_options,
+    input_options,
     leading_ruleset,
     on_error_option,
     overrides_option,
@@ -35,6 +37,7 @@ from .options import (
     help="Folder for model.md, accounts.csv/.jsonl, tiers.png, report.json, report.html.",
 )
 @on_error_option
+@input_options
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--no-chart", is_flag=True, help="Do not draw tiers.png.")
 @overrides_option
@@ -50,6 +53,7 @@ def segment(
     fmt: str,
     no_chart: bool,
     overrides: str | None,
+    inputs: InputArgs,
 ) -> None:
     """Segment a portfolio: bands, tiers, flags, capacity, gates, model document.
 
@@ -70,6 +74,7 @@ def segment(
             chart=not no_chart,
             progress=_progress_printer(),
             overrides=overrides,
+            inputs=inputs.build(),
         )
         if sys.stderr.isatty() and len(result.evaluation.decisions) >= 10000:
             click.echo("", err=True)  # end the progress line
@@ -104,6 +109,7 @@ def segment(
 @click.argument("accounts", required=False)
 @evaluation_options
 @on_error_option
+@input_options
 @click.option(
     "--format",
     "fmt",
@@ -145,6 +151,7 @@ def plan(
     html_file: str | None,
     overrides: str | None,
     base_overrides: str | None,
+    inputs: InputArgs,
 ) -> None:
     """What changing the ruleset from BASE to HEAD does to the portfolio: accounts that move
     tier, ARR moved, CSMs needed, gates and flags.  Exits 1 when a gate of the head fails."""
@@ -163,6 +170,7 @@ def plan(
             on_error=on_error,
             overrides=overrides,
             base_overrides=base_overrides,
+            inputs=inputs.build(),
         )
         for w in p.warnings:
             click.echo(f"warning: {w}", err=True)
@@ -197,6 +205,7 @@ def plan(
 )
 @click.option("--in-place", is_flag=True, help="Rewrite RULESET itself (review the diff).")
 @on_error_option
+@input_options
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @overrides_option
 def calibrate(
@@ -211,6 +220,7 @@ def calibrate(
     on_error: str,
     fmt: str,
     overrides: str | None,
+    inputs: InputArgs,
 ) -> None:
     """Write the capacity calibration `segment` recommends as a new ruleset version:
     thresholds moved (labels that spell them follow), version bumped, a changelog line
@@ -232,6 +242,7 @@ def calibrate(
             store_path=store,
             memo=not no_memo,
             overrides=overrides,
+            inputs=inputs.build(),
         )
         _input_notes(outcome.result)
         # rewritten in place, the old version is only in git now: compare with that
@@ -253,6 +264,7 @@ def calibrate(
 @click.argument("accounts", required=False)
 @evaluation_options
 @on_error_option
+@input_options
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @overrides_option
 def align(
@@ -265,6 +277,7 @@ def align(
     on_error: str,
     fmt: str,
     overrides: str | None,
+    inputs: InputArgs,
 ) -> None:
     """Coverage alignment: accounts covered differently from their recommended tier, the
     changes of highest impact, expansion ranking and CSM territory rebalancing.
@@ -284,6 +297,7 @@ def align(
             memo=not no_memo,
             on_error=on_error,
             overrides=overrides,
+            inputs=inputs.build(),
         )
         _input_notes(result)
         if fmt == "json":
@@ -298,8 +312,9 @@ def align(
 def _input_notes(result: Any) -> None:
     """The input's columns no input reads and the tiers out of reach, on stderr."""
     from tierbook.report.confidence import stderr_notes
+    from tierbook.sources.report import stderr_notes as input_notes
 
-    for line in stderr_notes(result):
+    for line in stderr_notes(result) + input_notes(result):
         click.echo(line, err=True)
 
 

@@ -1,11 +1,12 @@
-"""Generate tierbook's sample portfolio, two raw CRM exports and 8 quarters of events.
+"""Generate tierbook's sample portfolio, two raw CRM exports, 8 quarters of events and the
+CRM tables behind the portfolio (subscriptions, tickets, usage, churn).
 
 Deterministic and stdlib-only: every random draw comes from a ``random.Random`` seeded
 from ``--seed``, values are written as text with fixed formatting, so the same arguments
 always give byte-identical files.
 
     python examples/generate.py                      # regenerate the committed examples
-    python examples/generate.py --out-dir /tmp/x     # the same four files elsewhere
+    python examples/generate.py --out-dir /tmp/x     # the same files elsewhere
     python examples/generate.py --accounts 100000 --seed 7 \\
         --portfolio /tmp/p.csv --events /tmp/e.csv   # benchmark input (only these two)
 
@@ -824,6 +825,115 @@ def generate_events(accounts: Iterable[Mapping[str, str]], quarters: Sequence[st
     return list(iter_events(book, quarters, seed))
 
 
+# ------------------------------------------------------------------------ CRM tables
+# The multi-table shape a CS team exports (docs/inputs.md): the sample portfolio's ARR is
+# the sum of each account's paid subscriptions active on AS_OF (start <= AS_OF < end, a
+# blank end open-ended), and its seats_licensed their seats.
+
+SUBSCRIPTION_COLUMNS: tuple[str, ...] = (
+    "subscription_id", "account_id", "plan", "arr_amount", "seats", "start_date", "end_date",
+    "status", "is_trial")
+TICKET_COLUMNS: tuple[str, ...] = (
+    "ticket_id", "account_id", "opened_at", "priority", "satisfaction", "escalated")
+USAGE_COLUMNS: tuple[str, ...] = (
+    "account_id", "date", "daily_active_users", "monthly_active_users", "feature_events")
+CHURN_COLUMNS: tuple[str, ...] = ("account_id", "churn_date", "reason")
+PLANS = ("core", "analytics", "automation", "security", "api")
+PRIORITIES = ("low", "medium", "high", "urgent")
+CHURN_REASONS = ("budget", "competitor", "product_fit", "consolidation", "champion_left")
+# usage snapshots, days before AS_OF: the last one sits exactly 30 days back, just outside a
+# 30-day window (the window is the 30 days ending on AS_OF)
+USAGE_DAYS = (1, 11, 22, 30)
+
+
+def _split(total: int, parts: int, rnd: random.Random) -> list[int]:
+    """``total`` (cents, seats) in ``parts`` positive shares (the first takes the rest)."""
+    if parts <= 1 or total < parts:
+        return [total] + [0] * (parts - 1)
+    cuts = sorted(rnd.sample(range(1, total), parts - 1))
+    return [b - a for a, b in zip([0, *cuts], [*cuts, total])]
+
+
+def _cents(value: int) -> str:
+    return f"{value // 100}.{value % 100:02d}"
+
+
+def iter_tables(accounts: Iterable[Mapping[str, str]], seed: int, as_of: dt.date = AS_OF
+                ) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """("subscriptions" | "tickets" | "usage" | "churn", row) for each account in turn."""
+    rnd = random.Random(f"tierbook-tables:{seed}")
+    r = rnd.random
+    sub = ticket = 0
+    day = as_of.toordinal()
+    for row in accounts:
+        aid = row["account_id"]
+        arr = round(float(row["arr"]) * 100)
+        seats = int(row["seats_licensed"])
+        start = dt.date.fromisoformat(row["start_date"]).toordinal()
+        parts = max(1, min(3, int(row["sku_count"])))
+        churn_day = day + _randint(rnd, 20, 700) if r() < 0.04 else 0
+        end = _iso(churn_day) if churn_day else ""
+        for i, (amount, n) in enumerate(zip(_split(arr, parts, rnd), _split(seats, parts, rnd))):
+            sub += 1
+            begins = start if i == 0 else _randint(rnd, start, day)
+            yield "subscriptions", (f"SUB-{sub:06d}", aid, PLANS[i], _cents(amount), str(n),
+                                    _iso(begins), end, "active", "false")
+        if r() < 0.3:  # an earlier subscription, ended on or before the as-of date
+            sub += 1
+            ended = day if r() < 0.1 else _randint(rnd, start - 700, day - 1)
+            yield "subscriptions", (f"SUB-{sub:06d}", aid, PLANS[3], _cents(_randint(
+                rnd, 50_00, max(60_00, arr // 4))), str(_randint(rnd, 1, 20)),
+                _iso(ended - _randint(rnd, 180, 720)), _iso(ended), "cancelled", "false")
+        if r() < 0.05:  # a trial running on the as-of date: never paid ARR
+            sub += 1
+            yield "subscriptions", (f"SUB-{sub:06d}", aid, PLANS[4], _cents(_randint(
+                rnd, 1_000_00, 20_000_00)), str(_randint(rnd, 5, 50)),
+                _iso(day - _randint(rnd, 0, 29)), _iso(day + 30), "trial", "true")
+        if r() < 0.08 and not churn_day:  # an expansion that starts after the as-of date
+            sub += 1
+            yield "subscriptions", (f"SUB-{sub:06d}", aid, PLANS[2], _cents(_randint(
+                rnd, 500_00, max(600_00, arr // 3))), str(_randint(rnd, 2, 40)),
+                _iso(day + _randint(rnd, 1, 700)), "", "active", "false")
+        if churn_day:
+            yield "churn", (aid, _iso(churn_day), CHURN_REASONS[_randint(rnd, 0, 4)])
+            if r() < 0.25:  # it comes back later
+                sub += 1
+                yield "subscriptions", (f"SUB-{sub:06d}", aid, PLANS[0], _cents(_randint(
+                    rnd, 500_00, max(600_00, arr // 2))), str(_randint(rnd, 2, 40)),
+                    _iso(churn_day + _randint(rnd, 90, 200)), "", "active", "false")
+        health = float(row["health_score"] or 60)
+        for _ in range(_randint(rnd, 0, 2 if health >= 60 else 6)):
+            ticket += 1
+            rating = "" if r() < 0.3 else str(max(1, min(5, round(1 + health / 25 + r() - 0.5))))
+            yield "tickets", (f"TCK-{ticket:06d}", aid, _iso(day - _randint(rnd, 0, 364)),
+                              PRIORITIES[_randint(rnd, 0, 3)], rating,
+                              "true" if r() < 0.1 else "false")
+        mau = max(1, int(row["seats_used"]))
+        ratio = float(row["dau_mau"])
+        for back in USAGE_DAYS:
+            dau = min(mau, max(0, round(mau * ratio * (0.85 + 0.3 * r()))))
+            yield "usage", (aid, _iso(day - back), str(dau), str(mau),
+                            str(dau * _randint(rnd, 3, 40)))
+
+
+_TABLE_FIELDS = ("account_id", "arr", "seats_licensed", "start_date", "sku_count",
+                 "health_score", "seats_used", "dau_mau")
+
+
+def generate_tables(accounts: Iterable[Mapping[str, str]], seed: int
+                    ) -> dict[str, list[tuple[str, ...]]]:
+    """The four tables' rows (in memory: for tests and small portfolios)."""
+    out: dict[str, list[tuple[str, ...]]] = {n: [] for n in TABLE_COLUMNS}
+    for name, row in iter_tables(accounts, seed):
+        out[name].append(row)
+    return out
+
+
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "subscriptions": SUBSCRIPTION_COLUMNS, "tickets": TICKET_COLUMNS, "usage": USAGE_COLUMNS,
+    "churn": CHURN_COLUMNS}
+
+
 # ------------------------------------------------------------------------ CRM exports
 
 
@@ -921,9 +1031,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="random seed (default %(default)s)")
     parser.add_argument("--quarters", type=int, default=DEFAULT_QUARTER_COUNT,
                         help=f"quarters of events from {DEFAULT_QUARTERS[0]} (default %(default)s)")
-    parser.add_argument("--out-dir", help="write all four files here (default: beside this "
+    parser.add_argument("--out-dir", help="write all the files here (default: beside this "
                         "script, unless a single file path below is given)")
-    for name in ("portfolio", "events", "salesforce", "hubspot"):
+    for name in ("portfolio", "events", "salesforce", "hubspot", *TABLE_COLUMNS):
         parser.add_argument(f"--{name}", metavar="PATH",
                             help=f"write the {name} file to PATH (giving any of these "
                             "without --out-dir writes only the files named)")
@@ -938,7 +1048,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     explicit = {name: getattr(args, name) for name in ("portfolio", "events", "salesforce",
-                                                       "hubspot") if getattr(args, name)}
+                                                       "hubspot", *TABLE_COLUMNS)
+                if getattr(args, name)}
     targets: dict[str, Path] = {}
     if args.out_dir or not explicit:
         out_dir = Path(args.out_dir) if args.out_dir else Path(__file__).resolve().parent
@@ -946,6 +1057,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         targets = {name: out_dir / f"{name}.csv" for name in ("portfolio", "events")}
         targets["salesforce"] = out_dir / "salesforce-export.csv"
         targets["hubspot"] = out_dir / "hubspot-export.csv"
+        targets.update({name: out_dir / f"{name}.csv" for name in TABLE_COLUMNS})
     targets.update({name: Path(path) for name, path in explicit.items()})
 
     started = time.perf_counter()
@@ -953,9 +1065,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     book = _Book()
     head: list[dict[str, str]] = []
 
+    tables = [name for name in TABLE_COLUMNS if name in targets]
+    kept: list[dict[str, str]] = []  # (only what the tables need, when they are written)
+
     def portfolio() -> Iterator[dict[str, str]]:
         for row in iter_portfolio(args.accounts, args.seed):
             book.add(row)
+            if tables:
+                kept.append({k: row[k] for k in _TABLE_FIELDS})
             if len(head) < CRM_EXPORT_ROWS:
                 head.append(row)
             yield row
@@ -978,6 +1095,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         count = write_csv(_crm_rows(head, args.seed, "hubspot"), targets["hubspot"],
                           HUBSPOT_COLUMNS)
         print(f"wrote {targets['hubspot']} ({count} rows)", file=sys.stderr)
+    if tables:
+        rows: dict[str, list[tuple[str, ...]]] = generate_tables(kept, args.seed)
+        for name in tables:
+            count = _write_cells(rows[name], targets[name], TABLE_COLUMNS[name])
+            print(f"wrote {targets[name]} ({count} rows)", file=sys.stderr)
     print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0
 

@@ -30,6 +30,16 @@ class TierCapacity:
         return None if self.available is None else self.needed - self.available
 
     @property
+    def accounts_per_csm(self) -> float | None:
+        """The book each available CSM carries, in accounts (None: no CSMs)."""
+        return round(self.accounts / self.available, 1) if self.available else None
+
+    @property
+    def arr_per_csm(self) -> float | None:
+        """The book each available CSM carries, in ARR (None: no CSMs)."""
+        return round(self.arr / self.available, 2) if self.available else None
+
+    @property
     def short(self) -> bool:
         """Fewer CSMs declared for the tier than it needs."""
         return self.gap is not None and self.gap > 0
@@ -87,6 +97,8 @@ class CapacityReport:
                     "available": t.available,
                     "gap": t.gap,
                     "short": t.short,
+                    "accounts_per_csm": t.accounts_per_csm,
+                    "arr_per_csm": t.arr_per_csm,
                 }
                 for t in self.per_tier
             },

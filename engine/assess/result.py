@@ -44,6 +44,8 @@ class SegmentResult:
     unreachable: list[Unreachable] = field(default_factory=list)  # tiers out of reach
     book: Book | None = None  # the current book and CSM books (book.of_result.the_book)
     overrides: OverrideReport | None = None  # --overrides: what they changed (issue 19)
+    # the run's inputs beside the accounts file (tables, --map, --csms); None: none given
+    inputs: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:

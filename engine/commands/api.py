@@ -18,6 +18,7 @@ from .validate import ValidationReport, validate
 if TYPE_CHECKING:
     from ..assess.alignment import Alignment
     from ..assess.result import SegmentResult
+    from ..sources.model import RunInputs
     from .calibrate import CalibrateOutcome
     from .plan import Plan
 
@@ -51,6 +52,7 @@ def plan(
     on_error: str = "fail",
     overrides: str | None = None,
     base_overrides: str | None = None,
+    inputs: RunInputs | None = None,
 ) -> Plan:
     from ..overrides.select import overrides_for
     from ..ruleset.build import ruleset_from_document
@@ -80,6 +82,7 @@ def plan(
                 command="plan",
                 label=f"{label}: {spec}",
                 overrides=pinned,
+                inputs=inputs,
             )
         )
     p = compare(sides[0], sides[1], rules=diff_documents(base_doc.data, head_doc.data))
@@ -100,6 +103,7 @@ def segment(
     chart: bool = True,
     progress: Callable[[int], None] | None = None,
     overrides: str | None = None,
+    inputs: RunInputs | None = None,
 ) -> SegmentResult:
     from ..overrides.select import overrides_for
     from .segment import write_outputs
@@ -118,6 +122,7 @@ def segment(
         command="segment",
         progress=progress,
         overrides=overrides_for(ruleset, overrides),
+        inputs=inputs,
         write=(lambda r, commit: write_outputs(r, out_dir, chart=chart, commit=commit))
         if out_dir
         else None,
@@ -164,6 +169,7 @@ def calibrate(
     store_path: str | None = None,
     memo: bool = True,
     overrides: str | None = None,
+    inputs: RunInputs | None = None,
 ) -> CalibrateOutcome:
     """Write the recommended capacity calibration as a new ruleset version (written,
     nothing to calibrate, or refused and why)."""
@@ -197,6 +203,7 @@ def calibrate(
         on_error=on_error,
         command="calibrate",
         overrides=overrides_for(ruleset, overrides),
+        inputs=inputs,
     )
     target = Path(ruleset_arg if in_place else output)  # type: ignore[arg-type]
     return finish(doc, result, as_of, target)
@@ -212,6 +219,7 @@ def align(
     memo: bool = True,
     on_error: str = "fail",
     overrides: str | None = None,
+    inputs: RunInputs | None = None,
 ) -> tuple[SegmentResult, Alignment | None]:
     """Coverage alignment, expansion ranking and territory rebalancing (priority-model)."""
     from ..assess.alignment import align as run_align
@@ -233,5 +241,6 @@ def align(
         on_error=on_error,
         command="align",
         overrides=overrides_for(ruleset, overrides),
+        inputs=inputs,
     )
     return result, run_align(result)

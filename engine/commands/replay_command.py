@@ -15,6 +15,7 @@ from .stored_run import store_outside
 if TYPE_CHECKING:
     from ..assess.replay_result import Quarter, Replay
     from ..evaluate.run import Evaluation
+    from ..sources.model import RunInputs
 
 
 def replay(
@@ -30,6 +31,7 @@ def replay(
     out_dir: str | None = None,
     chart: bool = True,
     overrides: str | None = None,
+    inputs: RunInputs | None = None,
 ) -> Replay:
     import hashlib
 
@@ -49,9 +51,23 @@ def replay(
     events_file = events_path or sample_events()
     shown = events_path or SAMPLE_EVENTS
     try:
-        book = read_portfolio(
-            accounts_path, ruleset, on_error=on_error, display=accounts or SAMPLE_PORTFOLIO
-        ).accounts
+        if inputs is not None and not inputs.empty:
+            from ..sources.apply import prepare_ruleset, read_accounts
+
+            ruleset = prepare_ruleset(ruleset, inputs)
+            portfolio, _ = read_accounts(
+                accounts_path,
+                ruleset,
+                inputs,
+                as_of=as_of,
+                on_error=on_error,
+                display=accounts or SAMPLE_PORTFOLIO,
+            )
+        else:
+            portfolio = read_portfolio(
+                accounts_path, ruleset, on_error=on_error, display=accounts or SAMPLE_PORTFOLIO
+            )
+        book = portfolio.accounts
     except DataError as exc:
         if not empty_book(exc):
             raise
@@ -76,6 +92,10 @@ def replay(
             complete=False,
         )
         run_ids.append(q.run_id)
+        if inputs is not None and not inputs.empty:
+            from ..trace.run_inputs import write_run_inputs
+
+            write_run_inputs(store, q.run_id, inputs.as_json())
         replay_id = state.setdefault("replay_id", q.run_id)
         store.write_movements(replay_id, q.quarter, q.run_id, rows)
 

@@ -34,6 +34,7 @@ from ..report import summary as report
 from ..report.html.segment import segment_page
 from ..report.segment_json import segment_json
 from ..ruleset.model import Ruleset
+from ..sources.model import RunInputs, run_inputs_json
 from .outfolder import atomic_folder
 
 
@@ -48,8 +49,22 @@ def segment(
     accounts_display: str | None = None,
     progress: Callable[[int], None] | None = None,
     overrides: Overrides | None = None,
+    inputs: RunInputs | None = None,
 ) -> SegmentResult:
-    portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error, display=accounts_display)
+    given_ruleset = ruleset
+    rolled: dict[str, dict[str, str]] = {}
+    if inputs is not None and not inputs.empty:
+        from ..sources.apply import prepare_ruleset, read_accounts
+
+        ruleset = prepare_ruleset(ruleset, inputs)
+        portfolio, rolled = read_accounts(
+            accounts_path, ruleset, inputs, as_of=as_of, on_error=on_error, display=accounts_display
+        )
+    else:
+        portfolio = read_portfolio(
+            accounts_path, ruleset, on_error=on_error, display=accounts_display
+        )
+    original_capacity = dict(given_ruleset.capacity.per_tier)
     arr_field = ruleset.role("arr") or "arr"
     frame = _set_aside_unplaceable(
         ruleset, portfolio, with_values(ruleset, portfolio.frame, as_of), on_error
@@ -117,6 +132,7 @@ def segment(
         lookalike_columns=lookalikes(ruleset, portfolio.ignored_columns, portfolio.missing_columns),
         unreachable=unreachable_tiers(ruleset, ev.bands, portfolio.missing_columns),
         overrides=pinned,
+        inputs=run_inputs_json(inputs, rolled, original_capacity),
     )
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..assess.result import SegmentResult
     from ..overrides.model import Overrides
     from ..ruleset.model import Ruleset
+    from ..sources.model import RunInputs
 
 
 def segment_and_store(
@@ -33,6 +34,7 @@ def segment_and_store(
     progress: Callable[[int], None] | None = None,
     write: Callable[[SegmentResult, Callable[[], None]], None] | None = None,
     overrides: Overrides | None = None,
+    inputs: RunInputs | None = None,
 ) -> SegmentResult:
     """Segment, then keep the run in the trace store and write the files (if asked),
     together: the store is checked before anything else; the run's rows go in as an
@@ -56,6 +58,7 @@ def segment_and_store(
         accounts_display=accounts or SAMPLE_PORTFOLIO,
         progress=progress,
         overrides=overrides,
+        inputs=inputs,
     )
     store = TraceStore(path)
     try:
@@ -74,6 +77,10 @@ def segment_and_store(
             from ..overrides.trace import write_overrides
 
             write_overrides(store.db, run_id, result.overrides, result.evaluation.account_ids())
+        if result.inputs is not None:
+            from ..trace.run_inputs import write_run_inputs
+
+            write_run_inputs(store, run_id, result.inputs)
         try:
             if write is not None:
                 write(result, lambda: store.complete_runs([run_id]))

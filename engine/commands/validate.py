@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Problem, RulesetError
+
+if TYPE_CHECKING:
+    from ..ruleset.yamlsafe import Document
 
 
 @dataclass
@@ -41,7 +44,12 @@ def validate(
     from ..ruleset.build import check_document, resolve_ruleset_path
     from ..ruleset.waivers import expired_warnings
     from ..ruleset.yamlsafe import load_file
+    from ..sources.load import check_inputs, is_inputs_document
     from .review import version_bump_problems
+
+    def check_file(doc: Document) -> list[Problem]:
+        """An inputs file (``kind: inputs``) against its own schema, else a ruleset."""
+        return check_inputs(doc) if is_inputs_document(doc) else check_document(doc)
 
     report = ValidationReport()
     for given in paths:
@@ -51,21 +59,23 @@ def validate(
             problems = (
                 overrides_problems(doc, None, as_of, report)
                 if is_overrides_document(doc.data)
-                else check_document(doc)
+                else check_file(doc)
             )
         except RulesetError as exc:
             problems = list(exc.problems)
             doc = None
-        if not problems and doc is not None and not is_overrides_document(doc.data):
+        inputs_file = doc is not None and is_inputs_document(doc)
+        other_file = doc is not None and (inputs_file or is_overrides_document(doc.data))
+        if not problems and doc is not None and not other_file:
             problems = named_overrides_problems(doc, report, as_of)
-        if not problems and base and doc is not None:
+        if not problems and base and doc is not None and not other_file:
             problems = version_bump_problems(base, given, doc, report.sides)
         if problems:
             report.invalid.append(given)
             report.problems.extend(problems)
         else:
             report.valid.append(given)
-        if doc is not None and not is_overrides_document(doc.data):
+        if doc is not None and not other_file:
             report.warnings += expired_warnings(doc, as_of or dt.date.today())
     report.problems.sort()
     report.warnings.sort()

@@ -18,18 +18,32 @@ def normalise(name: str) -> str:
     return re.sub(r"[\s_\-.]+", "", name).casefold()
 
 
+# the column names of a CRM's own UI export for the identity roles, read when none of the
+# input's declared names is in the file (HubSpot's UI export: `Record ID`, `Company name`)
+ROLE_ALIASES = {"account_id": ("Record ID",), "name": ("Company name",)}
+
+
 def match_columns(ruleset: Ruleset, headers: list[str]) -> tuple[dict[str, int], list[str]]:
-    """input id -> column index, plus the columns no input claims."""
+    """input id -> column index, plus the columns no input claims.  A column named for the
+    run (``Input.column``, from --map) is read first, and only that column."""
     found: dict[str, int] = {}
     by_exact = {h: i for i, h in enumerate(headers)}
     by_norm: dict[str, int] = {}
     for i, h in enumerate(headers):
         by_norm.setdefault(normalise(h), i)
     for inp in ruleset.inputs:
+        if inp.column is not None and inp.column in by_exact:
+            found[inp.id] = by_exact[inp.column]
+    for inp in ruleset.inputs:
+        if inp.column is not None:
+            continue
         names = (inp.id,) + inp.aliases
         idx = next((by_exact[n] for n in names if n in by_exact), None)
         if idx is None:
             idx = next((by_norm[normalise(n)] for n in names if normalise(n) in by_norm), None)
+        if idx is None:
+            role = ROLE_ALIASES.get(inp.role, ())
+            idx = next((by_norm[normalise(n)] for n in role if normalise(n) in by_norm), None)
         if idx is not None and idx not in found.values():
             found[inp.id] = idx
     used = set(found.values())
@@ -54,7 +68,80 @@ def _nearest_column(inp: Input, unclaimed: list[str]) -> str:
             )
     by_norm = {normalise(h): h for h in unclaimed}
     near = difflib.get_close_matches(normalise(inp.id), sorted(by_norm), n=1, cutoff=0.6)
-    return f" (did you mean '{by_norm[near[0]]}'?)" if near else ""
+    if near:
+        return f" (did you mean '{by_norm[near[0]]}'?)"
+    alike = sharing_words((inp.id,) + inp.aliases, unclaimed)
+    if not alike:
+        return ""
+    quoted = ", ".join(f"'{h}'" for h in alike)
+    return (
+        f"; the file has {quoted}, which look{'s' if len(alike) == 1 else ''} like it: "
+        f"--map {_cli_name(alike[0])}={inp.id} reads it for this run (or add it to the "
+        "input's aliases)"
+    )
+
+
+# words too common in column names to make two of them alike on their own
+_GENERIC = frozenset(
+    [
+        "id",
+        "ids",
+        "date",
+        "at",
+        "on",
+        "of",
+        "the",
+        "a",
+        "in",
+        "is",
+        "no",
+        "name",
+        "count",
+        "number",
+        "total",
+        "amount",
+        "value",
+        "flag",
+        "score",
+        "type",
+        "status",
+        "code",
+        "num",
+        "pct",
+        "percent",
+    ]
+)
+
+
+def _word_set(name: str) -> set[str]:
+    bare = re.sub(r"__c$", "", name.strip(), flags=re.IGNORECASE)
+    bare = re.sub(r"[(\[].*?[)\]]", "", bare)
+    bare = re.sub(r"([a-z])([A-Z])", r"\1 \2", bare)  # (camelCase: ArrAmount)
+    return {w for w in re.split(r"[\W_]+", bare.casefold()) if w} - _GENERIC
+
+
+def sharing_words(names: tuple[str, ...], headers: list[str]) -> list[str]:
+    """The headers that share a meaningful word with one of ``names`` (`arr_amount` with
+    `arr`, `seats` with `seats_licensed`, `churn_flag` with `churn_signal`), in file order."""
+    wanted: set[str] = set()
+    for n in names:
+        wanted |= _word_set(n)
+    return [h for h in headers if _word_set(h) & wanted]
+
+
+def close_headers(name: str, headers: list[str]) -> str:
+    """A hint naming the headers that look like a missing column ``name``."""
+    by_norm = {normalise(h): h for h in headers}
+    near = difflib.get_close_matches(normalise(name), sorted(by_norm), n=1, cutoff=0.6)
+    alike = [by_norm[near[0]]] if near else sharing_words((name,), headers)
+    if not alike:
+        return ""
+    return f"; the file has {', '.join(repr(h) for h in alike[:5])}"
+
+
+def _cli_name(header: str) -> str:
+    """A header as one shell word (quoted when it holds spaces)."""
+    return header if re.fullmatch(r"[\w.\-]+", header) else f"'{header}'"
 
 
 def columns(

@@ -53,6 +53,8 @@ def segment_json(result: SegmentResult, accounts: bool = True) -> dict[str, Any]
         out["alignment"] = alignment.as_json()
     if result.overrides is not None:
         out["overrides"] = result.overrides.as_json(rs.tier_ids)
+    if result.inputs is not None:  # (--inputs, --table, --map, --csms; docs/inputs.md)
+        out["inputs"] = result.inputs
     if accounts:
         # the account's own name and ARR, as accounts.jsonl names them
         name_field = rs.role("name")

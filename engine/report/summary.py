@@ -15,6 +15,7 @@ from typing import Any
 from ..assess.capacity import gap_words
 from ..assess.result import SegmentResult
 from ..network.conditions import describe
+from ..sources.report import capacity_lines
 from . import behind, book, confidence, near
 from .accounts import FORMULA_START
 from .extra import extra_sections, gates_line
@@ -266,6 +267,7 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
         )
     w("")
     w(f"**{result.capacity.statement()}**.")
+    out.extend(capacity_lines(result))
     w("")
     cal = result.calibration
     w(f"Calibration: {cal.reason}.")

@@ -28,6 +28,7 @@ class Input:
     role: str = ""
     label: str = ""
     description: str = ""
+    column: str | None = None  # the file's column named for one run (--map), read instead
 
 
 @dataclass(frozen=True)

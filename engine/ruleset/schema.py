@@ -20,7 +20,8 @@ SCHEMA_FILE = "ruleset.schema.json"
 
 @functools.cache
 def ruleset_schema(name: str = SCHEMA_FILE) -> dict[str, Any]:
-    """A shipped schema (``name`` in schemas/): the ruleset's, or the overrides file's."""
+    """A shipped schema (``name`` in schemas/): the ruleset's, the overrides file's or the
+    inputs file's."""
     text = resources.files("tierbook.schemas").joinpath(name).read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import StoreError
 from .movements import DETAILS_SCHEMA, write_details
 from .reading import StoreReading
+from .run_inputs import RUN_INPUTS_SCHEMA
 from .schema import SCHEMA, SCHEMA_VERSION, migrate
 from .texts import _text, account_texts, row_fields, value_digest
 
@@ -76,7 +77,7 @@ class TraceStore(StoreReading):
                 )
             if version is not None and version < SCHEMA_VERSION:
                 migrate(self.db, version)
-            self.db.executescript(SCHEMA + DETAILS_SCHEMA)
+            self.db.executescript(SCHEMA + DETAILS_SCHEMA + RUN_INPUTS_SCHEMA)
             self.db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
