@@ -105,3 +105,11 @@ def leading_ruleset(command: str, *values: str | None) -> list[str | None]:
             f"ruleset comes first (tierbook {command} {order})"
         )
     return args
+
+
+scheduler_option = click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run on Dask: local (worker processes here, local:N for N), or a scheduler's "
+    "address; ACCOUNTS may then be a folder or glob of parts. Needs tierbook[dask].",
+)

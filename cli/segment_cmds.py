@@ -13,7 +13,13 @@ from tierbook.commands import api as commands
 from tierbook.errors import EXIT_CHANGES, EXIT_INVALID
 
 from .handler import run_command as _run
-from .options import FORMATS, evaluation_options, leading_ruleset, on_error_option
+from .options import (
+    FORMATS,
+    evaluation_options,
+    leading_ruleset,
+    on_error_option,
+    scheduler_option,
+)
 
 
 @click.command()
@@ -31,6 +37,7 @@ from .options import FORMATS, evaluation_options, leading_ruleset, on_error_opti
 @on_error_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--no-chart", is_flag=True, help="Do not draw tiers.png.")
+@scheduler_option
 def segment(
     ruleset: str | None,
     accounts: str | None,
@@ -42,6 +49,7 @@ def segment(
     on_error: str,
     fmt: str,
     no_chart: bool,
+    scheduler: str | None,
 ) -> None:
     """Segment a portfolio: bands, tiers, flags, capacity, gates, model document.
 
@@ -61,6 +69,7 @@ def segment(
             on_error=on_error,
             chart=not no_chart,
             progress=_progress_printer(),
+            scheduler=scheduler,
         )
         if sys.stderr.isatty() and len(result.evaluation.decisions) >= 10000:
             click.echo("", err=True)  # end the progress line

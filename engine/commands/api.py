@@ -90,6 +90,7 @@ def segment(
     on_error: str = "fail",
     chart: bool = True,
     progress: Callable[[int], None] | None = None,
+    scheduler: str | None = None,
 ) -> SegmentResult:
     from .segment import write_outputs
 
@@ -109,6 +110,7 @@ def segment(
         write=(lambda r, commit: write_outputs(r, out_dir, chart=chart, commit=commit))
         if out_dir
         else None,
+        scheduler=scheduler,
     )
 
 

@@ -43,14 +43,35 @@ def segment(
     memo: bool = True,
     accounts_display: str | None = None,
     progress: Callable[[int], None] | None = None,
+    scheduler: str | None = None,
 ) -> SegmentResult:
-    portfolio = read_portfolio(accounts_path, ruleset, on_error=on_error, display=accounts_display)
+    """``scheduler``: read and evaluate on a Dask cluster (tierbook.distributed), the
+    rest as on one machine."""
     arr_field = ruleset.role("arr") or "arr"
-    frame = _set_aside_unplaceable(
-        ruleset, portfolio, with_values(ruleset, portfolio.frame, as_of), on_error
-    )
+    if scheduler:
+        from ..distributed.run import distributed_evaluation
+
+        portfolio, ev = distributed_evaluation(
+            ruleset,
+            accounts_path,
+            display=accounts_display or accounts_path,
+            as_of=as_of,
+            engine=engine,
+            on_error=on_error,
+            memo=memo,
+            scheduler=scheduler,
+            set_aside=set_aside_unplaceable,
+            progress=progress,
+        )
+    else:
+        portfolio = read_portfolio(
+            accounts_path, ruleset, on_error=on_error, display=accounts_display
+        )
+        frame = set_aside_unplaceable(
+            ruleset, portfolio, with_values(ruleset, portfolio.frame, as_of), on_error
+        )
+        ev = evaluate(ruleset, frame, as_of, engine=engine, memo=memo, progress=progress)
     input_ids = ["account_id"] + [i.id for i in ruleset.inputs]
-    ev = evaluate(ruleset, frame, as_of, engine=engine, memo=memo, progress=progress)
     tiers = ev.tiers()
     arrs = [float(v or 0.0) for v in ev.column(arr_field)]
     capacity = roll_up(ruleset, tiers, arrs)
@@ -106,7 +127,7 @@ def segment(
     )
 
 
-def _set_aside_unplaceable(
+def set_aside_unplaceable(
     ruleset: Ruleset, portfolio: Portfolio, frame: pl.DataFrame, on_error: str
 ) -> pl.DataFrame:
     """Accounts whose grid axes cannot be computed (say, a ratio over a zero denominator)

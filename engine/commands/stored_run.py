@@ -31,6 +31,7 @@ def segment_and_store(
     label: str = "",
     progress: Callable[[int], None] | None = None,
     write: Callable[[SegmentResult, Callable[[], None]], None] | None = None,
+    scheduler: str | None = None,
 ) -> SegmentResult:
     """Segment, then keep the run in the trace store and write the files (if asked),
     together: the store is checked before anything else; the run's rows go in as an
@@ -53,6 +54,7 @@ def segment_and_store(
         memo=memo,
         accounts_display=accounts or SAMPLE_PORTFOLIO,
         progress=progress,
+        scheduler=scheduler,
     )
     store = TraceStore(path)
     try:
