@@ -118,6 +118,7 @@ def segment(
     help="Exit 0 when nothing changes, 4 when something does; 1 (a failed gate of the head, "
     "bad input) and 2 (usage) as always.",
 )
+@scheduler_option
 def plan(
     base: str,
     head: str,
@@ -129,6 +130,7 @@ def plan(
     on_error: str,
     fmt: str,
     detailed_exitcode: bool,
+    scheduler: str | None,
 ) -> None:
     """What changing the ruleset from BASE to HEAD does to the portfolio: accounts that move
     tier, ARR moved, CSMs needed, gates and flags.  Exits 1 when a gate of the head fails."""
@@ -145,6 +147,7 @@ def plan(
             store_path=store,
             memo=not no_memo,
             on_error=on_error,
+            scheduler=scheduler,
         )
         for w in p.warnings:
             click.echo(f"warning: {w}", err=True)

@@ -284,3 +284,15 @@ def test_a_folder_without_the_option_is_still_a_located_error() -> None:
     code, _, err = _segment(str(RULESETS[0]), str(SAMPLE.parent))
     assert code == 1
     assert "is a folder" in err
+
+
+def test_plan_on_the_cluster_says_what_one_machine_says(tmp_path: Path, scheduler: str) -> None:
+    head = Path(__file__).parent / "golden" / "plan" / "head.yaml"
+    for fmt in ("text", "markdown", "json"):
+        args = ["plan", "--base", "cs-segmentation-model", "--head", str(head), str(SAMPLE)]
+        args += ["--format", fmt, "--as-of", AS_OF, "--engine", "native", "--detailed-exitcode"]
+        one = CliRunner().invoke(main, [*args, "--store", "one.sqlite"])
+        many = CliRunner().invoke(main, [*args, "--store", "many.sqlite", "--scheduler", scheduler])
+        assert (many.exit_code, many.stdout) == (one.exit_code, one.stdout)
+        assert one.exit_code == 4
+    assert _store_rows(tmp_path / "many.sqlite") == _store_rows(tmp_path / "one.sqlite")

@@ -49,6 +49,7 @@ def plan(
     store_path: str | None = None,
     memo: bool = True,
     on_error: str = "fail",
+    scheduler: str | None = None,
 ) -> Plan:
     from ..ruleset.build import ruleset_from_document
     from ..ruleset.diff import diff_documents
@@ -71,6 +72,7 @@ def plan(
                 on_error=on_error,
                 command="plan",
                 label=f"{label}: {spec}",
+                scheduler=scheduler,
             )
         )
     p = compare(sides[0], sides[1], rules=diff_documents(base_doc.data, head_doc.data))
