@@ -48,12 +48,29 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 def _store_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
     """What the store keeps per account and path (the runs' own rows aside: their input
-    name and digest are the input's)."""
+    name and digest are the input's), each account's row from the store or its parts."""
+    import polars as pl
+    from tierbook.trace.parts import parts_of
+
     with sqlite3.connect(path) as db:
-        return {
+        out = {
             table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
-            for table in ("paths", "firings", "account_values", "run_accounts", "run_defaults")
+            for table in ("paths", "firings", "run_defaults")
         }
+        accounts = []
+        for (run_id,) in db.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall():
+            folder = parts_of(db, path, run_id)
+            if folder is None:
+                accounts += db.execute(
+                    "SELECT run_id, account_id, path_id, scores, inputs FROM accounts "
+                    "WHERE run_id=? ORDER BY account_id",
+                    (run_id,),
+                ).fetchall()
+            else:
+                rows = pl.read_parquet(folder / "*.parquet").sort("account_id").rows()
+                accounts += [(run_id, *row) for row in rows]
+        out["accounts"] = accounts
+    return out
 
 
 def _parts(tmp_path: Path, source: Path, sizes: list[int]) -> Path:
@@ -296,3 +313,38 @@ def test_plan_on_the_cluster_says_what_one_machine_says(tmp_path: Path, schedule
         assert (many.exit_code, many.stdout) == (one.exit_code, one.stdout)
         assert one.exit_code == 4
     assert _store_rows(tmp_path / "many.sqlite") == _store_rows(tmp_path / "one.sqlite")
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_a_distributed_runs_accounts_are_parquet_parts_explain_and_runs_read(
+    tmp_path: Path, scheduler: str
+) -> None:
+    ruleset = str(RULESETS[0])
+    _segment(ruleset, str(SAMPLE), "--out", "one", "--store", "one.sqlite")
+    _segment(
+        ruleset, str(SAMPLE), "--out", "many", "--store", "many.sqlite", "--scheduler", scheduler
+    )
+    parts = sorted((tmp_path / "many.sqlite.parts" / "run-1").glob("*.parquet"))
+    assert parts
+    with sqlite3.connect(tmp_path / "many.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM run_accounts").fetchone() == (0,)
+    ids = [line.split(",")[0] for line in SAMPLE.read_text().splitlines()[1:4]]
+    for account in [*ids, ids[0].lower(), "no-such-account"]:
+        for extra in ([], ["--format", "json"], ["--level", "why-not"]):
+            one = _cli("explain", account, "--store", "one.sqlite", *extra)
+            many = _cli("explain", account, "--store", "many.sqlite", *extra)
+            assert many[0] == one[0], account
+            assert many[1] == one[1], account
+            assert many[2].replace("many.sqlite", "one.sqlite") == one[2], account
+    listed = _cli("runs", "--store", "many.sqlite")
+    assert listed[0] == 0 and "3,000" in listed[1]
+    assert _cli("runs", "prune", "--keep", "0", "--store", "many.sqlite")[0] == 0
+    assert not (tmp_path / "many.sqlite.parts" / "run-1").exists()
+    with sqlite3.connect(tmp_path / "many.sqlite") as db:
+        assert db.execute(
+            "SELECT count(*) FROM meta WHERE key LIKE 'account_parts:%'"
+        ).fetchone() == (0,)

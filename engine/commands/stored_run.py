@@ -67,6 +67,7 @@ def segment_and_store(
             label=label,
             complete=False,
             defaults=result.defaults,
+            parts=bool(scheduler),
         )
         try:
             if write is not None:
