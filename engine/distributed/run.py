@@ -239,7 +239,7 @@ def _duplicates_across(
     ).alias("\0part")
     keyed = frame.select("account_id").with_columns(part_of).with_row_index("\0at")
     firsts = (
-        keyed.filter(pl.col("account_id").is_not_null())
+        keyed.filter(pl.col("account_id").is_not_null() & pl.col("account_id").is_duplicated())
         .group_by("account_id", maintain_order=True)
         .agg(pl.col("\0part").n_unique().alias("\0parts"), pl.col("\0at"))
     )
