@@ -3,6 +3,7 @@ machine, ``local:N`` for N of them) or a scheduler's address.  Dask is an option
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,8 +15,8 @@ INSTALL = "pip install 'tierbook[dask]'"
 
 
 def _distributed() -> Any:
-    try:
-        import distributed
+    try:  # (by name: type-checked without the extra installed too)
+        distributed = importlib.import_module("distributed")
     except ImportError:
         raise UsageError(
             f"--scheduler needs Dask's distributed scheduler, which is not installed: {INSTALL}"
