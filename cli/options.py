@@ -190,3 +190,11 @@ def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         wrapper = option(wrapper)
     return wrapper
+
+
+scheduler_option = click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run on Dask: local (worker processes here, local:N for N), or a scheduler's "
+    "address; ACCOUNTS may then be a folder or glob of parts. Needs tierbook[dask].",
+)

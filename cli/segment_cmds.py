@@ -21,6 +21,7 @@ from .options import (
     leading_ruleset,
     on_error_option,
     overrides_option,
+    scheduler_option,
 )
 
 
@@ -41,6 +42,7 @@ from .options import (
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--no-chart", is_flag=True, help="Do not draw tiers.png.")
 @overrides_option
+@scheduler_option
 def segment(
     ruleset: str | None,
     accounts: str | None,
@@ -54,6 +56,7 @@ def segment(
     no_chart: bool,
     overrides: str | None,
     inputs: InputArgs,
+    scheduler: str | None,
 ) -> None:
     """Segment a portfolio: bands, tiers, flags, capacity, gates, model document.
 
@@ -75,6 +78,7 @@ def segment(
             progress=_progress_printer(),
             overrides=overrides,
             inputs=inputs.build(),
+            scheduler=scheduler,
         )
         if sys.stderr.isatty() and len(result.evaluation.decisions) >= 10000:
             click.echo("", err=True)  # end the progress line
@@ -137,6 +141,7 @@ def segment(
     help="The overrides file before the change (a file or git:REF:PATH); default: the same "
     "as --overrides. With the same ruleset as base and head, plans the overrides change.",
 )
+@scheduler_option
 def plan(
     base: str,
     head: str,
@@ -152,6 +157,7 @@ def plan(
     overrides: str | None,
     base_overrides: str | None,
     inputs: InputArgs,
+    scheduler: str | None,
 ) -> None:
     """What changing the ruleset from BASE to HEAD does to the portfolio: accounts that move
     tier, ARR moved, CSMs needed, gates and flags.  Exits 1 when a gate of the head fails."""
@@ -171,6 +177,7 @@ def plan(
             overrides=overrides,
             base_overrides=base_overrides,
             inputs=inputs.build(),
+            scheduler=scheduler,
         )
         for w in p.warnings:
             click.echo(f"warning: {w}", err=True)

@@ -53,6 +53,7 @@ def plan(
     overrides: str | None = None,
     base_overrides: str | None = None,
     inputs: RunInputs | None = None,
+    scheduler: str | None = None,
 ) -> Plan:
     from ..overrides.select import overrides_for
     from ..ruleset.build import ruleset_from_document
@@ -83,6 +84,7 @@ def plan(
                 label=f"{label}: {spec}",
                 overrides=pinned,
                 inputs=inputs,
+                scheduler=scheduler,
             )
         )
     p = compare(sides[0], sides[1], rules=diff_documents(base_doc.data, head_doc.data))
@@ -104,6 +106,7 @@ def segment(
     progress: Callable[[int], None] | None = None,
     overrides: str | None = None,
     inputs: RunInputs | None = None,
+    scheduler: str | None = None,
 ) -> SegmentResult:
     from ..overrides.select import overrides_for
     from .segment import write_outputs
@@ -126,6 +129,7 @@ def segment(
         write=(lambda r, commit: write_outputs(r, out_dir, chart=chart, commit=commit))
         if out_dir
         else None,
+        scheduler=scheduler,
     )
 
 

@@ -20,7 +20,7 @@ from ..assess.gates import GateContext, run_gates
 from ..assess.proximity import near_boundaries
 from ..assess.reach import unreachable_tiers
 from ..assess.result import SegmentResult
-from ..errors import DataError, Problem
+from ..errors import DataError, Problem, UsageError
 from ..evaluate.run import evaluate, tier_counts
 from ..evaluate.values import with_values
 from ..overrides.model import Overrides
@@ -50,27 +50,59 @@ def segment(
     progress: Callable[[int], None] | None = None,
     overrides: Overrides | None = None,
     inputs: RunInputs | None = None,
+    scheduler: str | None = None,
 ) -> SegmentResult:
+    """``inputs``: tables rolled up into the accounts, a column mapping, CSM headcount
+    (tierbook.sources); ``scheduler``: read and evaluate on a Dask cluster
+    (tierbook.distributed), the rest as on one machine."""
     given_ruleset = ruleset
     rolled: dict[str, dict[str, str]] = {}
-    if inputs is not None and not inputs.empty:
+    given = inputs is not None and not inputs.empty
+    if inputs is not None and given:
         from ..sources.apply import prepare_ruleset, read_accounts
 
+        if scheduler and inputs.tables:
+            raise UsageError(
+                "--scheduler does not roll up tables yet (--table, or tables in --inputs): "
+                "roll them up on one machine, or give the accounts their rolled-up columns"
+            )
         ruleset = prepare_ruleset(ruleset, inputs)
-        portfolio, rolled = read_accounts(
-            accounts_path, ruleset, inputs, as_of=as_of, on_error=on_error, display=accounts_display
-        )
-    else:
-        portfolio = read_portfolio(
-            accounts_path, ruleset, on_error=on_error, display=accounts_display
-        )
     original_capacity = dict(given_ruleset.capacity.per_tier)
     arr_field = ruleset.role("arr") or "arr"
-    frame = _set_aside_unplaceable(
-        ruleset, portfolio, with_values(ruleset, portfolio.frame, as_of), on_error
-    )
+    if scheduler:
+        from ..distributed.run import distributed_evaluation
+
+        portfolio, ev = distributed_evaluation(
+            ruleset,
+            accounts_path,
+            display=accounts_display or accounts_path,
+            as_of=as_of,
+            engine=engine,
+            on_error=on_error,
+            memo=memo,
+            scheduler=scheduler,
+            set_aside=set_aside_unplaceable,
+            progress=progress,
+        )
+    else:
+        if inputs is not None and given:
+            portfolio, rolled = read_accounts(
+                accounts_path,
+                ruleset,
+                inputs,
+                as_of=as_of,
+                on_error=on_error,
+                display=accounts_display,
+            )
+        else:
+            portfolio = read_portfolio(
+                accounts_path, ruleset, on_error=on_error, display=accounts_display
+            )
+        frame = set_aside_unplaceable(
+            ruleset, portfolio, with_values(ruleset, portfolio.frame, as_of), on_error
+        )
+        ev = evaluate(ruleset, frame, as_of, engine=engine, memo=memo, progress=progress)
     input_ids = ["account_id"] + [i.id for i in ruleset.inputs]
-    ev = evaluate(ruleset, frame, as_of, engine=engine, memo=memo, progress=progress)
     tiers = ev.tiers()
     arrs = [float(v or 0.0) for v in ev.column(arr_field)]
     pinned = None if overrides is None else override_report(ruleset, ev, overrides, arrs)
@@ -136,7 +168,7 @@ def segment(
     )
 
 
-def _set_aside_unplaceable(
+def set_aside_unplaceable(
     ruleset: Ruleset, portfolio: Portfolio, frame: pl.DataFrame, on_error: str
 ) -> pl.DataFrame:
     """Accounts whose grid axes cannot be computed (say, a ratio over a zero denominator)

@@ -35,6 +35,7 @@ def segment_and_store(
     write: Callable[[SegmentResult, Callable[[], None]], None] | None = None,
     overrides: Overrides | None = None,
     inputs: RunInputs | None = None,
+    scheduler: str | None = None,
 ) -> SegmentResult:
     """Segment, then keep the run in the trace store and write the files (if asked),
     together: the store is checked before anything else; the run's rows go in as an
@@ -59,6 +60,7 @@ def segment_and_store(
         progress=progress,
         overrides=overrides,
         inputs=inputs,
+        scheduler=scheduler,
     )
     store = TraceStore(path)
     try:
@@ -71,6 +73,7 @@ def segment_and_store(
             label=label,
             complete=False,
             defaults=result.defaults,
+            parts=bool(scheduler),
         )
         result.run_id, result.store_path = run_id, str(Path(path))  # (report.html reads it)
         if result.overrides is not None:

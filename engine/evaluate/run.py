@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from ..errors import EngineError
-from ..network.classes import classes, path_cache
+from ..network.classes import Classes, classes, path_cache
 from ..network.compile import compile_network
 from ..network.executor import Executor, choose_engine, make_executor
 from ..network.model import Network
@@ -258,10 +258,27 @@ def evaluate(
 ) -> Evaluation:
     """``frame``: the accounts' values (``values.with_values``); ``bands``: resolved bands
     to use instead of resolving them over the frame (calibration's trials)."""
-    chosen, note = choose_engine(engine)
+    choose_engine(engine)  # (an engine that cannot run is said before any work)
     resolved = bands if bands is not None else resolve_bands(ruleset, frame)
     network = compile_network(ruleset, resolved)
     found = classes(network, frame, memo)
+    return evaluate_classes(ruleset, network, frame, found, as_of, engine, memo, progress)
+
+
+def evaluate_classes(
+    ruleset: Ruleset,
+    network: Network,
+    frame: pl.DataFrame,
+    found: Classes,
+    as_of: dt.date,
+    engine: str = "auto",
+    memo: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> Evaluation:
+    """The executor once per class of ``found`` (the accounts' classes under ``network``,
+    however they were grouped: here, or over partitions by tierbook.distributed)."""
+    chosen, note = choose_engine(engine)
+    resolved = network.bands
     ran = path_cache(chosen, network) if memo else {}
     memo_paths: dict[bytes, int] = {}
     paths: list[list[tuple[int, int]]] = []

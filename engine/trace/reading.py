@@ -73,11 +73,18 @@ class StoreReading:
         return str(row[0])
 
     def decision(self, run_id: int, account_id: str) -> dict[str, Any]:
+        from .parts import decision_row, parts_of
+
+        folder = parts_of(self.db, self.path, run_id)
         self.db.row_factory = sqlite3.Row
         try:
-            row = self.db.execute(
-                "SELECT * FROM decisions WHERE run_id=? AND account_id=?", (run_id, account_id)
-            ).fetchone()
+            row: Any = (
+                self.db.execute(
+                    "SELECT * FROM decisions WHERE run_id=? AND account_id=?", (run_id, account_id)
+                ).fetchone()
+                if folder is None
+                else decision_row(self.db, folder, run_id, account_id)
+            )
             if row is None:
                 near = closest(account_id, self._ids_like(run_id, account_id))
                 hint = f"; closest ids: {', '.join(near)}" if near else ""
@@ -101,7 +108,12 @@ class StoreReading:
         return out
 
     def _ids_like(self, run_id: int, account_id: str) -> Iterator[str]:
+        from .parts import account_ids, parts_of
+
         prefix = account_id[:3]
+        folder = parts_of(self.db, self.path, run_id)
+        if folder is not None:
+            return iter(account_ids(folder, prefix))
         rows = self.db.execute(
             "SELECT account_id FROM run_accounts WHERE run_id=? AND account_id LIKE ? LIMIT 20000",
             (run_id, f"{prefix}%"),

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import StoreError, UsageError
+from .parts import remove_parts
 from .store import TraceStore, _now
 
 _COLUMNS = (
@@ -114,6 +116,14 @@ def account_in_run(store: TraceStore, run_id: int, account_id: str, table: str) 
     """``account_id`` as stored in the run (``table`` run_accounts) or the replay (``table``
     movements, ``run_id`` the replay's id): the id itself, else the one id that differs from
     it only in case; unchanged when there is none (or several), for the caller's message."""
+    from .parts import account_row, ids_but_case, parts_of
+
+    folder = parts_of(store.db, store.path, run_id) if table == "run_accounts" else None
+    if folder is not None:  # (a distributed run's accounts, in Parquet parts)
+        if account_row(folder, account_id) is not None:
+            return account_id
+        like = ids_but_case(folder, account_id)
+        return like[0] if len(like) == 1 else account_id
     column = "run_id" if table == "run_accounts" else "replay_id"
     query = f"SELECT 1 FROM {table} WHERE {column}=? AND account_id=? LIMIT 1"
     if store.db.execute(query, (run_id, account_id)).fetchone():
@@ -193,6 +203,7 @@ def prune(store: TraceStore, keep: int | None = None, older_than: float | None =
         db.execute("BEGIN IMMEDIATE")  # no run is written while the choice is made and done
         out.runs = _to_remove(list_runs(store), keep, older_than, now)
         if out.runs:
+            folders = remove_parts(db, store.path, out.runs)
             _delete(db, out.runs)
             out.values = db.execute(
                 "DELETE FROM account_values WHERE value_id NOT IN "
@@ -205,6 +216,8 @@ def prune(store: TraceStore, keep: int | None = None, older_than: float | None =
     except sqlite3.OperationalError as exc:
         db.rollback()
         raise StoreError(f"{store.path}: cannot prune now ({exc}); try again") from None
+    for folder in folders if out.runs else []:
+        shutil.rmtree(folder, ignore_errors=True)
     if out.runs or _free_pages(db):
         try:
             db.execute("VACUUM")

@@ -160,6 +160,7 @@ class TraceStore(StoreReading):
         label: str = "",
         complete: bool = True,
         defaults: Mapping[str, Sequence[Any] | None] | None = None,
+        parts: bool = False,
     ) -> int:
         """One evaluation as one run, visible once complete: the run (committed as
         ``running``), each path some account took with its firings, and a row per account,
@@ -169,7 +170,8 @@ class TraceStore(StoreReading):
         (incomplete: never read as a result) until ``complete_runs``.  (Paths tried only
         by a gate's what-if accounts are not stored.)  ``defaults``: input id -> the accounts
         whose blank cell its default filled, or None where its column is absent (every
-        account)."""
+        account); ``parts``: the accounts go to Parquet parts beside the store (``parts``)."""
+        from .parts import write_parts
         from .record import bands_to_json, firing_records, path_decided
 
         counts = Counter(ev.path_ids())
@@ -198,7 +200,10 @@ class TraceStore(StoreReading):
             with self._writing():
                 self.write_paths(run_id, paths)
                 self.write_defaults(run_id, defaults or {})
-                self.write_evaluated(run_id, ev, *row_fields(ev.ruleset))
+                if parts:
+                    write_parts(self.db, self.path, run_id, ev, *row_fields(ev.ruleset))
+                else:
+                    self.write_evaluated(run_id, ev, *row_fields(ev.ruleset))
                 if complete:
                     self.finish_run(run_id, ev.frame.height)
                 else:

@@ -1,0 +1,140 @@
+"""A distributed run's per-account rows as Parquet parts beside the SQLite store.
+
+The store keeps the run, its paths, firings and defaults as for any run; its accounts (id,
+path, scores and inputs as the same JSON texts ``account_texts`` gives the SQLite rows) go
+to ``<store>.parts/run-<id>/part-<n>.parquet``, one part per ``PART_ROWS`` accounts, and
+the store's ``meta`` table names the folder (``account_parts:<run id>``).  A run's parts
+are written before the run is marked complete and removed with the run (prune).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from .texts import account_texts
+
+if TYPE_CHECKING:
+    from ..evaluate.run import Evaluation
+
+PART_ROWS = 250_000
+_KEY = "account_parts:{}"
+
+
+def folder_of(store: Path, run_id: int) -> Path:
+    return store.with_name(store.name + ".parts") / f"run-{run_id}"
+
+
+def write_parts(
+    db: sqlite3.Connection,
+    store: Path,
+    run_id: int,
+    ev: Evaluation,
+    inputs_ids: list[str],
+    score_ids: list[str],
+) -> None:
+    """The run's accounts as Parquet parts (in account order), and the store's note of
+    where they are (committed with the caller's transaction)."""
+    folder = folder_of(store, run_id)
+    shutil.rmtree(folder, ignore_errors=True)  # (a run id reused after a failed run)
+    folder.mkdir(parents=True)
+    input_keys = sorted(set(inputs_ids))
+    names = ["account_id", *input_keys, *score_ids]
+    paths = ev.path_ids()
+    for n, start in enumerate(range(0, ev.frame.height, PART_ROWS)):
+        stop = min(start + PART_ROWS, ev.frame.height)
+        columns = ev.columns(names, start, stop)
+        parts = {sid: ev.part_columns(sid, start, stop) for sid in score_ids}
+        ids, scores, inputs = account_texts(columns, parts, input_keys, score_ids)
+        pl.DataFrame(
+            {"account_id": ids, "path_id": paths[start:stop], "scores": scores, "inputs": inputs},
+            schema={
+                "account_id": pl.String,
+                "path_id": pl.Int64,
+                "scores": pl.String,
+                "inputs": pl.String,
+            },
+        ).write_parquet(folder / f"part-{n:05d}.parquet")
+    db.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+        (_KEY.format(run_id), str(folder.relative_to(store.parent))),
+    )
+
+
+def parts_of(db: sqlite3.Connection, store: Path, run_id: int) -> Path | None:
+    """The folder of a run's account parts, or None for a run whose accounts are rows of
+    the store."""
+    row = db.execute("SELECT value FROM meta WHERE key=?", (_KEY.format(run_id),)).fetchone()
+    return store.parent / str(row[0]) if row else None
+
+
+def _scan(folder: Path) -> pl.LazyFrame:
+    return pl.scan_parquet(str(folder / "*.parquet"))
+
+
+def account_row(folder: Path, account_id: str) -> dict[str, Any] | None:
+    """One account's row (account_id, path_id, scores, inputs), or None."""
+    found = _scan(folder).filter(pl.col("account_id") == account_id).head(1).collect()
+    return found.row(0, named=True) if found.height else None
+
+
+def account_ids(folder: Path, prefix: str = "", limit: int = 20000) -> list[str]:
+    """Ids of the run's accounts (those starting with ``prefix`` when there are some)."""
+    ids = _scan(folder).select("account_id")
+    found = ids.filter(pl.col("account_id").str.starts_with(prefix)).head(limit).collect()
+    if not found.height:
+        found = ids.head(limit).collect()
+    return [str(v) for v in found["account_id"].to_list()]
+
+
+def ids_but_case(folder: Path, account_id: str) -> list[str]:
+    """The (at most two) distinct ids that differ from ``account_id`` only in case."""
+    lower = pl.col("account_id").str.to_lowercase() == account_id.lower()
+    found = _scan(folder).select("account_id").filter(lower).unique().head(2).collect()
+    return [str(v) for v in found["account_id"].to_list()]
+
+
+def remove_parts(db: sqlite3.Connection, store: Path, run_ids: Iterable[int]) -> list[Path]:
+    """Forget the parts of ``run_ids`` (in the caller's transaction); the folders to delete
+    once it is committed."""
+    folders = []
+    for run_id in run_ids:
+        folder = parts_of(db, store, run_id)
+        if folder is not None:
+            folders.append(folder)
+            db.execute("DELETE FROM meta WHERE key=?", (_KEY.format(run_id),))
+    return folders
+
+
+_PATH_COLUMNS = ("tier", "cell", "flags", "bands")
+_PATH_AFTER = ("decisions", "comments", "reviews", "motion")
+
+
+def decision_row(
+    db: sqlite3.Connection, folder: Path, run_id: int, account_id: str
+) -> dict[str, Any] | None:
+    """An account's row as the store's ``decisions`` view gives it (the same keys, in the
+    same order), its path's columns from the store."""
+    row = account_row(folder, account_id)
+    if row is None:
+        return None
+    names = _PATH_COLUMNS + _PATH_AFTER
+    found = db.execute(
+        f"SELECT {', '.join(names)} FROM paths WHERE run_id=? AND path_id=?",
+        (run_id, row["path_id"]),
+    ).fetchone()
+    path = dict(zip(names, found)) if found else dict.fromkeys(names)
+    return {
+        "run_id": run_id,
+        "account_id": row["account_id"],
+        **{k: path[k] for k in _PATH_COLUMNS},
+        "scores": row["scores"],
+        **{k: path[k] for k in _PATH_AFTER},
+        "path_id": row["path_id"],
+        "inputs": row["inputs"],
+    }
