@@ -152,3 +152,15 @@ def test_csms_from_the_command_line_change_the_capacity(tmp_path: Path) -> None:
     bad = run("segment", sample, *ARGS, "--csms", "enterprise=3")
     assert bad.exit_code == 2
     assert "the ruleset has no tier 'enterprise'" in bad.output
+
+
+def test_tables_to_roll_up_are_refused_on_a_cluster_before_it_starts(tmp_path: Path) -> None:
+    """The workers do not roll tables up yet: a usage error (exit 2) saying so, nothing
+    written, no cluster started (it is raised before the accounts are read)."""
+    refused = CliRunner().invoke(main, [
+        "segment", str(ROOT / "examples" / "portfolio.csv"), "--inputs", INPUTS, *ARGS,
+        "--out", str(tmp_path / "o"), "--store", str(tmp_path / "s.db"),
+        "--scheduler", "local"])
+    assert refused.exit_code == 2, refused.output
+    assert "--scheduler does not roll up tables yet" in refused.output
+    assert not (tmp_path / "o").exists()
