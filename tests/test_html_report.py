@@ -79,12 +79,14 @@ def test_embedded_traces_are_explains_text_for_the_chosen_accounts(segment_out: 
     largest = sorted(range(len(ids)), key=lambda i: (-arrs[i], i))[: T.TOP_BY_ARR]
     assert {ids[i] for i in largest} <= set(traces)
     assert T.TOP_BY_ARR < len(traces) <= T.TRACE_CAP
-    # past the largest, only accounts with a comment or review hint (no current book here)
+    # past the largest, only accounts with a comment or review hint, or a move against the
+    # current book (the sample's CRM tiers are the default ruleset's tier ids)
     comments, reviews = table["decided"]["comments"], table["decided"]["reviews"]
+    tiers, current = table["decided"]["tier"], table["cols"]["current_tier"]
     for i, account in enumerate(ids):
         if account in traces and i not in largest:
             p = table["path_of"][i]
-            assert comments[p] or reviews[p], account
+            assert comments[p] or reviews[p] or current[i] != tiers[p], account
     assert f"Decision traces are embedded for {len(traces):,} of them" in html
     account = ids[largest[0]]
     shown = run("explain", account, "--store", str(segment_out / "t.sqlite")).stdout
@@ -155,6 +157,8 @@ def test_the_sections_of_keys_other_parts_add(tmp_path: Path) -> None:
     result = api.segment("cs-segmentation-model", str(SAMPLE), as_of=AS_OF, engine="native",
                          store_path=str(tmp_path / "t.sqlite"))
     doc = segment_json(result, accounts=False)
+    for key in ("current_book", "csm_books"):  # (the sample has them: these test made-up ones)
+        doc.pop(key, None)
     plain = segment_page(result, doc)
     for anchor in ("current-book", "csm-books", "overrides"):
         assert f'id="{anchor}"' not in plain
@@ -174,6 +178,7 @@ def test_the_sections_of_keys_other_parts_add(tmp_path: Path) -> None:
 
 def test_replay_page_from_its_document_with_an_arr_bridge() -> None:
     doc = json.loads(GOLDEN_REPLAY.read_text(encoding="utf-8"))
+    assert doc.pop("arr_bridge")  # (the golden replay has one: this tests a made-up one)
     html = replay_page(doc)
     assert external_references(html) == []
     for anchor in ("movement", "triggers", "accounts"):
@@ -247,3 +252,22 @@ def test_coverage_alignment_has_its_section_and_its_accounts_traces(tmp_path: Pa
     ids, arrs = table["cols"]["account_id"], table["cols"]["arr"]
     largest = {ids[i] for i in T.by_arr(arrs)[: T.TOP_BY_ARR]}
     assert set(traces) - largest <= moved
+
+
+def test_capacity_says_spare_and_short_in_words(segment_out: Path) -> None:
+    """As the summary does: the gap without the sign convention (the sample has 2 spare
+    overall and plg_self_serve 1 short)."""
+    html = (segment_out / "out" / "report.html").read_text(encoding="utf-8")
+    assert "CSMs needed = 24, CSMs available = 26, gap = 2 spare" in html
+    assert "gap = -2" not in html
+    assert "<td>1 short</td>" in html or ">1 short<" in html
+
+
+def test_the_account_table_has_the_crms_csm_and_current_tier(segment_out: Path) -> None:
+    """The columns accounts.csv ends with are in the table, searchable and filterable."""
+    html = (segment_out / "out" / "report.html").read_text(encoding="utf-8")
+    table = embedded(html, "tb-table")
+    assert table["columns"][-2:] == ["csm", "current_tier"]
+    assert len(table["cols"]["csm"]) == len(table["cols"]["current_tier"]) == 3000
+    assert "csm" in table["search"]
+    assert '<select data-filter="csm">' in html and '<option value="Ravi Iyer">' in html

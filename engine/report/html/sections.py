@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...assess.capacity import gap_words
 from . import svg
 from .page import dict_table, esc, fmt, kpis, money, status_cell, table
 
@@ -64,14 +65,14 @@ def capacity(doc: dict[str, Any]) -> str:
             v.get("book_size"),
             v.get("needed"),
             v.get("available"),
-            v.get("gap"),
+            gap_words(v.get("gap")),
             "short" if v.get("short") else "",
         ]
         for name, v in per.items()
     ]
     line = (
         f"CSMs needed = {fmt(cap.get('needed'))}, CSMs available = {fmt(cap.get('available'))}, "
-        f"gap = {fmt(cap.get('gap'))}"
+        f"gap = {gap_words(cap.get('gap'))}"
     )
     chart = svg.paired_bars(
         [(k, float(v.get("needed") or 0), float(v.get("available") or 0)) for k, v in per.items()],

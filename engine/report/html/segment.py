@@ -83,7 +83,7 @@ def account_table(
     tier_col = decided.get("tier") or [""] * len(cols.paths)
     tiers = [tier_col[p] for p in path_index]
     moved = _moved(result, doc, tiers)
-    own = {k: _json_column(v) for k, v in cols.own.items()}
+    own = {k: _json_column(v) for k, v in {**cols.own, **cols.tail}.items()}
     override = own.get("override")
 
     def attention(i: int) -> bool:
