@@ -87,3 +87,42 @@ def test_replay_without_overrides_is_unchanged(tmp_path: Path) -> None:
     plain = api.replay(None, str(SAMPLE), None, as_of=dt.date(2026, 10, 1), chart=False)
     [move] = [m for m in plain.quarters[0].moves if m["account_id"] == "ACC-00125"]
     assert move["rule"] == "promote_on_arr_crossing"
+
+
+def test_a_flag_override_is_raised_and_cleared_with_its_dates(tmp_path: Path) -> None:
+    """A flag added from 2026-12-01 to 2027-05-15: raised in 2026Q4 (its first quarter end
+    in force) by the override, cleared in 2027Q2 (the first quarter end after it expired);
+    a flag the rules raise is kept off while its override is in force, and comes back (the
+    rules') in the first quarter after it expired."""
+    from tierbook.commands.inputs import load
+    from tierbook.commands.segment import segment
+
+    ruleset, _ = load(None)
+    first = segment(ruleset, str(SAMPLE), as_of=dt.date(2026, 10, 1), engine="native")
+    flagged = next(d for d in first.evaluation.decisions if "multi_product" in d.flags)
+    plain = next(d for d in first.evaluation.decisions if "at_risk_retention" not in d.flags)
+    pins = tmp_path / "flags.yaml"
+    pins.write_text(
+        "tierbook: overrides/v1\noverrides:\n"
+        f"  - id: watch\n    account: {plain.account_id}\n    add_flags: [at_risk_retention]\n"
+        f"    owner: vp-cs\n    reason: {REASON}\n    created: 2026-12-01\n"
+        "    expires: 2027-05-15\n"
+        f"  - id: single\n    account: {flagged.account_id}\n    remove_flags: [multi_product]\n"
+        f"    owner: vp-cs\n    reason: {REASON}\n    created: 2026-09-01\n"
+        "    expires: 2027-02-15\n"
+    )
+    result = api.replay(None, str(SAMPLE), None, as_of=dt.date(2026, 10, 1),
+                        store_path=str(tmp_path / "t.sqlite"), out_dir=str(tmp_path / "out"),
+                        chart=False, overrides=str(pins))
+    by_quarter = {q.quarter: q for q in result.quarters}
+
+    def mine(q: str, kind: str, account: str) -> list[tuple[str, str]]:
+        return [(f["flag"], f["rule"]) for f in by_quarter[q].flags[kind]
+                if f["account_id"] == account]
+
+    assert mine("2026Q4", "raised", plain.account_id) == [("at_risk_retention", "override:watch")]
+    assert mine("2027Q1", "raised", plain.account_id) == []
+    assert ("at_risk_retention", "at_risk_retention") in mine("2027Q2", "cleared", plain.account_id)
+    # removed from the start (no raise in 2026Q4), the rules' flag again once it expired
+    assert ("multi_product", "multi_product") not in mine("2026Q4", "raised", flagged.account_id)
+    assert ("multi_product", "multi_product") in mine("2027Q1", "raised", flagged.account_id)

@@ -72,7 +72,7 @@ class _Sim(ApplyEvents):
         del start
         for d in base.decisions:
             st = self.states[d.account_id]
-            st.flags = list(d.flags)
+            st.flags = pins.flags(d.account_id, as_of, list(d.flags))[0] if pins else list(d.flags)
             st.held = pins.start(d.account_id, as_of, d.tier) if pins else d.tier
             st.placed_bands = d.bands
             # tenure before the start is unknown: the starting tier counts as established
@@ -217,11 +217,18 @@ class _Sim(ApplyEvents):
             hist = st.history
             hist.count_quarter(touched[d.account_id] | signals_held(self.rs, d), self.quarter_count)
             self._update_consecutive(st, d)
-            for flag in sorted(set(d.flags) - set(st.flags)):
-                raised.append({"account_id": d.account_id, "flag": flag, "rule": flag})
-            for flag in sorted(set(st.flags) - set(d.flags)):
-                cleared.append({"account_id": d.account_id, "flag": flag, "rule": flag})
-            st.flags = list(d.flags)
+            flags, by = (
+                self.pins.flags(d.account_id, as_of, d.flags) if self.pins else (d.flags, {})
+            )
+            for flag in sorted(set(flags) - set(st.flags)):
+                raised.append(
+                    {"account_id": d.account_id, "flag": flag, "rule": by.get(flag, flag)}
+                )
+            for flag in sorted(set(st.flags) - set(flags)):
+                cleared.append(
+                    {"account_id": d.account_id, "flag": flag, "rule": by.get(flag, flag)}
+                )
+            st.flags = list(flags)
             if quarter in (st.created_in, st.returned_in):  # it starts in its evaluated tier
                 st.held, st.placed_bands = d.tier, d.bands
                 (joined_tier if st.created_in == quarter else rejoined)[d.account_id] = d.tier

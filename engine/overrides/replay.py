@@ -1,6 +1,6 @@
-"""Overrides through a replay: an override that pins the tier (or holds it) is honoured in
-every quarter that ends on or before its expiry date, and from the next quarter on the rules
-decide.  What history shows: the quarter an override starts (a move to the pinned tier, or a
+"""Overrides through a replay: an override that pins the tier (or holds it), adds or removes
+a flag is honoured in every quarter that ends on or before its expiry date, and from the
+next quarter on the rules decide.  What history shows: the quarter an override starts (a move to the pinned tier, or a
 note when the account is there already), each quarter it holds a move the rules would make
 (`held`, the rule `override:<id>`), and the quarter it ends."""
 
@@ -17,9 +17,12 @@ from .model import Override, Overrides
 class Pins:
     def __init__(self, found: Overrides) -> None:
         self.by_account: dict[str, list[Override]] = {}
+        self.flagged: dict[str, list[Override]] = {}  # account -> its flag overrides
         for o in found.overrides:
             if o.tier or o.hold:
                 self.by_account.setdefault(o.account, []).append(o)
+            if o.add_flags or o.remove_flags:
+                self.flagged.setdefault(o.account, []).append(o)
         self.in_force: dict[str, Override] = {}  # account -> its override last quarter
         self.notes: dict[str, dict[str, dict[str, str]]] = {}  # quarter -> account -> row
 
@@ -34,6 +37,26 @@ class Pins:
             return tier
         self.in_force[account_id] = o
         return o.tier or tier
+
+    def flags(
+        self, account_id: str, as_of: dt.date, flags: list[str]
+    ) -> tuple[list[str], dict[str, str]]:
+        """The account's flags with the flag overrides in force on ``as_of`` (a quarter's
+        end) applied, and the override behind each flag it added or removed (its rule in
+        the quarter's raised and cleared flags)."""
+        out, by = list(flags), {}
+        for o in self.flagged.get(account_id, ()):
+            if not o.active(as_of):
+                continue
+            for f in o.add_flags:
+                if f not in out:
+                    out.append(f)
+                by[f] = f"override:{o.id}"
+            for f in o.remove_flags:
+                if f in out:
+                    out.remove(f)
+                by[f] = f"override:{o.id}"
+        return out, by
 
     def _note(self, quarter: str, account_id: str, rule: str, because: str) -> None:
         self.notes.setdefault(quarter, {})[account_id] = {"rule": rule, "because": because}
