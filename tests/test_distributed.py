@@ -5,8 +5,10 @@ finish leaves no --out and no run marked complete."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sqlite3
+from contextlib import closing
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +27,14 @@ AS_OF = "2026-10-01"
 pytestmark = pytest.mark.filterwarnings(
     "ignore::pytest.PytestUnraisableExceptionWarning", "ignore::ResourceWarning"
 )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _collected_here() -> Iterator[None]:
+    """What Dask let go of is collected before the module ends, under its filter, not in
+    whichever later test the collector happens to run."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +62,7 @@ def _store_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
     import polars as pl
     from tierbook.trace.parts import parts_of
 
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         out = {
             table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
             for table in ("paths", "firings", "run_defaults")
@@ -282,7 +292,7 @@ def test_a_run_that_cannot_finish_leaves_no_out_and_no_complete_run(
     assert "the distributed run could not finish" in err
     assert _files(tmp_path / "out") == before  # the earlier files, untouched
     assert not [p for p in tmp_path.iterdir() if "tierbook-tmp" in p.name]
-    with sqlite3.connect(tmp_path / "s.sqlite") as db:
+    with closing(sqlite3.connect(tmp_path / "s.sqlite")) as db:
         assert db.execute("SELECT count(*) FROM runs").fetchone() == (1,)
 
 
@@ -330,7 +340,7 @@ def test_a_distributed_runs_accounts_are_parquet_parts_explain_and_runs_read(
     )
     parts = sorted((tmp_path / "many.sqlite.parts" / "run-1").glob("*.parquet"))
     assert parts
-    with sqlite3.connect(tmp_path / "many.sqlite") as db:
+    with closing(sqlite3.connect(tmp_path / "many.sqlite")) as db:
         assert db.execute("SELECT count(*) FROM run_accounts").fetchone() == (0,)
     ids = [line.split(",")[0] for line in SAMPLE.read_text().splitlines()[1:4]]
     for account in [*ids, ids[0].lower(), "no-such-account"]:
@@ -344,7 +354,7 @@ def test_a_distributed_runs_accounts_are_parquet_parts_explain_and_runs_read(
     assert listed[0] == 0 and "3,000" in listed[1]
     assert _cli("runs", "prune", "--keep", "0", "--store", "many.sqlite")[0] == 0
     assert not (tmp_path / "many.sqlite.parts" / "run-1").exists()
-    with sqlite3.connect(tmp_path / "many.sqlite") as db:
+    with closing(sqlite3.connect(tmp_path / "many.sqlite")) as db:
         assert db.execute(
             "SELECT count(*) FROM meta WHERE key LIKE 'account_parts:%'"
         ).fetchone() == (0,)
