@@ -15,9 +15,17 @@ from . import sections as S
 from . import traces as T
 from .page import AccountTable, accounts_list, document, esc, fmt, kpis, money, pairs, table
 
+_PLAIN = {str, int, bool, list, type(None)}
+
 
 def _json_column(column: Sequence[Any]) -> list[Any]:
     """A column as JSON values: a non-finite number blank, a date or other value as text."""
+    kinds = set(map(type, column))
+    if kinds <= _PLAIN or (
+        kinds <= _PLAIN | {float}
+        and all(map(math.isfinite, filter(float.__instancecheck__, column)))
+    ):
+        return list(column)  # (the common case: every value is JSON already, in one pass)
     out = []
     for v in column:
         if isinstance(v, float) and not math.isfinite(v):
