@@ -37,7 +37,7 @@ def replay(
 
     from ..overrides.replay import pins_for
     from ..portfolio.events import read_events
-    from ..portfolio.frame import read_portfolio
+    from ..sources.apply import prepare_ruleset, read_accounts
     from ..trace.movements import movement_rows
     from ..trace.preflight import check_store
     from ..trace.store import TraceStore, default_path
@@ -52,21 +52,15 @@ def replay(
     shown = events_path or SAMPLE_EVENTS
     try:
         if inputs is not None and not inputs.empty:
-            from ..sources.apply import prepare_ruleset, read_accounts
-
             ruleset = prepare_ruleset(ruleset, inputs)
-            portfolio, _ = read_accounts(
-                accounts_path,
-                ruleset,
-                inputs,
-                as_of=as_of,
-                on_error=on_error,
-                display=accounts or SAMPLE_PORTFOLIO,
-            )
-        else:
-            portfolio = read_portfolio(
-                accounts_path, ruleset, on_error=on_error, display=accounts or SAMPLE_PORTFOLIO
-            )
+        portfolio, _ = read_accounts(
+            accounts_path,
+            ruleset,
+            inputs,
+            as_of=as_of,
+            on_error=on_error,
+            display=accounts or SAMPLE_PORTFOLIO,
+        )
         book = portfolio.accounts
     except DataError as exc:
         if not empty_book(exc):

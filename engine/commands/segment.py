@@ -25,7 +25,7 @@ from ..evaluate.run import evaluate, tier_counts
 from ..evaluate.values import with_values
 from ..overrides.model import Overrides
 from ..overrides.segment import override_report
-from ..portfolio.frame import Portfolio, read_portfolio
+from ..portfolio.frame import Portfolio
 from ..portfolio.headers import lookalikes
 from ..report import accounts as account_files
 from ..report import book as book_report
@@ -34,6 +34,7 @@ from ..report import summary as report
 from ..report.html.segment import segment_page
 from ..report.segment_json import segment_json
 from ..ruleset.model import Ruleset
+from ..sources.apply import prepare_ruleset, read_accounts
 from ..sources.model import RunInputs, run_inputs_json
 from .outfolder import atomic_folder
 
@@ -57,10 +58,7 @@ def segment(
     (tierbook.distributed), the rest as on one machine."""
     given_ruleset = ruleset
     rolled: dict[str, dict[str, str]] = {}
-    given = inputs is not None and not inputs.empty
-    if inputs is not None and given:
-        from ..sources.apply import prepare_ruleset, read_accounts
-
+    if inputs is not None and not inputs.empty:
         if scheduler and inputs.tables:
             raise UsageError(
                 "--scheduler does not roll up tables yet (--table, or tables in --inputs): "
@@ -85,19 +83,9 @@ def segment(
             progress=progress,
         )
     else:
-        if inputs is not None and given:
-            portfolio, rolled = read_accounts(
-                accounts_path,
-                ruleset,
-                inputs,
-                as_of=as_of,
-                on_error=on_error,
-                display=accounts_display,
-            )
-        else:
-            portfolio = read_portfolio(
-                accounts_path, ruleset, on_error=on_error, display=accounts_display
-            )
+        portfolio, rolled = read_accounts(
+            accounts_path, ruleset, inputs, as_of=as_of, on_error=on_error, display=accounts_display
+        )
         frame = set_aside_unplaceable(
             ruleset, portfolio, with_values(ruleset, portfolio.frame, as_of), on_error
         )

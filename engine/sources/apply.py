@@ -75,14 +75,17 @@ def _provided(ruleset: Ruleset, inputs: RunInputs) -> dict[str, tuple[Table, Agg
 def read_accounts(
     path: str,
     ruleset: Ruleset,
-    inputs: RunInputs,
+    inputs: RunInputs | None,
     *,
     as_of: dt.date,
     on_error: str = "fail",
     display: str | None = None,
 ) -> tuple[Portfolio, dict[str, dict[str, str]]]:
     """The portfolio with the declared tables rolled up into its account rows, and for each
-    rolled-up input where it came from (table, op, column, the file's column it replaces)."""
+    rolled-up input where it came from (table, op, column, the file's column it replaces);
+    no inputs given: the portfolio as read."""
+    if inputs is None or inputs.empty:
+        return read_portfolio(path, ruleset, on_error=on_error, display=display), {}
     file = display or path
     _check_mapped(path, file, ruleset)
     provided = _provided(ruleset, inputs)
