@@ -35,9 +35,19 @@ from .options import parse_date
     metavar="DATE",
     help="Date waivers' expiry is judged on (default: today).",
 )
-def validate(rulesets: tuple[str, ...], fmt: str, base: str | None, as_of: dt.date) -> None:
-    """Check rulesets: YAML, schema and semantic errors, each as file:line:column.  A folder
-    stands for the .yaml/.yml files directly in it (`tierbook validate rulesets/`)."""
+@click.option(
+    "--ruleset",
+    "against",
+    metavar="RULESET",
+    help="Check the overrides files given against this ruleset's tiers, flags and "
+    "overrides.max_days (as a run with --overrides would).",
+)
+def validate(
+    rulesets: tuple[str, ...], fmt: str, base: str | None, as_of: dt.date, against: str | None
+) -> None:
+    """Check rulesets, inputs and overrides files: YAML, schema and semantic errors, each as
+    file:line:column.  A folder stands for the .yaml/.yml files directly in it
+    (`tierbook validate rulesets/`)."""
     if not rulesets:
         raise click.UsageError("give at least one RULESET file (or a shipped ruleset name)")
     files: list[str] = []
@@ -55,7 +65,7 @@ def validate(rulesets: tuple[str, ...], fmt: str, base: str | None, as_of: dt.da
             files.append(arg)
 
     def go() -> int:
-        report = commands.validate(files, base=base, as_of=as_of)
+        report = commands.validate(files, base=base, as_of=as_of, ruleset=against)
         if fmt == "json":
             click.echo(json.dumps(report.as_dict(), indent=2))
         elif fmt == "github":

@@ -138,6 +138,35 @@ def test_validate_checks_the_file_a_ruleset_names(tmp_path: Path) -> None:
     ]
 
 
+def test_validate_checks_an_overrides_file_against_the_ruleset_given() -> None:
+    """A file no ruleset names is checked against --ruleset's tiers and flags, as a run
+    with --overrides would check it: the sample's file fits cs-segmentation-model only."""
+    out = run(
+        "validate", str(OVERRIDES), "--ruleset", "cs-segmentation-model", "--as-of", "2026-12-01"
+    )
+    assert out.exit_code == 0, out.output
+    assert f"{OVERRIDES}: valid" in out.stdout
+    out = run(
+        "validate",
+        str(OVERRIDES),
+        "--ruleset",
+        "keep-segment",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-12-01",
+    )
+    assert out.exit_code == 1
+    errors = json.loads(out.stdout)["errors"]
+    assert [(e["line"], e["path"], e["message"]) for e in errors][:2] == [
+        (11, "$.overrides[0].tier", "unknown tier 'high_touch_enterprise'"),
+        (20, "$.overrides[1].add_flags[0]", "unknown flag 'at_risk_retention'"),
+    ]
+    out = run("validate", str(OVERRIDES), "--ruleset", "no-such-ruleset.yaml")
+    assert out.exit_code != 0
+    assert "no-such-ruleset.yaml" in out.output
+
+
 def _add(path: Path, *extra: str) -> Any:
     return run(
         "override",

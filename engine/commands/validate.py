@@ -35,9 +35,14 @@ class ValidationReport:
 
 
 def validate(
-    paths: list[str], base: str | None = None, as_of: dt.date | None = None
+    paths: list[str],
+    base: str | None = None,
+    as_of: dt.date | None = None,
+    ruleset: str | None = None,
 ) -> ValidationReport:
-    """Each ruleset's errors; and, as warnings, its waivers expired on ``as_of``."""
+    """Each ruleset's errors; and, as warnings, its waivers expired on ``as_of``.  An
+    overrides file is checked on its own, or, with ``ruleset``, against that ruleset's tiers,
+    flags and expiry cap as a run with ``--overrides`` would check it."""
     # (each command imports what it needs when it runs: `tierbook --help` imports none)
     from ..overrides.load import is_overrides_document
     from ..overrides.validate import named_overrides_problems, overrides_problems
@@ -51,13 +56,18 @@ def validate(
         """An inputs file (``kind: inputs``) against its own schema, else a ruleset."""
         return check_inputs(doc) if is_inputs_document(doc) else check_document(doc)
 
+    against = None
+    if ruleset is not None:
+        from .inputs import load
+
+        against = load(ruleset)[0]  # (an invalid one stops here, its errors located)
     report = ValidationReport()
     for given in paths:
         path = resolve_ruleset_path(given)
         try:
             doc = load_file(path, given)
             problems = (
-                overrides_problems(doc, None, as_of, report)
+                overrides_problems(doc, against, as_of, report)
                 if is_overrides_document(doc.data)
                 else check_file(doc)
             )
