@@ -178,8 +178,8 @@ def calibrate(
     """Write the recommended capacity calibration as a new ruleset version (written,
     nothing to calibrate, or refused and why)."""
     from ..overrides.select import overrides_for
-    from ..ruleset.build import resolve_ruleset_path, ruleset_from_document
-    from ..ruleset.sources import load_document
+    from ..ruleset.build import ruleset_from_document
+    from ..ruleset.sources import load_document, resolve_ruleset_path
     from ..ruleset.yamlsafe import load_file
     from .calibrate import finish
 

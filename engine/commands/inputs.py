@@ -38,8 +38,8 @@ def sample_portfolio() -> str:
 def load(ruleset_arg: str | None) -> tuple[Ruleset, str]:
     """A validated ruleset and its text (for the trace store): a path, a shipped ruleset
     name, or git:REF:PATH."""
-    from ..ruleset.build import resolve_ruleset_path, ruleset_from_document
-    from ..ruleset.sources import load_document
+    from ..ruleset.build import ruleset_from_document
+    from ..ruleset.sources import load_document, resolve_ruleset_path
     from ..ruleset.yamlsafe import load_file
 
     doc = (

@@ -14,8 +14,9 @@ from typing import Any
 
 from ..errors import Problem, RulesetError, TierbookError, UsageError
 from ..evaluate.run import Evaluation, evaluate, values_frame
-from ..ruleset.build import resolve_ruleset_path, ruleset_from_document, shipped_rulesets
+from ..ruleset.build import ruleset_from_document
 from ..ruleset.model import Ruleset
+from ..ruleset.sources import resolve_ruleset_path, shipped_rulesets
 from ..ruleset.yamlsafe import load_file
 from .cases import (
     DEFAULT_TOLERANCE,

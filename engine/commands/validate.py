@@ -43,14 +43,15 @@ def validate(
     """Each ruleset's errors; and, as warnings, its waivers expired on ``as_of``.  An
     overrides file is checked on its own, or, with ``ruleset``, against that ruleset's tiers,
     flags and expiry cap as a run with ``--overrides`` would check it."""
-    # (each command imports what it needs when it runs: `tierbook --help` imports none)
+    # (each command imports what it needs when it runs: `tierbook --help` imports none,
+    # and checking a ruleset imports neither the typed model nor polars)
     from ..overrides.load import is_overrides_document
     from ..overrides.validate import named_overrides_problems, overrides_problems
-    from ..ruleset.build import check_document, resolve_ruleset_path
+    from ..ruleset.sources import resolve_ruleset_path
+    from ..ruleset.validate import check_document
     from ..ruleset.waivers import expired_warnings
     from ..ruleset.yamlsafe import load_file
     from ..sources.load import check_inputs, is_inputs_document
-    from .review import version_bump_problems
 
     def check_file(doc: Document) -> list[Problem]:
         """An inputs file (``kind: inputs``) against its own schema, else a ruleset."""
@@ -79,6 +80,8 @@ def validate(
         if not problems and doc is not None and not other_file:
             problems = named_overrides_problems(doc, report, as_of)
         if not problems and base and doc is not None and not other_file:
+            from .review import version_bump_problems  # (git and the base: only with --base)
+
             problems = version_bump_problems(base, given, doc, report.sides)
         if problems:
             report.invalid.append(given)

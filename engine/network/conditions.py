@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..ruleset.model import Condition
+if TYPE_CHECKING:  # (validate reads conditions without the typed model)
+    from ..ruleset.model import Condition
 
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "between", "exists")
 NUMERIC_OPS = {"lt", "lte", "gt", "gte", "between"}

@@ -42,9 +42,14 @@ def named_overrides_problems(
     doc: Document, report: ValidationReport, as_of: dt.date | None
 ) -> list[Problem]:
     """The overrides file a valid ruleset names, checked against it."""
-    from ..ruleset.build import ruleset_from_document
+    # most rulesets name none: then the typed model (built only to check that file
+    # against the ruleset's tiers and flags) is not needed
+    named = doc.data.get("overrides") if isinstance(doc.data, dict) else None
+    if not (isinstance(named, dict) and named.get("file")):
+        return []
+    from ..ruleset.build import build_model, content_hash
 
-    ruleset = ruleset_from_document(doc)
+    ruleset = build_model(doc, content_hash(doc))  # (the caller has checked the document)
     path = named_file(ruleset)
     if path is None:
         return []

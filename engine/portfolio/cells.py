@@ -14,10 +14,15 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from math import isfinite
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import suggest
-from ..ruleset.model import Input
+
+if TYPE_CHECKING:
+    from ..ruleset.model import Input
+
+# the input types whose values are numbers (compared, summed, banded as such)
+NUMERIC_TYPES = frozenset({"integer", "number", "money", "ratio"})
 
 BOOLEAN_TEXTS = {
     "true": True,
@@ -158,7 +163,7 @@ def as_text(inp: Input, raw: Any) -> str:
         if inp.type == "boolean":
             return "true" if raw else "false"
         raise BadValue("is a boolean, not a " + inp.type)
-    if isinstance(raw, (int, float)) and inp.type in ("money", "number", "integer", "ratio"):
+    if isinstance(raw, (int, float)) and inp.type in NUMERIC_TYPES:
         return repr(raw)
     if isinstance(raw, (dict, list)):
         raise BadValue("is not a single value")

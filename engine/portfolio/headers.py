@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import difflib
 import re
+from typing import TYPE_CHECKING
 
 from ..errors import DataError, Problem
-from ..ruleset.model import Input, Ruleset
+
+if TYPE_CHECKING:
+    from ..ruleset.model import Input, Ruleset
 
 # CRM fields for the customer company's own revenue (Salesforce AnnualRevenue, HubSpot
 # annualrevenue): never ARR, whatever their name suggests

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, RulesetError
+from ..errors import RulesetError
 from .model import (
     Band,
     BandSet,
@@ -37,38 +35,10 @@ from .model import (
     Trigger,
     Waiver,
 )
-from .schema import schema_problems
+from .validate import check_document
 from .yamlsafe import Document, load_file
 
-DEFAULT_RULESET = "cs-segmentation-model.yaml"
 DERIVED_OPS = ("ratio", "difference", "sum", "days_since", "days_until")
-
-
-def shipped_rulesets() -> dict[str, str]:
-    """Name -> path of every ruleset shipped inside the package."""
-    root = resources.files("tierbook.rulesets")
-    return {
-        p.name: str(p)
-        for p in sorted(root.iterdir(), key=lambda p: p.name)
-        if p.name.endswith(".yaml")
-    }
-
-
-def default_ruleset_path() -> str:
-    return shipped_rulesets()[DEFAULT_RULESET]
-
-
-def resolve_ruleset_path(arg: str | None) -> str:
-    """A path as given, or the name of a shipped ruleset (with or without .yaml)."""
-    if not arg:
-        return default_ruleset_path()
-    if Path(arg).exists():
-        return arg
-    shipped = shipped_rulesets()
-    for name in (arg, f"{arg}.yaml"):
-        if name in shipped:
-            return shipped[name]
-    return arg  # let the loader report "file not found" with the name given
 
 
 def content_hash(doc: Document) -> str:
@@ -349,16 +319,6 @@ def _current_book(d: dict[str, Any]) -> CurrentBook:
         complexity=d.get("complexity"),
         complexity_neutral=float(d.get("complexity_neutral", 1.0)),
     )
-
-
-def check_document(doc: Document) -> list[Problem]:
-    """Every schema and semantic problem of a loaded document, sorted."""
-    from .validate import semantic_problems
-
-    problems = schema_problems(doc)
-    if problems:
-        return problems
-    return sorted(set(semantic_problems(doc)))
 
 
 def load_ruleset(path: str, display: str | None = None) -> Ruleset:

@@ -8,9 +8,9 @@ from typing import Any
 
 from ..errors import Problem, suggest
 from ..network import conditions as C
+from ..portfolio.cells import NUMERIC_TYPES
 from ..portfolio.events import TYPES as EVENT_TYPES
 from ..portfolio.headers import normalise
-from .model import NUMERIC_TYPES
 from .yamlsafe import Document
 
 Path = tuple[str | int, ...]

@@ -29,7 +29,7 @@ from itertools import pairwise, product
 from typing import Any
 
 from ..network import conditions as C
-from .model import NUMERIC_TYPES
+from ..portfolio.cells import NUMERIC_TYPES
 
 Path = tuple[str | int, ...]
 MAX_CELLS = 20000  # combinations of pieces a table is checked over (more: not checked)

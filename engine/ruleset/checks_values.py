@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+from ..portfolio.cells import NUMERIC_TYPES
 from .checks_base import (
     DERIVED_OPS,
     WEIGHT_TOLERANCE,
     CheckerBase,
 )
-from .model import NUMERIC_TYPES
 
 
 class ValueChecks(CheckerBase):

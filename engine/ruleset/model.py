@@ -11,8 +11,6 @@ from typing import Any
 
 Condition = dict[str, Any]  # structured: all/any/not/field/flag/event, never a string
 
-NUMERIC_TYPES = {"integer", "number", "money", "ratio"}
-
 
 @dataclass(frozen=True)
 class Input:

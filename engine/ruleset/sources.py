@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
-import subprocess
+from importlib import resources
+from pathlib import Path
 
 from ..errors import Problem, RulesetError
-from .build import resolve_ruleset_path
 from .yamlsafe import MAX_BYTES, Document, load_file, load_text
+
+DEFAULT_RULESET = "cs-segmentation-model.yaml"
+
+
+def shipped_rulesets() -> dict[str, str]:
+    """Name -> path of every ruleset shipped inside the package."""
+    root = resources.files("tierbook.rulesets")
+    return {
+        p.name: str(p)
+        for p in sorted(root.iterdir(), key=lambda p: p.name)
+        if p.name.endswith(".yaml")
+    }
+
+
+def default_ruleset_path() -> str:
+    return shipped_rulesets()[DEFAULT_RULESET]
+
+
+def resolve_ruleset_path(arg: str | None) -> str:
+    """A path as given, or the name of a shipped ruleset (with or without .yaml)."""
+    if not arg:
+        return default_ruleset_path()
+    if Path(arg).exists():
+        return arg
+    shipped = shipped_rulesets()
+    for name in (arg, f"{arg}.yaml"):
+        if name in shipped:
+            return shipped[name]
+    return arg  # let the loader report "file not found" with the name given
 
 
 def load_document(spec: str) -> Document:
@@ -28,6 +57,8 @@ def load_document(spec: str) -> Document:
                     )
                 ],
             ) from None
+        import subprocess  # (only a git: spec needs it)
+
         proc = subprocess.run(["git", "show", f"{ref}:{path}"], capture_output=True)
         if proc.returncode != 0:
             message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
@@ -57,6 +88,8 @@ def resolved_source(spec: str) -> str:
     name with the file it resolved to (in a checkout installed in editable mode, that is the
     working tree's file), ``git:REF:PATH`` with the commit REF named when it was read."""
     if spec.startswith("git:"):
+        import subprocess
+
         ref = spec.split(":", 2)[1]
         proc = subprocess.run(
             ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], capture_output=True

@@ -15,6 +15,7 @@ from .checks_operations import OperationChecks
 from .checks_rules import RuleChecks
 from .checks_tables import decision_gaps
 from .checks_values import ValueChecks
+from .schema import schema_problems
 from .yamlsafe import Document
 
 
@@ -40,3 +41,11 @@ class _Checker(ValueChecks, BandChecks, RuleChecks, OperationChecks, GraphChecks
 
 def semantic_problems(doc: Document) -> list[Problem]:
     return _Checker(doc).run()
+
+
+def check_document(doc: Document) -> list[Problem]:
+    """Every schema and semantic problem of a loaded document, sorted."""
+    problems = schema_problems(doc)
+    if problems:
+        return problems
+    return sorted(set(semantic_problems(doc)))

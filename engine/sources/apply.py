@@ -14,9 +14,10 @@ import polars as pl
 
 from ..errors import DataError, Problem, UsageError, suggest
 from ..portfolio.cast import dtype_of
+from ..portfolio.cells import NUMERIC_TYPES
 from ..portfolio.frame import Portfolio, read_portfolio
 from ..portfolio.headers import InputNames, normalise
-from ..ruleset.model import NUMERIC_TYPES, Input, Ruleset
+from ..ruleset.model import Input, Ruleset
 from .model import Aggregation, RunInputs, Table
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import Problem, RulesetError, suggest
-from ..ruleset.model import Input
 from ..ruleset.yamlsafe import Document, load_file
 from .model import NUMERIC, Aggregation, Declaration, Table, Where, Window
 
@@ -129,6 +128,7 @@ def _filter_problems(
     doc: Document, path: tuple[Any, ...], flt: dict[str, Any], columns: dict[str, str], need: Any
 ) -> list[Problem]:
     from ..portfolio.cells import BadValue, parser
+    from ..ruleset.model import Input  # (a filter's value read as its column's type)
 
     op = next(k for k in flt if k != "column")
     column = flt["column"]
