@@ -84,3 +84,27 @@ def test_the_validate_command_alone_imports_no_other_command() -> None:
     _, _, modules = _run("validate", str(RULESET))
     others = {"segment_cmds", "replay_cmd", "trace_cmds", "events_cmd", "override_cmd", "runs"}
     assert _heavy(modules, tuple(f"tierbook.cli.{m}" for m in others)) == []
+
+
+def test_every_command_of_cli_is_listed_under_its_name() -> None:
+    """cli.main lists the commands by name (so that it imports none of them up front): a
+    command added to a module of cli/ and not to that list would be missing from tierbook."""
+    import importlib
+
+    import click
+    from tierbook.cli import main as cli_main
+
+    defined: dict[str, click.Command] = {}
+    nested: set[int] = set()
+    for path in sorted((ROOT / "cli").glob("*.py")):
+        module = importlib.import_module(f"tierbook.cli.{path.stem}")
+        for value in vars(module).values():
+            if isinstance(value, click.Command) and value is not cli_main.main:
+                defined[f"{path.stem}.{value.name}"] = value
+                if isinstance(value, click.Group):
+                    nested |= {id(sub) for sub in value.commands.values()}
+    top = {c.name: c for c in defined.values() if id(c) not in nested}
+    assert sorted(top) == sorted(cli_main.COMMANDS)
+    ctx = click.Context(cli_main.main)
+    assert all(cli_main.main.get_command(ctx, name) is top[name] for name in top)
+    assert cli_main.main.get_command(ctx, "nosuch") is None
