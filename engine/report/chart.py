@@ -1,24 +1,45 @@
 """tiers.png: accounts and ARR per tier, side by side, drawn with matplotlib (imported
-only when a chart is drawn)."""
+only when a chart is drawn); and the figure and PNG writing the replay's charts share."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..assess.result import SegmentResult
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-def tier_chart_png(result: SegmentResult, path: str) -> None:
-    # a Figure drawn by the Agg canvas directly: pyplot (its backends and global figure
-    # manager) is not imported, which halves the chart's import time
+
+def new_figure(width: float, height: float) -> Figure:
+    """A Figure drawn by the Agg canvas directly: pyplot (its backends and global figure
+    manager) is not imported, which halves the chart's import time, and no process-wide
+    backend is chosen for whoever else uses matplotlib."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save_png(fig: Figure, path: str) -> None:
+    """The figure laid out tight, as a PNG whose bytes depend on the figure alone."""
+    fig.tight_layout()
+    # tight_layout leaves a placeholder layout engine on the figure, and savefig first
+    # draws a figure that has one (so the engine can run) before drawing it again into
+    # the file; without it the figure is drawn once, into the same pixels
+    fig.set_layout_engine(None)
+    fig.savefig(path, format="png", metadata={"Software": None})  # (no version in the file)
+
+
+def tier_chart_png(result: SegmentResult, path: str) -> None:
     rs = result.ruleset
     summary = result.tier_summary()
     labels = [t.label for t in rs.tiers]
     accounts = [summary[t.id]["accounts"] for t in rs.tiers]
     arr = [summary[t.id]["arr"] / 1e6 for t in rs.tiers]
-    fig = Figure(figsize=(11, 4.2), dpi=100)
-    FigureCanvasAgg(fig)
+    fig = new_figure(11, 4.2)
     ax1, ax2 = fig.subplots(1, 2)
     colors = ["#1b4f72", "#2e86c1", "#85c1e9", "#d6eaf8", "#aab7b8", "#566573"][: len(labels)]
     for ax, data, title, fmt in (
@@ -45,5 +66,4 @@ def tier_chart_png(result: SegmentResult, path: str) -> None:
         f"as of {result.evaluation.as_of.isoformat()}",
         fontsize=11,
     )
-    fig.tight_layout()
-    fig.savefig(path, format="png", metadata={"Software": None})
+    save_png(fig, path)

@@ -144,14 +144,12 @@ def flow_totals(r: Replay) -> tuple[list[str], list[str], list[list[int]]]:
 
 
 def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .chart import new_figure, save_png
 
     rs = r.ruleset
     labels = ["start"] + [q.quarter for q in r.quarters]
-    fig, ax = plt.subplots(figsize=(10, 4.5), dpi=100)
+    fig = new_figure(10, 4.5)
+    ax = fig.subplots()
     for t in rs.tiers:
         series = [r.start["tiers"][t.id]["accounts"]] + [
             q.tiers[t.id]["accounts"] for q in r.quarters
@@ -162,13 +160,10 @@ def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    fig.savefig(tiers_path, format="png", metadata={"Software": None})
-    plt.close(fig)
+    save_png(fig, tiers_path)
 
-    fig, (ax, heat) = plt.subplots(
-        1, 2, figsize=(14, 5), dpi=100, gridspec_kw={"width_ratios": [3, 2]}
-    )
+    fig = new_figure(14, 5)
+    ax, heat = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     quarters = [q.quarter for q in r.quarters]
     ids = rs.tier_ids
     ups = [sum(1 for m in q.moves if ids.index(m["to"]) < ids.index(m["from"])) for q in r.quarters]
@@ -226,9 +221,7 @@ def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
     )
     heat.set_ylabel("from (held tier; the diagonal stayed)")
     heat.set_xlabel("to")
-    fig.tight_layout()
-    fig.savefig(flows_path, format="png", metadata={"Software": None})
-    plt.close(fig)
+    save_png(fig, flows_path)
 
 
 def files(r: Replay) -> dict[str, str]:
