@@ -26,6 +26,7 @@ RUN_TIME = (
     "sqlite3",
     "tierbook.ruleset.model",
     "tierbook.ruleset.build",
+    "tierbook.sources.model",
     "tierbook.network.compile",
     "tierbook.evaluate",
     "tierbook.assess",

@@ -5,11 +5,14 @@ and every filter's value is one of its column's values.  Every problem is locate
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Problem, RulesetError, suggest
+from ..portfolio.cells import NUMERIC_TYPES
 from ..ruleset.yamlsafe import Document, load_file
-from .model import NUMERIC, Aggregation, Declaration, Table, Where, Window
+
+if TYPE_CHECKING:  # (validate checks an inputs file without building its declaration)
+    from .model import Declaration, Where
 
 SCHEMA = "inputs.schema.json"
 
@@ -82,11 +85,11 @@ def _table_problems(
         for j, flt in enumerate(agg.get("where") or []):
             out += _filter_problems(doc, here + ("where", j), flt, columns, need)
         kinds = {
-            "sum": NUMERIC,
-            "mean": NUMERIC,
-            "ratio": NUMERIC,
-            "min": NUMERIC | date,
-            "max": NUMERIC | date,
+            "sum": NUMERIC_TYPES,
+            "mean": NUMERIC_TYPES,
+            "ratio": NUMERIC_TYPES,
+            "min": NUMERIC_TYPES | date,
+            "max": NUMERIC_TYPES | date,
             "any": frozenset({"boolean"}),
             "count": None,
             "latest": None,
@@ -97,7 +100,7 @@ def _table_problems(
             out.append(doc.problem(here, f"{op} needs a `column`", "missing-column"))
         if op == "ratio":
             if "over" in agg:
-                need(here + ("over",), agg["over"], NUMERIC, "ratio")
+                need(here + ("over",), agg["over"], NUMERIC_TYPES, "ratio")
             else:
                 out.append(doc.problem(here, "ratio needs `over` (its denominator)", "missing"))
         elif "over" in agg:
@@ -136,7 +139,7 @@ def _filter_problems(
         need(path + ("column",), column, None, "a filter")
         return []
     kind = columns[column]
-    if op in ("lt", "lte", "gt", "gte") and kind not in NUMERIC | {"date"}:
+    if op in ("lt", "lte", "gt", "gte") and kind not in NUMERIC_TYPES | {"date"}:
         return [
             doc.problem(
                 path + (op,), f"{op} compares numbers or dates; '{column}' is {kind}", "op-type"
@@ -162,6 +165,8 @@ def _text(value: Any) -> str:
 
 
 def _where(doc: Document, path: tuple[Any, ...], items: list[dict[str, Any]]) -> tuple[Where, ...]:
+    from .model import Where
+
     out = []
     for i, flt in enumerate(items):
         op = next(k for k in flt if k != "column")
@@ -174,6 +179,8 @@ def _where(doc: Document, path: tuple[Any, ...], items: list[dict[str, Any]]) ->
 
 
 def build(doc: Document) -> Declaration:
+    from .model import Aggregation, Declaration, Table, Window
+
     data = doc.data
     tables = []
     for name, t in (data.get("tables") or {}).items():

@@ -7,7 +7,6 @@ from typing import Any
 
 # column types a table may declare (the ruleset's input types, parsed by the same parsers)
 COLUMN_TYPES = ("string", "integer", "number", "money", "ratio", "boolean", "date")
-NUMERIC = frozenset({"integer", "number", "money", "ratio"})
 OPS = ("sum", "count", "mean", "min", "max", "latest", "any", "ratio")
 FILTER_OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "exists")
 
