@@ -24,3 +24,25 @@ def test_bench_segment_runs_stages_and_end_to_end(tmp_path: Path) -> None:
     assert e2e["evaluations"] == 1 and stages["classes"] == e2e["classes"] == stages["paths"]
     assert sum(e2e["tiers"].values()) == 7000 and stages["paths"] == e2e["paths"] > 0
     assert all(stages[k] > 0 for k in ("read_s", "evaluate_s", "store_s"))
+
+
+def test_startup_times_help_validate_and_the_floor(tmp_path: Path) -> None:
+    out = tmp_path / "startup.json"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "startup.py"), "--runs", "1",
+                    "--bytecode", "cached", "--json", str(out)],
+                   check=True, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    doc = json.loads(out.read_text())
+    found = doc["modes"]["cached"]
+    assert set(found) == {"help", "validate"} and set(found["validate"]) == {"this", "floor"}
+    assert all(len(r["wall_s"]) == 1 and r["median_cpu_s"] > 0
+               for rows in found.values() for r in rows.values())
+
+
+def test_bench_chart_times_the_first_and_later_draws(tmp_path: Path) -> None:
+    out = tmp_path / "chart.json"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_chart.py"), "--accounts",
+                    "2000", "--draws", "1", "--cache", str(tmp_path / "cache"), "--json", str(out)],
+                   check=True, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    doc = json.loads(out.read_text())
+    assert doc["accounts"] == 2000 and len(doc["draw_s"]) == 1 and doc["first_draw_s"] > 0
+    assert len(doc["matplotlib_import_s"]) == 3
