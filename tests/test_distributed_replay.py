@@ -77,7 +77,10 @@ def _both(tmp_path: Path, scheduler: str, *args: str, whole: bool = False) -> No
         given = [*args, "--out", str(tmp_path / name), "--store", str(tmp_path / f"{name}.db")]
         code, out, err = _replay(*given, *more, *([] if whole else ["--no-chart"]))
         err = err.replace(str(tmp_path / name), "OUT")
-        as_json = _replay(*given, *more, "--format", "json", "--no-chart") if whole else ()
+        as_json: tuple[object, ...] = ()
+        if whole:
+            json_code, json_out, json_err = _replay(*given, *more, "--format", "json", "--no-chart")
+            as_json = (json_code, json_out, json_err.replace(str(tmp_path / name), "OUT"))
         runs.append((code, out, err, as_json, _files(tmp_path / name)))
         runs[-1] += (_store(tmp_path / f"{name}.db"),)
     one, many = runs

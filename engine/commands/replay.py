@@ -42,6 +42,10 @@ class Parts(Protocol):
 
     def begin(self, as_of: dt.date, bands: dict[str, ResolvedBands]) -> list[Held]: ...
 
+    def plan(self, quarters: list[tuple[str, list[Event]]]) -> None:
+        """The quarters the replay will replay, in order, with their events."""
+        ...
+
     def apply(self, quarter: str, events: list[Event], values: bool) -> list[Pending] | None:
         """(None: nothing to say yet, the parts' problems come with ``quarter``'s.)"""
         ...
@@ -72,6 +76,9 @@ class OneMachine:
 
     def begin(self, as_of: dt.date, bands: dict[str, ResolvedBands]) -> list[Held]:
         return [self.part.begin(as_of, bands)]
+
+    def plan(self, quarters: list[tuple[str, list[Event]]]) -> None:
+        pass
 
     def apply(self, quarter: str, events: list[Event], values: bool) -> list[Pending] | None:
         return [self.part.apply_quarter(quarter, events, values)]
@@ -351,6 +358,7 @@ def _replay(
 ) -> Replay:
     ruleset = sim.rs
     quarters = []
+    sim.parts.plan([(q, e) for q, e in _by_quarter(events) if quarter_end(q) > as_of])
     for q, of_quarter in _by_quarter(events):
         if quarter_end(q) <= as_of:
             sim._fail(of_quarter[0], "quarter", before_start(q, as_of))

@@ -114,6 +114,8 @@ class DaskParts:
         ]
         self.steps = [0] * n
         self.bands: dict[str, ResolvedBands] = {}
+        self.coming: list[tuple[str, list[Event]]] = []
+        self.ahead: dict[str, tuple[list[Any], list[Any]]] = {}
 
     def _submit(self, k: int, fn: Any, *args: Any) -> Any:
         worker = self.workers[k]
@@ -136,13 +138,16 @@ class DaskParts:
                 out[self.part_of.get(e.account_id, last)].append(e)
         return out
 
-    def _each(self, method: str, args: Sequence[Sequence[Any]]) -> list[Any]:
-        """``method`` called on every part with its ``args``, and what each returned."""
+    def _calls(self, method: str, args: Sequence[Sequence[Any]]) -> list[Any]:
+        """``method`` called on every part with its ``args``: what each will return."""
         results = []
         for k, given in enumerate(args):
             self.states[k] = self._submit(k, _call, self.states[k], self.steps[k], method, *given)
             self.steps[k] += 1
             results.append(self._submit(k, _result, self.states[k]))
+        return results
+
+    def _gather(self, results: list[Any]) -> list[Any]:
         try:
             found: list[Any] = self.client.gather(results)
         except TierbookError:
@@ -154,6 +159,19 @@ class DaskParts:
                 raise f.error
         return found
 
+    def _each(self, method: str, args: Sequence[Sequence[Any]]) -> list[Any]:
+        return self._gather(self._calls(method, args))
+
+    def _submit_quarter(self, at: int) -> None:
+        """The parts' tasks of the ``at``-th quarter replayed, on their way (while the
+        driver puts the quarter before together and stores it)."""
+        quarter, events = self.coming[at]
+        if quarter in self.ahead:
+            return
+        applied = self._calls("apply_quarter", [(quarter, e, False) for e in self._route(events)])
+        done = self._calls("quarter", [(quarter, at + 1, self.bands)] * len(self.states))
+        self.ahead[quarter] = (applied, done)
+
     # -- commands.replay.Parts ---------------------------------------------------------------
     def check(self, events: list[Event], as_of: dt.date) -> list[list[tuple[Key, Problem]]]:
         return self._each("check", [(e, as_of) for e in self._route(events)])
@@ -162,15 +180,32 @@ class DaskParts:
         return self._each("start_values", [(as_of,)] * len(self.states))
 
     def begin(self, as_of: dt.date, bands: dict[str, ResolvedBands]) -> list[Held]:
+        self.bands = bands
         return self._each("begin", [(as_of, bands)] * len(self.states))
 
+    def plan(self, quarters: list[tuple[str, list[Event]]]) -> None:
+        self.coming = quarters
+
     def apply(self, quarter: str, events: list[Event], values: bool) -> list[Pending] | None:
-        return self._each("apply_quarter", [(quarter, e, values) for e in self._route(events)])
+        at = next((i for i, (q, _) in enumerate(self.coming) if q == quarter), None)
+        if values or at is None:  # (the bands wait for this quarter's accounts)
+            return self._each("apply_quarter", [(quarter, e, values) for e in self._route(events)])
+        self._submit_quarter(at)
+        if at + 1 < len(self.coming):  # one quarter ahead
+            self._submit_quarter(at + 1)
+        return None
 
     def quarter(
         self, quarter: str, count: int, bands: dict[str, ResolvedBands]
     ) -> list[PartQuarter]:
         self.bands = bands
+        if quarter in self.ahead:
+            applied, done = self.ahead.pop(quarter)
+            pending = self._gather(applied)
+            found = self._gather(done)
+            for p, said in zip(found, pending):
+                p.pending = said
+            return found
         return self._each("quarter", [(quarter, count, bands)] * len(self.states))
 
     def evaluation(self, found: list[PartQuarter], as_of: dt.date) -> Evaluation:
