@@ -17,6 +17,7 @@ from .options import (
     leading_ruleset,
     on_error_option,
     overrides_option,
+    scheduler_option,
 )
 
 
@@ -38,6 +39,7 @@ from .options import (
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--no-chart", is_flag=True, help="Do not draw the PNG charts.")
 @overrides_option
+@scheduler_option
 def replay(
     ruleset: str | None,
     accounts: str | None,
@@ -52,6 +54,7 @@ def replay(
     no_chart: bool,
     overrides: str | None,
     inputs: InputArgs,
+    scheduler: str | None,
 ) -> None:
     """Replay quarterly EVENTS on the portfolio: tier movement, promotions, demotions,
     reviews and re-calibration triggers, quarter by quarter.
@@ -76,6 +79,7 @@ def replay(
             chart=not no_chart,
             overrides=overrides,
             inputs=inputs.build(),
+            scheduler=scheduler,
         )
         if fmt == "json":
             click.echo(json.dumps(r.as_json(), indent=2))

@@ -46,3 +46,18 @@ def test_bench_chart_times_the_first_and_later_draws(tmp_path: Path) -> None:
     doc = json.loads(out.read_text())
     assert doc["accounts"] == 2000 and len(doc["draw_s"]) == 1 and doc["first_draw_s"] > 0
     assert len(doc["matplotlib_import_s"]) == 3
+
+
+def test_bench_dask_replay_checks_the_files_of_each_distributed_run(tmp_path: Path) -> None:
+    import pytest
+
+    pytest.importorskip("distributed")
+    out = tmp_path / "bench.json"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_dask_replay.py"),
+                    "--accounts", "300", "--workers", "2", "--rounds", "1", "--engine",
+                    "native", "--cache", str(tmp_path / "cache"), "--json", str(out)],
+                   check=True, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    single, two = json.loads(out.read_text())["results"]
+    assert (single["workers"], two["workers"]) == (0, 2)
+    assert two["same_files"] and two["files_sha256"] == single["files_sha256"]
+    assert len(two["worker_peak_mib"]) == 2 and single["wall_s"] > 0

@@ -122,14 +122,14 @@ def test_a_bridge_that_does_not_reconcile_stops_the_replay(
 ) -> None:
     from tierbook.commands import replay as replay_module
 
-    real = replay_module.quarter_bridge
+    real = replay_module.bridge_rows
 
     def off_by_a_cent(*args, **kwargs):
         rows = real(*args, **kwargs)
         rows[0]["ending"] += 0.01
         return rows
 
-    monkeypatch.setattr(replay_module, "quarter_bridge", off_by_a_cent)
+    monkeypatch.setattr(replay_module, "bridge_rows", off_by_a_cent)
     result = CliRunner().invoke(main, [
         "replay", ruleset(tmp_path), write_portfolio(tmp_path, START),
         events(tmp_path, HISTORY), *ARGS, "--out", str(tmp_path / "out")])

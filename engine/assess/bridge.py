@@ -62,8 +62,16 @@ def quarter_bridge(
     churn_rates: Mapping[str, float],
 ) -> list[dict[str, Any]]:
     """The bridge rows of ``quarter``: one per tier (in tier order), then "all"."""
-    tiers = ruleset.tier_ids
-    sums = {t: dict.fromkeys(AMOUNTS + MOVES, 0) for t in [*tiers, "all"]}
+    return bridge_rows(ruleset, quarter, bridge_sums(ruleset, movements), churn_rates)
+
+
+Sums = dict[str, dict[str, int]]
+
+
+def bridge_sums(ruleset: Ruleset, movements: Mapping[str, Movement]) -> Sums:
+    """Each tier's amounts (cents) over ``movements``: sums of whole numbers, so the sums
+    of the parts of a book add up to the book's (``add_sums``)."""
+    sums = {t: dict.fromkeys(AMOUNTS + MOVES, 0) for t in [*ruleset.tier_ids, "all"]}
     for m in movements.values():
         tier = m.start_tier if not m.kind else m.end_tier
         row = sums[tier]
@@ -84,6 +92,20 @@ def quarter_bridge(
             if m.end_tier != tier:
                 row["moved_out"] += m.end
                 sums[m.end_tier]["moved_in"] += m.end
+    return sums
+
+
+def add_sums(into: Sums, sums: Sums) -> None:
+    for tier, row in sums.items():
+        for key, amount in row.items():
+            into[tier][key] += amount
+
+
+def bridge_rows(
+    ruleset: Ruleset, quarter: str, sums: Sums, churn_rates: Mapping[str, float]
+) -> list[dict[str, Any]]:
+    """The rows of ``quarter`` from its tiers' amounts (``bridge_sums``), checked."""
+    tiers = ruleset.tier_ids
     for key in AMOUNTS + MOVES:
         sums["all"][key] = sum(sums[t][key] for t in tiers)
     out = []

@@ -84,6 +84,20 @@ def named_accounts(
     """The accounts that joined, churned and came back (reactivated) in ``quarter``:
     {account_id, name, tier, arr}, largest ARR first; a churned account that joined in the
     same quarter says so."""
+    return {
+        kind: largest_first(rows) for kind, rows in named_rows(ruleset, states, quarter).items()
+    }
+
+
+def largest_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda r: (-r["arr"], r["account_id"]))
+
+
+def named_rows(
+    ruleset: Ruleset, states: Mapping[str, Any], quarter: Any
+) -> dict[str, list[dict[str, Any]]]:
+    """``named_accounts``' rows in no order (those of a book's parts, put together and
+    ordered, are the book's)."""
 
     def row(account_id: str, tier: str) -> dict[str, Any]:
         inputs = states[account_id].inputs
@@ -94,15 +108,12 @@ def named_accounts(
             "arr": _arr(ruleset, inputs),
         }
 
-    def order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return sorted(rows, key=lambda r: (-r["arr"], r["account_id"]))
-
     churned = []
     for account_id, tier in quarter.churned_accounts.items():
         joined = states[account_id].created_in == quarter.quarter
         churned.append(row(account_id, tier) | {"joined_this_quarter": joined})
     return {
-        "joined": order([row(i, t) for i, t in quarter.joined.items()]),
-        "churned": order(churned),
-        "reactivated": order([row(i, t) for i, t in quarter.reactivated.items()]),
+        "joined": [row(i, t) for i, t in quarter.joined.items()],
+        "churned": churned,
+        "reactivated": [row(i, t) for i, t in quarter.reactivated.items()],
     }

@@ -164,4 +164,9 @@ def churn_rates(
     served during the quarter (held at its start, or joined it; an account that joined and
     churned in the quarter counts in both).  A tier that served none has no rate."""
     served = Counter(start_tier.values()) + Counter(joined_tier.values())
+    return rates_of(ruleset, served, churned)
+
+
+def rates_of(ruleset: Ruleset, served: Counter[str], churned: Counter[str]) -> dict[str, float]:
+    """Each tier's churn rate from the accounts it served and those that churned from it."""
     return {t: churned.get(t, 0) / served[t] for t in ruleset.tier_ids if served.get(t)}

@@ -46,9 +46,12 @@ class Applied:
 
 
 class ApplyEvents:
-    """The part of a replay that applies events (``replay._Sim`` has the attributes)."""
+    """The part of a replay that applies events (``replay_part.Part`` has the attributes)."""
 
     rs: Ruleset
+    states: dict[str, AccountState]
+    problems: list[Any]
+    file: str
     arr_field: str
     inputs: dict[str, Input]
     input_names: Any

@@ -3,7 +3,7 @@
 With ``--on-error fail`` a bad event (an unknown account in 2028Q1, an event after a
 churn, a signal value that does not read) must stop the replay before its first quarter is
 kept: every quarter's account events are applied, in order, to copies of the accounts they
-touch (``replay._Sim.apply``, the same code the replay runs, so the two cannot disagree),
+touch (``ApplyEvents.apply``, the same code the replay runs, so the two cannot disagree),
 and every problem of the file is reported at once.
 """
 
@@ -20,8 +20,7 @@ from ..portfolio.events import Event, quarter_end
 if TYPE_CHECKING:
     import datetime as dt
 
-    from .replay import _Sim
-    from .replay_apply import AccountState
+    from .replay_apply import AccountState, ApplyEvents
 
 
 class _Copies(MutableMapping[str, "AccountState"]):
@@ -55,7 +54,7 @@ class _Copies(MutableMapping[str, "AccountState"]):
         return key in self.copies or key in self.states
 
 
-def check_events(sim: _Sim, events: list[Event], as_of: dt.date) -> None:
+def check_events(sim: ApplyEvents, events: list[Event], as_of: dt.date) -> None:
     """Raise DataError with every bad event of ``events`` (``sim``: a replay that stops at
     bad input, before its first quarter)."""
     by_quarter: dict[str, list[Event]] = defaultdict(list)

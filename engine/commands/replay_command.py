@@ -4,11 +4,12 @@ quarter's run and movements kept in the trace store, complete together with the 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DataError, Problem
+from ..errors import DataError, Problem, UsageError
 from .inputs import SAMPLE_EVENTS, SAMPLE_PORTFOLIO, load, sample_events, sample_portfolio
 from .stored_run import store_outside
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from ..assess.replay_result import Quarter, Replay
     from ..evaluate.run import Evaluation
     from ..sources.model import RunInputs
+    from .replay import PartsOf
 
 
 def replay(
@@ -32,7 +34,10 @@ def replay(
     chart: bool = True,
     overrides: str | None = None,
     inputs: RunInputs | None = None,
+    scheduler: str | None = None,
 ) -> Replay:
+    """``scheduler``: the book's accounts replayed on a Dask cluster (tierbook.distributed),
+    the whole-book parts here, the same result."""
     import hashlib
 
     from ..overrides.replay import pins_for
@@ -44,6 +49,11 @@ def replay(
     from .replay import replay as run_replay
 
     store_outside(store_path, out_dir)
+    if scheduler and inputs is not None and inputs.tables:
+        raise UsageError(
+            "--scheduler does not roll up tables yet (--table, or tables in --inputs): "
+            "roll them up on one machine, or give the accounts their rolled-up columns"
+        )
     ruleset, text = load(ruleset_arg)
     pins = pins_for(ruleset, overrides)
     check_store(store_path or default_path())
@@ -94,19 +104,21 @@ def replay(
         store.write_movements(replay_id, q.quarter, q.run_id, rows)
 
     try:
-        result = run_replay(
-            ruleset,
-            book,
-            events,
-            as_of=as_of,
-            engine=engine,
-            memo=memo,
-            on_error=on_error,
-            events_file=shown,
-            skipped=skipped,
-            on_quarter=on_quarter,
-            pins=pins,
-        )
+        with on_cluster(scheduler) as parts:
+            result = run_replay(
+                ruleset,
+                book,
+                events,
+                as_of=as_of,
+                engine=engine,
+                memo=memo,
+                on_error=on_error,
+                events_file=shown,
+                skipped=skipped,
+                on_quarter=on_quarter,
+                pins=pins,
+                parts=parts,
+            )
         if not result.quarters:  # (every event skipped: bad, or before the start date)
             why = f"no quarter to replay: all {len(result.skipped)} event(s) were skipped"
             raise DataError(why, [Problem(shown, 0, 0, "", why, "no-events")])
@@ -125,6 +137,19 @@ def replay(
     finally:
         store.close()
     return result
+
+
+@contextmanager
+def on_cluster(scheduler: str | None) -> Iterator[PartsOf | None]:
+    """The replay's parts on a Dask cluster (``scheduler``), or None: on this machine."""
+    if not scheduler:
+        yield None
+        return
+    from ..distributed.cluster import connect
+    from ..distributed.replay import cluster_parts
+
+    with connect(scheduler) as client:
+        yield cluster_parts(client)
 
 
 def empty_book(exc: DataError) -> bool:

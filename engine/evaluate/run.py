@@ -168,11 +168,18 @@ class Evaluation:
 
 def resolve_bands(ruleset: Ruleset, frame: pl.DataFrame) -> dict[str, ResolvedBands]:
     """Every band set resolved over the accounts' known values of what it bands."""
+    return resolve_all(ruleset, band_columns(ruleset, frame))
+
+
+def band_columns(ruleset: Ruleset, frame: pl.DataFrame) -> dict[str, list[float]]:
+    """The accounts' known values of what each band set bands, in account order: what
+    ``resolve_all`` resolves (the columns of a book's parts, one after the other, are the
+    book's)."""
     column: dict[str, list[float]] = {}
     for bs in ruleset.bands:
         known = frame[bs.over].drop_nulls() if bs.over in frame.columns else pl.Series([])
         column[bs.over] = known.to_list()
-    return resolve_all(ruleset, column)
+    return column
 
 
 def values_frame(

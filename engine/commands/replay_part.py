@@ -1,0 +1,350 @@
+"""One part of a replay's book: its accounts' states across the quarters, the events that
+name them applied, their evaluation and their transitions (``Part``), and what a quarter
+did to them (``PartQuarter``), for ``replay._Sim`` to put together with the other parts'.
+
+A part holds a contiguous range of the starting portfolio's accounts (a single machine: one
+part holding all of them); every event naming one of its accounts is applied by it, and an
+account a ``new_account`` event brings that the starting portfolio lacks belongs to the last
+part, so the parts' accounts one after the other are the book's in its own order (the order
+one machine evaluates them in). Nothing here depends on the other parts' accounts: what is
+whole-book (bands, capacity, churn rates, triggers, the bridge's totals) is ``_Sim``'s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import MutableMapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+from ..assess.bridge import Movement, bridge_sums, cents
+from ..assess.replay_rows import account_events, move_row, named_rows
+from ..assess.transitions import decide, signals_held
+from ..errors import DataError, Problem
+from ..evaluate.bands import ResolvedBands
+from ..evaluate.run import Evaluation, band_columns, evaluate_classes, values_frame
+from ..network.classes import Classes, classes
+from ..network.compile import compile_network
+from ..portfolio.cells import parser as _parser
+from ..portfolio.events import ACCOUNT_TYPES, Event, quarter_end
+from ..portfolio.headers import InputNames
+from ..ruleset.model import Ruleset
+from .replay_apply import AccountState, Applied, ApplyEvents
+from .replay_check import check_events
+from .replay_said import Held, Key, PartQuarter, Pending
+
+
+class Part(ApplyEvents):
+    def __init__(
+        self,
+        ruleset: Ruleset,
+        accounts: Sequence[dict[str, Any]],
+        engine: str,
+        memo: bool,
+        on_error: str,
+        events_file: str,
+        pins: Any = None,
+    ) -> None:
+        self.rs, self.pins = ruleset, pins
+        self.engine = engine
+        self.memo = memo
+        self.on_error = on_error
+        self.file = events_file
+        self.arr_field = ruleset.role("arr") or "arr"
+        self.inputs = {i.id: i for i in ruleset.inputs}
+        self.input_names = InputNames(ruleset)  # an event's field by id or alias
+        self.parsers = {i.id: _parser(i) for i in ruleset.inputs}
+        self.states: dict[str, AccountState] = {
+            str(a["account_id"]): AccountState(dict(a)) for a in accounts
+        }
+        self.accounts: Sequence[dict[str, Any]] | None = accounts
+        self.problems: list[tuple[Key, Problem]] = []
+        self.skipped: list[tuple[Key, dict[str, Any]]] = []
+        self.ignored: Counter[str] = Counter()
+        self.given: set[int] = set()
+        self.bands: dict[str, ResolvedBands] = {}
+        self.quarter_count = 0
+        self.last_eval: Evaluation | None = None
+        self.found: Classes | None = None
+
+    # -- events ----------------------------------------------------------------------------
+    def apply(
+        self,
+        quarter: str,
+        events: list[Event],
+        states: MutableMapping[str, AccountState],
+        ignored: Counter[str],
+    ) -> Applied:
+        self.given = {id(e) for e in events}  # (a new account's missing input: not one)
+        return super().apply(quarter, events, states, ignored)
+
+    def _fail(self, event: Event, column: str, message: str) -> None:
+        p = Problem(self.file, event.line, 1, column, message, "bad-event")
+        key = (event.quarter, 0 if id(event) in self.given else 1, event.line)
+        if self.on_error == "skip":
+            self.skipped.append((key, {"line": event.line, "reasons": [str(p)]}))
+        else:
+            self.problems.append((key, p))
+
+    def check(self, events: list[Event], as_of: dt.date) -> list[tuple[Key, Problem]]:
+        """Every problem of the part's events (of quarters after the start), applied to
+        copies of its accounts (``replay_check``)."""
+        with suppress(DataError):  # (the problems are the answer: ``_Sim`` says every part's)
+            check_events(self, events, as_of)
+        found, self.problems = self.problems, []
+        return found
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _evaluate(self, ids: list[str], as_of: dt.date, keep: bool = False) -> Evaluation:
+        accounts = [self.states[i].inputs for i in ids]
+        frame = values_frame(self.rs, accounts, as_of)
+        network = compile_network(self.rs, self.bands)
+        found = classes(network, frame, self.memo)
+        ev = evaluate_classes(self.rs, network, frame, found, as_of, self.engine, self.memo)
+        if keep:
+            self.found = found
+        return ev
+
+    def _active(self) -> list[str]:
+        return [i for i, s in self.states.items() if not s.churned_in]
+
+    def held_book(self) -> Held:
+        ids = self._active()
+        return Held(
+            [self.states[i].held for i in ids],
+            [float(self.states[i].inputs.get(self.arr_field) or 0.0) for i in ids],
+        )
+
+    def _update_consecutive(self, st: AccountState, d: Any) -> None:
+        current = dict(d.bands) | {k: v for k, v in d.decisions.items() if not isinstance(v, list)}
+        for key, value in current.items():
+            prev, run = st.history.consecutive.get(key, (None, 0))
+            st.history.consecutive[key] = (value, run + 1 if prev == value else 1)
+
+    def _values(self, ids: list[str], as_of: dt.date) -> dict[str, list[float]]:
+        accounts = [self.states[i].inputs for i in ids]
+        return band_columns(self.rs, values_frame(self.rs, accounts, as_of))
+
+    # -- the start -------------------------------------------------------------------------
+    def start_values(self, as_of: dt.date) -> dict[str, list[float]]:
+        """The starting accounts' known band values (the bands are resolved on the whole
+        starting book)."""
+        self.start = values_frame(self.rs, self.accounts or [], as_of)
+        self.accounts = None
+        return band_columns(self.rs, self.start)
+
+    def begin(self, as_of: dt.date, bands: dict[str, ResolvedBands]) -> Held:
+        """The starting evaluation, under the book's bands: each account's tier, flags
+        and bands as the replay starts."""
+        self.bands = bands
+        ruleset, pins = self.rs, self.pins
+        network = compile_network(ruleset, bands)
+        found = classes(network, self.start, self.memo)
+        base = evaluate_classes(ruleset, network, self.start, found, as_of, self.engine, self.memo)
+        del self.start
+        for d in base.decisions:
+            st = self.states[d.account_id]
+            st.flags = pins.flags(d.account_id, as_of, list(d.flags))[0] if pins else list(d.flags)
+            st.held = pins.start(d.account_id, as_of, d.tier) if pins else d.tier
+            st.placed_bands = d.bands
+            # tenure before the start is unknown: the starting tier counts as established
+            st.history.quarters_in_tier = max(1, ruleset.min_dwell_quarters)
+            st.history.previous_tier = d.tier
+            self._update_consecutive(st, d)
+        held = self.held_book()
+        held.engine = base.engine
+        return held
+
+    # -- one quarter -----------------------------------------------------------------------
+    def apply_quarter(self, quarter: str, events: list[Event], values: bool) -> Pending:
+        """The quarter's account events applied (``values``: the band values the book's
+        bands wait for)."""
+        as_of = quarter_end(quarter)
+        self.start_tier = {i: self.states[i].held for i in self._active()}
+        self.start_arr = {
+            i: cents(self.states[i].inputs.get(self.arr_field)) for i in self.start_tier
+        }
+        self.seen = account_events(events)
+        self.done = self.apply(quarter, events, self.states, self.ignored)
+        problems, self.problems = self.problems, []
+        skipped, self.skipped = self.skipped, []
+        ids = self._active()
+        came = self.done.new + self.done.reactivated
+        self.gone_new = [
+            i for i in came if self.states[i].churned_in and not self.states[i].dropped
+        ]
+        return Pending(
+            len(ids),
+            len(self.gone_new),
+            self._values(ids, as_of) if values and not problems else {},
+            self._values(self.gone_new, as_of) if values and not problems else {},
+            problems,
+            skipped,
+        )
+
+    def quarter(
+        self, quarter: str, quarter_count: int, bands: dict[str, ResolvedBands]
+    ) -> PartQuarter:
+        """The part's accounts evaluated at the quarter's end (under the book's ``bands``)
+        and moved, held or reviewed by the transition rules."""
+        self.bands, self.quarter_count = bands, quarter_count
+        as_of = quarter_end(quarter)
+        start_tier, start_arr, seen, done = self.start_tier, self.start_arr, self.seen, self.done
+        touched, churned, new = done.touched, done.churned, done.new
+        ids = self._active()
+        gone_new = self.gone_new
+        # an account that joins (or comes back) and churns in one quarter is counted in the
+        # tier it joined
+        entered = (
+            {d.account_id: d.tier for d in self._evaluate(gone_new, as_of).decisions}
+            if gone_new
+            else {}
+        )
+        joined_tier = {i: t for i, t in entered.items() if i in new}
+        rejoined = {i: t for i, t in entered.items() if i not in new}
+        self.last_eval = self.found = None  # the previous quarter is stored: not two in memory
+        ev = self.last_eval = self._evaluate(ids, as_of, keep=True)
+        moves, held, reviews, raised, cleared = [], [], [], [], []
+        drifted: dict[str, str] = {}
+        matrix = {t: {u: 0 for u in self.rs.tier_ids} for t in self.rs.tier_ids}
+        drift = 0
+        for d in ev.decisions:
+            st = self.states[d.account_id]
+            hist = st.history
+            hist.count_quarter(touched[d.account_id] | signals_held(self.rs, d), self.quarter_count)
+            self._update_consecutive(st, d)
+            flags, by = (
+                self.pins.flags(d.account_id, as_of, d.flags) if self.pins else (d.flags, {})
+            )
+            for flag in sorted(set(flags) - set(st.flags)):
+                raised.append(
+                    {"account_id": d.account_id, "flag": flag, "rule": by.get(flag, flag)}
+                )
+            for flag in sorted(set(st.flags) - set(flags)):
+                cleared.append(
+                    {"account_id": d.account_id, "flag": flag, "rule": by.get(flag, flag)}
+                )
+            st.flags = list(flags)
+            if quarter in (st.created_in, st.returned_in):  # it starts in its evaluated tier
+                st.held, st.placed_bands = d.tier, d.bands
+                (joined_tier if st.created_in == quarter else rejoined)[d.account_id] = d.tier
+                # the quarter it joins in is its first in the tier, as a move's is
+                hist.quarters_in_tier, hist.previous_tier = 0, d.tier
+                hist.quarters_since = dict.fromkeys(ACCOUNT_TYPES, 0)  # its history starts
+                continue
+            before = st.held
+            values = d.values | d.bands | d.decisions  # a new dict; the shared ones untouched
+            values["__flags__"] = d.flags
+            outcome = decide(
+                self.rs,
+                held=before,
+                evaluated=d.tier,
+                values=values,
+                events=touched[d.account_id],
+                history=hist,
+                replay_quarters=self.quarter_count,
+            )
+            if self.pins:
+                outcome = self.pins.outcome(d.account_id, quarter, as_of, before, d.tier, outcome)
+            kinds, facts = touched[d.account_id], seen.get(d.account_id)
+            row = (  # (a stay is not reported: no row for most accounts)
+                move_row(self.rs, self.bands, st, d, before, outcome, kinds, facts)
+                if outcome.outcome != "stay"
+                else {}
+            )
+            if outcome.outcome == "moved":
+                moves.append(row | {"to": outcome.to})
+                st.held, st.placed_bands = outcome.to, d.bands
+                hist.quarters_in_tier = 0
+                # a move uses up the streak that earned it: the next one needs a new streak
+                hist.consecutive = {k: (v, 0) for k, (v, _) in hist.consecutive.items()}
+            else:
+                hist.quarters_in_tier += 1
+                if outcome.outcome == "held":
+                    held.append(row | {"to": outcome.review_to})
+                elif outcome.outcome == "review":
+                    reviews.append(row | {"to": outcome.review_to})
+            hist.previous_tier = before
+            matrix[before][st.held] += 1
+            if st.held != d.tier:
+                drift += 1
+                if outcome.outcome == "stay":
+                    drifted[d.account_id] = st.held
+        churned_tier = {
+            i: start_tier.get(i) or joined_tier.get(i) or rejoined[i]
+            for i in churned
+            if i in start_tier or i in joined_tier or i in rejoined
+        }
+        served = Counter(start_tier.values()) + Counter((joined_tier | rejoined).values())
+        moved = self._movements(start_tier, start_arr, joined_tier, rejoined)
+        held_cents: Counter[str] = Counter()
+        for i in self._active():
+            held_cents[self.states[i].held] += cents(self.states[i].inputs.get(self.arr_field))
+        started: Counter[str] = Counter()
+        for i, tier in start_tier.items():
+            started[tier] += start_arr[i]
+        named = named_rows(
+            self.rs,
+            self.states,
+            _Named(quarter, churned_tier, joined_tier, rejoined),
+        )
+        ignored, self.ignored = self.ignored, Counter()
+        notes = self.pins.notes.get(quarter, {}) if self.pins else {}
+        return PartQuarter(
+            moves,
+            held,
+            reviews,
+            raised,
+            cleared,
+            matrix,
+            drift,
+            drifted,
+            churned_tier,
+            joined_tier,
+            rejoined,
+            len(new),
+            served,
+            bridge_sums(self.rs, moved),
+            len(moved),
+            sum(m.churned for m in moved.values()),
+            held_cents,
+            started,
+            named,
+            self.held_book(),
+            notes,
+            ignored,
+            ev,
+            self.found,
+        )
+
+    def _movements(
+        self,
+        start_tier: dict[str, str],
+        start_arr: dict[str, int],
+        joined: dict[str, str],
+        rejoined: dict[str, str],
+    ) -> dict[str, Movement]:
+        """Each account's movement in the quarter's ARR bridge (assess.bridge)."""
+        moved: dict[str, Movement] = {}
+        for i, tier in start_tier.items():
+            st = self.states[i]
+            end = cents(st.inputs.get(self.arr_field))
+            moved[i] = Movement(tier, start_arr[i], st.held, end, churned=bool(st.churned_in))
+        for kind, entered in (("new", joined), ("reactivated", rejoined)):
+            for i, tier in entered.items():
+                st = self.states[i]
+                end = cents(st.inputs.get(self.arr_field))
+                moved[i] = Movement("", 0, tier, end, kind, churned=bool(st.churned_in))
+        return moved
+
+
+@dataclass
+class _Named:
+    """What ``named_rows`` reads of a quarter."""
+
+    quarter: str
+    churned_accounts: dict[str, str]
+    joined: dict[str, str]
+    reactivated: dict[str, str]

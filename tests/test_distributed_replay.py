@@ -1,0 +1,246 @@
+"""`replay --scheduler`: the same report files, stdout, JSON, exit code and store rows per
+quarter as one machine's replay of the same input, on a LocalCluster of 2 worker processes
+(the book in 2 parts); with overrides, from an empty book, with bad events; a lost worker's
+part computed again; a replay that cannot finish leaves no --out and no complete run."""
+
+from __future__ import annotations
+
+import gc
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from .conftest import ROOT, RULESETS, SAMPLE
+
+distributed = pytest.importorskip("distributed")
+
+from tierbook.cli.main import main  # noqa: E402
+
+from .test_distributed import _DieOnce  # noqa: E402
+
+AS_OF = "2026-10-01"
+EVENTS = ROOT / "examples" / "events.csv"
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::pytest.PytestUnraisableExceptionWarning", "ignore::ResourceWarning"
+)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _collected_here() -> Iterator[None]:
+    yield
+    gc.collect()
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def _replay(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["replay", *args, "--as-of", AS_OF, "--engine", "native"])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.exists() else {}
+
+
+def _store(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every table of the store (the runs' times aside)."""
+    if not path.exists():
+        return {}
+    with closing(sqlite3.connect(path)) as db:
+        tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        out = {t: db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
+        columns = [c[1] for c in db.execute("PRAGMA table_info(runs)")]
+    keep = [i for i, c in enumerate(columns) if c not in ("started_at", "finished_at")]
+    out["runs"] = [tuple(row[i] for i in keep) for row in out["runs"]]
+    return out
+
+
+def _both(tmp_path: Path, scheduler: str, *args: str, whole: bool = False) -> None:
+    """One machine's replay and the cluster's, of the same input: stdout, stderr, the exit
+    code, every file of --out and every table of the store compared (``whole``: the PNG
+    charts and ``--format json`` too)."""
+    runs = []
+    for name, more in (("one", []), ("many", ["--scheduler", scheduler])):
+        given = [*args, "--out", str(tmp_path / name), "--store", str(tmp_path / f"{name}.db")]
+        code, out, err = _replay(*given, *more, *([] if whole else ["--no-chart"]))
+        err = err.replace(str(tmp_path / name), "OUT")
+        as_json: tuple[object, ...] = ()
+        if whole:
+            json_code, json_out, json_err = _replay(*given, *more, "--format", "json", "--no-chart")
+            as_json = (json_code, json_out, json_err.replace(str(tmp_path / name), "OUT"))
+        runs.append((code, out, err, as_json, _files(tmp_path / name)))
+        runs[-1] += (_store(tmp_path / f"{name}.db"),)
+    one, many = runs
+    assert many[:4] == one[:4]
+    assert many[4] == one[4]  # every file of --out
+    assert many[5] == one[5]
+
+
+@pytest.mark.parametrize("ruleset", RULESETS, ids=lambda p: p.stem)
+def test_the_sample_replayed_on_the_cluster_is_byte_identical(
+    tmp_path: Path, scheduler: str, ruleset: Path
+) -> None:
+    _both(tmp_path, scheduler, str(ruleset), str(SAMPLE), str(EVENTS), whole=ruleset == RULESETS[0])
+
+
+def test_with_overrides_too(tmp_path: Path, scheduler: str) -> None:
+    overrides = str(ROOT / "examples" / "overrides.yaml")
+    _both(tmp_path, scheduler, str(RULESETS[0]), str(SAMPLE), str(EVENTS), "--overrides", overrides)
+
+
+def _events(tmp_path: Path, rows: list[str]) -> str:
+    path = tmp_path / "e.csv"
+    path.write_text("quarter,account_id,type,field,value\n" + "\n".join(rows) + "\n")
+    return str(path)
+
+
+def test_from_an_empty_book(tmp_path: Path, scheduler: str) -> None:
+    book = tmp_path / "empty.csv"
+    book.write_text(SAMPLE.read_text().splitlines()[0] + "\n")
+    rows = [line for line in EVENTS.read_text().splitlines()[1:] if ",new_account," in line]
+    assert rows
+    ids = {r.split(",")[1] for r in rows}
+    rows += [
+        line for line in EVENTS.read_text().splitlines()[1:]
+        if line.split(",")[1] in ids and ",new_account," not in line
+    ]
+    _both(tmp_path, scheduler, str(RULESETS[0]), str(book), _events(tmp_path, rows))
+
+
+BAD = [
+    "2026Q4,ACC-00001,renewal,arr,120000",
+    "2026Q4,ACC-02999,signal,nps,lots",
+    "2026Q4,NEW-1,new_account,arr,500",
+    "2026Q4,ACC-00002,new_account,arr,500",
+    "2027Q1,ACC-00002,churn,,",
+    "2027Q2,ACC-00002,renewal,arr,100",
+    "2027Q2,NOPE,renewal,arr,100",
+    "2027Q2,ACC-02999,churn,,",
+    "2027Q3,ACC-02999,reactivation,arr,900",
+    "2026Q2,ACC-00003,renewal,arr,100",
+]
+
+
+@pytest.mark.parametrize("on_error", ["fail", "skip"])
+def test_bad_events_are_said_as_one_machine_says_them(
+    tmp_path: Path, scheduler: str, on_error: str
+) -> None:
+    """Problems of accounts in both parts, a new account's, one before the start: the same
+    messages in the same order (fail), the same events skipped (skip)."""
+    _both(
+        tmp_path,
+        scheduler,
+        str(RULESETS[0]),
+        str(SAMPLE),
+        _events(tmp_path, BAD),
+        "--on-error",
+        on_error,
+    )
+
+
+@pytest.fixture(params=[2])
+def fragile(request: pytest.FixtureRequest) -> Iterator[tuple[str, distributed.Client]]:
+    """A cluster of 2 workers on which a task may be running when ``param`` + 1 workers
+    die before it is given up."""
+    import dask
+
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": request.param}),
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield cluster.scheduler_address, client
+
+
+class _DieInQuarter(_DieOnce):
+    """Kills its worker's process as it starts the sixth call of its part (the second
+    quarter's events: the first quarter is stored, not yet complete)."""
+
+    calls = 0
+
+    def transition(self, key: object, start: str, finish: str, **kwargs: object) -> None:
+        import os
+
+        if finish != "executing" or "_call" not in str(key):
+            return
+        self.calls += 1
+        if self.calls >= 6 and (self.always or not os.path.exists(self.marker)):
+            Path(self.marker).touch()
+            os._exit(1)
+
+
+def test_a_worker_lost_mid_replay_is_computed_again(
+    tmp_path: Path, fragile: tuple[str, distributed.Client]
+) -> None:
+    address, client = fragile
+    marker = tmp_path / "killed"
+    client.register_plugin(_DieInQuarter(str(marker)))
+    args = [str(RULESETS[0]), str(SAMPLE), str(EVENTS), "--no-chart"]
+    one = _replay(*args, "--out", str(tmp_path / "one"), "--store", str(tmp_path / "one.db"))
+    many = _replay(
+        *args, "--out", str(tmp_path / "many"), "--store", str(tmp_path / "m.db"),
+        "--scheduler", address,
+    )
+    assert marker.exists()  # a worker did die
+    assert many[:2] == one[:2]
+    assert _files(tmp_path / "many") == _files(tmp_path / "one")
+    assert _store(tmp_path / "m.db") == _store(tmp_path / "one.db")
+
+
+@pytest.mark.parametrize("fragile", [0], indirect=True)
+def test_a_replay_that_cannot_finish_leaves_no_out_and_no_complete_run(
+    tmp_path: Path, fragile: tuple[str, distributed.Client]
+) -> None:
+    address, client = fragile
+    args = [str(RULESETS[0]), str(SAMPLE), str(EVENTS), "--no-chart", "--store", "s.db"]
+    _replay(*args, "--out", "out")
+    before = _files(tmp_path / "out")
+    client.register_plugin(_DieInQuarter(str(tmp_path / "killed"), always=True))
+    code, _, err = _replay(*args, "--out", "out", "--scheduler", address)
+    assert code == 3
+    assert "the distributed run could not finish" in err
+    assert _files(tmp_path / "out") == before
+    with closing(sqlite3.connect(tmp_path / "s.db")) as db:
+        statuses = db.execute("SELECT status, count(*) FROM runs GROUP BY 1 ORDER BY 1").fetchall()
+    assert dict(statuses).get("complete") == 8  # the first replay's quarters only
+    assert set(dict(statuses)) <= {"complete", "failed"}
+
+
+def test_without_dask_the_option_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    code, _, err = _replay(
+        str(RULESETS[0]), str(SAMPLE), str(EVENTS), "--scheduler", "local",
+        "--out", str(tmp_path / "o"), "--store", str(tmp_path / "s.db"),
+    )
+    assert code == 2
+    assert "pip install 'tierbook[dask]'" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_tables_to_roll_up_are_refused_before_a_cluster_starts(tmp_path: Path) -> None:
+    code, out, err = _replay(
+        str(SAMPLE), "--inputs", str(ROOT / "examples" / "crm-inputs.yaml"),
+        "--out", str(tmp_path / "o"), "--store", str(tmp_path / "s.db"), "--scheduler", "local",
+    )
+    assert code == 2
+    assert "--scheduler does not roll up tables yet" in err
+    assert not (tmp_path / "o").exists() and not (tmp_path / "s.db").exists()
