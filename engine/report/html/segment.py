@@ -39,14 +39,14 @@ def _json_column(column: Sequence[Any]) -> list[Any]:
 def _hints(cols: AccountColumns, order: list[int]) -> str:
     """Each comment and review hint with the accounts holding it, largest ARR first."""
     found: dict[tuple[str, str], list[str]] = defaultdict(list)
-    at = cols.paths
-    ids = cols.own["account_id"]
+    at = cols.at.to_list()
+    ids = cols.values("account_id")
     for kind in ("comments", "reviews"):
         column = cols.decided.get(kind)
         if column is None:
             continue
         for i in order:
-            for text in column[at[cols.path_of[i]]]:
+            for text in column[at[i]]:
                 found[(kind, text)].append(str(ids[i]))
     if not found:
         return '<p class="note">no comment or review hint on any account</p>'
@@ -82,16 +82,16 @@ def account_table(
     result: SegmentResult, doc: dict[str, Any], cols: AccountColumns, order: list[int]
 ) -> tuple[AccountTable, str]:
     n = len(cols)
-    ids = [str(a) for a in cols.own["account_id"]]
-    path_index = [cols.paths[p] for p in cols.path_of]
+    ids = [str(a) for a in cols.values("account_id")]
+    path_index = cols.at.to_list()
     decided = cols.decided
     needs = [
         bool(c) or bool(r) for c, r in zip(decided.get("comments", []), decided.get("reviews", []))
     ]
-    tier_col = decided.get("tier") or [""] * len(cols.paths)
+    tier_col = decided.get("tier") or [""] * (max(path_index, default=-1) + 1)
     tiers = [tier_col[p] for p in path_index]
     moved = _moved(result, doc, tiers)
-    own = {k: _json_column(v) for k, v in {**cols.own, **cols.tail}.items()}
+    own = {k: _json_column(cols.values(k)) for k in [*cols.own, *cols.tail]}
     override = own.get("override")
 
     def attention(i: int) -> bool:
@@ -135,7 +135,7 @@ def segment_page(result: SegmentResult, doc: dict[str, Any]) -> str:
     """The page: ``doc`` is the run's segment document (report.json's shape)."""
     rs, inp = doc["ruleset"], doc["input"]
     cols = account_columns(result)
-    order = T.by_arr(cols.own["arr"])
+    order = T.by_arr(cols.values("arr"))
     tab, counts = account_table(result, doc, cols, order)
     summary = kpis(
         [
