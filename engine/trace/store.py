@@ -24,7 +24,7 @@ from .movements import DETAILS_SCHEMA, write_details
 from .reading import StoreReading
 from .run_inputs import RUN_INPUTS_SCHEMA
 from .schema import SCHEMA, SCHEMA_VERSION, migrate
-from .texts import _text, account_texts, row_fields, value_digest
+from .texts import _text, account_texts, digests, row_fields
 
 if TYPE_CHECKING:
     from ..evaluate.run import Evaluation
@@ -312,26 +312,27 @@ class TraceStore(StoreReading):
         and its inputs and derived values, as JSON objects with sorted keys
         (``account_texts``), written ``batch`` accounts at a time from the evaluation's
         frame, so that a million accounts never sit in memory twice as text."""
+        from ..evaluate.values import part_names, whole_as_int
+
         input_keys = sorted(set(inputs_ids))
-        names = ["account_id", *input_keys, *score_ids]
-        paths = ev.path_ids()
+        parts = part_names(ev.ruleset)
+        whole = whole_as_int(ev.ruleset)
         for start in range(0, ev.frame.height, batch):
-            stop = min(start + batch, ev.frame.height)
-            columns = ev.columns(names, start, stop)
-            parts = {sid: ev.part_columns(sid, start, stop) for sid in score_ids}
-            ids, scores, inputs = account_texts(columns, parts, input_keys, score_ids)
+            frame = ev.frame.slice(start, batch)
+            texts = account_texts(frame, whole, input_keys, score_ids, parts)
             # each distinct (scores, inputs) once in the store, found again by its digest:
             # an account whose values an earlier run (or account) stored shares that row
-            digests = list(map(value_digest, scores, inputs))
+            keys = digests(texts)
             self.db.executemany(
                 "INSERT OR IGNORE INTO account_values (digest, scores, inputs) VALUES (?, ?, ?)",
-                zip(digests, scores, inputs),
+                zip(keys, texts["scores"].to_list(), texts["inputs"].to_list()),
             )
-            del scores, inputs
+            ids = texts["account_id"].to_list()
+            del texts
             self.db.executemany(
                 "INSERT INTO run_accounts VALUES (?, ?, ?, "
                 "(SELECT value_id FROM account_values WHERE digest = ?))",
-                zip(repeat(run_id), ids, paths[start:stop], digests),
+                zip(repeat(run_id), ids, ev.path_of.slice(start, batch).to_list(), keys),
             )
 
     def finish_run(self, run_id: int, account_count: int) -> None:
