@@ -42,7 +42,8 @@ def _csv_quoted_by() -> str:
 _QUOTED_BY = _csv_quoted_by()
 
 
-def _is_plain(series: pl.Series) -> bool:
+def plain_column(series: pl.Series) -> bool:
+    """A column of a type polars turns into cells (text, numbers, yes/no, lists of text)."""
     dtype = series.dtype
     if isinstance(dtype, pl.List):
         return dtype.inner == pl.String
@@ -96,7 +97,7 @@ def _quoted(x: pl.Expr) -> pl.Expr:
 def csv_cells(column: pl.Series | Sequence[Any], money: bool, whole: bool) -> pl.Series:
     """The column's CSV cells, quoted where the csv writer quotes them.  ``money``: to the
     cent; ``whole``: whole floats written as integers (inputs read as ``number``)."""
-    if not isinstance(column, pl.Series) or not _is_plain(column):
+    if not isinstance(column, pl.Series) or not plain_column(column):
         values = column.to_list() if isinstance(column, pl.Series) else column
         cells = [c if isinstance(c, str) else str(c) for c in _csv_cells(values, money)]
         series = pl.Series("c", cells, dtype=pl.String)
@@ -129,10 +130,11 @@ def _escaped(x: pl.Expr) -> pl.Expr:
     return pl.lit('"') + x.str.replace_many(_ESCAPED, _ESCAPES) + pl.lit('"')
 
 
-def json_cells(column: pl.Series | Sequence[Any], whole: bool) -> pl.Series:
+def json_cells(column: pl.Series | Sequence[Any], whole: bool, finite: bool = False) -> pl.Series:
     """The column's values as JSON text (``json.dumps(v, ensure_ascii=False)``).
-    ``whole``: whole floats written as integers (inputs read as ``number``)."""
-    if not isinstance(column, pl.Series) or not _is_plain(column):
+    ``whole``: whole floats written as integers (inputs read as ``number``); ``finite``:
+    NaN and infinities null (report.html's data, which must be strict JSON)."""
+    if not isinstance(column, pl.Series) or not plain_column(column):
         values = column.to_list() if isinstance(column, pl.Series) else column
         return pl.Series("c", _json_cells(values), dtype=pl.String)
     dtype = column.dtype
@@ -154,7 +156,9 @@ def json_cells(column: pl.Series | Sequence[Any], whole: bool) -> pl.Series:
                 )
             )
         expr = (
-            pl.when(x.is_nan())
+            pl.when(~x.is_finite() if finite else pl.lit(False))
+            .then(pl.lit("null"))
+            .when(x.is_nan())
             .then(pl.lit("NaN"))
             .when(x == float("inf"))
             .then(pl.lit("Infinity"))
