@@ -244,10 +244,8 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     whole = whole_as_int(rs)
 
     def column(name: str | None) -> list[Any] | None:
-        if name is None:
-            return None
-        if name not in rows.columns:
-            return [None] * rows.height
+        if name is None or name not in rows.columns:
+            return None if name is None else [None] * rows.height
         return python_column(rows[name], name in whole)
 
     arrs = column(result.arr_field) or []
@@ -391,11 +389,8 @@ def _num(value: Any) -> str:
 def largest(frame: pl.DataFrame, arr_field: str, count: int) -> list[int]:
     """The indexes of the ``count`` accounts with the largest ARR (a blank one 0), ties by
     account id then file order."""
-    if arr_field not in frame.columns:
-        arr = pl.lit(0.0)
-    else:
-        x = pl.col(arr_field).cast(pl.Float64).fill_null(0.0)
-        arr = pl.when(x == 0).then(0.0).otherwise(-x)  # (no signed zero: equal, as in Python)
+    x = pl.col(arr_field).cast(pl.Float64).fill_null(0.0) if arr_field in frame.columns else 0.0
+    arr = pl.when(x == 0).then(0.0).otherwise(-x)  # (no signed zero: equal, as in Python)
     ids = pl.col("account_id").cast(pl.String) if "account_id" in frame.columns else pl.lit("")
     order = frame.select(arr.alias("k"), ids.alias("id")).with_row_index("i")
     top = order.sort("k", "id", "i").head(count)["i"]

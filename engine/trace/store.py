@@ -333,10 +333,9 @@ class TraceStore(StoreReading):
                 ev.path_of.slice(start, batch).to_list(),
             )
 
-        # the next batch's rows are made (polars, hashing) while SQLite writes this one's:
-        # the sqlite3 module lets go of the GIL while a statement runs.  The digests' index
-        # is written in random order: a page cache that holds it (a million accounts' index
-        # is about 30 MB) keeps SQLite from reading its pages back again and again
+        # the next batch's rows are made (polars, hashing) while SQLite writes this one's
+        # (sqlite3 lets go of the GIL in a statement); a page cache that holds the digests'
+        # index (random order; ~30 MB for 1M accounts) spares re-reading its pages
         self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         starts = range(0, ev.frame.height, batch)
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -351,7 +350,6 @@ class TraceStore(StoreReading):
                     "VALUES (?, ?, ?)",
                     zip(keys, scores, inputs),
                 )
-                del scores, inputs
                 self.db.executemany(
                     "INSERT INTO run_accounts VALUES (?, ?, ?, "
                     "(SELECT value_id FROM account_values WHERE digest = ?))",
