@@ -252,3 +252,48 @@ def test_an_override_is_the_reason_where_it_decides(tmp_path: Path) -> None:
     assert (row.current_tier, row.new_tier, row.change, row.reason) == (
         "tech_touch", "high_touch_enterprise", "upgrade", "override OVR-7")
     assert book.moves is not None and book.moves.upgrades.accounts == 2
+
+
+def _moves_one_by_one(rs, labels_in, new_tiers, arrs):
+    """The moves as a person tallies them: each account's ARR added to its tallies in turn."""
+    from tierbook.book.current import Tally, label_map
+    labels = label_map(rs)
+    order = {t: i for i, t in enumerate(rs.tier_ids)}
+    cells, unmapped, current = {}, {}, []
+    kinds = {k: Tally() for k in ("upgrades", "downgrades", "unchanged", "unknown")}
+    for raw, tier, arr in zip(labels_in, new_tiers, arrs, strict=True):
+        label = None if raw is None else str(raw).strip()
+        now = labels.get(label) if label else None
+        current.append(now)
+        if not label:
+            kinds["unknown"].add(arr)
+        elif now is None:
+            unmapped.setdefault(label, Tally()).add(arr)
+        else:
+            cells.setdefault((now, tier), Tally()).add(arr)
+            step = order[tier] - order[now]
+            kinds["unchanged" if step == 0 else "upgrades" if step < 0 else "downgrades"].add(arr)
+    matrix = {k: cells[k] for k in sorted(cells, key=lambda k: (order[k[0]], order[k[1]]))}
+    return current, matrix, dict(sorted(unmapped.items())), kinds
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_tallies_are_each_account_added_in_turn(seed) -> None:
+    """Counted by columns, each tally is the same floats as adding one account at a time
+    (the order of the additions kept), whatever the labels: blank, padded, unmapped."""
+    rs = load_ruleset(str(ROOT / "rulesets" / "customer-success.yaml"))
+    rng = random.Random(seed)
+    choices = [None, "", "  ", "plg_self_serve", " tech_touch", "mid_touch ", "Strategic",
+               "zz", "high_touch_enterprise", "\u00a0smb"]
+    n = rng.randint(0, 3000)
+    labels = [rng.choice(choices) for _ in range(n)]
+    tiers = [rng.choice(rs.tier_ids) for _ in range(n)]
+    arrs = [rng.choice([0.1, 0.2, 0.3, -0.0, 1e16, 1.0, 1e-9]) * rng.random() * 10 ** rng.randint(0, 9)
+            for _ in range(n)]
+    moves = book_moves(rs, labels, tiers, arrs)
+    current, matrix, unmapped, kinds = _moves_one_by_one(rs, labels, tiers, arrs)
+    assert moves.current == current
+    assert moves.matrix == matrix and list(moves.matrix) == list(matrix)
+    assert moves.unmapped == unmapped and list(moves.unmapped) == list(unmapped)
+    assert (moves.upgrades, moves.downgrades, moves.unchanged, moves.unknown) == (
+        kinds["upgrades"], kinds["downgrades"], kinds["unchanged"], kinds["unknown"])

@@ -271,3 +271,11 @@ def test_the_account_table_has_the_crms_csm_and_current_tier(segment_out: Path) 
     assert len(table["cols"]["csm"]) == len(table["cols"]["current_tier"]) == 3000
     assert "csm" in table["search"]
     assert '<select data-filter="csm">' in html and '<option value="Ravi Iyer">' in html
+
+
+def test_the_order_by_arr_of_a_column_is_the_order_of_its_values() -> None:
+    import polars as pl
+    values = [None, 5.0, float("nan"), 7.0, 0.0, -0.0, 5.0, -2.5, float("inf"), 0.0, None, 7.0]
+    assert T.by_arr(pl.Series(values)) == T.by_arr(values) == [8, 3, 11, 1, 6, 4, 5, 9, 7, 0,
+                                                               2, 10]
+    assert T.by_arr(pl.Series([3, None, 3, 9])) == T.by_arr([3, None, 3, 9]) == [3, 0, 2, 1]

@@ -1,18 +1,19 @@
 """The trace store's JSON text has one encoder (``texts._json``: orjson, sorted keys,
-compact, text as UTF-8, dates as YYYY-MM-DD): a batch of rows (``_objects``) is written
-exactly as each row alone, and every value the reader can give reads back as itself."""
+compact, text as UTF-8, dates as YYYY-MM-DD): a batch of accounts' texts, made from their
+frame by polars (``account_texts``), is exactly ``_json`` of each account's dicts, and every
+value the reader can give reads back as itself."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import math
-from array import array
-
 import orjson
+import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tierbook.trace.texts import _json, _objects, account_texts
+from tierbook.portfolio.frame import python_column
+from tierbook.trace.texts import _json, account_texts, digests, value_digest
 
 FLOATS = [0.0, -0.0, 1e-05, -3.5e-07, 9.99e-05, 0.0001, 1e16, -1.5e300, 5e-324, 0.1 + 0.2,
           1e15, 123456789.125]
@@ -40,40 +41,83 @@ def _same(a, b) -> bool:
     return type(a) is type(b) and a == b
 
 
+FLOAT = st.one_of(st.none(), st.floats(), st.floats(width=32), st.sampled_from(FLOATS + [72.0, -3.0]))
+TEXT = st.one_of(st.text(max_size=8), st.sampled_from(
+    ["", "é", 'say "hi"', "a\nb", "\u2028", "\x7f", "😀", "\x00\x1f", "\\", "\b\f\r\t"]))
+KINDS = {  # each kind of column the evaluation's frame holds, with awkward values
+    pl.Float64: FLOAT, pl.Int64: st.none() | st.integers(-2**63, 2**63 - 1),
+    pl.String: st.none() | TEXT, pl.Boolean: st.none() | st.booleans(),
+    pl.Date: st.none() | st.dates(), pl.Null: st.none(),
+}
+
+
+@st.composite
+def frames(draw):
+    n = draw(st.integers(1, 25))
+    names = draw(st.lists(st.sampled_from(["arr", "z", "a b", "é", "parts", "n", "s", "s.parts"]),
+                          min_size=1, max_size=6, unique=True))
+    columns = {"account_id": pl.Series(draw(st.lists(TEXT, min_size=n, max_size=n)),
+                                       dtype=pl.String)}
+    for name in names + ["p:a", "p:b"]:
+        dtype = draw(st.sampled_from(list(KINDS)))
+        columns[name] = pl.Series(name, draw(st.lists(KINDS[dtype], min_size=n, max_size=n)),
+                                  dtype=dtype)
+    return pl.DataFrame(columns), names
+
+
+def _rows(frame, whole, input_keys, score_ids, parts):
+    """Each account's (scores, inputs) dicts, as the one-at-a-time encoder takes them."""
+    values = {name: python_column(frame[name], name in whole) for name in frame.columns}
+    n = frame.height
+    for i in range(n):
+        def get(name):
+            return values[name][i] if name in values else None
+        scores = {}
+        for sid in score_ids:
+            scores.setdefault(sid, get(sid))
+        for sid in score_ids:
+            scores[f"{sid}.parts"] = {cid: values[col][i] for cid, col in parts.get(sid, [])}
+        yield scores, {k: get(k) for k in input_keys}
+
+
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.dictionaries(st.sampled_from(["arr", "z", "a b", "é", "parts"]), VALUES,
-                                min_size=5, max_size=5), min_size=1, max_size=30))
-def test_a_batch_is_written_as_each_row_and_reads_back_as_it(records):
-    names = sorted(records[0])
-    records = [r for r in records if sorted(r) == names]
-    columns = {name: [r[name] for r in records] for name in names}
-    texts = _objects(columns, len(records))
-    assert texts == [_json(r) for r in records]
-    for record, text in zip(records, texts):
-        assert _same(record, _read(text))
-        assert list(_read(text)) == sorted(record)  # (keys sorted: one text per content)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.fixed_dictionaries({"x": st.one_of(st.none(), st.floats(allow_nan=False)),
-                                       "y": st.one_of(st.none(), st.floats(allow_nan=False))}),
-                min_size=1, max_size=20))
-def test_a_column_of_objects_has_the_text_of_its_dicts(parts):
-    columns = {"p": {"x": [p["x"] for p in parts], "y": [p["y"] for p in parts]},
-               "q": parts}
-    assert _objects(columns, len(parts)) == [_json({"p": p, "q": p}) for p in parts]
+@given(frames(), st.booleans())
+def test_each_row_is_the_text_of_its_dicts_and_reads_back_as_them(drawn, whole_arr):
+    frame, names = drawn
+    whole = {"arr", "n"} if whole_arr else set()
+    input_keys = sorted(set(names) | {"account_id", "missing"})
+    score_ids = [n for n in names if n in ("s", "z", "arr")]
+    parts = {sid: [("b", "p:b"), ("a", "p:a")] for sid in score_ids[:1]}
+    texts = account_texts(frame, whole, input_keys, score_ids, parts)
+    assert texts["account_id"].to_list() == frame["account_id"].to_list()
+    rows = list(_rows(frame, whole, input_keys, score_ids, parts))
+    assert texts["scores"].to_list() == [_json(s) for s, _ in rows]
+    assert texts["inputs"].to_list() == [_json(i) for _, i in rows]
+    for (scores, inputs), text in zip(rows, texts["inputs"].to_list()):
+        back = _read(text)
+        assert list(back) == sorted(inputs)  # (keys sorted: one text per content)
+        for k, v in inputs.items():
+            if not (isinstance(v, float) and not math.isfinite(v)):  # (orjson: null)
+                assert _same(v, back[k])
+    assert digests(texts) == [value_digest(s, i) for s, i in
+                              zip(texts["scores"].to_list(), texts["inputs"].to_list())]
 
 
 def test_the_text_of_plain_rows():
-    columns = {"arr": [447.65, 0.0, 12.5], "id": ["A-1", "Société", 'C "3"'], "n": [1, None, -2],
-               "d": [dt.date(2026, 1, 2), None, dt.date(1, 1, 1)], "ok": [True, False, None],
-               "s.parts": {"b": [0.5, 1.0, None], "a": [0.25, 0.0, 8.19027710167175e-05]}}
-    texts = _objects(columns, 3)
-    assert texts[0] == ('{"arr":447.65,"d":"2026-01-02","id":"A-1","n":1,"ok":true,'
-                        '"s.parts":{"a":0.25,"b":0.5}}')
-    assert '"id":"Société"' in texts[1]  # (UTF-8, as the CSV had it)
-    assert '"a":0.0000819027710167175' in texts[2]  # (plain digits; reads back as the float)
-    assert _read(texts[2])["s.parts"]["a"] == 8.19027710167175e-05
+    frame = pl.DataFrame({"arr": [447.65, 0.0, 12.5], "id": ["A-1", "Société", 'C "3"'],
+                          "n": [1, None, -2],
+                          "d": [dt.date(2026, 1, 2), None, dt.date(1, 1, 1)],
+                          "ok": [True, False, None], "s": [0.5, 1.0, None],
+                          "s:b": [0.5, 1.0, None], "s:a": [0.25, 0.0, 8.19027710167175e-05],
+                          "account_id": ["A", "B", "C"]})
+    texts = account_texts(frame, set(), ["arr", "d", "id", "n", "ok"], ["s"],
+                          {"s": [("b", "s:b"), ("a", "s:a")]})
+    inputs, scores = texts["inputs"].to_list(), texts["scores"].to_list()
+    assert inputs[0] == '{"arr":447.65,"d":"2026-01-02","id":"A-1","n":1,"ok":true}'
+    assert scores[0] == '{"s":0.5,"s.parts":{"a":0.25,"b":0.5}}'
+    assert '"id":"Société"' in inputs[1]  # (UTF-8, as the CSV had it)
+    assert '"a":0.0000819027710167175' in scores[2]  # (plain digits; reads back as the float)
+    assert _read(scores[2])["s.parts"]["a"] == 8.19027710167175e-05
 
 
 def test_a_value_orjson_refuses_is_still_written():
@@ -85,31 +129,26 @@ def test_a_value_orjson_refuses_is_still_written():
     except orjson.JSONEncodeError:
         refused = True
     assert refused
-    assert _objects({"n": [1, big]}, 2) == ['{"n":1}', '{"n":%d}' % big]
     assert _json({"n": big}) == '{"n":%d}' % big
 
 
-def test_typed_columns_have_their_values_text():
-    for column in (array("d", [0.5, -0.0, 1e-07, 3.0, 2.5]), array("q", [1, 2**62, -5, 0, 7]),
-                   [1, 1.0, True, 0, -0.0]):
-        assert _objects({"x": column}, 5) == [_json({"x": v}) for v in column]
-
-
 def test_no_columns():
-    assert _objects({}, 2) == ["{}", "{}"]
-    assert _objects({"p": {}}, 2) == ['{"p":{}}', '{"p":{}}']
+    frame = pl.DataFrame({"account_id": ["A", "B"]})
+    texts = account_texts(frame, set(), [], ["p"], {})
+    assert texts["inputs"].to_list() == ["{}", "{}"]
+    assert texts["scores"].to_list() == ['{"p":null,"p.parts":{}}'] * 2
 
 
-def test_account_texts_from_columns_a_missing_one_null():
+def test_account_texts_a_missing_column_null():
     """An account's stored texts are read from the evaluation's columns; a name no column
     holds is null for every account."""
     rows = [{"account_id": f"A{i}", "arr": 100.5 * i, "tier": "t", "s": 0.5} for i in range(300)]
-    columns = {k: [r[k] for r in rows] for k in rows[0]}
-    parts = {"s": {"a": [0.5] * 300}}
-    ids, scores, inputs = account_texts(columns, parts, ["account_id", "arr", "tier"], ["s"])
-    assert ids == [r["account_id"] for r in rows]
-    assert inputs == [_json({k: r[k] for k in ("account_id", "arr", "tier")}) for r in rows]
-    assert scores == [_json({"s": 0.5, "s.parts": {"a": 0.5}})] * 300
-    del columns["arr"]
-    _, _, inputs = account_texts(columns, parts, ["account_id", "arr", "tier"], ["s"])
-    assert inputs[7] == _json({"account_id": "A7", "arr": None, "tier": "t"})
+    frame = pl.DataFrame(rows).with_columns(pl.col("s").alias("s:a"))
+    parts = {"s": [("a", "s:a")]}
+    texts = account_texts(frame, set(), ["account_id", "arr", "tier"], ["s"], parts)
+    assert texts["account_id"].to_list() == [r["account_id"] for r in rows]
+    assert texts["inputs"].to_list() == [
+        _json({k: r[k] for k in ("account_id", "arr", "tier")}) for r in rows]
+    assert texts["scores"].to_list() == [_json({"s": 0.5, "s.parts": {"a": 0.5}})] * 300
+    texts = account_texts(frame.drop("arr"), set(), ["account_id", "arr", "tier"], ["s"], parts)
+    assert texts["inputs"][7] == _json({"account_id": "A7", "arr": None, "tier": "t"})

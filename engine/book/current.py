@@ -8,8 +8,11 @@ does not name is *unmapped* (counted per label, never guessed).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from ..ruleset.model import Ruleset
 
@@ -74,29 +77,66 @@ def export_labels(rs: Ruleset) -> dict[str, str]:
 
 
 def book_moves(
-    rs: Ruleset, labels_in: list[Any], new_tiers: list[str], arrs: list[float]
+    rs: Ruleset, labels_in: Sequence[Any], new_tiers: Sequence[str], arrs: Sequence[float]
 ) -> BookMoves | None:
-    """The moves, from each account's CRM label, new tier and ARR (in account order)."""
+    """The moves, from each account's CRM label, new tier and ARR (in account order).  Each
+    tally's ARR is the sum in account order (numpy's bincount adds its weights in order), so
+    the same floats as adding each account's ARR to its tally in turn."""
     column = rs.role("current_tier")
     if column is None:
         return None
     labels = label_map(rs)
     order = {t: i for i, t in enumerate(rs.tier_ids)}
-    cells: dict[tuple[str, str], Tally] = {}
-    out = BookMoves(column, labels, cells)
-    for raw, tier, arr in zip(labels_in, new_tiers, arrs, strict=True):
-        label = None if raw is None else str(raw).strip()
-        current = labels.get(label) if label else None
-        out.current.append(current)
+    width = len(order)
+    if not (len(labels_in) == len(new_tiers) == len(arrs)):
+        raise ValueError("book_moves: a label, a tier and an ARR for every account")
+    # each distinct CRM text once: its label (blank: unknown) and the tier it maps to
+    unmapped = sorted({lb for lb in map(_label, set(labels_in)) if lb and labels.get(lb) is None})
+    code: dict[Any, int] = {}  # raw label -> tier index, or UNKNOWN, or UNMAPPED + its index
+    for raw in set(labels_in):
+        label = _label(raw)
+        tier = labels.get(label) if label else None
         if not label:
-            out.unknown.add(arr)
-            continue
-        if current is None:
-            out.unmapped.setdefault(label, Tally()).add(arr)
-            continue
-        cells.setdefault((current, tier), Tally()).add(arr)
-        step = order[tier] - order[current]
-        (out.unchanged if step == 0 else out.upgrades if step < 0 else out.downgrades).add(arr)
-    out.matrix = {k: cells[k] for k in sorted(cells, key=lambda k: (order[k[0]], order[k[1]]))}
-    out.unmapped = dict(sorted(out.unmapped.items()))
+            code[raw] = UNKNOWN
+        elif tier is None:
+            code[raw] = UNMAPPED - unmapped.index(label)
+        else:
+            code[raw] = order[tier]
+    current = np.fromiter(map(code.__getitem__, labels_in), np.int64, len(labels_in))
+    new = np.fromiter(map(order.__getitem__, new_tiers), np.int64, len(new_tiers))
+    arr = np.asarray(arrs, dtype=np.float64)
+    mapped = current >= 0
+    out = BookMoves(column, labels, {})
+    tier_ids = list(order)
+    out.current = [tier_ids[c] if c >= 0 else None for c in current.tolist()]
+
+    def tallies(bucket: np.ndarray, size: int) -> list[Tally]:
+        counts = np.bincount(bucket, minlength=size + 1).tolist()
+        sums = np.bincount(bucket, weights=arr, minlength=size + 1).tolist()
+        return [Tally(int(n), float(a) if n else 0.0) for n, a in zip(counts, sums)][:size]
+
+    cells = tallies(np.where(mapped, current * width + new, width * width), width * width)
+    out.matrix = {
+        (tier_ids[k // width], tier_ids[k % width]): t for k, t in enumerate(cells) if t.accounts
+    }
+    step = np.sign(new - current)  # 0 unchanged, -1 an upgrade, 1 a downgrade
+    kinds = np.where(mapped, step + 1, np.where(current == UNKNOWN, 3, 4))
+    upgrades, unchanged, downgrades, unknown = tallies(kinds, 4)
+    out.upgrades, out.unchanged, out.downgrades, out.unknown = (
+        upgrades,
+        unchanged,
+        downgrades,
+        unknown,
+    )
+    if unmapped:
+        which = np.where(current <= UNMAPPED, UNMAPPED - current, len(unmapped))
+        out.unmapped = dict(zip(unmapped, tallies(which, len(unmapped)), strict=True))
     return out
+
+
+UNKNOWN = -1
+UNMAPPED = -2  # (an unmapped label's code: UNMAPPED minus its index among them)
+
+
+def _label(raw: Any) -> str | None:
+    return None if raw is None else str(raw).strip()

@@ -3,51 +3,74 @@
 A row is the account's own values (id, name, ARR, scores) and what its firing path decided
 (bands, decisions, tier, cell, flags, comments, review hints, motion).  Every account on a
 path shares what the path decided, so those fields are rendered once per path and each
-account takes its path's text; only the account's own values are rendered per account,
-once per distinct value where values repeat.
+account takes its path's text; the account's own values are the evaluation's columns,
+turned into text whole by polars (``cells``), and the lines are joined by polars too.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
-from math import isfinite
 from typing import Any
 
-from ..assess.result import SegmentResult
+import polars as pl
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-BATCH = 20000  # accounts whose rendered rows are in memory at once
+from ..assess.result import SegmentResult
+from ..evaluate.values import whole_as_int
+from ..portfolio.frame import python_column
+from .cells import (
+    FORMULA_START,
+    csv_cells,
+    csv_quote,
+    decided_csv,
+    decided_json,
+    json_cells,
+    json_value,
+)
+
+__all__ = ["FORMULA_START", "AccountColumns", "account_columns", "write_csv", "write_jsonl"]
+
+BATCH = 100_000  # accounts whose rendered rows are in memory at once
+
+Column = pl.Series | Sequence[Any]
 
 
 @dataclass
 class AccountColumns:
-    """The account table: the account's own columns, one value per account, then the
-    columns decided per path (one value per path, ``path_of`` each account's path)."""
+    """The account table: the account's own columns, one value per account (a polars
+    column, or a Python list), then the columns decided per path (one value per path,
+    ``at`` each account's position in them), then the own columns that close the row.
+    ``whole``: own columns whose whole floats are integers (inputs read as ``number``)."""
 
-    own: dict[str, Sequence[Any]]
-    decided: dict[str, list[Any]]  # column -> value per path, in ``paths`` order
-    paths: dict[int, int]  # path id -> its position in ``decided``
-    path_of: Sequence[int]  # each account's path id
-    tail: dict[str, Sequence[Any]] = field(default_factory=dict)  # own columns, after the rest
+    own: dict[str, Column]
+    decided: dict[str, list[Any]]  # column -> value per path
+    at: pl.Series  # each account's position in ``decided``'s lists
+    tail: dict[str, Column] = field(default_factory=dict)  # own columns, after the rest
+    whole: set[str] = field(default_factory=set)
 
     @property
     def names(self) -> list[str]:
         return [*self.own, *self.decided, *self.tail]
 
     def __len__(self) -> int:
-        return len(self.path_of)
+        return len(self.at)
+
+    def values(self, name: str) -> list[Any]:
+        """An own column's values as Python values (as the scalar parser gives them)."""
+        column = self.own.get(name, self.tail.get(name))
+        if column is None:
+            raise KeyError(name)
+        if isinstance(column, pl.Series):
+            return python_column(column, name in self.whole)
+        return list(column)
 
     def rows(self) -> list[dict[str, Any]]:
         """Every account's row as a dict (``--format json``, tests)."""
-        at = [self.paths[p] for p in self.path_of]
+        at = self.at.to_list()
         columns = {
-            **self.own,
+            **{name: self.values(name) for name in self.own},
             **{name: [column[i] for i in at] for name, column in self.decided.items()},
-            **self.tail,
+            **{name: self.values(name) for name in self.tail},
         }
         return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values())]
 
@@ -55,16 +78,29 @@ class AccountColumns:
 def account_columns(result: SegmentResult) -> AccountColumns:
     rs = result.ruleset
     ev = result.evaluation
+    frame = ev.frame
     arr_field = rs.role("arr") or "arr"
     name_field = rs.role("name")
-    own: dict[str, Sequence[Any]] = {"account_id": ev.account_ids()}
+    whole = whole_as_int(rs)
+
+    def column(name: str) -> pl.Series:
+        if name in frame.columns:
+            return frame[name]
+        return pl.Series(name, [None] * frame.height, dtype=pl.Null)
+
+    sources = {"account_id": "account_id"}
     if name_field:
-        own["account_name"] = ev.column(name_field)
-    own["arr"] = ev.column(arr_field)
-    for s in rs.scores:
-        own[s.id] = ev.column(s.id)
+        sources["account_name"] = name_field
+    sources["arr"] = arr_field
+    sources.update({s.id: s.id for s in rs.scores})
+    own: dict[str, Column] = {name: column(source) for name, source in sources.items()}
+    ids = own["account_id"]
+    if isinstance(ids, pl.Series) and ids.dtype != pl.String:  # (as str() of each value)
+        plain = python_column(ids, "account_id" in whole)
+        own["account_id"] = pl.Series("account_id", [str(v) for v in plain], dtype=pl.String)
     motion = {t.id: t.motion.get("motion", t.label) for t in rs.tiers}
-    firsts = [d for d, _ in ev.by_path()]
+    used = ev.path_of.unique().sort()
+    firsts = [ev.firsts[p] for p in used.to_list()]
     decided: dict[str, list[Any]] = {}
     for b in rs.bands:
         decided[b.id] = [d.bands.get(b.id) for d in firsts]
@@ -76,65 +112,52 @@ def account_columns(result: SegmentResult) -> AccountColumns:
     decided["comments"] = [list(d.comments) for d in firsts]
     decided["reviews"] = [list(d.reviews) for d in firsts]
     decided["motion"] = [motion[d.motion] for d in firsts]
-    tail: dict[str, Sequence[Any]] = {}
+    tail: dict[str, Column] = {}
     for role in ("csm", "current_tier"):  # (the CRM's own, as read: the book they move from)
         source = rs.role(role)
-        if source and source in ev.frame.columns:
-            tail[role] = ev.column(source)
-    paths = {d.path_id: i for i, d in enumerate(firsts)}
+        if source and source in frame.columns:
+            tail[role] = frame[source]
+            sources[role] = source
+    at = used.search_sorted(ev.path_of).alias("at")
+    kept = {name for name, source in sources.items() if source in whole}
     if result.overrides is not None:  # (every column per account: overrides are per account)
         from ..overrides.segment import effective_columns
 
-        at = [paths[p] for p in ev.path_ids()]
-        return AccountColumns(
-            effective_columns(result.overrides, own, decided, at, motion),
-            {},
-            paths,
-            ev.path_ids(),
-            tail,
-        )
-    return AccountColumns(own, decided, paths, ev.path_ids(), tail)
+        values = {
+            name: python_column(c, name in kept) if isinstance(c, pl.Series) else c
+            for name, c in own.items()
+        }
+        columns = effective_columns(result.overrides, values, decided, at.to_list(), motion)
+        return AccountColumns(columns, {}, at, tail, kept)
+    return AccountColumns(own, decided, at, tail, kept)
 
 
-# -- CSV ---------------------------------------------------------------------------------
+# -- the files ---------------------------------------------------------------------------
 
 
-def _csv_cells(name: str, column: Sequence[Any]) -> list[Any]:
-    """A column's cells: lists joined with ';', ARR to the cent, other numbers to four places
-    without trailing zeros, blanks empty, text formulas neutralised (CSV injection)."""
-    money = name == "arr"
-    kinds = set(map(type, column))
-    if kinds <= {float, type(None)}:
-        found: dict[float | None, str] = {}
-        # (0.0 and -0.0 are equal keys but not equal texts)
-        texts = [
-            found[v]
-            if v in found
-            else _csv_number(v, money)
-            if v == 0
-            else found.setdefault(v, _csv_number(v, money))
-            for v in column
-        ]
-        return [("'" + t) if t.startswith(FORMULA_START) else t for t in texts]
-    if kinds <= {str}:
-        return [("'" + t) if t.startswith(FORMULA_START) else t for t in column]
-    cells = [_csv_value(v, money) for v in column]
-    return [("'" + c) if isinstance(c, str) and c.startswith(FORMULA_START) else c for c in cells]
+def _lines(table: AccountColumns, path: str, pieces: list[str], own: Any, tail: Any) -> None:
+    """Each batch of accounts' lines, joined by polars: ``own`` and ``tail`` give a batch's
+    columns of cells with the text before each, ``pieces`` what each path decided."""
+    decided = pl.Series("p", pieces, dtype=pl.String)
+    with open(path, "a", encoding="utf-8", newline="") as fh:
+        for start in range(0, len(table), BATCH):
+            stop = min(start + BATCH, len(table))
+            parts: list[pl.Series | str] = [*own(start, stop)]
+            if table.decided:
+                parts.append(decided.gather(table.at[start:stop]))
+            parts.extend(tail(start, stop))
+            exprs = [
+                pl.lit(p) if isinstance(p, str) else pl.col(f"c{i}") for i, p in enumerate(parts)
+            ]
+            frame = pl.DataFrame(
+                [p.rename(f"c{i}") for i, p in enumerate(parts) if isinstance(p, pl.Series)]
+            )
+            line = frame.select(pl.concat_str(exprs).str.join("")).item()
+            fh.write(line)
 
 
-def _csv_number(v: float | None, money: bool) -> str:
-    if v is None:
-        return ""
-    return f"{v:.2f}" if money else f"{v:.4f}".rstrip("0").rstrip(".")
-
-
-def _csv_value(v: Any, money: bool) -> Any:
-    """A cell as csv writes it: text, or a whole number or yes/no as it is."""
-    if isinstance(v, list):
-        return ";".join(v)
-    if isinstance(v, float):
-        return _csv_number(v, money)
-    return "" if v is None else v
+def _slice(column: Column, start: int, stop: int) -> Column:
+    return column[start:stop]
 
 
 def write_csv(result: SegmentResult, path: str) -> None:
@@ -142,49 +165,23 @@ def write_csv(result: SegmentResult, path: str) -> None:
 
 
 def write_table_csv(table: AccountColumns, path: str) -> None:
-    decided = list(zip(*(_csv_cells(name, column) for name, column in table.decided.items())))
-    if not table.decided:  # (every column is the account's own)
-        decided = [()] * len(table.paths)
+    rows = list(zip(*(decided_csv(name, c) for name, c in table.decided.items())))
+    pieces = ["," + ",".join(row) for row in rows]
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(table.names)
-        for start in range(0, len(table), BATCH):
-            stop = start + BATCH
-            own = zip(*(_csv_cells(name, column[start:stop]) for name, column in table.own.items()))
-            at = table.paths
-            rows = map(tuple.__add__, own, [decided[at[p]] for p in table.path_of[start:stop]])
-            if table.tail:
-                tail = zip(*(_csv_cells(n, column[start:stop]) for n, column in table.tail.items()))
-                rows = map(tuple.__add__, rows, tail)
-            writer.writerows(rows)
+        fh.write(",".join(map(csv_quote, table.names)) + "\n")
 
-
-# -- JSON Lines --------------------------------------------------------------------------
-
-_encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_ascii=False)
-_encode_text = json.encoder.encode_basestring  # what _encode does with a str
-
-
-def _json_cells(column: Sequence[Any]) -> list[str]:
-    """Each value as json.dumps(ensure_ascii=False) writes it, once per distinct value."""
-    kinds = set(map(type, column))
-    if kinds <= {str}:
-        return list(map(_encode_text, column))
-    if kinds <= {float, type(None)} and all(map(isfinite, filter(None, column))):
-        return ["null" if v is None else float.__repr__(v) for v in column]  # (as json does)
-    if kinds <= {float, int, str, type(None)}:  # (hashable: rendered once per value)
-        found: dict[tuple[type, Any], str] = {}
-        out = []
-        for v in column:
-            key = (type(v), v)
-            text = found.get(key)
-            if text is None:
-                text = _encode(v)
-                if v != 0:  # (0.0 and -0.0 are equal keys but not equal texts)
-                    found[key] = text
-            out.append(text)
+    def cells(columns: dict[str, Column], first: bool, start: int, stop: int) -> list[Any]:
+        out: list[Any] = []
+        for i, (name, column) in enumerate(columns.items()):
+            if i or not first:
+                out.append(",")
+            out.append(csv_cells(_slice(column, start, stop), name == "arr", name in table.whole))
         return out
-    return list(map(_encode, column))
+
+    def tail(start: int, stop: int) -> list[Any]:
+        return [*cells(table.tail, False, start, stop), "\n"]
+
+    _lines(table, path, pieces, lambda a, b: cells(table.own, True, a, b), tail)
 
 
 def write_jsonl(result: SegmentResult, path: str) -> None:
@@ -193,30 +190,19 @@ def write_jsonl(result: SegmentResult, path: str) -> None:
 
 def write_table_jsonl(table: AccountColumns, path: str) -> None:
     """The same text as json.dumps(row, ensure_ascii=False) of each account's row dict."""
-    own_names = list(table.own)
-    decided = [_json_cells(column) for column in table.decided.values()]
-    keys = [_encode(name) + ": " for name in table.decided]
-    end = "" if table.tail else "}\n"  # (the tail's columns close the row instead)
-    pieces = [
-        "".join(", " + k + v for k, v in zip(keys, cells, strict=True)) + end
-        for cells in zip(*decided)
-    ]
-    if not decided:
-        pieces = [end] * len(table.paths)
-    tail_keys = [", " + _encode(name) + ": " for name in table.tail]
-    prefix = ["{" + _encode(own_names[0]) + ": "] + [
-        ", " + _encode(n) + ": " for n in own_names[1:]
-    ]
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        for start in range(0, len(table), BATCH):
-            stop = start + BATCH
-            columns = [
-                list(map(str.__add__, repeat(p), _json_cells(column[start:stop])))
-                for p, column in zip(prefix, table.own.values(), strict=True)
-            ]
-            columns.append([pieces[table.paths[p]] for p in table.path_of[start:stop]])
-            for k, column in zip(tail_keys, table.tail.values(), strict=True):
-                columns.append(list(map(str.__add__, repeat(k), _json_cells(column[start:stop]))))
-            if table.tail:
-                columns.append(["}\n"] * len(columns[0]))
-            fh.write("".join(map("".join, zip(*columns))))
+    decided = [decided_json(column) for column in table.decided.values()]
+    keys = [", " + json_value(name) + ": " for name in table.decided]
+    pieces = ["".join(k + v for k, v in zip(keys, cells, strict=True)) for cells in zip(*decided)]
+    open(path, "w").close()
+
+    def cells(columns: dict[str, Column], first: bool, start: int, stop: int) -> list[Any]:
+        out: list[Any] = []
+        for i, (name, column) in enumerate(columns.items()):
+            out.append(("{" if first and not i else ", ") + json_value(name) + ": ")
+            out.append(json_cells(_slice(column, start, stop), name in table.whole))
+        return out
+
+    def tail(start: int, stop: int) -> list[Any]:
+        return [*cells(table.tail, False, start, stop), "}\n"]
+
+    _lines(table, path, pieces, lambda a, b: cells(table.own, True, a, b), tail)

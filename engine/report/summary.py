@@ -9,12 +9,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from heapq import nsmallest
 from typing import Any
+
+import polars as pl
 
 from ..assess.capacity import gap_words
 from ..assess.result import SegmentResult
+from ..evaluate.values import whole_as_int
 from ..network.conditions import describe
+from ..portfolio.frame import python_column
 from ..sources.report import capacity_lines
 from . import behind, book, confidence, near
 from .accounts import FORMULA_START
@@ -54,7 +57,7 @@ def rejects_csv(rejects: Sequence[dict[str, Any]]) -> str:
 def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     rs = result.ruleset
     ev = result.evaluation
-    n = len(ev.decisions)
+    n = ev.frame.height
     total_arr = result.total_arr
     tiers = result.tier_summary()
     out: list[str] = []
@@ -235,14 +238,23 @@ def model_markdown(result: SegmentResult, max_rows: int = 10000) -> str:
     score_ids = [s.id for s in rs.scores]
     w("| account | name | ARR | " + " | ".join(score_ids) + " | primary segment | override flags |")
     w("|---|---|---|" + "---|" * len(score_ids) + "---|---|")
-    # the largest accounts by ARR (then id), from the columns: no account's dict for it
-    arrs, ids = ev.column(result.arr_field), ev.account_ids()
-    top = nsmallest(max_rows, range(n), key=lambda i: (-(arrs[i] or 0), ids[i]))
+    # the largest accounts by ARR (then id), by a polars sort: only their rows read as values
+    top = largest(ev.frame, result.arr_field, max_rows)
+    rows = ev.frame[top]
+    whole = whole_as_int(rs)
+
+    def column(name: str | None) -> list[Any] | None:
+        if name is None or name not in rows.columns:
+            return None if name is None else [None] * rows.height
+        return python_column(rows[name], name in whole)
+
+    arrs = column(result.arr_field) or []
+    ids = [str(v) for v in column("account_id") or []]
     name_field = rs.role("name")
-    names = ev.column(name_field) if name_field else None
-    score_columns = [ev.column(s) for s in score_ids]
-    path_ids = ev.path_ids()
-    for i in top:
+    names = column(name_field) if name_field else None
+    score_columns = [column(s) or [] for s in score_ids]
+    path_ids = ev.path_of.gather(top).to_list()
+    for i in range(len(top)):
         d = ev.firsts[path_ids[i]]  # (what the account's path decided)
         name = str(names[i] or "") if names is not None else ""
         scores = " | ".join(_num(c[i]) if c[i] is not None else "" for c in score_columns)
@@ -372,3 +384,14 @@ def _num(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def largest(frame: pl.DataFrame, arr_field: str, count: int) -> list[int]:
+    """The indexes of the ``count`` accounts with the largest ARR (a blank one 0), ties by
+    account id then file order."""
+    x = pl.col(arr_field).cast(pl.Float64).fill_null(0.0) if arr_field in frame.columns else 0.0
+    arr = pl.when(x == 0).then(0.0).otherwise(-x)  # (no signed zero: equal, as in Python)
+    ids = pl.col("account_id").cast(pl.String) if "account_id" in frame.columns else pl.lit("")
+    order = frame.select(arr.alias("k"), ids.alias("id")).with_row_index("i")
+    top = order.sort("k", "id", "i").head(count)["i"]
+    return [int(i) for i in top.to_list()]

@@ -43,22 +43,19 @@ def write_parts(
     folder = folder_of(store, run_id)
     shutil.rmtree(folder, ignore_errors=True)  # (a run id reused after a failed run)
     folder.mkdir(parents=True)
+    from ..evaluate.values import part_names, whole_as_int
+
     input_keys = sorted(set(inputs_ids))
-    names = ["account_id", *input_keys, *score_ids]
-    paths = ev.path_ids()
+    parts = part_names(ev.ruleset)
+    whole = whole_as_int(ev.ruleset)
     for n, start in enumerate(range(0, ev.frame.height, PART_ROWS)):
-        stop = min(start + PART_ROWS, ev.frame.height)
-        columns = ev.columns(names, start, stop)
-        parts = {sid: ev.part_columns(sid, start, stop) for sid in score_ids}
-        ids, scores, inputs = account_texts(columns, parts, input_keys, score_ids)
-        pl.DataFrame(
-            {"account_id": ids, "path_id": paths[start:stop], "scores": scores, "inputs": inputs},
-            schema={
-                "account_id": pl.String,
-                "path_id": pl.Int64,
-                "scores": pl.String,
-                "inputs": pl.String,
-            },
+        frame = ev.frame.slice(start, PART_ROWS)
+        texts = account_texts(frame, whole, input_keys, score_ids, parts)
+        texts.select(
+            "account_id",
+            ev.path_of.slice(start, PART_ROWS).cast(pl.Int64).alias("path_id"),
+            "scores",
+            "inputs",
         ).write_parquet(folder / f"part-{n:05d}.parquet")
     db.execute(
         "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",

@@ -8,12 +8,15 @@ run gives the same bytes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .assets import CSS, JS
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def esc(value: Any) -> str:
@@ -105,10 +108,35 @@ def status_cell(status: str) -> str:
     return f'<span class="{cls}">{esc(status)}</span>' if cls else esc(status)
 
 
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+class Texts:
+    """Values already JSON text, one per row (a polars column of text, ``report.cells``),
+    written in a script's data as the JSON array of them."""
+
+    def __init__(self, texts: pl.Series) -> None:
+        self.texts = texts
+
+    def json(self) -> str:
+        return "[" + (self.texts.str.join(",").item() if len(self.texts) else "") + "]"
+
+
+def _json_text(data: Any) -> str:
+    """``data`` as compact JSON (json.dumps's text), a ``Texts`` inside it as its array."""
+    if isinstance(data, Texts):
+        return data.json()
+    if isinstance(data, dict) and any(isinstance(v, Texts | dict) for v in data.values()):
+        items = (_dumps(str(k)) + ":" + _json_text(v) for k, v in data.items())
+        return "{" + ",".join(items) + "}"
+    return _dumps(data)
+
+
 def script_json(element_id: str, data: Any) -> str:
     """Data for the page's script: JSON in a script element the browser never runs, with
     ``</`` written ``<\\/`` so no text in it can close the element."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = _json_text(data)
     text = text.replace("</", "<\\/").replace("<!--", "<\\!--")
     return f'<script type="application/json" id="{element_id}">{text}</script>'
 
@@ -121,11 +149,11 @@ class AccountTable:
     (``{id}`` stands for the account)."""
 
     columns: list[str]
-    cols: dict[str, list[Any]]
+    cols: Mapping[str, list[Any] | Texts]
     command: str
     untraced: str
     decided: dict[str, list[Any]] = field(default_factory=dict)
-    path_of: list[int] | None = None
+    path_of: list[int] | Texts | None = None
     traces: dict[str, str] = field(default_factory=dict)
     filters: dict[str, list[str]] = field(default_factory=dict)  # column -> its choices
     search: list[str] = field(default_factory=list)

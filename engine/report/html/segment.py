@@ -9,11 +9,25 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+import polars as pl
+
 from ...assess.result import SegmentResult
 from ..accounts import AccountColumns, account_columns
+from ..cells import json_cells, plain_column
 from . import sections as S
 from . import traces as T
-from .page import AccountTable, accounts_list, document, esc, fmt, kpis, money, pairs, table
+from .page import (
+    AccountTable,
+    Texts,
+    accounts_list,
+    document,
+    esc,
+    fmt,
+    kpis,
+    money,
+    pairs,
+    table,
+)
 
 _PLAIN = {str, int, bool, list, type(None)}
 
@@ -36,17 +50,26 @@ def _json_column(column: Sequence[Any]) -> list[Any]:
     return out
 
 
+def _json_texts(cols: AccountColumns, name: str) -> list[Any] | Texts:
+    """An own column for the page's data: a polars column as its JSON texts (a non-finite
+    number blank), else its values as ``_json_column`` gives them."""
+    column = cols.own.get(name, cols.tail.get(name))
+    if isinstance(column, pl.Series) and plain_column(column):
+        return Texts(json_cells(column, name in cols.whole, finite=True))
+    return _json_column(cols.values(name))
+
+
 def _hints(cols: AccountColumns, order: list[int]) -> str:
     """Each comment and review hint with the accounts holding it, largest ARR first."""
     found: dict[tuple[str, str], list[str]] = defaultdict(list)
-    at = cols.paths
-    ids = cols.own["account_id"]
+    at = cols.at.to_list()
+    ids = cols.values("account_id")
     for kind in ("comments", "reviews"):
         column = cols.decided.get(kind)
         if column is None:
             continue
         for i in order:
-            for text in column[at[cols.path_of[i]]]:
+            for text in column[at[i]]:
                 found[(kind, text)].append(str(ids[i]))
     if not found:
         return '<p class="note">no comment or review hint on any account</p>'
@@ -82,17 +105,17 @@ def account_table(
     result: SegmentResult, doc: dict[str, Any], cols: AccountColumns, order: list[int]
 ) -> tuple[AccountTable, str]:
     n = len(cols)
-    ids = [str(a) for a in cols.own["account_id"]]
-    path_index = [cols.paths[p] for p in cols.path_of]
+    ids = [str(a) for a in cols.values("account_id")]
+    path_index = cols.at.to_list()
     decided = cols.decided
     needs = [
         bool(c) or bool(r) for c, r in zip(decided.get("comments", []), decided.get("reviews", []))
     ]
-    tier_col = decided.get("tier") or [""] * len(cols.paths)
+    tier_col = decided.get("tier") or [""] * (max(path_index, default=-1) + 1)
     tiers = [tier_col[p] for p in path_index]
     moved = _moved(result, doc, tiers)
-    own = {k: _json_column(v) for k, v in {**cols.own, **cols.tail}.items()}
-    override = own.get("override")
+    own = {k: _json_texts(cols, k) for k in [*cols.own, *cols.tail]}
+    override = cols.values("override") if "override" in cols.own else None
 
     def attention(i: int) -> bool:
         flagged = bool(needs) and needs[path_index[i]]
@@ -105,8 +128,8 @@ def account_table(
     rs = result.ruleset
     filters = {"tier": list(rs.tier_ids), "flags": [f.id for f in rs.flags]}
     for name in ("csm", "current_tier"):
-        values = own.get(name)
-        if values is not None:
+        if name in own:
+            values = _json_column(cols.values(name))
             distinct = sorted({str(v) for v in values if v not in (None, "")})
             if len(distinct) <= 300:
                 filters[name] = distinct
@@ -114,7 +137,7 @@ def account_table(
         columns=cols.names,
         cols=own,
         decided={k: _json_column(v) for k, v in decided.items()},
-        path_of=path_index,
+        path_of=Texts(cols.at.cast(pl.String)),
         command="tierbook explain {id}",
         untraced="This account's trace is not embedded in the page; it is in the trace store:",
         traces=traced,
@@ -135,7 +158,8 @@ def segment_page(result: SegmentResult, doc: dict[str, Any]) -> str:
     """The page: ``doc`` is the run's segment document (report.json's shape)."""
     rs, inp = doc["ruleset"], doc["input"]
     cols = account_columns(result)
-    order = T.by_arr(cols.own["arr"])
+    arr = cols.own["arr"]
+    order = T.by_arr(arr if isinstance(arr, pl.Series) else cols.values("arr"))
     tab, counts = account_table(result, doc, cols, order)
     summary = kpis(
         [

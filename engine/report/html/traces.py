@@ -15,19 +15,29 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import polars as pl
+
 TOP_BY_ARR = 100
 TRACE_CAP = 500
 
 
-def by_arr(arrs: Sequence[Any]) -> list[int]:
+def by_arr(arrs: Sequence[Any] | pl.Series) -> list[int]:
     """Account indexes, largest ARR first (ties: file order; a blank ARR last)."""
+    if isinstance(arrs, pl.Series) and arrs.dtype.is_numeric():  # (the same order, by polars)
+        x = pl.col("arr").cast(pl.Float64)
+        last = pl.when(x.is_null() | x.is_nan()).then(math.inf).when(x == 0).then(0.0)
+        frame = arrs.rename("arr").to_frame().with_row_index("i")
+        order = frame.select(last.otherwise(-x).alias("k"), "i").sort("k", "i")
+        return [int(i) for i in order["i"].to_list()]
+
+    values = arrs.to_list() if isinstance(arrs, pl.Series) else arrs
 
     def key(i: int) -> tuple[float, int]:
-        v = arrs[i]
+        v = values[i]
         ok = isinstance(v, int | float) and not (isinstance(v, float) and math.isnan(v))
         return (-float(v) if ok else math.inf, i)
 
-    return sorted(range(len(arrs)), key=key)
+    return sorted(range(len(values)), key=key)
 
 
 def chosen(order: Sequence[int], attention: Callable[[int], bool]) -> list[int]:
