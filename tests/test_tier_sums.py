@@ -14,7 +14,7 @@ TIERS = st.sampled_from(["strategic", "scaled", "tech_touch"])
 ARR = st.one_of(
     st.none(),
     st.floats(allow_nan=True, allow_infinity=False, width=64),
-    st.sampled_from([0.0, -0.0, 0.1, 0.2, 1e16, -1e16, 1e-300]),
+    st.sampled_from([0.0, -0.0, 0.1, 0.2, 1e16, -1e16, 1e-300, 1.7e308, -1.7e308]),
 )
 
 

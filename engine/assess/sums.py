@@ -27,7 +27,8 @@ def arr_per_tier(tiers: Sequence[str], arr: pl.Series | None) -> dict[str, tuple
         else arr.cast(pl.Float64).fill_null(0.0).to_numpy()
     )
     out: dict[str, tuple[int, float]] = {}
-    for code, name in enumerate(names):
-        mine = values[index == code]
-        out[name] = (len(mine), float(np.cumsum(np.append(0.0, mine))[-1]))
+    with np.errstate(over="ignore", invalid="ignore"):  # (an infinity, as Python's sum gives)
+        for code, name in enumerate(names):
+            mine = values[index == code]
+            out[name] = (len(mine), float(np.cumsum(np.append(0.0, mine))[-1]))
     return out
