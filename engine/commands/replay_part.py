@@ -19,14 +19,23 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
+
 from ..assess.bridge import Movement, bridge_sums, cents
 from ..assess.replay_rows import account_events, move_row, named_rows
-from ..assess.transitions import decide, signals_held
+from ..assess.transitions import (
+    Outcome,
+    QuarterAccounts,
+    decide_quarter,
+    outcomes,
+    signals_held,
+)
 from ..errors import DataError, Problem
 from ..evaluate.bands import ResolvedBands
 from ..evaluate.run import Evaluation, band_columns, evaluate_classes, values_frame
 from ..network.classes import Classes, classes
 from ..network.compile import compile_network
+from ..network.transitions import compile_transitions
 from ..portfolio.cells import parser as _parser
 from ..portfolio.events import ACCOUNT_TYPES, Event, quarter_end
 from ..portfolio.headers import InputNames
@@ -68,6 +77,7 @@ class Part(ApplyEvents):
         self.quarter_count = 0
         self.last_eval: Evaluation | None = None
         self.found: Classes | None = None
+        self.transitions = compile_transitions(ruleset)
 
     # -- events ----------------------------------------------------------------------------
     def apply(
@@ -122,6 +132,31 @@ class Part(ApplyEvents):
         for key, value in current.items():
             prev, run = st.history.consecutive.get(key, (None, 0))
             st.history.consecutive[key] = (value, run + 1 if prev == value else 1)
+
+    def _decide(
+        self,
+        ev: Evaluation,
+        decisions: list[Any],
+        rows: list[int],
+        touched: MutableMapping[str, set[str]],
+    ) -> list[Outcome]:
+        """The transition rules' outcome for the accounts at ``rows`` of ``ev`` (their
+        ``decisions``), their histories counted for the quarter: the rules' network run
+        once per class of accounts (``decide_quarter``)."""
+        at = pl.Series(rows, dtype=pl.UInt32)
+        states = [self.states[d.account_id] for d in decisions]
+        accounts = QuarterAccounts(
+            ev.frame[at],
+            ev.path_of.gather(at),
+            ev.firsts,
+            [st.held for st in states],
+            [d.tier for d in decisions],
+            [st.history for st in states],
+            [touched[d.account_id] for d in decisions],
+            self.quarter_count,
+        )
+        found = decide_quarter(self.rs, self.transitions, accounts, self.engine, self.memo)
+        return outcomes(found)
 
     def _values(self, ids: list[str], as_of: dt.date) -> dict[str, list[float]]:
         accounts = [self.states[i].inputs for i in ids]
@@ -210,7 +245,9 @@ class Part(ApplyEvents):
         drifted: dict[str, str] = {}
         matrix = {t: {u: 0 for u in self.rs.tier_ids} for t in self.rs.tier_ids}
         drift = 0
-        for d in ev.decisions:
+        decisions = list(ev.decisions)
+        deciding: list[int] = []  # the accounts the transition rules decide (not joining)
+        for at, d in enumerate(decisions):
             st = self.states[d.account_id]
             hist = st.history
             hist.count_quarter(touched[d.account_id] | signals_held(self.rs, d), self.quarter_count)
@@ -234,18 +271,12 @@ class Part(ApplyEvents):
                 hist.quarters_in_tier, hist.previous_tier = 0, d.tier
                 hist.quarters_since = dict.fromkeys(ACCOUNT_TYPES, 0)  # its history starts
                 continue
+            deciding.append(at)
+        ruled = self._decide(ev, [decisions[at] for at in deciding], deciding, touched)
+        for d, outcome in zip((decisions[at] for at in deciding), ruled):
+            st = self.states[d.account_id]
+            hist = st.history
             before = st.held
-            values = d.values | d.bands | d.decisions  # a new dict; the shared ones untouched
-            values["__flags__"] = d.flags
-            outcome = decide(
-                self.rs,
-                held=before,
-                evaluated=d.tier,
-                values=values,
-                events=touched[d.account_id],
-                history=hist,
-                replay_quarters=self.quarter_count,
-            )
             if self.pins:
                 outcome = self.pins.outcome(d.account_id, quarter, as_of, before, d.tier, outcome)
             kinds, facts = touched[d.account_id], seen.get(d.account_id)
