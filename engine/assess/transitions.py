@@ -30,14 +30,14 @@ import polars as pl
 
 from ..errors import EngineError
 from ..evaluate.decisions import Decision
-from ..network import conditions as C
 from ..network.classes import classes_of_codes, path_cache
 from ..network.executor import Executor, choose_engine, make_executor
-from ..network.model import Leaf, Network
-from ..network.transitions import EVENT, FLAG, MOVES
+from ..network.model import Network
+from ..network.transitions import EVENT, MOVES
 from ..network.truths import truth
 from ..portfolio.events import ACCOUNT_TYPES
-from ..ruleset.model import Ruleset, TransitionRule
+from ..ruleset.model import Ruleset
+from .transition_columns import Tiers, per_path, shared_fields
 
 
 @dataclass
@@ -76,22 +76,6 @@ class Outcome:
     rule: str = ""
     because: str = ""
     review_to: str = ""
-
-
-def signals_held(ruleset: Ruleset, decision: Any) -> set[str]:
-    """The event types whose signal (transitions.signals) holds for ``decision`` this
-    quarter: the ruleset's own reading of, say, expansion (a flag, a decision)."""
-    if not ruleset.transition_signals:
-        return set()
-    env = decision.values | decision.bands | decision.decisions
-
-    def leaf(cond: dict[str, Any]) -> bool | None:
-        if "flag" in cond:
-            return cond["flag"] in decision.flags
-        op, arg = C.leaf_op(cond)
-        return C.compare(op, env.get(cond["field"]), arg)
-
-    return {k for k, when in ruleset.transition_signals.items() if C.evaluate(when, leaf) is True}
 
 
 STATE_FIELDS = ("tier", "evaluated_tier", "previous_tier")  # (evaluated_direction: of two)
@@ -143,78 +127,15 @@ def _state_frame(network: Network, accounts: QuarterAccounts) -> pl.DataFrame:
     return pl.DataFrame(columns)
 
 
-class _Tiers:
-    """Tier expressions over the state columns: ranks (0: the highest-touch tier), the
-    tier one step up or down, each rule's target."""
-
-    def __init__(self, ruleset: Ruleset) -> None:
-        self.ids = list(ruleset.tier_ids)
-        self.rank_of = {t: i for i, t in enumerate(self.ids)}
-
-    def rank(self, tier: pl.Expr) -> pl.Expr:
-        return tier.replace_strict(self.rank_of, return_dtype=pl.Int64)
-
-    def step(self, tier: pl.Expr, up: bool) -> pl.Expr:
-        """The tier one step up (more touch) or down, null where there is none."""
-        j = -1 if up else 1
-        nxt = {
-            t: self.ids[i + j] if 0 <= i + j < len(self.ids) else None
-            for i, t in enumerate(self.ids)
-        }
-        return tier.replace_strict(nxt, return_dtype=pl.String)
-
-    def direction(self) -> pl.Expr:
-        held, evaluated = pl.col("tier"), pl.col("evaluated_tier")
-        return (
-            pl.when(evaluated == held)
-            .then(pl.lit("same"))
-            .when(self.rank(evaluated) < self.rank(held))
-            .then(pl.lit("up"))
-            .otherwise(pl.lit("down"))
-        )
-
-    def target(self, rule: TransitionRule) -> pl.Expr:
-        """Where a promotion or demotion would move the account, null where it would not
-        (no such tier, the held one, or against the rule's direction)."""
-        held = pl.col("tier")
-        if rule.to == "evaluated":
-            to = pl.col("evaluated_tier")
-        elif rule.to == "next":
-            to = self.step(held, up=rule.action == "promote")
-        else:
-            to = pl.lit(rule.to, pl.String)
-        up = self.rank(to) < self.rank(held)
-        way = up if rule.action == "promote" else ~up if rule.action == "demote" else pl.lit(True)
-        return pl.when(to.is_not_null() & (to != held) & way).then(to)
-
-    def suggestion(self, rule: TransitionRule) -> pl.Expr:
-        """A review's suggested tier."""
-        if rule.to == "evaluated":
-            return pl.col("evaluated_tier")
-        if rule.to == "next":
-            return pl.coalesce(self.step(pl.col("tier"), up=False), pl.col("tier"))
-        return pl.lit(rule.to, pl.String)
-
-
-def _per_path(ruleset: Ruleset, leaf: Leaf, paths: Sequence[Decision]) -> pl.Series:
-    """A leaf over bands, decisions or flags: one truth per path (what a path decided is
-    every one of its accounts')."""
-    if leaf.field == FLAG:
-        return pl.Series([leaf.arg in p.flags for p in paths], dtype=pl.Boolean)
-    bands = {b.id for b in ruleset.bands}
-    found = [(p.bands if leaf.field in bands else p.decisions).get(leaf.field) for p in paths]
-    return pl.Series([C.compare(leaf.op, v, leaf.arg) for v in found], dtype=pl.Boolean)
-
-
 def _codes(ruleset: Ruleset, network: Network, accounts: QuarterAccounts) -> pl.DataFrame:
     """The accounts' condition codes, one column per leaf (1 true, 0 false, 2 unknown)."""
-    tiers = _Tiers(ruleset)
+    tiers = Tiers(ruleset)
     state = _state_frame(network, accounts)
     values = accounts.values.drop([c for c in state.columns if c in accounts.values.columns])
     frame = pl.concat([values, state], how="horizontal").with_columns(
         tiers.direction().alias("evaluated_direction")
     )
-    shared = {b.id for b in ruleset.bands} | {d.id for d in ruleset.decisions} | {FLAG}
+    shared = shared_fields(ruleset)
     rules = {r.id: r for r in ruleset.transitions}
     exprs = []
     for leaf in network.leaves:
@@ -223,7 +144,8 @@ def _codes(ruleset: Ruleset, network: Network, accounts: QuarterAccounts) -> pl.
         elif leaf.field == MOVES:
             held = tiers.target(rules[leaf.arg]).is_not_null()
         elif leaf.field in shared:
-            held = pl.lit(_per_path(ruleset, leaf, accounts.paths).gather(accounts.path_of))
+            shared_truth = per_path(ruleset, leaf.field, leaf.op, leaf.arg, accounts.paths)
+            held = pl.lit(shared_truth.gather(accounts.path_of))
         else:
             held = truth(frame, leaf.field, leaf.op, leaf.arg)
         code = pl.when(held.is_null()).then(2).when(held).then(1).otherwise(0)
@@ -237,6 +159,7 @@ def _fired(network: Network, codes: pl.DataFrame, engine: str, memo: bool) -> pl
     chosen, _ = choose_engine(engine)
     found = classes_of_codes(network, codes, memo)
     ran = path_cache(chosen, network) if memo else {}
+    position = {r.id: i for i, r in enumerate(network.ruleset.transitions)}
     fired: list[int] = []
     executor: Executor | None = None
     try:
@@ -248,10 +171,11 @@ def _fired(network: Network, codes: pl.DataFrame, engine: str, memo: bool) -> pl
                 path = tuple(executor.run(bits))
                 if memo:
                     ran[held] = path
-            if len(path) > 1:  # (the formulas exclude each other: never)
-                ids = ", ".join(network.rules[i].id for i, _ in path)
-                raise EngineError(f"transition rules {ids} fired together", rule_id=ids)
-            fired.append(path[0][0] if path else -1)
+            decided = [network.rules[i] for i, _ in path if network.rules[i].kind == "transition"]
+            if len(decided) > 1:  # (each waits for the one before it to pass: never)
+                ids = ", ".join(r.id for r in decided)
+                raise EngineError(f"transition rules {ids} fired together", rule_id=decided[1].id)
+            fired.append(position[decided[0].id] if decided else -1)
     finally:
         if executor is not None:
             executor.close()
@@ -276,7 +200,7 @@ def decide_quarter(
         else pl.Series([-1] * n, dtype=pl.Int32)
     )
     dwell = ruleset.min_dwell_quarters if min_dwell is None else min_dwell
-    tiers = _Tiers(ruleset)
+    tiers = Tiers(ruleset)
     held, inside = pl.col("tier"), pl.col("\0dwell") < dwell
     outcome, to, rule_id, because, review_to = [], [], [], [], []
     for i, rule in enumerate(ruleset.transitions):

@@ -23,12 +23,12 @@ import polars as pl
 
 from ..assess.bridge import Movement, bridge_sums, cents
 from ..assess.replay_rows import account_events, move_row, named_rows
+from ..assess.transition_columns import signals
 from ..assess.transitions import (
     Outcome,
     QuarterAccounts,
     decide_quarter,
     outcomes,
-    signals_held,
 )
 from ..errors import DataError, Problem
 from ..evaluate.bands import ResolvedBands
@@ -134,25 +134,23 @@ class Part(ApplyEvents):
             st.history.consecutive[key] = (value, run + 1 if prev == value else 1)
 
     def _decide(
-        self,
-        ev: Evaluation,
-        decisions: list[Any],
-        rows: list[int],
-        touched: MutableMapping[str, set[str]],
+        self, ev: Evaluation, rows: list[int], touched: MutableMapping[str, set[str]]
     ) -> list[Outcome]:
-        """The transition rules' outcome for the accounts at ``rows`` of ``ev`` (their
-        ``decisions``), their histories counted for the quarter: the rules' network run
-        once per class of accounts (``decide_quarter``)."""
+        """The transition rules' outcome for the accounts at ``rows`` of ``ev``, their
+        histories counted for the quarter: the rules' network run once per class of
+        accounts (``decide_quarter``)."""
         at = pl.Series(rows, dtype=pl.UInt32)
-        states = [self.states[d.account_id] for d in decisions]
+        account_ids, path_ids, firsts = ev.account_ids(), ev.path_ids(), ev.firsts
+        ids = [account_ids[k] for k in rows]
+        states = [self.states[i] for i in ids]
         accounts = QuarterAccounts(
             ev.frame[at],
             ev.path_of.gather(at),
-            ev.firsts,
+            firsts,
             [st.held for st in states],
-            [d.tier for d in decisions],
+            [firsts[path_ids[k]].tier for k in rows],
             [st.history for st in states],
-            [touched[d.account_id] for d in decisions],
+            [touched[i] for i in ids],
             self.quarter_count,
         )
         found = decide_quarter(self.rs, self.transitions, accounts, self.engine, self.memo)
@@ -245,43 +243,43 @@ class Part(ApplyEvents):
         drifted: dict[str, str] = {}
         matrix = {t: {u: 0 for u in self.rs.tier_ids} for t in self.rs.tier_ids}
         drift = 0
-        decisions = list(ev.decisions)
+        # what an account's path decided (tier, bands, decisions, flags) is its path's first
+        # account's: the whole decision (values too) is made only for a reported row
+        account_ids, path_ids, firsts = ev.account_ids(), ev.path_ids(), ev.firsts
+        signalled = signals(self.rs, ev.frame, ev.path_of, firsts)
         deciding: list[int] = []  # the accounts the transition rules decide (not joining)
-        for at, d in enumerate(decisions):
-            st = self.states[d.account_id]
+        for at, (account_id, path_id) in enumerate(zip(account_ids, path_ids)):
+            d = firsts[path_id]
+            st = self.states[account_id]
             hist = st.history
-            hist.count_quarter(touched[d.account_id] | signals_held(self.rs, d), self.quarter_count)
+            kinds = touched[account_id] | {k for k, on in signalled.items() if on[at]}
+            hist.count_quarter(kinds, self.quarter_count)
             self._update_consecutive(st, d)
-            flags, by = (
-                self.pins.flags(d.account_id, as_of, d.flags) if self.pins else (d.flags, {})
-            )
+            flags, by = self.pins.flags(account_id, as_of, d.flags) if self.pins else (d.flags, {})
             for flag in sorted(set(flags) - set(st.flags)):
-                raised.append(
-                    {"account_id": d.account_id, "flag": flag, "rule": by.get(flag, flag)}
-                )
+                raised.append({"account_id": account_id, "flag": flag, "rule": by.get(flag, flag)})
             for flag in sorted(set(st.flags) - set(flags)):
-                cleared.append(
-                    {"account_id": d.account_id, "flag": flag, "rule": by.get(flag, flag)}
-                )
+                cleared.append({"account_id": account_id, "flag": flag, "rule": by.get(flag, flag)})
             st.flags = list(flags)
             if quarter in (st.created_in, st.returned_in):  # it starts in its evaluated tier
                 st.held, st.placed_bands = d.tier, d.bands
-                (joined_tier if st.created_in == quarter else rejoined)[d.account_id] = d.tier
+                (joined_tier if st.created_in == quarter else rejoined)[account_id] = d.tier
                 # the quarter it joins in is its first in the tier, as a move's is
                 hist.quarters_in_tier, hist.previous_tier = 0, d.tier
                 hist.quarters_since = dict.fromkeys(ACCOUNT_TYPES, 0)  # its history starts
                 continue
             deciding.append(at)
-        ruled = self._decide(ev, [decisions[at] for at in deciding], deciding, touched)
-        for d, outcome in zip((decisions[at] for at in deciding), ruled):
-            st = self.states[d.account_id]
+        ruled = self._decide(ev, deciding, touched)
+        for at, outcome in zip(deciding, ruled):
+            account_id, d = account_ids[at], firsts[path_ids[at]]
+            st = self.states[account_id]
             hist = st.history
             before = st.held
             if self.pins:
-                outcome = self.pins.outcome(d.account_id, quarter, as_of, before, d.tier, outcome)
-            kinds, facts = touched[d.account_id], seen.get(d.account_id)
+                outcome = self.pins.outcome(account_id, quarter, as_of, before, d.tier, outcome)
+            kinds, facts = touched[account_id], seen.get(account_id)
             row = (  # (a stay is not reported: no row for most accounts)
-                move_row(self.rs, self.bands, st, d, before, outcome, kinds, facts)
+                move_row(self.rs, self.bands, st, ev.decisions[at], before, outcome, kinds, facts)
                 if outcome.outcome != "stay"
                 else {}
             )
@@ -302,7 +300,7 @@ class Part(ApplyEvents):
             if st.held != d.tier:
                 drift += 1
                 if outcome.outcome == "stay":
-                    drifted[d.account_id] = st.held
+                    drifted[account_id] = st.held
         churned_tier = {
             i: start_tier.get(i) or joined_tier.get(i) or rejoined[i]
             for i in churned

@@ -13,8 +13,9 @@ The leaves (``Leaf``; its ``field`` says what it reads):
   lies in the rule's direction.
 
 A rule *decides* when its condition is true and (promote, demote) it would move the
-account; a review decides on its condition alone.  Each rule's formula is its own
-deciding and no earlier rule's, so at most one rule fires: the first that decides, as the
+account; a review decides on its condition alone.  A rule fires when it decides and no
+earlier rule did (each rule that does not decide fires a ``pass`` rule whose fact the next
+rule waits for), so at most one transition rule fires: the first that decides, as the
 rules read in order.  What follows from the rule that fired (held inside the minimum dwell
 or moved, the review's suggestion) is the caller's, not the network's.
 """
@@ -33,6 +34,7 @@ from .model import (
     Disjunct,
     Formula,
     Network,
+    Pattern,
     Rule,
     conjoin,
     disjoin,
@@ -60,10 +62,12 @@ def _p(net: Network, cond: Condition, states: frozenset[str]) -> Formula:
 
 
 def compile_transitions(ruleset: Ruleset) -> Network:
-    """The ruleset's transition rules, in order, as a network of one rule each (kind
-    ``transition``; output: the rule's id and action)."""
+    """The ruleset's transition rules, in order, as rules of kind ``transition`` (output:
+    the rule's id and action), each followed by one of kind ``pass`` that fires when it
+    does not decide: a rule after the first decides only after the one before it passed
+    (a fact), so every formula stays the size of its rule's own condition."""
     net = Network(ruleset, {})
-    others: list[Formula] = []  # per earlier rule: it does not decide
+    passed: tuple[Pattern, ...] = ()  # the previous rule did not decide
     for rule in ruleset.transitions:
         holds = _p(net, rule.when, TRUE_ONLY)
         not_holds = _p(net, rule.when, NOT_TRUE)
@@ -73,19 +77,28 @@ def compile_transitions(ruleset: Ruleset) -> Network:
             moves = net.leaf(MOVES, "eq", rule.id)
             decides = conjoin([holds, ("atom", moves, TRUE_ONLY)])
             not_deciding = disjoin([not_holds, ("atom", moves, NOT_TRUE)])
-        formula = conjoin([decides, *others])
-        others.append(not_deciding)
-        net.rules.append(
-            Rule(
-                len(net.rules),
-                rule.id,
+        for kind, formula, output, rule_id, because in (
+            (
                 "transition",
-                () if formula == FALSE else (Disjunct(formula, ()),),
+                decides,
                 {"t": "transition", "rule": rule.id, "action": rule.action},
+                rule.id,
                 rule.because,
-                rule.when,
+            ),
+            ("pass", not_deciding, {"t": "pass", "rule": rule.id}, f"{rule.id}.pass", ""),
+        ):
+            net.rules.append(
+                Rule(
+                    len(net.rules),
+                    rule_id,
+                    kind,
+                    () if formula == FALSE else (Disjunct(formula, passed),),
+                    output,
+                    because or f"{rule.id} does not decide",
+                    rule.when,
+                )
             )
-        )
+        passed = (Pattern("pass", (("rule", (rule.id,)),)),)
     if len(net.leaves) > MAX_LEAVES:
         raise RulesetError(
             "too many conditions",

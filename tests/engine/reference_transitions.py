@@ -13,6 +13,22 @@ from tierbook.network import conditions as C
 from tierbook.ruleset.model import Ruleset, TransitionRule
 
 
+def signals_held(ruleset: Ruleset, decision: Any) -> set[str]:
+    """The event types whose signal (transitions.signals) holds for ``decision`` this
+    quarter: the ruleset's own reading of, say, expansion (a flag, a decision)."""
+    if not ruleset.transition_signals:
+        return set()
+    env = decision.values | decision.bands | decision.decisions
+
+    def leaf(cond: dict[str, Any]) -> bool | None:
+        if "flag" in cond:
+            return cond["flag"] in decision.flags
+        op, arg = C.leaf_op(cond)
+        return C.compare(op, env.get(cond["field"]), arg)
+
+    return {k for k, when in ruleset.transition_signals.items() if C.evaluate(when, leaf) is True}
+
+
 def tier_rank(ruleset: Ruleset, tier: str) -> int:
     """0 is the highest-touch tier (tiers are declared from highest to lowest)."""
     return ruleset.tier_ids.index(tier)
