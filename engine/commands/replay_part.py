@@ -127,8 +127,13 @@ class Part(ApplyEvents):
             [float(self.states[i].inputs.get(self.arr_field) or 0.0) for i in ids],
         )
 
-    def _update_consecutive(self, st: AccountState, d: Any) -> None:
-        current = dict(d.bands) | {k: v for k, v in d.decisions.items() if not isinstance(v, list)}
+    def _update_consecutive(
+        self, st: AccountState, d: Any, current: dict[str, Any] | None = None
+    ) -> None:
+        """One more quarter of each band and decision's streak (``current``: what ``d``
+        decided, when already read off its path)."""
+        if current is None:
+            current = _current(d)
         for key, value in current.items():
             prev, run = st.history.consecutive.get(key, (None, 0))
             st.history.consecutive[key] = (value, run + 1 if prev == value else 1)
@@ -247,6 +252,7 @@ class Part(ApplyEvents):
         # account's: the whole decision (values too) is made only for a reported row
         account_ids, path_ids, firsts = ev.account_ids(), ev.path_ids(), ev.firsts
         signalled = signals(self.rs, ev.frame, ev.path_of, firsts)
+        current = [_current(p) for p in firsts]
         deciding: list[int] = []  # the accounts the transition rules decide (not joining)
         for at, (account_id, path_id) in enumerate(zip(account_ids, path_ids)):
             d = firsts[path_id]
@@ -254,7 +260,7 @@ class Part(ApplyEvents):
             hist = st.history
             kinds = touched[account_id] | {k for k, on in signalled.items() if on[at]}
             hist.count_quarter(kinds, self.quarter_count)
-            self._update_consecutive(st, d)
+            self._update_consecutive(st, d, current[path_id])
             flags, by = self.pins.flags(account_id, as_of, d.flags) if self.pins else (d.flags, {})
             for flag in sorted(set(flags) - set(st.flags)):
                 raised.append({"account_id": account_id, "flag": flag, "rule": by.get(flag, flag)})
@@ -270,16 +276,22 @@ class Part(ApplyEvents):
                 continue
             deciding.append(at)
         ruled = self._decide(ev, deciding, touched)
+        if self.pins:
+            for k, at in enumerate(deciding):
+                account_id, d = account_ids[at], firsts[path_ids[at]]
+                before = self.states[account_id].held
+                ruled[k] = self.pins.outcome(account_id, quarter, as_of, before, d.tier, ruled[k])
+        # (a stay is not reported: no row, nor the account's values, for most accounts)
+        reported = [at for at, o in zip(deciding, ruled) if o.outcome != "stay"]
+        whole = dict(zip(reported, ev.decisions_at(reported)))
         for at, outcome in zip(deciding, ruled):
             account_id, d = account_ids[at], firsts[path_ids[at]]
             st = self.states[account_id]
             hist = st.history
             before = st.held
-            if self.pins:
-                outcome = self.pins.outcome(account_id, quarter, as_of, before, d.tier, outcome)
             kinds, facts = touched[account_id], seen.get(account_id)
-            row = (  # (a stay is not reported: no row for most accounts)
-                move_row(self.rs, self.bands, st, ev.decisions[at], before, outcome, kinds, facts)
+            row = (
+                move_row(self.rs, self.bands, st, whole[at], before, outcome, kinds, facts)
                 if outcome.outcome != "stay"
                 else {}
             )
@@ -367,6 +379,11 @@ class Part(ApplyEvents):
                 end = cents(st.inputs.get(self.arr_field))
                 moved[i] = Movement("", 0, tier, end, kind, churned=bool(st.churned_in))
         return moved
+
+
+def _current(d: Any) -> dict[str, Any]:
+    """The bands and single-valued decisions of a decision, whose streaks history counts."""
+    return dict(d.bands) | {k: v for k, v in d.decisions.items() if not isinstance(v, list)}
 
 
 @dataclass
