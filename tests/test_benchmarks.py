@@ -74,3 +74,4 @@ def test_replay_vs_segment_times_both_commands_alternating(tmp_path: Path) -> No
     assert doc["accounts"] == 300 and doc["rounds"] == 2 and doc["quarters"] == 8
     assert len(doc["segment"]["wall_s"]) == len(doc["replay"]["wall_s"]) == 2
     assert len(doc["ratio"]["per_round"]) == 2 and doc["ratio"]["median_wall"] > 0
+    assert len(doc["ratio"]["per_round_cpu"]) == 2 and doc["ratio"]["median_cpu"] > 0

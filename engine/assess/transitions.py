@@ -78,9 +78,6 @@ class Outcome:
     review_to: str = ""
 
 
-STATE_FIELDS = ("tier", "evaluated_tier", "previous_tier")  # (evaluated_direction: of two)
-
-
 @dataclass
 class QuarterAccounts:
     """The accounts a quarter's transition rules decide, in order: their values (rows of an
