@@ -61,3 +61,17 @@ def test_bench_dask_replay_checks_the_files_of_each_distributed_run(tmp_path: Pa
     assert (single["workers"], two["workers"]) == (0, 2)
     assert two["same_files"] and two["files_sha256"] == single["files_sha256"]
     assert len(two["worker_peak_mib"]) == 2 and single["wall_s"] > 0
+
+
+def test_replay_vs_segment_times_both_commands_alternating(tmp_path: Path) -> None:
+    out = tmp_path / "replay-vs-segment.json"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "replay_vs_segment.py"),
+                    "--accounts", "300", "--rounds", "2", "--engine", "native",
+                    "--cache", str(tmp_path / "cache"), "--tmp", str(tmp_path),
+                    "--json", str(out)], check=True, capture_output=True, text=True,
+                   cwd=ROOT, timeout=300)
+    doc = json.loads(out.read_text())
+    assert doc["accounts"] == 300 and doc["rounds"] == 2 and doc["quarters"] == 8
+    assert len(doc["segment"]["wall_s"]) == len(doc["replay"]["wall_s"]) == 2
+    assert len(doc["ratio"]["per_round"]) == 2 and doc["ratio"]["median_wall"] > 0
+    assert len(doc["ratio"]["per_round_cpu"]) == 2 and doc["ratio"]["median_cpu"] > 0

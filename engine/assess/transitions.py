@@ -13,16 +13,31 @@ Fields a transition condition can read, besides the account's values, bands and 
 (quarters in a row, this one included, with the current value, counted since the account's
 last move: a move uses up the streak that earned it); ``{event: <type>}`` is true when the
 account had such an event this quarter.
+
+The rules are compiled into a rule network (``network.transitions``) that the tier rules'
+executor runs, once per class of accounts that agree on every comparison the rules make
+(``decide_quarter``); what the rule that fired means for each account (moved, or held
+inside the minimum dwell; a review's suggested tier) is then a column expression.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..network import conditions as C
+import polars as pl
+
+from ..errors import EngineError
+from ..evaluate.decisions import Decision
+from ..network.classes import classes_of_codes, path_cache
+from ..network.executor import Executor, choose_engine, make_executor
+from ..network.model import Network
+from ..network.transitions import EVENT, MOVES
+from ..network.truths import truth
 from ..portfolio.events import ACCOUNT_TYPES
-from ..ruleset.model import Ruleset, TransitionRule
+from ..ruleset.model import Ruleset
+from .transition_columns import Tiers, per_path, shared_fields
 
 
 @dataclass
@@ -63,114 +78,209 @@ class Outcome:
     review_to: str = ""
 
 
-def signals_held(ruleset: Ruleset, decision: Any) -> set[str]:
-    """The event types whose signal (transitions.signals) holds for ``decision`` this
-    quarter: the ruleset's own reading of, say, expansion (a flag, a decision)."""
-    if not ruleset.transition_signals:
-        return set()
-    env = decision.values | decision.bands | decision.decisions
+@dataclass
+class QuarterAccounts:
+    """The accounts a quarter's transition rules decide, in order: their values (rows of an
+    evaluation's frame), the firing path of each (``path_of``, into ``paths``: the decision
+    of a path's first account, whose bands, decisions and flags its accounts share), the
+    held and evaluated tiers, each one's history (counted for this quarter) and this
+    quarter's event types."""
 
-    def leaf(cond: dict[str, Any]) -> bool | None:
-        if "flag" in cond:
-            return cond["flag"] in decision.flags
-        op, arg = C.leaf_op(cond)
-        return C.compare(op, env.get(cond["field"]), arg)
-
-    return {k for k, when in ruleset.transition_signals.items() if C.evaluate(when, leaf) is True}
-
-
-def tier_rank(ruleset: Ruleset, tier: str) -> int:
-    """0 is the highest-touch tier (tiers are declared from highest to lowest)."""
-    return ruleset.tier_ids.index(tier)
+    values: pl.DataFrame
+    path_of: pl.Series
+    paths: Sequence[Decision]
+    held: list[str]
+    evaluated: list[str]
+    histories: list[History]
+    events: list[set[str]]
+    replay_quarters: int = 0
 
 
-def direction(ruleset: Ruleset, held: str, evaluated: str) -> str:
-    if evaluated == held:
-        return "same"
-    return "up" if tier_rank(ruleset, evaluated) < tier_rank(ruleset, held) else "down"
+def event_column(kind: str) -> str:
+    return f"{EVENT}:{kind}"
 
 
-def _next(ruleset: Ruleset, held: str, up: bool) -> str | None:
-    """The tier one step up (more touch) or down from ``held``, if there is one."""
-    tiers = ruleset.tier_ids
-    j = tiers.index(held) + (-1 if up else 1)
-    return tiers[j] if 0 <= j < len(tiers) else None
+def _state_frame(network: Network, accounts: QuarterAccounts) -> pl.DataFrame:
+    """The columns the leaves read besides the values: held, evaluated and previous tier,
+    the history counters they name, one Boolean per event type they name."""
+    held, hist, rq = accounts.held, accounts.histories, accounts.replay_quarters
+    columns: dict[str, pl.Series] = {
+        "tier": pl.Series(held, dtype=pl.String),
+        "evaluated_tier": pl.Series(accounts.evaluated, dtype=pl.String),
+        "previous_tier": pl.Series(
+            [h.previous_tier or t for h, t in zip(hist, held)], dtype=pl.String
+        ),
+        "\0dwell": pl.Series([h.quarters_in_tier for h in hist], dtype=pl.Int64),
+    }
+    for leaf in network.leaves:
+        name = leaf.field
+        if name.startswith("history.") and name not in columns:
+            found = [h.lookup(name, rq) for h in hist]
+            columns[name] = pl.Series(found, dtype=pl.Int64)
+        elif name == EVENT and event_column(leaf.arg) not in columns:
+            columns[event_column(leaf.arg)] = pl.Series(
+                [leaf.arg in e for e in accounts.events], dtype=pl.Boolean
+            )
+    return pl.DataFrame(columns)
 
 
-def _target(ruleset: Ruleset, rule: TransitionRule, held: str, evaluated: str) -> str | None:
-    tiers = ruleset.tier_ids
-    i = tiers.index(held)
-    if rule.to == "evaluated":
-        target = evaluated
-    elif rule.to == "next":
-        found = _next(ruleset, held, up=rule.action == "promote")
-        if found is None:
-            return None
-        target = found
-    else:
-        target = rule.to
-    if target == held:
-        return None
-    up = tiers.index(target) < i
-    if (rule.action == "promote" and not up) or (rule.action == "demote" and up):
-        return None
-    return target
+def _codes(ruleset: Ruleset, network: Network, accounts: QuarterAccounts) -> pl.DataFrame:
+    """The accounts' condition codes, one column per leaf (1 true, 0 false, 2 unknown)."""
+    tiers = Tiers(ruleset)
+    state = _state_frame(network, accounts)
+    values = accounts.values.drop([c for c in state.columns if c in accounts.values.columns])
+    frame = pl.concat([values, state], how="horizontal").with_columns(
+        tiers.direction().alias("evaluated_direction")
+    )
+    shared = shared_fields(ruleset)
+    rules = {r.id: r for r in ruleset.transitions}
+    exprs = []
+    for leaf in network.leaves:
+        if leaf.field == EVENT:
+            held = pl.col(event_column(leaf.arg))
+        elif leaf.field == MOVES:
+            held = tiers.target(rules[leaf.arg]).is_not_null()
+        elif leaf.field in shared:
+            shared_truth = per_path(ruleset, leaf.field, leaf.op, leaf.arg, accounts.paths)
+            held = pl.lit(shared_truth.gather(accounts.path_of))
+        else:
+            held = truth(frame, leaf.field, leaf.op, leaf.arg)
+        code = pl.when(held.is_null()).then(2).when(held).then(1).otherwise(0)
+        exprs.append(code.cast(pl.Int8).alias(f"l{leaf.index}"))
+    return frame.select(exprs) if exprs else pl.DataFrame(height=frame.height)
 
 
-def decide(
+def _fired(network: Network, codes: pl.DataFrame, engine: str, memo: bool) -> pl.Series:
+    """The transition rule each account fired (its index; -1: none), the executor run once
+    per class (``memo=False``: once per account)."""
+    chosen, _ = choose_engine(engine)
+    found = classes_of_codes(network, codes, memo)
+    ran = path_cache(chosen, network) if memo else {}
+    position = {r.id: i for i, r in enumerate(network.ruleset.transitions)}
+    fired: list[int] = []
+    executor: Executor | None = None
+    try:
+        for bits, held in zip(found.bits, found.held):
+            path = ran.get(held) if memo else None
+            if path is None:
+                if executor is None:
+                    executor = make_executor(chosen, network)
+                path = tuple(executor.run(bits))
+                if memo:
+                    ran[held] = path
+            decided = [network.rules[i] for i, _ in path if network.rules[i].kind == "transition"]
+            if len(decided) > 1:  # (each waits for the one before it to pass: never)
+                ids = ", ".join(r.id for r in decided)
+                raise EngineError(f"transition rules {ids} fired together", rule_id=decided[1].id)
+            fired.append(position[decided[0].id] if decided else -1)
+    finally:
+        if executor is not None:
+            executor.close()
+    return pl.Series(fired, dtype=pl.Int32).gather(found.of_account)
+
+
+def decide_quarter(
     ruleset: Ruleset,
+    network: Network,
+    accounts: QuarterAccounts,
+    engine: str = "auto",
+    memo: bool = True,
+    min_dwell: int | None = None,
+) -> pl.DataFrame:
+    """Each account's transition this quarter, in account order: outcome (moved, held,
+    review, stay), to (the held tier after it), rule, because, review_to (a hold's or a
+    review's tier).  ``network``: ``network.transitions.compile_transitions(ruleset)``."""
+    n = len(accounts.held)
+    fired = (
+        _fired(network, _codes(ruleset, network, accounts), engine, memo)
+        if n and ruleset.transitions
+        else pl.Series([-1] * n, dtype=pl.Int32)
+    )
+    dwell = ruleset.min_dwell_quarters if min_dwell is None else min_dwell
+    tiers = Tiers(ruleset)
+    held, inside = pl.col("tier"), pl.col("\0dwell") < dwell
+    outcome, to, rule_id, because, review_to = [], [], [], [], []
+    for i, rule in enumerate(ruleset.transitions):
+        on = pl.col("\0rule") == i
+
+        def when(expr: pl.Expr, on: pl.Expr = on) -> pl.Expr:
+            return pl.when(on).then(expr)
+
+        rule_id.append(when(pl.lit(rule.id)))
+        if rule.action == "review":  # a review suggests a tier; it never moves the account
+            outcome.append(when(pl.lit("review")))
+            to.append(when(held))
+            because.append(when(pl.lit(rule.because)))
+            review_to.append(when(tiers.suggestion(rule)))
+            continue
+        target = tiers.target(rule)
+        note = pl.concat_str(
+            pl.lit(f"{rule.because} (held: "),
+            pl.col("\0dwell").cast(pl.String),
+            pl.lit(f" of {dwell} minimum quarter(s) in "),
+            held,
+            pl.lit(")"),
+        )
+        outcome.append(when(pl.when(inside).then(pl.lit("held")).otherwise(pl.lit("moved"))))
+        to.append(when(pl.when(inside).then(held).otherwise(target)))
+        because.append(when(pl.when(inside).then(note).otherwise(pl.lit(rule.because))))
+        review_to.append(when(pl.when(inside).then(target).otherwise(pl.lit(""))))
+    state = pl.DataFrame(
+        {
+            "tier": pl.Series(accounts.held, dtype=pl.String),
+            "evaluated_tier": pl.Series(accounts.evaluated, dtype=pl.String),
+            "\0dwell": pl.Series([h.quarters_in_tier for h in accounts.histories], dtype=pl.Int64),
+            "\0rule": fired,
+        }
+    )
+    return state.select(
+        pl.coalesce(*outcome, pl.lit("stay")).alias("outcome"),
+        pl.coalesce(*to, held).alias("to"),
+        pl.coalesce(*rule_id, pl.lit("")).alias("rule"),
+        pl.coalesce(*because, pl.lit("")).alias("because"),
+        pl.coalesce(*review_to, pl.lit("")).alias("review_to"),
+    )
+
+
+def outcomes(found: pl.DataFrame) -> list[Outcome]:
+    """``decide_quarter``'s rows as ``Outcome``s (one shared per stay in a tier: an outcome
+    is never changed in place)."""
+    stays: dict[str, Outcome] = {}
+    out = []
+    for kind, to, rule, because, review_to in found.iter_rows():
+        if kind == "stay":
+            hit = stays.get(to)
+            if hit is None:
+                hit = stays[to] = Outcome("stay", to)
+            out.append(hit)
+        else:
+            out.append(Outcome(kind, to, rule, because, review_to))
+    return out
+
+
+def decide_one(
+    ruleset: Ruleset,
+    network: Network,
     *,
     held: str,
     evaluated: str,
-    values: dict[str, Any],
+    values: pl.DataFrame | None,
+    path: Decision | None,
     events: set[str],
     history: History,
     replay_quarters: int = 0,
-    min_dwell: int | None = None,
+    engine: str = "auto",
 ) -> Outcome:
-    env = dict(values)
-    env.update(
-        {
-            "tier": held,
-            "evaluated_tier": evaluated,
-            "evaluated_direction": direction(ruleset, held, evaluated),
-            "previous_tier": history.previous_tier or held,
-        }
+    """One account's transition (a rule test case): ``values``, a frame of its one row of
+    values, and ``path``, its decision (bands, decisions, flags), or None for neither."""
+    accounts = QuarterAccounts(
+        values if values is not None else pl.DataFrame(height=1),
+        pl.Series([0], dtype=pl.UInt32),
+        [path if path is not None else Decision("", {}, {}, 0)],
+        [held],
+        [evaluated],
+        [history],
+        [events],
+        replay_quarters,
     )
-
-    def leaf(cond: dict[str, Any]) -> bool | None:
-        if "event" in cond:
-            return cond["event"] in events
-        if "flag" in cond:
-            return cond["flag"] in env.get("__flags__", ())
-        name = cond["field"]
-        op, arg = C.leaf_op(cond)
-        value = (
-            history.lookup(name, replay_quarters) if name.startswith("history.") else env.get(name)
-        )
-        return C.compare(op, value, arg)
-
-    dwell = ruleset.min_dwell_quarters if min_dwell is None else min_dwell
-    for rule in ruleset.transitions:
-        if C.evaluate(rule.when, leaf) is not True:
-            continue
-        if rule.action == "review":  # a review suggests a tier; it never moves the account
-            suggested = {
-                "evaluated": evaluated,
-                "next": _next(ruleset, held, up=False) or held,
-            }.get(rule.to, rule.to)
-            return Outcome("review", held, rule.id, rule.because, review_to=suggested)
-        target = _target(ruleset, rule, held, evaluated)
-        if target is None:
-            continue  # would not move the account: not applicable
-        if history.quarters_in_tier < dwell:
-            return Outcome(
-                "held",
-                held,
-                rule.id,
-                rule.because + f" (held: {history.quarters_in_tier} "
-                f"of {dwell} minimum quarter(s) in {held})",
-                review_to=target,
-            )
-        return Outcome("moved", target, rule.id, rule.because)
-    return Outcome("stay", held)
+    return outcomes(decide_quarter(ruleset, network, accounts, engine))[0]

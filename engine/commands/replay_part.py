@@ -19,14 +19,23 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
+
 from ..assess.bridge import Movement, bridge_sums, cents
 from ..assess.replay_rows import account_events, move_row, named_rows
-from ..assess.transitions import decide, signals_held
+from ..assess.transition_columns import signals
+from ..assess.transitions import (
+    Outcome,
+    QuarterAccounts,
+    decide_quarter,
+    outcomes,
+)
 from ..errors import DataError, Problem
 from ..evaluate.bands import ResolvedBands
 from ..evaluate.run import Evaluation, band_columns, evaluate_classes, values_frame
 from ..network.classes import Classes, classes
 from ..network.compile import compile_network
+from ..network.transitions import compile_transitions
 from ..portfolio.cells import parser as _parser
 from ..portfolio.events import ACCOUNT_TYPES, Event, quarter_end
 from ..portfolio.headers import InputNames
@@ -68,6 +77,7 @@ class Part(ApplyEvents):
         self.quarter_count = 0
         self.last_eval: Evaluation | None = None
         self.found: Classes | None = None
+        self.transitions = compile_transitions(ruleset)
 
     # -- events ----------------------------------------------------------------------------
     def apply(
@@ -117,11 +127,39 @@ class Part(ApplyEvents):
             [float(self.states[i].inputs.get(self.arr_field) or 0.0) for i in ids],
         )
 
-    def _update_consecutive(self, st: AccountState, d: Any) -> None:
-        current = dict(d.bands) | {k: v for k, v in d.decisions.items() if not isinstance(v, list)}
+    def _update_consecutive(
+        self, st: AccountState, d: Any, current: dict[str, Any] | None = None
+    ) -> None:
+        """One more quarter of each band and decision's streak (``current``: what ``d``
+        decided, when already read off its path)."""
+        if current is None:
+            current = _current(d)
         for key, value in current.items():
             prev, run = st.history.consecutive.get(key, (None, 0))
             st.history.consecutive[key] = (value, run + 1 if prev == value else 1)
+
+    def _decide(
+        self, ev: Evaluation, rows: list[int], touched: MutableMapping[str, set[str]]
+    ) -> list[Outcome]:
+        """The transition rules' outcome for the accounts at ``rows`` of ``ev``, their
+        histories counted for the quarter: the rules' network run once per class of
+        accounts (``decide_quarter``)."""
+        at = pl.Series(rows, dtype=pl.UInt32)
+        account_ids, path_ids, firsts = ev.account_ids(), ev.path_ids(), ev.firsts
+        ids = [account_ids[k] for k in rows]
+        states = [self.states[i] for i in ids]
+        accounts = QuarterAccounts(
+            ev.frame[at],
+            ev.path_of.gather(at),
+            firsts,
+            [st.held for st in states],
+            [firsts[path_ids[k]].tier for k in rows],
+            [st.history for st in states],
+            [touched[i] for i in ids],
+            self.quarter_count,
+        )
+        found = decide_quarter(self.rs, self.transitions, accounts, self.engine, self.memo)
+        return outcomes(found)
 
     def _values(self, ids: list[str], as_of: dt.date) -> dict[str, list[float]]:
         accounts = [self.states[i].inputs for i in ids]
@@ -210,47 +248,50 @@ class Part(ApplyEvents):
         drifted: dict[str, str] = {}
         matrix = {t: {u: 0 for u in self.rs.tier_ids} for t in self.rs.tier_ids}
         drift = 0
-        for d in ev.decisions:
-            st = self.states[d.account_id]
+        # what an account's path decided (tier, bands, decisions, flags) is its path's first
+        # account's: the whole decision (values too) is made only for a reported row
+        account_ids, path_ids, firsts = ev.account_ids(), ev.path_ids(), ev.firsts
+        signalled = signals(self.rs, ev.frame, ev.path_of, firsts)
+        current = [_current(p) for p in firsts]
+        deciding: list[int] = []  # the accounts the transition rules decide (not joining)
+        for at, (account_id, path_id) in enumerate(zip(account_ids, path_ids)):
+            d = firsts[path_id]
+            st = self.states[account_id]
             hist = st.history
-            hist.count_quarter(touched[d.account_id] | signals_held(self.rs, d), self.quarter_count)
-            self._update_consecutive(st, d)
-            flags, by = (
-                self.pins.flags(d.account_id, as_of, d.flags) if self.pins else (d.flags, {})
-            )
+            kinds = touched[account_id] | {k for k, on in signalled.items() if on[at]}
+            hist.count_quarter(kinds, self.quarter_count)
+            self._update_consecutive(st, d, current[path_id])
+            flags, by = self.pins.flags(account_id, as_of, d.flags) if self.pins else (d.flags, {})
             for flag in sorted(set(flags) - set(st.flags)):
-                raised.append(
-                    {"account_id": d.account_id, "flag": flag, "rule": by.get(flag, flag)}
-                )
+                raised.append({"account_id": account_id, "flag": flag, "rule": by.get(flag, flag)})
             for flag in sorted(set(st.flags) - set(flags)):
-                cleared.append(
-                    {"account_id": d.account_id, "flag": flag, "rule": by.get(flag, flag)}
-                )
+                cleared.append({"account_id": account_id, "flag": flag, "rule": by.get(flag, flag)})
             st.flags = list(flags)
             if quarter in (st.created_in, st.returned_in):  # it starts in its evaluated tier
                 st.held, st.placed_bands = d.tier, d.bands
-                (joined_tier if st.created_in == quarter else rejoined)[d.account_id] = d.tier
+                (joined_tier if st.created_in == quarter else rejoined)[account_id] = d.tier
                 # the quarter it joins in is its first in the tier, as a move's is
                 hist.quarters_in_tier, hist.previous_tier = 0, d.tier
                 hist.quarters_since = dict.fromkeys(ACCOUNT_TYPES, 0)  # its history starts
                 continue
+            deciding.append(at)
+        ruled = self._decide(ev, deciding, touched)
+        if self.pins:
+            for k, at in enumerate(deciding):
+                account_id, d = account_ids[at], firsts[path_ids[at]]
+                before = self.states[account_id].held
+                ruled[k] = self.pins.outcome(account_id, quarter, as_of, before, d.tier, ruled[k])
+        # (a stay is not reported: no row, nor the account's values, for most accounts)
+        reported = [at for at, o in zip(deciding, ruled) if o.outcome != "stay"]
+        whole = dict(zip(reported, ev.decisions_at(reported)))
+        for at, outcome in zip(deciding, ruled):
+            account_id, d = account_ids[at], firsts[path_ids[at]]
+            st = self.states[account_id]
+            hist = st.history
             before = st.held
-            values = d.values | d.bands | d.decisions  # a new dict; the shared ones untouched
-            values["__flags__"] = d.flags
-            outcome = decide(
-                self.rs,
-                held=before,
-                evaluated=d.tier,
-                values=values,
-                events=touched[d.account_id],
-                history=hist,
-                replay_quarters=self.quarter_count,
-            )
-            if self.pins:
-                outcome = self.pins.outcome(d.account_id, quarter, as_of, before, d.tier, outcome)
-            kinds, facts = touched[d.account_id], seen.get(d.account_id)
-            row = (  # (a stay is not reported: no row for most accounts)
-                move_row(self.rs, self.bands, st, d, before, outcome, kinds, facts)
+            kinds, facts = touched[account_id], seen.get(account_id)
+            row = (
+                move_row(self.rs, self.bands, st, whole[at], before, outcome, kinds, facts)
                 if outcome.outcome != "stay"
                 else {}
             )
@@ -271,7 +312,7 @@ class Part(ApplyEvents):
             if st.held != d.tier:
                 drift += 1
                 if outcome.outcome == "stay":
-                    drifted[d.account_id] = st.held
+                    drifted[account_id] = st.held
         churned_tier = {
             i: start_tier.get(i) or joined_tier.get(i) or rejoined[i]
             for i in churned
@@ -338,6 +379,11 @@ class Part(ApplyEvents):
                 end = cents(st.inputs.get(self.arr_field))
                 moved[i] = Movement("", 0, tier, end, kind, churned=bool(st.churned_in))
         return moved
+
+
+def _current(d: Any) -> dict[str, Any]:
+    """The bands and single-valued decisions of a decision, whose streaks history counts."""
+    return dict(d.bands) | {k: v for k, v in d.decisions.items() if not isinstance(v, list)}
 
 
 @dataclass

@@ -29,7 +29,8 @@ def run_transition(
 ) -> CaseResult:
     """A transition case: the held tier, this quarter's events and history, and an account
     (evaluated by the rules) or an evaluated tier given outright."""
-    from ..assess.transitions import History, decide
+    from ..assess.transitions import History, decide_one
+    from ..network.transitions import compile_transitions
 
     t = case["transition"] or {}
     tpath = path + ("transition",)
@@ -61,9 +62,9 @@ def run_transition(
     held = str(t.get("tier", ""))
     if held not in ruleset.tier_ids:
         raise RulesetError("bad tier", [doc.problem(tpath + ("tier",), f"unknown tier {held!r}")])
-    values: dict[str, Any] = {}
     current: dict[str, Any] = {}
     evaluated = str(t.get("evaluated_tier", ""))
+    frame, d = None, None
     if "account" in t or not evaluated:
         raw = {**defaults, **(t.get("account") or {})}
         raw.setdefault("account_id", "transition-case")
@@ -72,8 +73,6 @@ def run_transition(
         d = evaluate(ruleset, frame, as_of, engine=engine, bands=bands).decisions[0]
         evaluated = evaluated or d.tier
         current = dict(d.bands) | {k: v for k, v in d.decisions.items() if not isinstance(v, list)}
-        values = dict(d.values) | dict(d.bands) | dict(d.decisions)
-        values["__flags__"] = d.flags
     if evaluated not in ruleset.tier_ids:
         raise RulesetError(
             "bad tier", [doc.problem(tpath + ("evaluated_tier",), f"unknown tier {evaluated!r}")]
@@ -87,14 +86,17 @@ def run_transition(
             str(k): (current.get(k), int(v)) for k, v in (h.get("consecutive") or {}).items()
         },
     )
-    out = decide(
+    out = decide_one(
         ruleset,
+        compile_transitions(ruleset),
         held=held,
         evaluated=evaluated,
-        values=values,
+        values=frame,
+        path=d,
         events=set(t.get("events") or []),
         history=history,
         replay_quarters=int(h.get("replay_quarters", 0)),
+        engine=engine,
     )
     if out.rule:
         cov.covered.add(out.rule)

@@ -104,6 +104,13 @@ class Evaluation:
         """The values and score parts of the accounts from ``start`` to ``stop`` as dicts."""
         return frame_rows(self.ruleset, self.frame.slice(start, stop - start), self._whole)
 
+    def decisions_at(self, rows: Sequence[int]) -> list[Decision]:
+        """The decisions of the accounts at ``rows`` (their values read for those only)."""
+        at = pl.Series(rows, dtype=pl.UInt32)
+        values, parts = frame_rows(self.ruleset, self.frame[at], self._whole)
+        ids, paths = self.account_ids(), self.path_ids()
+        return [self.firsts[paths[k]].on_path(ids[k], v, p) for k, v, p in zip(rows, values, parts)]
+
     def path_ids(self) -> list[int]:
         """The path each account took, in account order."""
         found = self._columns.get("\0path")

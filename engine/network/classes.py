@@ -84,9 +84,14 @@ class Classes:
 def classes(network: Network, frame: pl.DataFrame, memo: bool = True) -> Classes:
     """Group the accounts by the conditions they hold (``memo=False``: every account its
     own class)."""
-    codes = leaf_codes(network, frame)
+    return classes_of_codes(network, leaf_codes(network, frame), memo)
+
+
+def classes_of_codes(network: Network, codes: pl.DataFrame, memo: bool = True) -> Classes:
+    """``classes`` of accounts whose condition codes (``leaf_codes``' columns, one per leaf
+    of ``network`` in leaf order) are given."""
     held = held_columns(network, codes)
-    n = frame.height
+    n = codes.height
     if not memo:
         first = list(range(n))
         of_account = pl.Series("class", range(n), dtype=pl.UInt32)
