@@ -77,8 +77,7 @@ def explain_texts(
     try:
         explainer = Explainer(store, run_id, unfinished=True)
         out = {}
-        for a in account_ids:
-            x = explainer.explain(a)
+        for a, x in explainer.explain_many(account_ids).items():
             if same_bytes:
                 x["run"] = x["run"] | {"run_id": "this"}
             out[a] = render_text(x)
