@@ -70,19 +70,8 @@ def book_of(
     labels, csm_names = column("current_tier"), column("csm")
     moves = book_moves(rs, labels, new, arrs) if present("current_tier") else None
     complexity = rs.current_book.complexity
-    weights = ev.column(complexity) if complexity and complexity in frame.columns else None
-    books = (
-        csm_books(
-            rs,
-            ev.account_ids(),
-            ev.column(rs.role("csm") or ""),
-            new.to_list(),
-            arrs.to_list(),
-            weights,
-        )
-        if present("csm")
-        else None
-    )
+    weights = frame[complexity] if complexity and complexity in frame.columns else None
+    books = csm_books(rs, ids, csm_names, new, arrs, weights) if present("csm") else None
     rows = None
     if moves is not None:
         names = {"name": column("name"), "csm": csm_names, "current_tier": labels}
@@ -96,7 +85,7 @@ def book_of(
             firsts=ev.firsts,
             arrs=arrs,
             overrides=overrides,
-            whole=frozenset(k for k, c in names.items() if rs.role(k) in whole and c is not None),
+            whole=frozenset(k for k in names if rs.role(k) in whole),
         )
     return Book(moves, books, rows)
 

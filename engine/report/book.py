@@ -62,8 +62,12 @@ def write_changes_csv(result: SegmentResult, path: str) -> None:
     Python's csv writer writes the row's text (a formula neutralised with a leading ``'``,
     ARR to the cent), made by polars a column at a time."""
     frame = the_book(result).change_frame
-    if frame is None:
-        return
+    if frame is not None:
+        write_change_frame(frame, path)
+
+
+def write_change_frame(frame: pl.DataFrame, path: str) -> None:
+    """changes.csv of its rows (``book.changes.change_frame``'s)."""
     cells = pl.DataFrame(
         [csv_cells(frame[c], c == "arr", False).rename(c) for c in COLUMNS], height=frame.height
     )
