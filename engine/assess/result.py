@@ -6,6 +6,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import polars as pl
+
 from ..evaluate.run import Evaluation
 from ..ruleset.model import Ruleset
 from .capacity import Calibration, CapacityReport
@@ -61,13 +64,28 @@ class SegmentResult:
         return rules if self.overrides is None else self.overrides.tiers(rules)
 
     def tier_summary(self) -> dict[str, dict[str, Any]]:
-        out = {t.id: {"accounts": 0, "arr": 0.0} for t in self.ruleset.tiers}
-        for tier, arr in zip(self.tiers(), self.evaluation.column(self.arr_field)):
-            out[tier]["accounts"] += 1
-            out[tier]["arr"] += float(arr or 0.0)
-        for v in out.values():
-            v["arr"] = round(v["arr"], 2)
-        return out
+        """Accounts and ARR per tier.  Each ARR is the sum in account order (numpy's
+        bincount adds its weights in order), as adding each account's in turn gives."""
+        ids = [t.id for t in self.ruleset.tiers]
+        ev = self.evaluation
+        index = {t: i for i, t in enumerate(ids)}
+        if self.overrides is None:
+            of_path = np.array([index[d.tier] for d in ev.firsts] or [0], np.int64)
+            codes = of_path[ev.path_of.to_numpy()] if ev.frame.height else np.zeros(0, np.int64)
+        else:
+            codes = np.fromiter(map(index.__getitem__, self.tiers()), np.int64)
+        frame = ev.frame
+        arrs = (
+            frame[self.arr_field].cast(pl.Float64).fill_null(0.0).to_numpy()
+            if self.arr_field in frame.columns
+            else np.zeros(frame.height)
+        )
+        counts = np.bincount(codes, minlength=len(ids)).tolist()
+        sums = np.bincount(codes, weights=arrs, minlength=len(ids)).tolist()
+        return {
+            t: {"accounts": int(n), "arr": round(float(a), 2) if n else 0.0}
+            for t, n, a in zip(ids, counts, sums)
+        }
 
     def band_counts(self, band_set: str) -> Counter[str | None]:
         counts: Counter[str | None] = Counter()  # (None: the value is unknown)

@@ -122,14 +122,22 @@ class Texts:
         self.texts = texts
 
     def json(self) -> str:
-        return "[" + (self.texts.str.join(",").item() if len(self.texts) else "") + "]"
+        return "".join(self.pieces())
+
+    def pieces(self, size: int = 50_000) -> Iterator[str]:
+        """The array's text, ``size`` values to a piece."""
+        yield "["
+        for start in range(0, len(self.texts), size):
+            part = self.texts.slice(start, size).str.join(",").item()
+            yield ("," if start else "") + part
+        yield "]"
 
 
 def _json_pieces(data: Any) -> Iterator[str]:
     """``data`` as compact JSON (json.dumps's text), a ``Texts`` inside it as its array, in
     pieces: each column's array is made only when its turn comes."""
     if isinstance(data, Texts):
-        yield data.json()
+        yield from data.pieces()
     elif isinstance(data, dict) and any(isinstance(v, Texts | dict) for v in data.values()):
         for i, (k, v) in enumerate(data.items()):
             yield ("," if i else "{") + _dumps(str(k)) + ":"
