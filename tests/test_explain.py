@@ -137,3 +137,36 @@ def test_values_as_stored_and_defaults_as_defaults(tmp_path: Path) -> None:
     }
     other = json.loads(run("explain", "A2", "--format", "json").stdout)
     assert other["defaulted"] == {"strategic_logo": "default; column absent"}
+
+
+def test_the_traces_read_together_are_the_traces_read_one_by_one(tmp_path: Path) -> None:
+    """Many accounts explained in a few queries (report.html's traces): the same as each
+    alone, with the defaults of a blank cell and of an absent column; an unknown account
+    among them is the same error."""
+    from tierbook.errors import StoreError
+    from tierbook.trace.explain import Explainer
+
+    path = tmp_path / "p.csv"
+    rows = [f"A{i},{1000 + 37 * i},{'' if i % 3 else 0.4},0.5,0.5,0.5" for i in range(1, 1300)]
+    path.write_text(
+        "account_id,arr,expansion_potential,product_influence,reference_value,"
+        "regulatory_exposure\n" + "\n".join(rows) + "\n"
+    )
+    done = run("segment", "cs-segmentation-model", str(path), *ARGS, "--no-chart")
+    assert done.exit_code in (0, 1), done.output  # (1: a gate fails on this portfolio)
+    store = TraceStore(str(tmp_path / "traces.sqlite"), create=False)
+    try:
+        ids = [f"A{i}" for i in range(1, 1300)]
+        together = Explainer(store).explain_many(ids)
+        assert list(together) == ids
+        assert together["A1"]["defaulted"] == {
+            "expansion_potential": "default; blank",
+            "strategic_logo": "default; column absent",
+        }
+        assert together["A3"]["defaulted"] == {"strategic_logo": "default; column absent"}
+        for a in ids[::7]:
+            assert together[a] == Explainer(store).explain(a)
+        with pytest.raises(StoreError, match="no account 'B1'"):
+            Explainer(store).explain_many(["A1", "B1"])
+    finally:
+        store.close()

@@ -279,3 +279,23 @@ def test_the_order_by_arr_of_a_column_is_the_order_of_its_values() -> None:
     assert T.by_arr(pl.Series(values)) == T.by_arr(values) == [8, 3, 11, 1, 6, 4, 5, 9, 7, 0,
                                                                2, 10]
     assert T.by_arr(pl.Series([3, None, 3, 9])) == T.by_arr([3, None, 3, 9]) == [3, 0, 2, 1]
+
+
+def test_the_table_data_in_pieces_is_the_data_whole() -> None:
+    """report.html's data is written a piece at a time (columns in runs of values): the same
+    text as the whole JSON escaped at once, whatever the cut, `</` and `<!--` included."""
+    import polars as pl
+
+    from tierbook.report.html.page import Texts, script_json_pieces
+
+    texts = ['"</script>"', "1", '"<!--x"', "null", '"a<"', '"/b"', "[1, 2]", '"<"']
+    data = {"columns": ["a"], "cols": {"a": Texts(pl.Series(texts)), "b": ["</", 2]},
+            "path_of": Texts(pl.Series([], dtype=pl.String)), "n": 3}
+    whole = ('{"columns":["a"],"cols":{"a":[' + ",".join(texts) + '],"b":["</",2]},'
+             '"path_of":[],"n":3}')
+    want = ('<script type="application/json" id="x">'
+            + whole.replace("</", "<\\/").replace("<!--", "<\\!--") + "</script>")
+    assert "".join(script_json_pieces("x", data)) == want
+    json.loads(whole)
+    for size in (1, 2, 3, 50_000):
+        assert "".join(Texts(pl.Series(texts)).pieces(size)) == "[" + ",".join(texts) + "]"

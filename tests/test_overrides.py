@@ -233,3 +233,22 @@ def test_changes_csv_names_the_override_only_where_it_set_the_tier(tmp_path: Pat
     assert rows["ACC-00008"]["reason"] == "override weststack-renewal"
     assert rows["ACC-00008"]["tierbook_tier"] == "high_touch_enterprise"
     assert rows["ACC-00002"]["reason"].startswith("cell ")
+
+
+def test_the_traces_read_together_are_the_traces_read_one_by_one(segmented: Any) -> None:
+    """report.html reads its traces in a few queries: the same as one account at a time,
+    the overrides with them."""
+    from tierbook.trace.explain import Explainer
+    from tierbook.trace.store import TraceStore
+
+    result, _, store = segmented
+    ids = result.evaluation.account_ids()[:700]
+    db = TraceStore(str(store), create=False)
+    try:
+        together = Explainer(db).explain_many([*ids, ids[0]])
+        assert list(together) == ids
+        assert any("override" in x for x in together.values())
+        for a in ids:
+            assert together[a] == Explainer(db).explain_many([a])[a]
+    finally:
+        db.close()

@@ -43,7 +43,8 @@ def test_every_file_is_written(tmp_path) -> None:
 @pytest.mark.parametrize("module,name", [(account_files, "write_csv"),
                                          (account_files, "write_jsonl"),
                                          (chart_file, "tier_chart_png"),
-                                         (S, "segment_page")])
+                                         (S, "write_segment_page"),
+                                         (S.book_report, "write_changes_csv")])
 def test_an_error_keeps_the_old_folder(tmp_path, monkeypatch, module, name) -> None:
     S.write_outputs(result(), str(tmp_path / "out"))
     before = files(tmp_path / "out")

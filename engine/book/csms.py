@@ -18,8 +18,12 @@ tier, then the most room, then the name.  Ties between accounts break on the acc
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
+import polars as pl
 
 from ..ruleset.model import Ruleset
 from .current import Tally
@@ -145,32 +149,90 @@ class Norms:
 
 def csm_books(
     rs: Ruleset,
-    ids: list[str],
-    csms: list[Any],
-    tiers: list[str],
-    arrs: list[float],
-    complexity: list[Any] | None,
+    ids: pl.Series,
+    csms: pl.Series,
+    tiers: pl.Series,
+    arrs: pl.Series,
+    complexity: pl.Series | None,
 ) -> CsmBooks | None:
-    """The books, from each account's id, CSM, new tier, ARR and complexity (account order)."""
+    """The books, from each account's id, CSM, new tier, ARR and complexity (account order,
+    polars columns).  Each book's sums are ``math.fsum``'s (exact, so in any order) of its
+    accounts' columns; an account is a Python value only in a book that moves accounts."""
     if rs.role("csm") is None:
         return None
     neutral = rs.current_book.complexity_neutral
-    books: dict[str, list[Account]] = {}
-    unassigned = Tally()
-    for i, (account_id, csm, tier, arr) in enumerate(zip(ids, csms, tiers, arrs, strict=True)):
-        name = "" if csm is None else str(csm).strip()
-        if not name:
-            unassigned.add(arr)
-            continue
-        c = complexity[i] if complexity is not None else None
-        weight = float(c) / neutral if c is not None else 1.0
-        books.setdefault(name, []).append(Account(account_id, tier, arr, weight))
     norms = Norms.of(rs)
-    held = {name: books[name] for name in sorted(books)}
-    moves = rebalance(norms, held)
-    before = {name: norms.book(name, accounts) for name, accounts in held.items()}
+    raw = csms.unique().to_list()
+    named = {v: "" if v is None else str(v).strip() for v in raw}
+    keys = [v for v in raw if v is not None]
+    # (numpy divides as Python does; polars may multiply by the reciprocal, a last bit off)
+    weight = np.ones(len(ids))
+    if complexity is not None:
+        c = complexity.cast(pl.Float64)
+        weight = np.where(c.is_null().to_numpy(), 1.0, c.fill_null(0.0).to_numpy() / neutral)
+    frame = pl.DataFrame(
+        {
+            "csm": csms.replace_strict(
+                keys, [named[k] for k in keys], return_dtype=pl.String
+            ).fill_null("")
+            if keys
+            else pl.repeat("", len(ids), dtype=pl.String, eager=True),
+            "id": ids,
+            "tier": tiers,
+            "arr": arrs.cast(pl.Float64),
+            "w": weight,
+        }
+    ).with_row_index("i")
+
+    def part(of: dict[str, float], name: str) -> pl.Series:
+        size = frame["tier"].replace_strict(of, default=0.0, return_dtype=pl.Float64).to_numpy()
+        w = frame["w"].to_numpy()
+        parts = np.divide(w, size, out=np.zeros(len(w)), where=size != 0)
+        return pl.Series(name, parts, dtype=pl.Float64)
+
+    blank = frame.filter(pl.col("csm") == "")["arr"].to_numpy()
+    # (numpy's bincount adds its weights in order: the sum of adding each in turn)
+    total = np.bincount(np.zeros(len(blank), np.int64), blank, minlength=1)[0]
+    unassigned = Tally(len(blank), float(total) if len(blank) else 0.0)
+    held = (
+        frame.with_columns(part(norms.target, "t"), part(norms.max, "u"), part(norms.min, "l"))
+        .filter(pl.col("csm") != "")
+        .sort("csm", "i")
+    )
+    sizes = held.group_by("csm", maintain_order=True).len()
+    names = sizes["csm"].to_list()  # (sorted: polars orders text as Python does)
+    bounds = [0, *np.cumsum(sizes["len"].to_numpy(), dtype=np.int64).tolist()]
+    sums = {c: held[c].to_numpy() for c in ("arr", "t", "u", "l")}
+    mix = held.group_by("csm", "tier").len().rows()
+    tiers_of: dict[str, dict[str, int]] = {c: {} for c in names}
+    for c, t, n in mix:
+        tiers_of[c][t] = n
+    before: dict[str, CsmBook] = {}
+    upper, lower = {}, {}
+    for k, name in enumerate(names):
+        part_of = slice(bounds[k], bounds[k + 1])
+        load = math.fsum(sums["t"][part_of].tolist())
+        upper[name] = math.fsum(sums["u"][part_of].tolist())
+        lower[name] = math.fsum(sums["l"][part_of].tolist())
+        before[name] = CsmBook(
+            name,
+            bounds[k + 1] - bounds[k],
+            math.fsum(sums["arr"][part_of].tolist()),
+            {t: tiers_of[name][t] for t in norms.order if tiers_of[name].get(t)},
+            load,
+            load / upper[name] if upper[name] > 0 else None,
+            load / lower[name] if lower[name] > 0 else None,
+        )
+
+    def accounts_of(name: str) -> list[Account]:
+        k = names.index(name)
+        rows = held.slice(bounds[k], bounds[k + 1] - bounds[k])
+        return [Account(*r) for r in rows.select("id", "tier", "arr", "w").iter_rows()]
+
+    holds = {name: set(tiers_of[name]) for name in names}
+    moves = rebalance_sums(norms, upper, lower, holds, accounts_of)
     changed = {m.from_csm for m in moves} | {m.to_csm for m in moves}
-    after = {name: list(held[name]) for name in changed}
+    after = {name: accounts_of(name) for name in changed}
     for m in moves:
         account = next(a for a in after[m.from_csm] if a.account_id == m.account_id)
         after[m.from_csm].remove(account)
@@ -179,17 +241,33 @@ def csm_books(
         list(before.values()),
         unassigned,
         moves,
-        [norms.book(n, after[n]) if n in after else before[n] for n in held],
+        [norms.book(n, after[n]) if n in after else before[n] for n in names],
     )
 
 
 def rebalance(norms: Norms, books: dict[str, list[Account]]) -> list[Move]:
-    """The fewest moves this method finds that leave no book over-loaded (see the module's
-    docstring).  A book that cannot be brought within its capacity (no other CSM has the
-    room) gives nothing away: moves that fix no book are not proposed."""
+    """``rebalance_sums`` of books given as their accounts."""
     upper = {c: math.fsum(norms.part(a, norms.max) for a in accs) for c, accs in books.items()}
     lower = {c: math.fsum(norms.part(a, norms.min) for a in accs) for c, accs in books.items()}
     holds = {c: {a.tier for a in accs} for c, accs in books.items()}
+    return rebalance_sums(norms, upper, lower, holds, books.__getitem__)
+
+
+def rebalance_sums(
+    norms: Norms,
+    upper: dict[str, float],
+    lower: dict[str, float],
+    holds: dict[str, set[str]],
+    accounts_of: Callable[[str], list[Account]],
+) -> list[Move]:
+    """The fewest moves this method finds that leave no book over-loaded (see the module's
+    docstring), from each book's loads over the max and the min book sizes, its tiers, and
+    (only for an over-loaded book) its accounts.  A book that cannot be brought within its
+    capacity (no other CSM has the room) gives nothing away: moves that fix no book are
+    not proposed."""
+    books = list(upper)  # (the CSMs, in the books' order)
+    upper, lower = dict(upper), dict(lower)
+    holds = {c: set(t) for c, t in holds.items()}
     moves: list[Move] = []
     over = sorted((c for c in books if upper[c] > 1 + EPS), key=lambda c: (-upper[c], c))
     for giver in over:
@@ -198,7 +276,9 @@ def rebalance(norms: Norms, books: dict[str, list[Account]]) -> list[Move]:
             continue  # (the others' room together is less than the excess: it cannot be fixed)
         state = (dict(upper), dict(lower), {c: set(t) for c, t in holds.items()})
         mine: list[Move] = []
-        heaviest = sorted(books[giver], key=lambda a: (-norms.part(a, norms.max), a.account_id))
+        heaviest = sorted(
+            accounts_of(giver), key=lambda a: (-norms.part(a, norms.max), a.account_id)
+        )
         most_room = max(rooms, default=0.0)
         for a in heaviest:
             share = norms.part(a, norms.max)

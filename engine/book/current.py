@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from ..ruleset.model import Ruleset
 
@@ -40,7 +41,8 @@ class BookMoves:
     unchanged: Tally = field(default_factory=Tally)
     unmapped: dict[str, Tally] = field(default_factory=dict)  # label -> accounts, ARR
     unknown: Tally = field(default_factory=Tally)
-    current: list[str | None] = field(default_factory=list)  # each account's current tier
+    # each account's current tier (null: blank or unmapped)
+    current: pl.Series = field(default_factory=lambda: pl.Series([], dtype=pl.String))
 
     @property
     def moved(self) -> Tally:
@@ -77,7 +79,10 @@ def export_labels(rs: Ruleset) -> dict[str, str]:
 
 
 def book_moves(
-    rs: Ruleset, labels_in: Sequence[Any], new_tiers: Sequence[str], arrs: Sequence[float]
+    rs: Ruleset,
+    labels_in: Sequence[Any] | pl.Series,
+    new_tiers: Sequence[str] | pl.Series,
+    arrs: Sequence[float] | pl.Series,
 ) -> BookMoves | None:
     """The moves, from each account's CRM label, new tier and ARR (in account order).  Each
     tally's ARR is the sum in account order (numpy's bincount adds its weights in order), so
@@ -90,10 +95,12 @@ def book_moves(
     width = len(order)
     if not (len(labels_in) == len(new_tiers) == len(arrs)):
         raise ValueError("book_moves: a label, a tier and an ARR for every account")
-    # each distinct CRM text once: its label (blank: unknown) and the tier it maps to
-    unmapped = sorted({lb for lb in map(_label, set(labels_in)) if lb and labels.get(lb) is None})
+    raw_labels = labels_in if isinstance(labels_in, pl.Series) else pl.Series(list(labels_in))
+    distinct = raw_labels.unique().to_list()  # (each distinct CRM text once)
+    # its label (blank: unknown) and the tier it maps to
+    unmapped = sorted({lb for lb in map(_label, distinct) if lb and labels.get(lb) is None})
     code: dict[Any, int] = {}  # raw label -> tier index, or UNKNOWN, or UNMAPPED + its index
-    for raw in set(labels_in):
+    for raw in distinct:
         label = _label(raw)
         tier = labels.get(label) if label else None
         if not label:
@@ -102,13 +109,28 @@ def book_moves(
             code[raw] = UNMAPPED - unmapped.index(label)
         else:
             code[raw] = order[tier]
-    current = np.fromiter(map(code.__getitem__, labels_in), np.int64, len(labels_in))
-    new = np.fromiter(map(order.__getitem__, new_tiers), np.int64, len(new_tiers))
-    arr = np.asarray(arrs, dtype=np.float64)
+    known = [k for k in code if k is not None]
+    current = (
+        raw_labels.replace_strict(known, [code[k] for k in known], return_dtype=pl.Int64)
+        .fill_null(UNKNOWN)
+        .to_numpy()
+        if known
+        else np.full(len(raw_labels), UNKNOWN, np.int64)
+    )
+    tiers_in = new_tiers if isinstance(new_tiers, pl.Series) else pl.Series(list(new_tiers))
+    new = (
+        tiers_in.cast(pl.String).replace_strict(order, return_dtype=pl.Int64).to_numpy()
+        if len(tiers_in)
+        else np.zeros(0, np.int64)
+    )
+    arr = arrs.cast(pl.Float64).to_numpy() if isinstance(arrs, pl.Series) else np.asarray(arrs)
+    arr = arr.astype(np.float64, copy=False)
     mapped = current >= 0
     out = BookMoves(column, labels, {})
     tier_ids = list(order)
-    out.current = [tier_ids[c] if c >= 0 else None for c in current.tolist()]
+    out.current = pl.Series("current", np.where(mapped, current, width)).replace_strict(
+        list(range(width)), tier_ids, default=None, return_dtype=pl.String
+    )
 
     def tallies(bucket: np.ndarray, size: int) -> list[Tally]:
         counts = np.bincount(bucket, minlength=size + 1).tolist()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
+
+import polars as pl
 
 from ..assess.result import SegmentResult
-from .changes import Change, changes
+from ..evaluate.values import whole_as_int
+from .changes import Change, change_frame, text_cells
 from .csms import CsmBooks, csm_books
 from .current import BookMoves, book_moves
 
@@ -15,7 +18,13 @@ from .current import BookMoves, book_moves
 class Book:
     moves: BookMoves | None  # None: the ruleset has no current_tier column
     csms: CsmBooks | None  # None: no csm column
-    changes: list[Change] = field(default_factory=list)
+    change_frame: pl.DataFrame | None = None  # changes.csv's rows (``changes.COLUMNS``)
+
+    @property
+    def changes(self) -> list[Change]:
+        """changes.csv's rows as Python values."""
+        frame = self.change_frame
+        return [] if frame is None else [Change(*row) for row in frame.iter_rows()]
 
 
 def book_of(
@@ -29,13 +38,31 @@ def book_of(
     that decides it, named as the reason in changes.csv."""
     rs = result.ruleset
     ev = result.evaluation
-    new = list(tiers) if tiers is not None else ev.tiers()
-    arrs = [float(v or 0.0) for v in ev.column(result.arr_field)]
-    ids = ev.account_ids()
+    frame = ev.frame
+    tier_of = pl.Series([f.tier for f in ev.firsts], dtype=pl.String)
+    new = (
+        pl.Series(list(tiers), dtype=pl.String)
+        if tiers is not None
+        else tier_of.gather(ev.path_of)
+        if len(tier_of)
+        else pl.Series([], dtype=pl.String)
+    )
+    arr_name = result.arr_field
+    arrs = (
+        frame[arr_name].cast(pl.Float64).fill_null(0.0)
+        if arr_name in frame.columns
+        else pl.repeat(0.0, frame.height, eager=True)
+    )
+    ids = frame["account_id"]
+    whole = whole_as_int(rs)
+    if ids.dtype != pl.String:  # (as str() of each value)
+        ids = text_cells(ids, "account_id" in whole)
 
-    def column(role: str) -> list[object]:
+    def column(role: str) -> pl.Series:
         name = rs.role(role)
-        return ev.column(name) if name and name in ev.frame.columns else [None] * len(ids)
+        if name and name in frame.columns:
+            return frame[name]
+        return pl.Series([None] * frame.height, dtype=pl.String)
 
     def present(role: str) -> bool:  # (declared, and a column of the portfolio)
         return rs.role(role) not in (None, *result.missing_columns)
@@ -43,24 +70,22 @@ def book_of(
     labels, csm_names = column("current_tier"), column("csm")
     moves = book_moves(rs, labels, new, arrs) if present("current_tier") else None
     complexity = rs.current_book.complexity
-    weights = ev.column(complexity) if complexity and complexity in ev.frame.columns else None
+    weights = frame[complexity] if complexity and complexity in frame.columns else None
     books = csm_books(rs, ids, csm_names, new, arrs, weights) if present("csm") else None
-    rows: list[Change] = []
+    rows = None
     if moves is not None:
-        firsts = ev.firsts
-        decisions = [firsts[p] for p in ev.path_ids()]
-        if tiers is not None:  # (the reason names the override; the tier is the effective one)
-            decisions = [d if d.tier == t else replace(d, tier=t) for d, t in zip(decisions, new)]
-        rows = changes(
+        names = {"name": column("name"), "csm": csm_names, "current_tier": labels}
+        rows = change_frame(
             rs,
             moves,
             ids=ids,
-            names=column("name"),
-            csms=csm_names,
-            labels=labels,
-            decisions=decisions,
+            columns=names,
+            new=new,
+            path_of=ev.path_of,
+            firsts=ev.firsts,
             arrs=arrs,
             overrides=overrides,
+            whole=frozenset(k for k in names if rs.role(k) in whole),
         )
     return Book(moves, books, rows)
 

@@ -31,7 +31,7 @@ from ..report import accounts as account_files
 from ..report import book as book_report
 from ..report import chart as chart_file
 from ..report import summary as report
-from ..report.html.segment import segment_page
+from ..report.html.segment import write_segment_page
 from ..report.segment_json import segment_json
 from ..ruleset.model import Ruleset
 from ..sources.apply import prepare_ruleset, read_accounts
@@ -222,18 +222,16 @@ def write_outputs(
         account_files.write_csv(result, str(tmp / "accounts.csv"))
         account_files.write_jsonl(result, str(tmp / "accounts.jsonl"))
         doc = segment_json(result, accounts=False)
-        files = {
-            "model.md": report.model_markdown(result),
-            "report.json": json.dumps(doc, indent=2) + "\n",
-        }
-        files["report.html"] = segment_page(result, doc)
+
+        def text(name: str, content: str) -> None:  # (each file written as soon as made)
+            (tmp / name).write_text(content, encoding="utf-8")
+
+        text("model.md", report.model_markdown(result))
+        text("report.json", json.dumps(doc, indent=2) + "\n")
+        write_segment_page(result, doc, str(tmp / "report.html"))
         if result.rejects:
-            files["rejects.csv"] = report.rejects_csv(result.rejects)
-        changes = book_report.changes_csv(result)
-        if changes is not None:
-            files["changes.csv"] = changes
-        for name, text in files.items():
-            (tmp / name).write_text(text, encoding="utf-8")
+            text("rejects.csv", report.rejects_csv(result.rejects))
+        book_report.write_changes_csv(result, str(tmp / "changes.csv"))
         if chart:
             chart_file.tier_chart_png(result, str(tmp / "tiers.png"))
 

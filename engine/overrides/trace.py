@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from .apply import OverrideReport
@@ -34,18 +35,29 @@ def write_overrides(
 
 
 def read_override(db: sqlite3.Connection, run_id: int, account_id: str) -> dict[str, Any] | None:
-    row = db.execute(
-        "SELECT override_ids, rules_tier, tier, rules_flags, flags, text FROM run_overrides "
-        "WHERE run_id = ? AND account_id = ?",
-        (run_id, account_id),
-    ).fetchone()
-    if row is None:
-        return None
-    return {
-        "ids": row[0].split(";"),
-        "rules_tier": row[1],
-        "tier": row[2],
-        "rules_flags": json.loads(row[3]),
-        "flags": json.loads(row[4]),
-        "text": row[5],
-    }
+    return read_overrides(db, run_id, [account_id]).get(account_id)
+
+
+def read_overrides(
+    db: sqlite3.Connection, run_id: int, account_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The overrides applied to each of ``account_ids`` in the run (an account with none
+    is not in the answer), read in a few queries."""
+    out = {}
+    wanted = list(dict.fromkeys(account_ids))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for row in db.execute(
+            "SELECT account_id, override_ids, rules_tier, tier, rules_flags, flags, text "
+            f"FROM run_overrides WHERE run_id = ? AND account_id IN ({','.join('?' * len(chunk))})",
+            (run_id, *chunk),
+        ):
+            out[row[0]] = {
+                "ids": row[1].split(";"),
+                "rules_tier": row[2],
+                "tier": row[3],
+                "rules_flags": json.loads(row[4]),
+                "flags": json.loads(row[5]),
+                "text": row[6],
+            }
+    return out

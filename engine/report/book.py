@@ -3,16 +3,16 @@ changes.csv (engine/book computes them; this module only renders)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
+
+import polars as pl
 
 from ..assess.result import SegmentResult
 from ..book.changes import COLUMNS
 from ..book.csms import CsmBook, CsmBooks
 from ..book.current import BookMoves
 from ..book.of_result import the_book
-from .accounts import FORMULA_START
+from .cells import csv_cells
 
 STATUS = {"over": "over-loaded ✗", "under": "under-loaded", "ok": "ok ✓"}
 
@@ -57,20 +57,23 @@ def json_keys(result: SegmentResult) -> dict[str, Any]:
 # -- changes.csv -------------------------------------------------------------------------
 
 
-def changes_csv(result: SegmentResult) -> str | None:
-    """changes.csv's text (None: the ruleset has no current-tier column)."""
-    book = the_book(result)
-    if book.moves is None:
-        return None
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in book.changes:
-        writer.writerow(
-            ("'" + c) if isinstance(c, str) and c.startswith(FORMULA_START) else c
-            for c in row.cells()
-        )
-    return buf.getvalue()
+def write_changes_csv(result: SegmentResult, path: str) -> None:
+    """changes.csv (none when the ruleset has no current-tier column): each cell as
+    Python's csv writer writes the row's text (a formula neutralised with a leading ``'``,
+    ARR to the cent), made by polars a column at a time."""
+    frame = the_book(result).change_frame
+    if frame is not None:
+        write_change_frame(frame, path)
+
+
+def write_change_frame(frame: pl.DataFrame, path: str) -> None:
+    """changes.csv of its rows (``book.changes.change_frame``'s)."""
+    cells = pl.DataFrame(
+        [csv_cells(frame[c], c == "arr", False).rename(c) for c in COLUMNS], height=frame.height
+    )
+    with open(path, "wb") as fh:
+        fh.write((",".join(COLUMNS) + "\n").encode())
+        cells.write_csv(fh, include_header=False, quote_style="never")
 
 
 # -- model.md ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,11 +100,65 @@ class StoreReading:
             ]
         finally:
             self.db.row_factory = None
-        for key in ("flags", "bands", "scores", "decisions", "comments", "reviews", "inputs"):
-            out[key] = json.loads(out[key])
-        for f in firings:
-            f["derived"] = json.loads(f["derived"])
-        out["firings"] = firings
+        return _decoded(out, firings)
+
+    def decisions(self, run_id: int, account_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """``decision`` of many accounts of a run, read in a few queries (each firing path's
+        firings once); an account the run lacks is an error as in ``decision``."""
+        from .parts import parts_of
+
+        if parts_of(self.db, self.path, run_id) is not None:  # (accounts in part files)
+            return {a: self.decision(run_id, a) for a in account_ids}
+        rows: dict[str, dict[str, Any]] = {}
+        self.db.row_factory = sqlite3.Row
+        try:
+            for chunk in _chunks(list(dict.fromkeys(account_ids))):
+                marks = ",".join("?" * len(chunk))
+                for row in self.db.execute(
+                    f"SELECT * FROM decisions WHERE run_id=? AND account_id IN ({marks})",
+                    (run_id, *chunk),
+                ):
+                    rows[row["account_id"]] = dict(row)
+            firings: dict[int, list[dict[str, Any]]] = {}
+            for chunk in _chunks(sorted({r["path_id"] for r in rows.values()})):
+                marks = ",".join("?" * len(chunk))
+                for f in self.db.execute(
+                    "SELECT path_id, seq, rule_id, kind, because, derived FROM firings "
+                    f"WHERE run_id=? AND path_id IN ({marks}) ORDER BY path_id, seq",
+                    (run_id, *chunk),
+                ):
+                    firing = dict(f)
+                    firings.setdefault(firing.pop("path_id"), []).append(firing)
+        finally:
+            self.db.row_factory = None
+        out = {}
+        for a in account_ids:
+            if a not in rows:
+                return {a: self.decision(run_id, a)}  # (raises: no such account)
+            out[a] = _decoded(rows[a], firings.get(rows[a]["path_id"], []))
+        return out
+
+    def defaults_of(self, run_id: int, account_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        """``defaults`` of many accounts, in a few queries."""
+        absent: list[str] = []
+        blank: dict[str, set[str]] = {}
+        for chunk in _chunks(list(dict.fromkeys(account_ids))):
+            marks = ",".join("?" * len(chunk))
+            for i, a in self.db.execute(
+                "SELECT input_id, account_id FROM run_defaults WHERE run_id=? AND "
+                f"account_id IN ('', {marks}) ORDER BY input_id",
+                (run_id, *chunk),
+            ):
+                if a == "":
+                    absent.append(i)
+                else:
+                    blank.setdefault(a, set()).add(i)
+        absent = sorted(set(absent))
+        out = {}
+        for a in account_ids:
+            mine = blank.get(a, set())
+            names = sorted({*absent, *mine})
+            out[a] = {i: ("column absent" if i in absent else "blank") for i in names}
         return out
 
     def _ids_like(self, run_id: int, account_id: str) -> Iterator[str]:
@@ -182,3 +236,18 @@ class StoreReading:
             r["flags"] = json.loads(r["flags"]) if r["flags"] else []
             read_details(r)
         return rows
+
+
+def _decoded(row: dict[str, Any], firings: list[dict[str, Any]]) -> dict[str, Any]:
+    """A ``decisions`` row and its path's firings with their JSON read."""
+    out = dict(row)
+    for key in ("flags", "bands", "scores", "decisions", "comments", "reviews", "inputs"):
+        out[key] = json.loads(out[key])
+    out["firings"] = [f | {"derived": json.loads(f["derived"])} for f in firings]
+    return out
+
+
+def _chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    """``items`` in runs small enough for one statement's parameters."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -8,7 +8,7 @@ run gives the same bytes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -89,9 +89,11 @@ def account_button(account_id: Any) -> str:
     return f'<button class="acct" data-account="{esc(account_id)}">{esc(account_id)}</button>'
 
 
-def accounts_list(ids: Sequence[Any], limit: int = 40) -> str:
+def accounts_list(ids: Sequence[Any], limit: int = 40, more: int | None = None) -> str:
+    """The first ``limit`` of ``ids`` as buttons; ``more``: how many follow them when ``ids``
+    holds only the first ones already."""
     shown = ", ".join(account_button(a) for a in ids[:limit])
-    more = len(ids) - limit
+    more = len(ids) - limit if more is None else more + max(0, len(ids) - limit)
     return shown + (f" and {more:,} more (search the account table)" if more > 0 else "")
 
 
@@ -120,25 +122,48 @@ class Texts:
         self.texts = texts
 
     def json(self) -> str:
-        return "[" + (self.texts.str.join(",").item() if len(self.texts) else "") + "]"
+        return "".join(self.pieces())
+
+    def pieces(self, size: int = 50_000) -> Iterator[str]:
+        """The array's text, ``size`` values to a piece."""
+        yield "["
+        for start in range(0, len(self.texts), size):
+            part = self.texts.slice(start, size).str.join(",").item()
+            yield ("," if start else "") + part
+        yield "]"
 
 
-def _json_text(data: Any) -> str:
-    """``data`` as compact JSON (json.dumps's text), a ``Texts`` inside it as its array."""
+def _json_pieces(data: Any) -> Iterator[str]:
+    """``data`` as compact JSON (json.dumps's text), a ``Texts`` inside it as its array, in
+    pieces: each column's array is made only when its turn comes."""
     if isinstance(data, Texts):
-        return data.json()
-    if isinstance(data, dict) and any(isinstance(v, Texts | dict) for v in data.values()):
-        items = (_dumps(str(k)) + ":" + _json_text(v) for k, v in data.items())
-        return "{" + ",".join(items) + "}"
-    return _dumps(data)
+        yield from data.pieces()
+    elif isinstance(data, dict) and any(isinstance(v, Texts | dict) for v in data.values()):
+        for i, (k, v) in enumerate(data.items()):
+            yield ("," if i else "{") + _dumps(str(k)) + ":"
+            yield from _json_pieces(v)
+        yield "}"
+    else:
+        yield _dumps(data)
+
+
+def _unclosing(text: str) -> str:
+    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+def script_json_pieces(element_id: str, data: Any) -> Iterator[str]:
+    """Data for the page's script: JSON in a script element the browser never runs, with
+    ``</`` written ``<\\/`` so no text in it can close the element.  The pieces are escaped
+    one by one: none ends with ``<`` (each ends a JSON value or a bracket, colon or comma),
+    so no ``</`` or ``<!--`` spans two of them."""
+    yield f'<script type="application/json" id="{element_id}">'
+    for piece in _json_pieces(data):
+        yield _unclosing(piece)
+    yield "</script>"
 
 
 def script_json(element_id: str, data: Any) -> str:
-    """Data for the page's script: JSON in a script element the browser never runs, with
-    ``</`` written ``<\\/`` so no text in it can close the element."""
-    text = _json_text(data)
-    text = text.replace("</", "<\\/").replace("<!--", "<\\!--")
-    return f'<script type="application/json" id="{element_id}">{text}</script>'
+    return "".join(script_json_pieces(element_id, data))
 
 
 @dataclass
@@ -161,6 +186,11 @@ class AccountTable:
     page_size: int = 50
 
     def html(self, counts: str) -> str:
+        return "".join(self.pieces(counts))
+
+    def pieces(self, counts: str) -> Iterator[str]:
+        """The section's text in pieces (``html`` joins them): the data's columns one at a
+        time, so a page can be written to its file without the whole of it in memory."""
         data = {
             "columns": self.columns,
             "cols": self.cols,
@@ -183,7 +213,7 @@ class AccountTable:
             if self.traces
             else ""
         )
-        return (
+        yield (
             f'<p class="note">{esc(counts)}</p>'
             '<p class="note print-only">Printed: the page of the table on screen when printed '
             "(search or filter first to print the accounts you want).</p>"
@@ -196,27 +226,41 @@ class AccountTable:
             '<div class="scroll"><table id="tb-accounts-table"><thead><tr>'
             + "".join(f"<th>{esc(c)}</th>" for c in self.columns)
             + "</tr></thead><tbody></tbody></table></div>"
-            + script_json("tb-table", data)
-            + script_json("tb-traces", self.traces)
         )
+        yield from script_json_pieces("tb-table", data)
+        yield from script_json_pieces("tb-traces", self.traces)
 
 
 def section(anchor: str, title: str, body: str) -> tuple[str, str, str]:
     return anchor, title, body
 
 
-def document(title: str, subtitle: Sequence[str], sections: Sequence[tuple[str, str, str]]) -> str:
+Body = str | Iterable[str]  # a section's HTML, whole or in pieces
+
+
+def document(title: str, subtitle: Sequence[str], sections: Sequence[tuple[str, str, Body]]) -> str:
     """The whole page: header, contents, sections, the style sheet and script inline."""
+    return "".join(document_pieces(title, subtitle, sections))
+
+
+def document_pieces(
+    title: str, subtitle: Sequence[str], sections: Sequence[tuple[str, str, Body]]
+) -> Iterator[str]:
+    """``document``'s text in pieces, a section given in pieces kept so."""
     toc = "".join(f'<a href="#{esc(a)}">{esc(t)}</a>' for a, t, _ in sections)
-    body = "".join(
-        f'<section id="{esc(a)}"><h2>{esc(t)}</h2>{html}</section>' for a, t, html in sections
-    )
     lines = "".join(f"<p>{esc(s)}</p>" for s in subtitle)
-    return (
+    yield (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
         f'<header class="top"><h1>{esc(title)}</h1>{lines}</header>'
-        f'<nav class="toc">{toc}</nav><main>{body}</main>'
-        f"<script>{JS}</script></body></html>\n"
+        f'<nav class="toc">{toc}</nav><main>'
     )
+    for a, t, html in sections:
+        yield f'<section id="{esc(a)}"><h2>{esc(t)}</h2>'
+        if isinstance(html, str):
+            yield html
+        else:
+            yield from html
+        yield "</section>"
+    yield f"</main><script>{JS}</script></body></html>\n"

@@ -11,9 +11,9 @@ from typing import Any
 
 from ...assess.capacity import gap_words
 from . import svg
-from .page import dict_table, esc, fmt, kpis, money, status_cell, table
+from .page import Body, dict_table, esc, fmt, kpis, money, status_cell, table
 
-Section = tuple[str, str, str]
+Section = tuple[str, str, Body]
 
 
 def gates(doc: dict[str, Any]) -> str:

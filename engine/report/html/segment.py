@@ -5,8 +5,7 @@ decision traces (``traces``)."""
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import polars as pl
@@ -20,7 +19,7 @@ from .page import (
     AccountTable,
     Texts,
     accounts_list,
-    document,
+    document_pieces,
     esc,
     fmt,
     kpis,
@@ -59,33 +58,63 @@ def _json_texts(cols: AccountColumns, name: str) -> list[Any] | Texts:
     return _json_column(cols.values(name))
 
 
-def _hints(cols: AccountColumns, order: list[int]) -> str:
+def _ids(cols: AccountColumns) -> pl.Series:
+    """Each account's id as text (``str`` of its value)."""
+    ids = cols.own["account_id"]
+    if isinstance(ids, pl.Series) and ids.dtype == pl.String:
+        return ids
+    return pl.Series("account_id", [str(a) for a in cols.values("account_id")], dtype=pl.String)
+
+
+def _hints(cols: AccountColumns, order: pl.Series) -> str:
     """Each comment and review hint with the accounts holding it, largest ARR first."""
-    found: dict[tuple[str, str], list[str]] = defaultdict(list)
-    at = cols.at.to_list()
-    ids = cols.values("account_id")
+    accounts = pl.DataFrame(
+        {"id": _ids(cols).gather(order), "p": cols.at.gather(order).cast(pl.Int64)}
+    ).with_row_index("r")
+    found: list[tuple[tuple[str, str], int, list[str]]] = []
     for kind in ("comments", "reviews"):
         column = cols.decided.get(kind)
-        if column is None:
+        if not column:
             continue
-        for i in order:
-            for text in column[at[i]]:
-                found[(kind, text)].append(str(ids[i]))
+        held = (
+            pl.DataFrame({"text": pl.Series(column, dtype=pl.List(pl.String))})
+            .with_row_index("p")
+            .select(
+                pl.col("p").cast(pl.Int64),
+                pl.col("text"),
+                pl.int_ranges(pl.col("text").list.len()).alias("k"),
+            )
+            .explode("text", "k")
+            .drop_nulls("k")
+        )
+        groups = (
+            accounts.join(held, on="p")
+            .sort("r", "k")
+            .group_by("text", maintain_order=True)
+            .agg(pl.len().alias("n"), pl.col("id").head(_LISTED))
+        )
+        for text, n, ids in groups.iter_rows():
+            found.append(((kind, text), n, ids))
     if not found:
         return '<p class="note">no comment or review hint on any account</p>'
     rows = [
         [
             esc("comment" if kind == "comments" else "review hint"),
             esc(text),
-            esc(fmt(len(accounts))),
-            accounts_list(accounts),
+            esc(fmt(n)),
+            accounts_list(ids, more=n - len(ids)),
         ]
-        for (kind, text), accounts in sorted(found.items())
+        for (kind, text), n, ids in sorted(found)
     ]
     return table(["kind", "text", "accounts", "which (largest ARR first)"], rows, raw=True)
 
 
-def _moved(result: SegmentResult, doc: dict[str, Any], tiers: Sequence[Any]) -> list[bool]:
+_LISTED = 40  # accounts named per comment or hint (``accounts_list``'s limit)
+
+
+def _moved(
+    result: SegmentResult, doc: dict[str, Any], cols: AccountColumns, tiers: pl.Series
+) -> pl.Series:
     """Accounts whose CRM tier (mapped by the current book's labels) is another tier; without
     a current book, the accounts coverage alignment would upgrade or downgrade."""
     cb = doc.get("current_book")
@@ -94,43 +123,63 @@ def _moved(result: SegmentResult, doc: dict[str, Any], tiers: Sequence[Any]) -> 
     al = doc.get("alignment")
     if isinstance(al, dict) and not isinstance(cb, dict):  # (the priority model's `align`)
         ids = {m.get("account_id") for k in ("upgrades", "downgrades") for m in al.get(k) or []}
-        return [a in ids for a in ev.account_ids()]
+        return _ids(cols).is_in([str(a) for a in ids if a is not None])
     if not isinstance(cb, dict) or not column or column not in ev.frame.columns:
-        return [False] * len(tiers)
+        return pl.repeat(False, len(tiers), eager=True)
     labels = cb.get("labels") or {}
-    return [bool(c) and labels.get(c, c) != t for c, t in zip(ev.column(column), tiers)]
+    crm = ev.frame[column]
+    if crm.dtype == pl.String:
+        c = pl.col("c")
+        moved = c.is_not_null() & (c != "") & (c.replace(labels) != pl.col("t"))
+        frame = pl.DataFrame({"c": crm, "t": tiers})
+        return frame.select(moved.fill_null(False)).to_series()
+    values = ev.column(column)  # (another type: each value as Python compares it)
+    t = tiers.to_list()
+    return pl.Series([bool(c) and labels.get(c, c) != x for c, x in zip(values, t)])
+
+
+def _distinct(cols: AccountColumns, name: str) -> list[str]:
+    """A column's distinct values as text, sorted, blanks left out."""
+    column = cols.own.get(name, cols.tail.get(name))
+    if isinstance(column, pl.Series) and column.dtype == pl.String:
+        distinct = column.drop_nulls().unique()
+        return sorted(distinct.filter(distinct != "").to_list())
+    values = _json_column(cols.values(name))
+    return sorted({str(v) for v in values if v not in (None, "")})
 
 
 def account_table(
-    result: SegmentResult, doc: dict[str, Any], cols: AccountColumns, order: list[int]
+    result: SegmentResult, doc: dict[str, Any], cols: AccountColumns, order: pl.Series
 ) -> tuple[AccountTable, str]:
+    """The table's data, every column made by polars (a Python value per account only where
+    overrides give Python columns)."""
     n = len(cols)
-    ids = [str(a) for a in cols.values("account_id")]
-    path_index = cols.at.to_list()
     decided = cols.decided
-    needs = [
-        bool(c) or bool(r) for c, r in zip(decided.get("comments", []), decided.get("reviews", []))
-    ]
-    tier_col = decided.get("tier") or [""] * (max(path_index, default=-1) + 1)
-    tiers = [tier_col[p] for p in path_index]
-    moved = _moved(result, doc, tiers)
-    own = {k: _json_texts(cols, k) for k in [*cols.own, *cols.tail]}
-    override = cols.values("override") if "override" in cols.own else None
-
-    def attention(i: int) -> bool:
-        flagged = bool(needs) and needs[path_index[i]]
-        return flagged or moved[i] or bool(override and override[i])
-
-    chosen = T.chosen(order, attention)
+    at = cols.at
+    tier_col = decided.get("tier")
+    tiers = (
+        pl.Series(tier_col, dtype=pl.String).gather(at)
+        if tier_col
+        else pl.repeat("", n, dtype=pl.String, eager=True)
+    )
+    attention = _moved(result, doc, cols, tiers).fill_null(False)
+    comments, reviews = decided.get("comments", []), decided.get("reviews", [])
+    if comments and reviews:
+        needs = [bool(c) or bool(r) for c, r in zip(comments, reviews)]
+        attention = attention | pl.Series(needs, dtype=pl.Boolean).gather(at)
+    if "override" in cols.own:
+        attention = attention | pl.Series([bool(v) for v in cols.values("override")])
+    chosen = T.chosen_of(order, attention)
     traced: dict[str, str] = {}
     if result.run_id is not None and result.store_path:
-        traced = T.explain_texts(result.store_path, result.run_id, [ids[i] for i in chosen])
+        ids = _ids(cols).gather(chosen).to_list()
+        traced = T.explain_texts(result.store_path, result.run_id, ids)
+    own = {k: _json_texts(cols, k) for k in [*cols.own, *cols.tail]}
     rs = result.ruleset
     filters = {"tier": list(rs.tier_ids), "flags": [f.id for f in rs.flags]}
     for name in ("csm", "current_tier"):
         if name in own:
-            values = _json_column(cols.values(name))
-            distinct = sorted({str(v) for v in values if v not in (None, "")})
+            distinct = _distinct(cols, name)
             if len(distinct) <= 300:
                 filters[name] = distinct
     tab = AccountTable(
@@ -156,10 +205,22 @@ def account_table(
 
 def segment_page(result: SegmentResult, doc: dict[str, Any]) -> str:
     """The page: ``doc`` is the run's segment document (report.json's shape)."""
+    return "".join(segment_page_pieces(result, doc))
+
+
+def write_segment_page(result: SegmentResult, doc: dict[str, Any], path: str) -> None:
+    """The page written to ``path`` piece by piece (the same text as ``segment_page``)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for piece in segment_page_pieces(result, doc):
+            fh.write(piece)
+
+
+def segment_page_pieces(result: SegmentResult, doc: dict[str, Any]) -> Iterator[str]:
+    """``segment_page``'s text in pieces, the account table's data a column at a time."""
     rs, inp = doc["ruleset"], doc["input"]
     cols = account_columns(result)
     arr = cols.own["arr"]
-    order = T.by_arr(arr if isinstance(arr, pl.Series) else cols.values("arr"))
+    order = T.order_by_arr(arr if isinstance(arr, pl.Series) else cols.values("arr"))
     tab, counts = account_table(result, doc, cols, order)
     summary = kpis(
         [
@@ -190,10 +251,10 @@ def segment_page(result: SegmentResult, doc: dict[str, Any]) -> str:
         *S.contract_sections(doc, list(doc.get("tiers", {}))),
         ("flags", "Flags", S.flags(doc)),
         ("hints", "Comments and review hints", _hints(cols, order)),
-        ("accounts", "Accounts", tab.html(counts)),
+        ("accounts", "Accounts", tab.pieces(counts)),
         ("confidence", "Boundaries and input gaps", S.boundaries(doc)),
     ]
-    return document(
+    yield from document_pieces(
         f"Segmentation: {rs['name']} {rs['version']}",
         [f"{inp['file']} · {fmt(inp['accounts'])} accounts · as of {doc['as_of']}"],
         parts,

@@ -21,14 +21,13 @@ TOP_BY_ARR = 100
 TRACE_CAP = 500
 
 
-def by_arr(arrs: Sequence[Any] | pl.Series) -> list[int]:
+def order_by_arr(arrs: Sequence[Any] | pl.Series) -> pl.Series:
     """Account indexes, largest ARR first (ties: file order; a blank ARR last)."""
     if isinstance(arrs, pl.Series) and arrs.dtype.is_numeric():  # (the same order, by polars)
         x = pl.col("arr").cast(pl.Float64)
         last = pl.when(x.is_null() | x.is_nan()).then(math.inf).when(x == 0).then(0.0)
         frame = arrs.rename("arr").to_frame().with_row_index("i")
-        order = frame.select(last.otherwise(-x).alias("k"), "i").sort("k", "i")
-        return [int(i) for i in order["i"].to_list()]
+        return frame.select(last.otherwise(-x).alias("k"), "i").sort("k", "i")["i"]
 
     values = arrs.to_list() if isinstance(arrs, pl.Series) else arrs
 
@@ -37,7 +36,12 @@ def by_arr(arrs: Sequence[Any] | pl.Series) -> list[int]:
         ok = isinstance(v, int | float) and not (isinstance(v, float) and math.isnan(v))
         return (-float(v) if ok else math.inf, i)
 
-    return sorted(range(len(values)), key=key)
+    return pl.Series("i", sorted(range(len(values)), key=key), dtype=pl.UInt32)
+
+
+def by_arr(arrs: Sequence[Any] | pl.Series) -> list[int]:
+    """``order_by_arr`` as a list."""
+    return [int(i) for i in order_by_arr(arrs).to_list()]
 
 
 def chosen(order: Sequence[int], attention: Callable[[int], bool]) -> list[int]:
@@ -49,6 +53,14 @@ def chosen(order: Sequence[int], attention: Callable[[int], bool]) -> list[int]:
         if attention(i):
             out.append(i)
     return out
+
+
+def chosen_of(order: pl.Series, attention: pl.Series) -> pl.Series:
+    """``chosen`` over columns: ``attention`` holds, per account, whether it needs a look."""
+    top = order.head(TOP_BY_ARR)
+    rest = order.slice(TOP_BY_ARR)
+    looked = rest.filter(attention.gather(rest)).head(max(0, TRACE_CAP - len(top)))
+    return pl.concat([top, looked])
 
 
 def explain_texts(
@@ -65,8 +77,7 @@ def explain_texts(
     try:
         explainer = Explainer(store, run_id, unfinished=True)
         out = {}
-        for a in account_ids:
-            x = explainer.explain(a)
+        for a, x in explainer.explain_many(account_ids).items():
             if same_bytes:
                 x["run"] = x["run"] | {"run_id": "this"}
             out[a] = render_text(x)
