@@ -15,7 +15,7 @@ from .reach import Unreachable
 from .sums import arr_per_tier
 
 if TYPE_CHECKING:
-    from ..book.of_result import Book
+    from ..book.model import Book
     from ..overrides.apply import OverrideReport
 
 

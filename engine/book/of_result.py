@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import polars as pl
 
 from ..assess.result import SegmentResult
 from ..evaluate.values import whole_as_int
-from .changes import Change, change_frame, text_cells
-from .csms import CsmBooks, csm_books
-from .current import BookMoves, book_moves
-
-
-@dataclass
-class Book:
-    moves: BookMoves | None  # None: the ruleset has no current_tier column
-    csms: CsmBooks | None  # None: no csm column
-    change_frame: pl.DataFrame | None = None  # changes.csv's rows (``changes.COLUMNS``)
-
-    @property
-    def changes(self) -> list[Change]:
-        """changes.csv's rows as Python values."""
-        frame = self.change_frame
-        return [] if frame is None else [Change(*row) for row in frame.iter_rows()]
+from .changes import change_frame, text_cells
+from .csms import csm_books
+from .current import book_moves
+from .model import Book
 
 
 def book_of(
