@@ -56,16 +56,49 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def _store(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every table of the store (the runs' times aside)."""
+    """Every table of the store (the runs' times aside), each run's accounts from its rows
+    or from its Parquet parts (a distributed replay's), as the same (run, id, path, scores,
+    inputs) rows."""
+    import polars as pl
+    from tierbook.trace.parts import parts_of
+
     if not path.exists():
         return {}
+    per_account = ("run_accounts", "account_values")
     with closing(sqlite3.connect(path)) as db:
         tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        out = {t: db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
+        out = {
+            t: db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
+            for t in tables
+            if t not in per_account
+        }
         columns = [c[1] for c in db.execute("PRAGMA table_info(runs)")]
+        accounts = []
+        for (run_id,) in db.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall():
+            folder = parts_of(db, path, run_id)
+            if folder is None:
+                accounts += db.execute(
+                    "SELECT run_id, account_id, path_id, scores, inputs FROM accounts "
+                    "WHERE run_id=? ORDER BY account_id",
+                    (run_id,),
+                ).fetchall()
+            else:
+                rows = pl.read_parquet(folder / "*.parquet").sort("account_id").rows()
+                accounts += [(run_id, *row) for row in rows]
+    out["accounts"] = accounts
+    out["meta"] = [row for row in out.get("meta", []) if not str(row[0]).startswith("account_")]
     keep = [i for i, c in enumerate(columns) if c not in ("started_at", "finished_at")]
     out["runs"] = [tuple(row[i] for i in keep) for row in out["runs"]]
     return out
+
+
+def _parted(path: Path) -> bool:
+    """Whether every run of the store keeps its accounts in Parquet parts."""
+    from tierbook.trace.parts import parts_of
+
+    with closing(sqlite3.connect(path)) as db:
+        runs = [r for (r,) in db.execute("SELECT run_id FROM runs").fetchall()]
+        return bool(runs) and all(parts_of(db, path, r) is not None for r in runs)
 
 
 def _both(tmp_path: Path, scheduler: str, *args: str, whole: bool = False) -> None:
@@ -87,6 +120,8 @@ def _both(tmp_path: Path, scheduler: str, *args: str, whole: bool = False) -> No
     assert many[:4] == one[:4]
     assert many[4] == one[4]  # every file of --out
     assert many[5] == one[5]
+    if many[5].get("runs"):
+        assert _parted(tmp_path / "many.db")  # (its quarters' accounts: Parquet parts)
 
 
 @pytest.mark.parametrize("ruleset", RULESETS, ids=lambda p: p.stem)
@@ -244,3 +279,68 @@ def test_tables_to_roll_up_are_refused_before_a_cluster_starts(tmp_path: Path) -
     assert code == 2
     assert "--scheduler does not roll up tables yet" in err
     assert not (tmp_path / "o").exists() and not (tmp_path / "s.db").exists()
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _some_accounts(store: Path) -> list[str]:
+    """An account of each outcome a replay stores, and some with flags."""
+    with closing(sqlite3.connect(store)) as db:
+        ids = [
+            a
+            for (a,) in db.execute(
+                "SELECT min(account_id) FROM movements GROUP BY outcome ORDER BY outcome"
+            )
+        ]
+        ids += [
+            a
+            for (a,) in db.execute(
+                "SELECT DISTINCT a.account_id FROM run_accounts a JOIN paths p ON "
+                "p.run_id = a.run_id AND p.path_id = a.path_id WHERE p.flags != '[]' "
+                "ORDER BY 1 LIMIT 3"
+            )
+        ]
+    return ids
+
+
+def test_history_explain_and_runs_read_the_replays_parts(tmp_path: Path, scheduler: str) -> None:
+    """Each quarter's accounts of a distributed replay are Parquet parts: `history`, `explain
+    --run` and `runs` say what they say after one machine's replay; `runs prune` removes
+    the parts."""
+    args = [str(RULESETS[0]), str(SAMPLE), str(EVENTS), "--no-chart"]
+    for name, more in (("one", []), ("many", ["--scheduler", scheduler])):
+        code, _, _ = _replay(*args, "--out", str(tmp_path / name), "--store", f"{name}.db", *more)
+        assert code == 0
+    assert _parted(Path("many.db"))
+    accounts = _some_accounts(Path("one.db"))
+    assert len(accounts) >= 6
+    with closing(sqlite3.connect("one.db")) as db:
+        last = db.execute("SELECT max(run_id) FROM runs").fetchone()[0]
+    for account in [*accounts, accounts[0].lower(), "no-such-account"]:
+        for extra in ([], ["--format", "json"]):
+            one = _cli("history", account, "--store", "one.db", *extra)
+            many = _cli("history", account, "--store", "many.db", *extra)
+            assert many[:2] == one[:2], account
+            assert many[2].replace("many.db", "one.db") == one[2], account
+            for run in ("1", str(last)):
+                one = _cli("explain", account, "--run", run, "--store", "one.db", *extra)
+                many = _cli("explain", account, "--run", run, "--store", "many.db", *extra)
+                assert many[:2] == one[:2], (account, run)
+                assert many[2].replace("many.db", "one.db") == one[2], (account, run)
+    listed = [_cli("runs", "--store", f"{name}.db") for name in ("one", "many")]
+    assert listed[1][0] == listed[0][0] == 0
+    assert _without_times(listed[1][1]) == _without_times(listed[0][1])
+    assert (tmp_path / "many.db.parts" / f"run-{last}").is_dir()
+    assert _cli("runs", "prune", "--keep", "0", "--store", "many.db")[0] == 0
+    assert not list((tmp_path / "many.db.parts").glob("run-*"))
+
+
+def _without_times(text: str) -> list[str]:
+    import re
+
+    return [re.sub(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d)?\S*", "T", line) for line in text.splitlines()]

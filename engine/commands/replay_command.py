@@ -94,6 +94,7 @@ def replay(
             command="replay",
             label=q.quarter,
             complete=False,
+            parts=bool(scheduler),  # (a distributed replay's accounts: Parquet parts)
         )
         run_ids.append(q.run_id)
         if inputs is not None and not inputs.empty:
