@@ -20,7 +20,7 @@ distributed = pytest.importorskip("distributed")
 
 from tierbook.cli.main import main  # noqa: E402
 
-from .test_distributed import _DieOnce  # noqa: E402
+from .test_distributed import _DieOnce, _parts  # noqa: E402
 
 AS_OF = "2026-10-01"
 EVENTS = ROOT / "examples" / "events.csv"
@@ -101,13 +101,21 @@ def _parted(path: Path) -> bool:
         return bool(runs) and all(parts_of(db, path, r) is not None for r in runs)
 
 
-def _both(tmp_path: Path, scheduler: str, *args: str, whole: bool = False) -> None:
+def _both(
+    tmp_path: Path,
+    scheduler: str,
+    *args: str,
+    whole: bool = False,
+    many: tuple[str, ...] | None = None,
+) -> None:
     """One machine's replay and the cluster's, of the same input: stdout, stderr, the exit
     code, every file of --out and every table of the store compared (``whole``: the PNG
-    charts and ``--format json`` too)."""
+    charts and ``--format json`` too; ``many``: the cluster's arguments, if others: a
+    folder of the parts a file was cut into)."""
     runs = []
     for name, more in (("one", []), ("many", ["--scheduler", scheduler])):
-        given = [*args, "--out", str(tmp_path / name), "--store", str(tmp_path / f"{name}.db")]
+        given = [*(many if name == "many" and many else args)]
+        given += ["--out", str(tmp_path / name), "--store", str(tmp_path / f"{name}.db")]
         code, out, err = _replay(*given, *more, *([] if whole else ["--no-chart"]))
         err = err.replace(str(tmp_path / name), "OUT")
         as_json: tuple[object, ...] = ()
@@ -344,3 +352,87 @@ def _without_times(text: str) -> list[str]:
     import re
 
     return [re.sub(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d)?\S*", "T", line) for line in text.splitlines()]
+
+
+@pytest.mark.parametrize("form", ["folder", "glob"])
+def test_a_folder_of_parts_replays_as_the_file_they_were_cut_from(
+    tmp_path: Path, scheduler: str, form: str
+) -> None:
+    """Each worker reads its parts (4 files, cut unevenly, so the book's 2 parts take
+    ranges of several); the decisions, files, stdout, JSON and store are one machine's."""
+    folder = _parts(tmp_path, SAMPLE, [700, 900, 400])
+    given = str(folder) if form == "folder" else str(folder / "part-*.csv")
+    args = (str(RULESETS[0]), str(SAMPLE), str(EVENTS))
+    _both(tmp_path, scheduler, *args, whole=form == "folder", many=(args[0], given, args[2]))
+
+
+def test_parts_with_a_header_only_are_an_empty_book(tmp_path: Path, scheduler: str) -> None:
+    book = tmp_path / "empty.csv"
+    book.write_text(SAMPLE.read_text().splitlines()[0] + "\n")
+    folder = tmp_path / "none"
+    folder.mkdir()
+    for name in ("a.csv", "b.csv"):
+        (folder / name).write_text(book.read_text())
+    rows = [line for line in EVENTS.read_text().splitlines()[1:] if ",new_account," in line]
+    events = _events(tmp_path, rows)
+    args = (str(RULESETS[0]), str(book), events)
+    _both(tmp_path, scheduler, *args, many=(args[0], str(folder), events))
+
+
+def _repeated(tmp_path: Path) -> tuple[Path, Path, str]:
+    """The sample in 3 parts, the third repeating (on its last line) an account of the
+    first; and the file of the parts one after the other."""
+    folder = _parts(tmp_path, SAMPLE, [1000, 1000])
+    first = (folder / "part-00.csv").read_text(encoding="utf-8").splitlines()[5]
+    with (folder / "part-02.csv").open("a", encoding="utf-8") as f:
+        f.write(first + "\n")
+    whole = tmp_path / "whole.csv"
+    lines = [SAMPLE.read_text(encoding="utf-8").splitlines()[0]]
+    for part in sorted(folder.iterdir()):
+        lines += part.read_text(encoding="utf-8").splitlines()[1:]
+    whole.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder, whole, first.split(",")[0]
+
+
+def test_an_id_repeated_in_a_later_part_is_set_aside_with_skip(
+    tmp_path: Path, scheduler: str
+) -> None:
+    """--on-error skip: the repeat is a reject (a replay sets its rejects aside), as one
+    machine's replay of the file the parts make does; --on-error fail: the error names
+    the part and line of the repeat and of the first."""
+    folder, whole, account = _repeated(tmp_path)
+    ruleset, events = str(RULESETS[0]), str(EVENTS)
+    skip = ("--on-error", "skip")
+    _both(tmp_path, scheduler, ruleset, str(whole), events, *skip, many=(
+        ruleset, str(folder), events, *skip
+    ))
+    code, _, err = _replay(ruleset, str(folder), events, "--scheduler", scheduler)
+    assert code == 1
+    lines = len((folder / "part-02.csv").read_text(encoding="utf-8").splitlines())
+    assert (
+        f"{folder / 'part-02.csv'}:{lines}:1: account_id: duplicate account id '{account}' "
+        f"(first on line 6 of {folder / 'part-00.csv'})" in err
+    )
+
+
+def test_bad_cells_of_parts_name_the_part_file_and_its_line(
+    tmp_path: Path, scheduler: str
+) -> None:
+    folder = _parts(tmp_path, SAMPLE, [1000, 1000])
+    part = folder / "part-01.csv"
+    lines = part.read_text(encoding="utf-8").splitlines()
+    cells = lines[40].split(",")
+    cells[2] = "lots"
+    lines[40] = ",".join(cells)
+    part.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, _, err = _replay(str(RULESETS[0]), str(folder), str(EVENTS), "--scheduler", scheduler)
+    assert code == 1
+    assert f"{part}:41:" in err
+
+
+def test_a_folder_without_the_option_is_what_segment_says(tmp_path: Path) -> None:
+    folder = _parts(tmp_path, SAMPLE, [1000])
+    code, out, err = _replay(str(RULESETS[0]), str(folder), str(EVENTS))
+    said = CliRunner().invoke(main, ["segment", str(RULESETS[0]), str(folder), "--as-of", AS_OF])
+    assert (code, out, err) == (said.exit_code, said.stdout, said.stderr)
+    assert code == 1 and "is a folder" in err

@@ -159,7 +159,7 @@ def merged_portfolio(
     for stage in ("read", "place"):
         failed = [s.error for s in summaries if s.error is not None and s.stage == stage]
         if failed:
-            raise _merged_error(display, stage, failed)
+            raise merged_error(display, stage, failed)
     read = [s.portfolio for s in summaries if s.portfolio is not None]
     if not read:
         raise DataError("no accounts", [Problem(display, 2, 1, "", "no account rows", "empty")])
@@ -198,7 +198,7 @@ def _position(order: list[str]) -> Callable[[str], int]:
     return lambda key: order.index(key) if key in order else len(order)
 
 
-def _merged_error(display: str, stage: str, errors: Sequence[DataError]) -> DataError:
+def merged_error(display: str, stage: str, errors: Sequence[DataError]) -> DataError:
     if stage == "place":
         count = 0
         for e in errors:

@@ -85,9 +85,12 @@ def read_portfolio(
     ruleset: Ruleset,
     on_error: str = "fail",
     display: str | None = None,
+    earlier: Mapping[Any, str] | None = None,
 ) -> Portfolio:
     """The accounts of a portfolio file as a frame of typed inputs (``Portfolio.frame``),
-    every problem located; bad rows reported (``on_error='fail'``) or set aside."""
+    every problem located; bad rows reported (``on_error='fail'``) or set aside.
+    ``earlier``: ids read before this file (a partitioned portfolio's earlier parts), each
+    with where it was first ("2 of part-00.csv"): a row repeating one is a duplicate."""
     file = display or path
     table = read_table(
         path, file, lambda headers: list(match_columns(ruleset, headers)[0].values())
@@ -118,7 +121,7 @@ def read_portfolio(
     for inp in absent:
         by_key[inp.id] = pl.Series(inp.id, [inp.default] * n, dtype=dtype_of(inp), strict=False)
     ids = by_key[id_input].to_list() if id_input in by_key else [None] * n
-    _duplicates(file, table, ids, colmap.get(id_input), problems_by_row)
+    _duplicates(file, table, ids, colmap.get(id_input), problems_by_row, earlier or {})
     rejects: list[dict[str, Any]] = []
     if problems_by_row:
         rows = sorted(problems_by_row)
@@ -258,11 +261,12 @@ def _duplicates(
     ids: list[Any],
     id_col: int | None,
     problems_by_row: dict[int, list[Problem]],
+    earlier: Mapping[Any, str],
 ) -> None:
-    """An id seen on an earlier row read without a problem."""
+    """An id seen on an earlier row read without a problem (or in ``earlier``)."""
     if id_col is None:
         return
-    seen: dict[Any, int] = {}
+    seen: dict[Any, int | str] = dict(earlier)
     header = table.headers[id_col]
     for r, account_id in enumerate(ids):
         if account_id is None or r in problems_by_row:
