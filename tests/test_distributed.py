@@ -60,7 +60,7 @@ def _store_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
     """What the store keeps per account and path (the runs' own rows aside: their input
     name and digest are the input's), each account's row from the store or its parts."""
     import polars as pl
-    from tierbook.trace.parts import parts_of
+    from tierbook.trace.parts import as_objects, parts_of
 
     with closing(sqlite3.connect(path)) as db:
         out = {
@@ -78,7 +78,8 @@ def _store_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
                 ).fetchall()
             else:
                 rows = pl.read_parquet(folder / "*.parquet").sort("account_id").rows()
-                accounts += [(run_id, *row) for row in rows]
+                accounts += [(run_id, i, p, *as_objects(db, layout, s, v))
+                             for i, p, layout, s, v in rows]
         out["accounts"] = accounts
     return out
 

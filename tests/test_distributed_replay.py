@@ -60,7 +60,7 @@ def _store(path: Path) -> dict[str, list[tuple[object, ...]]]:
     or from its Parquet parts (a distributed replay's), as the same (run, id, path, scores,
     inputs) rows."""
     import polars as pl
-    from tierbook.trace.parts import parts_of
+    from tierbook.trace.parts import as_objects, parts_of
 
     if not path.exists():
         return {}
@@ -84,7 +84,9 @@ def _store(path: Path) -> dict[str, list[tuple[object, ...]]]:
                 ).fetchall()
             else:
                 rows = pl.read_parquet(folder / "*.parquet").sort("account_id").rows()
-                accounts += [(run_id, *row) for row in rows]
+                accounts += [
+                    (run_id, i, p, *as_objects(db, layout, s, v)) for i, p, layout, s, v in rows
+                ]
     out["accounts"] = accounts
     out["meta"] = [row for row in out.get("meta", []) if not str(row[0]).startswith("account_")]
     keep = [i for i, c in enumerate(columns) if c not in ("started_at", "finished_at")]

@@ -92,7 +92,7 @@ def test_a_store_in_a_folder_that_cannot_be_written(tmp_path: Path) -> None:
     assert files(tmp_path / "out") == before
 
 
-@pytest.mark.parametrize("step", ["write_evaluated", "complete_runs"])
+@pytest.mark.parametrize("step", ["write_values", "complete_runs"])
 def test_a_store_write_that_fails_keeps_the_previous_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
@@ -105,12 +105,16 @@ def test_a_store_write_that_fails_keeps_the_previous_output(
     explained = run("explain", "ACC-00001", "--format", "json").stdout
 
     def full(self: TraceStore, *args: object, **kwargs: object) -> None:
-        if step == "complete_runs":  # (the SQLite error as complete_runs reports it)
-            raise StoreError(f"{self.path}: cannot write the run to the trace store "
-                             "(database or disk is full)")
+        raise StoreError(f"{self.path}: cannot write the run to the trace store "
+                         "(database or disk is full)")  # (as complete_runs reports it)
+
+    def rows_fail(*args: object, **kwargs: object) -> None:
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(TraceStore, step, full)
+    if step == "complete_runs":
+        monkeypatch.setattr(TraceStore, step, full)
+    else:  # (the accounts' rows: engine/trace/values.py)
+        monkeypatch.setattr("tierbook.trace.store.write_values", rows_fail)
     result = run(*ARGS, "--out", "out", "--as-of", "2027-01-01")
     assert result.exit_code == 1, result.output
     assert result.stderr == (f"{store}: cannot write the run to the trace store (database or "

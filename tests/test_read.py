@@ -108,6 +108,25 @@ def test_duplicate_account_ids(tmp_path: Path, default_ruleset) -> None:
                                   "(first on line 2)")
 
 
+def test_each_repeated_id_names_its_first_good_row(tmp_path: Path, default_ruleset) -> None:
+    """A row with a bad cell is not the first of its id: the next good one is; every later
+    row of an id is an error of its own, blank ids are never duplicates."""
+    rows = ("A1,Acme,lots,0.1,70,no\n"  # line 2: a bad ARR
+            "B2,Beta,100,0.1,70,no\n"
+            "A1,Acme,100,0.1,70,no\n"  # line 4: A1's first good row
+            ",Blank,5,0.1,70,no\n,Blank2,5,0.1,70,no\n"
+            "B2,Beta,1,0.1,70,no\nA1,Acme,2,0.1,70,no\nA1,Acme,3,0.1,70,no\n")
+    with pytest.raises(DataError) as err:
+        read_portfolio(_write(tmp_path, HEADER + rows), default_ruleset, display="a.csv")
+    said = err.value.render()
+    assert "a.csv:7:1: account_id: duplicate account id 'B2' (first on line 3)" in said
+    assert "a.csv:9:1: account_id: duplicate account id 'A1' (first on line 4)" in said
+    assert "a.csv:8:1: account_id: duplicate account id 'A1' (first on line 4)" in said
+    assert "a.csv:4:1" not in said and "line 2)" not in said
+    rejected = read_portfolio(_write(tmp_path, HEADER + rows), default_ruleset, on_error="skip")
+    assert [a["account_id"] for a in rejected.accounts if a["account_id"]] == ["B2", "A1"]
+
+
 def test_empty_file(tmp_path: Path, default_ruleset) -> None:
     with pytest.raises(DataError) as err:
         read_portfolio(_write(tmp_path, ""), default_ruleset, display="accounts.csv")

@@ -1,4 +1,4 @@
-"""Trace store schema 3: an account's stored values (its scores and inputs JSON) are kept once
+"""Trace store schemas 3 and 4: an account's stored values (its scores and inputs JSON) are kept once
 by content, so runs of an unchanged portfolio share them; a schema-2 store migrates to it with
 every run kept and explained as before; the queries in docs/trace-store.md still work."""
 
@@ -107,9 +107,9 @@ def test_two_identical_runs_share_their_value_rows(tmp_path: Path) -> None:
     for account in ("ACC-00046", "ACC-00007", "ACC-02999"):
         assert explained(store, account, 1) == explained(store, account, 2)
     # the digest is the documented one, of the texts stored
-    for digest, scores, inputs in rows(store, "SELECT digest, scores, inputs FROM "
+    for digest, layout, scores, inputs in rows(store, "SELECT digest, layout_id, scores, inputs FROM "
                                        "account_values LIMIT 50"):
-        assert digest == value_digest(scores, inputs) and len(digest) == 16
+        assert digest == value_digest(layout, scores, inputs) and len(digest) == 16
 
 
 def test_a_run_with_one_changed_account_adds_exactly_one_value_row(tmp_path: Path) -> None:
@@ -206,3 +206,84 @@ def test_the_documented_queries_work(tmp_path: Path) -> None:
     chain = json.loads(run("explain", "ACC-00046", "--run", "1", "--format", "json",
                            "--store", str(store)).output)["firings"]
     assert [r[1] for r in results[3]] == [f["rule_id"] for f in chain]
+
+
+# schema 3's values and views exactly as tierbook created them before schema 4
+V3_VALUES = """
+CREATE TABLE account_values (
+    value_id INTEGER PRIMARY KEY,
+    digest BLOB NOT NULL UNIQUE,
+    scores TEXT NOT NULL,
+    inputs TEXT NOT NULL);
+CREATE VIEW accounts AS
+    SELECT a.run_id, a.account_id, a.path_id, v.scores, v.inputs
+    FROM run_accounts a JOIN account_values v ON v.value_id = a.value_id;
+CREATE VIEW decisions AS
+    SELECT a.run_id, a.account_id, p.tier, p.cell, p.flags, p.bands, v.scores, p.decisions,
+           p.comments, p.reviews, p.motion, a.path_id, v.inputs
+    FROM run_accounts a JOIN paths p ON p.run_id = a.run_id AND p.path_id = a.path_id
+    JOIN account_values v ON v.value_id = a.value_id;
+"""
+
+
+def _as_v3(current: Path, path: Path) -> Path:
+    """The same store with its values as schema 3 kept them: JSON objects, keyed by the
+    BLAKE2b of their two texts."""
+    import hashlib
+    path.write_bytes(current.read_bytes())
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        objects = db.execute("SELECT DISTINCT a.value_id, v.scores, v.inputs FROM accounts v "
+                             "JOIN run_accounts a USING (run_id, account_id) "
+                             "ORDER BY a.value_id").fetchall()
+        db.execute("PRAGMA legacy_alter_table=ON")
+        db.executescript("DROP VIEW accounts; DROP VIEW decisions; DROP TABLE account_values; "
+                         "DROP TABLE value_layouts;" + V3_VALUES)
+        db.executemany("INSERT INTO account_values VALUES (?, ?, ?, ?)", [
+            (i, hashlib.blake2b(f"{s}\0{v}".encode(), digest_size=16).digest(), s, v)
+            for i, s, v in objects])
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+        db.commit()
+    return path
+
+
+def test_a_schema_3_store_is_migrated_with_every_run_kept(tmp_path: Path) -> None:
+    """Schema 4 keeps an account's values as arrays of its layout's keys: a schema-3 store
+    (JSON objects) reads the same through the views, explains the same, and a run written
+    after the migration shares the migrated values."""
+    current = tmp_path / "current.sqlite"
+    segment(current)
+    segment(current, ruleset="keep-segment")
+    old = _as_v3(current, tmp_path / "old.sqlite")
+    assert one(old, "SELECT scores FROM account_values LIMIT 1").startswith("{")
+    accounts = "SELECT * FROM accounts ORDER BY run_id, account_id"
+    decisions = "SELECT * FROM decisions ORDER BY run_id, account_id"
+    before = rows(old, accounts), rows(old, decisions)
+    assert before == (rows(current, accounts), rows(current, decisions))
+    TraceStore(old).close()  # opening migrates
+    assert one(old, "SELECT value FROM meta WHERE key = 'schema_version'") == str(SCHEMA_VERSION)
+    assert (rows(old, accounts), rows(old, decisions)) == before
+    assert rows(old, "SELECT * FROM account_values ORDER BY value_id") == rows(
+        current, "SELECT * FROM account_values ORDER BY value_id")  # (as schema 4 writes them)
+    assert rows(old, "SELECT * FROM value_layouts") == rows(current, "SELECT * FROM value_layouts")
+    cases = [("ACC-00046", 1), ("ACC-00007", 2), ("ACC-01234", 1)]
+    assert [explained(old, a, r) for a, r in cases] == [explained(current, a, r) for a, r in cases]
+    assert one(old, "PRAGMA integrity_check") == "ok"
+    assert "values_3" not in one(old, "SELECT group_concat(sql) FROM sqlite_master")
+    count = one(old, "SELECT count(*) FROM account_values")
+    segment(old)
+    assert one(old, "SELECT count(*) FROM account_values") == count
+    assert values_by_account(old, 1) == values_by_account(old, 3)
+
+
+def test_a_run_stores_each_accounts_values_once_as_arrays_of_its_layout(tmp_path: Path) -> None:
+    store = tmp_path / "t.sqlite"
+    segment(store)
+    (layout,) = rows(store, "SELECT scores, inputs FROM value_layouts")
+    keys = json.loads(layout[1])
+    assert keys == sorted(keys) and "account_id" in keys and "arr" in keys
+    inputs = json.loads(one(store, "SELECT v.inputs FROM account_values v JOIN run_accounts a "
+                            "USING (value_id) WHERE a.account_id = 'ACC-00046'"))
+    shown = json.loads(one(store, "SELECT inputs FROM accounts WHERE account_id = 'ACC-00046'"))
+    assert shown == dict(zip(keys, inputs, strict=True))
+    bytes_per_account = one(store, "PRAGMA page_count") * one(store, "PRAGMA page_size") / 3000
+    assert bytes_per_account < 600  # (schema 3: about 880; the keys were most of it)

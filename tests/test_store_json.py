@@ -1,19 +1,25 @@
 """The trace store's JSON text has one encoder (``texts._json``: orjson, sorted keys,
-compact, text as UTF-8, dates as YYYY-MM-DD): a batch of accounts' texts, made from their
-frame by polars (``account_texts``), is exactly ``_json`` of each account's dicts, and every
-value the reader can give reads back as itself."""
+compact, text as UTF-8, dates as YYYY-MM-DD): a batch of accounts' values, made from their
+frame by polars (``account_texts``) as JSON arrays of their layout's keys, reads back
+through the store's SQL (the views, ``parts.as_objects``) as exactly ``_json`` of each
+account's dicts, and every value the reader can give reads back as itself."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import math
+import sqlite3
+
 import orjson
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tierbook.portfolio.frame import python_column
-from tierbook.trace.texts import _json, account_texts, digests, value_digest
+from tierbook.trace.parts import as_objects
+from tierbook.trace.schema import SCHEMA
+from tierbook.trace.texts import _json, account_texts, digests, layout_of, value_digest
+from tierbook.trace.values import layout_id
 
 FLOATS = [0.0, -0.0, 1e-05, -3.5e-07, 9.99e-05, 0.0001, 1e16, -1.5e300, 5e-324, 0.1 + 0.2,
           1e15, 123456789.125]
@@ -29,6 +35,16 @@ VALUES = st.one_of(SCALARS, st.dictionaries(st.text(max_size=2), SCALARS, max_si
 
 def _read(text: str):
     return json.loads(text)
+
+
+def _stored(texts, input_keys, score_ids, parts) -> tuple[list[str], list[str], int]:
+    """The accounts' scores and inputs as the store gives them back (its views' SQL)."""
+    db = sqlite3.connect(":memory:")
+    db.executescript(SCHEMA)
+    layout = layout_id(db, layout_of(input_keys, score_ids, parts))
+    back = [as_objects(db, layout, s, i)
+            for s, i in zip(texts["scores"].to_list(), texts["inputs"].to_list())]
+    return [s for s, _ in back], [i for _, i in back], layout
 
 
 def _same(a, b) -> bool:
@@ -91,16 +107,17 @@ def test_each_row_is_the_text_of_its_dicts_and_reads_back_as_them(drawn, whole_a
     texts = account_texts(frame, whole, input_keys, score_ids, parts)
     assert texts["account_id"].to_list() == frame["account_id"].to_list()
     rows = list(_rows(frame, whole, input_keys, score_ids, parts))
-    assert texts["scores"].to_list() == [_json(s) for s, _ in rows]
-    assert texts["inputs"].to_list() == [_json(i) for _, i in rows]
-    for (scores, inputs), text in zip(rows, texts["inputs"].to_list()):
+    scores_back, inputs_back, layout = _stored(texts, input_keys, score_ids, parts)
+    assert scores_back == [_json(s) for s, _ in rows]
+    assert inputs_back == [_json(i) for _, i in rows]
+    for (scores, inputs), text in zip(rows, inputs_back):
         back = _read(text)
         assert list(back) == sorted(inputs)  # (keys sorted: one text per content)
         for k, v in inputs.items():
             if not (isinstance(v, float) and not math.isfinite(v)):  # (orjson: null)
                 assert _same(v, back[k])
-    assert digests(texts) == [value_digest(s, i) for s, i in
-                              zip(texts["scores"].to_list(), texts["inputs"].to_list())]
+    assert digests(texts, layout) == [value_digest(layout, s, i) for s, i in
+                                      zip(texts["scores"].to_list(), texts["inputs"].to_list())]
 
 
 def test_the_text_of_plain_rows():
@@ -110,9 +127,12 @@ def test_the_text_of_plain_rows():
                           "ok": [True, False, None], "s": [0.5, 1.0, None],
                           "s:b": [0.5, 1.0, None], "s:a": [0.25, 0.0, 8.19027710167175e-05],
                           "account_id": ["A", "B", "C"]})
-    texts = account_texts(frame, set(), ["arr", "d", "id", "n", "ok"], ["s"],
-                          {"s": [("b", "s:b"), ("a", "s:a")]})
-    inputs, scores = texts["inputs"].to_list(), texts["scores"].to_list()
+    keys, parts = ["arr", "d", "id", "n", "ok"], {"s": [("b", "s:b"), ("a", "s:a")]}
+    texts = account_texts(frame, set(), keys, ["s"], parts)
+    assert texts["inputs"][0] == '[447.65,"2026-01-02","A-1",1,true]'  # (what is stored)
+    assert texts["scores"][0] == '[0.5,[0.25,0.5]]'
+    assert layout_of(keys, ["s"], parts).scores == '["s",["s.parts",["a","b"]]]'
+    scores, inputs, _ = _stored(texts, keys, ["s"], parts)
     assert inputs[0] == '{"arr":447.65,"d":"2026-01-02","id":"A-1","n":1,"ok":true}'
     assert scores[0] == '{"s":0.5,"s.parts":{"a":0.25,"b":0.5}}'
     assert '"id":"Société"' in inputs[1]  # (UTF-8, as the CSV had it)
@@ -135,8 +155,10 @@ def test_a_value_orjson_refuses_is_still_written():
 def test_no_columns():
     frame = pl.DataFrame({"account_id": ["A", "B"]})
     texts = account_texts(frame, set(), [], ["p"], {})
-    assert texts["inputs"].to_list() == ["{}", "{}"]
-    assert texts["scores"].to_list() == ['{"p":null,"p.parts":{}}'] * 2
+    assert texts["inputs"].to_list() == ["[]", "[]"]
+    scores, inputs, _ = _stored(texts, [], ["p"], {})
+    assert inputs == ["{}", "{}"]
+    assert scores == ['{"p":null,"p.parts":{}}'] * 2
 
 
 def test_account_texts_a_missing_column_null():
@@ -145,10 +167,13 @@ def test_account_texts_a_missing_column_null():
     rows = [{"account_id": f"A{i}", "arr": 100.5 * i, "tier": "t", "s": 0.5} for i in range(300)]
     frame = pl.DataFrame(rows).with_columns(pl.col("s").alias("s:a"))
     parts = {"s": [("a", "s:a")]}
-    texts = account_texts(frame, set(), ["account_id", "arr", "tier"], ["s"], parts)
+    keys = ["account_id", "arr", "tier"]
+    texts = account_texts(frame, set(), keys, ["s"], parts)
     assert texts["account_id"].to_list() == [r["account_id"] for r in rows]
-    assert texts["inputs"].to_list() == [
-        _json({k: r[k] for k in ("account_id", "arr", "tier")}) for r in rows]
-    assert texts["scores"].to_list() == [_json({"s": 0.5, "s.parts": {"a": 0.5}})] * 300
-    texts = account_texts(frame.drop("arr"), set(), ["account_id", "arr", "tier"], ["s"], parts)
-    assert texts["inputs"][7] == _json({"account_id": "A7", "arr": None, "tier": "t"})
+    scores, inputs, _ = _stored(texts, keys, ["s"], parts)
+    assert inputs == [_json({k: r[k] for k in keys}) for r in rows]
+    assert scores == [_json({"s": 0.5, "s.parts": {"a": 0.5}})] * 300
+    texts = account_texts(frame.drop("arr"), set(), keys, ["s"], parts)
+    assert texts["inputs"][7] == '["A7",null,"t"]'
+    assert _stored(texts, keys, ["s"], parts)[1][7] == _json(
+        {"account_id": "A7", "arr": None, "tier": "t"})

@@ -13,6 +13,7 @@ from ..ruleset.model import Gate, Ruleset, Waiver
 from ..ruleset.waivers import expired_text, is_expired
 from .capacity import CapacityReport, roll_up
 from .reach import unreachable_note
+from .sums import arr_per_tier
 
 REQUIRED_TRIGGERS = (
     "tier_arr_change",
@@ -120,10 +121,9 @@ def _no_empty_tier(g: Gate, c: GateContext) -> tuple[bool, str]:
 
 def _arr_conserved(g: Gate, c: GateContext) -> tuple[bool, str]:
     tol = float(g.params.get("tolerance", 0.01))
-    by_tier: dict[str, float] = {}
-    for tier, arr in zip(c.evaluation.tiers(), c.evaluation.column(c.arr_field)):
-        by_tier[tier] = by_tier.get(tier, 0.0) + float(arr or 0.0)
-    segmented = sum(by_tier.values())
+    frame = c.evaluation.frame
+    arr = frame[c.arr_field] if c.arr_field in frame.columns else None
+    segmented = sum(total for _, total in arr_per_tier(c.evaluation.tiers(), arr).values())
     diff = abs(segmented - c.input_arr)
     ok = diff <= tol
     why = (

@@ -12,6 +12,7 @@ from .capacity import Calibration, CapacityReport
 from .gates import GateResult
 from .proximity import NearBoundary
 from .reach import Unreachable
+from .sums import arr_per_tier
 
 if TYPE_CHECKING:
     from ..book.of_result import Book
@@ -61,10 +62,13 @@ class SegmentResult:
         return rules if self.overrides is None else self.overrides.tiers(rules)
 
     def tier_summary(self) -> dict[str, dict[str, Any]]:
-        out = {t.id: {"accounts": 0, "arr": 0.0} for t in self.ruleset.tiers}
-        for tier, arr in zip(self.tiers(), self.evaluation.column(self.arr_field)):
-            out[tier]["accounts"] += 1
-            out[tier]["arr"] += float(arr or 0.0)
+        out: dict[str, dict[str, Any]] = {
+            t.id: {"accounts": 0, "arr": 0.0} for t in self.ruleset.tiers
+        }
+        frame = self.evaluation.frame
+        arr = frame[self.arr_field] if self.arr_field in frame.columns else None
+        for tier, (accounts, total) in arr_per_tier(self.tiers(), arr).items():
+            out[tier] = {"accounts": accounts, "arr": total}
         for v in out.values():
             v["arr"] = round(v["arr"], 2)
         return out

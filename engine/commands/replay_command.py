@@ -110,7 +110,7 @@ def replay(
             if inputs is not None and not inputs.empty:
                 from ..trace.run_inputs import write_run_inputs
 
-                write_run_inputs(store, q.run_id, inputs.as_json())
+                write_run_inputs(store.db, q.run_id, inputs.as_json())
             replay_id = state.setdefault("replay_id", q.run_id)
             store.write_movements(replay_id, q.quarter, q.run_id, rows)
 

@@ -83,7 +83,7 @@ def segment_and_store(
         if result.inputs is not None:
             from ..trace.run_inputs import write_run_inputs
 
-            write_run_inputs(store, run_id, result.inputs)
+            write_run_inputs(store.db, run_id, result.inputs)
         try:
             if write is not None:
                 write(result, lambda: store.complete_runs([run_id]))

@@ -68,7 +68,7 @@ def validate(
         try:
             doc = load_file(path, given)
             problems = (
-                overrides_problems(doc, against, as_of, report)
+                overrides_problems(doc, against, as_of, report.warnings)
                 if is_overrides_document(doc.data)
                 else check_file(doc)
             )
@@ -78,7 +78,7 @@ def validate(
         inputs_file = doc is not None and is_inputs_document(doc)
         other_file = doc is not None and (inputs_file or is_overrides_document(doc.data))
         if not problems and doc is not None and not other_file:
-            problems = named_overrides_problems(doc, report, as_of)
+            problems = named_overrides_problems(doc, report.warnings, as_of)
         if not problems and base and doc is not None and not other_file:
             from .review import version_bump_problems  # (git and the base: only with --base)
 

@@ -117,6 +117,14 @@ class Evaluation:
         return tier_of.gather(self.path_of).to_list() if len(tier_of) else []
 
     def account_ids(self) -> list[str]:
+        """Each account's id as text, in account order (one list, kept: not to be changed)."""
+        return self._account_ids
+
+    @cached_property
+    def _account_ids(self) -> list[str]:
+        ids = self.frame["account_id"] if "account_id" in self.frame.columns else None
+        if ids is not None and ids.dtype == pl.String and not ids.null_count():
+            return ids.to_list()
         return [str(v) for v in self.column("account_id")]
 
     @cached_property

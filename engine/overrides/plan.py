@@ -3,12 +3,23 @@ ruleset change would move if an override did not pin them (listed apart from the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ..assess.result import SegmentResult
-    from ..commands.plan import Plan
     from .apply import Applied
+
+
+class Plan(Protocol):
+    """What these read of a plan (``commands.plan.Plan``): its two sides and the accounts
+    an override pins."""
+
+    @property
+    def base(self) -> SegmentResult: ...
+    @property
+    def head(self) -> SegmentResult: ...
+    @property
+    def pinned(self) -> list[dict[str, Any]]: ...
 
 
 def effective(result: SegmentResult) -> dict[str, Applied]:

@@ -12,7 +12,6 @@ from ..ruleset.yamlsafe import Document, load_file
 from .load import check_overrides, named_file
 
 if TYPE_CHECKING:
-    from ..commands.validate import ValidationReport
     from ..ruleset.model import Ruleset
 
 
@@ -20,12 +19,13 @@ def overrides_problems(
     doc: Document,
     ruleset: Ruleset | None,
     as_of: dt.date | None,
-    report: ValidationReport | None = None,
+    warnings: list[Problem] | None = None,
 ) -> list[Problem]:
+    """The file's problems; its expired overrides are added to ``warnings``."""
     found, problems = check_overrides(doc, ruleset)
-    if report is not None and not problems:
+    if warnings is not None and not problems:
         on = as_of or dt.date.today()
-        report.warnings += [
+        warnings += [
             doc.problem(
                 ("overrides", i, "expires"),
                 f"override '{o.id}' expired on {o.expires} (as of {on}): it is ignored; "
@@ -39,7 +39,7 @@ def overrides_problems(
 
 
 def named_overrides_problems(
-    doc: Document, report: ValidationReport, as_of: dt.date | None
+    doc: Document, warnings: list[Problem], as_of: dt.date | None
 ) -> list[Problem]:
     """The overrides file a valid ruleset names, checked against it."""
     # most rulesets name none: then the typed model (built only to check that file
@@ -57,4 +57,4 @@ def named_overrides_problems(
         found = load_file(path)
     except RulesetError as exc:
         return list(exc.problems)
-    return overrides_problems(found, ruleset, as_of, report)
+    return overrides_problems(found, ruleset, as_of, warnings)

@@ -121,7 +121,9 @@ def read_portfolio(
     for inp in absent:
         by_key[inp.id] = pl.Series(inp.id, [inp.default] * n, dtype=dtype_of(inp), strict=False)
     ids = by_key[id_input].to_list() if id_input in by_key else [None] * n
-    _duplicates(file, table, ids, colmap.get(id_input), problems_by_row, earlier or {})
+    _duplicates(
+        file, table, by_key.get(id_input), colmap.get(id_input), problems_by_row, earlier or {}
+    )
     rejects: list[dict[str, Any]] = []
     if problems_by_row:
         rows = sorted(problems_by_row)
@@ -258,33 +260,44 @@ def _bad(problems: list[Problem], col: int | None) -> bool:
 def _duplicates(
     file: str,
     table: Table,
-    ids: list[Any],
+    ids: pl.Series | None,
     id_col: int | None,
     problems_by_row: dict[int, list[Problem]],
     earlier: Mapping[Any, str],
 ) -> None:
-    """An id seen on an earlier row read without a problem (or in ``earlier``)."""
-    if id_col is None:
+    """An id seen on an earlier row read without a problem (or in ``earlier``: ids of the
+    earlier parts of a partitioned portfolio, with where they were first)."""
+    if id_col is None or ids is None:
         return
-    seen: dict[Any, int | str] = dict(earlier)
+    eligible = ids.is_not_null()
+    if problems_by_row:
+        eligible = eligible.scatter(sorted(problems_by_row), False)
+    rows = pl.DataFrame({"id": ids, "row": pl.int_range(len(ids), eager=True)}).filter(eligible)
     header = table.headers[id_col]
-    for r, account_id in enumerate(ids):
-        if account_id is None or r in problems_by_row:
-            continue
-        first = seen.get(account_id)
-        if first is None:
-            seen[account_id] = table.lines[r]
-        else:
-            problems_by_row[r] = [
-                Problem(
-                    file,
-                    table.lines[r],
-                    id_col + 1,
-                    header,
-                    f"duplicate account id '{account_id}' (first on line {first})",
-                    "duplicate-id",
-                )
-            ]
+
+    def repeat(account_id: Any, r: int, first: int | str) -> None:
+        problems_by_row[r] = [
+            Problem(
+                file,
+                table.lines[r],
+                id_col + 1,
+                header,
+                f"duplicate account id '{account_id}' (first on line {first})",
+                "duplicate-id",
+            )
+        ]
+
+    if earlier:
+        before = pl.col("id").is_in(pl.Series(list(earlier), dtype=ids.dtype).implode())
+        for account_id, r in rows.filter(before).iter_rows():
+            repeat(account_id, r, earlier[account_id])
+        rows = rows.filter(~before)
+    again = rows.filter(~pl.col("id").is_first_distinct())
+    if again.is_empty():
+        return
+    first = rows.group_by("id", maintain_order=True).agg(pl.col("row").first().alias("first"))
+    for account_id, r, f in again.join(first, on="id", maintain_order="left").iter_rows():
+        repeat(account_id, r, table.lines[f])
 
 
 def _counts(

@@ -1,7 +1,8 @@
 """A distributed run's per-account rows as Parquet parts beside the SQLite store.
 
 The store keeps the run, its paths, firings and defaults as for any run; its accounts (id,
-path, scores and inputs as the same JSON texts ``account_texts`` gives the SQLite rows) go
+path, layout, scores and inputs as the same JSON arrays ``account_texts`` gives the SQLite
+rows) go
 to ``<store>.parts/run-<id>/part-<n>.parquet``, one part per ``PART_ROWS`` accounts, and
 the store's ``meta`` table names the folder (``account_parts:<run id>``).  A run's parts
 are written before the run is marked complete and removed with the run (prune).
@@ -17,7 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from .texts import account_texts
+from ..errors import StoreError
+from .schema import object_of
+from .texts import account_texts, layout_of
+from .values import layout_id
 
 if TYPE_CHECKING:
     from ..evaluate.run import Evaluation
@@ -48,12 +52,14 @@ def write_parts(
     input_keys = sorted(set(inputs_ids))
     parts = part_names(ev.ruleset)
     whole = whole_as_int(ev.ruleset)
+    layout = layout_id(db, layout_of(input_keys, score_ids, parts))
     for n, start in enumerate(range(0, ev.frame.height, PART_ROWS)):
         frame = ev.frame.slice(start, PART_ROWS)
         texts = account_texts(frame, whole, input_keys, score_ids, parts)
         texts.select(
             "account_id",
             ev.path_of.slice(start, PART_ROWS).cast(pl.Int64).alias("path_id"),
+            pl.lit(layout, pl.Int64).alias("layout_id"),
             "scores",
             "inputs",
         ).write_parquet(folder / f"part-{n:05d}.parquet")
@@ -74,8 +80,23 @@ def _scan(folder: Path) -> pl.LazyFrame:
     return pl.scan_parquet(str(folder / "*.parquet"))
 
 
+def as_objects(db: sqlite3.Connection, layout: int, scores: str, inputs: str) -> tuple[str, str]:
+    """An account's stored scores and inputs (JSON arrays of ``layout``) as the JSON objects
+    the store's views give, by the same SQL."""
+    found = db.execute(
+        "WITH v(scores, inputs) AS (SELECT ?, ?) "
+        f"SELECT {object_of('l.scores', 'v.scores')}, {object_of('l.inputs', 'v.inputs')} "
+        "FROM v, value_layouts l WHERE l.layout_id = ?",
+        (scores, inputs, layout),
+    ).fetchone()
+    if found is None:
+        raise StoreError(f"the store has no layout {layout} of stored values")
+    return str(found[0]), str(found[1])
+
+
 def account_row(folder: Path, account_id: str) -> dict[str, Any] | None:
-    """One account's row (account_id, path_id, scores, inputs), or None."""
+    """One account's row (account_id, path_id, layout_id, scores, inputs: JSON arrays), or
+    None."""
     found = _scan(folder).filter(pl.col("account_id") == account_id).head(1).collect()
     return found.row(0, named=True) if found.height else None
 
@@ -126,12 +147,13 @@ def decision_row(
         (run_id, row["path_id"]),
     ).fetchone()
     path = dict(zip(names, found)) if found else dict.fromkeys(names)
+    scores, inputs = as_objects(db, row["layout_id"], row["scores"], row["inputs"])
     return {
         "run_id": run_id,
         "account_id": row["account_id"],
         **{k: path[k] for k in _PATH_COLUMNS},
-        "scores": row["scores"],
+        "scores": scores,
         **{k: path[k] for k in _PATH_AFTER},
         "path_id": row["path_id"],
-        "inputs": row["inputs"],
+        "inputs": inputs,
     }

@@ -209,6 +209,10 @@ def prune(store: TraceStore, keep: int | None = None, older_than: float | None =
                 "DELETE FROM account_values WHERE value_id NOT IN "
                 "(SELECT value_id FROM run_accounts)"
             ).rowcount
+            db.execute(
+                "DELETE FROM value_layouts WHERE layout_id NOT IN "
+                "(SELECT layout_id FROM account_values)"
+            )
             out.rulesets = db.execute(
                 "DELETE FROM rulesets WHERE sha256 NOT IN (SELECT ruleset_sha256 FROM runs)"
             ).rowcount

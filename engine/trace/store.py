@@ -15,7 +15,6 @@ import os
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +23,8 @@ from .movements import DETAILS_SCHEMA, write_details
 from .reading import StoreReading
 from .run_inputs import RUN_INPUTS_SCHEMA
 from .schema import SCHEMA, SCHEMA_VERSION, migrate
-from .texts import _text, account_texts, digests, row_fields
+from .texts import _text, row_fields
+from .values import write_values
 
 if TYPE_CHECKING:
     from ..evaluate.run import Evaluation
@@ -40,7 +40,6 @@ def default_path() -> Path:
 
 BUSY_SECONDS = 60.0  # how long to wait for another process's write before giving up
 PAGE_SIZE = 16384  # bytes, for a store created here
-CACHE_KIB = 65536  # SQLite's page cache while a run's rows are written
 
 
 class TraceStore(StoreReading):
@@ -204,7 +203,7 @@ class TraceStore(StoreReading):
                 if parts:
                     write_parts(self.db, self.path, run_id, ev, *row_fields(ev.ruleset))
                 else:
-                    self.write_evaluated(run_id, ev, *row_fields(ev.ruleset))
+                    write_values(self.db, run_id, ev, *row_fields(ev.ruleset))
                 if complete:
                     self.finish_run(run_id, ev.frame.height)
                 else:
@@ -300,61 +299,6 @@ class TraceStore(StoreReading):
             for account_id in ([""] if ids is None else ids)
         ]
         self.db.executemany("INSERT OR IGNORE INTO run_defaults VALUES (?, ?, ?)", rows)
-
-    def write_evaluated(
-        self,
-        run_id: int,
-        ev: Evaluation,
-        inputs_ids: list[str],
-        score_ids: list[str],
-        batch: int = 20000,
-    ) -> None:
-        """One `accounts` row per evaluated account: its path, its scores with their parts,
-        and its inputs and derived values, as JSON objects with sorted keys
-        (``account_texts``), written ``batch`` accounts at a time from the evaluation's
-        frame, so that a million accounts never sit in memory twice as text."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        from ..evaluate.values import part_names, whole_as_int
-
-        input_keys = sorted(set(inputs_ids))
-        parts = part_names(ev.ruleset)
-        whole = whole_as_int(ev.ruleset)
-
-        def rows(start: int) -> tuple[list[bytes], list[str], list[str], list[str], list[int]]:
-            texts = account_texts(ev.frame.slice(start, batch), whole, input_keys, score_ids, parts)
-            # each distinct (scores, inputs) once in the store, found again by its digest:
-            # an account whose values an earlier run (or account) stored shares that row
-            return (
-                digests(texts),
-                texts["scores"].to_list(),
-                texts["inputs"].to_list(),
-                texts["account_id"].to_list(),
-                ev.path_of.slice(start, batch).to_list(),
-            )
-
-        # the next batch's rows are made (polars, hashing) while SQLite writes this one's
-        # (sqlite3 lets go of the GIL in a statement); a page cache that holds the digests'
-        # index (random order; ~30 MB for 1M accounts) spares re-reading its pages
-        self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-        starts = range(0, ev.frame.height, batch)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            coming = pool.submit(rows, starts[0]) if starts else None
-            for following in [*starts[1:], None]:
-                if coming is None:
-                    break
-                keys, scores, inputs, ids, paths = coming.result()
-                coming = pool.submit(rows, following) if following is not None else None
-                self.db.executemany(
-                    "INSERT OR IGNORE INTO account_values (digest, scores, inputs) "
-                    "VALUES (?, ?, ?)",
-                    zip(keys, scores, inputs),
-                )
-                self.db.executemany(
-                    "INSERT INTO run_accounts VALUES (?, ?, ?, "
-                    "(SELECT value_id FROM account_values WHERE digest = ?))",
-                    zip(repeat(run_id), ids, paths, keys),
-                )
 
     def finish_run(self, run_id: int, account_count: int) -> None:
         self.db.execute(
