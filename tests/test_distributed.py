@@ -359,3 +359,60 @@ def test_a_distributed_runs_accounts_are_parquet_parts_explain_and_runs_read(
         assert db.execute(
             "SELECT count(*) FROM meta WHERE key LIKE 'account_parts:%'"
         ).fetchone() == (0,)
+
+
+def _with_a_repeat(tmp_path: Path) -> tuple[Path, str]:
+    """The sample with its second account's row again on the last line (another range)."""
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "repeat.csv"
+    path.write_text("\n".join([*lines, lines[2]]) + "\n", encoding="utf-8")
+    return path, lines[2].split(",")[0]
+
+
+def test_with_skip_an_id_repeated_in_a_later_range_is_set_aside_as_one_machine_does(
+    tmp_path: Path, scheduler: str
+) -> None:
+    repeat, account = _with_a_repeat(tmp_path)
+    for fmt in ([], ["--format", "json"]):
+        given = [str(RULESETS[0]), str(repeat), "--on-error", "skip", *fmt]
+        one = _segment(*given, "--out", "one", "--store", "one.sqlite")
+        many = _segment(*given, "--out", "many", "--store", "many.sqlite", "--scheduler", scheduler)
+        assert many[0] == one[0]
+        assert many[1].replace("wrote many", "wrote one ") == one[1]
+        assert many[2].replace("many.sqlite", "one.sqlite") == one[2]
+    assert _files(tmp_path / "many") == _files(tmp_path / "one")
+    rejects = (tmp_path / "many" / "rejects.csv").read_text(encoding="utf-8")
+    assert f"duplicate account id '{account}' (first on line 3)" in rejects
+    assert _store_rows(tmp_path / "many.sqlite") == _store_rows(tmp_path / "one.sqlite")
+
+
+def test_with_skip_an_id_repeated_in_a_later_part_is_a_reject_naming_both_parts(
+    tmp_path: Path, scheduler: str
+) -> None:
+    repeat, account = _with_a_repeat(tmp_path)
+    folder = _parts(tmp_path, repeat, [1000, 1000])
+    given = [str(RULESETS[0]), "--on-error", "skip", "--store", "s.sqlite"]
+    one = _segment(*given[:1], str(repeat), *given[1:], "--out", "one")
+    many = _segment(*given[:1], str(folder), *given[1:], "--out", "many", "--scheduler", scheduler)
+    assert many[0] == one[0]
+    rejects = (tmp_path / "many" / "rejects.csv").read_text(encoding="utf-8")
+    lines = len((folder / "part-02.csv").read_text(encoding="utf-8").splitlines())
+    assert (
+        f"{folder / 'part-02.csv'}:{lines}:1: account_id: duplicate account id '{account}' "
+        f"(first on line 3 of {folder / 'part-00.csv'})" in rejects
+    )
+    for name in ("accounts.csv", "accounts.jsonl"):
+        assert (tmp_path / "many" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+
+
+def test_plan_with_skip_sets_a_repeat_in_a_later_range_aside_too(
+    tmp_path: Path, scheduler: str
+) -> None:
+    repeat, _ = _with_a_repeat(tmp_path)
+    head = Path(__file__).parent / "golden" / "plan" / "head.yaml"
+    args = ["plan", "--base", "cs-segmentation-model", "--head", str(head), str(repeat)]
+    args += ["--format", "json", "--as-of", AS_OF, "--engine", "native", "--on-error", "skip"]
+    one = CliRunner().invoke(main, [*args, "--store", "one.sqlite"])
+    many = CliRunner().invoke(main, [*args, "--store", "many.sqlite", "--scheduler", scheduler])
+    assert (many.exit_code, many.stdout) == (one.exit_code, one.stdout)
+    assert "in 1 rejected row(s)" in one.stdout  # (the repeat)

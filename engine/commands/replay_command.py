@@ -15,7 +15,9 @@ from .stored_run import store_outside
 
 if TYPE_CHECKING:
     from ..assess.replay_result import Quarter, Replay
+    from ..distributed.book import HeldBook
     from ..evaluate.run import Evaluation
+    from ..ruleset.model import Ruleset
     from ..sources.model import RunInputs
     from .replay import PartsOf
 
@@ -60,51 +62,59 @@ def replay(
     accounts_path = accounts or sample_portfolio()
     events_file = events_path or sample_events()
     shown = events_path or SAMPLE_EVENTS
-    try:
-        if inputs is not None and not inputs.empty:
-            ruleset = prepare_ruleset(ruleset, inputs)
-        portfolio, _ = read_accounts(
-            accounts_path,
-            ruleset,
-            inputs,
-            as_of=as_of,
-            on_error=on_error,
-            display=accounts or SAMPLE_PORTFOLIO,
-        )
-        book = portfolio.accounts
-    except DataError as exc:
-        if not empty_book(exc):
-            raise
-        book = []  # a replay may start from an empty book: its accounts come as new_account
-    events, skipped = read_events(events_file, shown, on_error=on_error)
-    digest = hashlib.sha256(Path(events_file).read_bytes()).hexdigest()
-    store = TraceStore(store_path)
-    state: dict[str, Any] = {}
-    run_ids: list[int] = []  # each quarter's run, kept incomplete until the replay is done
 
-    def on_quarter(q: Quarter, ev: Evaluation) -> None:
-        rows = movement_rows(q, ev, ruleset.role("arr") or "arr")
-        if pins is not None:
-            pins.annotate(q.quarter, rows)
-        q.run_id = store.write_run(
-            ev,
-            ruleset_text=text,
-            input_file=shown,
-            input_sha256=digest,
-            command="replay",
-            label=q.quarter,
-            complete=False,
-        )
-        run_ids.append(q.run_id)
-        if inputs is not None and not inputs.empty:
-            from ..trace.run_inputs import write_run_inputs
+    def run(client: Any) -> Replay:  # (``client``: the cluster's, or None)
+        nonlocal ruleset
+        held = None
+        try:
+            if inputs is not None and not inputs.empty:
+                ruleset = prepare_ruleset(ruleset, inputs)
+            if client is not None and is_parted(accounts_path):
+                held = read_held(client, accounts_path, accounts or SAMPLE_PORTFOLIO, ruleset)
+                book = [] if held is None else held.stand_in()
+            else:
+                portfolio, _ = read_accounts(
+                    accounts_path,
+                    ruleset,
+                    inputs,
+                    as_of=as_of,
+                    on_error=on_error,
+                    display=accounts or SAMPLE_PORTFOLIO,
+                )
+                book = portfolio.accounts
+        except DataError as exc:
+            if not empty_book(exc):
+                raise
+            book = []  # a replay may start from an empty book: its accounts come as new_account
+        events, skipped = read_events(events_file, shown, on_error=on_error)
+        digest = hashlib.sha256(Path(events_file).read_bytes()).hexdigest()
+        store = TraceStore(store_path)
+        state: dict[str, Any] = {}
+        run_ids: list[int] = []  # each quarter's run, kept incomplete until the replay is done
 
-            write_run_inputs(store.db, q.run_id, inputs.as_json())
-        replay_id = state.setdefault("replay_id", q.run_id)
-        store.write_movements(replay_id, q.quarter, q.run_id, rows)
+        def on_quarter(q: Quarter, ev: Evaluation) -> None:
+            rows = movement_rows(q, ev, ruleset.role("arr") or "arr")
+            if pins is not None:
+                pins.annotate(q.quarter, rows)
+            q.run_id = store.write_run(
+                ev,
+                ruleset_text=text,
+                input_file=shown,
+                input_sha256=digest,
+                command="replay",
+                label=q.quarter,
+                complete=False,
+                parts=bool(scheduler),  # (a distributed replay's accounts: Parquet parts)
+            )
+            run_ids.append(q.run_id)
+            if inputs is not None and not inputs.empty:
+                from ..trace.run_inputs import write_run_inputs
 
-    try:
-        with on_cluster(scheduler) as parts:
+                write_run_inputs(store.db, q.run_id, inputs.as_json())
+            replay_id = state.setdefault("replay_id", q.run_id)
+            store.write_movements(replay_id, q.quarter, q.run_id, rows)
+
+        try:
             result = run_replay(
                 ruleset,
                 book,
@@ -117,39 +127,64 @@ def replay(
                 skipped=skipped,
                 on_quarter=on_quarter,
                 pins=pins,
-                parts=parts,
+                parts=None if client is None else cluster_parts(client, held),
             )
-        if not result.quarters:  # (every event skipped: bad, or before the start date)
-            why = f"no quarter to replay: all {len(result.skipped)} event(s) were skipped"
-            raise DataError(why, [Problem(shown, 0, 0, "", why, "no-events")])
-        result.replay_id = state.get("replay_id")
+            if not result.quarters:  # (every event skipped: bad, or before the start date)
+                why = f"no quarter to replay: all {len(result.skipped)} event(s) were skipped"
+                raise DataError(why, [Problem(shown, 0, 0, "", why, "no-events")])
+            result.replay_id = state.get("replay_id")
 
-        def commit() -> None:  # every quarter complete together, with the files, or none
-            store.complete_runs(run_ids)
+            def commit() -> None:  # every quarter complete together, with the files, or none
+                store.complete_runs(run_ids)
 
-        if out_dir:
-            _write_replay(result, out_dir, chart, commit)
-        else:
-            commit()
-    except BaseException:
-        store.fail_runs(run_ids)
-        raise
-    finally:
-        store.close()
-    return result
+            if out_dir:
+                _write_replay(result, out_dir, chart, commit)
+            else:
+                commit()
+        except BaseException:
+            store.fail_runs(run_ids)
+            raise
+        finally:
+            store.close()
+        return result
+
+    def read_held(client: Any, path: str, display: str, rs: Ruleset) -> HeldBook | None:
+        """A folder or glob of parts read on the workers (None: no accounts)."""
+        from ..distributed.book import HeldBook as Held
+        from ..distributed.book import read_book
+        from ..distributed.parts import partitioned
+
+        held = read_book(client, partitioned(path, display, 1), rs, on_error)
+        return held if isinstance(held, Held) else None
+
+    with on_cluster(scheduler) as client:
+        return run(client)
+
+
+def cluster_parts(client: Any, held: HeldBook | None) -> PartsOf:
+    from ..distributed.replay import cluster_parts as on_workers
+
+    parts: PartsOf = on_workers(client, held)
+    return parts
+
+
+def is_parted(path: str) -> bool:
+    from ..distributed.parts import is_parted as parted
+
+    return parted(path)
 
 
 @contextmanager
-def on_cluster(scheduler: str | None) -> Iterator[PartsOf | None]:
-    """The replay's parts on a Dask cluster (``scheduler``), or None: on this machine."""
+def on_cluster(scheduler: str | None) -> Iterator[Any]:
+    """A client of the Dask cluster the replay's parts are held on (``scheduler``), or
+    None: on this machine."""
     if not scheduler:
         yield None
         return
     from ..distributed.cluster import connect
-    from ..distributed.replay import cluster_parts
 
     with connect(scheduler) as client:
-        yield cluster_parts(client)
+        yield client
 
 
 def empty_book(exc: DataError) -> bool:

@@ -56,11 +56,16 @@ def _not_found(display: str, message: str, code: str) -> DataError:
     return DataError(message, [Problem(display, 0, 0, "", message, code)])
 
 
+def is_parted(path: str) -> bool:
+    """Whether ``path`` names a portfolio in parts: a folder, or a glob pattern."""
+    return Path(path).is_dir() or any(ch in path for ch in "*?[")
+
+
 def partitioned(path: str, display: str, splits: int) -> Portfolio:
     """The parts of a folder (its portfolio files, sorted by name), of a glob pattern, or
     of one file cut into ``splits`` ranges (a Parquet file is one part)."""
     p = Path(path)
-    if p.is_dir() or any(ch in path for ch in "*?["):
+    if is_parted(path):
         files = (
             sorted(str(f) for f in p.iterdir() if f.suffix.lower() in SUFFIXES)
             if p.is_dir()

@@ -33,6 +33,7 @@ from ..evaluate.run import Evaluation, evaluate_classes
 from ..network.compile import compile_network
 from ..portfolio.events import Event
 from ..ruleset.model import Ruleset
+from .book import BookPart, HeldBook, accounts_of
 from .run import RETRIES, ClusterError, united
 
 
@@ -43,18 +44,31 @@ class Failed:
     error: TierbookError
 
 
-def _new_part(
-    ruleset: Ruleset,
-    accounts: Sequence[dict[str, Any]],
-    engine: str,
-    memo: bool,
-    on_error: str,
-    events_file: str,
-    pins: Any,
-) -> tuple[Part, None]:
+def _new_part(given: tuple[Any, ...], accounts: Sequence[dict[str, Any]]) -> tuple[Part, None]:
+    """``given``: the ruleset, engine, memo, on_error, events file and pins."""
+    ruleset, engine, memo, on_error, events_file, pins = given
     part = Part(ruleset, accounts, engine, memo, on_error, events_file, pins)
     part.steps = 0  # type: ignore[attr-defined]
     return part, None
+
+
+def _new_held_part(
+    given: tuple[Any, ...], pieces: Sequence[tuple[BookPart, int, int]]
+) -> tuple[Part, None]:
+    """A part of accounts read on the workers (``book``): ranges of their reads."""
+    return _new_part(given, accounts_of(pieces))
+
+
+def _pieces(held: HeldBook, start: int, stop: int) -> list[tuple[Any, int, int]]:
+    """The book's accounts ``start``-``stop`` as ranges of the parts' reads (futures)."""
+    out = []
+    at = 0
+    for read, ids in zip(held.reads, held.ids):
+        lo, hi = max(start - at, 0), min(stop - at, len(ids))
+        if lo < hi:
+            out.append((read, lo, hi))
+        at += len(ids)
+    return out
 
 
 def _call(prev: tuple[Part, Any], step: int, method: str, *args: Any) -> tuple[Part, Any]:
@@ -90,7 +104,9 @@ class DaskParts:
         on_error: str,
         events_file: str,
         pins: Any,
+        held: HeldBook | None = None,
     ) -> None:
+        """``held``: the accounts read on the workers (``accounts`` then their ids only)."""
         self.client, self.rs, self.engine, self.memo = client, ruleset, engine, memo
         self.workers = sorted(client.scheduler_info().get("workers", {})) or [None]
         n = len(self.workers)
@@ -98,18 +114,11 @@ class DaskParts:
         self.part_of = {
             str(a["account_id"]): k for k in range(n) for a in accounts[cuts[k] : cuts[k + 1]]
         }
+        given = (ruleset, engine, memo, on_error, events_file, pins)
         self.states = [
-            self._submit(
-                k,
-                _new_part,
-                ruleset,
-                accounts[cuts[k] : cuts[k + 1]],
-                engine,
-                memo,
-                on_error,
-                events_file,
-                pins,
-            )
+            self._submit(k, _new_part, given, accounts[cuts[k] : cuts[k + 1]])
+            if held is None
+            else self._submit(k, _new_held_part, given, _pieces(held, cuts[k], cuts[k + 1]))
             for k in range(n)
         ]
         self.steps = [0] * n
@@ -218,8 +227,9 @@ class DaskParts:
         return evaluate_classes(self.rs, network, frame, classes, as_of, self.engine, self.memo)
 
 
-def cluster_parts(client: Any) -> Any:
-    """``commands.replay.replay``'s ``parts``: the book on ``client``'s workers."""
+def cluster_parts(client: Any, held: HeldBook | None = None) -> Any:
+    """``commands.replay.replay``'s ``parts``: the book on ``client``'s workers (``held``:
+    read there, ``book.read_book``)."""
 
     def make(
         ruleset: Ruleset,
@@ -230,6 +240,6 @@ def cluster_parts(client: Any) -> Any:
         events_file: str,
         pins: Any,
     ) -> DaskParts:
-        return DaskParts(client, ruleset, accounts, engine, memo, on_error, events_file, pins)
+        return DaskParts(client, ruleset, accounts, engine, memo, on_error, events_file, pins, held)
 
     return make

@@ -34,6 +34,7 @@ from ..portfolio.frame import MAX_PROBLEMS, Portfolio
 from ..ruleset.model import Ruleset
 from .cluster import connect
 from .parts import partitioned
+from .repeats import repeats_across
 from .worker import PartSummary, SetAside, part_classes, read_part, summarize
 
 RETRIES = 3  # a task is tried this many times more when it fails or its worker is lost
@@ -83,16 +84,36 @@ def _run(
     progress: Callable[[int], None] | None,
 ) -> tuple[Portfolio, Evaluation]:
     parts = source.parts
-    reads = [
-        client.submit(
-            read_part, i, part, ruleset, as_of, on_error, set_aside, retries=RETRIES, pure=False
+
+    def read(k: int, earlier: dict[Any, str] | None = None) -> Any:
+        return client.submit(
+            read_part,
+            k,
+            parts[k],
+            ruleset,
+            as_of,
+            on_error,
+            set_aside,
+            earlier,
+            retries=RETRIES,
+            pure=False,
         )
-        for i, part in enumerate(parts)
-    ]
+
+    def summaries_of(futures: list[Any]) -> list[PartSummary]:
+        found: list[PartSummary] = client.gather(
+            [client.submit(summarize, r, overs, retries=RETRIES, pure=False) for r in futures]
+        )
+        return found
+
+    reads = [read(k) for k in range(len(parts))]
     overs = sorted({bs.over for bs in ruleset.bands})
-    summaries: list[PartSummary] = client.gather(
-        [client.submit(summarize, r, overs, retries=RETRIES, pure=False) for r in reads]
-    )
+    summaries = summaries_of(reads)
+    again = [(k, r) for k, r in enumerate(repeats_across([s.seen for s in summaries])) if r]
+    if again:  # (--on-error skip: read again, told the ids of earlier parts they repeat)
+        for k, earlier in again:
+            reads[k] = read(k, earlier)
+        for (k, _), s in zip(again, summaries_of([reads[k] for k, _ in again])):
+            summaries[k] = s
     portfolio = merged_portfolio(source.display, source.sha256, summaries, on_error)
     banded = {
         over: pl.concat([s.banded[over] for s in summaries if over in s.banded]).to_list()
@@ -159,7 +180,7 @@ def merged_portfolio(
     for stage in ("read", "place"):
         failed = [s.error for s in summaries if s.error is not None and s.stage == stage]
         if failed:
-            raise _merged_error(display, stage, failed)
+            raise merged_error(display, stage, failed)
     read = [s.portfolio for s in summaries if s.portfolio is not None]
     if not read:
         raise DataError("no accounts", [Problem(display, 2, 1, "", "no account rows", "empty")])
@@ -198,7 +219,7 @@ def _position(order: list[str]) -> Callable[[str], int]:
     return lambda key: order.index(key) if key in order else len(order)
 
 
-def _merged_error(display: str, stage: str, errors: Sequence[DataError]) -> DataError:
+def merged_error(display: str, stage: str, errors: Sequence[DataError]) -> DataError:
     if stage == "place":
         count = 0
         for e in errors:

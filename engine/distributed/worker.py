@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import polars as pl
 
@@ -21,6 +22,7 @@ from ..network.compile import compile_network
 from ..portfolio.frame import Portfolio, read_portfolio
 from ..ruleset.model import Ruleset
 from .parts import Part, readable
+from .repeats import Seen
 
 SetAside = Callable[[Ruleset, Portfolio, pl.DataFrame, str], pl.DataFrame]
 
@@ -37,6 +39,7 @@ class PartRead:
     stage: str = ""  # "read" or "place": where the error came from
     empty: bool = False  # a range or part with no account records
     id_column: int = 0
+    seen: Seen | None = None  # (--on-error skip) its accounts read, for ids repeated later
 
 
 @dataclass
@@ -52,14 +55,24 @@ class PartSummary:
     height: int
     banded: dict[str, pl.Series]
     id_column: int = 0  # the account id's column (1-based), for messages
+    seen: Seen | None = None
 
 
 def read_part(
-    index: int, part: Part, ruleset: Ruleset, as_of: dt.date, on_error: str, set_aside: SetAside
+    index: int,
+    part: Part,
+    ruleset: Ruleset,
+    as_of: dt.date,
+    on_error: str,
+    set_aside: SetAside,
+    earlier: dict[Any, str] | None = None,
 ) -> PartRead:
+    """``earlier``: ids of earlier parts this one repeats, with where they were first."""
     with readable(part) as path:
         try:
-            portfolio = read_portfolio(path, ruleset, on_error=on_error, display=part.display)
+            portfolio = read_portfolio(
+                path, ruleset, on_error=on_error, display=part.display, earlier=earlier
+            )
         except DataError as exc:
             only = exc.problems[0] if len(exc.problems) == 1 else None
             empty = only is not None and only.code == "empty"
@@ -67,6 +80,11 @@ def read_part(
             return PartRead(index, None, None, None if empty else exc, "read", empty)
         id_column = _id_column(path, ruleset, portfolio)
     portfolio.sha256 = ""
+    seen = None
+    if on_error == "skip":  # (the ids as read: before any account is set aside as unplaceable)
+        id_input = ruleset.role("account_id") or "account_id"
+        ids = portfolio.frame[id_input if id_input in portfolio.frame.columns else "account_id"]
+        seen = Seen(part.display, ids.to_list(), list(portfolio.rows))
     try:
         frame = set_aside(
             ruleset, portfolio, with_values(ruleset, portfolio.frame, as_of), on_error
@@ -74,7 +92,7 @@ def read_part(
     except DataError as exc:
         return PartRead(index, None, None, exc, "place")
     found = replace(portfolio, frame=portfolio.frame.clear())
-    return PartRead(index, frame, found, id_column=id_column)
+    return PartRead(index, frame, found, id_column=id_column, seen=seen)
 
 
 def summarize(read: PartRead, overs: list[str]) -> PartSummary:
@@ -93,6 +111,7 @@ def summarize(read: PartRead, overs: list[str]) -> PartSummary:
         0 if frame is None else frame.height,
         banded,
         read.id_column,
+        read.seen,
     )
 
 

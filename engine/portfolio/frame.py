@@ -85,9 +85,12 @@ def read_portfolio(
     ruleset: Ruleset,
     on_error: str = "fail",
     display: str | None = None,
+    earlier: Mapping[Any, str] | None = None,
 ) -> Portfolio:
     """The accounts of a portfolio file as a frame of typed inputs (``Portfolio.frame``),
-    every problem located; bad rows reported (``on_error='fail'``) or set aside."""
+    every problem located; bad rows reported (``on_error='fail'``) or set aside.
+    ``earlier``: ids read before this file (a partitioned portfolio's earlier parts), each
+    with where it was first ("2 of part-00.csv"): a row repeating one is a duplicate."""
     file = display or path
     table = read_table(
         path, file, lambda headers: list(match_columns(ruleset, headers)[0].values())
@@ -118,7 +121,9 @@ def read_portfolio(
     for inp in absent:
         by_key[inp.id] = pl.Series(inp.id, [inp.default] * n, dtype=dtype_of(inp), strict=False)
     ids = by_key[id_input].to_list() if id_input in by_key else [None] * n
-    _duplicates(file, table, by_key.get(id_input), colmap.get(id_input), problems_by_row)
+    _duplicates(
+        file, table, by_key.get(id_input), colmap.get(id_input), problems_by_row, earlier or {}
+    )
     rejects: list[dict[str, Any]] = []
     if problems_by_row:
         rows = sorted(problems_by_row)
@@ -258,30 +263,41 @@ def _duplicates(
     ids: pl.Series | None,
     id_col: int | None,
     problems_by_row: dict[int, list[Problem]],
+    earlier: Mapping[Any, str],
 ) -> None:
-    """An id seen on an earlier row read without a problem."""
+    """An id seen on an earlier row read without a problem (or in ``earlier``: ids of the
+    earlier parts of a partitioned portfolio, with where they were first)."""
     if id_col is None or ids is None:
         return
     eligible = ids.is_not_null()
     if problems_by_row:
         eligible = eligible.scatter(sorted(problems_by_row), False)
     rows = pl.DataFrame({"id": ids, "row": pl.int_range(len(ids), eager=True)}).filter(eligible)
-    again = rows.filter(~pl.col("id").is_first_distinct())
-    if again.is_empty():
-        return
-    first = rows.group_by("id", maintain_order=True).agg(pl.col("row").first().alias("first"))
     header = table.headers[id_col]
-    for account_id, r, f in again.join(first, on="id", maintain_order="left").iter_rows():
+
+    def repeat(account_id: Any, r: int, first: int | str) -> None:
         problems_by_row[r] = [
             Problem(
                 file,
                 table.lines[r],
                 id_col + 1,
                 header,
-                f"duplicate account id '{account_id}' (first on line {table.lines[f]})",
+                f"duplicate account id '{account_id}' (first on line {first})",
                 "duplicate-id",
             )
         ]
+
+    if earlier:
+        before = pl.col("id").is_in(pl.Series(list(earlier), dtype=ids.dtype).implode())
+        for account_id, r in rows.filter(before).iter_rows():
+            repeat(account_id, r, earlier[account_id])
+        rows = rows.filter(~before)
+    again = rows.filter(~pl.col("id").is_first_distinct())
+    if again.is_empty():
+        return
+    first = rows.group_by("id", maintain_order=True).agg(pl.col("row").first().alias("first"))
+    for account_id, r, f in again.join(first, on="id", maintain_order="left").iter_rows():
+        repeat(account_id, r, table.lines[f])
 
 
 def _counts(

@@ -232,10 +232,26 @@ class StoreReading:
                 raise StoreError(f"no account '{account_id}' in replay {replay}{hint}")
         finally:
             self.db.row_factory = None
+        self._flags_from_parts(rows, account_id)
         for r in rows:
             r["flags"] = json.loads(r["flags"]) if r["flags"] else []
             read_details(r)
         return rows
+
+    def _flags_from_parts(self, rows: list[dict[str, Any]], account_id: str) -> None:
+        """The flags of the quarters whose run keeps its accounts in Parquet parts (a
+        distributed replay's): the path the account's row there names."""
+        from .parts import account_row, parts_of
+
+        for r in rows:
+            folder = parts_of(self.db, self.path, r["run_id"])
+            found = None if folder is None else account_row(folder, account_id)
+            if found is not None:
+                flags = self.db.execute(
+                    "SELECT flags FROM paths WHERE run_id=? AND path_id=?",
+                    (r["run_id"], found["path_id"]),
+                ).fetchone()
+                r["flags"] = flags[0] if flags else None
 
 
 def _decoded(row: dict[str, Any], firings: list[dict[str, Any]]) -> dict[str, Any]:
