@@ -6,6 +6,7 @@ account's dicts, and every value the reader can give reads back as itself."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -39,11 +40,11 @@ def _read(text: str):
 
 def _stored(texts, input_keys, score_ids, parts) -> tuple[list[str], list[str], int]:
     """The accounts' scores and inputs as the store gives them back (its views' SQL)."""
-    db = sqlite3.connect(":memory:")
-    db.executescript(SCHEMA)
-    layout = layout_id(db, layout_of(input_keys, score_ids, parts))
-    back = [as_objects(db, layout, s, i)
-            for s, i in zip(texts["scores"].to_list(), texts["inputs"].to_list())]
+    with contextlib.closing(sqlite3.connect(":memory:")) as db:
+        db.executescript(SCHEMA)
+        layout = layout_id(db, layout_of(input_keys, score_ids, parts))
+        back = [as_objects(db, layout, s, i)
+                for s, i in zip(texts["scores"].to_list(), texts["inputs"].to_list())]
     return [s for s, _ in back], [i for _, i in back], layout
 
 
