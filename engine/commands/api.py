@@ -126,7 +126,7 @@ def segment(
         progress=progress,
         overrides=overrides_for(ruleset, overrides),
         inputs=inputs,
-        write=(lambda r, commit: write_outputs(r, out_dir, chart=chart, commit=commit))
+        write=(lambda r, writing: write_outputs(r, out_dir, chart=chart, writing=writing))
         if out_dir
         else None,
         scheduler=scheduler,

@@ -14,12 +14,23 @@ import glob
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DataError
 
 TMP = "tierbook-tmp"  # a folder being written
 OLD = "tierbook-old"  # the previous folder, set aside while the new one is swapped in
+
+
+@dataclass(frozen=True)
+class Writing:
+    """What a command writing a stored run's files is given: ``stored()`` waits until the
+    run's rows are in the store and gives its id (set on the result too, for the files
+    that read the run back); ``commit()``, once the files are in place, marks it complete."""
+
+    stored: Callable[[], int]
+    commit: Callable[[], None]
 
 
 def scratch(target: Path, kind: str, pid: int | None = None) -> Path:

@@ -36,7 +36,7 @@ from ..report.segment_json import segment_json
 from ..ruleset.model import Ruleset
 from ..sources.apply import prepare_ruleset, read_accounts
 from ..sources.model import RunInputs, run_inputs_json
-from .outfolder import atomic_folder
+from .outfolder import Writing, atomic_folder
 
 
 def segment(
@@ -213,10 +213,11 @@ def write_outputs(
     result: SegmentResult,
     out_dir: str,
     chart: bool = True,
-    commit: Callable[[], None] | None = None,
+    writing: Writing | None = None,
 ) -> None:
     """All files, written to a temporary folder and then swapped in (``outfolder``);
-    ``commit``: what must succeed with the swap (the stored run marked complete)."""
+    ``writing``: the stored run being written meanwhile, waited for before report.html
+    (which embeds traces read back from it), and marked complete with the swap."""
 
     def write(tmp: Path) -> None:
         account_files.write_csv(result, str(tmp / "accounts.csv"))
@@ -228,12 +229,14 @@ def write_outputs(
 
         text("model.md", report.model_markdown(result))
         text("report.json", json.dumps(doc, indent=2) + "\n")
-        write_segment_page(result, doc, str(tmp / "report.html"))
         if result.rejects:
             text("rejects.csv", report.rejects_csv(result.rejects))
         book_report.write_changes_csv(result, str(tmp / "changes.csv"))
         if chart:
             chart_file.tier_chart_png(result, str(tmp / "tiers.png"))
+        if writing is not None:
+            writing.stored()
+        write_segment_page(result, doc, str(tmp / "report.html"))
 
-    atomic_folder(out_dir, write, commit)
+    atomic_folder(out_dir, write, writing.commit if writing is not None else None)
     result.out_dir = str(Path(out_dir))

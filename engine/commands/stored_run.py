@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from .inputs import SAMPLE_PORTFOLIO, sample_portfolio
+from .outfolder import Writing
 
 if TYPE_CHECKING:
     from ..assess.result import SegmentResult
     from ..overrides.model import Overrides
     from ..ruleset.model import Ruleset
     from ..sources.model import RunInputs
+    from ..trace.store import TraceStore
 
 
 def segment_and_store(
@@ -32,16 +35,16 @@ def segment_and_store(
     command: str,
     label: str = "",
     progress: Callable[[int], None] | None = None,
-    write: Callable[[SegmentResult, Callable[[], None]], None] | None = None,
+    write: Callable[[SegmentResult, Writing], None] | None = None,
     overrides: Overrides | None = None,
     inputs: RunInputs | None = None,
     scheduler: str | None = None,
 ) -> SegmentResult:
     """Segment, then keep the run in the trace store and write the files (if asked),
     together: the store is checked before anything else; the run's rows go in as an
-    incomplete run, ``write(result, commit)`` stages the files and swaps them in, and
-    ``commit`` marks the run complete; if any step fails the run is marked failed and the
-    previous files stay."""
+    incomplete run while ``write(result, writing)`` stages the files (``Writing``) and
+    swaps them in, and ``writing.commit`` marks the run complete; if any step fails the run
+    is marked failed and the previous files stay."""
     from ..trace.preflight import check_store
     from ..trace.store import TraceStore, default_path
     from .segment import segment as run_segment
@@ -64,18 +67,50 @@ def segment_and_store(
     )
     store = TraceStore(path)
     try:
-        run_id = store.write_run(
-            result.evaluation,
-            ruleset_text=text,
-            input_file=result.input_file,
-            input_sha256=result.input_sha256,
-            command=command,
-            label=label,
-            complete=False,
-            defaults=result.defaults,
-            parts=bool(scheduler),
-        )
-        result.run_id, result.store_path = run_id, str(Path(path))  # (report.html reads it)
+        # the run's rows go in on a thread of their own while the files are made: SQLite
+        # lets go of the GIL while it writes, and so does polars writing the account files
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store") as pool:
+            kept = pool.submit(_keep, store, result, text, command, label, bool(scheduler))
+
+            def stored() -> int:
+                """The run's id, once its rows are in the store (report.html reads them)."""
+                run_id = kept.result()
+                result.run_id, result.store_path = run_id, str(Path(path))
+                return run_id
+
+            try:
+                if write is not None:
+                    write(result, Writing(stored, lambda: store.complete_runs([stored()])))
+                else:
+                    store.complete_runs([stored()])
+            except BaseException:
+                wait([kept])  # (the rows' thread done with the connection first)
+                if kept.exception() is None:
+                    store.fail_runs([kept.result()])
+                raise
+    finally:
+        store.close()
+    result.store_path = str(Path(path))
+    return result
+
+
+def _keep(
+    store: TraceStore, result: SegmentResult, text: str, command: str, label: str, parts: bool
+) -> int:
+    """The run's rows in the store, as an incomplete run: its accounts (as Parquet parts
+    beside the store for a distributed run), overrides and declared inputs."""
+    run_id = store.write_run(
+        result.evaluation,
+        ruleset_text=text,
+        input_file=result.input_file,
+        input_sha256=result.input_sha256,
+        command=command,
+        label=label,
+        complete=False,
+        defaults=result.defaults,
+        parts=parts,
+    )
+    try:
         if result.overrides is not None:
             from ..overrides.trace import write_overrides
 
@@ -84,19 +119,10 @@ def segment_and_store(
             from ..trace.run_inputs import write_run_inputs
 
             write_run_inputs(store.db, run_id, result.inputs)
-        try:
-            if write is not None:
-                write(result, lambda: store.complete_runs([run_id]))
-            else:
-                store.complete_runs([run_id])
-        except BaseException:
-            store.fail_runs([run_id])
-            raise
-        result.run_id = run_id
-    finally:
-        store.close()
-    result.store_path = str(Path(path))
-    return result
+    except BaseException:
+        store.fail_runs([run_id])
+        raise
+    return run_id
 
 
 def store_outside(store_path: str | None, out_dir: str | None) -> None:

@@ -55,7 +55,9 @@ class TraceStore(StoreReading):
         # price is that a reader waits while a run's rows are committed (BUSY_SECONDS)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, timeout=BUSY_SECONDS)
+            # a segment's rows are written on a thread of its own while its files are
+            # made (commands/stored_run), the connection handed over, never shared at once
+            self.db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise StoreError(f"{self.path}: cannot open the trace store ({why})") from None

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
-from itertools import repeat
 from typing import TYPE_CHECKING
+
+import polars as pl
 
 from .texts import Layout, account_texts, digests, layout_of
 
@@ -36,21 +37,26 @@ def write_values(
     whole = whole_as_int(ev.ruleset)
     layout = layout_id(db, layout_of(input_keys, score_ids, parts))
 
-    def rows(start: int) -> tuple[list[bytes], list[str], list[str], list[str], list[int]]:
+    def rows(start: int) -> tuple[bytes, str, bytes, str]:
         texts = account_texts(ev.frame.slice(start, batch), whole, input_keys, score_ids, parts)
         # each distinct (scores, inputs) once in the store, found again by its digest:
         # an account whose values an earlier run (or account) stored shares that row
-        return (
-            digests(texts, layout),
-            texts["scores"].to_list(),
-            texts["inputs"].to_list(),
-            texts["account_id"].to_list(),
-            ev.path_of.slice(start, batch).to_list(),
+        keys = b"".join(digests(texts, layout))
+        values = texts.select(s="scores", i="inputs").write_json()
+        # the ids as one UTF-8 text cut by byte lengths, not as JSON strings: an id may
+        # hold any character, NUL too, which SQLite's JSON functions end a string at
+        ids = texts["account_id"]
+        size = ids.str.len_bytes()
+        cuts = pl.DataFrame(
+            {"o": size.cum_sum() - size, "n": size, "p": ev.path_of.slice(start, batch)}
         )
+        return keys, values, ids.str.join("").item().encode(), cuts.write_json()
 
-    # the next batch's rows are made (polars, hashing) while SQLite writes this one's
-    # (sqlite3 lets go of the GIL in a statement); a page cache that holds the digests'
-    # index (random order; ~30 MB for 1M accounts) spares re-reading its pages
+    # a batch's rows go in as one statement each, over the batch as JSON (SQLite's
+    # json_each), so SQLite writes them without coming back to Python for each row and
+    # lets go of the GIL meanwhile; the next batch's rows are made (polars, hashing) while
+    # SQLite writes this one's; a page cache that holds the digests' index (random order;
+    # ~30 MB for 1M accounts) spares re-reading its pages
     db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     starts = range(0, ev.frame.height, batch)
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -58,17 +64,20 @@ def write_values(
         for following in [*starts[1:], None]:
             if coming is None:
                 break
-            keys, scores, inputs, ids, paths = coming.result()
+            keys, values, ids, cuts = coming.result()
             coming = pool.submit(rows, following) if following is not None else None
-            db.executemany(
+            db.execute(
                 "INSERT OR IGNORE INTO account_values (digest, layout_id, scores, inputs) "
-                "VALUES (?, ?, ?, ?)",
-                zip(keys, repeat(layout), scores, inputs),
+                "SELECT substr(:keys, 16 * j.key + 1, 16), :layout, j.value ->> 's', "
+                "j.value ->> 'i' FROM json_each(:values) j ORDER BY j.key",
+                {"keys": keys, "layout": layout, "values": values},
             )
-            db.executemany(
-                "INSERT INTO run_accounts VALUES (?, ?, ?, "
-                "(SELECT value_id FROM account_values WHERE digest = ?))",
-                zip(repeat(run_id), ids, paths, keys),
+            db.execute(
+                "INSERT INTO run_accounts SELECT :run, "
+                "CAST(substr(:ids, j.value ->> 'o' + 1, j.value ->> 'n') AS TEXT), "
+                "j.value ->> 'p', (SELECT value_id FROM account_values "
+                "WHERE digest = substr(:keys, 16 * j.key + 1, 16)) FROM json_each(:cuts) j",
+                {"run": run_id, "keys": keys, "ids": ids, "cuts": cuts},
             )
 
 
