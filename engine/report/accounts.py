@@ -139,7 +139,7 @@ def _lines(table: AccountColumns, path: str, pieces: list[str], own: Any, tail: 
     """Each batch of accounts' lines, joined by polars: ``own`` and ``tail`` give a batch's
     columns of cells with the text before each, ``pieces`` what each path decided."""
     decided = pl.Series("p", pieces, dtype=pl.String)
-    with open(path, "a", encoding="utf-8", newline="") as fh:
+    with open(path, "ab") as fh:
         for start in range(0, len(table), BATCH):
             stop = min(start + BATCH, len(table))
             parts: list[pl.Series | str] = [*own(start, stop)]
@@ -152,8 +152,11 @@ def _lines(table: AccountColumns, path: str, pieces: list[str], own: Any, tail: 
             frame = pl.DataFrame(
                 [p.rename(f"c{i}") for i, p in enumerate(parts) if isinstance(p, pl.Series)]
             )
-            line = frame.select(pl.concat_str(exprs).str.join("")).item()
-            fh.write(line)
+            # each account's line (its newline included) written by polars as it is: no
+            # quoting, nothing between lines, never a Python string of the batch
+            frame.select(pl.concat_str(exprs)).write_csv(
+                fh, include_header=False, quote_style="never", line_terminator=""
+            )
 
 
 def _slice(column: Column, start: int, stop: int) -> Column:
