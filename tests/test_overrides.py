@@ -252,3 +252,29 @@ def test_the_traces_read_together_are_the_traces_read_one_by_one(segmented: Any)
             assert together[a] == Explainer(db).explain_many([a])[a]
     finally:
         db.close()
+
+
+def test_the_tier_summary_is_the_overrides_and_follows_them(segmented: Any) -> None:
+    """The summary (summed once, kept on the result) is the effective tiers' one while the
+    overrides are on the result, the rules' once they are taken off, and a caller that
+    changes what it was given changes nothing for the next."""
+    import dataclasses
+    from collections import Counter
+
+    result, _, _ = segmented
+    effective = result.tier_summary()
+    assert {t: s["accounts"] for t, s in effective.items() if s["accounts"]} == dict(
+        Counter(result.tiers()))
+    effective["mid_touch"]["accounts"] = -1
+    assert result.tier_summary()["mid_touch"]["accounts"] >= 0
+    rules = dataclasses.replace(result, overrides=None)
+    counted = {t: s["accounts"] for t, s in rules.tier_summary().items() if s["accounts"]}
+    assert counted == dict(Counter(result.evaluation.tiers()))
+    assert counted != {t: s["accounts"] for t, s in effective.items() if s["accounts"]}
+    result.overrides, kept = None, result.overrides
+    try:
+        assert result.tier_summary() == rules.tier_summary()
+    finally:
+        result.overrides = kept
+    assert result.tier_summary()["mid_touch"]["accounts"] == (
+        Counter(result.tiers())["mid_touch"])

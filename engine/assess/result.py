@@ -47,6 +47,9 @@ class SegmentResult:
     overrides: OverrideReport | None = None  # --overrides: what they changed (issue 19)
     # the run's inputs beside the accounts file (tables, --map, --csms); None: none given
     inputs: dict[str, Any] | None = None
+    _summary: tuple[Evaluation, OverrideReport | None, dict[str, dict[str, Any]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def ok(self) -> bool:
@@ -62,6 +65,14 @@ class SegmentResult:
         return rules if self.overrides is None else self.overrides.tiers(rules)
 
     def tier_summary(self) -> dict[str, dict[str, Any]]:
+        """Each tier's accounts and ARR (to the cent), summed once for the evaluation and
+        overrides the result holds (the chart, model.md and the terminal each ask)."""
+        held = self._summary
+        if held is None or held[0] is not self.evaluation or held[1] is not self.overrides:
+            held = self._summary = (self.evaluation, self.overrides, self._tier_summary())
+        return {tier: dict(sums) for tier, sums in held[2].items()}
+
+    def _tier_summary(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {
             t.id: {"accounts": 0, "arr": 0.0} for t in self.ruleset.tiers
         }

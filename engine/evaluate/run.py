@@ -119,9 +119,13 @@ class Evaluation:
         return found
 
     def tiers(self) -> list[str]:
-        """Each account's tier, in account order."""
-        tier_of = pl.Series([f.tier for f in self.firsts], dtype=pl.String)
-        return tier_of.gather(self.path_of).to_list() if len(tier_of) else []
+        """Each account's tier, in account order (one list, kept: not to be changed)."""
+        found = self._columns.get("\0tier")
+        if found is None:
+            tier_of = pl.Series([f.tier for f in self.firsts], dtype=pl.String)
+            found = tier_of.gather(self.path_of).to_list() if len(tier_of) else []
+            self._columns["\0tier"] = found
+        return found
 
     def account_ids(self) -> list[str]:
         """Each account's id as text, in account order (one list, kept: not to be changed)."""
