@@ -170,3 +170,22 @@ def test_the_traces_read_together_are_the_traces_read_one_by_one(tmp_path: Path)
             Explainer(store).explain_many(["A1", "B1"])
     finally:
         store.close()
+
+
+def test_a_ruleset_the_caller_holds_is_used_only_when_it_is_the_runs(segmented: Path) -> None:
+    """The process that stored a run may hand its ruleset over (report.html does): taken
+    when its hash is the run's, and the text explained is the same; another ruleset (here
+    the priority model) is not taken: the run's own is read from the store."""
+    from tierbook.commands.inputs import load
+    from tierbook.trace.explain import Explainer, render_text
+
+    own, _ = load("cs-segmentation-model")
+    other, _ = load("priority-model")
+    with contextlib.closing(TraceStore(segmented, create=False)) as store:
+        read = Explainer(store)
+        held = Explainer(store, ruleset=own)
+        refused = Explainer(store, ruleset=other)
+        assert held.ruleset is own and refused.ruleset is not other
+        assert refused.ruleset.sha256 == own.sha256
+        texts = {render_text(x.explain("ACC-00001")) for x in (read, held, refused)}
+        assert len(texts) == 1

@@ -8,6 +8,7 @@ from typing import Any
 from ..errors import StoreError
 from ..network.compile import compile_network
 from ..ruleset.build import ruleset_from_document
+from ..ruleset.model import Ruleset
 from ..ruleset.yamlsafe import load_text
 from .record import bands_from_json, condition_details, decided_lookup, why_not_flags, why_not_grid
 from .record import show_value as _fmt
@@ -33,18 +34,27 @@ class Explainer:
     """Accounts of one stored run explained, the run's ruleset compiled once for them all
     (`tierbook explain` asks for one; report.html for many).  ``unfinished``: the run may
     still be running -- only for the process writing it, whose files are made from it
-    before it is marked complete."""
+    before it is marked complete; ``ruleset``: that process's ruleset, as it read it from
+    the text the run stored (not re-read when its hash is the run's)."""
 
     def __init__(
-        self, store: TraceStore, run_id: int | None = None, *, unfinished: bool = False
+        self,
+        store: TraceStore,
+        run_id: int | None = None,
+        *,
+        unfinished: bool = False,
+        ruleset: Ruleset | None = None,
     ) -> None:
         self.store = store
         self.run = store.run(run_id, unfinished=unfinished)
         run = self.run
-        text = store.ruleset_text(run["ruleset_sha256"])
-        self.ruleset = ruleset_from_document(
-            load_text(text, f"{run['ruleset_name']}@{run['ruleset_version']}")
-        )
+        if ruleset is not None and ruleset.sha256 == run["ruleset_sha256"]:
+            self.ruleset = ruleset  # (the caller's, read from the text the run stored)
+        else:
+            text = store.ruleset_text(run["ruleset_sha256"])
+            self.ruleset = ruleset_from_document(
+                load_text(text, f"{run['ruleset_name']}@{run['ruleset_version']}")
+            )
         self.network = compile_network(self.ruleset, bands_from_json(run["bands"]))
 
     def explain(self, account_id: str) -> dict[str, Any]:

@@ -160,8 +160,8 @@ def plan_traces(p: Any) -> dict[str, str]:
     ids = [m.account_id for m in moves]
     if not ids or p.base.run_id is None or p.head.run_id is None:
         return {}
-    before = T.explain_texts(p.base.store_path, p.base.run_id, ids)
-    after = T.explain_texts(p.head.store_path, p.head.run_id, ids)
+    before = T.explain_texts(p.base.store_path, p.base.run_id, ids, ruleset=T.as_stored(p.base))
+    after = T.explain_texts(p.head.store_path, p.head.run_id, ids, ruleset=T.as_stored(p.head))
     return {a: f"under the base:\n{before[a]}\n\nunder the head:\n{after[a]}" for a in ids}
 
 

@@ -173,7 +173,7 @@ def account_table(
     traced: dict[str, str] = {}
     if result.run_id is not None and result.store_path:
         ids = _ids(cols).gather(chosen).to_list()
-        traced = T.explain_texts(result.store_path, result.run_id, ids)
+        traced = T.explain_texts(result.store_path, result.run_id, ids, ruleset=T.as_stored(result))
     own = {k: _json_texts(cols, k) for k in [*cols.own, *cols.tail]}
     rs = result.ruleset
     filters = {"tier": list(rs.tier_ids), "flags": [f.id for f in rs.flags]}

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from ...assess.result import SegmentResult
+    from ...ruleset.model import Ruleset
 
 TOP_BY_ARR = 100
 TRACE_CAP = 500
@@ -64,18 +68,24 @@ def chosen_of(order: pl.Series, attention: pl.Series) -> pl.Series:
 
 
 def explain_texts(
-    store_path: str, run_id: int, account_ids: Sequence[str], *, same_bytes: bool = True
+    store_path: str,
+    run_id: int,
+    account_ids: Sequence[str],
+    *,
+    same_bytes: bool = True,
+    ruleset: Ruleset | None = None,
 ) -> dict[str, str]:
     """`tierbook explain`'s text of each account of a run (which may still be the one being
     written by this process), the run's network compiled once.  ``same_bytes``: the run is
     named "run this" rather than by its number in the store, so the same input gives the
-    same page whatever runs the store held before."""
+    same page whatever runs the store held before; ``ruleset``: the run's own, where the
+    caller holds it as read from the stored text (``Explainer``)."""
     from ...trace.explain import Explainer, render_text
     from ...trace.store import TraceStore
 
     store = TraceStore(store_path, create=False)
     try:
-        explainer = Explainer(store, run_id, unfinished=True)
+        explainer = Explainer(store, run_id, unfinished=True, ruleset=ruleset)
         out = {}
         for a, x in explainer.explain_many(account_ids).items():
             if same_bytes:
@@ -84,6 +94,12 @@ def explain_texts(
         return out
     finally:
         store.close()
+
+
+def as_stored(result: SegmentResult) -> Ruleset | None:
+    """The result's ruleset where it is what the run's stored text reads as (no --map or
+    --csms changed how the run read it), for ``explain_texts``; else None."""
+    return result.ruleset if result.inputs is None else None
 
 
 COUNTS = (
