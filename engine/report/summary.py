@@ -393,5 +393,7 @@ def largest(frame: pl.DataFrame, arr_field: str, count: int) -> list[int]:
     arr = pl.when(x == 0).then(0.0).otherwise(-x)  # (no signed zero: equal, as in Python)
     ids = pl.col("account_id").cast(pl.String) if "account_id" in frame.columns else pl.lit("")
     order = frame.select(arr.alias("k"), ids.alias("id")).with_row_index("i")
+    if count < order.height:  # (the few largest found without sorting every account)
+        order = order.bottom_k(count, by=["k", "id", "i"])
     top = order.sort("k", "id", "i").head(count)["i"]
     return [int(i) for i in top.to_list()]
