@@ -32,3 +32,48 @@ def test_the_largest_are_what_a_full_sort_gives(rows: list[tuple[float | None, s
 def test_no_arr_column_keeps_the_order_of_the_ids() -> None:
     frame = pl.DataFrame({"account_id": ["b", "a", "c", "a"]})
     assert largest(frame, "arr", 3) == [1, 3, 0]
+
+
+def _behind_in_python(result) -> dict[str, list[int]]:
+    """Each comment's and review hint's accounts, an account at a time, sorted in Python."""
+    ev = result.evaluation
+    keys = {d.path_id: [*d.comments, *d.reviews] for d, _ in ev.by_path()}
+    out: dict[str, list[int]] = {}
+    for i, path in enumerate(ev.path_ids()):
+        for key in keys.get(path, ()):
+            out.setdefault(key, []).append(i)
+    arrs, ids = ev.column(result.arr_field), ev.account_ids()
+    for accounts in out.values():
+        accounts.sort(key=lambda i: (-(arrs[i] or 0.0), ids[i]))
+    return out
+
+
+def test_the_accounts_behind_each_comment_are_what_sorting_in_python_gives(tmp_path) -> None:
+    """Every shipped ruleset on the sample, with ARR blanked and tied on some accounts."""
+    import csv
+
+    from tierbook.commands import api
+
+    from .conftest import AS_OF, RULESETS, SAMPLE
+
+    with open(SAMPLE, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    at = rows[0].index("arr")
+    for n, row in enumerate(rows[1:]):
+        if n % 7 == 0:
+            row[at] = ""
+        elif n % 5 == 0:
+            row[at] = "1000"
+    tied = tmp_path / "tied.csv"
+    with open(tied, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    from tierbook.report.behind import accounts_behind
+
+    seen = 0
+    for ruleset in RULESETS:
+        result = api.segment(str(ruleset), str(tied), as_of=AS_OF, engine="native",
+                             store_path=str(tmp_path / "s.sqlite"), on_error="skip")
+        expected = _behind_in_python(result)
+        assert accounts_behind(result) == expected
+        seen += sum(len(v) for v in expected.values())
+    assert seen > 100  # (comments and hints enough to order)

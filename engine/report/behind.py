@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import polars as pl
+
 from ..assess.result import SegmentResult
 
 SHOWN = 10  # accounts named per comment or hint; accounts.csv has every one
@@ -12,22 +14,34 @@ SHOWN = 10  # accounts named per comment or hint; accounts.csv has every one
 
 def accounts_behind(result: SegmentResult) -> dict[str, list[int]]:
     """Comment or review-hint id -> the indexes of the accounts it applies to, largest ARR
-    first (then account id)."""
+    first (a blank one 0; then account id, then file order), joined and sorted by polars."""
     ev = result.evaluation
-    on_path: dict[int, list[str]] = {}
-    for d, _ in ev.by_path():  # (every account on a path has its comments and hints)
-        if d.comments or d.reviews:
-            on_path[d.path_id] = list(d.comments) + list(d.reviews)
-    out: dict[str, list[int]] = {}
-    if not on_path:
-        return out
-    for i, path in enumerate(ev.path_ids()):
-        for key in on_path.get(path, ()):
-            out.setdefault(key, []).append(i)
-    arrs, ids = ev.column(result.arr_field), ev.account_ids()
-    for accounts in out.values():
-        accounts.sort(key=lambda i: (-(arrs[i] or 0.0), ids[i]))
-    return out
+    keyed = [  # (every account on a path has its comments and hints)
+        (d.path_id, key) for d, _ in ev.by_path() for key in (*d.comments, *d.reviews)
+    ]
+    if not keyed:
+        return {}
+    frame = ev.frame
+    arr = result.arr_field
+    x = pl.col(arr).cast(pl.Float64).fill_null(0.0) if arr in frame.columns else pl.lit(0.0)
+    ids = frame["account_id"] if "account_id" in frame.columns else None
+    if ids is None or ids.dtype != pl.String:
+        ids = pl.Series(ev.account_ids(), dtype=pl.String)
+    accounts = frame.select(
+        pl.when(x == 0).then(0.0).otherwise(-x).alias("k")  # (no signed zero, as in Python)
+    ).with_columns(path=ev.path_of, id=ids)
+    on = pl.DataFrame(
+        {"path": [p for p, _ in keyed], "key": [k for _, k in keyed]},
+        schema={"path": ev.path_of.dtype, "key": pl.String},
+    )
+    grouped = (
+        accounts.with_row_index("i")
+        .join(on, on="path")
+        .sort("key", "k", "id", "i")
+        .group_by("key", maintain_order=True)
+        .agg("i")
+    )
+    return dict(zip(grouped["key"].to_list(), grouped["i"].to_list(), strict=True))
 
 
 def line(
