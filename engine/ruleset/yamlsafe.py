@@ -9,9 +9,10 @@ too (``MAX_DEPTH``): thousands of brackets would otherwise exhaust Python's stac
 
 Composing goes to libyaml's C parser where PyYAML has it (``_compose``): fifteen times
 faster than PyYAML's pure-Python one, which stays the reference.  The two differ on a few
-inputs (libyaml accepts a tab after an anchor and a ``?`` inside a flow mapping's plain
-scalar, places an empty flow value a column later, reads a byte order mark inside the
-text and Unicode line breaks otherwise, and words its errors its own way), so a text
+inputs (libyaml accepts a tab after an anchor, a ``?`` inside a flow mapping's plain
+scalar and a tag there, places an empty flow value a column later, reads a byte order
+mark inside the text and Unicode line breaks otherwise, and words its errors its own
+way), so a text
 holding any of those characters, a document with an empty plain value, and every error
 are composed again by the pure parser: what is read, and every message with its line
 and column, are the pure parser's.
