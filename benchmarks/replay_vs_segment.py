@@ -8,7 +8,7 @@ The portfolio and its 8 quarters of events come from examples/generate.py (seed 
 as bench_replay.py caches them).  Each round runs, alternating which goes first, `tierbook
 segment PORTFOLIO --as-of DATE --out DIR --store S` and `tierbook replay PORTFOLIO EVENTS
 --as-of DATE --out DIR --store S` through the CLI, each as its own process with a fresh
-store and every report file: wall time, peak RSS and CPU time (side_by_side.run).
+store and every report file: wall time, peak RSS and CPU time (common.run).
 Reported: the medians, and the median of the per-round ratios replay / segment, of the
 wall times (the issue's target: a replay of 8 quarters at most 8x one segment) and of the
 CPU times (steadier on a machine other work keeps busy).
@@ -16,7 +16,6 @@ CPU times (steadier on a machine other work keeps busy).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -26,47 +25,38 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench_replay import generate  # benchmarks/ is this script's folder
-from bench_segment import AS_OF
-from side_by_side import run, summary, tierbook_cli
+import common  # benchmarks/ is this script's folder
+from bench_replay import generate
+from common import summary
 
 ROOT = Path(__file__).resolve().parents[1]
 RULESET = ROOT / "rulesets" / "cs-segmentation-model.yaml"
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--accounts", type=int, default=20_000,
-                    help="accounts of the generated portfolio (default 20,000)")
-    ap.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
-    ap.add_argument("--rounds", type=int, default=3, help="timed rounds (default 3)")
+    ap = common.parser(__doc__, accounts=20_000, rounds=3)
     ap.add_argument("--ruleset", default=str(RULESET), help="ruleset file (default: the default)")
     ap.add_argument("--engine", default="auto", help="--engine of both commands (default auto)")
-    ap.add_argument("--as-of", default=AS_OF)
-    ap.add_argument("--cache", default=os.environ.get("TIERBOOK_BENCH_CACHE", "/tmp/tierbook-bench"),
-                    help="folder for generated portfolios (default /tmp/tierbook-bench)")
-    ap.add_argument("--tmp", help="folder for the stores and outputs (default: system temp)")
-    ap.add_argument("--json", help="write every figure as JSON to this path")
     args = ap.parse_args(argv)
 
     portfolio, events = generate(args.accounts, args.seed, Path(args.cache))
-    tierbook = tierbook_cli()
+    tierbook = common.tierbook_cli("replay_vs_segment")
     rounds = max(1, args.rounds)
     seg_runs: list[dict[str, Any]] = []
     rep_runs: list[dict[str, Any]] = []
-    common = ["--as-of", args.as_of, "--engine", args.engine]
+    both = ["--as-of", args.as_of, "--engine", args.engine]
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp_name:
         tmp = Path(tmp_name)
 
         def segment(k: int) -> dict[str, Any]:
-            return run([tierbook, "segment", args.ruleset, str(portfolio), *common,
+            return common.run([tierbook, "segment", args.ruleset, str(portfolio), *both,
                         "--out", str(tmp / f"seg{k}"), "--store", str(tmp / f"seg{k}.sqlite")],
-                       tmp / "segment.log", tmp)
+                       tmp / "segment.log", tmp, "replay_vs_segment")
 
         def replay(k: int) -> dict[str, Any]:
-            return run([tierbook, "replay", args.ruleset, str(portfolio), str(events), *common,
+            return common.run([tierbook, "replay", args.ruleset, str(portfolio), str(events), *both,
                         "--out", str(tmp / f"rep{k}"), "--store", str(tmp / f"rep{k}.sqlite")],
-                       tmp / "replay.log", tmp)
+                       tmp / "replay.log", tmp, "replay_vs_segment")
 
         for k in range(rounds):
             if k % 2 == 0:

@@ -18,7 +18,6 @@ segment and what a second segment of the same unchanged portfolio into the same 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -27,39 +26,21 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from bench_segment import AS_OF, portfolio  # benchmarks/ is this script's folder
+import common  # benchmarks/ is this script's folder
+from bench_segment import portfolio
+from common import summary
 
 ROOT = Path(__file__).resolve().parents[1]
 POLARS_LINE = ROOT / "benchmarks" / "polars_line.py"
 RULESET = ROOT / "rulesets" / "cs-segmentation-model.yaml"
 
 
-def tierbook_cli() -> str:
-    """The `tierbook` console script beside this interpreter (else on PATH)."""
-    beside = Path(sys.executable).with_name("tierbook")
-    found = str(beside) if beside.exists() else shutil.which("tierbook")
-    if not found:
-        sys.exit("side_by_side: no `tierbook` command; install tierbook first (pip install -e .)")
-    return found
-
-
 def run(cmd: list[str], log: Path, cwd: Path) -> dict[str, Any]:
     """Run ``cmd`` to completion: its wall time, peak RSS and CPU time.  Exits on failure."""
-    with open(log, "wb") as out:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-    proc.returncode = code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        tail = log.read_text(errors="replace")[-3000:]
-        sys.exit(f"side_by_side: {' '.join(cmd)} exited {code}:\n{tail}")
-    return {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024,  # KiB on Linux
-            "cpu_s": usage.ru_utime + usage.ru_stime}
+    return common.run(cmd, log, cwd, "side_by_side")
 
 
 def size(path: Path) -> int:
@@ -67,27 +48,9 @@ def size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
 
 
-def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key in ("wall_s", "peak_rss_mb", "cpu_s"):
-        values = [r[key] for r in runs]
-        out[key] = values
-        out["median_" + key] = statistics.median(values)
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--accounts", type=int, default=100_000,
-                    help="accounts of the generated portfolio (default 100,000)")
+    ap = common.parser(__doc__, accounts=100_000, rounds=5)
     ap.add_argument("--portfolio", help="use this portfolio CSV instead of generating one")
-    ap.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
-    ap.add_argument("--rounds", type=int, default=5, help="timed rounds (default 5)")
-    ap.add_argument("--as-of", default=AS_OF)
-    ap.add_argument("--cache", default=os.environ.get("TIERBOOK_BENCH_CACHE", "/tmp/tierbook-bench"),
-                    help="folder for generated portfolios (default /tmp/tierbook-bench)")
-    ap.add_argument("--tmp", help="folder for the stores and outputs (default: system temp)")
-    ap.add_argument("--json", help="write every figure as JSON to this path")
     args = ap.parse_args(argv)
 
     if args.portfolio:
@@ -96,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             n = sum(1 for _ in fh) - 1
     else:
         path, n = portfolio(args.accounts, args.seed, Path(args.cache)).resolve(), args.accounts
-    tierbook = tierbook_cli()
+    tierbook = common.tierbook_cli("side_by_side")
     rounds = max(1, args.rounds)
     tb_runs: list[dict[str, Any]] = []
     pl_runs: list[dict[str, Any]] = []

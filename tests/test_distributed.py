@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from .conftest import RULESETS, SAMPLE
+from .store_rows import account_rows
 
 distributed = pytest.importorskip("distributed")
 
@@ -59,27 +60,12 @@ def _files(folder: Path) -> dict[str, bytes]:
 def _store_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
     """What the store keeps per account and path (the runs' own rows aside: their input
     name and digest are the input's), each account's row from the store or its parts."""
-    import polars as pl
-    from tierbook.trace.parts import as_objects, parts_of
-
     with closing(sqlite3.connect(path)) as db:
         out = {
             table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
             for table in ("paths", "firings", "run_defaults")
         }
-        accounts = []
-        for (run_id,) in db.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall():
-            folder = parts_of(db, path, run_id)
-            if folder is None:
-                accounts += db.execute(
-                    "SELECT run_id, account_id, path_id, scores, inputs FROM accounts "
-                    "WHERE run_id=? ORDER BY account_id",
-                    (run_id,),
-                ).fetchall()
-            else:
-                rows = pl.read_parquet(folder / "*.parquet").sort("account_id").rows()
-                accounts += [(run_id, i, p, *as_objects(db, layout, s, v))
-                             for i, p, layout, s, v in rows]
+        accounts = account_rows(db, path)
         out["accounts"] = accounts
     return out
 

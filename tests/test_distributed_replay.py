@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from .conftest import ROOT, RULESETS, SAMPLE
+from .store_rows import account_rows
 
 distributed = pytest.importorskip("distributed")
 
@@ -59,9 +60,6 @@ def _store(path: Path) -> dict[str, list[tuple[object, ...]]]:
     """Every table of the store (the runs' times aside), each run's accounts from its rows
     or from its Parquet parts (a distributed replay's), as the same (run, id, path, scores,
     inputs) rows."""
-    import polars as pl
-    from tierbook.trace.parts import as_objects, parts_of
-
     if not path.exists():
         return {}
     per_account = ("run_accounts", "account_values")
@@ -73,20 +71,7 @@ def _store(path: Path) -> dict[str, list[tuple[object, ...]]]:
             if t not in per_account
         }
         columns = [c[1] for c in db.execute("PRAGMA table_info(runs)")]
-        accounts = []
-        for (run_id,) in db.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall():
-            folder = parts_of(db, path, run_id)
-            if folder is None:
-                accounts += db.execute(
-                    "SELECT run_id, account_id, path_id, scores, inputs FROM accounts "
-                    "WHERE run_id=? ORDER BY account_id",
-                    (run_id,),
-                ).fetchall()
-            else:
-                rows = pl.read_parquet(folder / "*.parquet").sort("account_id").rows()
-                accounts += [
-                    (run_id, i, p, *as_objects(db, layout, s, v)) for i, p, layout, s, v in rows
-                ]
+        accounts = account_rows(db, path)
     out["accounts"] = accounts
     out["meta"] = [row for row in out.get("meta", []) if not str(row[0]).startswith("account_")]
     keep = [i for i, c in enumerate(columns) if c not in ("started_at", "finished_at")]

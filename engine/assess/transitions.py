@@ -23,6 +23,7 @@ inside the minimum dwell; a review's suggested tier) is then a column expression
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,8 +31,8 @@ import polars as pl
 
 from ..errors import EngineError
 from ..evaluate.decisions import Decision
-from ..network.classes import classes_of_codes, path_cache
-from ..network.executor import Executor, choose_engine, make_executor
+from ..network.classes import classes_of_codes, path_cache, paths_of
+from ..network.executor import choose_engine, make_executor
 from ..network.model import Network
 from ..network.transitions import EVENT, MOVES
 from ..network.truths import truth
@@ -155,27 +156,16 @@ def _fired(network: Network, codes: pl.DataFrame, engine: str, memo: bool) -> pl
     per class (``memo=False``: once per account)."""
     chosen, _ = choose_engine(engine)
     found = classes_of_codes(network, codes, memo)
-    ran = path_cache(chosen, network) if memo else {}
+    ran = path_cache(chosen, network) if memo else None
     position = {r.id: i for i, r in enumerate(network.ruleset.transitions)}
     fired: list[int] = []
-    executor: Executor | None = None
-    try:
-        for bits, held in zip(found.bits, found.held):
-            path = ran.get(held) if memo else None
-            if path is None:
-                if executor is None:
-                    executor = make_executor(chosen, network)
-                path = tuple(executor.run(bits))
-                if memo:
-                    ran[held] = path
+    with closing(paths_of(found, lambda: make_executor(chosen, network), ran)) as paths:
+        for path in paths:
             decided = [network.rules[i] for i, _ in path if network.rules[i].kind == "transition"]
             if len(decided) > 1:  # (each waits for the one before it to pass: never)
                 ids = ", ".join(r.id for r in decided)
                 raise EngineError(f"transition rules {ids} fired together", rule_id=decided[1].id)
             fired.append(position[decided[0].id] if decided else -1)
-    finally:
-        if executor is not None:
-            executor.close()
     return pl.Series(fired, dtype=pl.Int32).gather(found.of_account)
 
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import DataError, Problem
-from ..portfolio.frame import read_portfolio
 from ..ruleset.model import Ruleset
-from .parts import Part, Portfolio, readable
-from .repeats import Seen, repeats_across
+from .parts import Part, Portfolio
+from .repeats import Seen, read_again
 from .run import RETRIES, ClusterError, merged_error
+from .worker import read_of, seen_of
 
 
 @dataclass
@@ -57,19 +57,12 @@ class HeldBook:
 def read_book_part(
     part: Part, ruleset: Ruleset, on_error: str, earlier: dict[Any, str] | None = None
 ) -> BookPart:
-    with readable(part) as path:
-        try:
-            portfolio = read_portfolio(
-                path, ruleset, on_error=on_error, display=part.display, earlier=earlier
-            )
-        except DataError as exc:
-            only = exc.problems[0] if len(exc.problems) == 1 else None
-            if only is not None and only.code == "empty":  # (as segment: a part of no rows)
-                return BookPart([], None, rejected=only.message.endswith("rejects"))
-            return BookPart([], None, exc)
-    id_input = ruleset.role("account_id") or "account_id"
-    ids = portfolio.frame[id_input if id_input in portfolio.frame.columns else "account_id"]
-    return BookPart(portfolio.accounts, Seen(part.display, ids.to_list(), list(portfolio.rows)))
+    read = read_of(part, ruleset, on_error, earlier)
+    if read.portfolio is None:
+        if read.empty:
+            return BookPart([], None, rejected=read.rejected)
+        return BookPart([], None, read.error)
+    return BookPart(read.portfolio.accounts, seen_of(part, ruleset, read.portfolio))
 
 
 def found_of(read: BookPart) -> Found:
@@ -112,13 +105,8 @@ def read_book(
     found = gather(reads)
     failed = [f.error for f in found if f.error is not None]
     if not failed:
-        again = [(k, r) for k, r in enumerate(repeats_across([f.seen for f in found])) if r]
-        if again:  # (read again, told the ids of earlier parts they repeat)
-            for k, earlier in again:
-                reads[k] = submit(k, earlier)
-            for (k, _), f in zip(again, gather([reads[k] for k, _ in again])):
-                found[k] = f
-            failed = [f.error for f in found if f.error is not None]
+        read_again(reads, found, [f.seen for f in found], submit, gather)
+        failed = [f.error for f in found if f.error is not None]
     if failed:
         raise merged_error(source.display, "read", failed)
     if not any(f.ids for f in found):

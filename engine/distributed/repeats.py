@@ -8,9 +8,11 @@ does: the same message, the same reject, in the same place among the part's rows
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+Found = TypeVar("Found")
 
 
 @dataclass(frozen=True)
@@ -42,3 +44,22 @@ def repeats_across(parts: Sequence[Seen | None]) -> list[dict[Any, str]]:
                     mine[account_id] = str(at) if file == seen.file else f"{at} of {file}"
         out.append(mine)
     return out
+
+
+def read_again(
+    reads: list[Any],
+    found: list[Found],
+    seen: Sequence[Seen | None],
+    read: Callable[[int, dict[Any, str]], Any],
+    gather: Callable[[list[Any]], list[Found]],
+) -> None:
+    """The parts that repeat ids of earlier parts (``seen``: each part's accounts as read)
+    read again, told those ids: ``read(k, earlier)`` submits part k's read, ``gather``
+    gives what the driver keeps of reads; ``reads`` and ``found`` are updated in place."""
+    again = [(k, r) for k, r in enumerate(repeats_across(seen)) if r]
+    if not again:
+        return
+    for k, earlier in again:
+        reads[k] = read(k, earlier)
+    for (k, _), f in zip(again, gather([reads[k] for k, _ in again])):
+        found[k] = f

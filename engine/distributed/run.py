@@ -34,7 +34,7 @@ from ..portfolio.frame import MAX_PROBLEMS, Portfolio
 from ..ruleset.model import Ruleset
 from .cluster import connect
 from .parts import partitioned
-from .repeats import repeats_across
+from .repeats import read_again
 from .worker import PartSummary, SetAside, part_classes, read_part, summarize
 
 RETRIES = 3  # a task is tried this many times more when it fails or its worker is lost
@@ -108,12 +108,7 @@ def _run(
     reads = [read(k) for k in range(len(parts))]
     overs = sorted({bs.over for bs in ruleset.bands})
     summaries = summaries_of(reads)
-    again = [(k, r) for k, r in enumerate(repeats_across([s.seen for s in summaries])) if r]
-    if again:  # (--on-error skip: read again, told the ids of earlier parts they repeat)
-        for k, earlier in again:
-            reads[k] = read(k, earlier)
-        for (k, _), s in zip(again, summaries_of([reads[k] for k, _ in again])):
-            summaries[k] = s
+    read_again(reads, summaries, [s.seen for s in summaries], read, summaries_of)
     portfolio = merged_portfolio(source.display, source.sha256, summaries, on_error)
     banded = {
         over: pl.concat([s.banded[over] for s in summaries if over in s.banded]).to_list()

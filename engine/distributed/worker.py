@@ -58,6 +58,48 @@ class PartSummary:
     seen: Seen | None = None
 
 
+@dataclass
+class Read:
+    """A part as the core's reader read it: its portfolio, or the error reading it gave; a
+    part of no account rows is ``empty`` (``rejected``: every row of it set aside, --on-error
+    skip), its error the reader's."""
+
+    portfolio: Portfolio | None
+    error: DataError | None = None
+    empty: bool = False
+    rejected: bool = False
+    id_column: int = 0  # (``id_column=True``) the account id's column in the part, 1-based
+
+
+def read_of(
+    part: Part,
+    ruleset: Ruleset,
+    on_error: str,
+    earlier: dict[Any, str] | None = None,
+    id_column: bool = False,
+) -> Read:
+    """``part`` read with ``read_portfolio`` (what a segment's or a replay's worker reads);
+    ``earlier``: ids of earlier parts this one repeats, with where they were first."""
+    with readable(part) as path:
+        try:
+            portfolio = read_portfolio(
+                path, ruleset, on_error=on_error, display=part.display, earlier=earlier
+            )
+        except DataError as exc:
+            only = exc.problems[0] if len(exc.problems) == 1 else None
+            if only is not None and only.code == "empty":  # (as segment: a part of no rows)
+                return Read(None, exc, empty=True, rejected=only.message.endswith("rejects"))
+            return Read(None, exc)
+        return Read(portfolio, id_column=_id_column(path, ruleset, portfolio) if id_column else 0)
+
+
+def seen_of(part: Part, ruleset: Ruleset, portfolio: Portfolio) -> Seen:
+    """The part's accounts as read (before any is set aside), for ids repeated later."""
+    id_input = ruleset.role("account_id") or "account_id"
+    ids = portfolio.frame[id_input if id_input in portfolio.frame.columns else "account_id"]
+    return Seen(part.display, ids.to_list(), list(portfolio.rows))
+
+
 def read_part(
     index: int,
     part: Part,
@@ -68,23 +110,14 @@ def read_part(
     earlier: dict[Any, str] | None = None,
 ) -> PartRead:
     """``earlier``: ids of earlier parts this one repeats, with where they were first."""
-    with readable(part) as path:
-        try:
-            portfolio = read_portfolio(
-                path, ruleset, on_error=on_error, display=part.display, earlier=earlier
-            )
-        except DataError as exc:
-            only = exc.problems[0] if len(exc.problems) == 1 else None
-            empty = only is not None and only.code == "empty"
-            empty = empty and only is not None and not only.message.endswith("rejects")
-            return PartRead(index, None, None, None if empty else exc, "read", empty)
-        id_column = _id_column(path, ruleset, portfolio)
+    read = read_of(part, ruleset, on_error, earlier, id_column=True)
+    portfolio = read.portfolio
+    if portfolio is None:
+        empty = read.empty and not read.rejected
+        return PartRead(index, None, None, None if empty else read.error, "read", empty)
     portfolio.sha256 = ""
-    seen = None
-    if on_error == "skip":  # (the ids as read: before any account is set aside as unplaceable)
-        id_input = ruleset.role("account_id") or "account_id"
-        ids = portfolio.frame[id_input if id_input in portfolio.frame.columns else "account_id"]
-        seen = Seen(part.display, ids.to_list(), list(portfolio.rows))
+    # (the ids as read: before any account is set aside as unplaceable)
+    seen = seen_of(part, ruleset, portfolio) if on_error == "skip" else None
     try:
         frame = set_aside(
             ruleset, portfolio, with_values(ruleset, portfolio.frame, as_of), on_error
@@ -92,7 +125,7 @@ def read_part(
     except DataError as exc:
         return PartRead(index, None, None, exc, "place")
     found = replace(portfolio, frame=portfolio.frame.clear())
-    return PartRead(index, frame, found, id_column=id_column, seen=seen)
+    return PartRead(index, frame, found, id_column=read.id_column, seen=seen)
 
 
 def summarize(read: PartRead, overs: list[str]) -> PartSummary:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from ..errors import EngineError
-from ..network.classes import Classes, classes, path_cache
+from ..network.classes import Classes, classes, path_cache, paths_of
 from ..network.compile import compile_network
 from ..network.executor import Executor, choose_engine, make_executor
 from ..network.model import Network
@@ -235,14 +236,8 @@ def tier_counts(ev: Evaluation, bands: dict[str, ResolvedBands]) -> dict[str, in
     found = classes(network, ev.frame)
     ran = path_cache(ev.engine, network)
     tiers: list[str] = []
-    executor: Executor | None = None
-    try:
-        for bits, held in zip(found.bits, found.held):
-            path = ran.get(held)
-            if path is None:
-                if executor is None:
-                    executor = make_executor(ev.engine, network)
-                path = ran[held] = tuple(executor.run(bits))
+    with closing(paths_of(found, lambda: make_executor(ev.engine, network), ran)) as fired:
+        for path in fired:
             d = Decision("", {}, {}, 0)
             try:
                 decode(network, d, path)
@@ -251,9 +246,6 @@ def tier_counts(ev: Evaluation, bands: dict[str, ResolvedBands]) -> dict[str, in
             if _may_be_incomplete(network, d):  # (some account's trace may be: check all)
                 return dict(Counter(_trial(ev, bands).tiers()))
             tiers.append(d.tier)
-    finally:
-        if executor is not None:
-            executor.close()
     sizes = found.of_account.value_counts()
     counts: Counter[str] = Counter()
     for k, n in zip(sizes["class"].to_list(), sizes["count"].to_list()):
@@ -305,7 +297,7 @@ def evaluate_classes(
     however they were grouped: here, or over partitions by tierbook.distributed)."""
     chosen, note = choose_engine(engine)
     resolved = network.bands
-    ran = path_cache(chosen, network) if memo else {}
+    ran = path_cache(chosen, network) if memo else None
     memo_paths: dict[bytes, int] = {}
     paths: list[list[tuple[int, int]]] = []
     firsts: list[Decision] = []
@@ -324,18 +316,10 @@ def evaluate_classes(
         memo_paths,
     )
     first_values, first_parts = frame_rows(ruleset, frame[found.first], ev._whole)
-    executor: Executor | None = None
-    try:
-        for at, bits, held, values, parts in zip(
-            found.first, found.bits, found.held, first_values, first_parts
+    with closing(paths_of(found, lambda: make_executor(chosen, network), ran)) as fired:
+        for path, at, held, values, parts in zip(
+            fired, found.first, found.held, first_values, first_parts
         ):
-            path = ran.get(held) if memo else None
-            if path is None:
-                if executor is None:
-                    executor = make_executor(chosen, network)
-                path = tuple(executor.run(bits))
-                if memo:
-                    ran[held] = path
             paths.append(list(path))
             path_id = len(paths) - 1
             if memo:
@@ -346,9 +330,6 @@ def evaluate_classes(
             except EngineError as exc:
                 failures.append((at, exc))
             firsts.append(first)
-    finally:
-        if executor is not None:
-            executor.close()
     _check_all(ev, found.first, failures)
     if progress:
         progress(frame.height)

@@ -6,18 +6,25 @@ Every comparison in the rules is with a constant.  Each is a column of the frame
 column over those (``held_columns``).  An executor sees an account only through those
 conditions, so accounts that agree on them fire exactly the same rules in the same order:
 they are one *class*, and the executor runs once per class (``classes``).  Also the cache
-of firing paths already run, shared by evaluations whose compiled rules are the same.
+of firing paths already run, shared by evaluations whose compiled rules are the same, and
+the one loop that runs the classes on an executor through it (``paths_of``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from .model import Network
 from .truths import truth
+
+if TYPE_CHECKING:
+    from .executor import Executor
+
+FiringPath = tuple[tuple[int, int], ...]  # the rules fired in order: (rule index, disjunct)
 
 
 def leaf_codes(network: Network, frame: pl.DataFrame) -> pl.DataFrame:
@@ -124,7 +131,7 @@ _CODES = {1: "T", 0: "F", 2: "U"}  # condition code -> state
 # rules are the same gives the same path for the same conditions held: calibration's
 # recounts (moved band boundaries) and replay's quarters change the constants only.
 # Bounded; --no-memo never uses it.
-_PATH_CACHE: dict[tuple[str, str], dict[bytes, tuple[tuple[int, int], ...]]] = {}
+_PATH_CACHE: dict[tuple[str, str], dict[bytes, FiringPath]] = {}
 _PATH_CACHE_NETWORKS = 4
 _PATH_CACHE_PATHS = 200_000
 
@@ -139,7 +146,7 @@ def network_signature(network: Network) -> str:
     )
 
 
-def path_cache(engine: str, network: Network) -> dict[bytes, tuple[tuple[int, int], ...]]:
+def path_cache(engine: str, network: Network) -> dict[bytes, FiringPath]:
     """Conditions held (``conditions_held``) -> firing path already run by ``engine`` on a
     network like this one."""
     key = (engine, network_signature(network))
@@ -150,3 +157,26 @@ def path_cache(engine: str, network: Network) -> dict[bytes, tuple[tuple[int, in
     while len(_PATH_CACHE) > _PATH_CACHE_NETWORKS:
         del _PATH_CACHE[next(iter(_PATH_CACHE))]
     return cache
+
+
+def paths_of(
+    found: Classes, make: Callable[[], Executor], cache: dict[bytes, FiringPath] | None
+) -> Generator[FiringPath, None, None]:
+    """Each class's firing path, in class order: ``cache``'s (``path_cache``) for the
+    conditions the class holds, else run on the executor ``make`` gives, made when first
+    needed, once, and closed when the paths end (``cache`` None, --no-memo: every class
+    runs).  Close the iterator (``contextlib.closing``) when it may not be read to the end."""
+    executor: Executor | None = None
+    try:
+        for bits, held in zip(found.bits, found.held):
+            path = cache.get(held) if cache is not None else None
+            if path is None:
+                if executor is None:
+                    executor = make()
+                path = tuple(executor.run(bits))
+                if cache is not None:
+                    cache[held] = path
+            yield path
+    finally:
+        if executor is not None:
+            executor.close()

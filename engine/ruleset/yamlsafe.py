@@ -6,6 +6,16 @@ every node's position, so errors can point at ``file:line:column``.  Aliases are
 allowed (CS ops use anchors for shared motion text) but their expansion is capped,
 which defeats "billion laughs" documents; custom tags are refused.  Nesting is capped
 too (``MAX_DEPTH``): thousands of brackets would otherwise exhaust Python's stack.
+
+Composing goes to libyaml's C parser where PyYAML has it (``_compose``): fifteen times
+faster than PyYAML's pure-Python one, which stays the reference.  The two differ on a few
+inputs (libyaml accepts a tab after an anchor, a ``?`` inside a flow mapping's plain
+scalar and a tag there, places an empty flow value a column later, reads a byte order
+mark inside the text and Unicode line breaks otherwise, and words its errors its own
+way), so a text
+holding any of those characters, a document with an empty plain value, and every error
+are composed again by the pure parser: what is read, and every message with its line
+and column, are the pure parser's.
 """
 
 from __future__ import annotations
@@ -25,6 +35,12 @@ MAX_NODES = 200_000
 MAX_DEPTH = 100  # levels of nested mappings and lists; a ruleset needs a handful
 
 Path = tuple[str | int, ...]
+
+# Characters on which libyaml and PyYAML's pure parser may read a text differently: tabs, a
+# ``?`` (flow mappings' plain scalars), ``!`` (tags), a byte order mark, the Unicode line
+# breaks; a text with any of them is composed by the pure parser alone.
+_UNLIKE = re.compile("[\t?!\ufeff\u2028\u2029\x85]")
+_CLoader: Any = getattr(yaml, "CSafeLoader", None) if yaml.__with_libyaml__ else None
 
 _STANDARD_TAGS = {
     "tag:yaml.org,2002:str",
@@ -144,7 +160,7 @@ class _Builder:
         if (
             isinstance(node, yaml.ScalarNode)
             and node.tag == "tag:yaml.org,2002:str"
-            and node.style is None
+            and not node.style  # (plain: None from PyYAML's parser, "" from libyaml's)
             and _EXPONENT_FLOAT.match(node.value)
         ):
             return float(node.value)  # YAML 1.2 reads 1e6 as a number; YAML 1.1 as text
@@ -195,6 +211,43 @@ def _deep_at(text: str, file: str) -> Problem:
     return _too_deep(file, 0, 0)
 
 
+def _compose(text: str, fast: bool = True) -> list[yaml.Node]:
+    """The text's documents as node graphs, as PyYAML's pure-Python parser composes them;
+    by libyaml's parser when it has nothing on which the two may differ (``fast=False``:
+    the pure parser's alone)."""
+    if fast and _CLoader is not None and not _UNLIKE.search(text):
+        try:
+            nodes = list(yaml.compose_all(text, Loader=_CLoader))
+        except (yaml.YAMLError, ValueError):  # (what is wrong, and where: the pure parser's)
+            pass
+        else:
+            if not _empty_plain(nodes):
+                return nodes
+    return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+
+
+def _empty_plain(nodes: list[yaml.Node]) -> bool:
+    """Whether some node is an empty plain scalar (libyaml places one in a flow mapping a
+    column after PyYAML does); each node looked at once, however many aliases share it."""
+    seen: set[int] = set()
+    todo: list[Any] = list(nodes)
+    while todo:
+        node = todo.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            if not node.value and not node.style:
+                return True
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                todo.append(key)
+                todo.append(value)
+    return False
+
+
 def load_text(text: str, file: str) -> Document:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise RulesetError(
@@ -213,7 +266,7 @@ def load_text(text: str, file: str) -> Document:
     if not text.strip():
         raise RulesetError("empty file", [Problem(file, 1, 1, "$", "file is empty", "empty")])
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = _compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
