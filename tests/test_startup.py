@@ -24,6 +24,7 @@ RUN_TIME = (
     "durable_rules_engine",
     "orjson",
     "sqlite3",
+    "concurrent.futures",  # (the store's rows beside the files)
     "tierbook.ruleset.model",
     "tierbook.ruleset.build",
     "tierbook.sources.model",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +44,8 @@ def segment_and_store(
     incomplete run while ``write(result, writing)`` stages the files (``Writing``) and
     swaps them in, and ``writing.commit`` marks the run complete; if any step fails the run
     is marked failed and the previous files stay."""
+    from concurrent.futures import ThreadPoolExecutor, wait  # (not on validate's way)
+
     from ..trace.preflight import check_store
     from ..trace.store import TraceStore, default_path
     from .segment import segment as run_segment
