@@ -1,0 +1,158 @@
+"""The replay's per-quarter columns against the per-account code they stand for: the inputs
+frame kept across quarters (only the accounts events named read again) is the frame made
+from every account's dict; the bridge's sums over a frame of movements are bridge_sums'
+over one Movement per account; the signal kinds per account are the signals held."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from polars.testing import assert_frame_equal
+from tierbook.assess.bridge import Movement, bridge_sums, cents
+from tierbook.assess.transition_columns import signal_kinds
+from tierbook.commands.replay_apply import AccountState
+from tierbook.commands.replay_bridge import Movements, arr_cents, bridged, part_bridge
+from tierbook.commands.replay_inputs import InputTable
+from tierbook.portfolio.frame import input_frame
+
+
+def _states(accounts) -> dict[str, AccountState]:
+    return {str(a["account_id"]): AccountState(dict(a)) for a in accounts[:300]}
+
+
+def test_input_table_is_the_frame_of_the_dicts(default_ruleset, sample_accounts) -> None:
+    rs = default_ruleset
+    states = _states(sample_accounts)
+    table = InputTable(rs)
+    ids = list(states)
+    assert_frame_equal(table.rows(states, ids), input_frame(rs, [states[i].inputs for i in ids]))
+    rng = random.Random(7)
+    for quarter in range(4):
+        named = rng.sample(ids, 40)
+        for i in named[:30]:  # events change inputs (ARR, a signal, one cleared)
+            inputs = states[i].inputs
+            inputs["arr"] = round(rng.uniform(0, 500_000), 2)
+            inputs["seats_used"] = rng.choice([None, rng.randint(0, 900)])
+        for k in range(3):  # new accounts join at the end
+            new = dict(sample_accounts[-1 - k - 3 * quarter])
+            new["account_id"] = f"NEW-{quarter}-{k}"
+            states[new["account_id"]] = AccountState(new)
+            named.append(new["account_id"])
+        table.changed(named)
+        ids = list(states)
+        served = [i for i in ids if rng.random() < 0.8]  # any accounts, in the part's order
+        assert_frame_equal(
+            table.rows(states, served), input_frame(rs, [states[i].inputs for i in served])
+        )
+        assert table.rows(states, []).height == 0
+
+
+def test_an_unnamed_change_is_not_read_again(default_ruleset, sample_accounts) -> None:
+    """(What the table keeps: an account no event named keeps its last quarter's row.)"""
+    states = _states(sample_accounts)
+    table = InputTable(default_ruleset)
+    first = next(iter(states))
+    before = table.rows(states, [first])["arr"][0]
+    states[first].inputs["arr"] = before + 1000
+    assert table.rows(states, [first])["arr"][0] == before
+    table.changed([first])
+    assert table.rows(states, [first])["arr"][0] == before + 1000
+
+
+def test_arr_cents_is_cents(default_ruleset, sample_accounts) -> None:
+    states = _states(sample_accounts)
+    values = [0.005, 0.015, 2.675, 1e-9, 123456.785, None, 0, -0.0, 99.995]
+    for i, v in zip(states, values):
+        states[i].inputs["arr"] = v
+    ids = list(states)
+    frame = InputTable(default_ruleset).rows(states, ids)
+    assert arr_cents(frame, "arr") == [cents(states[i].inputs.get("arr")) for i in ids]
+    assert arr_cents(frame, "no_such_input") == [0] * len(ids)
+
+
+TIERS = ["high_touch_enterprise", "mid_touch", "tech_touch", "plg_self_serve"]
+
+
+def _movements(rng: random.Random, n: int) -> dict[str, Movement]:
+    out = {}
+    for k in range(n):
+        kind = rng.choice(["", "", "", "new", "reactivated"])
+        start = 0 if kind else rng.randint(0, 10_000_000)
+        end = rng.choice([start, rng.randint(0, 10_000_000)])
+        tier = "" if kind else rng.choice(TIERS)
+        out[f"A{k}"] = Movement(tier, start, rng.choice(TIERS), end, kind, rng.random() < 0.1)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bridged_sums_are_bridge_sums(default_ruleset, seed: int) -> None:
+    rng = random.Random(seed)
+    moved = _movements(rng, rng.choice([0, 1, 50, 400]))
+    ms = list(moved.values())
+    columns = Movements(
+        [m.start_tier for m in ms],
+        [m.start for m in ms],
+        [m.end_tier for m in ms],
+        [m.end for m in ms],
+        [m.kind for m in ms],
+        [m.churned for m in ms],
+    )
+    found = bridged(default_ruleset, columns, [m.end_tier for m in ms], [m.end for m in ms])
+    assert found.sums == bridge_sums(default_ruleset, moved)
+    assert [list(row) for row in found.sums.values()] == [
+        list(row) for row in bridge_sums(default_ruleset, moved).values()
+    ]
+    assert (found.moved, found.gone) == (len(ms), sum(m.churned for m in ms))
+    for tier in TIERS:
+        assert found.started.get(tier, 0) == sum(
+            m.start for m in ms if not m.kind and m.start_tier == tier
+        )
+        assert found.held.get(tier, 0) == sum(m.end for m in ms if m.end_tier == tier)
+
+
+def test_part_bridge_reads_the_accounts(default_ruleset, sample_accounts) -> None:
+    states = _states(sample_accounts)
+    ids = list(states)
+    for k, i in enumerate(ids):
+        states[i].held = TIERS[k % 4]
+    start = ids[:-20]
+    start_tier = {i: states[i].held for i in start}
+    start_arr = {i: cents(states[i].inputs.get("arr")) for i in start}
+    for i in ids[:10]:
+        states[i].churned_in = "2026Q4"
+    for i in ids[10:30]:
+        states[i].held = TIERS[0]
+        states[i].inputs["arr"] = 12345.67
+    joined = {i: TIERS[1] for i in ids[-20:-5]}
+    rejoined = {i: TIERS[2] for i in ids[-5:]}
+
+    def cents_of(wanted: list[str]) -> list[int]:
+        return [cents(states[i].inputs.get("arr")) for i in wanted]
+
+    found = part_bridge(
+        default_ruleset, states, (start_tier, start_arr), joined, rejoined, cents_of
+    )
+    moved = {
+        i: Movement(
+            t, start_arr[i], states[i].held, cents_of([i])[0], churned=bool(states[i].churned_in)
+        )
+        for i, t in start_tier.items()
+    }
+    for kind, entered in (("new", joined), ("reactivated", rejoined)):
+        for i, t in entered.items():
+            moved[i] = Movement("", 0, t, cents_of([i])[0], kind)
+    assert found.sums == bridge_sums(default_ruleset, moved)
+    assert found.gone == 10 and found.moved == len(ids)
+
+
+def test_signal_kinds() -> None:
+    signalled = {"expansion": [True, False, True, False], "renewal": [False, False, True, True]}
+    assert signal_kinds(signalled, 4) == [
+        frozenset({"expansion"}),
+        frozenset(),
+        frozenset({"expansion", "renewal"}),
+        frozenset({"renewal"}),
+    ]
+    assert signal_kinds({}, 3) == [frozenset()] * 3
+    assert signal_kinds({"churn": []}, 0) == []
