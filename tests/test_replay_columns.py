@@ -6,6 +6,7 @@ over one Movement per account; the signal kinds per account are the signals held
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import pytest
 from polars.testing import assert_frame_equal
@@ -13,7 +14,7 @@ from tierbook.assess.bridge import Movement, bridge_sums, cents
 from tierbook.assess.transition_columns import signal_kinds
 from tierbook.commands.replay_apply import AccountState
 from tierbook.commands.replay_bridge import Movements, arr_cents, bridged, part_bridge
-from tierbook.commands.replay_inputs import InputTable
+from tierbook.commands.replay_inputs import InputTable, written
 from tierbook.portfolio.frame import input_frame
 
 
@@ -39,7 +40,7 @@ def test_input_table_is_the_frame_of_the_dicts(default_ruleset, sample_accounts)
             new["account_id"] = f"NEW-{quarter}-{k}"
             states[new["account_id"]] = AccountState(new)
             named.append(new["account_id"])
-        table.changed(named)
+        table.changed((i, name) for i in named for name in ("arr", "seats_used"))
         ids = list(states)
         served = [i for i in ids if rng.random() < 0.8]  # any accounts, in the part's order
         assert_frame_equal(
@@ -56,8 +57,44 @@ def test_an_unnamed_change_is_not_read_again(default_ruleset, sample_accounts) -
     before = table.rows(states, [first])["arr"][0]
     states[first].inputs["arr"] = before + 1000
     assert table.rows(states, [first])["arr"][0] == before
-    table.changed([first])
+    table.changed([(first, "seats_used")])  # another input of it written: not its ARR
+    assert table.rows(states, [first])["arr"][0] == before
+    table.changed([(first, "arr")])
     assert table.rows(states, [first])["arr"][0] == before + 1000
+
+
+def test_written_are_the_inputs_apply_writes(default_ruleset, sample_accounts) -> None:
+    """The cells ``written`` names are those applying the events changes (and no more
+    than the events' own accounts and fields)."""
+    from tierbook.commands.replay_part import Part
+    from tierbook.portfolio.events import Event
+
+    part = Part(default_ruleset, sample_accounts[:50], "auto", True, "skip", "events")
+    ids = list(part.states)
+    events = [
+        Event(2, "2026Q4", ids[0], "renewal", {"arr": 1234.5}),
+        Event(3, "2026Q4", ids[1], "expansion", {"arr": 10.0}),
+        Event(4, "2026Q4", ids[2], "contraction", {"arr": 10.0}),
+        Event(5, "2026Q4", ids[3], "signal", {"Seats Used": "7", "not_an_input": "x"}),
+        Event(6, "2026Q4", ids[4], "churn", {}),
+        Event(7, "2026Q4", "NEW-1", "new_account", {"arr": "5000", "health_score": "70"}),
+        Event(8, "2026Q4", "", "capacity_change", {"csms": 3}),
+    ]
+    before = {i: dict(st.inputs) for i, st in part.states.items()}
+    part.apply("2026Q4", events, part.states, Counter())
+    cells = set(written(events, "arr", part.input_names))
+    assert cells == {
+        (ids[0], "arr"),
+        (ids[1], "arr"),
+        (ids[2], "arr"),
+        (ids[3], "seats_used"),
+        ("NEW-1", "arr"),
+        ("NEW-1", "health_score"),
+    }
+    for i, inputs in before.items():
+        for name, value in part.states[i].inputs.items():
+            if value != inputs.get(name):
+                assert (i, name) in cells
 
 
 def test_arr_cents_is_cents(default_ruleset, sample_accounts) -> None:

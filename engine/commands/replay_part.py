@@ -43,7 +43,7 @@ from ..ruleset.model import Ruleset
 from .replay_apply import AccountState, Applied, ApplyEvents
 from .replay_bridge import arr_cents, part_bridge
 from .replay_check import check_events
-from .replay_inputs import InputTable
+from .replay_inputs import InputTable, written
 from .replay_said import Held, Key, PartQuarter, Pending
 
 
@@ -207,7 +207,7 @@ class Part(ApplyEvents):
         self.start_arr = dict(zip(active, self._cents(active)))
         self.seen = account_events(events)
         self.done = self.apply(quarter, events, self.states, self.ignored)
-        self.table.changed(e.account_id for e in events if e.account_id)
+        self.table.changed(written(events, self.arr_field, self.input_names))
         problems, self.problems = self.problems, []
         skipped, self.skipped = self.skipped, []
         ids = self._active()
