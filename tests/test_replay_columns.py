@@ -13,7 +13,7 @@ from polars.testing import assert_frame_equal
 from tierbook.assess.bridge import Movement, bridge_sums, cents
 from tierbook.assess.transition_columns import signal_kinds
 from tierbook.commands.replay_apply import AccountState
-from tierbook.commands.replay_bridge import Movements, arr_cents, bridged, part_bridge
+from tierbook.commands.replay_bridge import Movements, arr_cents, arr_floats, bridged, part_bridge
 from tierbook.commands.replay_inputs import InputTable, written
 from tierbook.portfolio.frame import input_frame
 
@@ -106,6 +106,10 @@ def test_arr_cents_is_cents(default_ruleset, sample_accounts) -> None:
     frame = InputTable(default_ruleset).rows(states, ids)
     assert arr_cents(frame, "arr") == [cents(states[i].inputs.get("arr")) for i in ids]
     assert arr_cents(frame, "no_such_input") == [0] * len(ids)
+    floats = [float(states[i].inputs.get("arr") or 0.0) for i in ids]
+    assert [repr(v) for v in arr_floats(frame, "arr")] == [repr(v) for v in floats]
+    assert [type(v) for v in arr_floats(frame, "arr")] == [float] * len(ids)
+    assert arr_floats(frame, "no_such_input") == [0.0] * len(ids)
 
 
 TIERS = ["high_touch_enterprise", "mid_touch", "tech_touch", "plg_self_serve"]

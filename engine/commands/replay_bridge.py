@@ -28,6 +28,14 @@ def arr_cents(frame: pl.DataFrame, arr_field: str) -> list[int]:
     return [int(c) for c in np.rint(arr * 100).astype(np.int64).tolist()]
 
 
+def arr_floats(frame: pl.DataFrame, arr_field: str) -> list[float]:
+    """Each row's ARR as ``float(arr or 0.0)`` gives it (no ARR, or -0.0: 0.0)."""
+    if arr_field not in frame.columns:
+        return [0.0] * frame.height
+    arr = frame[arr_field].cast(pl.Float64).fill_null(0.0)
+    return frame.select(pl.when(arr == 0).then(0.0).otherwise(arr)).to_series().to_list()
+
+
 @dataclass
 class Bridged:
     """What the part's quarter adds to the book's bridge."""

@@ -41,7 +41,7 @@ from ..portfolio.events import ACCOUNT_TYPES, Event, quarter_end
 from ..portfolio.headers import InputNames
 from ..ruleset.model import Ruleset
 from .replay_apply import AccountState, Applied, ApplyEvents
-from .replay_bridge import arr_cents, part_bridge
+from .replay_bridge import arr_cents, arr_floats, part_bridge
 from .replay_check import check_events
 from .replay_inputs import InputTable, written
 from .replay_said import Held, Key, PartQuarter, Pending
@@ -126,7 +126,7 @@ class Part(ApplyEvents):
         ids = self._active()
         return Held(
             [self.states[i].held for i in ids],
-            [float(self.states[i].inputs.get(self.arr_field) or 0.0) for i in ids],
+            arr_floats(self.table.rows(self.states, ids), self.arr_field),
         )
 
     def _update_consecutive(
