@@ -184,15 +184,20 @@ class Part(ApplyEvents):
         found = classes(network, self.start, self.memo)
         base = evaluate_classes(ruleset, network, self.start, found, as_of, self.engine, self.memo)
         del self.start
-        for d in base.decisions:
-            st = self.states[d.account_id]
-            st.flags = pins.flags(d.account_id, as_of, list(d.flags))[0] if pins else list(d.flags)
-            st.held = pins.start(d.account_id, as_of, d.tier) if pins else d.tier
+        # (what an account's path decided is its path's first account's: no account's
+        # whole decision, its values, is made)
+        firsts = base.firsts
+        current = [_current(p) for p in firsts]
+        for account_id, path_id in zip(base.account_ids(), base.path_ids()):
+            d = firsts[path_id]
+            st = self.states[account_id]
+            st.flags = pins.flags(account_id, as_of, list(d.flags))[0] if pins else list(d.flags)
+            st.held = pins.start(account_id, as_of, d.tier) if pins else d.tier
             st.placed_bands = d.bands
             # tenure before the start is unknown: the starting tier counts as established
             st.history.quarters_in_tier = max(1, ruleset.min_dwell_quarters)
             st.history.previous_tier = d.tier
-            self._update_consecutive(st, d)
+            self._update_consecutive(st, d, current[path_id])
         held = self.held_book()
         held.engine = base.engine
         return held

@@ -79,29 +79,43 @@ def movement_rows(q: Any, ev: Any, arr_field: str) -> list[dict[str, Any]]:
     frame = ev.frame
     arrs = frame[arr_field].to_list() if arr_field in frame.columns else [None] * frame.height
     no_events: list[dict[str, Any]] = []
+    joined, reactivated, drifted = q.joined, q.reactivated, q.drifted
     for account_id, tier_of, arr in zip(ev.account_ids(), ev.tiers(), arrs):
         kind, m = outcome.get(account_id, ("stay", None))
+        if m is None and account_id not in joined and account_id not in reactivated:
+            # stays where it is held (most accounts): the tier evaluated, unless it drifted
+            tier = drifted.get(account_id, tier_of)
+            rows.append(
+                {
+                    "account_id": account_id,
+                    "arr": None if arr is None else round(float(arr), 2),
+                    "events": events.get(account_id, no_events),
+                    "from": tier,
+                    "to": tier,
+                    "evaluated": tier_of,
+                    "outcome": "stay",
+                }
+            )
+            continue
         facts = {
             "account_id": account_id,
             "arr": None if arr is None else round(float(arr), 2),
             "events": events.get(account_id, no_events),
         }
-        if account_id in q.joined:
+        if account_id in joined:
             rows.append(
                 facts
                 | {"from": "", "to": tier_of, "evaluated": tier_of, "outcome": "joined"}
                 | {"because": "joined this quarter"}
             )
-        elif account_id in q.reactivated:
+        elif account_id in reactivated:
             rows.append(
                 facts
                 | {"from": "", "to": tier_of, "evaluated": tier_of, "outcome": "reactivated"}
                 | {"because": "came back this quarter"}
             )
-        elif m is None:  # stays where it is held: the tier evaluated, unless it drifted
-            tier = q.drifted.get(account_id, tier_of)
-            rows.append(facts | {"from": tier, "to": tier, "evaluated": tier_of, "outcome": "stay"})
         else:
+            assert m is not None  # (a stay took the first branch)
             rows.append(
                 facts
                 | {
