@@ -92,6 +92,10 @@ class OneMachine:
         assert found[0].ev is not None
         return found[0].ev
 
+    def account_events(self) -> dict[str, list[dict[str, Any]]]:
+        """The last quarter's events by account, as the part read them from all of them."""
+        return self.part.seen
+
 
 def joined_columns(columns: Sequence[dict[str, list[float]]]) -> dict[str, list[float]]:
     """The parts' band values one after the other: the book's, in its account order."""
@@ -302,7 +306,9 @@ class _Sim:
             drifted=each("drifted"),
             churned_accounts=each("churned_tier"),
             joined=each("joined"),
-            account_events=account_events(events),
+            account_events=self.parts.account_events()
+            if isinstance(self.parts, OneMachine)  # (its one part was given every event)
+            else account_events(events),
             bands=self.band_report,
             reactivated=each("rejoined"),
             arr_bridge=bridge,

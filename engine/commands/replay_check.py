@@ -9,10 +9,10 @@ and every problem of the file is reported at once.
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 from collections import Counter, defaultdict
 from collections.abc import Iterator, MutableMapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError
 from ..portfolio.events import Event, quarter_end
@@ -34,9 +34,17 @@ class _Copies(MutableMapping[str, "AccountState"]):
     def __getitem__(self, key: str) -> AccountState:
         found = self.copies.get(key)
         if found is None:
-            found = dataclasses.replace(self.states[key], inputs=dict(self.states[key].inputs))
+            state = self.states[key]
+            found = copy.copy(state)  # (what dataclasses.replace makes, without its __init__)
+            found.inputs = dict(state.inputs)
             self.copies[key] = found
         return found
+
+    def get(self, key: str, default: Any = None) -> Any:  # (asked of every event)
+        found = self.copies.get(key)
+        if found is not None:
+            return found
+        return self[key] if key in self.states else default
 
     def __setitem__(self, key: str, value: AccountState) -> None:
         self.copies[key] = value

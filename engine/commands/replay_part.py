@@ -21,9 +21,8 @@ from typing import Any
 
 import polars as pl
 
-from ..assess.bridge import Movement, bridge_sums, cents
 from ..assess.replay_rows import account_events, move_row, named_rows
-from ..assess.transition_columns import signals
+from ..assess.transition_columns import signal_kinds, signals
 from ..assess.transitions import (
     Outcome,
     QuarterAccounts,
@@ -33,6 +32,7 @@ from ..assess.transitions import (
 from ..errors import DataError, Problem
 from ..evaluate.bands import ResolvedBands
 from ..evaluate.run import Evaluation, band_columns, evaluate_classes, values_frame
+from ..evaluate.values import with_values
 from ..network.classes import Classes, classes
 from ..network.compile import compile_network
 from ..network.transitions import compile_transitions
@@ -41,7 +41,9 @@ from ..portfolio.events import ACCOUNT_TYPES, Event, quarter_end
 from ..portfolio.headers import InputNames
 from ..ruleset.model import Ruleset
 from .replay_apply import AccountState, Applied, ApplyEvents
+from .replay_bridge import arr_cents, arr_floats, part_bridge
 from .replay_check import check_events
+from .replay_inputs import InputTable, written
 from .replay_said import Held, Key, PartQuarter, Pending
 
 
@@ -78,6 +80,7 @@ class Part(ApplyEvents):
         self.last_eval: Evaluation | None = None
         self.found: Classes | None = None
         self.transitions = compile_transitions(ruleset)
+        self.table = InputTable(ruleset)  # the accounts' inputs as columns, kept
 
     # -- events ----------------------------------------------------------------------------
     def apply(
@@ -108,8 +111,7 @@ class Part(ApplyEvents):
 
     # -- helpers ---------------------------------------------------------------------------
     def _evaluate(self, ids: list[str], as_of: dt.date, keep: bool = False) -> Evaluation:
-        accounts = [self.states[i].inputs for i in ids]
-        frame = values_frame(self.rs, accounts, as_of)
+        frame = with_values(self.rs, self.table.rows(self.states, ids), as_of)
         network = compile_network(self.rs, self.bands)
         found = classes(network, frame, self.memo)
         ev = evaluate_classes(self.rs, network, frame, found, as_of, self.engine, self.memo)
@@ -124,7 +126,7 @@ class Part(ApplyEvents):
         ids = self._active()
         return Held(
             [self.states[i].held for i in ids],
-            [float(self.states[i].inputs.get(self.arr_field) or 0.0) for i in ids],
+            arr_floats(self.table.rows(self.states, ids), self.arr_field),
         )
 
     def _update_consecutive(
@@ -162,8 +164,8 @@ class Part(ApplyEvents):
         return outcomes(found)
 
     def _values(self, ids: list[str], as_of: dt.date) -> dict[str, list[float]]:
-        accounts = [self.states[i].inputs for i in ids]
-        return band_columns(self.rs, values_frame(self.rs, accounts, as_of))
+        frame = with_values(self.rs, self.table.rows(self.states, ids), as_of)
+        return band_columns(self.rs, frame)
 
     # -- the start -------------------------------------------------------------------------
     def start_values(self, as_of: dt.date) -> dict[str, list[float]]:
@@ -182,15 +184,20 @@ class Part(ApplyEvents):
         found = classes(network, self.start, self.memo)
         base = evaluate_classes(ruleset, network, self.start, found, as_of, self.engine, self.memo)
         del self.start
-        for d in base.decisions:
-            st = self.states[d.account_id]
-            st.flags = pins.flags(d.account_id, as_of, list(d.flags))[0] if pins else list(d.flags)
-            st.held = pins.start(d.account_id, as_of, d.tier) if pins else d.tier
+        # (what an account's path decided is its path's first account's: no account's
+        # whole decision, its values, is made)
+        firsts = base.firsts
+        current = [_current(p) for p in firsts]
+        for account_id, path_id in zip(base.account_ids(), base.path_ids()):
+            d = firsts[path_id]
+            st = self.states[account_id]
+            st.flags = pins.flags(account_id, as_of, list(d.flags))[0] if pins else list(d.flags)
+            st.held = pins.start(account_id, as_of, d.tier) if pins else d.tier
             st.placed_bands = d.bands
             # tenure before the start is unknown: the starting tier counts as established
             st.history.quarters_in_tier = max(1, ruleset.min_dwell_quarters)
             st.history.previous_tier = d.tier
-            self._update_consecutive(st, d)
+            self._update_consecutive(st, d, current[path_id])
         held = self.held_book()
         held.engine = base.engine
         return held
@@ -200,12 +207,12 @@ class Part(ApplyEvents):
         """The quarter's account events applied (``values``: the band values the book's
         bands wait for)."""
         as_of = quarter_end(quarter)
-        self.start_tier = {i: self.states[i].held for i in self._active()}
-        self.start_arr = {
-            i: cents(self.states[i].inputs.get(self.arr_field)) for i in self.start_tier
-        }
+        active = self._active()
+        self.start_tier = {i: self.states[i].held for i in active}
+        self.start_arr = dict(zip(active, self._cents(active)))
         self.seen = account_events(events)
         self.done = self.apply(quarter, events, self.states, self.ignored)
+        self.table.changed(written(events, self.arr_field, self.input_names))
         problems, self.problems = self.problems, []
         skipped, self.skipped = self.skipped, []
         ids = self._active()
@@ -253,20 +260,26 @@ class Part(ApplyEvents):
         account_ids, path_ids, firsts = ev.account_ids(), ev.path_ids(), ev.firsts
         signalled = signals(self.rs, ev.frame, ev.path_of, firsts)
         current = [_current(p) for p in firsts]
+        held_signals = signal_kinds(signalled, len(account_ids))
         deciding: list[int] = []  # the accounts the transition rules decide (not joining)
         for at, (account_id, path_id) in enumerate(zip(account_ids, path_ids)):
             d = firsts[path_id]
             st = self.states[account_id]
             hist = st.history
-            kinds = touched[account_id] | {k for k, on in signalled.items() if on[at]}
+            kinds = touched[account_id] | held_signals[at]
             hist.count_quarter(kinds, self.quarter_count)
             self._update_consecutive(st, d, current[path_id])
             flags, by = self.pins.flags(account_id, as_of, d.flags) if self.pins else (d.flags, {})
-            for flag in sorted(set(flags) - set(st.flags)):
-                raised.append({"account_id": account_id, "flag": flag, "rule": by.get(flag, flag)})
-            for flag in sorted(set(st.flags) - set(flags)):
-                cleared.append({"account_id": account_id, "flag": flag, "rule": by.get(flag, flag)})
-            st.flags = list(flags)
+            if flags != st.flags:  # (most accounts keep their flags: nothing raised nor cleared)
+                for flag in sorted(set(flags) - set(st.flags)):
+                    raised.append(
+                        {"account_id": account_id, "flag": flag, "rule": by.get(flag, flag)}
+                    )
+                for flag in sorted(set(st.flags) - set(flags)):
+                    cleared.append(
+                        {"account_id": account_id, "flag": flag, "rule": by.get(flag, flag)}
+                    )
+                st.flags = list(flags)
             if quarter in (st.created_in, st.returned_in):  # it starts in its evaluated tier
                 st.held, st.placed_bands = d.tier, d.bands
                 (joined_tier if st.created_in == quarter else rejoined)[account_id] = d.tier
@@ -319,13 +332,9 @@ class Part(ApplyEvents):
             if i in start_tier or i in joined_tier or i in rejoined
         }
         served = Counter(start_tier.values()) + Counter((joined_tier | rejoined).values())
-        moved = self._movements(start_tier, start_arr, joined_tier, rejoined)
-        held_cents: Counter[str] = Counter()
-        for i in self._active():
-            held_cents[self.states[i].held] += cents(self.states[i].inputs.get(self.arr_field))
-        started: Counter[str] = Counter()
-        for i, tier in start_tier.items():
-            started[tier] += start_arr[i]
+        bridge = part_bridge(
+            self.rs, self.states, (start_tier, start_arr), joined_tier, rejoined, self._cents
+        )
         named = named_rows(
             self.rs,
             self.states,
@@ -347,11 +356,11 @@ class Part(ApplyEvents):
             rejoined,
             len(new),
             served,
-            bridge_sums(self.rs, moved),
-            len(moved),
-            sum(m.churned for m in moved.values()),
-            held_cents,
-            started,
+            bridge.sums,
+            bridge.moved,
+            bridge.gone,
+            bridge.held,
+            bridge.started,
             named,
             self.held_book(),
             notes,
@@ -360,25 +369,9 @@ class Part(ApplyEvents):
             self.found,
         )
 
-    def _movements(
-        self,
-        start_tier: dict[str, str],
-        start_arr: dict[str, int],
-        joined: dict[str, str],
-        rejoined: dict[str, str],
-    ) -> dict[str, Movement]:
-        """Each account's movement in the quarter's ARR bridge (assess.bridge)."""
-        moved: dict[str, Movement] = {}
-        for i, tier in start_tier.items():
-            st = self.states[i]
-            end = cents(st.inputs.get(self.arr_field))
-            moved[i] = Movement(tier, start_arr[i], st.held, end, churned=bool(st.churned_in))
-        for kind, entered in (("new", joined), ("reactivated", rejoined)):
-            for i, tier in entered.items():
-                st = self.states[i]
-                end = cents(st.inputs.get(self.arr_field))
-                moved[i] = Movement("", 0, tier, end, kind, churned=bool(st.churned_in))
-        return moved
+    def _cents(self, ids: list[str]) -> list[int]:
+        """The ARR in cents of the accounts ``ids``, as their inputs are now."""
+        return arr_cents(self.table.rows(self.states, ids), self.arr_field)
 
 
 def _current(d: Any) -> dict[str, Any]:

@@ -55,6 +55,7 @@ class Event:
     value: str = ""
 
 
+@lru_cache(maxsize=256)  # (asked of every event: a file has a few quarters)
 def quarter_end(quarter: str) -> dt.date:
     m = QUARTER.match(quarter)
     if not m:

@@ -213,5 +213,11 @@ class InputNames:
                 self.exact.setdefault(name, inp.id)
                 self.loose.setdefault(normalise(name), inp.id)
 
+        self.seen: dict[str, str | None] = {}  # (a name asked of every event: matched once)
+
     def __call__(self, name: str) -> str | None:
-        return self.exact.get(name) or self.loose.get(normalise(name))
+        try:
+            return self.seen[name]
+        except KeyError:
+            found = self.seen[name] = self.exact.get(name) or self.loose.get(normalise(name))
+            return found

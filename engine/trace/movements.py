@@ -44,11 +44,21 @@ def write_details(
                 quarter,
                 r["account_id"],
                 r.get("arr"),
-                json.dumps(r.get("events", []), separators=(",", ":")),
+                _events_text(r.get("events", [])),
             )
             for r in rows
         ],
     )
+
+
+def _events_text(events: Any) -> str:
+    """An account's events as compact JSON (most accounts have none in a quarter)."""
+    if isinstance(events, list) and not events:
+        return "[]"
+    return _COMPACT.encode(events)
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # json.dumps' own, made once
 
 
 def read_details(row: dict[str, Any]) -> None:
@@ -65,30 +75,47 @@ def movement_rows(q: Any, ev: Any, arr_field: str) -> list[dict[str, Any]]:
     outcome.update({m["account_id"]: ("review", m) for m in q.reviews})
     events = q.account_events
     rows = []
-    for d in ev.decisions:
-        kind, m = outcome.get(d.account_id, ("stay", None))
-        arr = d.values.get(arr_field)
+    # (read as columns: an account's id, tier and ARR are all a row needs of its decision)
+    frame = ev.frame
+    arrs = frame[arr_field].to_list() if arr_field in frame.columns else [None] * frame.height
+    no_events: list[dict[str, Any]] = []
+    joined, reactivated, drifted = q.joined, q.reactivated, q.drifted
+    for account_id, tier_of, arr in zip(ev.account_ids(), ev.tiers(), arrs):
+        kind, m = outcome.get(account_id, ("stay", None))
+        if m is None and account_id not in joined and account_id not in reactivated:
+            # stays where it is held (most accounts): the tier evaluated, unless it drifted
+            tier = drifted.get(account_id, tier_of)
+            rows.append(
+                {
+                    "account_id": account_id,
+                    "arr": None if arr is None else round(float(arr), 2),
+                    "events": events.get(account_id, no_events),
+                    "from": tier,
+                    "to": tier,
+                    "evaluated": tier_of,
+                    "outcome": "stay",
+                }
+            )
+            continue
         facts = {
-            "account_id": d.account_id,
+            "account_id": account_id,
             "arr": None if arr is None else round(float(arr), 2),
-            "events": events.get(d.account_id, []),
+            "events": events.get(account_id, no_events),
         }
-        if d.account_id in q.joined:
+        if account_id in joined:
             rows.append(
                 facts
-                | {"from": "", "to": d.tier, "evaluated": d.tier, "outcome": "joined"}
+                | {"from": "", "to": tier_of, "evaluated": tier_of, "outcome": "joined"}
                 | {"because": "joined this quarter"}
             )
-        elif d.account_id in q.reactivated:
+        elif account_id in reactivated:
             rows.append(
                 facts
-                | {"from": "", "to": d.tier, "evaluated": d.tier, "outcome": "reactivated"}
+                | {"from": "", "to": tier_of, "evaluated": tier_of, "outcome": "reactivated"}
                 | {"because": "came back this quarter"}
             )
-        elif m is None:  # stays where it is held: the tier evaluated, unless it drifted
-            tier = q.drifted.get(d.account_id, d.tier)
-            rows.append(facts | {"from": tier, "to": tier, "evaluated": d.tier, "outcome": "stay"})
         else:
+            assert m is not None  # (a stay took the first branch)
             rows.append(
                 facts
                 | {
