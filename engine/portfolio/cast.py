@@ -5,7 +5,6 @@ value or its message, so the two cannot disagree on a value."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,46 +73,14 @@ class Cast:
 def cast(inp: Input, texts: pl.Series, shown: pl.Series | None = None) -> Cast:
     """``texts`` (one text per account, null where a record has none) as ``inp``'s values.
     ``shown``: the text a message quotes, where it is not the cell's (a JSON value)."""
-    return cast_all([(inp, texts, shown)])[0]
-
-
-def cast_all(columns: Sequence[tuple[Input, pl.Series, pl.Series | None]]) -> list[Cast]:
-    """Each (input, texts, shown) as ``cast`` gives it, the plain forms of every column
-    found in one polars query (its columns on every core) and the texts left for the
-    scalar parsers in a second."""
-    raw = pl.DataFrame({f"r{k}": texts for k, (_, texts, _) in enumerate(columns)})
-    found: list[pl.Expr] = []
-    for k, (inp, _, _) in enumerate(columns):
-        s = pl.col(f"r{k}").str.strip_chars(WHITESPACE)
-        blank = s.is_null() | (s == "")
-        found += [blank.alias(f"b{k}"), pl.when(~blank).then(_plain(inp, s)).alias(f"f{k}")]
-    plain = pl.concat([raw, raw.lazy().select(found).collect()], how="horizontal")
-    left = plain.select(
-        pl.col(f"r{k}")
-        .filter(~pl.col(f"b{k}") & pl.col(f"f{k}").is_null())
+    frame = pl.DataFrame({"raw": texts}).with_columns(s=pl.col("raw").str.strip_chars(WHITESPACE))
+    frame = frame.with_columns(blank=pl.col("s").is_null() | (pl.col("s") == ""))
+    frame = frame.with_columns(fast=pl.when(~pl.col("blank")).then(_plain(inp, pl.col("s"))))
+    todo = (
+        frame.filter(~pl.col("blank") & pl.col("fast").is_null())["raw"]
         .unique(maintain_order=True)
-        .implode()
-        .alias(f"t{k}")
-        for k in range(len(columns))
+        .to_list()
     )
-    return [
-        _finish(inp, plain[f"r{k}"], plain[f"b{k}"], plain[f"f{k}"], left[f"t{k}"][0], shown)
-        for k, (inp, _, shown) in enumerate(columns)
-    ]
-
-
-def _finish(
-    inp: Input,
-    cells: pl.Series,
-    blank: pl.Series,
-    fast: pl.Series,
-    left: pl.Series,
-    shown: pl.Series | None,
-) -> Cast:
-    """A column's cast from its plain values (``fast``) and the distinct texts ``left`` of
-    its ``cells`` for its scalar parser (their values, or their messages by row), then its
-    bounds."""
-    todo = left.to_list()
     parse = parser(inp)
     found: dict[str, Any] = {}
     failed: dict[str, str] = {}
@@ -127,15 +94,14 @@ def _finish(
         for raw in [r for r, v in found.items() if not -(2**63) <= v < 2**63]:
             del found[raw]
             failed[raw] = "is too large a whole number"
-    values = fast
+    values = frame["fast"]
     if found:
-        slow = cells.replace_strict(found, default=None, return_dtype=dtype)
+        slow = frame["raw"].replace_strict(found, default=None, return_dtype=dtype)
         values = pl.select(pl.coalesce(values.cast(dtype), slow)).to_series()
     values = values.cast(dtype).alias(inp.id)
     bad: dict[int, tuple[str, str]] = {}
     if failed:
-        rows = cells.rename("raw").to_frame().with_row_index("i")
-        rows = rows.filter(pl.col("raw").is_in(list(failed)))
+        rows = frame.with_row_index("i").filter(pl.col("raw").is_in(list(failed)))
         for i, raw in zip(rows["i"].to_list(), rows["raw"].to_list()):
             quoted = shown[i] if shown is not None else raw
             bad[i] = (f"{str(quoted)!r} {failed[raw]}", "bad-value")
@@ -146,7 +112,7 @@ def _finish(
         if inp.max is not None:
             out = out | (pl.col("v") > inp.max)
         rows = (
-            pl.DataFrame({"v": values, "raw": cells})
+            pl.DataFrame({"v": values, "raw": frame["raw"]})
             .with_row_index("i")
             .filter(out.fill_null(False))
         )
@@ -157,4 +123,4 @@ def _finish(
         for i, raw in zip(rows["i"].to_list(), rows["raw"].to_list()):
             quoted = shown[i] if shown is not None else raw
             bad[i] = (f"{str(quoted)!r} is outside {bounds}", "out-of-range")
-    return Cast(values, blank.alias("blank"), bad)
+    return Cast(values, frame["blank"], bad)

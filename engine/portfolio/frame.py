@@ -14,7 +14,7 @@ import polars as pl
 
 from ..errors import DataError, Problem
 from ..ruleset.model import Input, Ruleset
-from .cast import Cast, cast_all, dtype_of
+from .cast import Cast, cast, dtype_of
 from .cells import BadValue, as_text
 from .formats import Table, read_table
 from .headers import columns, match_columns
@@ -97,10 +97,15 @@ def read_portfolio(
     )
     colmap, ignored, missing = columns(file, table.headers, ruleset)
     n = len(table.lines)
-    read = [(inp, colmap[inp.id]) for inp in ruleset.inputs if inp.id in colmap]
-    texts = [_texts(inp, table.columns[idx]) for inp, idx in read]
-    table.columns.clear()  # (the cells' text, let go once cast: a million rows' worth)
-    casts = [(inp, idx, c) for (inp, idx), c in zip(read, _cast(texts), strict=True)]
+    casts: list[tuple[Input, int, Cast]] = []
+    uses = Counter(colmap.values())
+    for inp in ruleset.inputs:
+        if inp.id in colmap:
+            idx = colmap[inp.id]
+            casts.append((inp, idx, _cast(inp, table.columns[idx])))
+            uses[idx] -= 1
+            if not uses[idx]:  # each column's text let go once cast (a million rows' worth)
+                del table.columns[idx]
     absent = [inp for inp in ruleset.inputs if inp.id not in colmap]
     problems_by_row = _problems(file, table, casts)
     gaps, defaulted = _counts(casts, absent, n, set(table.problems))
@@ -194,20 +199,9 @@ def read_portfolio(
     return portfolio
 
 
-@dataclass
-class _Texts:
-    """An input's cells as text: those of a JSON or Parquet record may come typed (then
-    ``shown`` is what a message quotes, and ``early`` the values no text can stand for)."""
-
-    inp: Input
-    texts: pl.Series
-    shown: pl.Series | None = None
-    early: dict[int, tuple[str, str]] = field(default_factory=dict)
-
-
-def _texts(inp: Input, cells: pl.Series | list[Any]) -> _Texts:
+def _cast(inp: Input, cells: pl.Series | list[Any]) -> Cast:
     if isinstance(cells, pl.Series):
-        return _Texts(inp, cells)
+        return cast(inp, cells)
     texts: list[str | None] = []
     shown: list[str | None] = []
     early: dict[int, tuple[str, str]] = {}
@@ -220,17 +214,11 @@ def _texts(inp: Input, cells: pl.Series | list[Any]) -> _Texts:
                 early[i] = (f"{str(raw)!r} {exc}", "bad-value")
         texts.append(text)
         shown.append(None if raw is None else str(raw))
-    return _Texts(inp, pl.Series(texts, dtype=pl.String), pl.Series(shown, dtype=pl.String), early)
-
-
-def _cast(columns: list[_Texts]) -> list[Cast]:
-    """Every input's column cast together (``cast_all``)."""
-    casts = cast_all([(t.inp, t.texts, t.shown) for t in columns])
-    for t, c in zip(columns, casts, strict=True):
-        if t.early:
-            c.bad.update(t.early)
-            c.blank = c.blank.scatter(list(t.early), False)
-    return casts
+    c = cast(inp, pl.Series(texts, dtype=pl.String), pl.Series(shown, dtype=pl.String))
+    if early:
+        c.bad.update(early)
+        c.blank = c.blank.scatter(list(early), False)
+    return c
 
 
 def _problems(
