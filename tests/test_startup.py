@@ -35,6 +35,8 @@ RUN_TIME = (
     "tierbook.trace",
     "tierbook.commands.segment",
     "tierbook.commands.review",
+    "tierbook.commands.replay_command",
+    "tierbook.commands.stored_run",
 )
 # and what --help does not need either: the checking itself
 CHECKING = ("jsonschema", "yaml", "tierbook.ruleset.schema", "tierbook.ruleset.validate")

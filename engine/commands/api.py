@@ -1,6 +1,7 @@
 """What each command does, reachable from Python without click.  The commands with a
-module of their own (validate, replay) are imported here too: `api.<command>` is each one.
-(Each command imports what it needs when it runs: `tierbook --help` imports none.)"""
+module of their own (validate, replay) are here too: `api.<command>` is each one (replay
+imported when first asked for: `tierbook validate` does not need it).  (Each command
+imports what it needs when it runs: `tierbook --help` imports none.)"""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from .inputs import SAMPLE_EVENTS, SAMPLE_PORTFOLIO, load, sample_events, sample_portfolio
-from .replay_command import replay
-from .stored_run import segment_and_store, store_outside
 from .validate import ValidationReport, validate
 
 if TYPE_CHECKING:
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     from ..sources.model import RunInputs
     from .calibrate import CalibrateOutcome
     from .plan import Plan
+    from .replay_command import replay
 
 __all__ = [
     "SAMPLE_EVENTS",
@@ -60,6 +60,7 @@ def plan(
     from ..ruleset.diff import diff_documents
     from .plan import compare
     from .review import load_pair
+    from .stored_run import segment_and_store
 
     base_doc, head_doc, base_side, head_side = load_pair(
         base, head, "plan", same_ok=base_overrides is not None
@@ -110,6 +111,7 @@ def segment(
 ) -> SegmentResult:
     from ..overrides.select import overrides_for
     from .segment import write_outputs
+    from .stored_run import segment_and_store, store_outside
 
     store_outside(store_path, out_dir)
     ruleset, text = load(ruleset_arg)
@@ -182,6 +184,7 @@ def calibrate(
     from ..ruleset.sources import load_document, resolve_ruleset_path
     from ..ruleset.yamlsafe import load_file
     from .calibrate import finish
+    from .stored_run import segment_and_store
 
     if not output and not in_place:
         raise UsageError(
@@ -228,6 +231,7 @@ def align(
     """Coverage alignment, expansion ranking and territory rebalancing (priority-model)."""
     from ..assess.alignment import align as run_align
     from ..overrides.select import overrides_for
+    from .stored_run import segment_and_store
 
     ruleset, text = load(ruleset_arg or "priority-model")
     if not ruleset.alignment:
@@ -248,3 +252,12 @@ def align(
         inputs=inputs,
     )
     return result, run_align(result)
+
+
+def __getattr__(name: str) -> object:
+    """``api.replay``, imported when first asked for."""
+    if name == "replay":
+        from .replay_command import replay
+
+        return replay
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
