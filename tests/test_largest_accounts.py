@@ -5,9 +5,12 @@ sort) or not."""
 
 from __future__ import annotations
 
+import math
+
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tierbook.report.html.traces import by_arr
 from tierbook.report.summary import largest
 
 ARR = st.one_of(st.none(), st.sampled_from([0.0, -0.0, 5.0, 1e9, 12.5]),
@@ -77,3 +80,20 @@ def test_the_accounts_behind_each_comment_are_what_sorting_in_python_gives(tmp_p
         assert accounts_behind(result) == expected
         seen += sum(len(v) for v in expected.values())
     assert seen > 100  # (comments and hints enough to order)
+
+
+def _traces_order_in_python(values: list[float | None]) -> list[int]:
+    """report.html's order, as its plain Python key had it: largest first, ties by file
+    order, a blank (or NaN) last."""
+    def key(i: int) -> tuple[float, int]:
+        v = values[i]
+        return (math.inf if v is None or math.isnan(v) else -v, i)
+    return sorted(range(len(values)), key=key)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(ARR, st.just(float("nan")), st.just(math.inf)), max_size=40))
+def test_report_html_order_is_what_a_python_sort_gives(values: list[float | None]) -> None:
+    expected = _traces_order_in_python(values)
+    assert by_arr(values) == expected
+    assert by_arr(pl.Series(values, dtype=pl.Float64)) == expected

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import polars as pl
 
 from ..assess.result import SegmentResult
+from .arr_order import largest_first
 
 SHOWN = 10  # accounts named per comment or hint; accounts.csv has every one
 
@@ -22,21 +23,16 @@ def accounts_behind(result: SegmentResult) -> dict[str, list[int]]:
     if not keyed:
         return {}
     frame = ev.frame
-    arr = result.arr_field
-    x = pl.col(arr).cast(pl.Float64).fill_null(0.0) if arr in frame.columns else pl.lit(0.0)
     ids = frame["account_id"] if "account_id" in frame.columns else None
     if ids is None or ids.dtype != pl.String:
         ids = pl.Series(ev.account_ids(), dtype=pl.String)
-    accounts = frame.select(
-        pl.when(x == 0).then(0.0).otherwise(-x).alias("k")  # (no signed zero, as in Python)
-    ).with_columns(path=ev.path_of, id=ids)
+    accounts = largest_first(frame, result.arr_field, ids).with_columns(path=ev.path_of)
     on = pl.DataFrame(
         {"path": [p for p, _ in keyed], "key": [k for _, k in keyed]},
         schema={"path": ev.path_of.dtype, "key": pl.String},
     )
     grouped = (
-        accounts.with_row_index("i")
-        .join(on, on="path")
+        accounts.join(on, on="path")
         .sort("key", "k", "id", "i")
         .group_by("key", maintain_order=True)
         .agg("i")

@@ -21,6 +21,7 @@ from ..portfolio.frame import python_column
 from ..sources.report import capacity_lines
 from . import behind, book, confidence, near
 from .accounts import FORMULA_START
+from .arr_order import largest_first
 from .extra import extra_sections, gates_line
 from .levers import lever_markdown
 
@@ -389,10 +390,8 @@ def _num(value: Any) -> str:
 def largest(frame: pl.DataFrame, arr_field: str, count: int) -> list[int]:
     """The indexes of the ``count`` accounts with the largest ARR (a blank one 0), ties by
     account id then file order."""
-    x = pl.col(arr_field).cast(pl.Float64).fill_null(0.0) if arr_field in frame.columns else 0.0
-    arr = pl.when(x == 0).then(0.0).otherwise(-x)  # (no signed zero: equal, as in Python)
     ids = pl.col("account_id").cast(pl.String) if "account_id" in frame.columns else pl.lit("")
-    order = frame.select(arr.alias("k"), ids.alias("id")).with_row_index("i")
+    order = largest_first(frame, arr_field, ids)
     if count < order.height:  # (the few largest found without sorting every account)
         order = order.bottom_k(count, by=["k", "id", "i"])
     top = order.sort("k", "id", "i").head(count)["i"]

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from ..arr_order import descending
+
 if TYPE_CHECKING:
     from ...assess.result import SegmentResult
     from ...ruleset.model import Ruleset
@@ -26,21 +28,16 @@ TRACE_CAP = 500
 
 
 def order_by_arr(arrs: Sequence[Any] | pl.Series) -> pl.Series:
-    """Account indexes, largest ARR first (ties: file order; a blank ARR last)."""
-    if isinstance(arrs, pl.Series) and arrs.dtype.is_numeric():  # (the same order, by polars)
-        x = pl.col("arr").cast(pl.Float64)
-        last = pl.when(x.is_null() | x.is_nan()).then(math.inf).when(x == 0).then(0.0)
-        frame = arrs.rename("arr").to_frame().with_row_index("i")
-        return frame.select(last.otherwise(-x).alias("k"), "i").sort("k", "i")["i"]
-
-    values = arrs.to_list() if isinstance(arrs, pl.Series) else arrs
-
-    def key(i: int) -> tuple[float, int]:
-        v = values[i]
-        ok = isinstance(v, int | float) and not (isinstance(v, float) and math.isnan(v))
-        return (-float(v) if ok else math.inf, i)
-
-    return pl.Series("i", sorted(range(len(values)), key=key), dtype=pl.UInt32)
+    """Account indexes, largest ARR first (ties: file order; a blank ARR, or one that is
+    not a number, last)."""
+    values = arrs if isinstance(arrs, pl.Series) else pl.Series(list(arrs), strict=False)
+    x = pl.col("arr")
+    if not values.dtype.is_numeric():  # (no ARR column: nulls; text is not a number)
+        x = pl.lit(None, dtype=pl.Float64)
+    x = x.cast(pl.Float64)
+    key = pl.when(x.is_null() | x.is_nan()).then(math.inf).otherwise(descending(x))
+    frame = values.rename("arr").to_frame().with_row_index("i")
+    return frame.select(key.alias("k"), "i").sort("k", "i")["i"]
 
 
 def by_arr(arrs: Sequence[Any] | pl.Series) -> list[int]:
