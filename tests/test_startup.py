@@ -37,6 +37,7 @@ RUN_TIME = (
     "tierbook.commands.review",
     "tierbook.commands.replay_command",
     "tierbook.commands.stored_run",
+    "tierbook.portfolio.events",  # (the ruleset checks need the event types only)
 )
 # and what --help does not need either: the checking itself
 CHECKING = ("jsonschema", "yaml", "tierbook.ruleset.schema", "tierbook.ruleset.validate")

@@ -21,27 +21,9 @@ from typing import Any
 
 from ..errors import DataError, Problem, suggest
 from .cells import parse_integer, parse_money
+from .event_types import ACCOUNT_TYPES as ACCOUNT_TYPES  # (the reader's vocabulary)
+from .event_types import TYPES as TYPES
 
-TYPES = (
-    "renewal",
-    "expansion",
-    "contraction",
-    "churn",
-    "new_account",
-    "signal",
-    "capacity_change",
-    "product_launch",
-    "reactivation",
-)
-ACCOUNT_TYPES = {
-    "renewal",
-    "expansion",
-    "contraction",
-    "churn",
-    "new_account",
-    "signal",
-    "reactivation",
-}
 QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import Problem, suggest
 from ..network import conditions as C
 from ..portfolio.cells import NUMERIC_TYPES
-from ..portfolio.events import TYPES as EVENT_TYPES
+from ..portfolio.event_types import TYPES as EVENT_TYPES
 from ..portfolio.headers import normalise
 from .yamlsafe import Document
 
