@@ -10,12 +10,14 @@ from collections import Counter
 
 import pytest
 from polars.testing import assert_frame_equal
-from tierbook.assess.bridge import Movement, bridge_sums, cents
+from tierbook.assess.bridge import Movements, bridged, cents
 from tierbook.assess.transition_columns import signal_kinds
 from tierbook.commands.replay_apply import AccountState
-from tierbook.commands.replay_bridge import Movements, arr_cents, arr_floats, bridged, part_bridge
+from tierbook.commands.replay_bridge import arr_cents, arr_floats, part_bridge
 from tierbook.commands.replay_inputs import InputTable, written
 from tierbook.portfolio.frame import input_frame
+
+from .bridge_reference import Movement, bridge_sums
 
 
 def _states(accounts) -> dict[str, AccountState]:

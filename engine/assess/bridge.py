@@ -23,9 +23,12 @@ GRR = (starting - contraction - churned) / starting: the accounts served at the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import polars as pl
 
 from ..ruleset.model import Ruleset
 
@@ -41,58 +44,99 @@ def cents(arr: Any) -> int:
     return round(float(arr or 0.0) * 100)
 
 
-@dataclass(frozen=True)
-class Movement:
-    """One account in one quarter: where it was at the start (tier, ARR in cents; tier ""
-    when it was not served) and where it is at the end (its tier and ARR, or its tier and
-    ARR when it churned), and how it came or went."""
-
-    start_tier: str
-    start: int
-    end_tier: str
-    end: int
-    kind: str = ""  # "new" | "reactivated" | "" (served at the start)
-    churned: bool = False
-
-
-def quarter_bridge(
-    ruleset: Ruleset,
-    quarter: str,
-    movements: Mapping[str, Movement],
-    churn_rates: Mapping[str, float],
-) -> list[dict[str, Any]]:
-    """The bridge rows of ``quarter``: one per tier (in tier order), then "all"."""
-    return bridge_rows(ruleset, quarter, bridge_sums(ruleset, movements), churn_rates)
-
-
 Sums = dict[str, dict[str, int]]
 
 
-def bridge_sums(ruleset: Ruleset, movements: Mapping[str, Movement]) -> Sums:
-    """Each tier's amounts (cents) over ``movements``: sums of whole numbers, so the sums
-    of the parts of a book add up to the book's (``add_sums``)."""
+@dataclass
+class Bridged:
+    """What the part's quarter adds to the book's bridge."""
+
+    sums: Sums
+    moved: int  # accounts in the bridge
+    gone: int  # of them churned
+    held: Counter[str]  # ARR held per tier at the end (cents), the accounts served
+    started: Counter[str]  # ARR per tier at the start (cents)
+
+
+@dataclass
+class Movements:
+    """The quarter's accounts in the bridge, a column each: where each was at the start
+    (tier, cents; "" and 0 when it was not served), where at the end, how it came (``kind``:
+    "" served at the start, "new", "reactivated") and whether it churned."""
+
+    start_tier: list[str]
+    start: list[int]
+    end_tier: list[str]
+    end: list[int]
+    kind: list[str]
+    churned: list[bool]
+
+
+def bridged(
+    ruleset: Ruleset,
+    moves: Movements,
+    held_tiers: Sequence[str],
+    held_cents: Sequence[int],
+) -> Bridged:
+    """The bridge's sums of ``moves`` (summed by polars over one frame of the movements), and the ARR held per tier by the
+    accounts served at the end (``held_tiers``, ``held_cents``) and at the start."""
+    frame = pl.DataFrame(
+        {
+            "start_tier": pl.Series(moves.start_tier, dtype=pl.String),
+            "start": pl.Series(moves.start, dtype=pl.Int64),
+            "end_tier": pl.Series(moves.end_tier, dtype=pl.String),
+            "end": pl.Series(moves.end, dtype=pl.Int64),
+            "kind": pl.Series(moves.kind, dtype=pl.String),
+            "churned": pl.Series(moves.churned, dtype=pl.Boolean),
+        }
+    )
+    kind, churned = pl.col("kind"), pl.col("churned")
+    start, end = pl.col("start"), pl.col("end")
+    served = kind == ""
+    tier = pl.when(served).then(pl.col("start_tier")).otherwise(pl.col("end_tier"))
+    kept = served & ~churned
+
+    def amount(when: pl.Expr, value: pl.Expr, name: str) -> pl.Expr:
+        return pl.when(when).then(value).otherwise(0).sum().alias(name)
+
+    per_tier = (
+        frame.with_columns(tier.alias("tier"))
+        .group_by("tier", maintain_order=True)
+        .agg(
+            amount(served, start, "starting"),
+            amount(kind == "new", end, "new"),
+            amount(kept & (end >= start), end - start, "expansion"),
+            amount(kept & (end < start), start - end, "contraction"),
+            amount(served & churned, start, "churned_start"),
+            amount(~served & churned, end, "churned_end"),
+            amount(kind == "reactivated", end, "reactivated"),
+            amount(~churned, end, "ending"),
+            amount(~churned & (pl.col("end_tier") != pl.col("tier")), end, "moved_out"),
+        )
+    )
+    moved_in = (
+        frame.with_columns(tier.alias("tier"))
+        .filter(~churned & (pl.col("end_tier") != pl.col("tier")))
+        .group_by("end_tier", maintain_order=True)
+        .agg(end.sum().alias("moved_in"))
+    )
     sums = {t: dict.fromkeys(AMOUNTS + MOVES, 0) for t in [*ruleset.tier_ids, "all"]}
-    for m in movements.values():
-        tier = m.start_tier if not m.kind else m.end_tier
-        row = sums[tier]
-        if m.kind:
-            row[m.kind] += m.end
-        else:
-            row["starting"] += m.start
-            if m.churned:
-                row["churned"] += m.start
-            elif m.end >= m.start:
-                row["expansion"] += m.end - m.start
-            else:
-                row["contraction"] += m.start - m.end
-        if m.churned and m.kind:
-            row["churned"] += m.end
-        if not m.churned:
-            row["ending"] += m.end
-            if m.end_tier != tier:
-                row["moved_out"] += m.end
-                sums[m.end_tier]["moved_in"] += m.end
-    return sums
+    for row in per_tier.iter_rows(named=True):
+        into = sums[row["tier"]]
+        into["churned"] += row.pop("churned_start") + row.pop("churned_end")
+        for key, value in row.items():
+            if key != "tier":
+                into[key] += value
+    for end_tier, value in moved_in.iter_rows():
+        sums[end_tier]["moved_in"] += value
+    held: Counter[str] = Counter()
+    for t, c in zip(held_tiers, held_cents):
+        held[t] += c
+    started: Counter[str] = Counter()
+    for t, c, k in zip(moves.start_tier, moves.start, moves.kind):
+        if not k:
+            started[t] += c
+    return Bridged(sums, frame.height, int(frame["churned"].sum()), held, started)
 
 
 def add_sums(into: Sums, sums: Sums) -> None:
@@ -104,7 +148,7 @@ def add_sums(into: Sums, sums: Sums) -> None:
 def bridge_rows(
     ruleset: Ruleset, quarter: str, sums: Sums, churn_rates: Mapping[str, float]
 ) -> list[dict[str, Any]]:
-    """The rows of ``quarter`` from its tiers' amounts (``bridge_sums``), checked."""
+    """The rows of ``quarter`` from its tiers' amounts (``bridged``), checked."""
     tiers = ruleset.tier_ids
     for key in AMOUNTS + MOVES:
         sums["all"][key] = sum(sums[t][key] for t in tiers)

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from ..assess.bridge import add_sums, bridge_rows, check_held
 from ..assess.replay_result import Quarter, Replay, quarter_capacity
-from ..assess.replay_rows import account_events, band_methods, largest_first
+from ..assess.replay_rows import band_methods, largest_first
 from ..assess.triggers import TriggerWatch, rates_of
 from ..errors import DataError, Problem
 from ..evaluate.bands import ResolvedBands, resolve_all
@@ -58,6 +58,10 @@ class Parts(Protocol):
         """The book's evaluation of the quarter (what the trace store keeps)."""
         ...
 
+    def account_events(self, events: list[Event]) -> dict[str, list[dict[str, Any]]]:
+        """The quarter's ``events`` by account, as the report lists them."""
+        ...
+
 
 PartsOf = Callable[[Ruleset, Sequence[dict[str, Any]], str, bool, str, str, Any], Parts]
 
@@ -92,8 +96,8 @@ class OneMachine:
         assert found[0].ev is not None
         return found[0].ev
 
-    def account_events(self) -> dict[str, list[dict[str, Any]]]:
-        """The last quarter's events by account, as the part read them from all of them."""
+    def account_events(self, events: list[Event]) -> dict[str, list[dict[str, Any]]]:
+        """(The one part was given every event of the quarter: it has them by account.)"""
         return self.part.seen
 
 
@@ -306,9 +310,7 @@ class _Sim:
             drifted=each("drifted"),
             churned_accounts=each("churned_tier"),
             joined=each("joined"),
-            account_events=self.parts.account_events()
-            if isinstance(self.parts, OneMachine)  # (its one part was given every event)
-            else account_events(events),
+            account_events=self.parts.account_events(events),
             bands=self.band_report,
             reactivated=each("rejoined"),
             arr_bridge=bridge,

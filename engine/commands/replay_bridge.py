@@ -1,18 +1,15 @@
 """A replay part's quarter in the ARR bridge (``assess.bridge``), as columns: each
 account's ARR in cents read off the part's inputs frame (``replay_inputs``), and the
-tiers' amounts summed by polars over one frame of the quarter's movements, the sums
-``bridge_sums`` makes of one ``Movement`` per account."""
+quarter's movements of the part's accounts, which ``assess.bridge.bridged`` sums."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import polars as pl
 
-from ..assess.bridge import AMOUNTS, MOVES, Sums, cents
+from ..assess.bridge import Bridged, Movements, bridged, cents
 from ..ruleset.model import Ruleset
 from .replay_apply import AccountState
 
@@ -34,98 +31,6 @@ def arr_floats(frame: pl.DataFrame, arr_field: str) -> list[float]:
         return [0.0] * frame.height
     arr = frame[arr_field].cast(pl.Float64).fill_null(0.0)
     return frame.select(pl.when(arr == 0).then(0.0).otherwise(arr)).to_series().to_list()
-
-
-@dataclass
-class Bridged:
-    """What the part's quarter adds to the book's bridge."""
-
-    sums: Sums
-    moved: int  # accounts in the bridge
-    gone: int  # of them churned
-    held: Counter[str]  # ARR held per tier at the end (cents), the accounts served
-    started: Counter[str]  # ARR per tier at the start (cents)
-
-
-@dataclass
-class Movements:
-    """The quarter's accounts in the bridge, a column each: where each was at the start
-    (tier, cents; "" and 0 when it was not served), where at the end, how it came (``kind``:
-    "" served at the start, "new", "reactivated") and whether it churned."""
-
-    start_tier: list[str]
-    start: list[int]
-    end_tier: list[str]
-    end: list[int]
-    kind: list[str]
-    churned: list[bool]
-
-
-def bridged(
-    ruleset: Ruleset,
-    moves: Movements,
-    held_tiers: Sequence[str],
-    held_cents: Sequence[int],
-) -> Bridged:
-    """The bridge's sums of ``moves`` (``bridge_sums``), and the ARR held per tier by the
-    accounts served at the end (``held_tiers``, ``held_cents``) and at the start."""
-    frame = pl.DataFrame(
-        {
-            "start_tier": pl.Series(moves.start_tier, dtype=pl.String),
-            "start": pl.Series(moves.start, dtype=pl.Int64),
-            "end_tier": pl.Series(moves.end_tier, dtype=pl.String),
-            "end": pl.Series(moves.end, dtype=pl.Int64),
-            "kind": pl.Series(moves.kind, dtype=pl.String),
-            "churned": pl.Series(moves.churned, dtype=pl.Boolean),
-        }
-    )
-    kind, churned = pl.col("kind"), pl.col("churned")
-    start, end = pl.col("start"), pl.col("end")
-    served = kind == ""
-    tier = pl.when(served).then(pl.col("start_tier")).otherwise(pl.col("end_tier"))
-    kept = served & ~churned
-
-    def amount(when: pl.Expr, value: pl.Expr, name: str) -> pl.Expr:
-        return pl.when(when).then(value).otherwise(0).sum().alias(name)
-
-    per_tier = (
-        frame.with_columns(tier.alias("tier"))
-        .group_by("tier", maintain_order=True)
-        .agg(
-            amount(served, start, "starting"),
-            amount(kind == "new", end, "new"),
-            amount(kept & (end >= start), end - start, "expansion"),
-            amount(kept & (end < start), start - end, "contraction"),
-            amount(served & churned, start, "churned_start"),
-            amount(~served & churned, end, "churned_end"),
-            amount(kind == "reactivated", end, "reactivated"),
-            amount(~churned, end, "ending"),
-            amount(~churned & (pl.col("end_tier") != pl.col("tier")), end, "moved_out"),
-        )
-    )
-    moved_in = (
-        frame.with_columns(tier.alias("tier"))
-        .filter(~churned & (pl.col("end_tier") != pl.col("tier")))
-        .group_by("end_tier", maintain_order=True)
-        .agg(end.sum().alias("moved_in"))
-    )
-    sums = {t: dict.fromkeys(AMOUNTS + MOVES, 0) for t in [*ruleset.tier_ids, "all"]}
-    for row in per_tier.iter_rows(named=True):
-        into = sums[row["tier"]]
-        into["churned"] += row.pop("churned_start") + row.pop("churned_end")
-        for key, value in row.items():
-            if key != "tier":
-                into[key] += value
-    for end_tier, value in moved_in.iter_rows():
-        sums[end_tier]["moved_in"] += value
-    held: Counter[str] = Counter()
-    for t, c in zip(held_tiers, held_cents):
-        held[t] += c
-    started: Counter[str] = Counter()
-    for t, c, k in zip(moves.start_tier, moves.start, moves.kind):
-        if not k:
-            started[t] += c
-    return Bridged(sums, frame.height, int(frame["churned"].sum()), held, started)
 
 
 def part_bridge(

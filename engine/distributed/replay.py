@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..assess.replay_rows import account_events
 from ..commands.replay_part import Part
 from ..commands.replay_said import Held, Key, PartQuarter, Pending
 from ..errors import Problem, TierbookError
@@ -225,6 +226,10 @@ class DaskParts:
         frame, classes = united(frames, self.memo)
         network = compile_network(self.rs, self.bands)
         return evaluate_classes(self.rs, network, frame, classes, as_of, self.engine, self.memo)
+
+    def account_events(self, events: list[Event]) -> dict[str, list[dict[str, Any]]]:
+        """(Each worker read only its accounts' events: the book's are read here.)"""
+        return account_events(events)
 
 
 def cluster_parts(client: Any, held: HeldBook | None = None) -> Any:
