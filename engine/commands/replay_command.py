@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError, Problem, UsageError
+from .heap import fewer_collections
 from .inputs import SAMPLE_EVENTS, SAMPLE_PORTFOLIO, load, sample_events, sample_portfolio
 from .stored_run import store_outside
 
@@ -157,7 +158,7 @@ def replay(
         held = read_book(client, partitioned(path, display, 1), rs, on_error)
         return held if isinstance(held, Held) else None
 
-    with on_cluster(scheduler) as client:
+    with fewer_collections(), on_cluster(scheduler) as client:
         return run(client)
 
 
