@@ -78,8 +78,9 @@ def bridged(
     held_tiers: Sequence[str],
     held_cents: Sequence[int],
 ) -> Bridged:
-    """The bridge's sums of ``moves`` (summed by polars over one frame of the movements), and the ARR held per tier by the
-    accounts served at the end (``held_tiers``, ``held_cents``) and at the start."""
+    """The bridge's sums of ``moves`` (by polars, over one frame of the movements), and the
+    ARR held per tier by the accounts served at the end (``held_tiers``, ``held_cents``)
+    and at the start."""
     frame = pl.DataFrame(
         {
             "start_tier": pl.Series(moves.start_tier, dtype=pl.String),
@@ -95,28 +96,24 @@ def bridged(
     served = kind == ""
     tier = pl.when(served).then(pl.col("start_tier")).otherwise(pl.col("end_tier"))
     kept = served & ~churned
+    frame = frame.with_columns(tier.alias("tier"))  # (the tier the account counts in)
 
     def amount(when: pl.Expr, value: pl.Expr, name: str) -> pl.Expr:
         return pl.when(when).then(value).otherwise(0).sum().alias(name)
 
-    per_tier = (
-        frame.with_columns(tier.alias("tier"))
-        .group_by("tier", maintain_order=True)
-        .agg(
-            amount(served, start, "starting"),
-            amount(kind == "new", end, "new"),
-            amount(kept & (end >= start), end - start, "expansion"),
-            amount(kept & (end < start), start - end, "contraction"),
-            amount(served & churned, start, "churned_start"),
-            amount(~served & churned, end, "churned_end"),
-            amount(kind == "reactivated", end, "reactivated"),
-            amount(~churned, end, "ending"),
-            amount(~churned & (pl.col("end_tier") != pl.col("tier")), end, "moved_out"),
-        )
+    per_tier = frame.group_by("tier", maintain_order=True).agg(
+        amount(served, start, "starting"),
+        amount(kind == "new", end, "new"),
+        amount(kept & (end >= start), end - start, "expansion"),
+        amount(kept & (end < start), start - end, "contraction"),
+        amount(served & churned, start, "churned_start"),
+        amount(~served & churned, end, "churned_end"),
+        amount(kind == "reactivated", end, "reactivated"),
+        amount(~churned, end, "ending"),
+        amount(~churned & (pl.col("end_tier") != pl.col("tier")), end, "moved_out"),
     )
     moved_in = (
-        frame.with_columns(tier.alias("tier"))
-        .filter(~churned & (pl.col("end_tier") != pl.col("tier")))
+        frame.filter(~churned & (pl.col("end_tier") != pl.col("tier")))
         .group_by("end_tier", maintain_order=True)
         .agg(end.sum().alias("moved_in"))
     )
