@@ -11,7 +11,6 @@ from collections import Counter
 import pytest
 from polars.testing import assert_frame_equal
 from tierbook.assess.bridge import Movements, bridged, cents
-from tierbook.assess.transition_columns import signal_kinds
 from tierbook.commands.replay_apply import AccountState
 from tierbook.commands.replay_bridge import arr_cents, arr_floats, part_bridge
 from tierbook.commands.replay_inputs import InputTable, written
@@ -187,15 +186,3 @@ def test_part_bridge_reads_the_accounts(default_ruleset, sample_accounts) -> Non
             moved[i] = Movement("", 0, t, cents_of([i])[0], kind)
     assert found.sums == bridge_sums(default_ruleset, moved)
     assert found.gone == 10 and found.moved == len(ids)
-
-
-def test_signal_kinds() -> None:
-    signalled = {"expansion": [True, False, True, False], "renewal": [False, False, True, True]}
-    assert signal_kinds(signalled, 4) == [
-        frozenset({"expansion"}),
-        frozenset(),
-        frozenset({"expansion", "renewal"}),
-        frozenset({"renewal"}),
-    ]
-    assert signal_kinds({}, 3) == [frozenset()] * 3
-    assert signal_kinds({"churn": []}, 0) == []

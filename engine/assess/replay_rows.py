@@ -5,7 +5,7 @@ churned, by name."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..evaluate.bands import ResolvedBands
@@ -78,15 +78,18 @@ def move_row(
     }
 
 
-def named_accounts(
-    ruleset: Ruleset, states: Mapping[str, Any], quarter: Any
-) -> dict[str, list[dict[str, Any]]]:
-    """The accounts that joined, churned and came back (reactivated) in ``quarter``:
-    {account_id, name, tier, arr}, largest ARR first; a churned account that joined in the
-    same quarter says so."""
-    return {
-        kind: largest_first(rows) for kind, rows in named_rows(ruleset, states, quarter).items()
-    }
+def flag_rows(
+    account_id: str, old: Sequence[str], new: Sequence[str], by: Mapping[str, str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The flags an account raised and cleared this quarter (``old`` -> ``new``), each
+    with the rule behind it (``by``; by default the flag's own)."""
+
+    def row(flag: str) -> dict[str, Any]:
+        return {"account_id": account_id, "flag": flag, "rule": by.get(flag, flag)}
+
+    return [row(f) for f in sorted(set(new) - set(old))], [
+        row(f) for f in sorted(set(old) - set(new))
+    ]
 
 
 def largest_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -94,10 +97,17 @@ def largest_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def named_rows(
-    ruleset: Ruleset, states: Mapping[str, Any], quarter: Any
+    ruleset: Ruleset,
+    states: Mapping[str, Any],
+    quarter: str,
+    churned_accounts: Mapping[str, str],
+    joined: Mapping[str, str],
+    reactivated: Mapping[str, str],
 ) -> dict[str, list[dict[str, Any]]]:
-    """``named_accounts``' rows in no order (those of a book's parts, put together and
-    ordered, are the book's)."""
+    """The accounts that joined, churned and came back (reactivated) in ``quarter``, each
+    with the tier it counts in: {account_id, name, tier, arr}; a churned account that
+    joined in the same quarter says so. In no order (those of a book's parts, put together
+    and ordered largest ARR first, are the book's)."""
 
     def row(account_id: str, tier: str) -> dict[str, Any]:
         inputs = states[account_id].inputs
@@ -109,11 +119,11 @@ def named_rows(
         }
 
     churned = []
-    for account_id, tier in quarter.churned_accounts.items():
-        joined = states[account_id].created_in == quarter.quarter
-        churned.append(row(account_id, tier) | {"joined_this_quarter": joined})
+    for account_id, tier in churned_accounts.items():
+        new = states[account_id].created_in == quarter
+        churned.append(row(account_id, tier) | {"joined_this_quarter": new})
     return {
-        "joined": [row(i, t) for i, t in quarter.joined.items()],
+        "joined": [row(i, t) for i, t in joined.items()],
         "churned": churned,
-        "reactivated": [row(i, t) for i, t in quarter.reactivated.items()],
+        "reactivated": [row(i, t) for i, t in reactivated.items()],
     }

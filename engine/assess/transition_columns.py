@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from ..evaluate.decisions import Decision
@@ -121,17 +120,3 @@ def signals(
         expr(when).fill_null(False).alias(kind) for kind, when in ruleset.transition_signals.items()
     )
     return {kind: found[kind].to_list() for kind in ruleset.transition_signals}
-
-
-def signal_kinds(signalled: dict[str, list[bool]], count: int) -> list[frozenset[str]]:
-    """Per account (of ``count``), the event types whose signal holds for it (``signals``):
-    one set per combination of signals held, the combination a bit mask per account."""
-    kinds = list(signalled)
-    code = np.zeros(count, dtype=np.int64)
-    for bit, kind in enumerate(kinds):
-        code |= np.asarray(signalled[kind], dtype=np.int64) << bit
-    sets = {
-        int(c): frozenset(k for bit, k in enumerate(kinds) if int(c) >> bit & 1)
-        for c in np.unique(code)
-    }
-    return [sets[c] for c in code.tolist()]

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from ..errors import EngineError
@@ -36,38 +36,9 @@ from ..network.executor import choose_engine, make_executor
 from ..network.model import Network
 from ..network.transitions import EVENT, MOVES
 from ..network.truths import truth
-from ..portfolio.events import ACCOUNT_TYPES
 from ..ruleset.model import Ruleset
+from .histories import Histories, Rows
 from .transition_columns import Tiers, per_path, shared_fields
-
-
-@dataclass
-class History:
-    quarters_in_tier: int = 0
-    previous_tier: str = ""
-    quarters_since: dict[str, int] = field(default_factory=dict)
-    consecutive: dict[str, tuple[Any, int]] = field(default_factory=dict)  # id -> (value, run)
-
-    def count_quarter(self, kinds: set[str], replay_quarters: int) -> None:
-        """One more quarter: a kind seen this quarter (an event, or a signal the ruleset
-        computes) is 0 quarters ago, every other one more than before (the start, or the
-        quarter an account joined in, counts as 0)."""
-        for kind in ACCOUNT_TYPES:
-            if kind in kinds:
-                self.quarters_since[kind] = 0
-            else:
-                self.quarters_since[kind] = self.quarters_since.get(kind, replay_quarters - 1) + 1
-
-    def lookup(self, name: str, replay_quarters: int) -> Any:
-        if name == "history.quarters_in_tier":
-            return self.quarters_in_tier
-        if name.startswith("history.quarters_since."):
-            kind = name.split(".", 2)[2]
-            return self.quarters_since.get(kind, replay_quarters)
-        if name.startswith("history.consecutive."):
-            key = name.split(".", 2)[2]
-            return self.consecutive.get(key, (None, 0))[1]
-        return None
 
 
 @dataclass
@@ -84,15 +55,16 @@ class QuarterAccounts:
     """The accounts a quarter's transition rules decide, in order: their values (rows of an
     evaluation's frame), the firing path of each (``path_of``, into ``paths``: the decision
     of a path's first account, whose bands, decisions and flags its accounts share), the
-    held and evaluated tiers, each one's history (counted for this quarter) and this
-    quarter's event types."""
+    held and evaluated tiers, their histories (``history``'s rows ``rows``, counted for
+    this quarter) and this quarter's event types."""
 
     values: pl.DataFrame
     path_of: pl.Series
     paths: Sequence[Decision]
     held: list[str]
     evaluated: list[str]
-    histories: list[History]
+    history: Histories
+    rows: Rows
     events: list[set[str]]
     replay_quarters: int = 0
 
@@ -104,21 +76,18 @@ def event_column(kind: str) -> str:
 def _state_frame(network: Network, accounts: QuarterAccounts) -> pl.DataFrame:
     """The columns the leaves read besides the values: held, evaluated and previous tier,
     the history counters they name, one Boolean per event type they name."""
-    held, hist, rq = accounts.held, accounts.histories, accounts.replay_quarters
+    names = sorted({leaf.field for leaf in network.leaves if leaf.field.startswith("history.")})
+    history = accounts.history.fields(accounts.rows, names, accounts.replay_quarters)
+    held = pl.Series(accounts.held, dtype=pl.String)
     columns: dict[str, pl.Series] = {
-        "tier": pl.Series(held, dtype=pl.String),
+        "tier": held,
         "evaluated_tier": pl.Series(accounts.evaluated, dtype=pl.String),
-        "previous_tier": pl.Series(
-            [h.previous_tier or t for h, t in zip(hist, held)], dtype=pl.String
-        ),
-        "\0dwell": pl.Series([h.quarters_in_tier for h in hist], dtype=pl.Int64),
+        # (no previous tier yet: the held one)
+        "previous_tier": history["previous_tier"].fill_null(held),
+        **{name: history[name] for name in history.columns if name != "previous_tier"},
     }
     for leaf in network.leaves:
-        name = leaf.field
-        if name.startswith("history.") and name not in columns:
-            found = [h.lookup(name, rq) for h in hist]
-            columns[name] = pl.Series(found, dtype=pl.Int64)
-        elif name == EVENT and event_column(leaf.arg) not in columns:
+        if leaf.field == EVENT and event_column(leaf.arg) not in columns:
             columns[event_column(leaf.arg)] = pl.Series(
                 [leaf.arg in e for e in accounts.events], dtype=pl.Boolean
             )
@@ -219,7 +188,7 @@ def decide_quarter(
         {
             "tier": pl.Series(accounts.held, dtype=pl.String),
             "evaluated_tier": pl.Series(accounts.evaluated, dtype=pl.String),
-            "\0dwell": pl.Series([h.quarters_in_tier for h in accounts.histories], dtype=pl.Int64),
+            "\0dwell": accounts.history.dwell[accounts.rows],
             "\0rule": fired,
         }
     )
@@ -257,19 +226,21 @@ def decide_one(
     values: pl.DataFrame | None,
     path: Decision | None,
     events: set[str],
-    history: History,
+    history: Histories,
     replay_quarters: int = 0,
     engine: str = "auto",
 ) -> Outcome:
     """One account's transition (a rule test case): ``values``, a frame of its one row of
-    values, and ``path``, its decision (bands, decisions, flags), or None for neither."""
+    values, and ``path``, its decision (bands, decisions, flags), or None for neither;
+    ``history``, its one row (``histories.one_history``)."""
     accounts = QuarterAccounts(
         values if values is not None else pl.DataFrame(height=1),
         pl.Series([0], dtype=pl.UInt32),
         [path if path is not None else Decision("", {}, {}, 0)],
         [held],
         [evaluated],
-        [history],
+        history,
+        np.zeros(1, dtype=np.int64),
         [events],
         replay_quarters,
     )

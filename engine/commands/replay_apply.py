@@ -12,7 +12,6 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..assess.transitions import History
 from ..portfolio.cells import BadValue
 from ..portfolio.cells import typed as _typed
 from ..portfolio.events import Event
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
 class AccountState:
     inputs: dict[str, Any]
     held: str = ""
-    history: History = field(default_factory=History)
     flags: list[str] = field(default_factory=list)
     churned_in: str = ""
     created_in: str = ""

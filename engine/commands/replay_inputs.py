@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 
+from ..assess.histories import Rows
 from ..portfolio.cast import dtype_of
 from ..portfolio.frame import input_frame
 
@@ -70,6 +72,16 @@ class InputTable:
         frame = self._refreshed(states)
         row_of = self.row_of
         return frame[pl.Series([row_of[i] for i in ids], dtype=pl.UInt32)]
+
+    def positions(self, states: Mapping[str, AccountState], ids: Sequence[str]) -> Rows:
+        """The rows of the accounts ``ids`` in the frame (the part's order)."""
+        self._refreshed(states)
+        row_of = self.row_of
+        return np.fromiter((row_of[i] for i in ids), dtype=np.int64, count=len(ids))
+
+    @property
+    def height(self) -> int:
+        return 0 if self.frame is None else self.frame.height
 
     def _refreshed(self, states: Mapping[str, AccountState]) -> pl.DataFrame:
         frame = self.frame

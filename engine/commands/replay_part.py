@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import polars as pl
 
-from ..assess.replay_rows import account_events, move_row, named_rows
-from ..assess.transition_columns import signal_kinds, signals
+from ..assess.histories import Histories, Rows
+from ..assess.replay_rows import account_events, flag_rows, move_row, named_rows
+from ..assess.transition_columns import signals
 from ..assess.transitions import (
     Outcome,
     QuarterAccounts,
@@ -31,13 +32,13 @@ from ..assess.transitions import (
 )
 from ..errors import DataError, Problem
 from ..evaluate.bands import ResolvedBands
-from ..evaluate.run import Evaluation, band_columns, evaluate_classes, values_frame
+from ..evaluate.run import Evaluation, band_columns, evaluate_classes
 from ..evaluate.values import with_values
 from ..network.classes import Classes, classes
 from ..network.compile import compile_network
 from ..network.transitions import compile_transitions
 from ..portfolio.cells import parser as _parser
-from ..portfolio.events import ACCOUNT_TYPES, Event, quarter_end
+from ..portfolio.events import Event, quarter_end
 from ..portfolio.headers import InputNames
 from ..ruleset.model import Ruleset
 from .replay_apply import AccountState, Applied, ApplyEvents
@@ -70,7 +71,6 @@ class Part(ApplyEvents):
         self.states: dict[str, AccountState] = {
             str(a["account_id"]): AccountState(dict(a)) for a in accounts
         }
-        self.accounts: Sequence[dict[str, Any]] | None = accounts
         self.problems: list[tuple[Key, Problem]] = []
         self.skipped: list[tuple[Key, dict[str, Any]]] = []
         self.ignored: Counter[str] = Counter()
@@ -81,6 +81,8 @@ class Part(ApplyEvents):
         self.found: Classes | None = None
         self.transitions = compile_transitions(ruleset)
         self.table = InputTable(ruleset)  # the accounts' inputs as columns, kept
+        self.history = Histories(ruleset.tier_ids)  # their transition history, as columns
+        self.served: list[str] | None = None  # the accounts not churned (None: not known)
 
     # -- events ----------------------------------------------------------------------------
     def apply(
@@ -91,7 +93,9 @@ class Part(ApplyEvents):
         ignored: Counter[str],
     ) -> Applied:
         self.given = {id(e) for e in events}  # (a new account's missing input: not one)
-        return super().apply(quarter, events, states, ignored)
+        applied = super().apply(quarter, events, states, ignored)
+        self.served = None  # (events churn accounts, bring them back and add new ones)
+        return applied
 
     def _fail(self, event: Event, column: str, message: str) -> None:
         p = Problem(self.file, event.line, 1, column, message, "bad-event")
@@ -120,7 +124,9 @@ class Part(ApplyEvents):
         return ev
 
     def _active(self) -> list[str]:
-        return [i for i, s in self.states.items() if not s.churned_in]
+        if self.served is None:
+            self.served = [i for i, s in self.states.items() if not s.churned_in]
+        return self.served
 
     def held_book(self) -> Held:
         ids = self._active()
@@ -129,39 +135,51 @@ class Part(ApplyEvents):
             arr_floats(self.table.rows(self.states, ids), self.arr_field),
         )
 
-    def _update_consecutive(
-        self, st: AccountState, d: Any, current: dict[str, Any] | None = None
-    ) -> None:
-        """One more quarter of each band and decision's streak (``current``: what ``d``
-        decided, when already read off its path)."""
-        if current is None:
-            current = _current(d)
-        for key, value in current.items():
-            prev, run = st.history.consecutive.get(key, (None, 0))
-            st.history.consecutive[key] = (value, run + 1 if prev == value else 1)
+    def _rows(self, ids: Sequence[str]) -> Rows:
+        """The part's rows of the accounts ``ids`` (of its inputs' frame and history)."""
+        rows = self.table.positions(self.states, ids)
+        self.history.grow(self.table.height)
+        return rows
 
     def _decide(
-        self, ev: Evaluation, rows: list[int], touched: MutableMapping[str, set[str]]
-    ) -> list[Outcome]:
-        """The transition rules' outcome for the accounts at ``rows`` of ``ev``, their
-        histories counted for the quarter: the rules' network run once per class of
-        accounts (``decide_quarter``)."""
+        self,
+        ev: Evaluation,
+        quarter: str,
+        rows: list[int],
+        held: list[str],
+        evaluated: list[str],
+        touched: Mapping[str, set[str]],
+        history_rows: Rows,
+    ) -> dict[int, Outcome]:
+        """The transition rules' outcome for the accounts at ``rows`` of ``ev`` (held in
+        ``held``, evaluated in ``evaluated``), their histories counted for the quarter:
+        the rules' network run once per class of accounts (``decide_quarter``), and the
+        overrides' say. Only the outcomes that are not a stay, by position in ``rows``."""
         at = pl.Series(rows, dtype=pl.UInt32)
-        account_ids, path_ids, firsts = ev.account_ids(), ev.path_ids(), ev.firsts
+        account_ids, firsts = ev.account_ids(), ev.firsts
         ids = [account_ids[k] for k in rows]
-        states = [self.states[i] for i in ids]
+        no_events: set[str] = set()
         accounts = QuarterAccounts(
             ev.frame[at],
             ev.path_of.gather(at),
             firsts,
-            [st.held for st in states],
-            [firsts[path_ids[k]].tier for k in rows],
-            [st.history for st in states],
-            [touched[i] for i in ids],
+            held,
+            evaluated,
+            self.history,
+            history_rows,
+            [touched.get(i, no_events) for i in ids],
             self.quarter_count,
         )
         found = decide_quarter(self.rs, self.transitions, accounts, self.engine, self.memo)
-        return outcomes(found)
+        if self.pins is None:
+            changed = found.with_row_index("k").filter(pl.col("outcome") != "stay")
+            return {k: Outcome(*row) for k, *row in changed.iter_rows()}
+        as_of = quarter_end(quarter)
+        ruled = [
+            self.pins.outcome(i, quarter, as_of, h, e, o)
+            for i, h, e, o in zip(ids, held, evaluated, outcomes(found))
+        ]
+        return {k: o for k, o in enumerate(ruled) if o.outcome != "stay"}
 
     def _values(self, ids: list[str], as_of: dt.date) -> dict[str, list[float]]:
         frame = with_values(self.rs, self.table.rows(self.states, ids), as_of)
@@ -171,8 +189,8 @@ class Part(ApplyEvents):
     def start_values(self, as_of: dt.date) -> dict[str, list[float]]:
         """The starting accounts' known band values (the bands are resolved on the whole
         starting book)."""
-        self.start = values_frame(self.rs, self.accounts or [], as_of)
-        self.accounts = None
+        # (the frame of their inputs the replay keeps from here on)
+        self.start = with_values(self.rs, self.table.rows(self.states, list(self.states)), as_of)
         return band_columns(self.rs, self.start)
 
     def begin(self, as_of: dt.date, bands: dict[str, ResolvedBands]) -> Held:
@@ -187,17 +205,18 @@ class Part(ApplyEvents):
         # (what an account's path decided is its path's first account's: no account's
         # whole decision, its values, is made)
         firsts = base.firsts
-        current = [_current(p) for p in firsts]
-        for account_id, path_id in zip(base.account_ids(), base.path_ids()):
+        account_ids = base.account_ids()
+        for account_id, path_id in zip(account_ids, base.path_ids()):
             d = firsts[path_id]
             st = self.states[account_id]
             st.flags = pins.flags(account_id, as_of, list(d.flags))[0] if pins else list(d.flags)
             st.held = pins.start(account_id, as_of, d.tier) if pins else d.tier
             st.placed_bands = d.bands
-            # tenure before the start is unknown: the starting tier counts as established
-            st.history.quarters_in_tier = max(1, ruleset.min_dwell_quarters)
-            st.history.previous_tier = d.tier
-            self._update_consecutive(st, d, current[path_id])
+        rows, paths, h = self._rows(account_ids), _paths(base), self.history
+        # tenure before the start is unknown: the starting tier counts as established
+        h.dwell[rows] = max(1, ruleset.min_dwell_quarters)
+        h.previous[rows] = h.tiers(p.tier for p in firsts)[paths]
+        h.count_streaks(rows, paths, [_current(p) for p in firsts])
         held = self.held_book()
         held.engine = base.engine
         return held
@@ -252,80 +271,79 @@ class Part(ApplyEvents):
         self.last_eval = self.found = None  # the previous quarter is stored: not two in memory
         ev = self.last_eval = self._evaluate(ids, as_of, keep=True)
         moves, held, reviews, raised, cleared = [], [], [], [], []
-        drifted: dict[str, str] = {}
-        matrix = {t: {u: 0 for u in self.rs.tier_ids} for t in self.rs.tier_ids}
-        drift = 0
         # what an account's path decided (tier, bands, decisions, flags) is its path's first
         # account's: the whole decision (values too) is made only for a reported row
         account_ids, path_ids, firsts = ev.account_ids(), ev.path_ids(), ev.firsts
+        rows, paths, h, qc = self._rows(account_ids), _paths(ev), self.history, quarter_count
+        # the quarter counts: the event types each account had (its events, and the
+        # signals the ruleset computes), and each band's and decision's streak
+        had: dict[str, list[int]] = {}
+        for account_id, kinds in touched.items():
+            if self.states[account_id].churned_in:  # (not evaluated: nothing to count)
+                continue
+            for kind in kinds:
+                had.setdefault(kind, []).append(self.table.row_of[account_id])
         signalled = signals(self.rs, ev.frame, ev.path_of, firsts)
-        current = [_current(p) for p in firsts]
-        held_signals = signal_kinds(signalled, len(account_ids))
+        h.count_quarter(
+            {kind: rows[np.asarray(signalled[kind], dtype=bool)] for kind in signalled}, qc
+        )
+        h.count_quarter({kind: np.asarray(at, dtype=np.int64) for kind, at in had.items()}, qc)
+        h.count_streaks(rows, paths, [_current(p) for p in firsts])
         deciding: list[int] = []  # the accounts the transition rules decide (not joining)
+        joining: list[int] = []
         for at, (account_id, path_id) in enumerate(zip(account_ids, path_ids)):
             d = firsts[path_id]
             st = self.states[account_id]
-            hist = st.history
-            kinds = touched[account_id] | held_signals[at]
-            hist.count_quarter(kinds, self.quarter_count)
-            self._update_consecutive(st, d, current[path_id])
             flags, by = self.pins.flags(account_id, as_of, d.flags) if self.pins else (d.flags, {})
             if flags != st.flags:  # (most accounts keep their flags: nothing raised nor cleared)
-                for flag in sorted(set(flags) - set(st.flags)):
-                    raised.append(
-                        {"account_id": account_id, "flag": flag, "rule": by.get(flag, flag)}
-                    )
-                for flag in sorted(set(st.flags) - set(flags)):
-                    cleared.append(
-                        {"account_id": account_id, "flag": flag, "rule": by.get(flag, flag)}
-                    )
+                up, down = flag_rows(account_id, st.flags, flags, by)
+                raised += up
+                cleared += down
                 st.flags = list(flags)
             if quarter in (st.created_in, st.returned_in):  # it starts in its evaluated tier
                 st.held, st.placed_bands = d.tier, d.bands
                 (joined_tier if st.created_in == quarter else rejoined)[account_id] = d.tier
-                # the quarter it joins in is its first in the tier, as a move's is
-                hist.quarters_in_tier, hist.previous_tier = 0, d.tier
-                hist.quarters_since = dict.fromkeys(ACCOUNT_TYPES, 0)  # its history starts
+                joining.append(at)
                 continue
             deciding.append(at)
-        ruled = self._decide(ev, deciding, touched)
-        if self.pins:
-            for k, at in enumerate(deciding):
-                account_id, d = account_ids[at], firsts[path_ids[at]]
-                before = self.states[account_id].held
-                ruled[k] = self.pins.outcome(account_id, quarter, as_of, before, d.tier, ruled[k])
+        # the quarter it joins in is its first in the tier, as a move's is; its history
+        # starts
+        h.start_over(rows[joining], h.tiers(firsts[path_ids[at]].tier for at in joining), qc)
+        decided = rows[deciding]
+        before = [self.states[account_ids[at]].held for at in deciding]
+        evaluated = [firsts[path_ids[at]].tier for at in deciding]
+        changed = self._decide(ev, quarter, deciding, before, evaluated, touched, decided)
         # (a stay is not reported: no row, nor the account's values, for most accounts)
-        reported = [at for at, o in zip(deciding, ruled) if o.outcome != "stay"]
-        whole = dict(zip(reported, ev.decisions_at(reported)))
-        for at, outcome in zip(deciding, ruled):
+        whole = dict(zip(changed, ev.decisions_at([deciding[k] for k in changed])))
+        after = h.tiers(before)
+        before_codes = after.copy()
+        moved = np.zeros(len(deciding), dtype=bool)
+        for k, outcome in changed.items():
+            at = deciding[k]
             account_id, d = account_ids[at], firsts[path_ids[at]]
             st = self.states[account_id]
-            hist = st.history
-            before = st.held
-            kinds, facts = touched[account_id], seen.get(account_id)
-            row = (
-                move_row(self.rs, self.bands, st, whole[at], before, outcome, kinds, facts)
-                if outcome.outcome != "stay"
-                else {}
-            )
+            kinds, facts = touched.get(account_id, set()), seen.get(account_id)
+            row = move_row(self.rs, self.bands, st, whole[k], before[k], outcome, kinds, facts)
             if outcome.outcome == "moved":
                 moves.append(row | {"to": outcome.to})
                 st.held, st.placed_bands = outcome.to, d.bands
-                hist.quarters_in_tier = 0
-                # a move uses up the streak that earned it: the next one needs a new streak
-                hist.consecutive = {k: (v, 0) for k, (v, _) in hist.consecutive.items()}
-            else:
-                hist.quarters_in_tier += 1
-                if outcome.outcome == "held":
-                    held.append(row | {"to": outcome.review_to})
-                elif outcome.outcome == "review":
-                    reviews.append(row | {"to": outcome.review_to})
-            hist.previous_tier = before
-            matrix[before][st.held] += 1
-            if st.held != d.tier:
-                drift += 1
-                if outcome.outcome == "stay":
-                    drifted[account_id] = st.held
+                after[k], moved[k] = h.tier(outcome.to), True
+            elif outcome.outcome == "held":
+                held.append(row | {"to": outcome.review_to})
+            elif outcome.outcome == "review":
+                reviews.append(row | {"to": outcome.review_to})
+        tiers = self.rs.tier_ids
+        n = len(tiers)
+        counts = np.bincount(before_codes * n + after, minlength=n * n).tolist()
+        matrix = {
+            t: {u: counts[i * n + j] for j, u in enumerate(tiers)} for i, t in enumerate(tiers)
+        }
+        off = np.flatnonzero(after != h.tiers(evaluated))  # held away from the evaluated tier
+        drift = len(off)
+        drifted = {account_ids[deciding[k]]: before[k] for k in off.tolist() if k not in changed}
+        h.dwell[decided[~moved]] += 1
+        h.moved(decided[moved])
+        h.previous[decided] = before_codes
         churned_tier = {
             i: start_tier.get(i) or joined_tier.get(i) or rejoined[i]
             for i in churned
@@ -335,11 +353,7 @@ class Part(ApplyEvents):
         bridge = part_bridge(
             self.rs, self.states, (start_tier, start_arr), joined_tier, rejoined, self._cents
         )
-        named = named_rows(
-            self.rs,
-            self.states,
-            _Named(quarter, churned_tier, joined_tier, rejoined),
-        )
+        named = named_rows(self.rs, self.states, quarter, churned_tier, joined_tier, rejoined)
         ignored, self.ignored = self.ignored, Counter()
         notes = self.pins.notes.get(quarter, {}) if self.pins else {}
         return PartQuarter(
@@ -374,16 +388,11 @@ class Part(ApplyEvents):
         return arr_cents(self.table.rows(self.states, ids), self.arr_field)
 
 
+def _paths(ev: Evaluation) -> Rows:
+    """Each account's path, by its position in ``ev``."""
+    return ev.path_of.to_numpy().astype(np.int64)
+
+
 def _current(d: Any) -> dict[str, Any]:
     """The bands and single-valued decisions of a decision, whose streaks history counts."""
     return dict(d.bands) | {k: v for k, v in d.decisions.items() if not isinstance(v, list)}
-
-
-@dataclass
-class _Named:
-    """What ``named_rows`` reads of a quarter."""
-
-    quarter: str
-    churned_accounts: dict[str, str]
-    joined: dict[str, str]
-    reactivated: dict[str, str]

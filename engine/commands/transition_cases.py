@@ -29,7 +29,8 @@ def run_transition(
 ) -> CaseResult:
     """A transition case: the held tier, this quarter's events and history, and an account
     (evaluated by the rules) or an evaluated tier given outright."""
-    from ..assess.transitions import History, decide_one
+    from ..assess.histories import one_history
+    from ..assess.transitions import decide_one
     from ..network.transitions import compile_transitions
 
     t = case["transition"] or {}
@@ -62,7 +63,6 @@ def run_transition(
     held = str(t.get("tier", ""))
     if held not in ruleset.tier_ids:
         raise RulesetError("bad tier", [doc.problem(tpath + ("tier",), f"unknown tier {held!r}")])
-    current: dict[str, Any] = {}
     evaluated = str(t.get("evaluated_tier", ""))
     frame, d = None, None
     if "account" in t or not evaluated:
@@ -72,19 +72,19 @@ def run_transition(
         frame = values_frame(ruleset, [account], as_of)
         d = evaluate(ruleset, frame, as_of, engine=engine, bands=bands).decisions[0]
         evaluated = evaluated or d.tier
-        current = dict(d.bands) | {k: v for k, v in d.decisions.items() if not isinstance(v, list)}
     if evaluated not in ruleset.tier_ids:
         raise RulesetError(
             "bad tier", [doc.problem(tpath + ("evaluated_tier",), f"unknown tier {evaluated!r}")]
         )
     h = t.get("history") or {}
-    history = History(
+    replay_quarters = int(h.get("replay_quarters", 0))
+    history = one_history(
+        ruleset.tier_ids,
         quarters_in_tier=int(h.get("quarters_in_tier", 1)),
         previous_tier=str(h.get("previous_tier", held)),
         quarters_since={str(k): int(v) for k, v in (h.get("quarters_since") or {}).items()},
-        consecutive={
-            str(k): (current.get(k), int(v)) for k, v in (h.get("consecutive") or {}).items()
-        },
+        consecutive={str(k): int(v) for k, v in (h.get("consecutive") or {}).items()},
+        replay_quarters=replay_quarters,
     )
     out = decide_one(
         ruleset,
@@ -95,7 +95,7 @@ def run_transition(
         path=d,
         events=set(t.get("events") or []),
         history=history,
-        replay_quarters=int(h.get("replay_quarters", 0)),
+        replay_quarters=replay_quarters,
         engine=engine,
     )
     if out.rule:
