@@ -80,7 +80,11 @@ class Histories:
         return self.tier_code[tier]
 
     def tiers(self, tiers: Iterable[str]) -> Rows:
-        return np.fromiter((self.tier(t) for t in tiers), dtype=np.int64)
+        values = list(tiers)
+        for tier in set(values):
+            self.tier(tier)
+        code = self.tier_code  # ("" is none: -1)
+        return np.array([code.get(t, -1) for t in values], dtype=np.int64)
 
     def count_quarter(self, seen: Mapping[str, Rows], quarter: int) -> None:
         """One more quarter: a kind the accounts at ``seen[kind]`` had this quarter (an
