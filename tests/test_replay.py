@@ -474,3 +474,19 @@ def test_the_flows_heatmap_shows_what_flows_csv_has_stayers_included(tmp_path: P
     shown = {(a, b): int(v) for a, row in zip(ids + ["joined"], heatmap)
              for b, v in zip(ids + ["churned"], row) if not math.isnan(v) and v}
     assert shown == totals
+
+
+def test_a_signal_text_read_once_is_still_read_for_each_input_and_each_bad_line(
+    tmp_path: Path,
+) -> None:
+    """A replay reads each (input, text) of its signals once: the same text for an input of
+    another type is read for that input, and a bad text is reported on every line it is."""
+    rs, p = ruleset(tmp_path), write_portfolio(tmp_path, {"A": (50000, 0.2), "B": (60000, 0.3)})
+    result = run("replay", rs, p, events(tmp_path, [
+        "2026Q4,A,signal,strategic_logo,0.9", "2026Q4,B,signal,sku_count,0.9",
+        "2027Q1,A,signal,health_score,great", "2027Q1,B,signal,health_score,great"]), *ARGS)
+    assert result.exit_code == 1
+    assert "e.csv:3:1: sku_count: '0.9'" in result.stderr
+    assert "e.csv:4:1: health_score: 'great' is not a number" in result.stderr
+    assert "e.csv:5:1: health_score: 'great' is not a number" in result.stderr
+    assert "e.csv:2:1" not in result.stderr

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from ..ruleset.model import Input, Ruleset
 
 
+_UNREAD = object()
+KEPT_TEXTS = 65_536  # the signal texts read once each (the rest are read each time)
+
+
 @dataclass
 class AccountState:
     inputs: dict[str, Any]
@@ -54,6 +58,7 @@ class ApplyEvents:
     inputs: dict[str, Input]
     input_names: Any
     parsers: dict[str, Any]
+    typed_values: dict[tuple[str, str], Any]  # (input id, text) -> its value
 
     def _fail(self, event: Event, column: str, message: str) -> None:  # pragma: no cover
         raise NotImplementedError
@@ -157,7 +162,15 @@ class ApplyEvents:
         if raw is None or str(raw).strip() == "":
             st.inputs[inp.id] = inp.default
             return
+        # a file's signals say the same few values again and again: a text is read once
+        # per input (a bad one every time, so each event names its line)
+        key = (inp.id, raw) if type(raw) is str else None
         try:
-            st.inputs[inp.id] = _typed(inp, raw, self.parsers[inp.id])
+            known = self.typed_values.get(key, _UNREAD) if key else _UNREAD
+            if known is _UNREAD:
+                known = _typed(inp, raw, self.parsers[inp.id])
+                if key and len(self.typed_values) < KEPT_TEXTS:
+                    self.typed_values[key] = known
+            st.inputs[inp.id] = known
         except BadValue as exc:
             self._fail(e, name, f"{str(raw)!r} {exc}")

@@ -68,6 +68,7 @@ class Part(ApplyEvents):
         self.inputs = {i.id: i for i in ruleset.inputs}
         self.input_names = InputNames(ruleset)  # an event's field by id or alias
         self.parsers = {i.id: _parser(i) for i in ruleset.inputs}
+        self.typed_values: dict[tuple[str, str], Any] = {}
         self.states: dict[str, AccountState] = {
             str(a["account_id"]): AccountState(dict(a)) for a in accounts
         }
