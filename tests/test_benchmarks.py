@@ -75,3 +75,15 @@ def test_replay_vs_segment_times_both_commands_alternating(tmp_path: Path) -> No
     assert len(doc["segment"]["wall_s"]) == len(doc["replay"]["wall_s"]) == 2
     assert len(doc["ratio"]["per_round"]) == 2 and doc["ratio"]["median_wall"] > 0
     assert len(doc["ratio"]["per_round_cpu"]) == 2 and doc["ratio"]["median_cpu"] > 0
+
+
+def test_bench_events_read_times_both_readers_on_the_same_events(tmp_path: Path) -> None:
+    out = tmp_path / "events.json"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_events_read.py"),
+                    "--accounts", "300", "--rounds", "1", "--cache", str(tmp_path / "cache"),
+                    "--json", str(out)], check=True, capture_output=True, text=True,
+                   cwd=tmp_path, timeout=300)
+    doc = json.loads(out.read_text())
+    assert doc["same_events"] and doc["events"] > 0
+    assert set(doc["seconds"]) == {"default", "replay"}
+    assert all(set(t) == {"before", "now"} for t in doc["seconds"].values())
