@@ -60,7 +60,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--accounts", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--cache", default=os.environ.get("TIERBOOK_BENCH_CACHE", "/tmp/tierbook-bench"))
+    ap.add_argument(
+        "--cache", default=os.environ.get("TIERBOOK_BENCH_CACHE", "/tmp/tierbook-bench")
+    )
     ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args(argv)
 
@@ -90,8 +92,11 @@ def main(argv: list[str] | None = None) -> None:
         "rounds": args.rounds,
         "seconds": {
             mode: {
-                name: {"median": round(statistics.median(t), 3), "best": round(min(t), 3),
-                       "all": [round(x, 3) for x in t]}
+                name: {
+                    "median": round(statistics.median(t), 3),
+                    "best": round(min(t), 3),
+                    "all": [round(x, 3) for x in t],
+                }
                 for name, t in by_reader.items()
             }
             for mode, by_reader in times.items()
@@ -100,7 +105,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{count:,} events from {events}; the same from both readers: {same}")
     for mode, by_reader in figures["seconds"].items():
         for name, t in by_reader.items():
-            print(f"  {mode:>8} collector  {name:>6}: median {t['median']:.3f} s, best {t['best']:.3f} s")
+            print(
+                f"  {mode:>8} collector  {name:>6}: median {t['median']:.3f} s, best {t['best']:.3f} s"
+            )
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
     if not same:

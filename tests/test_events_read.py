@@ -23,18 +23,72 @@ from . import events_reference
 QUARTERS = ["2026Q3", "2026Q4", "2027Q1", "2027Q2"]
 # (with spaces that str.strip() strips and Rust's whitespace is not: \x1c-\x1f; digits that
 # Python's \d reads and ASCII's are not)
-BAD_QUARTERS = ["", " ", "2026Q5", "2026q4", "26Q1", " 2027Q1 ", "\x1e2027Q1\x1f", "2027Q1x",
-                "\u0662\u0660\u0662\u0667Q1"]
-TYPES = ["renewal", "expansion", "contraction", "churn", "new_account", "signal",
-         "capacity_change", "product_launch", "reactivation"]
+BAD_QUARTERS = [
+    "",
+    " ",
+    "2026Q5",
+    "2026q4",
+    "26Q1",
+    " 2027Q1 ",
+    "\x1e2027Q1\x1f",
+    "2027Q1x",
+    "\u0662\u0660\u0662\u0667Q1",
+]
+TYPES = [
+    "renewal",
+    "expansion",
+    "contraction",
+    "churn",
+    "new_account",
+    "signal",
+    "capacity_change",
+    "product_launch",
+    "reactivation",
+]
 BAD_TYPES = ["", " signal ", "Signal", "renewl", "upsell"]
 ACCOUNTS = ["ACC-1", "ACC-2", " ACC-3 ", "", " ", "\x1c", "\u3000ACC-4"]
 FIELDS = ["arr", "csms", "health_score", "", " ", " arr "]
-VALUES = ["533.00", "0", "-0", "-5", "+7", "007", "42", " 42 ", "12.5k", "1.5M", "$1,200.50",
-          "1,20,000", "1.200,50", "1e3", "nan", "inf", "-inf", "", "5.", ".5", "1_000",
-          "(100)", "USD 5", "abc", "3.14159", "0.005", "12345678901234567",
-          "123456789012345.67", "9999999999999.99", "99999999999999.99", "true", "a,b",
-          'say "hi"', "line\nbreak", "\u0665", "1e400", "1\u00a0000"]
+VALUES = [
+    "533.00",
+    "0",
+    "-0",
+    "-5",
+    "+7",
+    "007",
+    "42",
+    " 42 ",
+    "12.5k",
+    "1.5M",
+    "$1,200.50",
+    "1,20,000",
+    "1.200,50",
+    "1e3",
+    "nan",
+    "inf",
+    "-inf",
+    "",
+    "5.",
+    ".5",
+    "1_000",
+    "(100)",
+    "USD 5",
+    "abc",
+    "3.14159",
+    "0.005",
+    "12345678901234567",
+    "123456789012345.67",
+    "9999999999999.99",
+    "99999999999999.99",
+    "true",
+    "a,b",
+    'say "hi"',
+    "line\nbreak",
+    "\u0665",
+    "1e400",
+    "1\u00a0000",
+    "a\u2028b",
+    "\x855\x85",
+]
 
 
 def _outcome(read: Any, path: Path, on_error: str) -> tuple[Any, ...]:
@@ -61,6 +115,32 @@ def _write(text: str, suffix: str) -> Path:
     path = folder / f"events{suffix}"
     path.write_bytes(text.encode("utf-8"))
     return path
+
+
+# a good row of each type: (type, field, value), the quarter and account drawn beside
+GOOD = [
+    ("renewal", "arr", ["533.00", "0", "$1,200.50", "12.5k", " 42 ", "1e3", "-0"]),
+    ("expansion", "arr", ["75000", "0.5", "1,000"]),
+    ("contraction", "arr", ["10", "2.25"]),
+    ("reactivation", "arr", ["0", "40000"]),
+    ("churn", "", [""]),
+    ("new_account", "arr", ["250000"]),
+    ("signal", "health_score", ["53", "", "true"]),
+    ("capacity_change", "csms", ["12", "0", "7.0"]),
+    ("product_launch", "", [""]),
+]
+
+
+@st.composite
+def good_rows(draw: st.DrawFn) -> dict[str, str]:
+    kind, name, values = draw(st.sampled_from(GOOD))
+    return {
+        "quarter": draw(st.sampled_from(QUARTERS)),
+        "account_id": draw(st.sampled_from(["ACC-1", "ACC-2", " ACC-3 "])),
+        "type": kind,
+        "field": name,
+        "value": draw(st.sampled_from(values)),
+    }
 
 
 # ---- CSV ----------------------------------------------------------------------------
@@ -92,18 +172,21 @@ def csv_files(draw: st.DrawFn) -> str:
         "field": st.sampled_from(FIELDS),
         "value": st.sampled_from(VALUES),
     }
-    junk = st.text(alphabet=' ,"\r\nxQ1$k', max_size=8)
+    junk = st.text(alphabet=' ,"\r\n\x00\x85\u2028xQ1$k', max_size=8)
     quote_all = draw(st.booleans())
     out = [",".join(_quote(h, quote_all) for h in header) + "\n"]
     for _ in range(draw(st.integers(0, 14))):
-        shape = draw(st.sampled_from(["row", "row", "row", "short", "long", "blank", "junk"]))
+        shape = draw(
+            st.sampled_from(["good", "good", "row", "row", "short", "long", "blank", "junk"])
+        )
         if shape == "blank":
             out.append(draw(st.sampled_from(["\n", "\r\n", "\r\r\n"])))
             continue
         if shape == "junk":
             out.append(draw(junk) + "\n")
             continue
-        cells = [draw(cell.get(h, st.sampled_from(VALUES))) for h in header]
+        row = draw(good_rows()) if shape == "good" else {}
+        cells = [row[h] if h in row else draw(cell.get(h, st.sampled_from(VALUES))) for h in header]
         if shape == "short":
             cells = cells[: draw(st.integers(1, len(cells) - 1))]
         elif shape == "long":
@@ -141,7 +224,9 @@ JSON_VALUES = st.one_of(
 def json_files(draw: st.DrawFn) -> str:
     lines = []
     for _ in range(draw(st.integers(0, 12))):
-        shape = draw(st.sampled_from(["object", "object", "object", "nested", "other", "blank"]))
+        shape = draw(
+            st.sampled_from(["good", "good", "object", "object", "nested", "other", "blank"])
+        )
         if shape == "blank":
             lines.append(draw(st.sampled_from(["", "  ", "\t"])))
             continue
@@ -149,13 +234,20 @@ def json_files(draw: st.DrawFn) -> str:
             lines.append(draw(st.sampled_from(["[1, 2]", "5", '"x"', "null", '{"__bad__": 1}'])))
             continue
         keys = {
-            "quarter": st.one_of(st.sampled_from(QUARTERS + BAD_QUARTERS), st.integers(), st.none()),
+            "quarter": st.one_of(
+                st.sampled_from(QUARTERS + BAD_QUARTERS), st.integers(), st.none()
+            ),
             "account_id": st.one_of(st.sampled_from(ACCOUNTS), st.integers(0, 3)),
             "type": st.one_of(st.sampled_from(TYPES + BAD_TYPES), st.booleans()),
             "field": st.one_of(st.sampled_from(FIELDS), st.integers(0, 1)),
             "value": JSON_VALUES,
         }
-        obj = {k: draw(v) for k, v in keys.items() if draw(st.integers(0, 5))}
+        if shape == "good":
+            row = draw(good_rows())
+            obj = {k: v for k, v in row.items() if v or draw(st.booleans())}
+            lines.append(json.dumps(obj))
+            continue
+        obj = {k: draw(v) for k, v in keys.items() if draw(st.sampled_from([True] * 5 + [False]))}
         if shape == "nested":
             obj["fields"] = draw(
                 st.one_of(
@@ -164,7 +256,7 @@ def json_files(draw: st.DrawFn) -> str:
                 )
             )
         lines.append(json.dumps(obj))
-    if draw(st.integers(0, 20)) == 0:
+    if draw(st.sampled_from([False] * 20 + [True])):
         lines.insert(draw(st.integers(0, len(lines))), "{not json")
     return "\n".join(lines) + draw(st.sampled_from(["", "\n"]))
 
@@ -267,8 +359,12 @@ def test_json_numbers_and_fields_objects_read_as_before() -> None:
         {"quarter": "2026Q4", "account_id": "A", "type": "renewal", "value": 1200.555},
         {"quarter": "2026Q4", "account_id": "A", "type": "expansion", "field": "arr", "value": 5},
         {"quarter": "2026Q4", "account_id": "A", "type": "renewal", "value": True},
-        {"quarter": "2026Q4", "account_id": "B", "type": "new_account",
-         "fields": {"arr": 40000, "strategic_logo": 0.5}},
+        {
+            "quarter": "2026Q4",
+            "account_id": "B",
+            "type": "new_account",
+            "fields": {"arr": 40000, "strategic_logo": 0.5},
+        },
         {"quarter": "2026Q4", "account_id": "B", "type": "renewal", "fields": {"arr": "12.5k"}},
         {"quarter": "2026Q4", "type": "capacity_change", "value": 12},
         [1, 2],
@@ -277,15 +373,21 @@ def test_json_numbers_and_fields_objects_read_as_before() -> None:
     _same(path)
     events, skipped = read_events(str(path), on_error="skip")
     assert [e.fields for e in events] == [
-        {"arr": 1200.555}, {"arr": 5.0}, {"arr": 40000, "strategic_logo": 0.5},
-        {"arr": 12500.0}, {"csms": 12},
+        {"arr": 1200.555},
+        {"arr": 5.0},
+        {"arr": 40000, "strategic_logo": 0.5},
+        {"arr": 12500.0},
+        {"csms": 12},
     ]
     assert [s["line"] for s in skipped] == [3, 7]
 
 
 def test_a_json_integer_too_large_for_a_float_raises_as_before() -> None:
-    path = _write(json.dumps({"quarter": "2026Q4", "account_id": "A", "type": "renewal",
-                              "value": 10**400}) + "\n", ".jsonl")
+    path = _write(
+        json.dumps({"quarter": "2026Q4", "account_id": "A", "type": "renewal", "value": 10**400})
+        + "\n",
+        ".jsonl",
+    )
     with pytest.raises(OverflowError):
         read_events(str(path))
     _same(path)
