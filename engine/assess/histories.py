@@ -127,6 +127,30 @@ class Histories:
         for streak in self.streaks.values():
             streak.runs[rows] = 0
 
+    def give(
+        self,
+        row: int,
+        *,
+        quarters_in_tier: int,
+        previous_tier: str,
+        quarters_since: Mapping[str, int],
+        consecutive: Mapping[str, int],
+        replay_quarters: int,
+    ) -> None:
+        """The account at ``row``'s history given outright, as it reads at quarter
+        ``replay_quarters`` (a kind not given: none since the start; a streak: its run)."""
+        self.dwell[row] = quarters_in_tier
+        self.previous[row] = self.tier(previous_tier)
+        for kind, since in quarters_since.items():
+            self.seen.setdefault(kind, np.zeros(self.size, dtype=np.int64))[row] = (
+                replay_quarters - since
+            )
+        for key, run in consecutive.items():
+            streak = self.streaks.get(key)
+            if streak is None:
+                streak = self.streaks[key] = _Streak(self.size)
+            streak.runs[row] = run
+
     def fields(self, rows: Rows, names: Iterable[str], quarter: int) -> pl.DataFrame:
         """The accounts ``rows``' history as the transition rules read it, at replay
         quarter ``quarter``: ``previous_tier`` (null: none yet), ``\\0dwell`` and each of
@@ -165,11 +189,12 @@ def one_history(
 ) -> Histories:
     """One account's history given outright (a rule test case's), at ``replay_quarters``."""
     h = Histories(tier_ids, 1)
-    h.dwell[0] = quarters_in_tier
-    h.previous[0] = h.tier(previous_tier)
-    for kind, since in quarters_since.items():
-        h.seen.setdefault(kind, np.zeros(1, dtype=np.int64))[0] = replay_quarters - since
-    for key, run in consecutive.items():
-        streak = h.streaks[key] = _Streak(1)
-        streak.runs[0] = run
+    h.give(
+        0,
+        quarters_in_tier=quarters_in_tier,
+        previous_tier=previous_tier,
+        quarters_since=quarters_since,
+        consecutive=consecutive,
+        replay_quarters=replay_quarters,
+    )
     return h

@@ -6,11 +6,33 @@ differential tests check the two agree."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from tierbook.assess.transitions import History, Outcome
+from tierbook.assess.transitions import Outcome
 from tierbook.network import conditions as C
 from tierbook.ruleset.model import Ruleset, TransitionRule
+
+
+@dataclass
+class History:
+    """One account's history as the language defines it (docs/language.md)."""
+
+    quarters_in_tier: int = 0
+    previous_tier: str = ""
+    quarters_since: dict[str, int] = field(default_factory=dict)
+    consecutive: dict[str, tuple[Any, int]] = field(default_factory=dict)  # id -> (value, run)
+
+    def lookup(self, name: str, replay_quarters: int) -> Any:
+        if name == "history.quarters_in_tier":
+            return self.quarters_in_tier
+        if name.startswith("history.quarters_since."):
+            kind = name.split(".", 2)[2]
+            return self.quarters_since.get(kind, replay_quarters)
+        if name.startswith("history.consecutive."):
+            key = name.split(".", 2)[2]
+            return self.consecutive.get(key, (None, 0))[1]
+        return None
 
 
 def signals_held(ruleset: Ruleset, decision: Any) -> set[str]:

@@ -9,13 +9,14 @@ import dataclasses
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tierbook.assess.histories import Histories, one_history
 from tierbook.assess.transitions import (
-    History,
     Outcome,
     QuarterAccounts,
     decide_one,
@@ -30,11 +31,36 @@ from tierbook.ruleset.build import load_ruleset
 from tierbook.ruleset.model import TransitionRule
 
 from ..conftest import ROOT, needs_durable
-from .reference_transitions import decide
+from .reference_transitions import History, decide
 
 ENGINES = ["native", pytest.param("durable-rules", marks=needs_durable)]
 SHIPPED = sorted(str(p) for p in (ROOT / "rulesets").glob("*.yaml"))
 SPECIAL = {"tier", "evaluated_tier", "evaluated_direction", "previous_tier"}
+
+
+@dataclasses.dataclass
+class Drawn(QuarterAccounts):
+    """Accounts as the engine reads them, with each one's history as the reference reads
+    it (one History each) beside the engine's columns of the same histories."""
+
+    reference: list[History] = dataclasses.field(default_factory=list)
+
+
+def _given(h: History, rq: int) -> dict[str, Any]:
+    return {"quarters_in_tier": h.quarters_in_tier, "previous_tier": h.previous_tier,
+            "quarters_since": h.quarters_since,
+            "consecutive": {k: run for k, (_, run) in h.consecutive.items()},
+            "replay_quarters": rq}
+
+
+def drawn(rs: Any, frame: pl.DataFrame, path_of: pl.Series, paths: list[Decision],
+          held: list[str], evaluated: list[str], hists: list[History], events: list[set[str]],
+          rq: int) -> Drawn:
+    columns = Histories(rs.tier_ids, len(hists))
+    for k, h in enumerate(hists):
+        columns.give(k, **_given(h, rq))
+    return Drawn(frame, path_of, paths, held, evaluated, columns,
+                 np.arange(len(hists), dtype=np.int64), events, rq, hists)
 
 # A ruleset whose rules reach every outcome (moved, held, review, stay) and read every kind
 # of leaf: values (numbers, yes/no, blanks), bands, decisions, flags, events, the tiers and
@@ -144,7 +170,7 @@ def _history(rs: Any) -> st.SearchStrategy[History]:
 
 
 @st.composite
-def quarters(draw: Any, path: str) -> tuple[QuarterAccounts, list[Decision]]:
+def quarters(draw: Any, path: str) -> tuple[Drawn, list[Decision]]:
     rs = ruleset(path)  # (by its path: a strategy's arguments are shown, a ruleset is long)
     fields = _value_fields(rs)
     paths = draw(st.lists(_path(rs), min_size=1, max_size=4))
@@ -155,7 +181,8 @@ def quarters(draw: Any, path: str) -> tuple[QuarterAccounts, list[Decision]]:
                                                           fields[name]) else pl.Float64)
                for name, col in values.items()}
     frame = pl.DataFrame(columns) if columns else pl.DataFrame(height=n)
-    accounts = QuarterAccounts(
+    accounts = drawn(
+        rs,
         frame,
         pl.Series([draw(st.integers(0, len(paths) - 1)) for _ in range(n)], dtype=pl.UInt32),
         paths,
@@ -167,7 +194,7 @@ def quarters(draw: Any, path: str) -> tuple[QuarterAccounts, list[Decision]]:
     return accounts, paths
 
 
-def reference(rs: Any, accounts: QuarterAccounts) -> list[Outcome]:
+def reference(rs: Any, accounts: Drawn) -> list[Outcome]:
     rows = accounts.values.to_dicts() if accounts.values.width else [{}] * len(accounts.held)
     out = []
     for k, row in enumerate(rows):
@@ -176,7 +203,7 @@ def reference(rs: Any, accounts: QuarterAccounts) -> list[Outcome]:
         values["__flags__"] = path.flags
         out.append(decide(rs, held=accounts.held[k], evaluated=accounts.evaluated[k],
                           values=values, events=accounts.events[k],
-                          history=accounts.histories[k],
+                          history=accounts.reference[k],
                           replay_quarters=accounts.replay_quarters))
     return out
 
@@ -213,7 +240,7 @@ def test_the_test_rules_reach_every_outcome_and_every_rule() -> None:
     assert rules == {r.id for r in TEST_RULES} | {""}
 
 
-def _fixed(rs: Any, seed: int) -> tuple[QuarterAccounts, list[Decision]]:
+def _fixed(rs: Any, seed: int) -> tuple[Drawn, list[Decision]]:
     import random
 
     rnd = random.Random(seed)
@@ -236,8 +263,8 @@ def _fixed(rs: Any, seed: int) -> tuple[QuarterAccounts, list[Decision]]:
     hist = [History(rnd.randint(0, 4), rnd.choice(["", *rs.tier_ids]),
                     {"expansion": rnd.randint(0, 5)},
                     {"health_category": (None, rnd.randint(0, 3))}) for _ in range(n)]
-    accounts = QuarterAccounts(
-        frame, pl.Series([rnd.randrange(3) for _ in range(n)], dtype=pl.UInt32), paths,
+    accounts = drawn(
+        rs, frame, pl.Series([rnd.randrange(3) for _ in range(n)], dtype=pl.UInt32), paths,
         [rnd.choice(rs.tier_ids) for _ in range(n)], [rnd.choice(rs.tier_ids) for _ in range(n)],
         hist, [set(rnd.sample(kinds, rnd.randint(0, 2))) for _ in range(n)], 4)
     assert reference(rs, accounts) == outcomes(decide_quarter(rs, compile_transitions(rs),
@@ -283,7 +310,10 @@ def test_decide_one_is_one_account_through_the_same_network() -> None:
     for k in range(10):
         one = decide_one(rs, network, held=accounts.held[k], evaluated=accounts.evaluated[k],
                          values=accounts.values[k], path=paths[accounts.path_of[k]],
-                         events=accounts.events[k], history=accounts.histories[k],
+                         events=accounts.events[k],
+                         history=one_history(rs.tier_ids,
+                                             **_given(accounts.reference[k],
+                                                      accounts.replay_quarters)),
                          replay_quarters=accounts.replay_quarters)
         assert one == every[k]
 
