@@ -76,6 +76,20 @@ def test_integer_refuses_fractions() -> None:
         parse_integer("3.5")
 
 
+def test_a_long_whole_number_reads_exactly_by_the_column_and_by_the_cell() -> None:
+    """17 digits are more than a double holds: the column cast (polars' integer cast) and
+    the scalar reader (the cells the cast leaves, events, test cases) agree, exactly."""
+    import polars as pl
+
+    from tierbook.portfolio.cast import cast
+    from tierbook.ruleset.model import Input
+
+    texts = ["12345678901234567", " -98765432109876543 ", "9007199254740993", "1,200"]
+    column = cast(Input("n", "integer"), pl.Series(texts, dtype=pl.String)).values.to_list()
+    assert column == [parse_integer(t) for t in texts]
+    assert column == [12345678901234567, -98765432109876543, 9007199254740993, 1200]
+
+
 def _write(tmp_path: Path, text: str, name: str = "accounts.csv") -> str:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")

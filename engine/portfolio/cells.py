@@ -99,6 +99,10 @@ def parse_number(text: str) -> float | int:
 
 
 def parse_integer(text: str) -> int:
+    try:  # a whole number's digits, exactly (a double holds only 15 or 16 of them)
+        return int(text)
+    except ValueError:
+        pass
     value = _number(text)
     if not value.is_integer():
         raise BadValue("is not a whole number")
