@@ -115,6 +115,19 @@ def test_floats_to_fixed_places_as_python_rounds_them(places):
     assert fixed == [f"{v:.{places}f}" for v in values]
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.none() | st.floats() | st.integers(-10**12, 10**12).map(lambda k: k / 1000)
+                | st.integers(-2**60, 2**60)))
+def test_rounded_is_pythons_round(values):
+    """(The stored ARR of a replay's movements.)  Half cents and their neighbours, which
+    polars' own round rounds otherwise (2.675 to 2.68: Python gives 2.67), included."""
+    from tierbook.report.cells import rounded
+
+    got = rounded(pl.Series(values, dtype=pl.Float64, strict=False), 2).to_list()
+    assert [repr(v) for v in got] == [repr(None if v is None else round(float(v), 2))
+                                      for v in values]
+
+
 @pytest.mark.parametrize("batch", [7, A.BATCH])
 def test_account_files_written_a_batch_at_a_time_are_the_whole_text(tmp_path, default_ruleset,
                                                                    monkeypatch, batch):

@@ -82,6 +82,14 @@ def _fixed(values: pl.Series, places: int) -> pl.Series:
     )
 
 
+def rounded(values: pl.Series, places: int) -> pl.Series:
+    """Each value as Python's ``round(float(v), places)`` gives it (a blank stays blank):
+    the float nearest the text ``_fixed`` writes, as Python's round is the float nearest
+    its correctly rounded decimal.  (polars' own ``round`` scales by ``10**places`` first,
+    and so rounds 2.675 to 2.68 where Python gives 2.67.)"""
+    return _fixed(values.cast(pl.Float64), places).cast(pl.Float64)
+
+
 def _neutralised(x: pl.Expr) -> pl.Expr:
     return pl.when(x.str.contains(_FORMULA)).then(pl.lit("'") + x).otherwise(x)
 
