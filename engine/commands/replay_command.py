@@ -96,7 +96,7 @@ def replay(
         def on_quarter(q: Quarter, ev: Evaluation) -> None:
             rows = movement_rows(q, ev, ruleset.role("arr") or "arr")
             if pins is not None:
-                pins.annotate(q.quarter, rows)
+                rows = pins.annotate(q.quarter, rows)
             q.run_id = store.write_run(
                 ev,
                 ruleset_text=text,

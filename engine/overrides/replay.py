@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
+import polars as pl
+
 from ..assess.transitions import Outcome
 from .model import Override, Overrides
 
@@ -89,14 +91,32 @@ class Pins:
             self._note(quarter, account_id, rule, f"override start: {said}")
         return ruled
 
-    def annotate(self, quarter: str, rows: list[dict[str, Any]]) -> None:
-        """The stored movement rows of a quarter: a stay that an override started or ended
-        in says so."""
-        notes = self.notes.get(quarter, {})
-        for row in rows:
-            note = notes.get(row["account_id"])
-            if note is not None and row["outcome"] == "stay":
-                row.update(note)
+    def annotate(self, quarter: str, rows: pl.DataFrame) -> pl.DataFrame:
+        """The stored movement rows of a quarter (``trace.movements.movement_rows``' frame):
+        a stay that an override started or ended in says so."""
+        notes = self.notes.get(quarter)
+        if not notes:
+            return rows
+        noted = pl.DataFrame(
+            {
+                "account_id": list(notes),
+                "note_rule": [n["rule"] for n in notes.values()],
+                "note_because": [n["because"] for n in notes.values()],
+            },
+            schema={"account_id": pl.String, "note_rule": pl.String, "note_because": pl.String},
+        )
+        said = (pl.col("outcome") == "stay") & pl.col("note_rule").is_not_null()
+        return (
+            rows.join(noted, on="account_id", how="left", maintain_order="left")
+            .with_columns(
+                pl.when(said).then(pl.col("note_rule")).otherwise(pl.col("rule")).alias("rule"),
+                pl.when(said)
+                .then(pl.col("note_because"))
+                .otherwise(pl.col("because"))
+                .alias("because"),
+            )
+            .drop("note_rule", "note_because")
+        )
 
 
 def pins_for(ruleset: Any, given: str | None) -> Pins | None:

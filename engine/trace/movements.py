@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
 from typing import Any
+
+import polars as pl
+
+from ..report.cells import rounded
 
 DETAILS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS movement_details (
@@ -32,113 +35,137 @@ DETAILS_JOIN = (
 DETAILS_COLUMNS = ", d.arr, d.events"
 
 
-def write_details(
-    db: sqlite3.Connection, replay_id: int, quarter: str, rows: Iterable[dict[str, Any]]
-) -> None:
-    """(Committed with the movements.)"""
-    db.executemany(
-        "INSERT INTO movement_details VALUES (?, ?, ?, ?, ?)",
-        [
-            (
-                replay_id,
-                quarter,
-                r["account_id"],
-                r.get("arr"),
-                _events_text(r.get("events", [])),
-            )
-            for r in rows
-        ],
+# a quarter's rows, as movement_rows gives them (ARR as Python's round(arr, 2) gives it)
+COLUMNS = {
+    "account_id": pl.String,
+    "from": pl.String,
+    "to": pl.String,
+    "evaluated": pl.String,
+    "outcome": pl.String,
+    "rule": pl.String,
+    "because": pl.String,
+    "arr": pl.Float64,
+    "events": pl.String,
+}
+
+
+def movement_rows(q: Any, ev: Any, arr_field: str) -> pl.DataFrame:
+    """Every account's row of quarter ``q`` (a replay Quarter) and its evaluation ``ev``,
+    as a frame of ``COLUMNS``: the outcome (stay, moved, held, review, joined, reactivated,
+    churned), the rule behind it (none: ""), its ARR at the end of the quarter, to the cent,
+    and its events in it as JSON text.  The evaluated accounts come in their order, then
+    those that churned.  Most accounts stay where they are held: their rows are the
+    evaluation's columns; the few others are joined on."""
+    frame = ev.frame
+    arr = (
+        rounded(frame[arr_field], 2)
+        if arr_field in frame.columns
+        else pl.Series([None] * frame.height, dtype=pl.Float64)
+    )
+    evaluated = pl.DataFrame(
+        {
+            "account_id": pl.Series(ev.account_ids(), dtype=pl.String),
+            "tier": pl.Series(ev.tiers(), dtype=pl.String),
+            "arr": arr,
+        }
+    )
+    stay = pl.col("outcome").is_null()
+    held_in = pl.coalesce("drifted", "tier")  # a stay's tier: where it drifted, or evaluated
+    rows = (
+        evaluated.join(_decided(q), on="account_id", how="left", maintain_order="left")
+        .join(_drifted(q.drifted), on="account_id", how="left", maintain_order="left")
+        .select(
+            "account_id",
+            pl.when(stay).then(held_in).otherwise(pl.col("from")).alias("from"),
+            pl.when(stay).then(held_in).otherwise(pl.coalesce("to", "tier")).alias("to"),
+            pl.coalesce("evaluated", "tier").alias("evaluated"),
+            pl.col("outcome").fill_null("stay"),
+            pl.col("rule").fill_null(""),
+            pl.col("because").fill_null(""),
+            "arr",
+        )
+    )
+    rows = pl.concat([rows, _churned(q.named.get("churned", []))])
+    return _with_events(rows, q.account_events)
+
+
+def _decided(q: Any) -> pl.DataFrame:
+    """The evaluated accounts that did not stay, one row each (``to`` and ``evaluated``
+    null: the tier evaluated).  One that joined or came back is that, whatever the rules
+    said; else a review outranks a hold, and a hold a move."""
+    found: dict[str, tuple[str, str | None, str | None, str, str, str]] = {}
+    for kind, moves in (("moved", q.moves), ("held", q.held), ("review", q.reviews)):
+        for m in moves:
+            to = m["to"] if kind == "moved" else m["from"]
+            found[m["account_id"]] = (m["from"], to, m["evaluated"], kind, m["rule"], m["because"])
+    for account_id in q.reactivated:
+        found[account_id] = ("", None, None, "reactivated", "", "came back this quarter")
+    for account_id in q.joined:
+        found[account_id] = ("", None, None, "joined", "", "joined this quarter")
+    names = ["from", "to", "evaluated", "outcome", "rule", "because"]
+    return pl.DataFrame(
+        [(account_id, *row) for account_id, row in found.items()],
+        schema={"account_id": pl.String} | dict.fromkeys(names, pl.String),
+        orient="row",
     )
 
 
-def _events_text(events: Any) -> str:
-    """An account's events as compact JSON (most accounts have none in a quarter)."""
-    if isinstance(events, list) and not events:
-        return "[]"
-    return _COMPACT.encode(events)
+def _drifted(drifted: dict[str, str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"account_id": list(drifted), "drifted": list(drifted.values())},
+        schema={"account_id": pl.String, "drifted": pl.String},
+    )
+
+
+def _churned(churned: list[dict[str, Any]]) -> pl.DataFrame:
+    """The accounts that churned in the quarter (not evaluated: gone), at their ARR then."""
+    return pl.DataFrame(
+        {
+            "account_id": [c["account_id"] for c in churned],
+            "from": [c["tier"] for c in churned],
+            "to": [""] * len(churned),
+            "evaluated": [""] * len(churned),
+            "outcome": ["churned"] * len(churned),
+            "rule": [""] * len(churned),
+            "because": [
+                "joined and churned this quarter" if c["joined_this_quarter"] else "churn event"
+                for c in churned
+            ],
+            "arr": [c["arr"] for c in churned],
+        },
+        schema={k: v for k, v in COLUMNS.items() if k != "events"},
+    )
 
 
 _COMPACT = json.JSONEncoder(separators=(",", ":"))  # json.dumps' own, made once
 
 
+def _with_events(rows: pl.DataFrame, events: dict[str, list[dict[str, Any]]]) -> pl.DataFrame:
+    """Each row's events as compact JSON, as json.dumps writes them (ASCII); an account
+    without any, "[]": only the accounts that have events are encoded."""
+    texts = pl.DataFrame(
+        {"account_id": list(events), "events": [_COMPACT.encode(e) for e in events.values()]},
+        schema={"account_id": pl.String, "events": pl.String},
+    )
+    return rows.join(texts, on="account_id", how="left", maintain_order="left").with_columns(
+        pl.col("events").fill_null("[]")
+    )
+
+
+def write_details(db: sqlite3.Connection, replay_id: int, quarter: str, rows: pl.DataFrame) -> None:
+    """(Committed with the movements.)  ``rows``: ``movement_rows``' frame."""
+    db.executemany(
+        "INSERT INTO movement_details VALUES (?, ?, ?, ?, ?)",
+        rows.select(
+            pl.lit(replay_id).alias("replay_id"),
+            pl.lit(quarter).alias("quarter"),
+            "account_id",
+            "arr",
+            "events",
+        ).iter_rows(),
+    )
+
+
 def read_details(row: dict[str, Any]) -> None:
     """A history row's details as JSON values: ARR (None when not kept) and events."""
     row["events"] = json.loads(row["events"]) if row.get("events") else []
-
-
-def movement_rows(q: Any, ev: Any, arr_field: str) -> list[dict[str, Any]]:
-    """Every account's row of quarter ``q`` (a replay Quarter) and its evaluation ``ev``:
-    the outcome (stay, moved, held, review, joined, reactivated, churned), the rule behind it, its ARR
-    at the end of the quarter and its events in it."""
-    outcome = {m["account_id"]: ("moved", m) for m in q.moves}
-    outcome.update({m["account_id"]: ("held", m) for m in q.held})
-    outcome.update({m["account_id"]: ("review", m) for m in q.reviews})
-    events = q.account_events
-    rows = []
-    # (read as columns: an account's id, tier and ARR are all a row needs of its decision)
-    frame = ev.frame
-    arrs = frame[arr_field].to_list() if arr_field in frame.columns else [None] * frame.height
-    no_events: list[dict[str, Any]] = []
-    joined, reactivated, drifted = q.joined, q.reactivated, q.drifted
-    for account_id, tier_of, arr in zip(ev.account_ids(), ev.tiers(), arrs):
-        kind, m = outcome.get(account_id, ("stay", None))
-        if m is None and account_id not in joined and account_id not in reactivated:
-            # stays where it is held (most accounts): the tier evaluated, unless it drifted
-            tier = drifted.get(account_id, tier_of)
-            rows.append(
-                {
-                    "account_id": account_id,
-                    "arr": None if arr is None else round(float(arr), 2),
-                    "events": events.get(account_id, no_events),
-                    "from": tier,
-                    "to": tier,
-                    "evaluated": tier_of,
-                    "outcome": "stay",
-                }
-            )
-            continue
-        facts = {
-            "account_id": account_id,
-            "arr": None if arr is None else round(float(arr), 2),
-            "events": events.get(account_id, no_events),
-        }
-        if account_id in joined:
-            rows.append(
-                facts
-                | {"from": "", "to": tier_of, "evaluated": tier_of, "outcome": "joined"}
-                | {"because": "joined this quarter"}
-            )
-        elif account_id in reactivated:
-            rows.append(
-                facts
-                | {"from": "", "to": tier_of, "evaluated": tier_of, "outcome": "reactivated"}
-                | {"because": "came back this quarter"}
-            )
-        else:
-            assert m is not None  # (a stay took the first branch)
-            rows.append(
-                facts
-                | {
-                    "from": m["from"],
-                    "to": m["to"] if kind == "moved" else m["from"],
-                    "evaluated": m["evaluated"],
-                    "outcome": kind,
-                    "rule": m["rule"],
-                    "because": m["because"],
-                }
-            )
-    for c in q.named.get("churned", []):  # not evaluated: gone
-        because = "joined and churned this quarter" if c["joined_this_quarter"] else "churn event"
-        rows.append(
-            {
-                "account_id": c["account_id"],
-                "arr": c["arr"],
-                "events": events.get(c["account_id"], []),
-                "from": c["tier"],
-                "to": "",
-                "evaluated": "",
-                "outcome": "churned",
-                "because": because,
-            }
-        )
-    return rows

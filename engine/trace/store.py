@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
+
 from ..errors import StoreError
 from .movements import DETAILS_SCHEMA, write_details
 from .reading import StoreReading
@@ -313,27 +315,25 @@ class TraceStore(StoreReading):
         self.fail_runs([run_id])
 
     def write_movements(
-        self, replay_id: int, quarter: str, run_id: int, rows: Iterable[dict[str, Any]]
+        self, replay_id: int, quarter: str, run_id: int, rows: pl.DataFrame
     ) -> None:
-        rows = list(rows)
+        """A replay quarter's ``rows`` (``movements.movement_rows``' frame), its movements
+        and their details, in one transaction."""
         with self._writing():
             self.db.executemany(
                 "INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        replay_id,
-                        quarter,
-                        run_id,
-                        r["account_id"],
-                        r["from"],
-                        r["to"],
-                        r["evaluated"],
-                        r["outcome"],
-                        r.get("rule", ""),
-                        r.get("because", ""),
-                    )
-                    for r in rows
-                ],
+                rows.select(
+                    pl.lit(replay_id).alias("replay_id"),
+                    pl.lit(quarter).alias("quarter"),
+                    pl.lit(run_id).alias("run_id"),
+                    "account_id",
+                    "from",
+                    "to",
+                    "evaluated",
+                    "outcome",
+                    "rule",
+                    "because",
+                ).iter_rows(),
             )
             write_details(self.db, replay_id, quarter, rows)
             self.db.commit()
