@@ -278,17 +278,17 @@ class Part(ApplyEvents):
         rows, paths, h, qc = self._rows(account_ids), _paths(ev), self.history, quarter_count
         # the quarter counts: the event types each account had (its events, and the
         # signals the ruleset computes), and each band's and decision's streak
-        had: dict[str, list[int]] = {}
+        had: dict[str, list[str]] = {}
         for account_id, kinds in touched.items():
             if self.states[account_id].churned_in:  # (not evaluated: nothing to count)
                 continue
             for kind in kinds:
-                had.setdefault(kind, []).append(self.table.row_of[account_id])
+                had.setdefault(kind, []).append(account_id)
         signalled = signals(self.rs, ev.frame, ev.path_of, firsts)
         h.count_quarter(
             {kind: rows[np.asarray(signalled[kind], dtype=bool)] for kind in signalled}, qc
         )
-        h.count_quarter({kind: np.asarray(at, dtype=np.int64) for kind, at in had.items()}, qc)
+        h.count_quarter({kind: self._rows(ids) for kind, ids in had.items()}, qc)
         h.count_streaks(rows, paths, [_current(p) for p in firsts])
         deciding: list[int] = []  # the accounts the transition rules decide (not joining)
         joining: list[int] = []
