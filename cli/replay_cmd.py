@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
@@ -82,7 +81,9 @@ def replay(
             scheduler=scheduler,
         )
         if fmt == "json":
-            click.echo(json.dumps(r.as_json(), indent=2))
+            from tierbook.report.jsontext import indented
+
+            click.echo(indented(r.as_json()))
         else:
             click.echo(replay_report.render_text(r))
         click.echo(

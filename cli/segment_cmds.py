@@ -86,9 +86,10 @@ def segment(
             click.echo(f"note: {result.evaluation.engine_note}", err=True)
         _input_notes(result)
         if fmt == "json":
+            from tierbook.report.jsontext import indented
             from tierbook.report.segment_json import segment_json
 
-            click.echo(json.dumps(segment_json(result), indent=2))
+            click.echo(indented(segment_json(result)))
         else:
             from tierbook.report.terminal import summary_width, terminal_summary
 

@@ -8,7 +8,6 @@ everything is written, so a failed run never leaves partial files over a good mo
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +31,7 @@ from ..report import book as book_report
 from ..report import chart as chart_file
 from ..report import summary as report
 from ..report.html.segment import write_segment_page
+from ..report.jsontext import indented
 from ..report.segment_json import segment_json
 from ..ruleset.model import Ruleset
 from ..sources.apply import prepare_ruleset, read_accounts
@@ -228,7 +228,7 @@ def write_outputs(
             (tmp / name).write_text(content, encoding="utf-8")
 
         text("model.md", report.model_markdown(result))
-        text("report.json", json.dumps(doc, indent=2) + "\n")
+        text("report.json", indented(doc) + "\n")
         if result.rejects:
             text("rejects.csv", report.rejects_csv(result.rejects))
         book_report.write_changes_csv(result, str(tmp / "changes.csv"))

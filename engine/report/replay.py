@@ -225,11 +225,11 @@ def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
 
 
 def files(r: Replay) -> dict[str, str]:
-    import json
+    from .jsontext import indented
 
     return {
         "replay.txt": render_text(r, limit=1_000_000) + "\n",
-        "replay.json": json.dumps(r.as_json(), indent=2) + "\n",
+        "replay.json": indented(r.as_json()) + "\n",
         "tiers_by_quarter.csv": tier_series_csv(r),
         "flows.csv": flows_csv(r),
         "arr_bridge.csv": bridge_csv(r),

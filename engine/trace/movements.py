@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from ..report.cells import rounded
+from ..report.jsontext import compact
 
 DETAILS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS movement_details (
@@ -137,14 +138,11 @@ def _churned(churned: list[dict[str, Any]]) -> pl.DataFrame:
     )
 
 
-_COMPACT = json.JSONEncoder(separators=(",", ":"))  # json.dumps' own, made once
-
-
 def _with_events(rows: pl.DataFrame, events: dict[str, list[dict[str, Any]]]) -> pl.DataFrame:
     """Each row's events as compact JSON, as json.dumps writes them (ASCII); an account
     without any, "[]": only the accounts that have events are encoded."""
     texts = pl.DataFrame(
-        {"account_id": list(events), "events": [_COMPACT.encode(e) for e in events.values()]},
+        {"account_id": list(events), "events": [compact(e) for e in events.values()]},
         schema={"account_id": pl.String, "events": pl.String},
     )
     return rows.join(texts, on="account_id", how="left", maintain_order="left").with_columns(
