@@ -7,10 +7,10 @@ when it left (docs/events.md)."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import ChainMap, Counter, defaultdict
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..portfolio.cells import BadValue
 from ..portfolio.cells import typed as _typed
@@ -34,6 +34,22 @@ class AccountState:
     dropped: bool = False  # a new account left out for a bad event: never served
     placed_bands: dict[str, str] = field(default_factory=dict)  # when placed in `held`
     returned_in: str = ""  # the quarter of its latest reactivation
+
+    def copy(self) -> AccountState:
+        """A copy that events may be applied to and leave this state as it was: its inputs
+        read through to these until one is written (the lists and dicts that applying
+        events never writes are shared)."""
+        inputs = cast("dict[str, Any]", ChainMap({}, self.inputs))  # (read as a dict is)
+        return AccountState(
+            inputs,
+            self.held,
+            self.flags,
+            self.churned_in,
+            self.created_in,
+            self.dropped,
+            self.placed_bands,
+            self.returned_in,
+        )
 
 
 @dataclass
