@@ -40,16 +40,7 @@ class AccountState:
         read through to these until one is written (the lists and dicts that applying
         events never writes are shared)."""
         inputs = cast("dict[str, Any]", ChainMap({}, self.inputs))  # (read as a dict is)
-        return AccountState(
-            inputs,
-            self.held,
-            self.flags,
-            self.churned_in,
-            self.created_in,
-            self.dropped,
-            self.placed_bands,
-            self.returned_in,
-        )
+        return AccountState(**(vars(self) | {"inputs": inputs}))
 
 
 @dataclass
