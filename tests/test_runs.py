@@ -260,3 +260,30 @@ def test_a_prune_not_compacted_at_once_is_compacted_by_the_next(store: Path) -> 
     assert done.text().endswith("; " + done.note)
     again = json.loads(run("runs", "prune", "--keep", "2", "--format", "json").stdout)
     assert again["removed_runs"] == [] and again["bytes_after"] < again["bytes_before"]
+
+
+RUN_TABLES = ("runs", "run_accounts", "paths", "firings", "run_defaults", "run_overrides",
+              "run_inputs", "movements", "movement_details")
+
+
+def test_pruning_every_run_leaves_no_row_of_them_and_the_store_takes_new_ones(
+    store: Path, tmp_path: Path
+) -> None:
+    """The newest runs gone, their ids are given again: a replay written next must not meet
+    the pruned replay's rows (its movement details stayed behind once, and every later
+    replay into the store failed on them)."""
+    with _db(store) as db:
+        assert db.execute("SELECT count(*) FROM movement_details").fetchone()[0] > 0
+        # a row an earlier prune left behind, of a replay whose runs are gone
+        db.execute("INSERT INTO movement_details VALUES (99, '2026Q4', 'A1', 1.0, '[]')")
+    result = json.loads(run("runs", "prune", "--keep", "0", "--format", "json").stdout)
+    assert result["removed_runs"] == [1, 2, 3, 4, 5]
+    with _db(store) as db:
+        for table in RUN_TABLES:
+            assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+    portfolio = tmp_path / "p.csv"
+    ev = events(tmp_path, ["2026Q4,A3,renewal,arr,150000", "2027Q1,A2,churn,,"])
+    again = run("replay", ruleset(tmp_path), str(portfolio), ev, *ARGS, "--no-chart")
+    assert again.exit_code == 0, again.output
+    history = run("history", "A2")
+    assert history.exit_code == 0 and "churn" in history.stdout

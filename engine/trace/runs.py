@@ -240,16 +240,25 @@ def _delete(db: sqlite3.Connection, run_ids: Iterable[int]) -> None:
     db.execute("DELETE FROM pruned")
     db.executemany("INSERT INTO pruned VALUES (?)", [(r,) for r in run_ids])
     for table, column in (
+        ("movement_details", "replay_id"),
         ("movements", "replay_id"),
         ("movements", "run_id"),
         ("firings", "run_id"),
         ("paths", "run_id"),
         ("run_accounts", "run_id"),
+        ("run_defaults", "run_id"),
         ("run_overrides", "run_id"),
+        ("run_inputs", "run_id"),
         ("runs", "run_id"),
     ):
         db.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT run_id FROM pruned)")
     db.execute("DROP TABLE pruned")
+    # what earlier versions' prunes left of the replays they removed: a run id can be
+    # given again once its run is gone, and a new replay's rows would meet the old ones
+    db.execute(
+        "DELETE FROM movement_details WHERE replay_id NOT IN (SELECT run_id FROM runs)"
+        " AND replay_id NOT IN (SELECT replay_id FROM movements)"
+    )
 
 
 def explain_from(store: TraceStore, account_id: str, run_id: int | None) -> dict[str, Any]:
