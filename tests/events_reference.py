@@ -155,11 +155,22 @@ def read_events(
         fname = str(row.get("field") or "").strip()
         value = row.get("value")
         value = "" if value is None else value
+        if fname and fname in fields:
+            errs.append(_problem(file, line, "field", f"{fname!r} is given twice, as field "
+                                 "and value and in fields: give it once"))
         if fname:
             fields[fname] = value
+        article = "an" if kind[:1] in "aeiou" else "a"
         if kind in ACCOUNT_TYPES and not account:
-            errs.append(_problem(file, line, "account_id", f"a {kind} event needs an account_id"))
-        if kind in ("renewal", "expansion", "contraction", "reactivation"):
+            errs.append(_problem(file, line, "account_id",
+                                 f"{article} {kind} event needs an account_id"))
+        arr_kinds = ("renewal", "expansion", "contraction", "reactivation")
+        if kind in arr_kinds and set(fields) - {"arr"}:
+            other = ", ".join(repr(name) for name in fields if name != "arr")
+            errs.append(_problem(file, line, "field", f"{article} {kind} event changes the ARR "
+                                 f"(field arr), not {other}: send another input's new value "
+                                 "as a signal event"))
+        elif kind in arr_kinds:
             v = fields.get("arr", value)
             try:
                 # the portfolio's money reader: "$1,200.50", "12.5k"; a decimal comma, NaN or
@@ -190,6 +201,9 @@ def read_events(
                 )
         elif kind == "signal" and not fields:
             errs.append(_problem(file, line, "field", "a signal names the field that changed"))
+        elif kind == "signal" and "account_id" in fields:
+            errs.append(_problem(file, line, "field", "a signal cannot change an account's id "
+                                 "(account_id names the account the event is for)"))
         elif kind == "capacity_change":
             v = fields.get("csms", value)
             try:

@@ -391,3 +391,42 @@ def test_a_json_integer_too_large_for_a_float_raises_as_before() -> None:
     with pytest.raises(OverflowError):
         read_events(str(path))
     _same(path)
+
+
+def test_an_arr_event_on_another_field_and_a_signal_on_the_id_are_errors_at_their_line() -> None:
+    """A renewal of seats_licensed once set the ARR to the seat count, and a signal on
+    account_id failed the replay with an internal error: both are the line's errors now."""
+    path = _write(
+        HEAD + "2026Q4,A,renewal,seats_licensed,50\n2026Q4,B,expansion,,300\n"
+        "2026Q4,C,signal,account_id,ACC-7\n2026Q4,D,contraction,arr,5\n",
+        ".csv",
+    )
+    with pytest.raises(DataError) as info:
+        read_events(str(path), "events.csv")
+    assert [str(p) for p in info.value.problems] == [
+        "events.csv:2:1: field: a renewal event changes the ARR (field arr), not "
+        "'seats_licensed': send another input's new value as a signal event",
+        "events.csv:4:1: field: a signal cannot change an account's id (account_id names the "
+        "account the event is for)",
+    ]
+    _same(path)
+
+
+def test_a_json_arr_event_with_other_fields_or_a_field_given_twice_is_an_error() -> None:
+    rows = [
+        {"quarter": "2026Q4", "account_id": "N", "type": "new_account", "field": "arr",
+         "value": 5, "fields": {"arr": 70000}},
+        {"quarter": "2026Q4", "account_id": "A", "type": "expansion",
+         "fields": {"arr": 7000, "health_score": 5}},
+        {"quarter": "2026Q4", "account_id": "B", "type": "expansion", "fields": {"arr": 7000}},
+    ]
+    path = _write("".join(json.dumps(r) + "\n" for r in rows), ".jsonl")
+    with pytest.raises(DataError) as info:
+        read_events(str(path), "events.jsonl")
+    assert [str(p) for p in info.value.problems] == [
+        "events.jsonl:1:1: field: 'arr' is given twice, as field and value and in fields: "
+        "give it once",
+        "events.jsonl:2:1: field: an expansion event changes the ARR (field arr), not "
+        "'health_score': send another input's new value as a signal event",
+    ]
+    _same(path)

@@ -70,6 +70,11 @@ def _problem(file: str, line: int, column: str, message: str) -> Problem:
 
 
 @lru_cache(maxsize=256)
+def _a(kind: str) -> str:
+    """'a renewal', 'an expansion'."""
+    return ("an " if kind[:1] in "aeiou" else "a ") + kind
+
+
 def _is_quarter(text: str) -> bool:
     return QUARTER.match(text) is not None
 
@@ -272,11 +277,31 @@ def _checked(
     fname = str(row.get("field") or "").strip()
     value = row.get("value")
     value = "" if value is None else value
+    if fname and fname in fields:
+        errs.append(
+            _problem(
+                file,
+                line,
+                "field",
+                f"{fname!r} is given twice, as field and value and in fields: give it once",
+            )
+        )
     if fname:
         fields[fname] = value
     if kind in ACCOUNT_TYPES and not account:
-        errs.append(_problem(file, line, "account_id", f"a {kind} event needs an account_id"))
-    if kind in ARR_TYPES:
+        errs.append(_problem(file, line, "account_id", f"{_a(kind)} event needs an account_id"))
+    if kind in ARR_TYPES and set(fields) - {"arr"}:
+        other = ", ".join(repr(name) for name in fields if name != "arr")
+        errs.append(
+            _problem(
+                file,
+                line,
+                "field",
+                f"{_a(kind)} event changes the ARR (field arr), not {other}: send another "
+                "input's new value as a signal event",
+            )
+        )
+    elif kind in ARR_TYPES:
         v = fields.get("arr", value)
         try:
             amount = arr_amount(v)
@@ -299,6 +324,16 @@ def _checked(
             )
     elif kind == "signal" and not fields:
         errs.append(_problem(file, line, "field", "a signal names the field that changed"))
+    elif kind == "signal" and "account_id" in fields:
+        errs.append(
+            _problem(
+                file,
+                line,
+                "field",
+                "a signal cannot change an account's id (account_id names the account the "
+                "event is for)",
+            )
+        )
     elif kind == "capacity_change":
         v = fields.get("csms", value)
         try:
