@@ -224,3 +224,28 @@ def test_the_commands_docs_events_shows_run(tmp_path: Path, monkeypatch) -> None
         assert result.exit_code == 0, (line, result.output)
     # the end of 2026Q4 is read on 2027-01-01: the renewal starting that day is 2026Q4's
     assert "2026Q4,A,renewal,arr,15000.00" in (tmp_path / "events.csv").read_text()
+
+
+def test_a_subscription_starting_on_the_next_quarters_first_day_joins_in_this_quarter(
+    tmp_path: Path,
+) -> None:
+    """The book at a quarter's end is the book on the next quarter's first day: an account
+    whose first subscription (or the one it comes back with) starts that day joins in this
+    quarter, as the snapshot of the next quarter has it, not a quarter late."""
+    subs = table(tmp_path, "s.csv", HEADER, [
+        "S1,A,pro,1000,5,2025-01-01,,active,false",
+        "S2,N,pro,500,2,2027-01-01,,active,false",  # new, on 2026Q4's last boundary
+        "S3,R,pro,900,3,2025-01-01,2026-11-15,cancelled,false",  # R churns in 2026Q4 ...
+        "S4,R,pro,700,2,2027-04-01,,active,false",  # ... and is back on 2027Q2's first day
+    ])
+    assert derived(run("events", subs, "--from", "2026Q4", "--to", "2027Q1")) == [
+        "2026Q4,N,new_account,arr,500.00",
+        "2026Q4,N,signal,seats_licensed,2",
+        "2026Q4,R,churn,,",
+        "2027Q1,R,reactivation,arr,700.00",
+        "2027Q1,R,signal,seats_licensed,2",
+    ]
+    snapshot = tmp_path / "snap.csv"
+    assert run("events", subs, "--from", "2027Q1", "--snapshot", str(snapshot), "--out",
+               str(tmp_path / "e.csv")).exit_code == 0
+    assert snapshot.read_text().splitlines()[1:] == ["A,1000.00,5", "N,500.00,2"]

@@ -11,7 +11,8 @@ the next quarter's first day:
   its end, else an *expansion* or a *contraction* by the change (none when equal);
 - in the book at the start and not at the end: a *churn* (or, with a churn table, a churn in
   the quarter of its churn date, and the ARR changes otherwise);
-- out of the book at the start and a paid subscription starting in the quarter: a
+- out of the book at the start and a paid subscription starting in the quarter (or on the
+  next quarter's first day): a
   *new_account* (or a *reactivation* when it was in the book earlier in the range) at the
   ending ARR; a subscription that starts and ends within the quarter joins and churns in it;
 - signals: `seats_licensed` when the seats change, and with a tickets table
@@ -143,7 +144,9 @@ def _account(out: Derived, account_id: str, a: _Account, by_table: bool, tickets
         else:
             out.churns_outside += len(churned_now)
             cut = a.last_churn(n) if by_table else None
-            starts = [x for x in a.subs if s <= x.start < n and (cut is None or x.start > cut)]
+            # (one that starts on the next quarter's first day is in the book at this
+            # quarter's end, as a renewal's is)
+            starts = [x for x in a.subs if s <= x.start <= n and (cut is None or x.start > cut)]
             if not starts:
                 continue
             stays = a.present(n)
