@@ -16,6 +16,7 @@ EXIT_INVALID = 1  # invalid ruleset or data, or a failed gate
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3  # a bug in tierbook itself
 EXIT_CHANGES = 4  # plan --detailed-exitcode: the change moves something (no error)
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as a shell reports it: not a failed gate
 
 
 @dataclass(frozen=True, order=True)

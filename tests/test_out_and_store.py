@@ -159,6 +159,39 @@ def test_a_killed_run_leaves_a_named_temporary_folder_and_the_next_run_removes_i
     assert "model.md" in files(tmp_path / "out") and files(tmp_path / "out") != before
 
 
+def test_ctrl_c_while_writing_exits_130_and_keeps_the_previous_output_and_runs(
+    tmp_path: Path,
+) -> None:
+    """A SIGINT in the middle of the files (sent by the process to itself, as Ctrl-C sends
+    it): exit 130 with a line that says so, not click's "Aborted!" and exit 1 (the code of a
+    failed gate); the previous --out as it was, no temporary folder left, the run it began
+    in the store marked failed, and explain still answering from the run before it."""
+    store = tmp_path / "s.sqlite"
+    assert run(*ARGS, "--out", "out", "--store", str(store)).exit_code == 0
+    before = files(tmp_path / "out")
+    interrupted = subprocess.run(
+        [sys.executable, "-c",
+         "import signal, sys\n"
+         "from tierbook.report import summary\n"
+         "summary.model_markdown = lambda result: signal.raise_signal(signal.SIGINT)\n"
+         "from tierbook.cli.main import main\n"
+         "sys.argv = ['tierbook', *sys.argv[1:]]\n"
+         "main()\n",
+         *ARGS, "--out", "out", "--store", str(store)],
+        cwd=tmp_path, capture_output=True, text=True,
+    )
+    assert interrupted.returncode == 130, interrupted.stderr
+    assert interrupted.stderr.startswith("interrupted: stopped before it finished")
+    assert "Aborted" not in interrupted.stderr and "Traceback" not in interrupted.stderr
+    assert files(tmp_path / "out") == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")] == []
+    with closing(sqlite3.connect(store)) as db:
+        assert db.execute("SELECT run_id, status FROM runs ORDER BY run_id").fetchall() == [
+            (1, "complete"), (2, "failed")]
+    explained = run("explain", "ACC-00046", "--store", str(store), "--format", "json")
+    assert explained.exit_code == 0 and '"run_id": 1' in explained.output
+
+
 def test_a_folder_set_aside_by_a_killed_swap_is_put_back(tmp_path: Path) -> None:
     """Killed between setting the previous --out aside and putting the new one in place:
     --out is missing and .out.tierbook-old-PID holds it.  The next write into --out puts
