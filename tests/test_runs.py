@@ -287,3 +287,20 @@ def test_pruning_every_run_leaves_no_row_of_them_and_the_store_takes_new_ones(
     assert again.exit_code == 0, again.output
     history = run("history", "A2")
     assert history.exit_code == 0 and "churn" in history.stdout
+
+
+def test_keep_counts_complete_runs_so_killed_ones_never_crowd_out_the_last_good_one(
+    store: Path,
+) -> None:
+    """Six runs killed on the way after the replay (left incomplete): --keep 1 keeps the
+    replay, the newest complete run, as well as the incomplete ones (their writers may be at
+    it), where it once kept only those and left history nothing to answer from."""
+    with _db(store) as db:
+        db.execute("CREATE TEMP TABLE killed AS SELECT * FROM runs WHERE run_id = 1")
+        for run_id in range(6, 12):
+            db.execute("UPDATE killed SET run_id = ?, status = 'running', finished_at = NULL",
+                       (run_id,))
+            db.execute("INSERT INTO runs SELECT * FROM killed")
+    result = json.loads(run("runs", "prune", "--keep", "1", "--format", "json").stdout)
+    assert result["removed_runs"] == [1, 2, 3]
+    assert run("history", "A2").exit_code == 0

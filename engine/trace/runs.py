@@ -169,10 +169,13 @@ class Pruned:
 def _to_remove(
     rows: list[dict[str, Any]], keep: int | None, older_than: float | None, now: dt.datetime
 ) -> list[int]:
-    """A run goes when every rule given lets it go: beyond the ``keep`` newest, started more
-    than ``older_than`` days ago.  An incomplete run (perhaps still being written) goes only
-    by age.  A replay's quarters stay or go together: one kept keeps them all."""
-    newest = {r["run_id"] for r in rows[-keep:]} if keep else set()
+    """A run goes when every rule given lets it go: beyond the ``keep`` newest complete
+    runs, started more than ``older_than`` days ago.  An incomplete run (perhaps still being
+    written) goes only by age, and is not one of the ``keep``: runs killed on the way do not
+    crowd out the last good one.  A replay's quarters stay or go together: one kept keeps
+    them all."""
+    complete = [r for r in rows if r["status"] == "complete"]
+    newest = {r["run_id"] for r in complete[-keep:]} if keep else set()
     cutoff = now - dt.timedelta(days=older_than) if older_than is not None else None
     going = set()
     for r in rows:
