@@ -490,3 +490,16 @@ def test_a_signal_text_read_once_is_still_read_for_each_input_and_each_bad_line(
     assert "e.csv:4:1: health_score: 'great' is not a number" in result.stderr
     assert "e.csv:5:1: health_score: 'great' is not a number" in result.stderr
     assert "e.csv:2:1" not in result.stderr
+
+
+@pytest.mark.parametrize(("as_of", "says"), [("2026-09-30", "ends on"),
+                                             ("2026-10-01", "ends before")])
+def test_a_quarter_that_is_over_at_the_start_date_is_named_at_its_line(
+    tmp_path: Path, as_of: str, says: str
+) -> None:
+    result = CliRunner().invoke(main, [
+        "replay", ruleset(tmp_path), write_portfolio(tmp_path, {"A1": (50000, 0.5)}),
+        events(tmp_path, ["2026Q3,A1,renewal,arr,60000"]), "--as-of", as_of, "--no-chart",
+        "--store", str(tmp_path / "s.sqlite")])
+    assert result.exit_code == 1
+    assert f"e.csv:2:1: quarter: quarter 2026Q3 {says} the start date {as_of}" in result.stderr

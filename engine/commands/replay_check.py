@@ -42,6 +42,7 @@ def check_events(sim: ApplyEvents, events: list[Event], as_of: dt.date) -> None:
 
 def before_start(quarter: str, as_of: dt.date) -> str:
     return (
-        f"quarter {quarter} ends before the start date {as_of.isoformat()}: replay starts "
-        "from the portfolio as of that date"
+        f"quarter {quarter} ends {'on' if quarter_end(quarter) == as_of else 'before'} the "
+        f"start date {as_of.isoformat()}: replay starts from the portfolio as of that date, "
+        "with the quarters after it"
     )
