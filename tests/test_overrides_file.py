@@ -66,6 +66,11 @@ def _segment_errors(path: Path) -> list[str]:
             "'strategic_champion'?)",
         ),
         ({"owner": "''"}, "o.yaml:6:12: $.overrides[0].owner: '' should be non-empty"),
+        (  # (the message says what an override's id may hold: hyphens too)
+            {"id": "Pin.1"},
+            "o.yaml:3:9: $.overrides[0].id: 'Pin.1' is not a valid id: use lower-case "
+            "letters, digits, hyphens and underscores, starting with a letter",
+        ),
         (
             {"reason": "per VP"},
             "o.yaml:7:13: $.overrides[0].reason: reason 'per VP' is too short: say why the rules "

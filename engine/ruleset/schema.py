@@ -104,10 +104,18 @@ def _message(
             f"(at least {error.validator_value} characters)"
         )
     if kw == "pattern" and path and path[-1] == "id":
-        return path, (
-            f"{error.instance!r} is not a valid id: use lower-case letters, digits and "
-            "underscores, starting with a letter"
+        # (what the id's own pattern allows: an override's id may have hyphens too)
+        marks = [
+            m
+            for m, c in (("hyphens", "-]"), ("underscores", "_"))
+            if c in str(error.validator_value)
+        ]
+        allowed = (
+            ", ".join(["lower-case letters", "digits", *marks][:-1])
+            + " and "
+            + (["digits", *marks][-1])
         )
+        return path, f"{error.instance!r} is not a valid id: use {allowed}, starting with a letter"
     if kw == "pattern":
         return (
             path,
