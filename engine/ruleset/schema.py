@@ -110,12 +110,9 @@ def _message(
             for m, c in (("hyphens", "-]"), ("underscores", "_"))
             if c in str(error.validator_value)
         ]
-        allowed = (
-            ", ".join(["lower-case letters", "digits", *marks][:-1])
-            + " and "
-            + (["digits", *marks][-1])
-        )
-        return path, f"{error.instance!r} is not a valid id: use {allowed}, starting with a letter"
+        words = ["lower-case letters", "digits", *marks]
+        may = ", ".join(words[:-1]) + " and " + words[-1]
+        return path, f"{error.instance!r} is not a valid id: use {may}, starting with a letter"
     if kw == "pattern":
         return (
             path,
