@@ -40,7 +40,8 @@ from .options import parse_date
     "against",
     metavar="RULESET",
     help="Check the overrides files given against this ruleset's tiers, flags and "
-    "overrides.max_days (as a run with --overrides would).",
+    "overrides.max_days (as a run with --overrides would), and the inputs files' roll-ups "
+    "against its inputs' types (without it: warnings against the default ruleset).",
 )
 def validate(
     rulesets: tuple[str, ...], fmt: str, base: str | None, as_of: dt.date, against: str | None

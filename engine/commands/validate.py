@@ -3,6 +3,7 @@ version bump each change needs."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Problem, RulesetError
 
 if TYPE_CHECKING:
+    from ..ruleset.model import Ruleset
     from ..ruleset.yamlsafe import Document
 
 
@@ -42,7 +44,8 @@ def validate(
 ) -> ValidationReport:
     """Each ruleset's errors; and, as warnings, its waivers expired on ``as_of``.  An
     overrides file is checked on its own, or, with ``ruleset``, against that ruleset's tiers,
-    flags and expiry cap as a run with ``--overrides`` would check it."""
+    flags and expiry cap as a run with ``--overrides`` would check it; an inputs file's
+    roll-ups against the types of the inputs they feed (``inputs_against``)."""
     # (each command imports what it needs when it runs: `tierbook --help` imports none,
     # and checking a ruleset imports neither the typed model nor polars)
     from ..overrides.load import is_overrides_document
@@ -55,7 +58,9 @@ def validate(
 
     def check_file(doc: Document) -> list[Problem]:
         """An inputs file (``kind: inputs``) against its own schema, else a ruleset."""
-        return check_inputs(doc) if is_inputs_document(doc) else check_document(doc)
+        if not is_inputs_document(doc):
+            return check_document(doc)
+        return check_inputs(doc) or inputs_against(doc, against, report.warnings)
 
     against = None
     if ruleset is not None:
@@ -93,3 +98,27 @@ def validate(
     report.problems.sort()
     report.warnings.sort()
     return report
+
+
+def inputs_against(
+    doc: Document, ruleset: Ruleset | None, warnings: list[Problem]
+) -> list[Problem]:
+    """A checked inputs file's roll-ups against the inputs they feed: errors against the
+    ruleset given; with none, warnings against the shipped default, the ruleset a run
+    given no RULESET reads (the file may be meant for another)."""
+    from ..sources.load import build
+    from ..sources.types import declaration_problems
+    from .inputs import load
+
+    if ruleset is not None:
+        return declaration_problems(ruleset, build(doc))
+    default = load(None)[0]
+    warnings += [
+        dataclasses.replace(
+            p,
+            message=p.message + " (the ruleset a run given none reads; --ruleset RULESET "
+            "checks the file against the one it is for)",
+        )
+        for p in declaration_problems(default, build(doc))
+    ]
+    return []

@@ -8,5 +8,6 @@ headcount per tier.  Nothing is imported here, so `tierbook --help` loads none o
   options   --table NAME=FILE, --map COLUMN=INPUT, --csms TIER=N with the file's own
   tables    a declared table read into typed columns, every problem located
   rollup    the aggregations as one lazy polars query, one row per account
+  types     the type each roll-up gives, and whether the input it feeds takes it
   apply     the roll-ups joined onto the portfolio as input columns
 """

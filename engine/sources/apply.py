@@ -19,6 +19,7 @@ from ..portfolio.frame import Portfolio, read_portfolio
 from ..portfolio.headers import InputNames, normalise
 from ..ruleset.model import Input, Ruleset
 from .model import Aggregation, RunInputs, Table
+from .types import inputs_given, type_problems
 
 
 def prepare_ruleset(ruleset: Ruleset, inputs: RunInputs) -> Ruleset:
@@ -58,21 +59,6 @@ def prepare_ruleset(ruleset: Ruleset, inputs: RunInputs) -> Ruleset:
     return dataclasses.replace(ruleset, inputs=new_inputs, capacity=capacity)
 
 
-def _provided(ruleset: Ruleset, inputs: RunInputs) -> dict[str, tuple[Table, Aggregation]]:
-    """input id -> the table and aggregation that gives it (the roll-up's column matched to
-    an input like a header: --map first, then id and aliases)."""
-    names = InputNames(ruleset)
-    out: dict[str, tuple[Table, Aggregation]] = {}
-    for name in inputs.tables:
-        table = inputs.declaration.table(name)
-        assert table is not None  # (checked by options.run_inputs)
-        for agg in table.aggregations:
-            input_id = names(inputs.columns.get(agg.into, agg.into))
-            if input_id is not None and input_id not in out:
-                out[input_id] = (table, agg)
-    return out
-
-
 def read_accounts(
     path: str,
     ruleset: Ruleset,
@@ -89,11 +75,11 @@ def read_accounts(
         return read_portfolio(path, ruleset, on_error=on_error, display=display), {}
     file = display or path
     _check_mapped(path, file, ruleset)
-    provided = _provided(ruleset, inputs)
-    id_role = ruleset.role("account_id") or "account_id"
-    if id_role in provided:
-        table, agg = provided[id_role]
-        raise UsageError(f"table {table.name}: '{agg.into}' cannot give the account id")
+    declaration = inputs.declaration
+    provided = inputs_given(ruleset, declaration, list(inputs.tables), inputs.columns)
+    wrong = type_problems(ruleset, declaration, provided)
+    if wrong:  # (before any table is read: the inputs file alone says so)
+        raise DataError(f"{declaration.file}: roll-ups the ruleset's inputs cannot take", wrong)
     reading = dataclasses.replace(
         ruleset, inputs=tuple(i for i in ruleset.inputs if i.id not in provided)
     )
@@ -124,7 +110,9 @@ def read_accounts(
         if inp.id in provided:
             table, agg = provided[inp.id]
             blank = rolled[agg.into].is_null()  # (blanks counted as the reader counts them)
-            columns[inp.id] = _as_input(inp, rolled[agg.into], table, agg, portfolio, problems)
+            columns[inp.id] = _as_input(
+                inp, rolled[agg.into], table, agg, portfolio, problems, declaration.file
+            )
             if blank.any():
                 portfolio.gaps[inp.id] = int(blank.sum())
                 if inp.default is not None:
@@ -163,16 +151,28 @@ def _as_input(
     agg: Aggregation,
     portfolio: Portfolio,
     problems: list[Problem],
+    inputs_file: str,
 ) -> pl.Series:
     """A roll-up's column as ``inp``'s: its type and range, a required one known."""
     target = dtype_of(inp)
     numeric = values.dtype.is_numeric()
     if (inp.type in NUMERIC_TYPES) != numeric or (
         not numeric and values.dtype != target and inp.type not in ("string", "enum")
-    ):
-        raise UsageError(
-            f"{table.name}: '{agg.into}' ({agg.op} of {agg.column or 'rows'}) is "
-            f"{values.dtype}, but input '{inp.id}' is {inp.type}"
+    ):  # (types.type_problems refuses these first; this holds the query to what it said)
+        line, col, path = agg.type_at
+        raise DataError(
+            f"{inputs_file}: a roll-up its input cannot take",
+            [
+                Problem(
+                    inputs_file,
+                    line,
+                    col,
+                    path,
+                    f"'{agg.into}' ({agg.op} of {table.name}.{agg.column or 'rows'}) is "
+                    f"{values.dtype}, but input '{inp.id}' is {inp.type}",
+                    "rolled-up-type",
+                )
+            ],
         )
     out = values.cast(target, strict=False).alias(inp.id)
     if inp.default is not None:

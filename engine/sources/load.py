@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import Problem, RulesetError, suggest
 from ..portfolio.cells import NUMERIC_TYPES
-from ..ruleset.yamlsafe import Document, load_file
+from ..ruleset.yamlsafe import Document, json_path, load_file
 
 if TYPE_CHECKING:  # (validate checks an inputs file without building its declaration)
     from .model import Declaration, Where
@@ -197,6 +197,7 @@ def build(doc: Document) -> Declaration:
             )
             by = a.get("by") or (window.date if a["op"] == "latest" else "")
             line, col = doc.where(at + ("aggregate", i))
+            typed = at + ("aggregate", i, "column" if "column" in a else "op")
             aggs.append(
                 Aggregation(
                     a["into"],
@@ -208,6 +209,7 @@ def build(doc: Document) -> Declaration:
                     _where(doc, at + ("aggregate", i, "where"), a.get("where") or []),
                     line,
                     col,
+                    (*doc.where(typed), json_path(typed)),
                 )
             )
         tables.append(

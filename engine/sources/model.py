@@ -46,6 +46,8 @@ class Aggregation:
     where: tuple[Where, ...] = ()
     line: int = 0
     col: int = 0
+    # where the type it gives is decided (its `column`, else its `op`): line, column, path
+    type_at: tuple[int, int, str] = (0, 0, "")
 
 
 @dataclass(frozen=True)
