@@ -35,7 +35,7 @@ from ..report.jsontext import indented
 from ..report.segment_json import segment_json
 from ..ruleset.model import Ruleset
 from ..sources.apply import prepare_ruleset, read_accounts
-from ..sources.model import RunInputs, run_inputs_json
+from ..sources.model import RolledUp, RunInputs, run_inputs_json
 from .outfolder import Writing, atomic_folder
 
 
@@ -57,7 +57,7 @@ def segment(
     (tierbook.sources); ``scheduler``: read and evaluate on a Dask cluster
     (tierbook.distributed), the rest as on one machine."""
     given_ruleset = ruleset
-    rolled: dict[str, dict[str, str]] = {}
+    rolled = RolledUp()
     if inputs is not None and not inputs.empty:
         if scheduler and inputs.tables:
             raise UsageError(

@@ -9,5 +9,6 @@ headcount per tier.  Nothing is imported here, so `tierbook --help` loads none o
   tables    a declared table read into typed columns, every problem located
   rollup    the aggregations as one lazy polars query, one row per account
   types     the type each roll-up gives, and whether the input it feeds takes it
+  unmatched a table's rows whose account id is no account's, and the ids like one
   apply     the roll-ups joined onto the portfolio as input columns
 """

@@ -9,6 +9,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -18,7 +19,7 @@ from ..portfolio.cells import NUMERIC_TYPES
 from ..portfolio.frame import Portfolio, read_portfolio
 from ..portfolio.headers import InputNames, normalise
 from ..ruleset.model import Input, Ruleset
-from .model import Aggregation, RunInputs, Table
+from .model import Aggregation, RolledUp, RunInputs, Table
 from .types import inputs_given, type_problems
 
 
@@ -67,12 +68,12 @@ def read_accounts(
     as_of: dt.date,
     on_error: str = "fail",
     display: str | None = None,
-) -> tuple[Portfolio, dict[str, dict[str, str]]]:
-    """The portfolio with the declared tables rolled up into its account rows, and for each
-    rolled-up input where it came from (table, op, column, the file's column it replaces);
-    no inputs given: the portfolio as read."""
+) -> tuple[Portfolio, RolledUp]:
+    """The portfolio with the declared tables rolled up into its account rows, and what the
+    tables gave: each rolled-up input's source (table, op, column, the file's column it
+    replaces) and each table's rows no account has; no inputs given: the portfolio as read."""
     if inputs is None or inputs.empty:
-        return read_portfolio(path, ruleset, on_error=on_error, display=display), {}
+        return read_portfolio(path, ruleset, on_error=on_error, display=display), RolledUp()
     file = display or path
     _check_mapped(path, file, ruleset)
     declaration = inputs.declaration
@@ -85,20 +86,25 @@ def read_accounts(
     )
     portfolio = read_portfolio(path, reading, on_error=on_error, display=file)
     if not inputs.tables:
-        return portfolio, {}
+        return portfolio, RolledUp()
     from .rollup import roll_up
     from .tables import read_declared
+    from .unmatched import unmatched_rows
 
     ids = portfolio.frame["account_id"]
     rolled: dict[str, pl.Series] = {}
     digests = [portfolio.sha256]
     unread: list[str] = []
+    unmatched: dict[str, dict[str, Any]] = {}
     for name, table_path in inputs.tables.items():
         declared = inputs.declaration.table(name)
         assert declared is not None
         table = declared
         data = read_declared(table, table_path, table_path)
         digests.append(data.sha256)
+        missed = unmatched_rows(table_path, data.frame[table.key], ids)
+        if missed is not None:
+            unmatched[name] = missed
         frame = roll_up(table, data.frame, ids, as_of)
         for agg in table.aggregations:
             rolled[agg.into] = frame[agg.into]
@@ -138,10 +144,11 @@ def read_accounts(
     portfolio.missing_columns = [m for m in portfolio.missing_columns if m not in provided]
     portfolio.numbers = frozenset(i.id for i in ruleset.inputs if i.type == "number")
     portfolio.sha256 = hashlib.sha256("\n".join(digests).encode()).hexdigest()
-    return portfolio, {
+    sources = {
         i: {"table": t.name, "op": a.op, "column": a.column, "replaces": replaced.get(i, "")}
         for i, (t, a) in provided.items()
     }
+    return portfolio, RolledUp(sources, unmatched)
 
 
 def _as_input(

@@ -104,15 +104,26 @@ class RunInputs:
         return out
 
 
+@dataclass(frozen=True)
+class RolledUp:
+    """What the tables gave a run: each rolled-up input's source, and each table's rows
+    whose account id is no account's (sources.unmatched)."""
+
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)  # {table, op, column, replaces}
+    unmatched: dict[str, dict[str, Any]] = field(default_factory=dict)  # table -> its rows
+
+
 def run_inputs_json(
-    inputs: RunInputs | None, rolled: dict[str, dict[str, str]], ruleset_csms: dict[str, int]
+    inputs: RunInputs | None, rolled: RolledUp, ruleset_csms: dict[str, int]
 ) -> dict[str, Any] | None:
     """The run's inputs as the segment JSON and model document state them (None: none)."""
     if inputs is None or inputs.empty:
         return None
     out = inputs.as_json()
-    if rolled:
-        out["rolled_up"] = rolled
+    if rolled.inputs:
+        out["rolled_up"] = rolled.inputs
+    if rolled.unmatched:
+        out["unmatched"] = rolled.unmatched
     if inputs.csms:
         out["ruleset_csms"] = {t: ruleset_csms.get(t) for t in inputs.csms}
     return out

@@ -1,10 +1,11 @@
 """What the Capacity Roll-Up says of the books and of a run's inputs: each tier's book per
 CSM in accounts and in ARR, where the CSM headcount came from (when --csms or an inputs
-file gave it, instead of the ruleset's figure), and the inputs rolled up from tables."""
+file gave it, instead of the ruleset's figure), the inputs rolled up from tables, and
+each table's rows whose account id is no account's."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..assess.result import SegmentResult
@@ -48,18 +49,59 @@ def capacity_lines(result: SegmentResult) -> list[str]:
             for name, r in rolled.items()
         ]
         out += ["", "Rolled up from tables: " + "; ".join(parts) + "."]
+    return out + _unmatched_lines(inputs.get("unmatched") or {})
+
+
+def _unmatched_lines(unmatched: dict[str, dict[str, Any]]) -> list[str]:
+    """Each table's rows whose account id is no account's, with a few of the ids."""
+    if not unmatched:
+        return []
+    out = [
+        "",
+        "Table rows that match no account, so roll up into nothing (ids match exactly, "
+        "letter case included):",
+        "",
+    ]
+    for name, u in unmatched.items():
+        ids = ", ".join(f"`{i}`" for i in u["examples"])
+        rest = u["ids"] - len(u["examples"])
+        line = (
+            f"- {name} (`{u['file']}`): {u['rows']} of {u['table_rows']} rows, "
+            f"{u['ids']} account id(s): {ids}" + (f" and {rest} more." if rest else ".")
+        )
+        out.append(line + "".join(f" {s}." for s in _case_lines(u, "`")))
     return out
 
 
+def _case_lines(u: dict[str, Any], quote: str) -> list[str]:
+    """The ids of a table that are an account's but for letter case, said as such."""
+    case: dict[str, str] = u.get("case") or {}
+    said = [
+        f"{quote}{i}{quote} differs from account {quote}{a}{quote} only in letter case"
+        for i, a in case.items()
+    ]
+    rest = u.get("case_ids", 0) - len(said)
+    if rest > 0:
+        said.append(f"{rest} more differ from an account only in letter case")
+    return said
+
+
 def stderr_notes(result: SegmentResult) -> list[str]:
-    """The run's inputs, said on stderr: what was rolled up and what it replaced, the
-    mapped columns and the headcount given."""
+    """The run's inputs, said on stderr: what was rolled up and what it replaced, the rows
+    of each table no account has, the mapped columns and the headcount given."""
     inputs = result.inputs or {}
     out = []
     for name, r in (inputs.get("rolled_up") or {}).items():
         what = f"{r['op']} of {r['table']}" + (f".{r['column']}" if r["column"] else "")
         replaced = f", instead of the file's column '{r['replaces']}'" if r["replaces"] else ""
         out.append(f"note: {name} rolled up as the {what}{replaced}")
+    for name, u in (inputs.get("unmatched") or {}).items():
+        shown = ", ".join(u["examples"]) + (", ..." if u["ids"] > len(u["examples"]) else "")
+        out.append(
+            f"note: table {name} ({u['file']}): {u['rows']} of {u['table_rows']} rows match no "
+            f"account and roll up into nothing ({u['ids']} account id(s): {shown})"
+        )
+        out += [f"note: table {name}: {s} (ids match exactly)" for s in _case_lines(u, "'")]
     for column, target in (inputs.get("columns") or {}).items():
         out.append(f"note: column '{column}' read as input '{target}' (mapped for this run)")
     if inputs.get("csms"):
