@@ -243,3 +243,64 @@ def test_a_store_inside_out_is_a_usage_error_before_anything_changes(
     assert result.exit_code == 2, result.output
     assert "--store out/traces.sqlite is inside --out out" in result.stderr
     assert files(tmp_path / "out") == before
+
+
+def test_a_folder_of_a_persons_own_files_is_never_replaced(tmp_path: Path) -> None:
+    """--out replaces its folder as a whole: pointed at a folder holding the portfolio and
+    other files of its own, a run once deleted them all.  It is refused (exit 2) before
+    anything is evaluated or stored, and every file stays."""
+    work = tmp_path / "work"
+    (work / "sub").mkdir(parents=True)
+    portfolio = work / "portfolio.csv"
+    portfolio.write_bytes(SAMPLE.read_bytes())
+    (work / "notes.txt").write_text("our notes\n")
+    (work / "model.md").write_text("an earlier run's model\n")
+    (work / ".DS_Store").write_bytes(b"\0")
+    result = run("segment", str(portfolio), "--as-of", "2026-10-01", "--no-chart",
+                 "--out", str(work), "--store", "s.sqlite")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"--out {work} holds files a tierbook run does not write (notes.txt, portfolio.csv, "
+        "sub/): a run replaces its --out folder as a whole, so it is not used; give a new or "
+        "empty folder, or one an earlier run wrote\n")
+    assert sorted(p.name for p in work.iterdir()) == [
+        ".DS_Store", "model.md", "notes.txt", "portfolio.csv", "sub"]
+    assert not (tmp_path / "s.sqlite").exists()
+    replayed = run("replay", "--as-of", "2026-10-01", "--no-chart", "--out", str(work),
+                   "--store", "s.sqlite")
+    assert replayed.exit_code == 2 and "holds files a tierbook run does not write" in \
+        replayed.stderr
+    assert portfolio.read_bytes() == SAMPLE.read_bytes()
+
+
+@pytest.mark.parametrize(("out", "says"), [
+    (".", "--out . is the current folder or one above it"),
+    ("..", "--out .. is the current folder or one above it"),
+    ("afile/sub", "--out afile/sub: afile is a file, not a folder"),
+    ("afile", "Usage: "),  # (click's own check of the option)
+])
+def test_an_out_that_cannot_be_replaced_is_a_usage_error(
+    tmp_path: Path, out: str, says: str
+) -> None:
+    (tmp_path / "afile").write_text("x\n")
+    result = run(*ARGS, "--out", out, "--store", "s.sqlite")
+    assert result.exit_code == 2 and result.stderr.startswith(says), result.output
+    assert "internal error" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_the_files_a_run_writes_are_the_ones_an_out_folder_may_hold(tmp_path: Path) -> None:
+    """WRITTEN, the files an --out may hold and still be replaced, is what the runs write:
+    a segment with rejects and a replay, each with its charts; and each run's folder can
+    be written again by the other."""
+    from tierbook.commands.outfolder import WRITTEN
+
+    bad = tmp_path / "p.csv"
+    bad.write_text(SAMPLE.read_text().replace("\nACC-00002,", "\nACC-00002x,,,,", 1))
+    assert run("segment", str(bad), "--as-of", "2026-10-01", "--on-error", "skip",
+               "--out", "out").exit_code in (0, 1)
+    assert (tmp_path / "out" / "rejects.csv").exists()
+    segment = {p.name for p in (tmp_path / "out").iterdir()}
+    assert run("replay", "--as-of", "2026-10-01", "--out", "out").exit_code == 0
+    replay = {p.name for p in (tmp_path / "out").iterdir()}
+    assert segment | replay == WRITTEN

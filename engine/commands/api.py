@@ -110,9 +110,12 @@ def segment(
     scheduler: str | None = None,
 ) -> SegmentResult:
     from ..overrides.select import overrides_for
+    from .outfolder import check_out
     from .segment import write_outputs
     from .stored_run import segment_and_store, store_outside
 
+    if out_dir:
+        check_out(out_dir)
     store_outside(store_path, out_dir)
     ruleset, text = load(ruleset_arg)
     return segment_and_store(

@@ -17,10 +17,68 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DataError
+from ..errors import UsageError
 
 TMP = "tierbook-tmp"  # a folder being written
 OLD = "tierbook-old"  # the previous folder, set aside while the new one is swapped in
+
+# every file a run writes into --out (segment, then replay; tests/test_out_and_store.py
+# holds this to what they write): a folder holding anything else is not replaced
+WRITTEN = frozenset(
+    {
+        "accounts.csv",
+        "accounts.jsonl",
+        "changes.csv",
+        "model.md",
+        "rejects.csv",
+        "report.html",
+        "report.json",
+        "tiers.png",
+        "arr_bridge.csv",
+        "flows.csv",
+        "flows.png",
+        "replay.json",
+        "replay.txt",
+        "tiers_by_quarter.csv",
+        "tiers_by_quarter.png",
+    }
+)
+LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})  # what file browsers leave
+
+
+def check_out(out_dir: str) -> None:
+    """That ``--out`` can be replaced as a whole: not the current folder or one above it,
+    not under a file, and, where it exists, a folder holding only files a run writes (its
+    own earlier output): a folder of a person's own files is never deleted with it."""
+    target = Path(out_dir)
+    where = target.resolve()
+    if where == Path.cwd().resolve() or where in Path.cwd().resolve().parents:
+        raise UsageError(
+            f"--out {out_dir} is the current folder or one above it: a run replaces its "
+            "--out folder as a whole; name a folder of its own for the run's files, e.g. "
+            "--out out"
+        )
+    for parent in reversed(target.parents):
+        if parent.exists() and not parent.is_dir():
+            raise UsageError(f"--out {out_dir}: {parent} is a file, not a folder")
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise UsageError(f"--out {out_dir} exists and is not a folder")
+    foreign = sorted(
+        entry.name + ("/" if entry.is_dir() else "")
+        for entry in target.iterdir()
+        if entry.name not in LITTER and (entry.name not in WRITTEN or not entry.is_file())
+    )
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        raise UsageError(
+            f"--out {out_dir} holds files a tierbook run does not write ({shown}): a run "
+            "replaces its --out folder as a whole, so it is not used; give a new or empty "
+            "folder, or one an earlier run wrote"
+        )
 
 
 @dataclass(frozen=True)
@@ -87,9 +145,8 @@ def atomic_folder(
     folder untouched.  ``commit``, called once the new folder is in place and before the
     previous one is removed (to mark the stored run complete), may fail: then the previous
     folder is put back, and the new one removed."""
+    check_out(out_dir)  # (again: the folder may have changed while the run evaluated)
     target = Path(out_dir)
-    if target.exists() and not target.is_dir():
-        raise DataError(f"--out {target} exists and is not a folder")
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(target)
     tmp = scratch(target, TMP)

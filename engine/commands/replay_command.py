@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import DataError, Problem, UsageError
 from .heap import fewer_collections
 from .inputs import SAMPLE_EVENTS, SAMPLE_PORTFOLIO, load, sample_events, sample_portfolio
+from .outfolder import check_out
 from .stored_run import store_outside
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ def replay(
     from ..trace.store import TraceStore, default_path
     from .replay import replay as run_replay
 
+    if out_dir:
+        check_out(out_dir)
     store_outside(store_path, out_dir)
     if scheduler and inputs is not None and inputs.tables:
         raise UsageError(
