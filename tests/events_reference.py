@@ -175,11 +175,14 @@ def read_events(
             try:
                 # the portfolio's money reader: "$1,200.50", "12.5k"; a decimal comma, NaN or
                 # infinity is an error, not a misread amount
-                amount = (
-                    float(v)
-                    if isinstance(v, (int, float)) and not isinstance(v, bool)
-                    else parse_money(str(v))
-                )
+                try:
+                    amount = (
+                        float(v)
+                        if isinstance(v, (int, float)) and not isinstance(v, bool)
+                        else parse_money(str(v))
+                    )
+                except OverflowError:  # a JSON whole number beyond any double
+                    raise ValueError("too large") from None
                 if not isfinite(amount):
                     raise ValueError
                 if kind in ("expansion", "contraction") and amount <= 0:

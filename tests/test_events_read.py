@@ -382,14 +382,20 @@ def test_json_numbers_and_fields_objects_read_as_before() -> None:
     assert [s["line"] for s in skipped] == [3, 7]
 
 
-def test_a_json_integer_too_large_for_a_float_raises_as_before() -> None:
+def test_a_json_integer_too_large_for_a_float_is_an_error_at_its_line() -> None:
+    # a crash (OverflowError) before; the checks on its other fields still come first
     path = _write(
         json.dumps({"quarter": "2026Q4", "account_id": "A", "type": "renewal", "value": 10**400})
+        + "\n"
+        + json.dumps({"quarter": "2026Q4", "type": "renewal", "field": "csms", "value": 10**400})
         + "\n",
         ".jsonl",
     )
-    with pytest.raises(OverflowError):
+    with pytest.raises(DataError) as err:
         read_events(str(path))
+    problems = [(p.line, p.path, p.message) for p in err.value.problems]
+    assert problems[0][:2] == (1, "value") and problems[0][2].endswith("(too large)")
+    assert [p[:2] for p in problems[1:]] == [(2, "account_id"), (2, "field")]
     _same(path)
 
 

@@ -40,11 +40,14 @@ def arr_amount(cell: Any) -> float:
     """An ARR cell's amount: a JSON number as it is, any other cell by the portfolio's money
     reader ("$1,200.50", "12.5k"); ValueError where it is not a finite amount (a decimal
     comma, NaN or infinity is an error, not a misread amount)."""
-    amount = (
-        float(cell)
-        if isinstance(cell, (int, float)) and not isinstance(cell, bool)
-        else parse_money(str(cell))
-    )
+    try:
+        amount = (
+            float(cell)
+            if isinstance(cell, (int, float)) and not isinstance(cell, bool)
+            else parse_money(str(cell))
+        )
+    except OverflowError:  # a JSON whole number beyond any double
+        raise ValueError("too large") from None
     if not isfinite(amount):
         raise ValueError
     return amount
