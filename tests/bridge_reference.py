@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tierbook.assess.bridge import AMOUNTS, MOVES, Sums
+from tierbook.assess.bridge import SUMMED, Sums
 from tierbook.ruleset.model import Ruleset
 
 
@@ -27,7 +27,7 @@ class Movement:
 def bridge_sums(ruleset: Ruleset, movements: Mapping[str, Movement]) -> Sums:
     """Each tier's amounts (cents) over ``movements``: sums of whole numbers, so the sums
     of the parts of a book add up to the book's (``add_sums``)."""
-    sums = {t: dict.fromkeys(AMOUNTS + MOVES, 0) for t in [*ruleset.tier_ids, "all"]}
+    sums = {t: dict.fromkeys(SUMMED, 0) for t in [*ruleset.tier_ids, "all"]}
     for m in movements.values():
         tier = m.start_tier if not m.kind else m.end_tier
         row = sums[tier]
@@ -37,6 +37,7 @@ def bridge_sums(ruleset: Ruleset, movements: Mapping[str, Movement]) -> Sums:
             row["starting"] += m.start
             if m.churned:
                 row["churned"] += m.start
+                row["cohort_churned"] += m.start
             elif m.end >= m.start:
                 row["expansion"] += m.end - m.start
             else:

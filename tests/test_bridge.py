@@ -252,3 +252,13 @@ def test_an_empty_book_resolves_its_bands_when_accounts_come(tmp_path: Path) -> 
     data = json.loads(result.stdout)
     assert data["start"]["bands_as_of"] == "2027-03-31"
     assert data["quarters"][1]["tiers"]["tech_touch"]["accounts"] == 1
+
+
+def test_a_new_account_churning_in_its_quarter_is_not_the_cohorts_churn(tmp_path: Path) -> None:
+    # N joins tech_touch and churns the same quarter: its ARR leaves the ending (the row
+    # still adds up) but A and B, who started there, kept all theirs: NRR and GRR stay 1.0
+    data = _replay(tmp_path, ["2026Q4,N,new_account,arr,20000", "2026Q4,N,churn,,"])
+    tech = _rows(data)["2026Q4", "tech_touch"]
+    assert tuple(tech[k] for k in KEYS) == (100000, 20000, 0, 0, 20000, 0, 100000)
+    assert (tech["nrr"], tech["grr"]) == (1.0, 1.0)
+    assert (_rows(data)["2026Q4", "all"]["nrr"], _rows(data)["2026Q4", "all"]["grr"]) == (1.0, 1.0)

@@ -18,7 +18,8 @@ that does not reconcile stops the replay (a bug, never an answer).
 
 NRR = (starting + expansion - contraction - churned) / starting and
 GRR = (starting - contraction - churned) / starting: the accounts served at the start only
-(new and reactivated ARR are not retention); null when nothing started in the tier.
+(new and reactivated ARR are not retention, and the churn of a new or reactivated account
+within its quarter is not theirs either); null when nothing started in the tier.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ from ..ruleset.model import Ruleset
 
 AMOUNTS = ("starting", "new", "expansion", "contraction", "churned", "reactivated", "ending")
 MOVES = ("moved_in", "moved_out")
+# the part of ``churned`` that the accounts served at the start took with them: retention
+# (NRR, GRR) is of that cohort, so a new or reactivated account that churns within its
+# quarter lowers the ending ARR but not the retention of the accounts that started
+KEPT = ("cohort_churned",)
+SUMMED = AMOUNTS + MOVES + KEPT
 
 
 class BridgeError(RuntimeError):
@@ -117,9 +123,10 @@ def bridged(
         .group_by("end_tier", maintain_order=True)
         .agg(end.sum().alias("moved_in"))
     )
-    sums = {t: dict.fromkeys(AMOUNTS + MOVES, 0) for t in [*ruleset.tier_ids, "all"]}
+    sums = {t: dict.fromkeys(SUMMED, 0) for t in [*ruleset.tier_ids, "all"]}
     for row in per_tier.iter_rows(named=True):
         into = sums[row["tier"]]
+        into["cohort_churned"] += row["churned_start"]
         into["churned"] += row.pop("churned_start") + row.pop("churned_end")
         for key, value in row.items():
             if key != "tier":
@@ -147,7 +154,7 @@ def bridge_rows(
 ) -> list[dict[str, Any]]:
     """The rows of ``quarter`` from its tiers' amounts (``bridged``), checked."""
     tiers = ruleset.tier_ids
-    for key in AMOUNTS + MOVES:
+    for key in SUMMED:
         sums["all"][key] = sum(sums[t][key] for t in tiers)
     out = []
     for tier, row in sums.items():
@@ -210,7 +217,7 @@ def _row(
     churn_rates: Mapping[str, float],
 ) -> dict[str, Any]:
     start = row["starting"]
-    kept = start - row["contraction"] - row["churned"]
+    kept = start - row["contraction"] - row["cohort_churned"]
     target = ruleset.tier(tier).targets.get("churn_rate") if tier != "all" else None
     rate = churn_rates.get(tier)
     return (
