@@ -274,6 +274,18 @@ def test_skip_leaves_out_bad_events_and_reports_them(tmp_path: Path) -> None:
     assert outcome(data["quarters"][0], "A")[0] == "moves"
 
 
+def test_skipped_events_are_in_line_order_and_not_counted(tmp_path: Path) -> None:
+    # line 2 is skipped by the replay (no account B), line 3 by the reader (no such type):
+    # the report lists them by line, and the quarter counts the one renewal it applied
+    result = run("replay", ruleset(tmp_path), write_portfolio(tmp_path, {"A": (50000, 0.2)}),
+                 events(tmp_path, ["2026Q4,B,renewal,arr,100", "2026Q4,A,renewl,arr,5",
+                                   "2026Q4,A,renewal,arr,200000"]),
+                 *ARGS, "--on-error", "skip", "--format", "json")
+    data = json.loads(result.stdout)
+    assert [s["line"] for s in data["skipped_events"]] == [2, 3]
+    assert data["quarters"][0]["events"] == {"renewal": 1}
+
+
 def test_bundled_replay_is_deterministic_and_history_reads_it(tmp_path: Path) -> None:
     a = run("replay", "--as-of", "2026-10-01", "cs-segmentation-model", str(SAMPLE),
             str(ROOT / "examples" / "events.csv"), "--out", "a")

@@ -219,7 +219,7 @@ class _Sim:
         self.quarter_count += 1
         as_of = quarter_end(quarter)
         launches: list[str] = []
-        counts: Counter[str] = Counter(e.type for e in events)
+        skipped_before = len(self.skipped)
         for e in events:
             if e.type == "capacity_change":
                 self.total_csms = e.fields["csms"]
@@ -234,6 +234,9 @@ class _Sim:
         found = self.last = self.parts.quarter(quarter, self.quarter_count, self.bands)
         if applied is None:
             self._applied([p.pending for p in found if p.pending is not None])
+        # the quarter's counts are of the events applied: a skipped one changed nothing
+        left_out = {s["line"] for s in self.skipped[skipped_before:]}
+        counts: Counter[str] = Counter(e.type for e in events if e.line not in left_out)
         return self._merged(quarter, as_of, events, counts, launches, found)
 
     def _applied(self, found: list[Pending]) -> None:
@@ -382,7 +385,7 @@ def _replay(
         sim.bands,
         sim.start,
         quarters,
-        (skipped or []) + sim.skipped,
+        sorted((skipped or []) + sim.skipped, key=lambda s: int(s["line"])),
         sim.ignored,
         sim.engine_used,
     )
