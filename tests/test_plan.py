@@ -287,3 +287,26 @@ def test_git_ref_sources(tmp_path: Path, portfolio: str) -> None:
     bad = CliRunner().invoke(main, ["plan", "--base", "git:nosuchref:ruleset.yaml", "--head",
                                     "ruleset.yaml", portfolio, *ARGS])
     assert bad.exit_code == 1 and "git:nosuchref:ruleset.yaml: cannot read from git" in bad.stderr
+
+
+def test_a_plan_whose_head_fails_leaves_no_complete_run(tmp_path: Path, portfolio: str) -> None:
+    import sqlite3
+
+    base = write(tmp_path / "base.yaml", base_data())
+    needy = head_data()
+    needy["inputs"].append({"id": "region_code", "type": "string", "required": True})
+    head = write(tmp_path / "head.yaml", needy)
+    store = tmp_path / "s.db"
+    result = CliRunner().invoke(main, ["plan", "--base", base, "--head", head, portfolio, *ARGS,
+                                       "--store", str(store)])
+    assert result.exit_code == 1, result.output
+    assert "region_code" in result.stderr
+    # the base was run and stored first: it is marked failed with the plan, not complete
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT command, status FROM runs").fetchall() == [("plan", "failed")]
+    ok = run("plan", "--base", base, "--head", write(tmp_path / "h2.yaml", head_data()),
+             portfolio, *ARGS, "--store", str(store))
+    assert ok.exit_code == 0, ok.output
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT status FROM runs ORDER BY run_id").fetchall() == [
+            ("failed",), ("complete",), ("complete",)]

@@ -65,32 +65,57 @@ def plan(
     base_doc, head_doc, base_side, head_side = load_pair(
         base, head, "plan", same_ok=base_overrides is not None
     )
-    sides = []
+    # both sides' rulesets and overrides are read before either is run, and the two runs
+    # are completed together: a plan that fails leaves no run of it complete in the store
+    prepared = []
     for spec, label, doc in ((base, "base", base_doc), (head, "head", head_doc)):
-        ruleset, text = ruleset_from_document(doc), doc.text
+        ruleset = ruleset_from_document(doc)
         pinned = overrides_for(
             ruleset, (base_overrides or overrides) if label == "base" else overrides
         )
-        sides.append(
-            segment_and_store(
-                ruleset,
-                text,
-                accounts,
-                as_of=as_of,
-                engine=engine,
-                store_path=store_path,
-                memo=memo,
-                on_error=on_error,
-                command="plan",
-                label=f"{label}: {spec}",
-                overrides=pinned,
-                inputs=inputs,
-                scheduler=scheduler,
+        prepared.append((f"{label}: {spec}", ruleset, doc.text, pinned))
+    sides: list[SegmentResult] = []
+    try:
+        for label, ruleset, text, pinned in prepared:
+            sides.append(
+                segment_and_store(
+                    ruleset,
+                    text,
+                    accounts,
+                    as_of=as_of,
+                    engine=engine,
+                    store_path=store_path,
+                    memo=memo,
+                    on_error=on_error,
+                    command="plan",
+                    label=label,
+                    overrides=pinned,
+                    inputs=inputs,
+                    scheduler=scheduler,
+                    complete=False,
+                )
             )
-        )
+    except BaseException:
+        _finish_runs(sides, complete=False)
+        raise
+    _finish_runs(sides, complete=True)
     p = compare(sides[0], sides[1], rules=diff_documents(base_doc.data, head_doc.data))
     p.sources = [base_side, head_side]
     return p
+
+
+def _finish_runs(sides: list[SegmentResult], *, complete: bool) -> None:
+    """The stored runs of ``sides`` marked complete together, or failed."""
+    from ..trace.store import TraceStore
+
+    if not sides:
+        return
+    store = TraceStore(sides[0].store_path)
+    try:
+        ids = [r.run_id for r in sides if r.run_id is not None]
+        (store.complete_runs if complete else store.fail_runs)(ids)
+    finally:
+        store.close()
 
 
 def segment(

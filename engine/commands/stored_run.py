@@ -38,12 +38,14 @@ def segment_and_store(
     overrides: Overrides | None = None,
     inputs: RunInputs | None = None,
     scheduler: str | None = None,
+    complete: bool = True,
 ) -> SegmentResult:
     """Segment, then keep the run in the trace store and write the files (if asked),
     together: the store is checked before anything else; the run's rows go in as an
     incomplete run while ``write(result, writing)`` stages the files (``Writing``) and
     swaps them in, and ``writing.commit`` marks the run complete; if any step fails the run
-    is marked failed and the previous files stay."""
+    is marked failed and the previous files stay.  ``complete=False`` (no ``write``): the
+    run is left incomplete, for the caller to complete with the runs it goes with."""
     from concurrent.futures import ThreadPoolExecutor, wait  # (not on validate's way)
 
     from ..trace.preflight import check_store
@@ -82,8 +84,10 @@ def segment_and_store(
             try:
                 if write is not None:
                     write(result, Writing(stored, lambda: store.complete_runs([stored()])))
-                else:
+                elif complete:
                     store.complete_runs([stored()])
+                else:
+                    stored()
             except BaseException:
                 wait([kept])  # (the rows' thread done with the connection first)
                 if kept.exception() is None:
