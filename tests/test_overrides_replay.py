@@ -69,7 +69,14 @@ def test_an_override_made_during_the_replay_starts_in_its_quarter(replayed: Any)
     )
     assert rows["2026Q4"]["because"].startswith("override start: pinned to high_touch_enterprise")
     assert rows["2027Q1"]["to_tier"] == "high_touch_enterprise"
-    assert rows["2027Q2"]["because"].startswith("override pin-8 ended on 2027-03-31")
+    # the pinned tier was never the rules' choice: the first quarter after the expiry puts the
+    # account back in the tier the rules give it, and says which override it was
+    assert (rows["2027Q2"]["outcome"], rows["2027Q2"]["from_tier"], rows["2027Q2"]["to_tier"],
+            rows["2027Q2"]["rule_id"]) == (
+        "moved", "high_touch_enterprise", rows["2027Q2"]["evaluated_tier"], "override:pin-8")
+    assert rows["2027Q2"]["to_tier"] != "high_touch_enterprise"
+    assert rows["2027Q2"]["because"] == (
+        f"override pin-8 ended on 2027-03-31: back to the rules' tier {rows['2027Q2']['to_tier']}")
 
 
 def test_history_text_shows_the_override(replayed: Any) -> None:

@@ -1,7 +1,9 @@
 """Overrides through a replay: an override that pins the tier (or holds it), adds or removes
 a flag is honoured in every quarter that ends on or before its expiry date, and from the
-next quarter on the rules decide.  What history shows: the quarter an override starts (a move to the pinned tier, or a
-note when the account is there already), each quarter it holds a move the rules would make
+next quarter on the rules decide: an account an override moved to its tier goes back to the
+tier the rules give it in the first quarter after the expiry (unless they move it anyway).
+What history shows: the quarter an override starts (a move to the pinned tier, or a note
+when the account is there already), each quarter it holds a move the rules would make
 (`held`, the rule `override:<id>`), and the quarter it ends."""
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Pins:
             if o.add_flags or o.remove_flags:
                 self.flagged.setdefault(o.account, []).append(o)
         self.in_force: dict[str, Override] = {}  # account -> its override last quarter
+        self.placed: set[str] = set()  # accounts an override moved to the tier they are in
         self.notes: dict[str, dict[str, dict[str, str]]] = {}  # quarter -> account -> row
 
     def _on(self, account_id: str, day: dt.date) -> Override | None:
@@ -38,6 +41,8 @@ class Pins:
         if o is None:
             return tier
         self.in_force[account_id] = o
+        if o.tier and o.tier != tier:
+            self.placed.add(account_id)
         return o.tier or tier
 
     def flags(
@@ -74,6 +79,19 @@ class Pins:
             if prev is None:
                 return ruled
             ended = f"override {prev.id} ended on {prev.expires.isoformat()}: the rules decide"
+            placed = account_id in self.placed
+            self.placed.discard(account_id)
+            if ruled.outcome == "stay" and placed and evaluated != before:
+                # the tier the override moved it to was never the rules' choice: it goes
+                # back to theirs (one that kept the account where it was, like a hold, leaves
+                # the transition rules to move it from there)
+                return Outcome(
+                    "moved",
+                    evaluated,
+                    f"override:{prev.id}",
+                    f"override {prev.id} ended on {prev.expires.isoformat()}: back to the "
+                    f"rules' tier {evaluated}",
+                )
             if ruled.outcome == "stay":
                 self._note(quarter, account_id, f"override:{prev.id}", ended)
                 return ruled
@@ -82,6 +100,7 @@ class Pins:
         target = o.tier or before
         rule, said = f"override:{o.id}", f"{o.does()} {o.by_whom()}"
         if before != target:
+            self.placed.add(account_id)
             return Outcome("moved", target, rule, f"override start: {said} (rules say {evaluated})")
         if ruled.outcome == "moved" and ruled.to != target:
             return Outcome(
