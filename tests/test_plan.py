@@ -291,6 +291,7 @@ def test_git_ref_sources(tmp_path: Path, portfolio: str) -> None:
 
 def test_a_plan_whose_head_fails_leaves_no_complete_run(tmp_path: Path, portfolio: str) -> None:
     import sqlite3
+    from contextlib import closing
 
     base = write(tmp_path / "base.yaml", base_data())
     needy = head_data()
@@ -302,11 +303,12 @@ def test_a_plan_whose_head_fails_leaves_no_complete_run(tmp_path: Path, portfoli
     assert result.exit_code == 1, result.output
     assert "region_code" in result.stderr
     # the base was run and stored first: it is marked failed with the plan, not complete
-    with sqlite3.connect(store) as db:
+    # (closing: a connection's own `with` commits but does not close it)
+    with closing(sqlite3.connect(store)) as db:
         assert db.execute("SELECT command, status FROM runs").fetchall() == [("plan", "failed")]
     ok = run("plan", "--base", base, "--head", write(tmp_path / "h2.yaml", head_data()),
              portfolio, *ARGS, "--store", str(store))
     assert ok.exit_code == 0, ok.output
-    with sqlite3.connect(store) as db:
+    with closing(sqlite3.connect(store)) as db:
         assert db.execute("SELECT status FROM runs ORDER BY run_id").fetchall() == [
             ("failed",), ("complete",), ("complete",)]
