@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+from dataclasses import replace
 from functools import lru_cache
 from math import isfinite
 from pathlib import Path
@@ -70,14 +71,16 @@ def read_events(
             ],
         )
     rows: list[tuple[int, dict[str, Any]]] = []
+    positions: dict[str, int] = {}  # a CSV field's column (a problem's field names it)
     if p.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         for n, text_line in enumerate(text.splitlines(), start=1):
             if text_line.strip():
                 try:
                     obj = json.loads(text_line)
                 except json.JSONDecodeError as exc:
+                    why = f"invalid JSON: {exc.msg}"
                     raise DataError(
-                        "bad JSON", [_problem(file, n, "", f"invalid JSON: {exc.msg}")]
+                        "bad JSON", [Problem(file, n, exc.colno, "", why, "bad-event")]
                     ) from None
                 except RecursionError:
                     raise DataError(
@@ -103,6 +106,7 @@ def read_events(
                     )
                 ],
             )
+        positions = {name: n for n, name in enumerate(header, start=1)}
         for cells in reader:
             if cells:
                 rows.append((reader.line_num, dict(zip(header, cells))))
@@ -224,6 +228,7 @@ def read_events(
                     )
                 )
         if errs:
+            errs = [replace(e, column=positions.get(e.path, 1)) for e in errs]
             problems += errs  # (skipped: reported only if no event is left)
             if on_error == "skip":
                 skipped.append({"line": line, "reasons": [str(e) for e in errs]})

@@ -140,12 +140,12 @@ def test_a_bridge_that_does_not_reconcile_stops_the_replay(
 
 @pytest.mark.parametrize(("rows", "message"), [
     (["2026Q4,A,reactivation,arr,100"],
-     "e.csv:2:1: account_id: account 'A' has not churned: a reactivation brings back a churned account"),
+     "e.csv:2:2: account_id: account 'A' has not churned: a reactivation brings back a churned account"),
     (["2026Q4,A,churn,,", "2026Q4,A,reactivation,arr,100"],
-     "e.csv:3:1: account_id: account 'A' churned in 2026Q4: it may come back from the next quarter on"),
-    (["2026Q4,Z,reactivation,arr,100"], "e.csv:2:1: account_id: unknown account 'Z'"),
+     "e.csv:3:2: account_id: account 'A' churned in 2026Q4: it may come back from the next quarter on"),
+    (["2026Q4,Z,reactivation,arr,100"], "e.csv:2:2: account_id: unknown account 'Z'"),
     (["2026Q4,A,churn,,", "2027Q1,A,reactivation,arr,-5"],
-     "e.csv:3:1: value: reactivation needs a non-negative ARR, got '-5'"),
+     "e.csv:3:5: value: reactivation needs a non-negative ARR, got '-5'"),
 ])
 def test_a_bad_reactivation_is_an_error_at_its_line(
     tmp_path: Path, rows: list[str], message: str

@@ -334,7 +334,7 @@ def test_a_bad_row_is_named_with_its_last_line() -> None:
     with pytest.raises(DataError) as info:
         read_events(str(path), "events.csv")
     assert [str(p) for p in info.value.problems] == [
-        "events.csv:5:1: value: renewal needs a non-negative ARR, got '-5'"
+        "events.csv:5:5: value: renewal needs a non-negative ARR, got '-5'"
     ]
 
 
@@ -410,9 +410,9 @@ def test_an_arr_event_on_another_field_and_a_signal_on_the_id_are_errors_at_thei
     with pytest.raises(DataError) as info:
         read_events(str(path), "events.csv")
     assert [str(p) for p in info.value.problems] == [
-        "events.csv:2:1: field: a renewal event changes the ARR (field arr), not "
+        "events.csv:2:4: field: a renewal event changes the ARR (field arr), not "
         "'seats_licensed': send another input's new value as a signal event",
-        "events.csv:4:1: field: a signal cannot change an account's id (account_id names the "
+        "events.csv:4:4: field: a signal cannot change an account's id (account_id names the "
         "account the event is for)",
     ]
     _same(path)

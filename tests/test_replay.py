@@ -234,24 +234,26 @@ def test_new_accounts_and_flags_raised_and_cleared(tmp_path: Path) -> None:
 
 
 def test_bad_events_name_the_line(tmp_path: Path) -> None:
+    """Each problem names the line and the column of its cell (quarter,account_id,type,
+    field,value: a bad value is in column 5)."""
     rs = ruleset(tmp_path)
     p = write_portfolio(tmp_path, {"A": (500, 0.1)})
     cases = {
-        "2026Q4,B,renewal,arr,100": "e.csv:2:1: account_id: unknown account 'B'",
-        "2026Q4,A,renewal,arr,lots": "e.csv:2:1: value: renewal needs a non-negative ARR, got 'lots' "
+        "2026Q4,B,renewal,arr,100": "e.csv:2:2: account_id: unknown account 'B'",
+        "2026Q4,A,renewal,arr,lots": "e.csv:2:5: value: renewal needs a non-negative ARR, got 'lots' "
                                      "(is not a number)",
-        '2026Q4,A,expansion,arr,"1.200,50"': "e.csv:2:1: value: expansion needs a positive ARR "
+        '2026Q4,A,expansion,arr,"1.200,50"': "e.csv:2:5: value: expansion needs a positive ARR "
                                              "change, got '1.200,50' (has a comma that is not a "
                                              "thousands separator (1,200.50 is read; a decimal comma "
                                              "as in 1.200,50 is not: export numbers with a decimal "
                                              "point))",
-        "2026Q4,A,expansion,arr,nan": "e.csv:2:1: value: expansion needs a positive ARR change, "
+        "2026Q4,A,expansion,arr,nan": "e.csv:2:5: value: expansion needs a positive ARR change, "
                                       "got 'nan' (is not a finite number)",
-        "2026Q4,,capacity_change,csms,3.7": "e.csv:2:1: value: capacity_change needs the new CSM "
+        "2026Q4,,capacity_change,csms,3.7": "e.csv:2:5: value: capacity_change needs the new CSM "
                                             "headcount, got '3.7'",
-        "2026Q4,A,renewl,arr,100": "e.csv:2:1: type: unknown event type 'renewl' (did you mean 'renewal'?)",
+        "2026Q4,A,renewl,arr,100": "e.csv:2:3: type: unknown event type 'renewl' (did you mean 'renewal'?)",
         "26Q4,A,renewal,arr,100": "e.csv:2:1: quarter: '26Q4' is not a quarter like 2026Q3",
-        "2026Q4,A,signal,health_score,great": "e.csv:2:1: health_score: 'great' is not a number",
+        "2026Q4,A,signal,health_score,great": "e.csv:2:5: health_score: 'great' is not a number",
     }
     for row, message in cases.items():
         result = CliRunner().invoke(main, ["replay", rs, p, events(tmp_path, [row]), *ARGS])
@@ -259,7 +261,7 @@ def test_bad_events_name_the_line(tmp_path: Path) -> None:
         assert result.stderr.strip().endswith(message.split("e.csv", 1)[1]), (row, result.stderr)
     after_churn = CliRunner().invoke(main, ["replay", rs, p, events(tmp_path, [
         "2026Q4,A,churn,,", "2027Q1,A,renewal,arr,5"]), *ARGS])
-    assert "e.csv:3:1: account_id: account 'A' churned in 2026Q4; no events may follow" in after_churn.stderr
+    assert "e.csv:3:2: account_id: account 'A' churned in 2026Q4; no events may follow" in after_churn.stderr
     order = CliRunner().invoke(main, ["replay", rs, p, events(tmp_path, [
         "2027Q1,A,renewal,arr,5", "2026Q4,A,renewal,arr,5"]), *ARGS])
     assert "e.csv:3:1: quarter: quarter 2026Q4 comes after 2027Q1: events must be in quarter order" in order.stderr
@@ -368,7 +370,7 @@ def test_a_replay_with_every_event_skipped_says_so(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines()[:2] == [
         f"{tmp_path / 'e.csv'}: every event was skipped as bad (1): nothing to replay",
-        f"{tmp_path / 'e.csv'}:2:1: type: unknown event type 'renewl' (did you mean 'renewal'?)"]
+        f"{tmp_path / 'e.csv'}:2:3: type: unknown event type 'renewl' (did you mean 'renewal'?)"]
     assert "replay None" not in result.output
 
 
@@ -391,9 +393,9 @@ def test_a_replay_that_stops_at_a_bad_event_stores_no_quarter(tmp_path: Path) ->
         *ARGS, "--out", "replayed"])
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines() == [
-        f"{tmp_path / 'e.csv'}:4:1: account_id: unknown account 'NOPE'",
-        f"{tmp_path / 'e.csv'}:6:1: account_id: account 'B' churned in 2027Q1; no events may follow (a reactivation event brings it back)",
-        f"{tmp_path / 'e.csv'}:7:1: arr: 'oops' is not a number"]
+        f"{tmp_path / 'e.csv'}:4:2: account_id: unknown account 'NOPE'",
+        f"{tmp_path / 'e.csv'}:6:2: account_id: account 'B' churned in 2027Q1; no events may follow (a reactivation event brings it back)",
+        f"{tmp_path / 'e.csv'}:7:5: arr: 'oops' is not a number"]
     assert _runs() == [(1, "segment", "complete", "")]
     assert not (tmp_path / "replayed").exists()
     assert run("explain", "A", "--format", "json").stdout == explained
@@ -498,9 +500,9 @@ def test_a_signal_text_read_once_is_still_read_for_each_input_and_each_bad_line(
         "2026Q4,A,signal,strategic_logo,0.9", "2026Q4,B,signal,sku_count,0.9",
         "2027Q1,A,signal,health_score,great", "2027Q1,B,signal,health_score,great"]), *ARGS)
     assert result.exit_code == 1
-    assert "e.csv:3:1: sku_count: '0.9'" in result.stderr
-    assert "e.csv:4:1: health_score: 'great' is not a number" in result.stderr
-    assert "e.csv:5:1: health_score: 'great' is not a number" in result.stderr
+    assert "e.csv:3:5: sku_count: '0.9'" in result.stderr
+    assert "e.csv:4:5: health_score: 'great' is not a number" in result.stderr
+    assert "e.csv:5:5: health_score: 'great' is not a number" in result.stderr
     assert "e.csv:2:1" not in result.stderr
 
 

@@ -190,10 +190,12 @@ class _Sim:
         }
 
     def _problem(self, event: Event, message: str) -> Problem:
-        return Problem(self.file, event.line, 1, "quarter", message, "bad-event")
+        return Problem(
+            self.file, event.line, event.column("quarter"), "quarter", message, "bad-event"
+        )
 
     def _fail(self, event: Event, column: str, message: str) -> None:
-        p = Problem(self.file, event.line, 1, column, message, "bad-event")
+        p = Problem(self.file, event.line, event.column(column), column, message, "bad-event")
         if self.on_error == "skip":
             self.skipped.append({"line": event.line, "reasons": [str(p)]})
         else:

@@ -99,7 +99,7 @@ class Part(ApplyEvents):
         return applied
 
     def _fail(self, event: Event, column: str, message: str) -> None:
-        p = Problem(self.file, event.line, 1, column, message, "bad-event")
+        p = Problem(self.file, event.line, event.column(column), column, message, "bad-event")
         key = (event.quarter, 0 if id(event) in self.given else 1, event.line)
         if self.on_error == "skip":
             self.skipped.append((key, {"line": event.line, "reasons": [str(p)]}))

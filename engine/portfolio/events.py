@@ -15,9 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from itertools import compress
+from itertools import compress, repeat
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,15 @@ class Event:
     type: str
     fields: dict[str, Any] = field(default_factory=dict)  # field -> raw value
     value: str = ""
+    # a CSV file's header: each of its names' column, 1-based (a JSON line has no columns)
+    columns: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def column(self, name: str) -> int:
+        """The column of the cell a problem with ``name`` is in: the header's column so
+        named, or the value column of the field the event changes; 1 where neither is."""
+        if name in self.columns:
+            return self.columns[name]
+        return self.columns.get("value", 1) if name in self.fields else 1
 
 
 @lru_cache(maxsize=256)  # (asked of every event: a file has a few quarters)
@@ -88,6 +97,7 @@ def read_events(
     file = display or path
     p = Path(path)
     text = _text(file, p)
+    positions: dict[str, int] = {}  # a CSV field's column (1-based); JSON names it alone
     if p.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         rows = json_rows(_objects(file, text))
     else:
@@ -107,6 +117,7 @@ def read_events(
                 ],
             )
         rows = csv_rows(text, header, start)
+        positions = {name: n for n, name in enumerate(header, start=1)}  # (the last so named)
     if not rows.frame.height:
         raise DataError(
             "no events",
@@ -121,7 +132,7 @@ def read_events(
                 )
             ],
         )
-    events, problems, skipped = _events(file, rows, on_error)
+    events, problems, skipped = _events(file, rows, on_error, positions)
     if problems and on_error != "skip":
         raise DataError(f"{file}: {len(problems)} bad event(s)", problems[:200])
     if not events:
@@ -173,8 +184,9 @@ def _objects(file: str, text: str) -> list[tuple[int, dict[str, Any]]]:
             try:
                 obj = json.loads(text_line)
             except json.JSONDecodeError as exc:
+                why = f"invalid JSON: {exc.msg}"
                 raise DataError(
-                    "bad JSON", [_problem(file, n, "", f"invalid JSON: {exc.msg}")]
+                    "bad JSON", [Problem(file, n, exc.colno, "", why, "bad-event")]
                 ) from None
             except RecursionError:
                 raise DataError(
@@ -185,10 +197,10 @@ def _objects(file: str, text: str) -> list[tuple[int, dict[str, Any]]]:
 
 
 def _events(
-    file: str, rows: Rows, on_error: str
+    file: str, rows: Rows, on_error: str, positions: dict[str, int]
 ) -> tuple[list[Event], list[Problem], list[dict[str, Any]]]:
-    """The good rows' events, every bad row's problems and (``on_error="skip"``) the bad
-    rows skipped.  The columns' checks pass most rows; each row they cannot pass goes
+    """The good rows' events, every bad row's problems (at the column ``positions`` gives
+    the field they name) and (``on_error="skip"``) the bad rows skipped.  The columns' checks pass most rows; each row they cannot pass goes
     through ``_checked``, and so does each bad row, for its messages.  A row whose quarter
     is below the latest of the good rows before it is bad too."""
     frame = checked(rows)
@@ -209,6 +221,7 @@ def _events(
             if i in by_row and not last
             else _checked(file, lines[i], rows.record(i), last)[0]
         )
+        errs = [replace(e, column=positions.get(e.path, 1)) for e in errs]
         problems += errs  # (skipped: reported only if no event is left)
         if on_error == "skip":
             skipped.append({"line": lines[i], "reasons": [str(e) for e in errs]})
@@ -236,9 +249,12 @@ def _events(
             good["type"].to_list(),
             fields,
             map(str, values),
+            repeat(positions),
         )
     )
     read = [by_row[i][1] for i in suspects if not by_row[i][0] and not late[i]]
+    for e in read:
+        e.columns = positions
     if read:
         events = sorted(events + read, key=lambda e: e.line)
     return events, problems, skipped
