@@ -46,11 +46,11 @@ def test_calibrate_writes_a_reviewable_new_version(tmp_path: Path) -> None:
     rs = with_enterprise_csms(tmp_path, 5)
     result = run("calibrate", rs, str(SAMPLE), *ARGS, "-o", str(tmp_path / "next.yaml"))
     assert result.exit_code == 0, result.output
-    assert "version 1.0.1 -> 1.1.0" in result.stdout
+    assert "version 1.0.2 -> 1.1.0" in result.stdout
     new = (tmp_path / "next.yaml").read_text()
     old_lines, new_lines = Path(rs).read_text().splitlines(), new.splitlines()
     changed = [(a, b) for a, b in zip(old_lines, new_lines[:len(old_lines)]) if a != b]
-    assert ("  version: 1.0.1", "  version: 1.1.0") in changed
+    assert ("  version: 1.0.2", "  version: 1.1.0") in changed
     assert "      - {id: high, label: High, gt: 0.7}" in new_lines
     assert "      - {id: medium, label: Medium, gte: 0.3, lte: 0.7}" in new_lines
     assert "# yaml-language-server" in new_lines[0]  # comments and layout survive
@@ -196,7 +196,7 @@ def test_calibrate_json(tmp_path: Path) -> None:
                          "written"}
     assert data["status"] == "written" and data["refused"] is None
     written = data["written"]
-    assert (written["old_version"], written["new_version"]) == ("1.0.1", "1.1.0")
+    assert (written["old_version"], written["new_version"]) == ("1.0.2", "1.1.0")
     assert written["file"] == str(tmp_path / "next.yaml")
     assert written["changes"] == [{"lever": "strategic_value_high_threshold", "band": "sv_band",
                                    "boundary": "high", "from": 0.6, "to": 0.7, "labels": {}}]

@@ -64,7 +64,7 @@ def test_the_workflow_commands_run_in_a_pull_request_checkout(tmp_path: Path) ->
     assert _run_base_step(repo, tmp_path).get("changed") is None  # nothing changed yet
     subprocess.run(git + ["checkout", "-qb", "pull-request"], check=True)
     ruleset = repo / "rulesets" / "cs-segmentation-model.yaml"
-    text = ruleset.read_text().replace("version: 1.0.1", "version: 1.1.0", 1)
+    text = ruleset.read_text().replace("version: 1.0.2", "version: 1.1.0", 1)
     ruleset.write_text(text.replace("lte: 0.6}", "lte: 0.65}").replace("gt: 0.6}", "gt: 0.65}"))
     # the pull request moves the threshold and updates the rule test that pins it
     tests = repo / "rulesets" / "tests" / "cs-segmentation-model.yaml"
@@ -95,7 +95,7 @@ def test_the_workflow_commands_run_in_a_pull_request_checkout(tmp_path: Path) ->
     plan = outputs[-1]
     assert plan.splitlines()[0] == "<!-- tierbook-plan head=rulesets/cs-segmentation-model.yaml -->"
     assert plan.splitlines()[1].startswith(
-        "### tierbook plan: `cs-segmentation-model` 1.0.1 → 1.1.0: ")
+        "### tierbook plan: `cs-segmentation-model` 1.0.2 → 1.1.0: ")
     assert f"- base: `git:{merge_base}:rulesets/cs-segmentation-model.yaml (commit " \
            f"{merge_base[:12]})`" in plan
     # the side lines docs/ci.md shows are what validate --base prints

@@ -33,7 +33,7 @@ def test_explain_prints_the_chain_with_the_accounts_values(segmented: Path) -> N
     assert result.exit_code == 0
     out = result.stdout
     assert out.startswith("ACC-00046: ")
-    assert "ruleset cs-segmentation-model 1.0.1" in out and "run 1 (segment, as of 2026-10-01)" in out
+    assert "ruleset cs-segmentation-model 1.0.2" in out and "run 1 (segment, as of 2026-10-01)" in out
     for part in ("├─ inputs used", "├─ scores", "├─ rules fired", "└─ why not", "[band] arr_band.",
                  "[cell] tier_grid.", "[motion] motion."):
         assert part in out

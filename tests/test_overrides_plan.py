@@ -47,7 +47,7 @@ def test_plan_of_an_overrides_change(tmp_path: Path) -> None:
 
 def test_a_ruleset_change_lists_the_pinned_accounts_it_would_move(tmp_path: Path) -> None:
     head = tmp_path / "head.yaml"
-    head.write_text(RULESET.read_text().replace("version: 1.0.1", "version: 1.1.0", 1)
+    head.write_text(RULESET.read_text().replace("version: 1.0.2", "version: 1.1.0", 1)
                     .replace("lte: 0.6}", "lte: 0.65}").replace("gt: 0.6}", "gt: 0.65}"))
     pins = tmp_path / "pins.yaml"
     pins.write_text(

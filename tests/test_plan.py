@@ -104,7 +104,7 @@ def test_text_and_markdown(tmp_path: Path, portfolio: str) -> None:
                              "json", "--store", "side.sqlite").stdout)[k]["sha256"]
            for k in ("base", "head")}
     assert lines[1:4] == [
-        f"  base {base}: cs-segmentation-model 1.0.1, sha256 {sha['base'][:12]}",
+        f"  base {base}: cs-segmentation-model 1.0.2, sha256 {sha['base'][:12]}",
         f"  head {head}: cs-segmentation-model 1.1.0, sha256 {sha['head'][:12]}",
         "4 account(s) change tier, $855,000 ARR moves"]
     assert "  A1      $600,000  high_touch_enterprise -> mid_touch  [tier_grid.high.high -> " \
@@ -112,7 +112,7 @@ def test_text_and_markdown(tmp_path: Path, portfolio: str) -> None:
     md = run("plan", "--base", base, "--head", head, portfolio, *ARGS, "--format", "markdown").stdout
     assert md.splitlines()[:2] == [
         f"<!-- tierbook-plan head={head} -->",
-        "### tierbook plan: `cs-segmentation-model` 1.0.1 → 1.1.0: 4 account(s) change tier, "
+        "### tierbook plan: `cs-segmentation-model` 1.0.2 → 1.1.0: 4 account(s) change tier, "
         "$855,000 ARR moves, CSMs needed 6 → 5 (-1), gates passed"]
     assert "<details><summary>4 account(s) change tier, largest ARR first</summary>" in md
     assert "| **high_touch_enterprise** | 0 | **2** | 0 | 0 |" in md
@@ -153,15 +153,15 @@ def test_two_different_rulesets_are_not_a_version_to_bump(tmp_path: Path, portfo
     """Comparing a ruleset with another one (another name) is not 'the rules changed but the
     version did not'; the markdown title names both."""
     base = write(tmp_path / "base.yaml", base_data())
-    other = head_data(version="1.0.1")
+    other = head_data(version="1.0.2")
     other["metadata"]["name"] = "another-model"
     head = write(tmp_path / "head.yaml", other)
     result = run("plan", "--base", base, "--head", head, portfolio, *ARGS, "--format", "json")
     assert json.loads(result.stdout)["warnings"] == []
     md = run("plan", "--base", base, "--head", head, portfolio, *ARGS, "--format", "markdown").stdout
     assert md.splitlines()[1].startswith(
-        "### tierbook plan: `cs-segmentation-model` 1.0.1 → `another-model` 1.0.1: ")
-    same_name = head_data(version="1.0.1")
+        "### tierbook plan: `cs-segmentation-model` 1.0.2 → `another-model` 1.0.2: ")
+    same_name = head_data(version="1.0.2")
     write(tmp_path / "same.yaml", same_name)
     warned = run("plan", "--base", base, "--head", str(tmp_path / "same.yaml"), portfolio, *ARGS,
                  "--format", "json")
@@ -199,7 +199,7 @@ def test_base_and_head_of_the_same_content_are_refused(tmp_path: Path, portfolio
     assert result.exit_code == 2 and result.stdout == ""
     shipped = ROOT / "rulesets" / "cs-segmentation-model.yaml"
     assert f"base cs-segmentation-model (shipped: {shipped})" in result.stderr
-    assert f"head {copy_}: cs-segmentation-model 1.0.1, sha256" in result.stderr
+    assert f"head {copy_}: cs-segmentation-model 1.0.2, sha256" in result.stderr
     assert f"--base git:main:{copy_}" in result.stderr
     assert "git merge-base origin/main HEAD" in result.stderr
     v = CliRunner().invoke(main, ["validate", "--base", "cs-segmentation-model", str(copy_)])
@@ -242,9 +242,9 @@ def test_gate_status_change_is_reported(tmp_path: Path, portfolio: str) -> None:
 
 def test_unbumped_version_warns_and_validate_base_fails(tmp_path: Path, portfolio: str) -> None:
     base = write(tmp_path / "base.yaml", base_data())
-    head = write(tmp_path / "head.yaml", head_data(version="1.0.1"))
+    head = write(tmp_path / "head.yaml", head_data(version="1.0.2"))
     result = run("plan", "--base", base, "--head", head, portfolio, *ARGS)
-    assert "warning: the rules changed but the version is still 1.0.1" in result.stderr
+    assert "warning: the rules changed but the version is still 1.0.2" in result.stderr
     v = CliRunner().invoke(main, ["validate", "--base", base, head])
     assert v.exit_code == 1
     assert "$.metadata.version: the rules changed since" in v.stdout
@@ -252,7 +252,7 @@ def test_unbumped_version_warns_and_validate_base_fails(tmp_path: Path, portfoli
     assert CliRunner().invoke(main, ["validate", "--base", base, bumped]).exit_code == 0
     # both sides named, as text, JSON and workflow notices
     text = CliRunner().invoke(main, ["validate", "--base", base, bumped]).stdout.splitlines()
-    assert text[0].startswith(f"base {base}: cs-segmentation-model 1.0.1, sha256 ")
+    assert text[0].startswith(f"base {base}: cs-segmentation-model 1.0.2, sha256 ")
     assert text[1].startswith(f"head {bumped}: cs-segmentation-model 1.1.0, sha256 ")
     doc = json.loads(CliRunner().invoke(main, ["validate", "--base", base, bumped, "--format",
                                                "json"]).stdout)
@@ -275,7 +275,7 @@ def test_git_ref_sources(tmp_path: Path, portfolio: str) -> None:
     os.chdir(repo)
     p = json.loads(run("plan", "--base", "git:HEAD:ruleset.yaml", "--head", "ruleset.yaml",
                        portfolio, *ARGS, "--format", "json").stdout)
-    assert p["accounts_changing_tier"] == 4 and p["base"]["version"] == "1.0.1"
+    assert p["accounts_changing_tier"] == 4 and p["base"]["version"] == "1.0.2"
     # the same content from the working tree: refused, with the path as git names it
     (repo / "sub").mkdir()
     os.chdir(repo / "sub")

@@ -198,7 +198,7 @@ def test_the_comment_stays_under_githubs_limit_and_keeps_its_marker(tmp_path: Pa
     assert len(md) < 65536
     lines = md.splitlines()
     assert lines[0] == f"<!-- tierbook-plan head={head} -->"
-    assert lines[1].startswith(f"### tierbook plan: `cs-segmentation-model` 1.0.1 → 2.0.0: "
+    assert lines[1].startswith(f"### tierbook plan: `cs-segmentation-model` 1.0.2 → 2.0.0: "
                                f"{moved:,} account(s) change tier, $")
     assert md.count("<details>") == md.count("</details>") >= 5
     shown = sum(1 for line in lines if re.match(r"\| ACC-\d{5} \|", line))

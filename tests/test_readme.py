@@ -60,7 +60,7 @@ def test_every_tierbook_example_in_the_readme_runs(tmp_path: Path) -> None:
             args = ["validate"] + sorted(str(p.relative_to(tmp_path)) for p in
                                          (tmp_path / "rulesets").glob("*.yaml"))
         if args[0] == "plan":
-            edited = committed.replace("version: 1.0.1", "version: 1.1.0", 1)
+            edited = committed.replace("version: 1.0.2", "version: 1.1.0", 1)
             ruleset.write_text(edited.replace("lte: 0.6}", "lte: 0.65}").replace("gt: 0.6}",
                                                                                   "gt: 0.65}"))
         result = runner.invoke(main, args, catch_exceptions=False)
@@ -68,7 +68,7 @@ def test_every_tierbook_example_in_the_readme_runs(tmp_path: Path) -> None:
         assert result.exit_code == 0, (args, result.output)
         if args[0] == "plan":  # the committed version against the edit: the edit shows
             assert "base git:main:rulesets/cs-segmentation-model.yaml (commit " in result.stdout
-            assert "cs-segmentation-model 1.0.1 -> cs-segmentation-model 1.1.0" in result.stdout
+            assert "cs-segmentation-model 1.0.2 -> cs-segmentation-model 1.1.0" in result.stdout
             assert "No changes" not in result.stdout
             assert '<section id="matrix">' in (tmp_path / args[-1]).read_text(encoding="utf-8")
     # (as right after the first segment, run 1: later examples segment other files)

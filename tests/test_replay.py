@@ -114,7 +114,7 @@ def test_history_of_a_churned_account_ends_with_its_churn(tmp_path: Path) -> Non
     assert [(q["quarter"], q["from_tier"], q["to_tier"], q["outcome"], q["flags"]) for q in c] == [
         ("2026Q4", "tech_touch", "", "churned", [])]
     d = run("history", "D").stdout.splitlines()
-    assert d[0].startswith("D · replay 1 (runs 1-2) · ruleset cs-segmentation-model 1.0.1 (")
+    assert d[0].startswith("D · replay 1 (runs 1-2) · ruleset cs-segmentation-model 1.0.2 (")
     assert d[1:] == ["  2026Q4  mid_touch  ARR $200,000",
                      "  2027Q1  churned (held in mid_touch)  ARR $200,000",
                      "          events: churn (line 3)"]

@@ -54,7 +54,7 @@ def test_runs_lists_every_run(store: Path, tmp_path: Path) -> None:
         (4, "replay", "2026Q4", "complete"),
         (5, "replay", "2027Q1", "complete")]
     first = listed[0]
-    assert first["ruleset_name"] == "cs-segmentation-model" and first["ruleset_version"] == "1.0.1"
+    assert first["ruleset_name"] == "cs-segmentation-model" and first["ruleset_version"] == "1.0.2"
     assert len(first["ruleset_sha256"]) == 64 and len(first["input_sha256"]) == 64
     assert first["input_file"] == str(tmp_path / "p.csv") and first["as_of"] == "2026-10-01"
     assert first["account_count"] == 9 and first["started_at"] == "2026-10-01T00:00:00+00:00"
@@ -62,7 +62,7 @@ def test_runs_lists_every_run(store: Path, tmp_path: Path) -> None:
     text = run("runs").stdout.splitlines()
     assert text[0].split() == ["run", "command", "ruleset", "input", "as", "of", "accounts",
                                "status", "finished"]
-    assert text[1].split()[:6] == ["1", "segment", "cs-segmentation-model", "1.0.1",
+    assert text[1].split()[:6] == ["1", "segment", "cs-segmentation-model", "1.0.2",
                                    f"({first['ruleset_sha256'][:12]})", str(tmp_path / "p.csv")]
     assert text[4].split()[:3] == ["4", "replay", "(2026Q4)"]
 
@@ -113,7 +113,7 @@ def test_an_id_two_accounts_share_but_for_case_is_not_guessed(tmp_path: Path) ->
 
 def test_history_answers_from_the_latest_replay_and_names_it(store: Path, tmp_path: Path) -> None:
     text = run("history", "A2").stdout.splitlines()
-    assert text[0].startswith("A2 · replay 4 (runs 4-5) · ruleset cs-segmentation-model 1.0.1 (")
+    assert text[0].startswith("A2 · replay 4 (runs 4-5) · ruleset cs-segmentation-model 1.0.2 (")
     assert text[0].endswith(f" · input {tmp_path / 'e.csv'}")
     by_quarter = json.loads(run("history", "A2", "--run", "5", "--format", "json").stdout)
     assert by_quarter["replay"]["replay_id"] == 4 and by_quarter["replay"]["runs"] == [4, 5]

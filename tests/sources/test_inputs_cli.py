@@ -99,7 +99,7 @@ def test_map_reads_a_teams_column_and_the_run_records_it(tmp_path: Path) -> None
     finally:
         db.close()
     assert [json.loads(s) for (s,) in stored] == [{"columns": {"arr_amount": "arr"}}]
-    assert names[-1] == ("cs-segmentation-model", "1.0.1")  # not forked
+    assert names[-1] == ("cs-segmentation-model", "1.0.2")  # not forked
 
 
 def test_map_to_an_unknown_input_or_a_missing_column(tmp_path: Path) -> None:

@@ -105,7 +105,7 @@ def test_plan_takes_the_headcount_for_both_sides(tmp_path: Path) -> None:
     sample = str(ROOT / "examples" / "portfolio.csv")
     rs = str(ROOT / "rulesets" / "cs-segmentation-model.yaml")
     head = tmp_path / "head.yaml"
-    head.write_text(Path(rs).read_text().replace("  version: 1.0.1", "  version: 1.0.2", 1))
+    head.write_text(Path(rs).read_text().replace("  version: 1.0.2", "  version: 1.0.3", 1))
     plan = run(
         "plan", "--base", rs, "--head", str(head), sample, *ARGS,
         "--csms", "high_touch_enterprise=40", "--format", "json",
