@@ -42,7 +42,7 @@ GRID = {
 }
 SV_BANDS = ("low", "medium", "high")
 # flags.regulated_industry: regulated_framework not_in these
-NOT_REGULATED = ["none", "None", "NONE", "n/a", ""]
+NOT_REGULATED = ["none", "None", "NONE", "n/a", "N/A", "-", ""]
 
 COLUMNS = ["account_id", "arr", *WEIGHTS, "public_advocacy_date", "seats_licensed",
            "seats_used", "expansion_intent", "regulated_framework", "design_partner",
