@@ -288,6 +288,27 @@ def test_skipped_events_are_in_line_order_and_not_counted(tmp_path: Path) -> Non
     assert data["quarters"][0]["events"] == {"renewal": 1}
 
 
+def test_a_new_account_left_out_takes_its_other_events_with_it(tmp_path: Path) -> None:
+    """N1's new_account line has no ARR: skipped, N1 is not a new account of the quarter,
+    and its signal of the same quarter and its renewal of the next are skipped and said so
+    (the quarter counts only A's renewal)."""
+    result = run("replay", ruleset(tmp_path), write_portfolio(tmp_path, {"A": (500, 0.1)}),
+                 events(tmp_path, ["2026Q4,N1,new_account,,", "2026Q4,N1,signal,health_score,70",
+                                   "2026Q4,A,renewal,arr,600", "2027Q1,N1,renewal,arr,5000"]),
+                 *ARGS, "--on-error", "skip", "--format", "json")
+    data = json.loads(result.stdout)
+    q4, q1 = data["quarters"]
+    assert (q4["new_accounts"], q4["events"], q1["events"]) == (0, {"renewal": 1}, {})
+    assert q4["tiers"]["plg_self_serve"] == {"accounts": 1, "arr": 600.0}
+    reasons = {s["line"]: s["reasons"][0].split("e.csv:", 1)[1] for s in data["skipped_events"]}
+    assert reasons == {
+        2: "2:1: arr: new account 'N1' has no arr (send it as a signal in the same quarter)",
+        3: "3:2: account_id: new account 'N1' was left out (its new_account event on line 2 is "
+           "bad): its other events are left out with it",
+        5: "5:2: account_id: account 'N1' was left out in 2026Q4 (its new_account event was bad)",
+    }
+
+
 def test_bundled_replay_is_deterministic_and_history_reads_it(tmp_path: Path) -> None:
     a = run("replay", "--as-of", "2026-10-01", "cs-segmentation-model", str(SAMPLE),
             str(ROOT / "examples" / "events.csv"), "--out", "a")

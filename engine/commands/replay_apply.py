@@ -66,6 +66,7 @@ class ApplyEvents:
     input_names: Any
     parsers: dict[str, Any]
     typed_values: dict[tuple[str, str], Any]  # (input id, text) -> its value
+    on_error: str  # "fail" or "skip"
 
     def _fail(self, event: Event, column: str, message: str) -> None:  # pragma: no cover
         raise NotImplementedError
@@ -96,8 +97,16 @@ class ApplyEvents:
                 for name, raw in e.fields.items():
                     self._set(st, e, name, raw, ignored)
                 continue
-            if st is None or st.dropped:
+            if st is None:
                 self._fail(e, "account_id", f"unknown account '{e.account_id}'")
+                continue
+            if st.dropped:  # (in a later quarter: its own quarter's are left out with it)
+                self._fail(
+                    e,
+                    "account_id",
+                    f"account '{e.account_id}' was left out in {st.churned_in} (its "
+                    "new_account event was bad)",
+                )
                 continue
             if e.type == "reactivation":
                 self._reactivate(quarter, e, st, out)
@@ -138,7 +147,25 @@ class ApplyEvents:
                     f"in the same quarter)",
                 )
                 st.churned_in, st.dropped = quarter, True  # never evaluated
+                self._left_out(account_id, line, events, out)
         return out
+
+    def _left_out(self, account_id: str, line: int, events: list[Event], out: Applied) -> None:
+        """A new account left out (its new_account line at ``line`` is bad): not counted
+        as new nor touched, and with ``--on-error skip`` its other events of the quarter
+        are skipped with it, so the quarter counts none of them."""
+        out.new.remove(account_id)
+        out.touched.pop(account_id, None)
+        if self.on_error != "skip":
+            return  # (the replay fails at that line)
+        for e in events:
+            if e.account_id == account_id and e.type != "new_account":
+                self._fail(
+                    e,
+                    "account_id",
+                    f"new account '{account_id}' was left out (its new_account event on "
+                    f"line {line} is bad): its other events are left out with it",
+                )
 
     def _reactivate(self, quarter: str, e: Event, st: AccountState, out: Applied) -> None:
         if not st.churned_in:
