@@ -174,7 +174,36 @@ def columns(
                 missing.append(inp.id)
     if problems:
         raise DataError("missing columns", problems)
+    problems = twin_columns(file, headers, colmap)
+    if problems:
+        raise DataError("columns named twice", problems)
     return colmap, ignored, missing
+
+
+def twin_columns(file: str, headers: list[str], read: dict[str, int]) -> list[Problem]:
+    """A problem for each column read (name -> index) that another column of the file is
+    also named, letter case and separators aside: which of the two holds the values cannot
+    be told, and reading either would be a silent guess."""
+    problems = []
+    for name, idx in read.items():
+        key = normalise(headers[idx])
+        for other, header in enumerate(headers):
+            if other != idx and normalise(header) == key:
+                first, second = sorted((idx, other))
+                problems.append(
+                    Problem(
+                        file,
+                        1,
+                        second + 1,
+                        name,
+                        f"columns {first + 1} and {second + 1} are both named "
+                        f"'{headers[first]}'"
+                        + (f" / '{headers[second]}'" if headers[second] != headers[first] else "")
+                        + f" (read as '{name}'): rename or remove one",
+                        "duplicate-column",
+                    )
+                )
+    return problems
 
 
 def _bare(name: str) -> str:

@@ -11,7 +11,7 @@ import polars as pl
 from ..errors import DataError, Problem
 from ..portfolio.cast import cast
 from ..portfolio.formats import read_table
-from ..portfolio.headers import normalise
+from ..portfolio.headers import normalise, twin_columns
 from ..ruleset.model import Input
 from .model import Table
 
@@ -65,6 +65,9 @@ def read_declared(table: Table, path: str, display: str) -> TableData:
             index[column] = i
     if problems:
         raise DataError(f"{display}: missing columns", problems)
+    problems = twin_columns(display, data.headers, index)
+    if problems:
+        raise DataError(f"{display}: columns named twice", problems)
     problems = list(data.problems.values())
     series: dict[str, pl.Series] = {}
     for column, kind in table.columns.items():
