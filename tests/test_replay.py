@@ -538,3 +538,26 @@ def test_a_quarter_that_is_over_at_the_start_date_is_named_at_its_line(
         "--store", str(tmp_path / "s.sqlite")])
     assert result.exit_code == 1
     assert f"e.csv:2:1: quarter: quarter 2026Q3 {says} the start date {as_of}" in result.stderr
+
+
+def test_an_event_value_outside_its_inputs_range_or_blanking_a_required_one_is_refused(
+    tmp_path: Path,
+) -> None:
+    """A replayed value is held to the input's declared range as a portfolio's cell is (a
+    negative ARR would end the book below zero), and a required input cannot be blanked
+    (the account would have no tier). A new account whose ARR is bad is not said again to
+    have none."""
+    result = run("replay", ruleset(tmp_path), write_portfolio(tmp_path, {"A": (500, 0.1)}),
+                 events(tmp_path, ["2026Q4,N1,new_account,arr,-100",
+                                   "2026Q4,A,signal,health_score,101",
+                                   "2026Q4,A,signal,arr,-250", "2027Q1,A,signal,arr,"]),
+                 *ARGS)
+    assert result.exit_code == 1
+    problems = [line.split("e.csv:", 1)[1] for line in result.output.splitlines()
+                if "e.csv:" in line]
+    assert problems == [
+        "2:5: arr: '-100' is outside 0..inf",
+        "3:5: health_score: '101' is outside 0..100",
+        "4:5: arr: '-250' is outside 0..inf",
+        "5:5: arr: arr is required: an event cannot leave it blank",
+    ]

@@ -137,15 +137,17 @@ class ApplyEvents:
             st = states[account_id]
             missing = [i.id for i in self.rs.inputs if i.required and st.inputs.get(i.id) is None]
             if missing:
-                line = next(
-                    e.line for e in events if e.type == "new_account" and e.account_id == account_id
+                made = next(
+                    e for e in events if e.type == "new_account" and e.account_id == account_id
                 )
-                self._fail(
-                    Event(line, quarter, account_id, "new_account"),
-                    missing[0],
-                    f"new account '{account_id}' has no {missing[0]} (send it as a signal "
-                    f"in the same quarter)",
-                )
+                line = made.line
+                if missing[0] not in {self.input_names(name) for name in made.fields}:
+                    self._fail(  # (else its bad value has been reported)
+                        Event(line, quarter, account_id, "new_account"),
+                        missing[0],
+                        f"new account '{account_id}' has no {missing[0]} (send it as a signal "
+                        f"in the same quarter)",
+                    )
                 st.churned_in, st.dropped = quarter, True  # never evaluated
                 self._left_out(account_id, line, events, out)
         return out
@@ -194,6 +196,9 @@ class ApplyEvents:
             ignored[name] += 1  # a column this ruleset does not read
             return
         if raw is None or str(raw).strip() == "":
+            if inp.required and inp.default is None:
+                self._fail(e, name, f"{inp.id} is required: an event cannot leave it blank")
+                return
             st.inputs[inp.id] = inp.default
             return
         # a file's signals say the same few values again and again: a text is read once
@@ -205,6 +210,13 @@ class ApplyEvents:
                 known = _typed(inp, raw, self.parsers[inp.id])
                 if key and len(self.typed_values) < KEPT_TEXTS:
                     self.typed_values[key] = known
-            st.inputs[inp.id] = known
         except BadValue as exc:
             self._fail(e, name, f"{str(raw)!r} {exc}")
+            return
+        value: Any = known
+        if (inp.min is not None and value < inp.min) or (inp.max is not None and value > inp.max):
+            low = "-inf" if inp.min is None else inp.min
+            high = "inf" if inp.max is None else inp.max
+            self._fail(e, name, f"{str(raw)!r} is outside {low}..{high}")
+            return
+        st.inputs[inp.id] = known
