@@ -43,7 +43,8 @@ REQUIRED_KINDS = {
     "unreachable-rule", "shadowed-rule", "unique-overlap", "contradictory-declarations", "cycle",
     "comparison-type", "two-operators", "waiver-without-reason", "unknown-gate-in-waiver",
     "tier-input-optional", "quartile-band-count", "unreachable-tier", "three-errors",
-    "decision-gap",
+    "decision-gap", "default-out-of-range", "default-not-integer", "duplicate-role",
+    "company-revenue-alias",
 }
 
 LOCATED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<column>\d+): (?P<rest>.*)$")

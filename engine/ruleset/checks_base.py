@@ -147,18 +147,9 @@ class CheckerBase:
             self.error(path + ("min",), f"min {item['min']} is greater than max {item['max']}")
         if ("min" in item or "max" in item) and kind not in NUMERIC_TYPES:
             self.error(path + ("type",), f"min/max only apply to numeric inputs, not {kind}")
-        if "default" in item:
-            default = item["default"]
-            ok = {
-                "boolean": isinstance(default, bool),
-                "string": isinstance(default, str),
-                "date": isinstance(default, str),
-                "enum": default in item.get("values", []),
-            }.get(kind, isinstance(default, (int, float)) and not isinstance(default, bool))
-            if not ok:
-                self.error(path + ("default",), f"default {default!r} is not a valid {kind}")
-            if item.get("required"):
-                self.error(path + ("default",), "a required input cannot have a default")
+        # (a default its type or range refuses: checks_inputs)
+        if "default" in item and item.get("required"):
+            self.error(path + ("default",), "a required input cannot have a default")
 
     # -- references ----------------------------------------------------------------------
     def ref(self, name: str, path: Path, kinds: tuple[str, ...], what: str) -> bool:

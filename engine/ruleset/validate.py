@@ -2,7 +2,7 @@
 
 Each check appends located problems; nothing stops at the first one.  Names that are
 close to a known one get a did-you-mean suggestion.  One module per family of checks
-(checks_values, checks_bands, checks_rules, checks_tables, checks_operations,
+(checks_inputs, checks_values, checks_bands, checks_rules, checks_tables, checks_operations,
 checks_graph), over what they share (checks_base).
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..errors import Problem
 from .checks_bands import BandChecks
 from .checks_graph import GraphChecks
+from .checks_inputs import InputChecks
 from .checks_operations import OperationChecks
 from .checks_rules import RuleChecks
 from .checks_tables import decision_gaps
@@ -19,9 +20,10 @@ from .schema import schema_problems
 from .yamlsafe import Document
 
 
-class _Checker(ValueChecks, BandChecks, RuleChecks, OperationChecks, GraphChecks):
+class _Checker(InputChecks, ValueChecks, BandChecks, RuleChecks, OperationChecks, GraphChecks):
     def run(self) -> list[Problem]:
         self.collect_names()
+        self.check_inputs()
         self.check_derived()
         self.check_scores()
         self.check_bands()
