@@ -17,7 +17,7 @@ HEADER = "account_id,account_name,arr,strategic_logo,health_score,design_partner
 
 @pytest.mark.parametrize("text,value", [
     ("$1,200.50", 1200.5), ("1200", 1200.0), (" 1,200 ", 1200.0), ("(1,000)", -1000.0),
-    ("€950", 950.0), ("12.5k", 12500.0), ("1.2M", 1200000.0), ("USD 300", 300.0),
+    ("US$950", 950.0), ("12.5k", 12500.0), ("1.2M", 1200000.0), ("USD 300", 300.0),
 ])
 def test_money_as_exported(text: str, value: float) -> None:
     assert parse_money(text) == value

@@ -46,7 +46,9 @@ def _plain(inp: Input, s: pl.Expr) -> pl.Expr:
         percent = pl.when(s.str.contains(r"^[+-]?\d+(\.\d+)?%$")).then(
             s.str.strip_suffix("%").cast(pl.Float64, strict=False) / 100
         )
-        return pl.when((value >= 0) & (value <= 1)).then(value).otherwise(percent)
+        # either in 0..1: any other (1.5, 150%) goes to the scalar parser, which refuses it
+        plain = pl.when((value >= 0) & (value <= 1)).then(value)
+        return plain.otherwise(pl.when((percent >= 0) & (percent <= 1)).then(percent))
     if t == "boolean":
         return s.str.to_lowercase().replace_strict(
             BOOLEAN_TEXTS, default=None, return_dtype=pl.Boolean

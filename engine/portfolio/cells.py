@@ -36,7 +36,34 @@ BOOLEAN_TEXTS = {
     "n": False,
     "0": False,
 }
-_MONEY_STRIP = re.compile(r"[\s$€£¥]|USD|EUR|GBP", re.IGNORECASE)
+# A currency mark: a currency sign (Unicode's currency symbols), with the letters before it
+# ("US$", "C$", "R$"), or a three-letter code apart from other letters ("USD 300", "40EUR").
+_SIGN = "$¢£¤¥֏؋৲৳৻૱௹฿៛\u20a0-\u20c0꠸﷼\ufe69\uff04\uffe0\uffe1\uffe5\uffe6"
+_MARK = re.compile(rf"(?<![A-Za-z])[A-Za-z]{{0,3}}[{_SIGN}]|(?<![A-Za-z])[A-Za-z]{{3}}(?![A-Za-z])")
+_IS_SIGN = re.compile(rf"[{_SIGN}]")
+# ISO 4217 codes (and RMB): a code not among them ("85 pts") is no currency, not a number
+_CODES = frozenset(
+    re.findall(
+        "[A-Z]{3}",
+        """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL
+    BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK
+    DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR
+    ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL
+    LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD
+    OMR PAB PEN PGK PHP PKR PLN PYG QAR RMB RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE
+    SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI
+    UYU UYW UZS VED VES VND VUV WST XAF XAG XAU XCD XDR XOF XPF XSU XUA YER ZAR ZMW ZWL""",
+    )
+)
+# the marks of a money input's declared unit that a cell may carry ("$1,200", "USD 300");
+# a cell marked in any other currency is refused, never read as if it were in the unit
+_OWN_MARKS = {
+    "USD": ("US$", "$", "\uff04"),
+    "EUR": ("€",),
+    "GBP": ("£",),
+    "JPY": ("¥",),
+    "INR": ("₹",),
+}
 # commas only between digit groups before the decimal point: "1,200.50", "1,20,000" (lakh)
 _GROUPED = re.compile(
     r"[+-]?(\d{1,3}(,\d{3})+|\d{1,2}(,\d{2})+,\d{3})(\.\d*)?[kmb]?", re.IGNORECASE
@@ -54,7 +81,33 @@ class BadValue(ValueError):
     pass
 
 
-def _number(text: str) -> float:
+def _currency(unit: str) -> str:
+    """The currency of a money input: its declared ``unit`` where that is an ISO code, else
+    USD (the rulesets' money inputs declare ``unit: USD``)."""
+    code = unit.strip().upper()
+    return code if code in _CODES else "USD"
+
+
+def _unmarked(s: str, currency: str) -> tuple[str, str | None]:
+    """``s`` without its currency marks and spaces, and the first mark of another currency
+    than ``currency`` (None when there is none)."""
+    own = {currency, *_OWN_MARKS.get(currency, ())}
+    foreign: list[str] = []
+
+    def mark(m: re.Match[str]) -> str:
+        token = m.group()
+        if token.upper() in own:
+            return ""
+        if token.upper() in _CODES or _IS_SIGN.search(token):
+            foreign.append(token)
+            return ""
+        return token  # not a currency: the text is then not a number
+
+    s = re.sub(r"\s", "", _MARK.sub(mark, s))
+    return s, (foreign[0] if foreign else None)
+
+
+def _number(text: str, currency: str = "USD") -> float:
     try:
         value = float(text)
     except ValueError:
@@ -67,7 +120,7 @@ def _number(text: str) -> float:
     negative = s.startswith("(") and s.endswith(")")
     if negative:
         s = s[1:-1]
-    s = _MONEY_STRIP.sub("", s)
+    s, foreign = _unmarked(s, currency)
     if "," in s:
         if not _GROUPED.fullmatch(s):
             raise BadValue(
@@ -86,11 +139,14 @@ def _number(text: str) -> float:
         raise BadValue("is not a number") from None
     if value != value or value in (float("inf"), float("-inf")):
         raise BadValue("is not a finite number")
+    if foreign is not None:  # (a number, but in another currency: not to be read as one)
+        raise BadValue(f"is in another currency than {currency}: convert it before the run")
     return -value if negative else value
 
 
-def parse_money(text: str) -> float:
-    return round(_number(text), 2)
+def parse_money(text: str, currency: str = "USD") -> float:
+    """A money cell's amount in ``currency``; BadValue for a cell in another currency."""
+    return round(_number(text, currency), 2)
 
 
 def parse_number(text: str) -> float | int:
@@ -111,8 +167,11 @@ def parse_integer(text: str) -> int:
 
 def parse_ratio(text: str) -> float:
     s = text.strip()
-    if s.endswith("%"):
-        return _number(s[:-1]) / 100
+    if s.endswith("%"):  # held to the same range: 150% is no more a ratio than 1.5 is
+        value = _number(s[:-1]) / 100
+        if value > 1 or value < 0:
+            raise BadValue("is not a ratio between 0 and 1 (a percentage is 0% to 100%)")
+        return value
     value = _number(s)
     if value > 1 or value < 0:
         raise BadValue("is not a ratio between 0 and 1 (write percentages with %, e.g. 85%)")
@@ -150,8 +209,14 @@ def parser(inp: Input) -> Callable[[str], Any]:
                 ) from None
 
         return enum
+    if inp.type == "money":
+        currency = _currency(inp.unit)
+
+        def money(text: str) -> float:
+            return parse_money(text, currency)
+
+        return money
     return {
-        "money": parse_money,
         "number": parse_number,
         "integer": parse_integer,
         "ratio": parse_ratio,
