@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..history.derive import Derived, derive
-from ..history.quarters import quarter_of, quarter_start
+from ..history.quarters import LAST, next_quarter, previous_start, quarter_of, quarter_start
 from ..history.snapshot import events_csv, snapshot_csv
 from ..history.tables import churns, read_csv, subscriptions, tickets
 
@@ -42,11 +42,26 @@ class EventsRun:
         }
 
 
-def _quarter(text: str, option: str) -> str:
+def _quarter(text: str, option: str, before: bool = False) -> str:
+    """A --from/--to quarter whose end (the next quarter's first day) is a date, and with
+    ``before`` the quarter before it too (the tickets' counts start there)."""
     try:
         quarter_start(text)
-    except ValueError:
+    except ValueError as e:
+        if "out of range" in str(e):
+            raise UsageError(f"{option} {e}") from None
         raise UsageError(f"{option} {text!r} is not a quarter like 2026Q4") from None
+    if text > LAST:
+        raise UsageError(
+            f"{option} {text!r} is out of range: its changes would run to 10000-01-01, past "
+            f"the last date; the last quarter events can be derived for is {LAST}"
+        )
+    try:
+        next_quarter(text)
+        if before:
+            previous_start(text)
+    except ValueError as e:
+        raise UsageError(f"{option} {e} (--tickets counts the quarter before --from)") from None
     return text
 
 
@@ -71,11 +86,15 @@ def derive_events(
 ) -> tuple[EventsRun, str]:
     """The run and the events file's text; ``out`` and ``snapshot`` are written when given
     (both only once everything has been read and derived)."""
-    first = _quarter(first, "--from")
+    first = _quarter(first, "--from", before=bool(tickets_path))
     subs = subscriptions(read_csv(subscriptions_path))
     if last is None:
-        days = [s.start for s in subs] + [s.end - dt.timedelta(days=1) for s in subs if s.end]
-        last = max([first] + [quarter_of(d) for d in days])
+        # (an end date after LAST's end, as a CRM's 9999-12-31 for "no end", is open-ended:
+        # no quarter it could end in can be derived, and it does not stretch the default)
+        no_end = quarter_start(next_quarter(LAST))
+        ends = [s.end for s in subs if s.end and s.end <= no_end]
+        days = [s.start for s in subs] + [e - dt.timedelta(days=1) for e in ends]
+        last = min(max([first] + [quarter_of(d) for d in days]), LAST)
     last = _quarter(last, "--to")
     if last < first:
         raise UsageError(f"--to {last} is before --from {first}")

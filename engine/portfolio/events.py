@@ -88,6 +88,12 @@ def _is_quarter(text: str) -> bool:
     return QUARTER.match(text) is not None
 
 
+def _out_of_range(quarter: str) -> bool:
+    """Year 0, or 9999Q4 (a quarter's changes run to the next quarter's first day)."""
+    m = QUARTER.match(quarter)
+    return m is not None and not (1, 1) <= (int(m.group(1)), int(m.group(2))) <= (9999, 3)
+
+
 def read_events(
     path: str, display: str | None = None, on_error: str = "fail"
 ) -> tuple[list[Event], list[dict[str, Any]]]:
@@ -274,6 +280,9 @@ def _checked(
     account = str(row.get("account_id") or "").strip()
     if not _is_quarter(quarter):
         errs.append(_problem(file, line, "quarter", f"{quarter!r} is not a quarter like 2026Q3"))
+    elif _out_of_range(quarter):
+        message = f"quarter {quarter} is out of range: quarters run from 0001Q1 to 9999Q3"
+        errs.append(_problem(file, line, "quarter", message))
     elif last_quarter and quarter < last_quarter:
         errs.append(
             _problem(

@@ -219,6 +219,7 @@ def checked(rows: Rows) -> pl.DataFrame:
         suspect=pl.col("bad")
         | pl.col("nested")
         | ~pl.col("quarter").str.contains(PLAIN_QUARTER)
+        | ~pl.col("quarter").is_between(pl.lit("0001Q1"), pl.lit("9999Q3"))
         | ~kind.is_in(TYPES)
         | (kind.is_in(ACCOUNT_TYPES) & (pl.col("account_id") == ""))
         | ((kind == "signal") & pl.col("field").is_in(["", "account_id"]))

@@ -61,6 +61,8 @@ def _window(agg: Aggregation, as_of: dt.date) -> pl.Expr:
     w = agg.window
     if w.kind == "days":
         day = pl.col(w.date)
+        if w.days > (as_of - dt.date.min).days:  # (a window longer than the calendar so far)
+            return (day <= pl.lit(as_of)).fill_null(False)
         return (
             (day > pl.lit(as_of - dt.timedelta(days=w.days))) & (day <= pl.lit(as_of))
         ).fill_null(False)

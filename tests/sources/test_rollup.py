@@ -158,3 +158,14 @@ def test_the_declaration_is_checked_with_positions(folder: Path) -> None:
         f"{folder / 'in.yaml'}:24:44: $.tables.tickets.aggregate[1].column: column 'cast' is "
         "not declared in table tickets's columns (did you mean 'csat'?)"
     ]
+
+
+def test_a_day_window_longer_than_the_calendar_so_far_keeps_every_earlier_row(
+    folder: Path,
+) -> None:
+    """window: {days: 99999999} once overflowed the date arithmetic (an internal error)."""
+    text = (folder / "in.yaml").read_text().replace("days: 90,", "days: 99999999,")
+    (folder / "in.yaml").write_text(text)
+    got = rolled(folder, "tickets")
+    # every ticket opened on or before the day of the run: 2026-10-02 is still out
+    assert got["tickets_90d"] == {"A": 4, "B": 2, "C": 0}
