@@ -113,6 +113,10 @@ def test_skip_writes_rejects_and_the_arr_gate_sees_them(tmp_path: Path) -> None:
     result = run("segment", "cs-segmentation-model", str(src), *ARGS, "--out", "o", "--on-error", "skip")
     rejects = (tmp_path / "o" / "rejects.csv").read_text()
     assert "'very good' is not a number" in rejects
+    # the terminal says rows were left out, and stderr says which and why
+    assert "1 bad row(s) left out (line 6): the reasons on stderr" in result.stdout
+    assert f"left out: {src}:6:" in result.stderr
+    assert "health_score: 'very good' is not a number" in result.stderr
     # the rejected row's ARR is in the book but not segmented: the ARR gate must fail
     assert result.exit_code == 1
     assert "arr_sum_matches_input" in result.stdout and "✗" in result.stdout
@@ -202,3 +206,16 @@ def test_json_accounts_carry_their_name_and_arr(tmp_path: Path) -> None:
     first = json.loads(lines[0])
     assert (data["accounts"][0]["account_name"], data["accounts"][0]["arr"]) == (
         first["account_name"], first["arr"])
+
+
+def test_many_skipped_rows_are_named_ten_on_stderr_and_counted(tmp_path: Path) -> None:
+    src = tmp_path / "many.csv"
+    lines = ["account_id,arr,health_score"] + [f"A{i},{1000 + i},50" for i in range(30)]
+    for i in range(1, 13):  # lines 2..13 have a bad health score
+        lines[i] = lines[i].rsplit(",", 1)[0] + ",lots"
+    src.write_text("\n".join(lines) + "\n")
+    result = run("segment", "cs-segmentation-model", str(src), *ARGS, "--on-error", "skip")
+    named = [line for line in result.stderr.splitlines() if line.startswith("left out: ")]
+    assert len(named) == 11 and named[0].startswith(f"left out: {src}:2:3: health_score")
+    assert named[-1] == "left out: 2 more bad row(s), each named in rejects.csv"
+    assert "12 bad row(s) left out (line 2, line 3, line 4 …)" in result.stdout

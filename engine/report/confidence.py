@@ -37,6 +37,9 @@ def markdown_lines(result: SegmentResult) -> list[str]:
     return out
 
 
+STDERR_REJECTS = 10  # bad rows named one by one on stderr
+
+
 def stderr_notes(result: SegmentResult) -> list[str]:
     out = []
     if result.ignored_columns:
@@ -49,4 +52,9 @@ def stderr_notes(result: SegmentResult) -> list[str]:
         out.append(f"note: {_lookalike(column, inp)}")
     for u in result.unreachable:
         out.append(f"note: tier {u.tier} is unreachable with the columns given: {u.because}")
+    for r in result.rejects[:STDERR_REJECTS]:  # (--on-error skip)
+        out.append(f"left out: {'; '.join(r['reasons'])}")
+    if len(result.rejects) > STDERR_REJECTS:
+        more = len(result.rejects) - STDERR_REJECTS
+        out.append(f"left out: {more:,} more bad row(s), each named in rejects.csv")
     return out

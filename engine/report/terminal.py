@@ -137,6 +137,14 @@ def _summary_lines(result: SegmentResult, box: _Box, level: int) -> list[str]:
     lines += box.row(
         f"{n:,} accounts · book ARR {money(result.total_arr)} · as of {result.evaluation.as_of}"
     )
+    if result.rejects:  # (--on-error skip: left out of every figure below)
+        first = ", ".join(f"line {r['line']}" for r in result.rejects[:3])
+        more = " …" if len(result.rejects) > 3 else ""
+        lines += box.row(
+            f"{WARN} {len(result.rejects):,} bad row(s) left out ({first}{more}): "
+            "the reasons on stderr",
+            wrap=None,
+        )
     lines += box.rule()
     for rb in result.evaluation.bands.values():
         if rb.declared_method == "auto":
