@@ -56,3 +56,12 @@ def test_an_error_keeps_the_old_folder(tmp_path, monkeypatch, module, name) -> N
         S.write_outputs(result(), str(tmp_path / "out"))
     assert files(tmp_path / "out") == before
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folder left
+
+
+def test_an_amount_that_rounds_to_zero_has_no_minus_sign() -> None:
+    from tierbook.report import book, plan, summary
+
+    assert plan.money(-0.4) == "$0" and plan.signed_money(-0.4) == "+$0"
+    assert plan.money(-0.6) == "-$1"
+    assert summary.money(-0.001) == "$0.00" and book._money(-0.004) == "$0.00"
+    assert summary.money(-5.5) == "$-5.50"

@@ -18,7 +18,7 @@ STATUS = {"over": "over-loaded ✗", "under": "under-loaded", "ok": "ok ✓"}
 
 
 def _money(value: float) -> str:
-    return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
+    return f"${value:,.0f}" if abs(value) >= 100 else f"${round(value, 2) + 0.0:,.2f}"
 
 
 def _brief(value: float) -> str:

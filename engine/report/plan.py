@@ -13,7 +13,8 @@ _COMMENT_BUDGET = 60000
 
 
 def money(v: float) -> str:
-    return f"-${-v:,.0f}" if round(v) < 0 else f"${v:,.0f}"
+    v = round(v) + 0.0  # (+ 0.0: a change of -$0.40 is $0, not $-0)
+    return f"-${-v:,.0f}" if v < 0 else f"${v:,.0f}"
 
 
 def signed_money(v: float) -> str:

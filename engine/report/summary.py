@@ -27,7 +27,9 @@ from .levers import lever_markdown
 
 
 def money(value: float) -> str:
-    return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
+    if abs(value) >= 100:
+        return f"${value:,.0f}"
+    return f"${round(value, 2) + 0.0:,.2f}"  # (+ 0.0: -$0.001 is $0.00, not $-0.00)
 
 
 def safe_cell(value: Any) -> Any:
