@@ -4,6 +4,7 @@ quarter's run and movements kept in the trace store, complete together with the 
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,14 +40,18 @@ def replay(
     overrides: str | None = None,
     inputs: RunInputs | None = None,
     scheduler: str | None = None,
+    notes: Callable[[str], None] | None = None,
 ) -> Replay:
     """``scheduler``: the book's accounts replayed on a Dask cluster (tierbook.distributed),
-    the whole-book parts here, the same result."""
+    the whole-book parts here, the same result.  ``notes``: where the run's inputs are said
+    once it is done (what was rolled up, table rows no account has: sources.report, as
+    segment says them); None: on stderr."""
     import hashlib
 
     from ..overrides.replay import pins_for
     from ..portfolio.events import read_events
     from ..sources.apply import prepare_ruleset, read_accounts
+    from ..sources.model import RolledUp, run_inputs_json
     from ..trace.movements import movement_rows
     from ..trace.preflight import check_store
     from ..trace.store import TraceStore, default_path
@@ -61,6 +66,8 @@ def replay(
             "roll them up on one machine, or give the accounts their rolled-up columns"
         )
     ruleset, text = load(ruleset_arg)
+    ruleset_csms = dict(ruleset.capacity.per_tier)
+    rolled = RolledUp()
     pins = pins_for(ruleset, overrides)
     check_store(store_path or default_path())
     accounts_path = accounts or sample_portfolio()
@@ -68,7 +75,7 @@ def replay(
     shown = events_path or SAMPLE_EVENTS
 
     def run(client: Any) -> Replay:  # (``client``: the cluster's, or None)
-        nonlocal ruleset
+        nonlocal ruleset, rolled
         held = None
         try:
             if inputs is not None and not inputs.empty:
@@ -77,7 +84,7 @@ def replay(
                 held = read_held(client, accounts_path, accounts or SAMPLE_PORTFOLIO, ruleset)
                 book = [] if held is None else held.stand_in()
             else:
-                portfolio, _ = read_accounts(
+                portfolio, rolled = read_accounts(
                     accounts_path,
                     ruleset,
                     inputs,
@@ -162,7 +169,20 @@ def replay(
         return held if isinstance(held, Held) else None
 
     with fewer_collections(), on_cluster(scheduler) as client:
-        return run(client)
+        result = run(client)
+    say_inputs(run_inputs_json(inputs, rolled, ruleset_csms), notes)
+    return result
+
+
+def say_inputs(inputs: dict[str, Any] | None, notes: Callable[[str], None] | None) -> None:
+    """The run's inputs said as segment says them (sources.report), on stderr by default."""
+    from ..sources.report import notes as input_notes
+
+    for line in input_notes(inputs):
+        if notes is None:
+            print(line, file=sys.stderr)
+        else:
+            notes(line)
 
 
 def cluster_parts(client: Any, held: HeldBook | None) -> PartsOf:

@@ -130,12 +130,7 @@ def read_accounts(
         raise DataError(f"{file}: {len(problems)} rolled-up value(s) unusable", problems[:200])
     if "account_id" not in columns:
         columns["account_id"] = ids
-    replaced = {
-        i: h
-        for i in provided
-        for h in portfolio.ignored_columns
-        if h == i or h in ruleset.input(i).aliases or normalise(h) == normalise(i)
-    }
+    replaced = _replaced(ruleset, list(provided), portfolio)
     portfolio.frame = pl.DataFrame(list(columns.values()))
     portfolio.columns.update({i: f"{t.name}.{a.into}" for i, (t, a) in provided.items()})
     portfolio.ignored_columns = [
@@ -207,6 +202,24 @@ def _as_input(
                 "rolled-up",
             )
         )
+    return out
+
+
+def _replaced(ruleset: Ruleset, provided: list[str], portfolio: Portfolio) -> dict[str, str]:
+    """input id -> the accounts file's column its roll-up replaces: the column --map (or the
+    inputs file's ``columns``) names for it, which the roll-up wins over, else the column
+    that would have been read by the input's id or an alias."""
+    headers = [*portfolio.ignored_columns, *portfolio.columns.values()]
+    out: dict[str, str] = {}
+    for i in provided:
+        mapped = ruleset.input(i).column
+        if mapped is not None and mapped in headers:
+            out[i] = mapped
+            continue
+        names = (i, *ruleset.input(i).aliases)
+        for h in portfolio.ignored_columns:  # (the last such column, as before)
+            if h in names or normalise(h) == normalise(i):
+                out[i] = h
     return out
 
 

@@ -87,14 +87,27 @@ def _case_lines(u: dict[str, Any], quote: str) -> list[str]:
 
 
 def stderr_notes(result: SegmentResult) -> list[str]:
-    """The run's inputs, said on stderr: what was rolled up and what it replaced, the rows
-    of each table no account has, the mapped columns and the headcount given."""
-    inputs = result.inputs or {}
+    """The run's inputs, said on stderr (``notes``)."""
+    return notes(result.inputs)
+
+
+def notes(inputs: dict[str, Any] | None) -> list[str]:
+    """A run's inputs (its JSON's ``inputs``), said on stderr: what was rolled up and which
+    of the file's columns it replaced, the rows of each table no account has, the mapped
+    columns and the headcount given.  A column mapped onto an input a table rolls up is
+    not read: the roll-up replaces it, and only that is said."""
+    inputs = inputs or {}
+    columns: dict[str, str] = inputs.get("columns") or {}
     out = []
+    replaced: set[str] = set()
     for name, r in (inputs.get("rolled_up") or {}).items():
         what = f"{r['op']} of {r['table']}" + (f".{r['column']}" if r["column"] else "")
-        replaced = f", instead of the file's column '{r['replaces']}'" if r["replaces"] else ""
-        out.append(f"note: {name} rolled up as the {what}{replaced}")
+        instead = ""
+        if r["replaces"]:
+            replaced.add(r["replaces"])
+            mapped = f" (mapped to '{name}' for this run)" if r["replaces"] in columns else ""
+            instead = f", instead of the file's column '{r['replaces']}'{mapped}"
+        out.append(f"note: {name} rolled up as the {what}{instead}")
     for name, u in (inputs.get("unmatched") or {}).items():
         shown = ", ".join(u["examples"]) + (", ..." if u["ids"] > len(u["examples"]) else "")
         out.append(
@@ -102,8 +115,9 @@ def stderr_notes(result: SegmentResult) -> list[str]:
             f"account and roll up into nothing ({u['ids']} account id(s): {shown})"
         )
         out += [f"note: table {name}: {s} (ids match exactly)" for s in _case_lines(u, "'")]
-    for column, target in (inputs.get("columns") or {}).items():
-        out.append(f"note: column '{column}' read as input '{target}' (mapped for this run)")
+    for column, target in columns.items():
+        if column not in replaced:
+            out.append(f"note: column '{column}' read as input '{target}' (mapped for this run)")
     if inputs.get("csms"):
         given = ", ".join(f"{t}={n}" for t, n in inputs["csms"].items())
         out.append(f"note: CSMs available from {inputs.get('csms_from')}: {given}")
