@@ -27,16 +27,22 @@ def dtype_of(inp: Input) -> pl.DataType:
 
 
 _DECIMAL = r"^[+-]?\d+(\.\d+)?$"
+# The largest amount a money cell may hold.  A double tells cents apart only below 2**46
+# (7.0e13): under 9e12 each amount is exact to the cent (its spacing is at most 1/256) and
+# a total of several still is; a larger ARR is an export error, and 1e308 sums to inf.
+MAX_AMOUNT = 9e12
 
 
 def _plain(inp: Input, s: pl.Expr) -> pl.Expr:
     """``inp``'s values where the stripped text ``s`` is in its type's plain form, else
     null (those cells go to the scalar parser)."""
     t = inp.type
-    if t == "money":  # (at most two decimals: rounding to cents changes nothing)
-        return pl.when(s.str.contains(r"^[+-]?\d+(\.\d{1,2})?$")).then(
+    if t == "money":  # (at most two decimals: rounding to cents changes nothing; a value
+        # beyond MAX_AMOUNT is left to ``cast``, which refuses it)
+        value = pl.when(s.str.contains(r"^[+-]?\d+(\.\d{1,2})?$")).then(
             s.cast(pl.Float64, strict=False)
         )
+        return pl.when(value.abs() <= MAX_AMOUNT).then(value)
     if t == "number":
         return pl.when(s.str.contains(_DECIMAL)).then(s.cast(pl.Float64, strict=False))
     if t == "integer":
@@ -96,6 +102,10 @@ def cast(inp: Input, texts: pl.Series, shown: pl.Series | None = None) -> Cast:
         for raw in [r for r, v in found.items() if not -(2**63) <= v < 2**63]:
             del found[raw]
             failed[raw] = "is too large a whole number"
+    if inp.type == "money":  # (the plain form's cells beyond it came here too)
+        for raw in [r for r, v in found.items() if abs(v) > MAX_AMOUNT]:
+            del found[raw]
+            failed[raw] = f"is too large an amount (at most {MAX_AMOUNT:,.0f})"
     values = frame["fast"]
     if found:
         slow = frame["raw"].replace_strict(found, default=None, return_dtype=dtype)

@@ -18,6 +18,7 @@ from .cast import Cast, cast, dtype_of
 from .cells import BadValue, as_text
 from .formats import Table, read_table
 from .headers import columns, match_columns
+from .ids import near_twins
 
 MAX_PROBLEMS = 200
 
@@ -42,6 +43,9 @@ class Portfolio:
     numbers: frozenset[str] = frozenset()  # inputs of type number (whole ones are ints)
     # input id -> the accounts whose blank cell its default filled
     defaulted_ids: dict[str, list[Any]] = field(default_factory=dict)
+    # what the file holds that is read but may be a mistake (account ids differing only in
+    # letter case or Unicode form), each located; said as notes, never refused
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def accounts(self) -> list[dict[str, Any]]:
@@ -124,6 +128,7 @@ def read_portfolio(
     _duplicates(
         file, table, by_key.get(id_input), colmap.get(id_input), problems_by_row, earlier or {}
     )
+    near = near_twins(file, table, by_key.get(id_input), colmap.get(id_input), problems_by_row)
     rejects: list[dict[str, Any]] = []
     if problems_by_row:
         rows = sorted(problems_by_row)
@@ -195,6 +200,7 @@ def read_portfolio(
         rejects,
         frozenset(i.id for i in ruleset.inputs if i.type == "number"),
         defaulted_ids,
+        near,
     )
     return portfolio
 
