@@ -79,6 +79,7 @@ def replay(
             overrides=overrides,
             inputs=inputs.build(),
             scheduler=scheduler,
+            notes=lambda line: click.echo(line, err=True),
         )
         if fmt == "json":
             from tierbook.report.jsontext import indented

@@ -138,3 +138,19 @@ def test_distinct_and_exactly_repeated_ids_give_no_near_twin_warning(
     portfolio = read_portfolio(_write(tmp_path, HEADER + again), default_ruleset,
                                on_error="skip")
     assert portfolio.warnings == [] and len(portfolio.rejects) == 1
+
+
+def test_segment_says_near_twin_ids_on_stderr(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tierbook.cli.main import main
+
+    src = tmp_path / "twins.csv"
+    src.write_text("account_id,arr\nACC-1,1000\nacc-1,2000\nACC-2,3000\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["segment", str(src), "--as-of", "2026-10-01"])
+    # (three accounts leave tiers empty, so a gate fails: exit 1, the run still made)
+    assert result.exit_code == 1 and "FAILED" in result.stdout, result.output
+    assert (
+        f"warning: {src}:3:1: account_id: account id 'acc-1' differs from 'ACC-1' (line 2) "
+        "only in letter case: read as two accounts"
+    ) in result.stderr

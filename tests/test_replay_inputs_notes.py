@@ -12,19 +12,10 @@ from click.testing import CliRunner
 from tierbook.cli.main import main
 
 from .conftest import write_portfolio
+from .sources.test_unmatched_rows import INPUTS  # (the table segment's test rolls up)
 
 ARGS = ["--as-of", "2026-10-01"]
 
-INPUTS = """\
-kind: inputs
-tables:
-  subs:
-    file: subs.csv
-    key: account
-    columns: {account: string, amount: money}
-    aggregate:
-      - {into: arr, op: sum, column: amount}
-"""
 
 UNMATCHED = [
     "note: table subs (subs.csv): 3 of 5 rows match no account and roll up into nothing "

@@ -43,6 +43,7 @@ class SegmentResult:
     ignored_columns: list[str] = field(default_factory=list)  # input columns no input reads
     lookalike_columns: dict[str, str] = field(default_factory=dict)  # ignored column -> input
     unreachable: list[Unreachable] = field(default_factory=list)  # tiers out of reach
+    read_warnings: list[str] = field(default_factory=list)  # the portfolio's (near-twin ids)
     book: Book | None = None  # the current book and CSM books (book.of_result.the_book)
     overrides: OverrideReport | None = None  # --overrides: what they changed (issue 19)
     # the run's inputs beside the accounts file (tables, --map, --csms); None: none given

@@ -4,7 +4,6 @@ quarter's run and movements kept in the trace store, complete together with the 
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,7 +44,7 @@ def replay(
     """``scheduler``: the book's accounts replayed on a Dask cluster (tierbook.distributed),
     the whole-book parts here, the same result.  ``notes``: where the run's inputs are said
     once it is done (what was rolled up, table rows no account has: sources.report, as
-    segment says them); None: on stderr."""
+    segment says them); None: not said."""
     import hashlib
 
     from ..overrides.replay import pins_for
@@ -175,13 +174,11 @@ def replay(
 
 
 def say_inputs(inputs: dict[str, Any] | None, notes: Callable[[str], None] | None) -> None:
-    """The run's inputs said as segment says them (sources.report), on stderr by default."""
+    """The run's inputs said to ``notes`` as segment says them (sources.report)."""
     from ..sources.report import notes as input_notes
 
-    for line in input_notes(inputs):
-        if notes is None:
-            print(line, file=sys.stderr)
-        else:
+    if notes is not None:
+        for line in input_notes(inputs):
             notes(line)
 
 

@@ -151,6 +151,7 @@ def segment(
         ignored_columns=list(portfolio.ignored_columns),
         lookalike_columns=lookalikes(ruleset, portfolio.ignored_columns, portfolio.missing_columns),
         unreachable=unreachable_tiers(ruleset, ev.bands, portfolio.missing_columns),
+        read_warnings=portfolio.warnings,
         overrides=pinned,
         inputs=run_inputs_json(inputs, rolled, original_capacity),
     )

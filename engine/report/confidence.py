@@ -52,6 +52,7 @@ def stderr_notes(result: SegmentResult) -> list[str]:
         out.append(f"note: {_lookalike(column, inp)}")
     for u in result.unreachable:
         out.append(f"note: tier {u.tier} is unreachable with the columns given: {u.because}")
+    out += [f"warning: {w}" for w in result.read_warnings]
     for r in result.rejects[:STDERR_REJECTS]:  # (--on-error skip)
         out.append(f"left out: {'; '.join(r['reasons'])}")
     if len(result.rejects) > STDERR_REJECTS:
