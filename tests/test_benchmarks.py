@@ -45,7 +45,7 @@ def test_bench_chart_times_the_first_and_later_draws(tmp_path: Path) -> None:
                    check=True, capture_output=True, text=True, cwd=tmp_path, timeout=300)
     doc = json.loads(out.read_text())
     assert doc["accounts"] == 2000 and len(doc["draw_s"]) == 1 and doc["first_draw_s"] > 0
-    assert len(doc["matplotlib_import_s"]) == 3
+    assert len(doc["import_s"]) == 3
 
 
 def test_bench_dask_replay_checks_the_files_of_each_distributed_run(tmp_path: Path) -> None:

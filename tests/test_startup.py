@@ -113,3 +113,12 @@ def test_every_command_of_cli_is_listed_under_its_name() -> None:
     ctx = click.Context(cli_main.main)
     assert all(cli_main.main.get_command(ctx, name) is top[name] for name in top)
     assert cli_main.main.get_command(ctx, "nosuch") is None
+
+
+def test_a_segment_draws_its_chart_without_matplotlib(tmp_path) -> None:
+    """tiers.png is drawn on every segment, with Pillow: matplotlib is for replay's charts."""
+    status, out, modules = _run("segment", str(ROOT / "examples" / "portfolio.csv"), "--as-of",
+                                "2026-10-01", "--out", str(tmp_path / "out"))
+    assert status == 0, out
+    assert (tmp_path / "out" / "tiers.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "PIL.ImageDraw" in modules and _heavy(modules, ("matplotlib",)) == []

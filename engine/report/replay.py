@@ -144,7 +144,7 @@ def flow_totals(r: Replay) -> tuple[list[str], list[str], list[list[int]]]:
 
 
 def charts_png(r: Replay, tiers_path: str, flows_path: str) -> None:
-    from .chart import new_figure, save_png
+    from .figure import new_figure, save_png
 
     rs = r.ruleset
     labels = ["start"] + [q.quarter for q in r.quarters]

@@ -35,7 +35,7 @@ Masks (everything else is recorded as tierbook wrote it):
 - MASK_CLOCK: runs.started_at / finished_at in the store dump become `<clock>` (wall-clock
   times; TIERBOOK_FIXED_TIME pins them as well, but the dump does not rely on it).
 - MASK_PNG: a PNG chart is recorded as its pixel size only: its bytes depend on the
-  matplotlib and FreeType versions that drew it, not on tierbook.
+  matplotlib, Pillow and FreeType versions that drew it, not on tierbook.
 - MASK_PID: in workdir.txt (what the commands left in the working folder), the pid in a
   temporary folder's name (`.out.tierbook-tmp-<pid>`, `.out.tierbook-old-<pid>`); none is
   left today, and no pid appears in any other output.
