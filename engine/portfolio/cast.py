@@ -33,13 +33,14 @@ _DECIMAL = r"^[+-]?\d+(\.\d+)?$"
 MAX_AMOUNT = 9e12
 
 
-def _plain(inp: Input, s: pl.Expr) -> pl.Expr:
+def _plain(inp: Input, s: pl.Expr, cents: bool) -> pl.Expr:
     """``inp``'s values where the stripped text ``s`` is in its type's plain form, else
     null (those cells go to the scalar parser)."""
     t = inp.type
     if t == "money":  # (at most two decimals: rounding to cents changes nothing; a value
         # beyond MAX_AMOUNT is left to ``cast``, which refuses it)
-        value = pl.when(s.str.contains(r"^[+-]?\d+(\.\d{1,2})?$")).then(
+        places = r"\d{1,2}" if cents else r"\d+"
+        value = pl.when(s.str.contains(rf"^[+-]?\d+(\.{places})?$")).then(
             s.cast(pl.Float64, strict=False)
         )
         return pl.when(value.abs() <= MAX_AMOUNT).then(value)
@@ -78,18 +79,19 @@ class Cast:
     bad: dict[int, tuple[str, str]]  # row -> (message, code)
 
 
-def cast(inp: Input, texts: pl.Series, shown: pl.Series | None = None) -> Cast:
+def cast(inp: Input, texts: pl.Series, shown: pl.Series | None = None, cents: bool = True) -> Cast:
     """``texts`` (one text per account, null where a record has none) as ``inp``'s values.
-    ``shown``: the text a message quotes, where it is not the cell's (a JSON value)."""
+    ``shown``: the text a message quotes, where it is not the cell's (a JSON value);
+    ``cents``: money rounded to the cent, else as written (``cells.parser``)."""
     frame = pl.DataFrame({"raw": texts}).with_columns(s=pl.col("raw").str.strip_chars(WHITESPACE))
     frame = frame.with_columns(blank=pl.col("s").is_null() | (pl.col("s") == ""))
-    frame = frame.with_columns(fast=pl.when(~pl.col("blank")).then(_plain(inp, pl.col("s"))))
+    frame = frame.with_columns(fast=pl.when(~pl.col("blank")).then(_plain(inp, pl.col("s"), cents)))
     todo = (
         frame.filter(~pl.col("blank") & pl.col("fast").is_null())["raw"]
         .unique(maintain_order=True)
         .to_list()
     )
-    parse = parser(inp)
+    parse = parser(inp, cents)
     found: dict[str, Any] = {}
     failed: dict[str, str] = {}
     for raw in todo:

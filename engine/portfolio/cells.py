@@ -195,8 +195,9 @@ def parse_date(text: str) -> dt.date:
     raise BadValue("is not a date (YYYY-MM-DD or MM/DD/YYYY)")
 
 
-def parser(inp: Input) -> Callable[[str], Any]:
-    """The scalar parser of ``inp``'s type."""
+def parser(inp: Input, cents: bool = True) -> Callable[[str], Any]:
+    """The scalar parser of ``inp``'s type.  ``cents``: a money amount rounded to the cent
+    (an account's input); else as written (a table's row, whose sum is rounded instead)."""
     if inp.type == "enum":
         canon = {v.casefold(): v for v in inp.values}
 
@@ -213,7 +214,7 @@ def parser(inp: Input) -> Callable[[str], Any]:
         currency = _currency(inp.unit)
 
         def money(text: str) -> float:
-            return parse_money(text, currency)
+            return parse_money(text, currency) if cents else _number(text, currency)
 
         return money
     return {

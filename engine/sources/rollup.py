@@ -7,7 +7,8 @@ from the declaration (data, never code).
   (as-of - N < C <= as-of); `{active_from: S, active_until: E}` keeps the rows active on it
   (S <= as-of < E; a blank E is open-ended, a blank S never started).
 - An account with no row kept: sum and count 0, any false; mean, min, max, latest and
-  ratio unknown (blank).  A sum of money is rounded to cents.
+  ratio unknown (blank).  Money is aggregated as each row has it and the account's
+  amount then rounded to the cent, so rows with fractions of a cent add up.
 """
 
 from __future__ import annotations
@@ -98,8 +99,8 @@ def _aggregate(table: Table, agg: Aggregation, as_of: dt.date) -> pl.Expr:
         assert col is not None  # (checked when the file was loaded)
         kept = col.filter(keep)
         expr = {"sum": kept.sum, "mean": kept.mean, "min": kept.min, "max": kept.max}[agg.op]()
-        if agg.op == "sum" and kind == "money":
-            expr = expr.round(2)
+    if kind == "money" and agg.op in ("sum", "mean", "min", "max", "latest"):
+        expr = expr.round(2)  # (the rows' amounts as written, the account's to the cent)
     return expr.alias(agg.into)
 
 

@@ -78,7 +78,8 @@ def read_declared(table: Table, path: str, display: str) -> TableData:
             if isinstance(cells, pl.Series)
             else pl.Series([None if v is None else _text(v) for v in cells], dtype=pl.String)
         )
-        c = cast(Input(column, kind), texts)
+        # (a row's amount as written: a roll-up's sum is rounded to the cent, not each row)
+        c = cast(Input(column, kind), texts, cents=False)
         for r, (message, code) in c.bad.items():
             if r not in data.problems:
                 problems.append(

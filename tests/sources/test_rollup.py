@@ -169,3 +169,15 @@ def test_a_day_window_longer_than_the_calendar_so_far_keeps_every_earlier_row(
     got = rolled(folder, "tickets")
     # every ticket opened on or before the day of the run: 2026-10-02 is still out
     assert got["tickets_90d"] == {"A": 4, "B": 2, "C": 0}
+
+
+def test_money_with_fractions_of_a_cent_is_summed_as_written_then_rounded(
+    folder: Path,
+) -> None:
+    """Three rows of 33.333 are 99.999, $100.00 to the cent; rounded row by row they were
+    $99.99. A max of money is to the cent as well."""
+    rows = "".join(f"C,33.333,1,2025-01-01,,active,false\n" for _ in range(3))
+    (folder / "subs.csv").write_text(SUBS + rows + "B,0.004,1,2025-01-01,,active,false\n")
+    got = rolled(folder, "subs")
+    assert got["arr"] == {"A": 300.30, "B": 0.0, "C": 100.0}
+    assert got["biggest"] == {"A": 999.0, "B": 0.0, "C": 33.33}
