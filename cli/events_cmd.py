@@ -73,6 +73,8 @@ def events(
             snapshot=snapshot,
             accounts=accounts,
         )
+        for line in run.notes():
+            click.echo(line, err=True)
         if fmt == "json":
             click.echo(json.dumps(run.as_json(), indent=2))
             return 0

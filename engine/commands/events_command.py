@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,9 +38,50 @@ class EventsRun:
             "events": dict(sorted(d.counts.items())),
             "total": len(d.events),
             "churns_outside_book": d.churns_outside,
+            "cancelled_without_end_date": len(d.cancelled_open),
+            "returned_in_churn_quarter": len(d.returns),
+            "returns_after_range": len(d.returns_after()),
             "portfolio_accounts_left_out": self.left_out,
             "files": self.files,
         }
+
+    def notes(self) -> list[str]:
+        """What was left out or moved, and why, for stderr (the events may be on stdout)."""
+        d, out = self.derived, []
+        if d.cancelled_open:
+            lines = _named(map(str, d.cancelled_open))
+            out.append(
+                f"note: {len(d.cancelled_open):,} cancelled subscription(s) without an end date "
+                f"left out, not ARR: when they stopped is unknown (line(s) {lines} of "
+                f"{self.sources['subscriptions']})"
+            )
+        if d.returns:
+            out.append(
+                f"note: {len(d.returns):,} account(s) churned and came back in the same quarter "
+                f"({_named(a for _q, a in d.returns)}): each churns in it and comes back in "
+                "the next quarter's reactivation (a replay brings an account back from the "
+                "quarter after its churn)"
+            )
+        late, last = d.returns_after(), d.quarters[-1]
+        if late:
+            after = (
+                f"in {next_quarter(last)}, is left out (--to {next_quarter(last)} includes it)"
+                if last < LAST
+                else f"is left out: {LAST} is the last quarter events can be derived for"
+            )
+            out.append(
+                f"note: {len(late):,} account(s) came back in {last}, the last quarter, after "
+                f"churning in it ({_named(late)}): their reactivation, {after}"
+            )
+        return out
+
+
+NOTED = 10  # the lines or accounts a note names
+
+
+def _named(accounts: Iterable[str]) -> str:
+    ids = list(accounts)
+    return ", ".join(ids[:NOTED]) + (f" and {len(ids) - NOTED:,} more" if len(ids) > NOTED else "")
 
 
 def _quarter(text: str, option: str, before: bool = False) -> str:
@@ -88,6 +130,7 @@ def derive_events(
     (both only once everything has been read and derived)."""
     first = _quarter(first, "--from", before=bool(tickets_path))
     subs = subscriptions(read_csv(subscriptions_path))
+    stretch = last is None
     if last is None:
         # (an end date after LAST's end, as a CRM's 9999-12-31 for "no end", is open-ended:
         # no quarter it could end in can be derived, and it does not stretch the default)
@@ -111,6 +154,9 @@ def derive_events(
     if accounts:
         sources["accounts"] = accounts
     derived = derive(subs, first, last, churn_rows, ticket_rows)
+    if stretch and derived.returns_after() and last < LAST:
+        # the table reaches the quarter of a return that comes back in the next one
+        derived = derive(subs, first, next_quarter(last), churn_rows, ticket_rows)
     run = EventsRun(derived, sources)
     text = events_csv(derived)
     snap = None

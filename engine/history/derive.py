@@ -1,16 +1,18 @@
 """Quarterly replay events derived from subscription history (docs/events.md, "Events from
 subscription history").
 
-An account is *in the book* on a day when one of its paid subscriptions (not a trial) is
-active that day (start date on or before it, end date blank or after it: the end date is the
-day a subscription stops).  Each quarter compares the account on the quarter's first day with
+An account is *in the book* on a day when one of its paid subscriptions (not a trial, nor
+cancelled without an end date: when it stopped is unknown) is active that day (start date on
+or before it, end date blank or after it: the end date is the day a subscription stops).  Each quarter compares the account on the quarter's first day with
 the next quarter's first day:
 
 - in the book at both: a *renewal* at the ending ARR when one of its subscriptions ended in
   the quarter and one that started in it (or on the next quarter's first day) is active at
   its end, else an *expansion* or a *contraction* by the change (none when equal);
 - in the book at the start and not at the end: a *churn* (or, with a churn table, a churn in
-  the quarter of its churn date, and the ARR changes otherwise);
+  the quarter of its churn date, and the ARR changes otherwise); with a churn table, an
+  account back (a subscription starting after the churn date) by the quarter's end comes
+  back in the next quarter's *reactivation*, as a replay takes none in its churn's quarter;
 - out of the book at the start and a paid subscription starting in the quarter (or on the
   next quarter's first day): a
   *new_account* (or a *reactivation* when it was in the book earlier in the range) at the
@@ -51,6 +53,14 @@ class Derived:
     book: dict[str, Start] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
     churns_outside: int = 0  # churn records of accounts not in the book at the time
+    cancelled_open: list[int] = field(default_factory=list)  # lines: cancelled, no end date
+    # (quarter, account): back in the quarter it churned in, reactivated in the next one
+    returns: list[tuple[str, str]] = field(default_factory=list)
+
+    def returns_after(self) -> list[str]:
+        """The accounts back in the last quarter they churned in: their reactivation would
+        be in the quarter after the range."""
+        return [a for q, a in self.returns if q == self.quarters[-1]]
 
 
 def money(value: int) -> str:
@@ -90,8 +100,13 @@ def derive(
     """The events of the quarters ``first``..``last`` and the book at ``first``'s start;
     churn from ``churns`` when given, else from the subscriptions ending."""
     paid: dict[str, list[Subscription]] = defaultdict(list)
+    open_cancelled = []
     for s in subscriptions:
-        if not s.trial:
+        if s.trial:
+            continue
+        if s.cancelled and s.end is None:
+            open_cancelled.append(s.line)  # (an inputs file's `status = active` agrees)
+        else:
             paid[s.account_id].append(s)
     churn_dates: dict[str, list[dt.date]] = defaultdict(list)
     for c in churns or []:
@@ -101,11 +116,12 @@ def derive(
         if t.escalated:
             escalated[t.account_id].append(t.opened)
     quarters = quarter_range(first, last)
-    out = Derived(quarter_start(first), quarters)
+    out = Derived(quarter_start(first), quarters, cancelled_open=sorted(open_cancelled))
     for account_id in sorted(paid):
         account = _Account(paid[account_id], churn_dates[account_id], escalated[account_id])
         _account(out, account_id, account, churns is not None, tickets is not None)
     out.events.sort(key=lambda r: (r[0], r[1]))  # stable: each account's order is kept
+    out.returns.sort()
     out.counts = Counter(r[2] for r in out.events)
     return out
 
@@ -126,6 +142,8 @@ def _account(out: Derived, account_id: str, a: _Account, by_table: bool, tickets
             if (by_table and churned_now) or (not by_table and not a.present(n)):
                 out.events.append((q, account_id, "churn", "", ""))
                 in_book = False
+                if by_table and a.present(n, max(churned_now)):
+                    out.returns.append((q, account_id))
                 continue
             before, after = a.arr(s), a.arr(n)
             ended = any(x.active(s) and x.end is not None and x.end <= n for x in a.subs)
@@ -145,8 +163,13 @@ def _account(out: Derived, account_id: str, a: _Account, by_table: bool, tickets
             out.churns_outside += len(churned_now)
             cut = a.last_churn(n) if by_table else None
             # (one that starts on the next quarter's first day is in the book at this
-            # quarter's end, as a renewal's is)
-            starts = [x for x in a.subs if s <= x.start <= n and (cut is None or x.start > cut)]
+            # quarter's end, as a renewal's is; one active at the start came back in the
+            # quarter before, after its churn there)
+            starts = [
+                x
+                for x in a.subs
+                if (s <= x.start <= n or x.active(s)) and (cut is None or x.start > cut)
+            ]
             if not starts:
                 continue
             stays = a.present(n)

@@ -27,6 +27,7 @@ class Subscription:
     start: dt.date
     end: dt.date | None  # the day it stops (no longer counts); None: open-ended
     trial: bool
+    cancelled: bool = False  # status cancelled (or canceled)
 
     def active(self, day: dt.date) -> bool:
         return self.start <= day and (self.end is None or day < self.end)
@@ -154,10 +155,10 @@ def subscriptions(table: Table) -> list[Subscription]:
             cells.fail(line, "end_date", f"{end.isoformat()} is before the start {start}")
         if None in (sid, account, arr, start, seats, status, trial):
             continue
+        trial = trial or status == "trial"
+        cancelled = status in ("cancelled", "canceled")
         out.append(
-            Subscription(
-                line, sid, account, round(arr * 100), seats, start, end, trial or status == "trial"
-            )
+            Subscription(line, sid, account, round(arr * 100), seats, start, end, trial, cancelled)
         )
     cells.done()
     return out
