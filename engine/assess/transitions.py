@@ -22,6 +22,7 @@ inside the minimum dwell; a review's suggested tier) is then a column expression
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -128,7 +129,8 @@ def _fired(network: Network, codes: pl.DataFrame, engine: str, memo: bool) -> pl
     ran = path_cache(chosen, network) if memo else None
     position = {r.id: i for i, r in enumerate(network.ruleset.transitions)}
     fired: list[int] = []
-    with closing(paths_of(found, lambda: make_executor(chosen, network), ran)) as paths:
+    make = functools.partial(make_executor, chosen, network, whole=not memo)
+    with closing(paths_of(found, make, ran)) as paths:
         for path in paths:
             decided = [network.rules[i] for i, _ in path if network.rules[i].kind == "transition"]
             if len(decided) > 1:  # (each waits for the one before it to pass: never)

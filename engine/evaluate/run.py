@@ -10,6 +10,7 @@ for every account (the differential test proves the two identical).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import closing
@@ -316,7 +317,9 @@ def evaluate_classes(
         memo_paths,
     )
     first_values, first_parts = frame_rows(ruleset, frame[found.first], ev._whole)
-    with closing(paths_of(found, lambda: make_executor(chosen, network), ran)) as fired:
+    # (--no-memo: every account through the network as one, none of its parts kept)
+    make = functools.partial(make_executor, chosen, network, whole=not memo)
+    with closing(paths_of(found, make, ran)) as fired:
         for path, at, held, values, parts in zip(
             fired, found.first, found.held, first_values, first_parts
         ):

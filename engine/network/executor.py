@@ -16,6 +16,7 @@ from ..engines import ENGINES
 from ..errors import UsageError
 from .model import Network
 from .native import NativeExecutor
+from .parts import PartsExecutor, parts
 
 
 class Executor(Protocol):
@@ -53,10 +54,18 @@ def choose_engine(engine: str) -> tuple[str, str]:
     return "native", note
 
 
-def make_executor(engine: str, network: Network) -> Executor:
-    """A fresh executor of ``network`` (close it when done)."""
-    if engine == "durable-rules":
-        from .durable import DurableExecutor
+def make_executor(engine: str, network: Network, whole: bool = False) -> Executor:
+    """A fresh executor of ``network`` (close it when done): each of its independent parts
+    on an executor of its own, run once per distinct codes of the part's leaves
+    (``network.parts``); ``whole``: the network as one, every class run in full (--no-memo,
+    and the tests that check the parts against it)."""
 
-        return DurableExecutor(network)
-    return NativeExecutor(network)
+    def one(net: Network) -> Executor:
+        if engine == "durable-rules":
+            from .durable import DurableExecutor
+
+            return DurableExecutor(net)
+        return NativeExecutor(net)
+
+    found = [] if whole else parts(network)
+    return PartsExecutor(engine, found, one) if len(found) > 1 else one(network)

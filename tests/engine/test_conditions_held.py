@@ -99,8 +99,8 @@ def _counting(monkeypatch):
     runs = {"n": 0}
     real = E.make_executor
 
-    def make(engine, network):
-        executor = real(engine, network)
+    def make(engine, network, **kwargs):
+        executor = real(engine, network, **kwargs)
         run = executor.run
 
         def counted(bits):

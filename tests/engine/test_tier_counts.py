@@ -54,8 +54,8 @@ def test_a_path_not_cached_yet_is_run_for_its_class_only(default_ruleset, monkey
     runs = []
     real_make = E.make_executor
 
-    def counting(engine, network):
-        executor = real_make(engine, network)
+    def counting(engine, network, **kwargs):
+        executor = real_make(engine, network, **kwargs)
         run = executor.run
         executor.run = lambda bits: runs.append(1) or run(bits)  # type: ignore[method-assign]
         return executor
