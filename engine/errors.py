@@ -1,6 +1,7 @@
 """One error hierarchy for tierbook, and the one place that maps errors to exit codes.
 
-Every problem names where it is: ``file:line:column: path: message``.  Commands collect
+Every problem names where it is: ``file:line:column: path: message`` (in a Parquet file,
+``file: row N: path: message``).  Commands collect
 all problems they can find, sort them by position, and raise them together.
 """
 
@@ -19,6 +20,14 @@ EXIT_CHANGES = 4  # plan --detailed-exitcode: the change moves something (no err
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as a shell reports it: not a failed gate
 
 
+def located(file: str, line: int, column: int, unit: str = "line") -> str:
+    """``file:line:column``; ``file: row N`` where ``unit`` is "row" (a Parquet file: no
+    lines, and the column is named by the path that follows); ``file`` where ``line`` is 0."""
+    if not line:
+        return file
+    return f"{file}: row {line}" if unit == "row" else f"{file}:{line}:{column}"
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One located problem: a ruleset error, a bad input cell, a failed check."""
@@ -29,11 +38,11 @@ class Problem:
     path: str
     message: str
     code: str = field(default="invalid", compare=False)
+    # "row": ``line`` is the 1-based data row of a file that has no lines (Parquet)
+    unit: str = field(default="line", compare=False)
 
     def __str__(self) -> str:
-        where = self.file
-        if self.line:
-            where += f":{self.line}:{self.column}"
+        where = located(self.file, self.line, self.column, self.unit)
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
     def as_dict(self) -> dict[str, object]:

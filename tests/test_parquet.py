@@ -32,7 +32,25 @@ def test_a_boolean_column_for_a_money_input_names_the_cell(tmp_path: Path,
     pl.DataFrame({"account_id": ["A1"], "account_name": ["Acme"], "arr": [True]}).write_parquet(path)
     with pytest.raises(DataError) as err:
         read_portfolio(str(path), default_ruleset, display="p.parquet")
-    assert err.value.render() == "p.parquet:2:3: arr: 'True' is a boolean, not a money"
+    assert err.value.render() == "p.parquet: row 1: arr: 'True' is a boolean, not a money"
+
+
+def test_a_parquet_files_problems_name_rows_not_lines(tmp_path: Path, default_ruleset) -> None:
+    """A Parquet file has no lines: the first data row is row 1, in messages and rejects."""
+    path = tmp_path / "p.parquet"
+    pl.DataFrame(
+        {"account_id": ["A1", "A2", "A1", "A3"], "arr": ["5", "lots", "6", None]}
+    ).write_parquet(path)
+    with pytest.raises(DataError) as err:
+        read_portfolio(str(path), default_ruleset, display="p.parquet")
+    assert err.value.render() == (
+        "p.parquet: row 2: arr: 'lots' is not a number\n"
+        "p.parquet: row 3: account_id: duplicate account id 'A1' (first on row 1)\n"
+        "p.parquet: row 4: arr: required value is blank"
+    )
+    assert [p.as_dict()["line"] for p in err.value.problems] == [2, 3, 4]
+    skipped = read_portfolio(str(path), default_ruleset, on_error="skip", display="p.parquet")
+    assert skipped.rows == [1] and [r["line"] for r in skipped.rejects] == [2, 3, 4]
 
 
 @pytest.mark.parametrize("content", [b"PAR1", b"account_id,arr\nA1,5\n"])

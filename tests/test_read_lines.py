@@ -59,14 +59,16 @@ def _reference(text):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(ROW, EXTRA), min_size=1, max_size=12), st.sampled_from(["\n", "\r\n"]))
-def test_lines_match_csv_row_by_row(tmp_path, data, newline):
+@given(st.lists(st.tuples(ROW, EXTRA), min_size=1, max_size=12), st.sampled_from(["\n", "\r\n"]),
+       st.sampled_from(["", "sep=,", '"sep=,"']))
+def test_lines_match_csv_row_by_row(tmp_path, data, newline, hint):
+    """Excel's "sep=," first line is skipped, and the lines stay the file's."""
     default_ruleset = _ruleset()
     rows, extras = zip(*(data + [(("Good", "100", "0.5"), None)]))  # one account at least
     text = _text(rows, extras, newline)
     path = tmp_path / "p.csv"
-    path.write_bytes(text.encode())
-    expected = dict((account, line) for line, account in _reference(text))
+    path.write_bytes(((hint + newline) if hint else "").encode() + text.encode())
+    expected = dict((account, line + bool(hint)) for line, account in _reference(text))
     pf = read_portfolio(str(path), default_ruleset, on_error="skip")
     got = dict(zip((a["account_id"] for a in pf.accounts), pf.rows))
     got.update((r["account_id"], r["line"]) for r in pf.rejects)
@@ -189,3 +191,114 @@ def test_lines_counted_a_window_at_a_time_are_csv_lines(tmp_path: Path, monkeypa
     assert table.lines == [line for line, _, _ in _csv_reference(buf.getvalue())[0][1:]]
     assert not table.problems
     assert table.columns[1].to_list() == [r[1] for r in rows]
+
+
+# -- Excel's "sep=" first line ----------------------------------------------------------------
+
+
+def test_excels_sep_line_is_skipped_and_messages_name_the_files_lines(
+    tmp_path: Path, default_ruleset
+) -> None:
+    path = tmp_path / "p.csv"
+    path.write_bytes(
+        b'sep=,\r\naccount_id,account_name,arr\r\nA1,"Two\r\nLines",100\r\nA2,Acme,lots\r\n'
+        b"A1,Acme,5\r\n"
+    )
+    with pytest.raises(DataError) as err:
+        read_portfolio(str(path), default_ruleset, display="p.csv")
+    assert err.value.render() == (
+        "p.csv:5:3: arr: 'lots' is not a number\n"
+        "p.csv:6:1: account_id: duplicate account id 'A1' (first on line 4)"
+    )
+    skipped = read_portfolio(str(path), default_ruleset, on_error="skip", display="p.csv")
+    assert skipped.rows == [4]
+    assert [r["line"] for r in skipped.rejects] == [5, 6]
+
+
+@pytest.mark.parametrize(
+    "hint, name", [("sep=;", "semicolon"), ("sep=\t", "tab"), ("SEP=|", "pipe")]
+)
+def test_a_sep_line_naming_another_separator_is_refused(
+    tmp_path: Path, default_ruleset, hint: str, name: str
+) -> None:
+    sep = hint[-1]
+    path = tmp_path / "p.csv"
+    path.write_text(f"{hint}\naccount_id{sep}arr\nA1{sep}100\n")
+    with pytest.raises(DataError) as err:
+        read_portfolio(str(path), default_ruleset, display="p.csv")
+    shown = hint.replace("\t", "\\t")[4:]
+    assert err.value.render() == (
+        f"p.csv:1:1: the first line 'sep={shown}' says the file is {name}-separated, but "
+        "tierbook reads comma-separated CSV; re-export it with commas"
+    )
+
+
+def test_a_sep_line_and_nothing_else_is_an_empty_file(tmp_path: Path, default_ruleset) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("sep=,\n")
+    with pytest.raises(DataError) as err:
+        read_portfolio(str(path), default_ruleset, display="p.csv")
+    assert err.value.render() == (
+        "p.csv:1:1: file is empty: expected a header row and one row per account"
+    )
+
+
+# -- a file that is not UTF-8 -----------------------------------------------------------------
+
+_FIRST = (
+    "the CSV file is not UTF-8 (Excel's plain \"CSV\" is Windows-1252): byte 0xE9 ('\u00e9' in "
+    'Windows-1252) is not UTF-8 text; save it as UTF-8 (Excel: Save As "CSV UTF-8 (Comma '
+    'delimited)") and read it again'
+)
+
+
+def test_a_windows_1252_csv_names_each_line_and_cell(tmp_path: Path, default_ruleset) -> None:
+    path = tmp_path / "p.csv"
+    text = (
+        'account_id,account_name,arr\r\nA1,Acme,1\r\nA2,Caf\u00e9,2\r\nA3,"Smith, Ren\u00e9",3\r\n'
+    )
+    path.write_bytes(text.encode("cp1252"))
+    with pytest.raises(DataError) as err:
+        read_portfolio(str(path), default_ruleset, display="p.csv")
+    assert err.value.render() == (
+        f"p.csv:3:2: account_name: {_FIRST}\n"
+        "p.csv:4:2: account_name: byte 0xE9 ('\u00e9' in Windows-1252) is not UTF-8 text"
+    )
+
+
+def test_a_header_not_utf8_and_a_sep_line_keep_the_files_lines(
+    tmp_path: Path, default_ruleset
+) -> None:
+    path = tmp_path / "p.csv"
+    path.write_bytes("sep=,\naccount_id,soci\u00e9t\u00e9,arr\nA1,x,\u00e9\n".encode("cp1252"))
+    with pytest.raises(DataError) as err:
+        read_portfolio(str(path), default_ruleset, display="p.csv")
+    assert err.value.render() == (
+        f"p.csv:2:2: {_FIRST}\n"
+        "p.csv:3:3: arr: byte 0xE9 ('\u00e9' in Windows-1252) is not UTF-8 text"
+    )
+
+
+def test_lines_not_utf8_past_the_tenth_are_counted(tmp_path: Path, default_ruleset) -> None:
+    path = tmp_path / "p.csv"
+    rows = "".join(f"A{i},Caf\u00e9,{i}\n" for i in range(13))
+    path.write_bytes(("account_id,account_name,arr\n" + rows).encode("cp1252"))
+    with pytest.raises(DataError) as err:
+        read_portfolio(str(path), default_ruleset, display="p.csv")
+    lines = err.value.render().splitlines()
+    assert [p.line for p in err.value.problems] == list(range(2, 12))
+    assert lines[-1] == (
+        "p.csv:11:2: account_name: byte 0xE9 ('\u00e9' in Windows-1252) is not UTF-8 text "
+        "(3 more lines are not UTF-8 either)"
+    )
+
+
+def test_json_lines_not_utf8_name_the_line_and_character(tmp_path: Path, default_ruleset) -> None:
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(b'{"account_id": "A1", "arr": 5}\n{"account_id": "Caf\x81", "arr": 5}\n')
+    with pytest.raises(DataError) as err:
+        read_portfolio(str(path), default_ruleset, display="p.jsonl")
+    assert err.value.render() == (
+        "p.jsonl:2:20: the file is not UTF-8: byte 0x81 is not UTF-8 text; save it as UTF-8 "
+        "and read it again"
+    )

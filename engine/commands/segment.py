@@ -188,6 +188,7 @@ def set_aside_unplaceable(
                 f"'{missing[0]}' is unknown for it (a blank or zero value it is "
                 "computed from)",
                 "unplaceable",
+                portfolio.unit,
             )
         )
         if on_error == "skip":

@@ -23,12 +23,14 @@ class Seen:
     file: str
     ids: list[Any]
     lines: list[int]
+    unit: str = "line"  # what ``lines`` count: "row" for a Parquet part
 
 
 def repeats_across(parts: Sequence[Seen | None]) -> list[dict[Any, str]]:
     """For each part, the ids of earlier parts it repeats, each with where it was first:
-    "N" (a line of the same file: a range of one file cut by the workers) or "N of FILE"."""
-    first: dict[Any, tuple[str, int]] = {}
+    "line N" (of the same file: a range of one file cut by the workers) or "line N of FILE"
+    ("row N of FILE" for a Parquet part)."""
+    first: dict[Any, tuple[str, str]] = {}
     out: list[dict[Any, str]] = []
     for seen in parts:
         mine: dict[Any, str] = {}
@@ -38,7 +40,7 @@ def repeats_across(parts: Sequence[Seen | None]) -> list[dict[Any, str]]:
                     continue
                 where = first.get(account_id)
                 if where is None:
-                    first[account_id] = (seen.file, line)
+                    first[account_id] = (seen.file, f"{seen.unit} {line}")
                 elif account_id not in mine:
                     file, at = where
                     mine[account_id] = str(at) if file == seen.file else f"{at} of {file}"

@@ -207,6 +207,7 @@ def merged_portfolio(
         rejects,
         head.numbers,
         defaulted_ids,
+        unit=head.unit,
     )
 
 
@@ -266,6 +267,7 @@ def _duplicates_across(
     header = portfolio.columns.get(id_input, "account_id")
     id_columns = {s.index: s.id_column for s in summaries}
     files = {s.index: s.portfolio.file for s in summaries if s.portfolio is not None}
+    units = {s.index: s.portfolio.unit for s in summaries if s.portfolio is not None}
     parts = keyed["\0part"]
     problems = []
     for account_id, ats in zip(crossing["account_id"].to_list(), crossing["\0at"].to_list()):
@@ -280,10 +282,12 @@ def _duplicates_across(
                         portfolio.rows[at],
                         id_columns.get(parts[at], 1),
                         header,
-                        f"duplicate account id '{account_id}' (first on line {where}"
+                        f"duplicate account id '{account_id}' (first on "
+                        f"{units[parts[first]]} {where}"
                         + ("" if where_file == files[parts[at]] else f" of {where_file}")
                         + ")",
                         "duplicate-id",
+                        units[parts[at]],
                     )
                 )
     problems = sorted(problems)[:MAX_PROBLEMS]

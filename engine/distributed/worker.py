@@ -97,7 +97,7 @@ def seen_of(part: Part, ruleset: Ruleset, portfolio: Portfolio) -> Seen:
     """The part's accounts as read (before any is set aside), for ids repeated later."""
     id_input = ruleset.role("account_id") or "account_id"
     ids = portfolio.frame[id_input if id_input in portfolio.frame.columns else "account_id"]
-    return Seen(part.display, ids.to_list(), list(portfolio.rows))
+    return Seen(part.display, ids.to_list(), list(portfolio.rows), portfolio.unit)
 
 
 def read_part(

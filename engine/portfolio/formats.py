@@ -8,7 +8,8 @@ cells, so that a row with more or fewer cells than the header (a cut-off downloa
 unquoted "Smith, Jane") is an error naming its line, never a silent shift of values, and
 every message names the line a person sees in an editor.  Records with nothing but blanks
 are skipped.  JSON Lines and Parquet records keep their values as they are typed (a JSON
-number is a number); the frame casts them.
+number is a number); the frame casts them.  A Parquet file has no lines: its records are
+named by row (the first data row is row 1).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 import polars as pl
 
 from ..errors import DataError, Problem
+from .text_bytes import excel_sep, not_utf8
 
 JSON_LINES = (".jsonl", ".ndjson", ".json")
 _STRAY = (
@@ -45,10 +47,11 @@ class Table:
 
     headers: list[str]
     digest: str
-    lines: list[int]  # each record's line, for messages
+    lines: list[int]  # each record's line (Parquet: its 1-based row), for messages
     columns: dict[int, pl.Series | list[Any]]
     # records that cannot be read as accounts (a row of the wrong length), by record
     problems: dict[int, Problem] = field(default_factory=dict)
+    unit: str = "line"  # what ``lines`` count: "row" in a Parquet file, which has no lines
 
 
 Pick = Callable[[list[str]], Sequence[int]]  # the header -> the columns wanted
@@ -83,20 +86,8 @@ def read_table(path: str, file: str, pick: Pick) -> Table:
         raise _empty(file)
     try:  # (an ASCII file is UTF-8: no text copy of it is made to find that out)
         text = "" if raw.isascii() and suffix not in JSON_LINES else raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            "encoding",
-            [
-                Problem(
-                    file,
-                    0,
-                    0,
-                    "",
-                    f"file is not UTF-8 (byte {exc.start}); re-export it as UTF-8 CSV",
-                    "encoding",
-                )
-            ],
-        ) from None
+    except UnicodeDecodeError:
+        raise not_utf8(raw, file, cells=suffix not in JSON_LINES) from None
     if suffix in JSON_LINES:
         return _jsonl(text, file, digest, pick)
     del text
@@ -107,20 +98,27 @@ def _csv(raw: bytes, file: str, digest: str, pick: Pick) -> Table:
     body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
     if body.count(b"\r") != body.count(b"\r\n"):  # old Mac line breaks: as csv reads them
         body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    # the header's record: the first, or the one after Excel's "sep=," line (the records
+    # keep the file's lines, so every message names the line an editor shows)
+    top = 1 if excel_sep(body, file) else 0
     rec = _records(body, file)
-    header_end = int(rec.ends[0])
-    headers = _header(body[:header_end], file)
+    if len(rec.lines) <= top:
+        raise _empty(file)
+    header_start = int(rec.ends[top - 1]) if top else 0
+    header_end = int(rec.ends[top])
+    headers = _header(body[header_start:header_end], file, top + 1)
     ncols = len(headers)
     wanted = sorted(set(pick(headers)))
     # the records after the header: past its one line (no copy of the file), or a copy of
     # the rest where the header's quoted cells hold line breaks
-    data, skip = (body, 1) if int(rec.lines[0]) == 1 else (body[header_end:], 0)
-    n = len(rec.lines) - 1
+    one_line = int(rec.lines[top]) == top + 1
+    data, skip = (body, top + 1) if one_line else (body[header_end:], 0)
+    n = len(rec.lines) - 1 - top
     schema = {f"c{i}": pl.String for i in range(ncols)}
     # every column where records quote cells: a quoted cell's commas are not separators
     read = list(range(ncols)) if rec.quoted else wanted
-    frame = _polars_csv(data, file, schema, read, n, int(rec.lines[0]), skip)
-    cells = rec.commas[1:] + 1
+    frame = _polars_csv(data, file, schema, read, n, int(rec.lines[top]), skip)
+    cells = rec.commas[top + 1 :] + 1
     if rec.quoted:
         inner = frame.select(
             pl.sum_horizontal(
@@ -129,8 +127,8 @@ def _csv(raw: bytes, file: str, digest: str, pick: Pick) -> Table:
             )
         )
         cells = cells - inner.to_series().to_numpy()
-    keep = ~rec.blank[1:]
-    lines = rec.lines[1:][keep].tolist()
+    keep = ~rec.blank[top + 1 :]
+    lines = rec.lines[top + 1 :][keep].tolist()
     problems: dict[int, Problem] = {}
     for r in np.flatnonzero((cells != ncols)[keep]).tolist():
         count = int(cells[keep][r])
@@ -257,14 +255,14 @@ def _empty(file: str) -> DataError:
     )
 
 
-def _header(head: bytes, file: str) -> list[str]:
+def _header(head: bytes, file: str, line: int) -> list[str]:
     try:
         headers = next(csv.reader(io.StringIO(head.decode("utf-8"))))
     except StopIteration:
         headers = []
     except csv.Error as exc:
         raise DataError(
-            "bad CSV", [Problem(file, 1, 1, "", f"cannot read CSV: {exc}", "csv")]
+            "bad CSV", [Problem(file, line, 1, "", f"cannot read CSV: {exc}", "csv")]
         ) from None
     headers = [h.strip() for h in headers]
     if not any(headers):
@@ -277,7 +275,7 @@ def _header(head: bytes, file: str) -> list[str]:
                     [
                         Problem(
                             file,
-                            1,
+                            line,
                             1,
                             "",
                             f"the header has one column containing {name}s: the file looks "
@@ -383,6 +381,5 @@ def _parquet(path: str, file: str, pick: Pick) -> Table:
     columns: dict[int, pl.Series | list[Any]] = {
         i: frame[names[i]].to_list() for i in sorted(set(pick(names)))
     }
-    return Table(
-        list(names), hashlib.sha256(raw).hexdigest(), list(range(2, frame.height + 2)), columns
-    )
+    rows = list(range(1, frame.height + 1))
+    return Table(list(names), hashlib.sha256(raw).hexdigest(), rows, columns, unit="row")

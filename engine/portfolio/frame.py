@@ -28,7 +28,7 @@ class Portfolio:
     file: str
     sha256: str
     frame: pl.DataFrame  # typed inputs, one row per account, in file order
-    rows: list[int]  # line (CSV/JSONL) of each account, for messages
+    rows: list[int]  # line (CSV/JSONL) or row (Parquet) of each account, for messages
     columns: dict[str, str]  # input id -> column name as found
     ignored_columns: list[str]
     gaps: Counter[str] = field(default_factory=Counter)  # input id -> blank cells (incl. defaulted)
@@ -46,6 +46,7 @@ class Portfolio:
     # what the file holds that is read but may be a mistake (account ids differing only in
     # letter case or Unicode form), each located; said as notes, never refused
     warnings: list[str] = field(default_factory=list)
+    unit: str = "line"  # what ``rows`` count: "row" for a Parquet file
 
     @property
     def accounts(self) -> list[dict[str, Any]]:
@@ -94,7 +95,7 @@ def read_portfolio(
     """The accounts of a portfolio file as a frame of typed inputs (``Portfolio.frame``),
     every problem located; bad rows reported (``on_error='fail'``) or set aside.
     ``earlier``: ids read before this file (a partitioned portfolio's earlier parts), each
-    with where it was first ("2 of part-00.csv"): a row repeating one is a duplicate."""
+    with where it was first ("line 2 of part-00.csv"): a row repeating one is a duplicate."""
     file = display or path
     table = read_table(
         path, file, lambda headers: list(match_columns(ruleset, headers)[0].values())
@@ -171,7 +172,7 @@ def read_portfolio(
             [
                 Problem(
                     file,
-                    2,
+                    2 if table.unit == "line" else 0,
                     1,
                     "",
                     "no account rows" + (" left after skipping rejects" if rejects else ""),
@@ -201,6 +202,7 @@ def read_portfolio(
         frozenset(i.id for i in ruleset.inputs if i.type == "number"),
         defaulted_ids,
         near,
+        table.unit,
     )
     return portfolio
 
@@ -238,7 +240,7 @@ def _problems(
         for r, (message, code) in c.bad.items():
             if r not in table.problems:
                 out.setdefault(r, []).append(
-                    Problem(file, table.lines[r], idx + 1, header, message, code)
+                    Problem(file, table.lines[r], idx + 1, header, message, code, table.unit)
                 )
         if inp.required:
             for r in c.blank.arg_true().to_list():
@@ -251,6 +253,7 @@ def _problems(
                             header,
                             "required value is blank",
                             "blank",
+                            table.unit,
                         )
                     )
     return out
@@ -281,15 +284,16 @@ def _duplicates(
     rows = pl.DataFrame({"id": ids, "row": pl.int_range(len(ids), eager=True)}).filter(eligible)
     header = table.headers[id_col]
 
-    def repeat(account_id: Any, r: int, first: int | str) -> None:
+    def repeat(account_id: Any, r: int, first: str) -> None:
         problems_by_row[r] = [
             Problem(
                 file,
                 table.lines[r],
                 id_col + 1,
                 header,
-                f"duplicate account id '{account_id}' (first on line {first})",
+                f"duplicate account id '{account_id}' (first on {first})",
                 "duplicate-id",
+                table.unit,
             )
         ]
 
@@ -303,7 +307,7 @@ def _duplicates(
         return
     first = rows.group_by("id", maintain_order=True).agg(pl.col("row").first().alias("first"))
     for account_id, r, f in again.join(first, on="id", maintain_order="left").iter_rows():
-        repeat(account_id, r, table.lines[f])
+        repeat(account_id, r, f"{table.unit} {table.lines[f]}")
 
 
 def _counts(

@@ -8,7 +8,7 @@ import unicodedata
 
 import polars as pl
 
-from ..errors import Problem
+from ..errors import Problem, located
 from .formats import Table
 
 MAX_NAMED = 20  # near-twin ids named one by one; the rest counted
@@ -72,9 +72,10 @@ def near_twins(
             extra += 1
             continue
         other, f = first[key]
+        where = located(file, table.lines[r], id_col + 1, table.unit)
         out.append(
-            f"{file}:{table.lines[r]}:{id_col + 1}: {header}: account id '{account_id}' differs from "
-            f"'{other}' (line {table.lines[f]}) {_how(account_id, other)}: "
+            f"{where}: {header}: account id '{account_id}' differs from "
+            f"'{other}' ({table.unit} {table.lines[f]}) {_how(account_id, other)}: "
             "read as two accounts"
         )
     if extra:

@@ -200,6 +200,7 @@ def _as_input(
                 inp.id,
                 f"account {account}: {inp.id} rolled up from {where} {why}",
                 "rolled-up",
+                portfolio.unit,
             )
         )
     return out

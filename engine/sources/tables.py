@@ -83,7 +83,9 @@ def read_declared(table: Table, path: str, display: str) -> TableData:
         for r, (message, code) in c.bad.items():
             if r not in data.problems:
                 problems.append(
-                    Problem(display, data.lines[r], i + 1, data.headers[i], message, code)
+                    Problem(
+                        display, data.lines[r], i + 1, data.headers[i], message, code, data.unit
+                    )
                 )
         if column == table.key:
             for r in c.blank.arg_true().to_list():
@@ -95,6 +97,7 @@ def read_declared(table: Table, path: str, display: str) -> TableData:
                         data.headers[i],
                         "the account id is blank",
                         "blank",
+                        data.unit,
                     )
                 )
         series[column] = c.values.alias(column)
