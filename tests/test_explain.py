@@ -70,6 +70,15 @@ def test_unknown_account_lists_the_closest_ids(segmented: Path) -> None:
     assert "ACC-00046" in result.stderr
 
 
+def test_an_id_in_another_case_is_refused_naming_the_stored_one(segmented: Path) -> None:
+    result = CliRunner().invoke(main, ["explain", "acc-00008"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith(
+        "no account 'acc-00008' in run 1; did you mean 'ACC-00008'? (run 1: segment of "
+    )
+    assert run("explain", "ACC-00008").stdout.startswith("ACC-00008: ")
+
+
 def test_unknown_run(segmented: Path) -> None:
     result = CliRunner().invoke(main, ["explain", "ACC-00046", "--run", "7"])
     assert result.exit_code == 1

@@ -1,5 +1,6 @@
 """`tierbook runs` and `runs prune`; `explain` and `history` answer from the latest complete
-run of their own kind (or --run), say which, and match an account id that differs in case."""
+run of their own kind (or --run) and say which; explain takes an account id only as stored
+(naming one that differs only in case), history matches such an id when unique."""
 
 from __future__ import annotations
 
@@ -91,9 +92,20 @@ def test_explain_without_a_segment_run_says_so(tmp_path: Path) -> None:
         "lists them)")
 
 
-def test_an_account_id_in_another_case_is_matched_when_unique(store: Path) -> None:
-    assert json.loads(run("explain", "a1", "--format", "json").stdout)["account_id"] == "A1"
-    assert json.loads(run("explain", "A9", "--format", "json").stdout)["account_id"] == "a9"
+def test_explain_refuses_an_id_in_another_case_and_history_matches_it(
+    store: Path, tmp_path: Path
+) -> None:
+    """explain answers for the id as stored only (acc-1 and ACC-1 may be two accounts);
+    history still matches an id that differs from one stored only in case."""
+    for asked, stored in (("a1", "A1"), ("A9", "a9")):
+        result = fail("explain", asked, "--format", "json")
+        assert result.exit_code == 1 and result.stdout == ""
+        assert result.stderr.strip() == (
+            f"no account '{asked}' in run 1; did you mean '{stored}'? (run 1: segment of "
+            f"{tmp_path / 'p.csv'}, as of 2026-10-01; `tierbook runs` lists the runs, --run N "
+            "picks one)"
+        )
+    assert json.loads(run("explain", "a9", "--format", "json").stdout)["account_id"] == "a9"
     h = json.loads(run("history", "a2", "--format", "json").stdout)
     assert h["account_id"] == "A2" and [q["quarter"] for q in h["quarters"]] == ["2026Q4", "2027Q1"]
 
@@ -103,12 +115,21 @@ def test_an_id_two_accounts_share_but_for_case_is_not_guessed(tmp_path: Path) ->
     # (two accounts leave tiers empty: the gates fail, and the run is stored all the same)
     assert "trace: run 1 in" in fail("segment", portfolio, *ARGS, "--no-chart").stderr
     result = fail("explain", "ab")
-    assert result.exit_code == 1 and "no account 'ab' in run 1" in result.stderr
+    assert result.exit_code == 1
+    assert result.stderr.startswith("no account 'ab' in run 1; did you mean 'Ab' or 'aB'? (")
     # the error names the run it looked in, and its input file
     assert result.stderr.strip().endswith(
         f"(run 1: segment of {portfolio}, as of 2026-10-01; `tierbook runs` lists the runs, "
         "--run N picks one)")
     assert json.loads(run("explain", "aB", "--format", "json").stdout)["inputs"]["arr"] == 6000
+
+
+def test_an_exact_id_wins_over_one_that_differs_only_in_case(tmp_path: Path) -> None:
+    portfolio = write_portfolio(tmp_path, {"AB": (5000, 0.2), "ab": (6000, 0.2)})
+    fail("segment", portfolio, *ARGS, "--no-chart")  # (gates may fail; the run is stored)
+    for asked, arr in (("ab", 6000), ("AB", 5000)):
+        x = json.loads(run("explain", asked, "--format", "json").stdout)
+        assert (x["account_id"], x["inputs"]["arr"]) == (asked, arr)
 
 
 def test_history_answers_from_the_latest_replay_and_names_it(store: Path, tmp_path: Path) -> None:

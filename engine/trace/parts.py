@@ -110,10 +110,12 @@ def account_ids(folder: Path, prefix: str = "", limit: int = 20000) -> list[str]
     return [str(v) for v in found["account_id"].to_list()]
 
 
-def ids_but_case(folder: Path, account_id: str) -> list[str]:
-    """The (at most two) distinct ids that differ from ``account_id`` only in case."""
+def ids_but_case(folder: Path, account_id: str, limit: int = 5) -> list[str]:
+    """The (at most ``limit``) distinct ids that differ from ``account_id`` only in case, in
+    order."""
     lower = pl.col("account_id").str.to_lowercase() == account_id.lower()
-    found = _scan(folder).select("account_id").filter(lower).unique().head(2).collect()
+    ids = _scan(folder).select("account_id").filter(lower).unique().sort("account_id")
+    found = ids.head(limit).collect()
     return [str(v) for v in found["account_id"].to_list()]
 
 

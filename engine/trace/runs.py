@@ -112,28 +112,38 @@ def replay_of(store: TraceStore, run_id: int) -> int:
     return int(row[0])
 
 
+MAX_LIKE = 5  # ids named that differ from the one asked only in case
+
+
 def account_in_run(store: TraceStore, run_id: int, account_id: str, table: str) -> str:
     """``account_id`` as stored in the run (``table`` run_accounts) or the replay (``table``
     movements, ``run_id`` the replay's id): the id itself, else the one id that differs from
     it only in case; unchanged when there is none (or several), for the caller's message."""
+    like = stored_as(store, run_id, account_id, table)
+    return like[0] if len(like) == 1 else account_id
+
+
+def stored_as(store: TraceStore, run_id: int, account_id: str, table: str) -> list[str]:
+    """``[account_id]`` when the run (``table`` run_accounts) or the replay (``table``
+    movements) holds it, else the (at most five) ids it holds that differ from it only in
+    case."""
     from .parts import account_row, ids_but_case, parts_of
 
     folder = parts_of(store.db, store.path, run_id) if table == "run_accounts" else None
     if folder is not None:  # (a distributed run's accounts, in Parquet parts)
         if account_row(folder, account_id) is not None:
-            return account_id
-        like = ids_but_case(folder, account_id)
-        return like[0] if len(like) == 1 else account_id
+            return [account_id]
+        return ids_but_case(folder, account_id, MAX_LIKE)
     column = "run_id" if table == "run_accounts" else "replay_id"
     query = f"SELECT 1 FROM {table} WHERE {column}=? AND account_id=? LIMIT 1"
     if store.db.execute(query, (run_id, account_id)).fetchone():
-        return account_id
+        return [account_id]
     found = store.db.execute(
         f"SELECT DISTINCT account_id FROM {table} WHERE {column}=? AND account_id=? "
-        "COLLATE NOCASE LIMIT 2",
+        f"COLLATE NOCASE ORDER BY account_id LIMIT {MAX_LIKE}",
         (run_id, account_id),
     ).fetchall()
-    return str(found[0][0]) if len(found) == 1 else account_id
+    return [str(f[0]) for f in found]
 
 
 @dataclass
@@ -270,7 +280,13 @@ def explain_from(store: TraceStore, account_id: str, run_id: int | None) -> dict
 
     run = latest_run(store, "segment") if run_id is None else run_id
     try:
-        return explain(store, account_in_run(store, run, account_id, "run_accounts"), run)
+        # an id is the account's only as stored: ACC-1 and acc-1 may be two accounts (some
+        # CRMs tell them apart), and an explanation of the other one would read as this one's
+        like = stored_as(store, run, account_id, "run_accounts")
+        if like and like != [account_id]:
+            named = " or ".join(f"'{a}'" for a in like)
+            raise StoreError(f"no account '{account_id}' in run {run}; did you mean {named}?")
+        return explain(store, account_id, run)
     except StoreError as exc:
         if not str(exc).startswith("no account"):
             raise
