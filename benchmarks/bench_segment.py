@@ -94,8 +94,8 @@ def _stages(spec: dict[str, Any]) -> dict[str, Any]:
     runs = [0]
     real_make = E.make_executor
 
-    def counting_executor(engine: str, network: Any) -> Any:
-        executor = real_make(engine, network)
+    def counting_executor(engine: str, network: Any, **kwargs: Any) -> Any:
+        executor = real_make(engine, network, **kwargs)
         real_run = executor.run
 
         def run(bits: Any) -> Any:
